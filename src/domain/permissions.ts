@@ -1,0 +1,59 @@
+import { compileGlob, type GlobMatcher } from './glob.js';
+
+/**
+ * Permissions are granted to groups, optionally scoped by a tag-name glob. A user holds the union of the
+ * grants of their groups. Checking is a tiny pure function so that it can be tested exhaustively.
+ */
+export const PERMISSIONS = [
+  'tags:read', 'tags:write', 'alarms:read', 'alarms:acknowledge', 'history:read', 'users:admin', 'audit:read',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface Grant { permission: Permission; tags?: string | undefined }
+
+export interface Group { name: string; description?: string | undefined; permissions: Grant[] }
+
+/** The compiled permissions of one principal, cheap to test per tag. */
+export class PermissionSet {
+  private readonly unscoped = new Set<Permission>();
+  private readonly scoped = new Map<Permission, GlobMatcher[]>();
+  readonly grants: readonly Grant[];
+
+  constructor(grants: Grant[]) {
+    this.grants = grants;
+    for (const g of grants) {
+      if (g.tags === undefined || g.tags === '**') this.unscoped.add(g.permission);
+      else {
+        const list = this.scoped.get(g.permission) ?? [];
+        list.push(compileGlob(g.tags));
+        this.scoped.set(g.permission, list);
+      }
+    }
+  }
+
+  static forGroups(groupNames: readonly string[], groups: ReadonlyMap<string, Group>): PermissionSet {
+    const grants: Grant[] = [];
+    for (const n of groupNames) for (const g of groups.get(n)?.permissions ?? []) grants.push(g);
+    return new PermissionSet(grants);
+  }
+
+  /** Holds the permission for at least some tags (or, for non-tag permissions, at all). */
+  has(p: Permission): boolean {
+    return this.unscoped.has(p) || this.scoped.has(p);
+  }
+
+  /** Holds the permission for this tag. */
+  allows(p: Permission, tag: string): boolean {
+    if (this.unscoped.has(p)) return true;
+    const list = this.scoped.get(p);
+    if (!list) return false;
+    for (const m of list) if (m(tag)) return true;
+    return false;
+  }
+
+  /** Distinct permission names held, for /users/current. */
+  names(): Permission[] {
+    return PERMISSIONS.filter((p) => this.has(p));
+  }
+}

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { TagValue } from '../domain/tag-types.js';
+import type { Clock } from '../runtime/clock.js';
+import type { TagDefinition } from '../runtime/tag-definition.js';
+import type { Database } from '../storage/sqlite/database.js';
+
+/**
+ * One interface for every protocol. A driver owns one connection and the tags bound to it; it pushes values
+ * into the tag engine through its host and takes writes from it. `start` never fails because the device is
+ * unreachable: the driver reports the state and reconnects by itself.
+ */
+export type ConnectionState = 'CONNECTING' | 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
+
+export interface DriverTag {
+  /** Index of the tag in the tag engine; the fast key for `host.update`. */
+  readonly index: number;
+  readonly def: TagDefinition;
+}
+
+export interface ConnectionStats {
+  reads: number;
+  writes: number;
+  errors: number;
+  /** Last round-trip time in ms, when the protocol has one. */
+  rttMs?: number | undefined;
+}
+
+export interface DriverHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Storage for drivers that keep values (the internal driver). */
+  readonly db: Database;
+  /** A value read from the device. `timestamp` defaults to now. */
+  update(index: number, value: TagValue, quality: number, timestamp?: number): void;
+  /** New quality (e.g. BAD NOT_CONNECTED) for a tag, keeping its last value. */
+  setQuality(index: number, quality: number, timestamp?: number): void;
+  /** The connection's state changed. */
+  state(state: ConnectionState, error?: string): void;
+}
+
+export interface Driver {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Writes a value that has already been coerced to the tag's type. Resolves once the device accepted it;
+   * rejects with TagwayError DEVICE_UNAVAILABLE (connection down) or DEVICE_TIMEOUT (no answer in time).
+   * The engine publishes the written value as GOOD unless the driver says it publishes itself.
+   */
+  write(tag: DriverTag, value: TagValue): Promise<void>;
+  /** True when `write` publishes the new value itself (e.g. after reading it back). */
+  readonly publishesWrites?: boolean;
+  stats?(): ConnectionStats;
+}
+
+export interface ConnectionDefinition {
+  name: string;
+  driver: string;
+  description?: string | undefined;
+  [option: string]: unknown;
+}
+
+export type DriverFactory = (connection: ConnectionDefinition, tags: DriverTag[], host: DriverHost) => Driver;

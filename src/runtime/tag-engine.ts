@@ -1,0 +1,196 @@
+import { coerceValue } from '../domain/coerce.js';
+import { TagwayError } from '../domain/problems.js';
+import { Quality, qualityName, subStatusName } from '../domain/quality.js';
+import { defaultValue, type TagValue } from '../domain/tag-types.js';
+import type { Driver } from '../drivers/driver.js';
+import type { Clock } from './clock.js';
+import type { TagDefinition } from './tag-definition.js';
+
+/** The live state of one tag. Mutated in place by the engine; never mutate it elsewhere. */
+export interface TagState {
+  readonly index: number;
+  readonly def: TagDefinition;
+  value: TagValue;
+  quality: number;
+  /** Epoch milliseconds of the last change of value or quality. */
+  timestamp: number;
+  /** The value object as JSON, built on the first read after a change (reads vastly outnumber changes). */
+  json: string | undefined;
+}
+
+export interface TagChange {
+  readonly tag: TagState;
+  readonly previousValue: TagValue;
+  readonly previousQuality: number;
+  readonly previousTimestamp: number;
+}
+
+export type ChangeListener = (change: TagChange) => void;
+
+/** The JSON value object of the API: `{name,value,quality,qualityCode,subStatus,timestamp}`. */
+export interface ValueObject {
+  name: string;
+  value: TagValue;
+  quality: 'GOOD' | 'UNCERTAIN' | 'BAD';
+  qualityCode: number;
+  subStatus: string;
+  timestamp: string;
+}
+
+const qualityJsonCache = new Map<number, string>();
+function qualityJson(code: number): string {
+  let s = qualityJsonCache.get(code);
+  if (s === undefined) {
+    s = `"quality":"${qualityName(code)}","qualityCode":${code},"subStatus":"${subStatusName(code)}"`;
+    qualityJsonCache.set(code, s);
+  }
+  return s;
+}
+
+export interface WriteContext {
+  /** Who writes, for the audit trail. */
+  user?: string | undefined;
+  clientAddress?: string | undefined;
+}
+
+export type WriteObserver = (event: {
+  tag: TagState; oldValue: TagValue; newValue: TagValue | undefined; ok: boolean; error?: string | undefined; ctx: WriteContext;
+}) => void;
+
+/**
+ * Holds value, quality and timestamp of every tag; the single place where values change.
+ * Drivers feed it (`update`, `setQuality`); clients write through it (`write`), which validates strictly,
+ * hands the value to the tag's driver and publishes it once the device has accepted it.
+ */
+export class TagEngine {
+  readonly tags: TagState[] = [];
+  private readonly byName = new Map<string, TagState>();
+  private readonly drivers = new Map<string, Driver>();
+  private listeners: ChangeListener[] = [];
+  private writeObservers: WriteObserver[] = [];
+
+  constructor(definitions: readonly TagDefinition[], private readonly clock: Clock) {
+    const now = clock.now();
+    for (const def of definitions) {
+      const state: TagState = {
+        index: this.tags.length,
+        def,
+        value: def.initial ?? defaultValue(def.type),
+        quality: Quality.UNCERTAIN_INITIAL_VALUE,
+        timestamp: now,
+        json: undefined,
+      };
+      this.tags.push(state);
+      this.byName.set(def.name, state);
+    }
+  }
+
+  get size(): number { return this.tags.length; }
+
+  get(name: string): TagState | undefined { return this.byName.get(name); }
+
+  /** The tag or TAG_NOT_FOUND. */
+  require(name: string): TagState {
+    const t = this.byName.get(name);
+    if (!t) throw new TagwayError('TAG_NOT_FOUND', `No tag named '${name}'`);
+    return t;
+  }
+
+  bindDriver(connection: string, driver: Driver): void { this.drivers.set(connection, driver); }
+
+  driverFor(tag: TagState): Driver | undefined { return this.drivers.get(tag.def.connection); }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.push(listener);
+    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
+  }
+
+  /** Observes every client write attempt (audit trail). */
+  onWrite(observer: WriteObserver): () => void {
+    this.writeObservers.push(observer);
+    return () => { this.writeObservers = this.writeObservers.filter((o) => o !== observer); };
+  }
+
+  /** A new value (and quality) from a device. Publishes only when value or quality changed. */
+  update(index: number, value: TagValue, quality: number, timestamp = this.clock.now()): void {
+    const tag = this.tags[index];
+    if (!tag) return;
+    if (tag.value === value && tag.quality === quality) return;
+    this.apply(tag, value, quality, timestamp);
+  }
+
+  /** New quality keeping the last value, e.g. BAD NOT_CONNECTED when a link drops. */
+  setQuality(index: number, quality: number, timestamp = this.clock.now()): void {
+    const tag = this.tags[index];
+    if (!tag || tag.quality === quality) return;
+    this.apply(tag, tag.value, quality, timestamp);
+  }
+
+  private apply(tag: TagState, value: TagValue, quality: number, timestamp: number): void {
+    const change: TagChange = { tag, previousValue: tag.value, previousQuality: tag.quality, previousTimestamp: tag.timestamp };
+    tag.value = value;
+    tag.quality = quality;
+    tag.timestamp = timestamp;
+    tag.json = undefined;
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) {
+      try { ls[i]!(change); } catch { /* a faulty listener must not stop the others or the driver */ }
+    }
+  }
+
+  /**
+   * Checks a client value against the tag's type and limits without writing it.
+   * Throws TagwayError READ_ONLY / TYPE_MISMATCH / OUT_OF_RANGE.
+   */
+  validate(tag: TagState, raw: unknown): TagValue {
+    if (tag.def.access !== 'readwrite') throw new TagwayError('READ_ONLY', `Tag '${tag.def.name}' is read-only`);
+    const r = coerceValue(tag.def.type, raw, tag.def);
+    if (!r.ok) throw new TagwayError(r.code, `Tag '${tag.def.name}': ${r.message}`);
+    return r.value;
+  }
+
+  /** Validates and writes a value; resolves with the tag once the device accepted it. */
+  async write(tag: TagState, raw: unknown, ctx: WriteContext = {}): Promise<TagState> {
+    const oldValue = tag.value;
+    let value: TagValue | undefined;
+    try {
+      value = this.validate(tag, raw);
+      const driver = this.drivers.get(tag.def.connection);
+      if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
+      await driver.write(tag, value);
+      if (!driver.publishesWrites) this.apply(tag, value, Quality.GOOD, this.clock.now());
+      this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
+      return tag;
+    } catch (err) {
+      this.notifyWrite(tag, oldValue, value, false, err instanceof Error ? err.message : String(err), ctx);
+      throw err;
+    }
+  }
+
+  private notifyWrite(tag: TagState, oldValue: TagValue, newValue: TagValue | undefined, ok: boolean, error: string | undefined, ctx: WriteContext): void {
+    for (const o of this.writeObservers) {
+      try { o({ tag, oldValue, newValue, ok, error, ctx }); } catch { /* observers never break a write */ }
+    }
+  }
+
+  /** The tag's value object as JSON text, cached until the next change. */
+  valueJson(tag: TagState): string {
+    let s = tag.json;
+    if (s === undefined) {
+      s = `{"name":${JSON.stringify(tag.def.name)},"value":${JSON.stringify(tag.value)},${qualityJson(tag.quality)},"timestamp":"${new Date(tag.timestamp).toISOString()}"}`;
+      tag.json = s;
+    }
+    return s;
+  }
+
+  valueObject(tag: TagState): ValueObject {
+    return {
+      name: tag.def.name,
+      value: tag.value,
+      quality: qualityName(tag.quality),
+      qualityCode: tag.quality,
+      subStatus: subStatusName(tag.quality),
+      timestamp: new Date(tag.timestamp).toISOString(),
+    };
+  }
+}
