@@ -65,8 +65,10 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     }
     throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
   };
+  const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
-    if ((route.config as { public?: boolean } | undefined)?.public) return;
+    // The docs UI's routes come from its plugin; they are public like /openapi.json.
+    if ((route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`)) return;
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     route.onRequest = [authenticate as never, ...existing];
   });
@@ -105,11 +107,6 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
       },
       security: [{ bearer: [] }, { cookie: [] }],
     },
-  });
-  const prefix = config.basePath === '/' ? '' : config.basePath;
-  // The docs UI's routes come from its plugin; they are public like /openapi.json.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(`${prefix}/docs`)) route.config = { ...(route.config as object), public: true } as typeof route.config;
   });
   await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
   await app.register(async (scoped) => {
