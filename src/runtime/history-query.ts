@@ -59,21 +59,22 @@ export class HistoryQueries {
     private readonly clock: Clock,
   ) {}
 
-  /** The tag, or TAG_NOT_FOUND; NOT_FOUND when it logs no history. */
-  requireLoggedTag(name: string): TagState {
-    const tag = this.engine.require(name);
-    if (!this.historian.logs(tag)) throw new TagwayError('NOT_FOUND', `Tag '${name}' does not log history`);
-    return tag;
+  /** The tag, or TAG_NOT_FOUND. */
+  requireTag(name: string): TagState {
+    return this.engine.require(name);
+  }
+
+  /** NOT_FOUND when the tag logs no history (its history is a resource that does not exist). */
+  requireLogged(tag: TagState): void {
+    if (!this.historian.logs(tag)) throw new TagwayError('NOT_FOUND', `Tag '${tag.def.name}' does not log history (no 'history:' in the project)`);
   }
 
   query(tag: TagState, q: HistoryQuery): HistoryResult {
-    if (!(q.from < q.to)) {
-      throw new TagwayError('VALIDATION_FAILED', '`from` must be before `to`', { errors: [{ field: 'from', message: 'must be before to' }] });
-    }
+    checkQuery(q);
     // Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second.
     this.historian.flush();
     const tagId = this.store.findTagId(tag.def.name);
-    if (q.intervalMs !== undefined || q.aggregate !== undefined) return this.aggregated(tag, tagId, q);
+    if (q.intervalMs !== undefined && q.aggregate !== undefined) return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
     return this.raw(tag, tagId, q);
   }
 
@@ -103,13 +104,7 @@ export class HistoryQueries {
     return { kind: 'raw', items, next: page.next === null ? null : encodeCursor(page.next, q.order) };
   }
 
-  private aggregated(tag: TagState, tagId: number | undefined, q: HistoryQuery): HistoryResult {
-    if (q.intervalMs === undefined || q.aggregate === undefined) {
-      const missing = q.intervalMs === undefined ? 'interval' : 'aggregate';
-      throw new TagwayError('VALIDATION_FAILED', '`interval` and `aggregate` go together', {
-        errors: [{ field: missing, message: `required with ${missing === 'interval' ? 'aggregate' : 'interval'}` }],
-      });
-    }
+  private aggregated(tag: TagState, tagId: number | undefined, q: HistoryQuery & { intervalMs: number; aggregate: AggregateName }): HistoryResult {
     const type = tag.def.type;
     if (NUMERIC_AGGREGATES.has(q.aggregate) && !isNumericType(type) && type !== 'Bool') {
       throw new TagwayError('VALIDATION_FAILED', `Aggregate '${q.aggregate}' needs a numeric tag; '${tag.def.name}' is ${type}`, {
@@ -134,6 +129,23 @@ export class HistoryQueries {
       boundingValues: { before: before ? rawItem(type, before) : null, after: after ? rawItem(type, after) : null },
     };
   }
+}
+
+/**
+ * Checks what does not depend on the tag (so a many-tag query can refuse once, not per tag):
+ * VALIDATION_FAILED for an empty range, or `interval` without `aggregate` or the reverse.
+ */
+export function checkQuery(q: HistoryQuery): void {
+  if (!(q.from < q.to)) {
+    throw new TagwayError('VALIDATION_FAILED', '`from` must be before `to`', { errors: [{ field: 'from', message: 'must be before to' }] });
+  }
+  if ((q.intervalMs === undefined) !== (q.aggregate === undefined)) {
+    const missing = q.intervalMs === undefined ? 'interval' : 'aggregate';
+    throw new TagwayError('VALIDATION_FAILED', '`interval` and `aggregate` go together', {
+      errors: [{ field: missing, message: `required with ${missing === 'interval' ? 'aggregate' : 'interval'}` }],
+    });
+  }
+  if (q.cursor !== undefined) decodeCursor(q.cursor, q.order);
 }
 
 function aggregateNumber(v: AggregateValue): number | null {
