@@ -269,6 +269,13 @@ describe('history API over HTTPS', () => {
     });
   });
 
+  it('documents both routes in the OpenAPI description', async () => {
+    const r = await s.request('GET', '/openapi.json');
+    expect(r.status).toBe(200);
+    expect(r.json.paths['/tags/{name}/history'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['name', 'from', 'to', 'interval', 'aggregate', 'cursor', 'format']));
+    expect(r.json.paths['/history/query'].post).toBeDefined();
+  });
+
   describe('errors', () => {
     const problem = async (r: Promise<{ status: number; headers: any; json: any }>, status: number, code: string) => {
       const x = await r;
