@@ -25,10 +25,11 @@ export const modbusTcp: DriverModule = {
     return new ModbusTcpDriver(connection.name, opts, bindings.map(({ tag, binding }) => ({ tag, binding: binding! })), host);
   },
 
+  /** Paths are JSON pointers relative to the connection (`/port`), as the project loader appends them. */
   validateConnection(options) {
     const problems: Problems = [];
     readConnectionOptions(options, problems);
-    return problems;
+    return problems.map(([path, message]) => [pointer(path), message]);
   },
 
   validateTag(tag) {
@@ -42,3 +43,5 @@ export const modbusTcp: DriverModule = {
 
 export { ModbusTcpDriver } from './driver.js';
 export type { ModbusStats } from './driver.js';
+
+function pointer(path: string): string { return '/' + path.split('.').join('/'); }

@@ -25,10 +25,11 @@ export const s7: DriverModule = {
     return new S7Driver(connection.name, opts, bindings.map(({ tag, binding }) => ({ tag, binding: binding! })), host);
   },
 
+  /** Paths are JSON pointers relative to the connection (`/port`), as the project loader appends them. */
   validateConnection(options) {
     const problems: Problems = [];
     readS7ConnectionOptions(options, problems);
-    return problems;
+    return problems.map(([path, message]) => [pointer(path), message]);
   },
 
   validateTag(tag) {
@@ -41,3 +42,5 @@ export const s7: DriverModule = {
 export { S7Driver } from './driver.js';
 export type { S7Stats } from './driver.js';
 export { parseS7Address } from './address.js';
+
+function pointer(path: string): string { return '/' + path.split('.').join('/'); }

@@ -24,8 +24,8 @@ export class OptionReader {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v)) { this.problems.push([this.path(key), `must be an integer, got ${JSON.stringify(v)}`]); return def; }
-    if (v < min || v > max) { this.problems.push([this.path(key), `must be between ${min} and ${max}, got ${v}`]); return def; }
+    if (typeof v !== 'number' || !Number.isInteger(v)) { this.problems.push([this.path(key), `'${key}' must be an integer, got ${JSON.stringify(v)}`]); return def; }
+    if (v < min || v > max) { this.problems.push([this.path(key), `'${key}' must be between ${min} and ${max}, got ${v}`]); return def; }
     return v;
   }
 
@@ -40,13 +40,13 @@ export class OptionReader {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'string' || v.length === 0) { this.problems.push([this.path(key), `must be a non-empty string`]); return def; }
+    if (typeof v !== 'string' || v.length === 0) { this.problems.push([this.path(key), `'${key}' must be a non-empty string`]); return def; }
     return v;
   }
 
   requiredString(key: string): string {
     const v = this.string(key, undefined);
-    if (v === undefined && this.source[key] === undefined) this.problems.push([this.path(key), 'is required']);
+    if (v === undefined && this.source[key] === undefined) this.problems.push([this.path(key), `'${key}' is required`]);
     return v ?? '';
   }
 
@@ -57,7 +57,7 @@ export class OptionReader {
     const v = this.source[key];
     if (v === undefined) return def;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      this.problems.push([this.path(key), `must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`]);
+      this.problems.push([this.path(key), `'${key}' must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`]);
       return def;
     }
     return v as T;
@@ -67,14 +67,14 @@ export class OptionReader {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'boolean') { this.problems.push([this.path(key), `must be true or false, got ${JSON.stringify(v)}`]); return def; }
+    if (typeof v !== 'boolean') { this.problems.push([this.path(key), `'${key}' must be true or false, got ${JSON.stringify(v)}`]); return def; }
     return v;
   }
 
   /** Reports keys no reader asked for: a typo in the project file should not silently fall back to a default. */
   rejectUnknown(ignore: readonly string[] = []): void {
     for (const key of Object.keys(this.source)) {
-      if (!this.seen.has(key) && !ignore.includes(key)) this.problems.push([this.path(key), 'is not a known option of this driver']);
+      if (!this.seen.has(key) && !ignore.includes(key)) this.problems.push([this.path(key), `'${key}' is not a known option of this driver`]);
     }
   }
 }

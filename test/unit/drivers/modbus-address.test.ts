@@ -50,6 +50,6 @@ describe('modbus-tcp validation', () => {
   it('checks connection options', () => {
     expect(modbusTcp.validateConnection!({ name: 'plc', driver: 'modbus-tcp', host: '10.0.0.5' })).toEqual([]);
     const problems = modbusTcp.validateConnection!({ name: 'plc', driver: 'modbus-tcp', port: 70000, unitId: 'x', maxRegistersPerRequest: 126, prot: 1 });
-    expect(problems.map(([p]) => p).sort()).toEqual(['host', 'maxRegistersPerRequest', 'port', 'prot', 'unitId']);
+    expect(problems.map(([p]) => p).sort()).toEqual(['/host', '/maxRegistersPerRequest', '/port', '/prot', '/unitId']);
   });
 });

@@ -48,6 +48,6 @@ describe('s7 validation', () => {
   });
   it('checks connection options', () => {
     expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', rack: 0, slot: 2 })).toEqual([]);
-    expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', localTSAP: 0x100 }).map(([p]) => p)).toEqual(['remoteTSAP']);
+    expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', localTSAP: 0x100 }).map(([p]) => p)).toEqual(['/remoteTSAP']);
   });
 });
