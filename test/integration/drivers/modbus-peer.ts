@@ -12,6 +12,11 @@ export class ModbusPeer {
   readonly discrete: boolean[] = new Array(2000).fill(false);
   /** FC3/FC4 requests served, to count requests per cycle. */
   registerReads = 0;
+  /** When set, multi-register reads answer after this delay: a slow device. */
+  delayMs = 0;
+  private inFlight = 0;
+  /** Most multi-register reads the server was serving at once. */
+  maxInFlight = 0;
   private server: InstanceType<typeof modbusSerial.ServerTCP> | undefined;
 
   constructor(readonly port: number) {}
@@ -28,7 +33,15 @@ export class ModbusPeer {
       getCoil: (a: number) => this.coils[a] ?? ModbusPeer.illegal(),
       getDiscreteInput: (a: number) => this.discrete[a] ?? ModbusPeer.illegal(),
       getHoldingRegister: (a: number) => { this.checkHolding(a, 1); this.registerReads++; return this.holding[a]!; },
-      getMultipleHoldingRegisters: (a: number, n: number) => { this.checkHolding(a, n); this.registerReads++; return Array.from(this.holding.subarray(a, a + n)); },
+      // The callback form (four parameters) lets the server answer late; ServerTCP does not await promises here.
+      getMultipleHoldingRegisters: (a: number, n: number, _unit: number, cb: (err: Error | null, v: number[]) => void) => {
+        try { this.checkHolding(a, n); } catch (err) { cb(err as Error, []); return; }
+        this.registerReads++;
+        const values = Array.from(this.holding.subarray(a, a + n));
+        if (this.delayMs === 0) { cb(null, values); return; }
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        setTimeout(() => { this.inFlight--; cb(null, values); }, this.delayMs);
+      },
       getInputRegister: (a: number) => { if (a >= this.input.length) ModbusPeer.illegal(); this.registerReads++; return this.input[a]!; },
       getMultipleInputRegisters: (a: number, n: number) => { if (a + n > this.input.length) ModbusPeer.illegal(); this.registerReads++; return Array.from(this.input.subarray(a, a + n)); },
       setCoil: (a: number, v: boolean) => { if (a >= this.coils.length) ModbusPeer.illegal(); this.coils[a] = v; },

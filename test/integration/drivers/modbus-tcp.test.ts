@@ -186,6 +186,19 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
     expect(driver.stats().requestsPerCycle).toBe(2);
   });
 
+  it('sends one request at a time and skips cycles of a slow device instead of queueing them', async () => {
+    const peer = await startPeer();
+    peer.delayMs = 60;
+    const { host, driver } = startDriver(peer.port, [tag('a', 'Int32', 'holding:0'), tag('b', 'Int32', 'holding:500')], { pollMs: 20 });
+    await waitFor('several reads', () => driver.stats().reads >= 6);
+    expect(allGood(host)).toBe(true);
+    expect(peer.maxInFlight).toBe(1);
+    expect(driver.stats().skippedCycles).toBeGreaterThan(0);
+    // Writes still get through between the reads of a cycle.
+    await host.engine.write(host.engine.require('a'), 77);
+    expect(peer.bytes(0, 2).readInt32BE()).toBe(77);
+  });
+
   it('goes BAD when the peer stops, refuses writes, and recovers when it comes back on the same port', async () => {
     const peer = await startPeer();
     peer.holding[0] = 5;

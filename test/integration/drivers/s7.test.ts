@@ -146,6 +146,19 @@ describe('s7 driver against a snap7 server', () => {
     await expect(w('str', 'x'.repeat(21))).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
   });
 
+  it('marks only the item the PLC refuses BAD and keeps the connection', async () => {
+    const peer = await startPeer();
+    peer.setDb((b) => b.writeInt16BE(3, 0));
+    const { host } = startDriver(peer.port, [tag('ok', 'Int16', 'DB1,INT0'), tag('missing', 'Int16', 'DB99,INT0')]);
+    await waitFor('ok GOOD', () => host.engine.require('ok').quality === Quality.GOOD);
+    await waitFor('missing BAD', () => host.engine.require('missing').quality === Quality.BAD_NO_COMMUNICATION);
+    expect(value(host, 'ok')).toBe(3);
+    expect(lastState(host)).toBe('CONNECTED');
+    await expect(host.engine.write(host.engine.require('missing'), 1)).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    await host.engine.write(host.engine.require('ok'), 4);
+    expect(peer.db().readInt16BE(0)).toBe(4);
+  });
+
   it('goes BAD when the PLC stops, refuses writes, and recovers when it is back on the same port', async () => {
     const peer = await startPeer();
     peer.setDb((b) => b.writeInt16BE(7, 4));
