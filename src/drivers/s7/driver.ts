@@ -26,7 +26,8 @@ export class S7Driver implements Driver {
   private readonly groups: Group[] = [];
   private readonly supervisor: ConnectionSupervisor<S7Session>;
   private waiting: Array<{ group: Group; done: () => void }> = [];
-  private reading = false;
+  /** The session a read is running on; per session, so a late answer from a dead one cannot unblock the next. */
+  private readingOn: S7Session | undefined;
   private reads = 0;
   private writes = 0;
   private errors = 0;
@@ -69,7 +70,6 @@ export class S7Driver implements Driver {
   private up(session: S7Session): void {
     session.onClose = (reason) => this.supervisor.lost(session, reason);
     this.waiting = [];
-    this.reading = false;
     for (const g of this.groups) {
       g.cycle = new PollCycle(this.host.clock, g.pollMs, () => new Promise<void>((done) => {
         this.waiting.push({ group: g, done });
@@ -87,10 +87,10 @@ export class S7Driver implements Driver {
 
   /** Reads every group that is due, in one batch; then the next batch if more fell due meanwhile. */
   private readDue(session: S7Session): void {
-    if (this.reading || this.waiting.length === 0) return;
+    if (this.readingOn === session || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0);
     const items = batch.flatMap((w) => w.group.items);
-    this.reading = true;
+    this.readingOn = session;
     session.read(items.map((i) => i.key)).then(
       (results) => {
         this.reads++;
@@ -105,7 +105,7 @@ export class S7Driver implements Driver {
       },
       () => { this.errors++; /* the supervisor marks the tags NOT_CONNECTED and reconnects */ },
     ).finally(() => {
-      this.reading = false;
+      if (this.readingOn === session) this.readingOn = undefined;
       for (const w of batch) w.done();
       if (!session.closed) this.readDue(session);
     });

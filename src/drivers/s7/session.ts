@@ -18,6 +18,8 @@ export class S7Session {
   onClose: ((reason: string) => void) | undefined;
   private currentKeys = '';
   private writeChain: Promise<unknown> = Promise.resolve();
+  /** Reads and writes waiting for nodes7; settled at once when the session closes, so no timer outlives it. */
+  private readonly pending = new Set<{ timer: unknown; reject: (err: unknown) => void }>();
 
   private constructor(private readonly conn: NodeS7, private readonly clock: Clock, private readonly timeoutMs: number) {
     const sock = conn.isoclient;
@@ -78,12 +80,16 @@ export class S7Session {
       const timer = this.clock.setTimeout(() => {
         if (done) return;
         done = true;
+        this.pending.delete(op);
         this.fail('the PLC did not answer a read');
         reject(new TagwayError('DEVICE_TIMEOUT', `the PLC did not answer within ${2 * this.timeoutMs} ms`));
       }, 2 * this.timeoutMs);
+      const op = { timer, reject: (err: unknown) => { if (!done) { done = true; reject(err); } } };
+      this.pending.add(op);
       this.conn.readAllItems(() => {
         if (done) return;
         done = true;
+        this.pending.delete(op);
         this.clock.clearTimeout(timer);
         if (this.closed) { reject(new TagwayError('DEVICE_UNAVAILABLE', 'the connection to the PLC closed')); return; }
         // nodes7 drops the link after a read timeout and would reconnect on its own; we reconnect instead.
@@ -111,26 +117,31 @@ export class S7Session {
       const timer = this.clock.setTimeout(() => {
         if (done) return;
         done = true;
+        this.pending.delete(op);
         // The nodes7 write state is now unknown (it still waits for the answer): start afresh.
         this.fail('the PLC did not answer a write');
         reject(new TagwayError('DEVICE_TIMEOUT', `the PLC did not answer ${label} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
+      const op = { timer, reject: (err: unknown) => { if (!done) { done = true; reject(err); } } };
+      this.pending.add(op);
       let queued: number;
       try {
         queued = this.conn.writeItems(key, value, (anyBad) => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(timer);
-        if (this.closed || this.conn.isoConnectionState !== 4) {
-          this.fail('the connection to the PLC was lost during a write');
-          reject(new TagwayError('DEVICE_UNAVAILABLE', `the connection to the PLC was lost during ${label}`));
-        } else if (anyBad) {
-          reject(new TagwayError('DEVICE_UNAVAILABLE', `the PLC refused ${label} (address missing or write-protected)`));
-        } else resolve();
+          if (done) return;
+          done = true;
+          this.pending.delete(op);
+          this.clock.clearTimeout(timer);
+          if (this.closed || this.conn.isoConnectionState !== 4) {
+            this.fail('the connection to the PLC was lost during a write');
+            reject(new TagwayError('DEVICE_UNAVAILABLE', `the connection to the PLC was lost during ${label}`));
+          } else if (anyBad) {
+            reject(new TagwayError('DEVICE_UNAVAILABLE', `the PLC refused ${label} (address missing or write-protected)`));
+          } else resolve();
         });
       } catch (err) {
         // nodes7 threw while encoding; its write state is unknown, so this session is done.
         done = true;
+        this.pending.delete(op);
         this.clock.clearTimeout(timer);
         this.fail('nodes7 failed to encode a write');
         reject(new TagwayError('INTERNAL_ERROR', `nodes7 could not encode ${label}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
@@ -138,6 +149,7 @@ export class S7Session {
       }
       if (queued !== 0) {
         done = true;
+        this.pending.delete(op);
         this.clock.clearTimeout(timer);
         reject(new TagwayError('DEVICE_UNAVAILABLE', `nodes7 did not accept ${label}`));
       }
@@ -152,6 +164,11 @@ export class S7Session {
     this.onClose = undefined;
     const sock = this.conn.isoclient;
     dispose(this.conn);
+    for (const op of this.pending) {
+      this.clock.clearTimeout(op.timer);
+      op.reject(new TagwayError('DEVICE_UNAVAILABLE', 'the connection to the PLC was closed'));
+    }
+    this.pending.clear();
     if (!sock || sock.closed) return Promise.resolve();
     return new Promise((resolve) => sock.once('close', () => resolve()));
   }

@@ -206,9 +206,16 @@ describe('s7 driver against a snap7 server', () => {
     const silent = await silentServer();
     const { host: h1, driver: d1 } = startDriver(peer.port, [tag('a', 'Int16', 'DB1,INT0')]);
     const { host: h2, driver: d2 } = startDriver(silent.port, [tag('b', 'Int16', 'DB1,INT0')], { timeoutMs: 100 });
-    await waitFor('states', () => allGood(h1) && h2.states.some((s) => s.state === 'DISCONNECTED'));
-    await Promise.all([d1.stop(), d2.stop()]);
-    for (const h of [h1, h2]) {
+    const proxy = await freezableProxy(peer.port);
+    const { host: h3, driver: d3 } = startDriver(proxy.port, [tag('c', 'Int16', 'DB1,INT0', { options: { pollMs: 60_000 } })], { timeoutMs: 5000 });
+    await waitFor('states', () => allGood(h1) && allGood(h3) && h2.states.some((s) => s.state === 'DISCONNECTED'));
+    // A write that is waiting for a frozen PLC when the driver stops is answered, not left hanging.
+    proxy.frozen = true;
+    const pending = h3.engine.write(h3.engine.require('c'), 1).catch((e: unknown) => e);
+    await Promise.all([d1.stop(), d2.stop(), d3.stop()]);
+    expect(await pending).toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    await proxy.close();
+    for (const h of [h1, h2, h3]) {
       expect(h.clock.pending.size).toBe(0);
       expect(lastState(h)).toBe('DISCONNECTED');
     }
