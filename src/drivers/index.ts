@@ -1,7 +1,11 @@
 import { registerDriver } from './registry.js';
 import { simulator } from './simulator/index.js';
 import { internal } from './internal/index.js';
+import { modbusTcp } from './modbus-tcp/index.js';
+import { s7 } from './s7/index.js';
 
 /** Registers every built-in driver. Imported once by the composition root and the project loader's callers. */
 registerDriver('simulator', simulator);
 registerDriver('internal', internal);
+registerDriver('modbus-tcp', modbusTcp);
+registerDriver('s7', s7);
