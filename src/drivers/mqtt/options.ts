@@ -30,6 +30,12 @@ export function readMqttOptions(options: Readonly<Record<string, unknown>>): { o
   let password: string | undefined;
   if (typeof rawPassword === 'string') password = rawPassword;
   else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
+  // Keeps the secret out of the project file: the password comes from this environment variable when set.
+  const passwordEnv = r.string('passwordEnv', { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternText: 'an environment variable name' });
+  if (passwordEnv !== undefined) {
+    if (password !== undefined) r.problems.push(['passwordEnv', 'give either password or passwordEnv, not both']);
+    else password = process.env[passwordEnv] ?? '';
+  }
   if (password !== undefined && username === undefined) r.problems.push(['password', 'needs a username']);
   const clientId = r.string('clientId', { pattern: /^[\x21-\x7e]{1,128}$/, patternText: '1–128 printable ASCII characters' });
   const protocolVersion = r.oneOf('protocolVersion', [4, 5] as const, 5);

@@ -44,6 +44,12 @@ export function readOpcUaOptions(options: Readonly<Record<string, unknown>>): { 
   if (typeof rawPassword === 'string') { password = rawPassword; }
   else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
   r.markSeen('password');
+  // Keeps the secret out of the project file: the password comes from this environment variable when set.
+  const passwordEnv = r.string('passwordEnv', { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternText: 'an environment variable name' });
+  if (passwordEnv !== undefined) {
+    if (password !== undefined) r.problems.push(['passwordEnv', 'give either password or passwordEnv, not both']);
+    else password = process.env[passwordEnv] ?? '';
+  }
   if ((username === undefined) !== (password === undefined)) r.problems.push([username === undefined ? 'username' : 'password', 'username and password go together']);
   const publishingIntervalMs = r.number('publishingIntervalMs', 250, { min: 10, max: 3_600_000 });
   const samplingIntervalMs = r.number('samplingIntervalMs', 250, { min: 0, max: 3_600_000 });
