@@ -42,6 +42,8 @@ export class MqttDriver implements Driver {
   private stopping = true;
   private generation = 0;
   private timer: unknown;
+  /** Bounds the current attempt until CONNACK; cleared with the client so stop() leaves no timer behind. */
+  private guard: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Pending>();
   private readonly endings = new Set<Promise<void>>();
 
@@ -136,6 +138,7 @@ export class MqttDriver implements Driver {
     let lastError: string | undefined;
     // mqtt.js's connectTimeout covers CONNECT → CONNACK; this guard also covers a TCP connect that hangs.
     const guard = setTimeout(() => this.fail(gen, `no CONNACK within ${this.options.timeoutMs} ms`), this.options.timeoutMs + 500);
+    this.guard = guard;
     client.on('error', (err) => { lastError = errorText(err); });
     client.on('close', () => { clearTimeout(guard); this.fail(gen, lastError ?? 'connection closed'); });
     client.on('message', (topic, payload) => { if (gen === this.generation) this.onMessage(topic, payload); });
@@ -183,6 +186,7 @@ export class MqttDriver implements Driver {
   }
 
   private endClient(): void {
+    if (this.guard !== undefined) { clearTimeout(this.guard); this.guard = undefined; }
     const client = this.client;
     this.client = undefined;
     if (!client) return;

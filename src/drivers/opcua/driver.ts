@@ -55,6 +55,7 @@ export class OpcUaDriver implements Driver {
   /** Built-in data type per node id, read once on the first write (a node's type does not change at run time). */
   private readonly dataTypes = new Map<string, number>();
   private connected = false;
+  private certificateReady = false;
   private stopping = true;
   /** Bumped on every attempt and every loss; callbacks of an older attempt see a stale number and do nothing. */
   private generation = 0;
@@ -102,6 +103,7 @@ export class OpcUaDriver implements Driver {
     await Promise.allSettled([...this.teardowns]);
     await this.certificateManager?.dispose().catch(() => undefined);
     this.certificateManager = undefined;
+    this.certificateReady = false;
     this.markAll(Quality.BAD_NOT_CONNECTED);
     this.host.state('DISCONNECTED', wasConnected ? undefined : 'stopped');
   }
@@ -164,6 +166,14 @@ export class OpcUaDriver implements Driver {
     client.on('connection_lost', lost('connection lost'));
     client.on('close', lost('connection closed'));
 
+    if (!this.certificateReady) {
+      // Creating the client certificate (an RSA key pair) takes seconds on a slow or busy machine: done once per
+      // PKI folder and not counted against the peer's timeout.
+      await this.certificateManager!.initialize();
+      await client.createDefaultCertificate();
+      this.certificateReady = true;
+      this.check(gen);
+    }
     await withTimeout(client.connect(o.endpointUrl), o.timeoutMs, `connect to ${o.endpointUrl}`);
     this.check(gen);
     const identity: UserIdentityInfo = o.username === undefined

@@ -162,6 +162,7 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
   });
 
   it('reports wrong credentials as ERROR and connects with the right ones', async () => {
+    const clientsBefore = broker.aedes.connectedClients;
     const wrong = harness(defs('w', 'p'));
     const dw = mqtt.create({ name: 'w', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, username: 'tagway', password: 'nope', ...FAST }, wrong.tags, wrong.host);
     const right = harness(defs('r', 'p'));
@@ -173,12 +174,15 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
       expect(err.error).toMatch(/Bad username or password|Not authorized/i);
       expect(wrong.engine.require('w.int8').quality).toBe(Quality.BAD_NOT_CONNECTED);
       await waitFor(() => right.lastState() === 'CONNECTED', 'right credentials');
+      expect(broker.aedes.connectedClients).toBe(clientsBefore + 1);
     } finally {
       await dw.stop();
       await dr.stop();
       wrong.close();
       right.close();
     }
+    // stop() leaves no connection behind.
+    await waitFor(() => broker.aedes.connectedClients === clientsBefore, 'clients back to before');
   });
 
   it('does not hang on a peer that accepts TCP and never answers', async () => {

@@ -47,7 +47,8 @@ describe('opcua driver against a node-opcua server', () => {
 
   function start(name: string, options: Record<string, unknown>): { h: Harness; driver: OpcUaDriver } {
     const hh = harness(tagDefs(name));
-    const d = opcua.create({ name, driver: 'opcua', pkiDir: `${dir.path}/client-${name}`, ...FAST, ...options }, hh.tags, hh.host) as OpcUaDriver;
+    // One client PKI for all drivers of this file: the key pair is made once (node-opcua locks the folder).
+    const d = opcua.create({ name, driver: 'opcua', pkiDir: `${dir.path}/client`, ...FAST, ...options }, hh.tags, hh.host) as OpcUaDriver;
     hh.engine.bindDriver(name, d);
     return { h: hh, driver: d };
   }
@@ -145,6 +146,7 @@ describe('opcua driver against a node-opcua server', () => {
   });
 
   it('connects with SignAndEncrypt (Basic256Sha256) and a user name', async () => {
+    const before = { sessions: peer.server.currentSessionCount, subscriptions: peer.server.currentSubscriptionCount, channels: peer.server.currentChannelCount };
     const s = start('secure', { endpointUrl: peer.endpointUrl, securityMode: 'SignAndEncrypt', username: USER.name, password: USER.password });
     try {
       await s.driver.start();
@@ -152,10 +154,15 @@ describe('opcua driver against a node-opcua server', () => {
       await waitFor(() => value(s.h, 'secure.String').quality === Quality.GOOD, 'secure read');
       await s.h.engine.write(value(s.h, 'secure.Int32'), -7);
       expect(get(peer, 'Int32')).toBe(-7);
+      expect(peer.server.currentSessionCount).toBe(before.sessions + 1);
     } finally {
       await s.driver.stop();
       s.h.close();
     }
+    // stop() closed its session, subscription and secure channel on the server.
+    await waitFor(() => peer.server.currentSessionCount === before.sessions && peer.server.currentSubscriptionCount === before.subscriptions
+      && peer.server.currentChannelCount === before.channels, 'server back to the counts before');
+    expect(value(s.h, 'secure.String').quality).toBe(Quality.BAD_NOT_CONNECTED);
   });
 
   it('reports a wrong password as ERROR and keeps retrying without crashing', async () => {
