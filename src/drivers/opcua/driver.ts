@@ -156,7 +156,9 @@ export class OpcUaDriver implements Driver {
       securityPolicy: SecurityPolicy[o.securityPolicy],
       connectionStrategy: { maxRetry: 0, initialDelay: o.reconnectMinMs, maxDelay: o.reconnectMaxMs },
       clientCertificateManager: this.certificateManager!,
+      // A server that hangs without closing the socket is noticed by the session's periodic read of its state.
       keepSessionAlive: true,
+      keepAliveInterval: Math.max(1000, o.timeoutMs),
       requestedSessionTimeout: Math.max(10_000, o.timeoutMs * 4),
       transportTimeout: o.timeoutMs,
     });
@@ -183,6 +185,7 @@ export class OpcUaDriver implements Driver {
     link.session = session;
     this.check(gen);
     session.on('session_closed', lost('session closed'));
+    session.on('keepalive_failure', lost('the server stopped answering (keep-alive failed)'));
 
     await this.resolveNodeIds(session, gen);
     const subscription = await withTimeout(session.createSubscription2({
@@ -312,6 +315,7 @@ export class OpcUaDriver implements Driver {
       for (const g of link.groups) g.removeAllListeners('changed');
       link.subscription?.removeAllListeners('terminated');
       link.session?.removeAllListeners('session_closed');
+      link.session?.removeAllListeners('keepalive_failure');
       // Closing the session tells a live server to drop our subscription at once; on a dead link it fails fast.
       if (link.session) await withTimeout(link.session.close(true), 1000, 'close session').catch(() => undefined);
       await withTimeout(link.client.disconnect(), 2000, 'disconnect').catch(() => undefined);
