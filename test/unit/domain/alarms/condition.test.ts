@@ -79,7 +79,7 @@ describe('analog conditions', () => {
         let active = false;
         const high = type === 'HH' || type === 'H' || type === '>' || type === '>=';
         for (const v of values) {
-          const next = c(v, active)!;
+          const next: boolean = c(v, active)!;
           // Entering needs the limit itself violated; leaving needs the value beyond the deadband.
           if (!active && next) expect(high ? v >= limit : v <= limit).toBe(true);
           if (active && !next) expect(high ? v <= limit - h : v >= limit + h).toBe(true);
