@@ -212,6 +212,11 @@ export class AlarmJournal {
     }));
   }
 
+  /** Every event of one occurrence, oldest first (empty when unknown or pruned). */
+  eventsOf(occurrence: number): AlarmEventRecord[] {
+    return (this.db.prepare('SELECT * FROM alarm_events WHERE occurrence = ? ORDER BY event_id').all(occurrence) as Row[]).map(toRecord);
+  }
+
   /** Newest event id, 0 when empty. */
   lastEventId(): number {
     return (this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alarm_events'").pluck().get() as number | undefined) ?? 0;
