@@ -47,6 +47,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is refused with 415 rather than half-understood.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
   await app.register(cookie);
 
