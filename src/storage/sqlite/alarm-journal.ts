@@ -107,7 +107,8 @@ interface Row {
 }
 
 export const ARCHIVE_MAX_LIMIT = 10_000;
-/** Up to this many alarm names matched by a glob become an `IN (…)` list; more are filtered row by row. */
+/** Up to this many alarm names matched by a glob become an `IN (…)` list (index lookups); more are matched by
+ * the glob function inside SQLite, so that LIMIT still stops the scan early. */
 const GLOB_IN_LIST_MAX = 64;
 
 export function encodeCursor(eventId: number, order: 'asc' | 'desc'): string {
@@ -149,6 +150,9 @@ export class AlarmJournal {
 
   constructor(readonly db: Database) {
     migrate(db, 'alarm-journal', MIGRATIONS);
+    // Our glob syntax (segments split by . and /) differs from SQLite's GLOB; the compiled matchers are cached.
+    db.function('tagway_glob', { deterministic: true }, (pattern: unknown, name: unknown) =>
+      (typeof pattern === 'string' && typeof name === 'string' && compileGlob(pattern)(name) ? 1 : 0));
     this.insertEvent = db.prepare(`INSERT INTO alarm_events
       (occurrence, alarm, number, class, priority, event, at, state, text, tag, value, user)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -258,7 +262,6 @@ export class AlarmJournal {
       const k = decodeCursor(q.cursor, order);
       where.push(order === 'desc' ? 'event_id < ?' : 'event_id > ?'); params.push(k);
     }
-    let rowFilter: ((r: Row) => boolean) | undefined;
     if (q.alarm !== undefined) {
       if (!isGlob(q.alarm)) { where.push('alarm = ?'); params.push(q.alarm); }
       else {
@@ -268,7 +271,7 @@ export class AlarmJournal {
         if (matching.length <= GLOB_IN_LIST_MAX) {
           where.push(`alarm IN (${matching.map(() => '?').join(',')})`); params.push(...matching);
         } else {
-          rowFilter = (r) => m(r.alarm);
+          where.push('tagway_glob(?, alarm)'); params.push(q.alarm);
         }
       }
     }
@@ -286,24 +289,15 @@ export class AlarmJournal {
       where.push("text LIKE ? ESCAPE '\\'"); params.push(`%${q.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
     }
 
-    const sql = `SELECT * FROM alarm_events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY event_id ${order === 'desc' ? 'DESC' : 'ASC'}${rowFilter ? '' : ' LIMIT ?'}`;
+    const sql = `SELECT * FROM alarm_events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY event_id ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
     let stmt = this.queryCache.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);
       if (this.queryCache.size > 200) this.queryCache.clear();
       this.queryCache.set(sql, stmt);
     }
-    const rows: Row[] = [];
-    if (rowFilter) {
-      // Fetch one more than a page to know whether another page exists.
-      for (const r of stmt.iterate(...params) as IterableIterator<Row>) {
-        if (!rowFilter(r)) continue;
-        rows.push(r);
-        if (rows.length > limit) break;
-      }
-    } else {
-      rows.push(...(stmt.all(...params, limit + 1) as Row[]));
-    }
+    // One more than a page tells whether another page exists.
+    const rows = stmt.all(...params, limit + 1) as Row[];
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const items = rows.map(toRecord);

@@ -64,3 +64,30 @@ describe('validateAlarms', () => {
     expect(toAlarmDefinition(a({ bit: 1 }))).toMatchObject({ kind: 'discrete', bit: 1 });
   });
 });
+
+describe('alarm sections in the project loader', () => {
+  it('reports schema and cross-check problems with line numbers', async () => {
+    await import('../../../src/drivers/index.js');
+    await import('../../../src/project/alarms.js');
+    const { parseProject } = await import('../../../src/project/load.js');
+    const yaml = [
+      'name: P',
+      'connections: [{ name: internal, driver: internal }]',
+      'tags:',
+      '  - { name: A, type: Bool, connection: internal }',
+      'alarms:',
+      '  - { name: X, number: 1, class: Alarm, priority: 5, tag: A, text: x }',
+      '  - { name: Y, number: 1, class: Alarm, priority: 5, tag: Missing, text: y }',
+      '',
+    ].join('\n');
+    let problems: { line: number; path: string; message: string }[] = [];
+    try { parseProject(yaml); } catch (e) { problems = (e as { problems: typeof problems }).problems; }
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.objectContaining({ line: 7, path: '/alarms/1/number' }),
+      expect.objectContaining({ line: 7, path: '/alarms/1/tag', message: "No tag named 'Missing'" }),
+    ]));
+    try { parseProject(yaml.replace('text: x }', 'text: x, hysterisis: 1 }')); } catch (e) { problems = (e as { problems: typeof problems }).problems; }
+    expect(problems).toEqual([expect.objectContaining({ line: 6, path: '/alarms/0/hysterisis', message: "unknown key 'hysterisis'" })]);
+    expect(parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw.alarms).toHaveLength(2);
+  });
+});
