@@ -166,6 +166,7 @@ export class AlarmEngine {
    */
   start(): void {
     this.restore();
+    this.applySettings();
     this.unsubscribe = this.tags.onChange(this.onTagChange);
     for (const tag of this.tags.tags) {
       if ((tag.quality & 0xc0) === 0) this.qualityChanged(tag, Quality.GOOD);
@@ -187,6 +188,36 @@ export class AlarmEngine {
     }
     this.flush();
     await this.pruner?.stop();
+  }
+
+  /** Operator overrides from before a restart: disabled stays disabled, a shelf that has not expired holds. */
+  private applySettings(): void {
+    const now = this.clock.now();
+    for (const [name, st] of this.journal.loadSettings()) {
+      const a = this.alarms.get(name);
+      if (!a?.def) continue;
+      a.enabled = st.enabled;
+      if (st.shelvedUntil !== null && st.shelvedUntil > now) this.shelveUntil(a, st.shelvedUntil);
+    }
+  }
+
+  private shelveUntil(a: AlarmRuntime, until: number): void {
+    if (a.shelveTimer !== undefined) this.clock.clearTimeout(a.shelveTimer);
+    a.shelvedUntil = until;
+    a.shelveTimer = this.clock.setTimeout(() => {
+      a.shelveTimer = undefined;
+      this.unshelveNow(a);
+      this.saveSetting(a);
+      this.flushOrLog();
+    }, until - this.clock.now());
+  }
+
+  private saveSetting(a: AlarmRuntime): void {
+    try {
+      this.journal.saveSetting(a.name, { enabled: a.enabled, shelvedUntil: a.shelvedUntil ?? null });
+    } catch (err) {
+      this.logger?.error({ err }, 'could not store an alarm setting');
+    }
   }
 
   private restore(): void {
@@ -417,6 +448,7 @@ export class AlarmEngine {
   setEnabled(name: string, enabled: boolean): AlarmDefinitionView {
     const a = this.requireDefined(name);
     a.enabled = enabled;
+    this.saveSetting(a);
     this.reevaluate(a);
     this.flush();
     return this.definitionView(a);
@@ -428,9 +460,8 @@ export class AlarmEngine {
     if (!(durationMs > 0) || durationMs > 30 * 86_400_000) {
       throw new TagwayError('VALIDATION_FAILED', 'durationMs must be between 1 ms and 30 days', { errors: [{ field: 'durationMs', message: 'out of range' }] });
     }
-    if (a.shelveTimer !== undefined) this.clock.clearTimeout(a.shelveTimer);
-    a.shelvedUntil = this.clock.now() + durationMs;
-    a.shelveTimer = this.clock.setTimeout(() => { a.shelveTimer = undefined; this.unshelveNow(a); this.flushOrLog(); }, durationMs);
+    this.shelveUntil(a, this.clock.now() + durationMs);
+    this.saveSetting(a);
     this.reevaluate(a);
     this.flush();
     return this.definitionView(a);
@@ -441,6 +472,7 @@ export class AlarmEngine {
     if (a.shelveTimer !== undefined) this.clock.clearTimeout(a.shelveTimer);
     a.shelveTimer = undefined;
     this.unshelveNow(a);
+    this.saveSetting(a);
     this.flush();
     return this.definitionView(a);
   }

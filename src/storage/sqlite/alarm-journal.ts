@@ -44,7 +44,15 @@ const MIGRATIONS = [
      state_machine TEXT NOT NULL
    );
    CREATE TABLE alarm_names (name TEXT PRIMARY KEY) WITHOUT ROWID;`,
+  // Operator overrides of a definition (disabled, shelved) survive a restart.
+  `CREATE TABLE alarm_settings (
+     alarm TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     shelved_until INTEGER
+   ) WITHOUT ROWID;`,
 ];
+
+export interface AlarmSetting { enabled: boolean; shelvedUntil: number | null }
 
 /** An event to record; the journal assigns `eventId`. */
 export interface NewAlarmEvent {
@@ -214,6 +222,16 @@ export class AlarmJournal {
       id: o.occurrence, alarm: o.alarm, stateMachine: o.state_machine,
       events: (evs.all(o.occurrence) as Row[]).map(toRecord),
     }));
+  }
+
+  /** Remembers an operator override of an alarm definition. */
+  saveSetting(alarm: string, setting: AlarmSetting): void {
+    this.db.prepare('INSERT OR REPLACE INTO alarm_settings (alarm, enabled, shelved_until) VALUES (?, ?, ?)').run(alarm, setting.enabled ? 1 : 0, setting.shelvedUntil);
+  }
+
+  loadSettings(): Map<string, AlarmSetting> {
+    const rows = this.db.prepare('SELECT alarm, enabled, shelved_until FROM alarm_settings').all() as { alarm: string; enabled: number; shelved_until: number | null }[];
+    return new Map(rows.map((r) => [r.alarm, { enabled: r.enabled === 1, shelvedUntil: r.shelved_until }]));
   }
 
   /** Every event of one occurrence, oldest first (empty when unknown or pruned). */

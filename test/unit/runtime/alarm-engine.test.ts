@@ -244,6 +244,26 @@ describe('AlarmEngine', () => {
     expect(engine.current()[0]!.id).toBeGreaterThan(tankId);
   });
 
+  it('keeps disabled and shelved alarms so across a restart; a shelf expires on time', async () => {
+    engine.setEnabled('Pump1.Fault', false);
+    engine.shelve('Pump1.Overload', 60_000);
+    await engine.stop();
+    clock.advance(10_000);
+    boot();
+    engine.start();
+    expect(engine.definition('Pump1.Fault').enabled).toBe(false);
+    expect(engine.definition('Pump1.Overload').shelvedUntil).toBe(new Date(clock.now() + 50_000).toISOString());
+    set('Pump1.Fault', true);
+    set('Pump1.Status', 4);
+    expect(engine.current()).toEqual([]);
+    clock.advance(50_000);
+    expect(engine.current().map((o) => o.alarm)).toEqual(['Pump1.Overload']);
+    await engine.stop();
+    boot();
+    engine.start();
+    expect(engine.definition('Pump1.Overload').shelvedUntil).toBeUndefined();
+  });
+
   it('clears a restored connection-lost alarm on the first good value after start', async () => {
     tags.setQuality(idx('Valve.Open'), Quality.BAD_NOT_CONNECTED);
     engine.flush();
