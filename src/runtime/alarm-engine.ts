@@ -242,6 +242,11 @@ export class AlarmEngine {
     return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
   }
 
+  /** Committed events after `eventId`, ascending, at most `limit` (SSE Last-Event-ID resumption). */
+  eventsSince(eventId: number, limit = 1000): AlarmEventRecord[] {
+    return this.journal.since(eventId, limit);
+  }
+
   // ---- evaluation (hot path) -------------------------------------------------------------------------------
 
   private readonly onTagChange = (change: TagChange): void => {

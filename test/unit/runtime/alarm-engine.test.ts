@@ -78,6 +78,7 @@ describe('AlarmEngine', () => {
     set('Pump1.Status', 4);
     engine.flush();
     expect(seen).toEqual([true, true]);
+    expect(engine.eventsSince(events[0]!.eventId, 10)).toEqual([events[1]]);
   });
 
   it('commits a burst of changes in one transaction, in order', () => {
