@@ -50,7 +50,8 @@ describe('alarms over HTTPS', () => {
   };
 
   beforeAll(async () => {
-    s = await startTestServer({ projectYaml: PROJECT });
+    // NORMAL still survives a process crash (the kill -9 test covers FULL); it keeps this suite quick on a busy disk.
+    s = await startTestServer({ projectYaml: PROJECT, config: { sqliteSynchronous: 'NORMAL' } });
     admin = await s.login();
     op = await s.login('operator', 'operator-password');
     viewer = await s.login('viewer', 'viewer-password');

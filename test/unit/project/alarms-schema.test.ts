@@ -91,3 +91,24 @@ describe('alarm sections in the project loader', () => {
     expect(parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw.alarms).toHaveLength(2);
   });
 });
+
+describe('demo plant alarms', () => {
+  it('has at least 10 alarms of every kind, on writable internal tags and one on a simulated tag', async () => {
+    await import('../../../src/drivers/index.js');
+    const { alarmsOfProject } = await import('../../../src/project/alarms.js');
+    const { loadProjectFile, DEMO_PROJECT_FILE } = await import('../../../src/project/load.js');
+    const project = loadProjectFile(DEMO_PROJECT_FILE);
+    const { definitions, classes } = alarmsOfProject(project);
+    const tagOf = (name: string) => project.tags.find((t) => t.name === name)!;
+    expect(definitions.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(definitions.map((d) => d.kind))).toEqual(new Set(['discrete', 'analog']));
+    expect(definitions.some((d) => d.kind === 'discrete' && d.bit !== undefined)).toBe(true);
+    const byClass = (c: string) => definitions.filter((d) => d.class === c && tagOf(d.tag).connection === 'internal' && tagOf(d.tag).access === 'readwrite');
+    expect(byClass('Alarm').length).toBeGreaterThan(0);
+    expect(byClass('Warning').length).toBeGreaterThan(0);
+    expect(classes.find((c) => c.name === 'Alarm')!.stateMachine).toBe('RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT');
+    expect(classes.find((c) => c.name === 'Warning')!.stateMachine).toBe('RAISE_CLEAR');
+    const jam = definitions.find((d) => d.tag === 'Line1.Conveyor.Jam')!;
+    expect(tagOf(jam.tag).simulation).toMatchObject({ kind: 'square', periodMs: 60_000 });
+  });
+});
