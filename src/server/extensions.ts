@@ -1,5 +1,7 @@
+import { alarmRoutes } from '../api/alarms/routes.js';
 import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
+import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /**
@@ -8,6 +10,7 @@ import type { Runtime } from '../runtime/runtime.js';
  */
 export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
 
-export async function extensions(_runtime: Runtime): Promise<Extensions> {
-  return { plugins: [], authenticators: [] };
+export async function extensions(runtime: Runtime): Promise<Extensions> {
+  const alarms = createAlarmEngine(runtime);
+  return { plugins: [alarmRoutes(alarms)], authenticators: [] };
 }
