@@ -4,7 +4,11 @@
  */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : String(v);
+  let s = typeof v === 'string' ? v : String(v);
+  // Spreadsheets run cells starting with = + @ (or a '-' that is not a number) as formulas; String tag values can
+  // come from anyone who may write a tag, so such cells get a leading apostrophe (OWASP "CSV injection"), as the
+  // alarm archive's CSV does.
+  if (typeof v === 'string' && (/^[=+@\t\r]/.test(s) || (s.startsWith('-') && Number.isNaN(Number(s))))) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -1,5 +1,7 @@
+import { alarmRoutes } from '../api/alarms/routes.js';
 import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
+import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { attachHistory } from './history.js';
 
@@ -10,6 +12,7 @@ import { attachHistory } from './history.js';
 export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
+  const alarms = createAlarmEngine(runtime);
   const history = attachHistory(runtime);
-  return { plugins: [history.plugin], authenticators: [] };
+  return { plugins: [alarmRoutes(alarms), history.plugin], authenticators: [] };
 }

@@ -91,7 +91,8 @@ export function historyRoutes(queries: HistoryQueries, clock: Clock): ApiPlugin 
       let r: HistoryResult;
       try { r = queries.query(tag, q); } catch (err) { throw located(err, 'query'); }
       if (o.format === 'csv') {
-        if (r.kind === 'raw' && r.next !== null) reply.header('link', `<${nextUrl(request, r.next)}>; rel="next"`);
+        // The next page as the alarm archive gives it (X-Next-Cursor) and as a ready link (RFC 8288).
+        if (r.kind === 'raw' && r.next !== null) reply.header('x-next-cursor', r.next).header('link', `<${nextUrl(request, r.next)}>; rel="next"`);
         return sendCsv(reply, toCsv(csvHeader(r.kind === 'aggregate', false), csvRows(r)), tag.def.name);
       }
       return reply.type(JSON_TYPE).serializer(String).send(JSON.stringify(resultJson(r)));

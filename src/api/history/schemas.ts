@@ -39,7 +39,7 @@ const options = {
 export const HistoryQueryString = Type.Object({
   ...options,
   cursor: Type.Optional(Type.String({ maxLength: 64, description: 'The `next` of the previous page' })),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv: RFC 4180 with a header row of the JSON field names; the next page is in the Link header' })),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv: RFC 4180 with a header row of the JSON field names; the cursor of the next page is in the X-Next-Cursor header (and a Link rel=next)' })),
 }, { additionalProperties: false });
 
 export const HistoryReply = Type.Object({

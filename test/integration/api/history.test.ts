@@ -104,6 +104,7 @@ describe('history API over HTTPS', () => {
     put('H.Level', level);
     put('H.Counter', counter);
     put('H.Text', [{ ts: H0 + 1000, value: 'plain', quality: GOOD }, { ts: H0 + 2000, value: 'with, comma and "quotes"', quality: GOOD }, { ts: H0 + 3000, value: 'two\nlines', quality: GOOD }]);
+    put('H.Text', [{ ts: H0 + 7_200_000, value: '=HYPERLINK("http://x")', quality: GOOD }]);
     put('Line1/Speed #1', [{ ts: H0, value: 1, quality: GOOD }]);
   });
   afterAll(async () => { await s?.stop(); });
@@ -201,6 +202,7 @@ describe('history API over HTTPS', () => {
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toMatch(/^text\/csv/);
       expect(r.text).toBe(`timestamp,value,quality,qualityCode\r\n${iso(H0 + 1000)},plain,GOOD,192\r\n${iso(H0 + 2000)},"with, comma and ""quotes""",GOOD,192\r\n`);
+      expect(r.headers['x-next-cursor']).toEqual(expect.any(String));
       const link = String(r.headers.link);
       const m = /^<([^>]+)>; rel="next"$/.exec(link);
       expect(m).not.toBeNull();
@@ -214,6 +216,11 @@ describe('history API over HTTPS', () => {
       const want = expectedBuckets(level, 'count', H0, H0 + 3_600_000, 1_800_000);
       expect(r.text).toBe(`timestamp,value,count\r\n${want.map((b) => `${b.timestamp},${b.value},${b.count}`).join('\r\n')}\r\n`);
     });
+  });
+
+  it('csv: a text value that a spreadsheet would run as a formula is defused', async () => {
+    const r = await hist('H.Text', `from=${iso(H0 + 7_200_000)}&to=${iso(H0 + 7_300_000)}&format=csv`);
+    expect(r.text.split('\r\n')[1]).toBe(`${iso(H0 + 7_200_000)},"'=HYPERLINK(""http://x"")",GOOD,192`);
   });
 
   describe('POST /history/query', () => {
