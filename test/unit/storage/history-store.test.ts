@@ -99,6 +99,15 @@ describe('SqliteHistoryStore', () => {
     expect(store.firstAtOrAfter(id, 41)).toBeUndefined();
   });
 
+  it('series reads qualities other than GOOD exactly where they are, including the sample before from', () => {
+    const id = store.tagId('qual');
+    insert(id, [[5, 0, 0x08], [10, 1], [20, 2, 0x44], [30, 3], [40, 4, 0x00], [50, 5]]);
+    const s = store.series(id, 10, 60);
+    expect(Array.from(s.ts)).toEqual([5, 10, 20, 30, 40, 50]);
+    expect(Array.from(s.quality)).toEqual([0x08, 0xc0, 0x44, 0xc0, 0x00, 0xc0]);
+    expect(Array.from(s.values)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('prunes the oldest samples below the cut-off in bounded batches, one tag at a time', () => {
     const id = store.tagId('r');
     const other = store.tagId('o');
