@@ -234,11 +234,13 @@ export class Historian {
     let total = 0;
     try {
       for (const { id, name } of this.store.listTags()) {
+        // Stopped while this pass waited for a turn: the database may be closing; the next start prunes again.
+        if (!this.running) break;
         const cutoff = now - (retention.get(name) ?? this.defaultRetentionDays) * DAY_MS;
         for (;;) {
           const n = this.store.prune(id, cutoff, this.pruneBatchRows);
           total += n;
-          if (n < this.pruneBatchRows) break;
+          if (n < this.pruneBatchRows || !this.running) break;
           await yieldToEventLoop();
         }
         await yieldToEventLoop();
