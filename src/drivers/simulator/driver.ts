@@ -1,5 +1,5 @@
 import { Quality } from '../../domain/quality.js';
-import { BIG_INTEGER_RANGES, INTEGER_RANGES, isBigIntegerType, toNumber, type TagType, type TagValue } from '../../domain/tag-types.js';
+import { BIG_INTEGER_RANGES, INTEGER_RANGES, defaultValue, isBigIntegerType, toNumber, type TagType, type TagValue } from '../../domain/tag-types.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
 import { waveform } from './waveforms.js';
 
@@ -63,7 +63,7 @@ export class SimulatorDriver implements Driver {
       const values = spec.values ?? [''];
       value = values[Math.floor(t / spec.cycleMs) % values.length]!;
     } else if (spec.kind === 'constant') {
-      value = prevValue ?? tag.def.initial ?? 0;
+      value = prevValue ?? tag.def.initial ?? defaultValue(type);
     } else if (spec.kind === 'counter' && isBigIntegerType(type)) {
       value = bigCounter(type, spec.step ?? 1, spec.min, spec.max, prevValue);
     } else {
