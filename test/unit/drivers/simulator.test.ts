@@ -167,12 +167,14 @@ describe('SimulatorDriver with a manual clock and a real tag engine', () => {
     const s = setup([
       def('Big', 'Int64', { initial: '9007199254740991', simulation: spec('counter', { cycleMs: 100, step: 1, min: -5, max: 9007199254740994 }) }),
       def('U', 'UInt64', { simulation: spec('counter', { cycleMs: 100, step: 6 }) }),
+      def('I', 'Int64', { simulation: spec('counter', { cycleMs: 100, step: 2 }) }),
     ]);
     await s.driver.start();
     const seq: TagValue[] = [s.value('Big')];
     for (let i = 0; i < 3; i++) { s.clock.advance(100); seq.push(s.value('Big')); }
     expect(seq).toEqual(['9007199254740992', '9007199254740993', '9007199254740994', '-5']);
     expect(s.value('U')).toBe('18'); // '0' at start, +6 per cycle, as a decimal string
+    expect(s.value('I')).toBe('6'); // an Int64 counter without min also starts at 0, not at -2^63
     await s.driver.stop();
   });
 
