@@ -38,7 +38,7 @@ const DEFAULTS: Required<PushHubOptions> = {
 export class PushHub {
   readonly options: Required<PushHubOptions>;
   readonly clock: Clock;
-  readonly stats: Omit<PushStats, 'connections' | 'congested' | 'subscriptions' | 'pendingValues' | 'queuedAlarmEvents'> = {
+  readonly stats: Omit<PushStats, 'connections' | 'congested' | 'subscriptions' | 'pendingValues' | 'queuedAlarmEvents' | 'bufferedBytes'> = {
     droppedConnections: 0, resyncs: 0, valueMessages: 0, valueItems: 0, alarmMessages: 0,
   };
   private readonly byTag: (IndexEntry[] | undefined)[];
@@ -87,13 +87,14 @@ export class PushHub {
   }
 
   currentStats(): PushStats {
-    let subscriptions = 0, pendingValues = 0, queuedAlarmEvents = 0;
+    let subscriptions = 0, pendingValues = 0, queuedAlarmEvents = 0, bufferedBytes = 0;
     for (const c of this.connections) {
+      bufferedBytes += c.sink.bufferedAmount();
       subscriptions += c.subscriptionCount;
       pendingValues += c.pendingValues;
       queuedAlarmEvents += c.queuedAlarmEvents;
     }
-    return { connections: this.connections.size, congested: this.congested.size, subscriptions, pendingValues, queuedAlarmEvents, ...this.stats };
+    return { connections: this.connections.size, congested: this.congested.size, subscriptions, pendingValues, queuedAlarmEvents, bufferedBytes, ...this.stats };
   }
 
   /** Stops listening and closes every connection (server shutdown). */

@@ -100,6 +100,8 @@ export interface PushStats {
   /** Value slots waiting to be sent (coalesced), over all connections. */
   pendingValues: number;
   queuedAlarmEvents: number;
+  /** Bytes buffered in all sinks (what the server holds for clients that have not read yet). */
+  bufferedBytes: number;
   droppedConnections: number;
   resyncs: number;
   valueMessages: number;

@@ -1,10 +1,10 @@
-import { PermissionSet, type Grant } from '../../../src/domain/permissions.js';
-import { Quality } from '../../../src/domain/quality.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
-import { PushHub } from '../../../src/runtime/push/hub.js';
-import type { AlarmEvent, AlarmEventSource, PushHubOptions, PushSink } from '../../../src/runtime/push/types.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
-import { TagEngine } from '../../../src/runtime/tag-engine.js';
+import { PermissionSet, type Grant } from '../../src/domain/permissions.js';
+import { Quality } from '../../src/domain/quality.js';
+import { ManualClock } from '../../src/runtime/clock.js';
+import { PushHub } from '../../src/runtime/push/hub.js';
+import type { AlarmEvent, AlarmEventSource, PushHubOptions, PushSink } from '../../src/runtime/push/types.js';
+import type { TagDefinition } from '../../src/runtime/tag-definition.js';
+import { TagEngine } from '../../src/runtime/tag-engine.js';
 
 export { Quality };
 

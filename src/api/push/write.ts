@@ -1,0 +1,28 @@
+import { TagwayError, type ItemError } from '../../domain/problems.js';
+import type { TagEngine, WriteContext } from '../../runtime/tag-engine.js';
+import type { PushPrincipal } from './port.js';
+
+export type WriteResult = { name: string; status: 'OK' } | { name: string; error: ItemError };
+
+/**
+ * The `write` message: the same per-item semantics as `PUT /tags/values` (each item succeeds or fails alone,
+ * all start in the same tick so drivers can batch them).
+ */
+export async function writeItems(
+  engine: TagEngine, principal: PushPrincipal, items: ReadonlyArray<{ name: string; value: unknown }>, ctx: WriteContext,
+): Promise<WriteResult[]> {
+  return Promise.all(items.map(async ({ name, value }): Promise<WriteResult> => {
+    try {
+      const tag = engine.get(name);
+      if (!tag || !principal.permissions.allows('tags:read', name) && !principal.permissions.allows('tags:write', name)) {
+        throw new TagwayError('TAG_NOT_FOUND', `No tag named '${name}'`);
+      }
+      if (!principal.permissions.allows('tags:write', name)) throw new TagwayError('FORBIDDEN', `You may not write tag '${name}'`);
+      await engine.write(tag, value, ctx);
+      return { name, status: 'OK' };
+    } catch (err) {
+      if (err instanceof TagwayError) return { name, error: { code: err.code, message: err.message } };
+      return { name, error: { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' } };
+    }
+  }));
+}

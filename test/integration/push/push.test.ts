@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Quality } from '../../../src/domain/quality.js';
+import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
+import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { SseClient, until, WsClient } from './clients.js';
+import { principal, startPushServer, type PushServer } from './server.js';
+
+const def = (name: string, extra: Partial<TagDefinition> = {}): TagDefinition => ({ name, type: 'Float64', access: 'readwrite', connection: 'sim', ...extra });
+const TAGS = [
+  def('Line1.Speed', { min: 0, max: 200 }),
+  def('Line1.Filler.Level', { min: 0, max: 100 }),
+  def('Line2.Speed'),
+  def('Tank1.Level', { min: 0, max: 10 }),
+  def('Tank1.Pump', { type: 'Bool', access: 'read' }),
+];
+
+describe('push over real HTTPS', () => {
+  let s: PushServer;
+  const bearer = { authorization: 'Bearer admin-token' };
+  const set = (name: string, v: number | boolean, q: number = Quality.GOOD) => s.engine.update(s.engine.require(name).index, v, q);
+
+  beforeAll(async () => {
+    s = await startPushServer(TAGS, {}, { authTimeoutMs: 300, keepAliveMs: 100 });
+    s.tokens.set('admin-token', principal('admin', { permission: 'tags:read' }, { permission: 'tags:write' }, { permission: 'alarms:read' }));
+    s.tokens.set('viewer-token', principal('viewer', { permission: 'tags:read', tags: 'Line1.**' }, { permission: 'alarms:read', tags: 'Line1.**' }));
+    for (const t of TAGS) if (t.type === 'Float64') set(t.name, 1);
+  });
+  afterAll(async () => { await s.close(); });
+
+  it('WebSocket with a Bearer upgrade header: current values first, then changes', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, bearer);
+    await c.waitFor((m) => m.type === 'authenticated');
+    expect(c.messages[0]).toMatchObject({ type: 'authenticated', user: { username: 'admin', permissions: expect.arrayContaining(['tags:read']) } });
+    c.send({ type: 'subscribe', id: 's1', tags: ['Line1.Speed', 'Tank1.Level'] });
+    await c.waitFor((m) => m.type === 'values');
+    const iSub = c.messages.findIndex((m) => m.type === 'subscribed');
+    const iVal = c.messages.findIndex((m) => m.type === 'values');
+    expect(c.messages[iSub]).toEqual({ type: 'subscribed', id: 's1', count: 2 });
+    expect(iSub).toBeLessThan(iVal);
+    expect(c.messages[iVal]!.items).toEqual(expect.arrayContaining([
+      { name: 'Line1.Speed', value: 1, quality: 'GOOD', qualityCode: 192, subStatus: 'NON_SPECIFIC', timestamp: expect.any(String) },
+    ]));
+    set('Line1.Speed', 42);
+    set('Line2.Speed', 42); // not subscribed
+    await until(() => c.latest().get('Line1.Speed') === 42 || undefined, 'the change');
+    expect(c.values().map(([n]) => n)).not.toContain('Line2.Speed');
+    c.close();
+  });
+
+  it('first-message auth, glob subscription and deadband', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca);
+    c.send({ type: 'auth', token: 'admin-token' });
+    await c.waitFor((m) => m.type === 'authenticated');
+    c.send({ type: 'subscribe', id: 'g', tags: ['Line1.**'], deadband: 5 });
+    const sub = await c.waitFor((m) => m.type === 'subscribed');
+    expect(sub.count).toBe(2);
+    await c.waitFor((m) => m.type === 'values');
+    set('Line1.Filler.Level', 1);
+    set('Line1.Speed', 100);
+    await until(() => c.latest().get('Line1.Speed') === 100 || undefined, 'first value');
+    const before = c.values().length;
+    set('Line1.Speed', 103); // within 5 of 100
+    set('Line1.Speed', 104);
+    set('Line1.Speed', 106); // more than 5 from 100
+    await until(() => c.latest().get('Line1.Speed') === 106 || undefined, 'value past the deadband');
+    expect(c.values().slice(before)).toEqual([['Line1.Speed', 106]]);
+    c.close();
+  });
+
+  it('permissions filter a ** subscription; re-authentication on the open socket widens it', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer viewer-token' });
+    c.send({ type: 'subscribe', id: 'all', tags: ['**'] });
+    expect((await c.waitFor((m) => m.type === 'subscribed')).count).toBe(2);
+    await c.waitFor((m) => m.type === 'values');
+    set('Tank1.Level', 7);
+    set('Line1.Filler.Level', 8);
+    await until(() => c.latest().get('Line1.Filler.Level') === 8 || undefined, 'permitted change');
+    expect([...c.latest().keys()].sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed']);
+    c.send({ type: 'write', id: 'w', items: [{ name: 'Line1.Speed', value: 3 }] });
+    expect(await c.waitFor((m) => m.type === 'written')).toEqual({ type: 'written', id: 'w', items: [{ name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: expect.any(String) } }] });
+    c.send({ type: 'auth', token: 'admin-token' });
+    await c.waitFor((m) => m.type === 'authenticated' && (m.user as { username: string }).username === 'admin');
+    await until(() => c.latest().has('Tank1.Level') || undefined, 'newly permitted tags');
+    c.close();
+  });
+
+  it('writes through the socket and sees the written value pushed', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, bearer);
+    c.send({ type: 'subscribe', id: 's', tags: ['Line2.Speed'] });
+    await c.waitFor((m) => m.type === 'values');
+    c.send({ type: 'write', id: 'w1', items: [{ name: 'Line2.Speed', value: 55.5 }, { name: 'Tank1.Pump', value: true }, { name: 'Nope', value: 1 }, { name: 'Line2.Speed', value: 'x' }] });
+    const w = await c.waitFor((m) => m.type === 'written');
+    expect(w.items).toEqual([
+      { name: 'Line2.Speed', status: 'OK' },
+      { name: 'Tank1.Pump', error: { code: 'READ_ONLY', message: expect.any(String) } },
+      { name: 'Nope', error: { code: 'TAG_NOT_FOUND', message: expect.any(String) } },
+      { name: 'Line2.Speed', error: { code: 'TYPE_MISMATCH', message: expect.any(String) } },
+    ]);
+    await until(() => c.latest().get('Line2.Speed') === 55.5 || undefined, 'written value');
+    c.close();
+  });
+
+  it('bad messages get an error with a code; protocol pings are answered', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, bearer);
+    await c.waitFor((m) => m.type === 'authenticated');
+    c.send('{not json');
+    c.send({ type: 'subscribe', id: 'x', tags: [] });
+    c.send({ type: 'subscribe', id: 'y', tags: ['NoSuchTag'] });
+    c.send({ type: 'frobnicate' });
+    c.send({ type: 'unsubscribe', id: 'never' });
+    c.send({ type: 'subscribe', id: 'z', tags: ['Line1.Speed'], deadband: 1, deadbandPercent: 1 });
+    await until(() => (c.messages.filter((m) => m.type === 'error').length >= 6) || undefined, 'six errors');
+    expect(c.messages.filter((m) => m.type === 'error').map((m) => [m.id, m.code])).toEqual([
+      [null, 'MALFORMED_JSON'], ['x', 'VALIDATION_FAILED'], ['y', 'TAG_NOT_FOUND'], [null, 'VALIDATION_FAILED'], ['never', 'NOT_FOUND'], ['z', 'VALIDATION_FAILED'],
+    ]);
+    const pong = new Promise<string>((r) => c.ws.once('pong', (d) => r(d.toString())));
+    c.ws.ping('hello');
+    expect(await pong).toBe('hello');
+    expect(c.closed).toBeUndefined();
+    c.close();
+  });
+
+  it('unauthenticated sockets are closed with a clear reason', async () => {
+    const bad = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer wrong' });
+    expect(await bad.waitClosed()).toEqual({ code: PUSH_CLOSE.UNAUTHENTICATED, reason: expect.stringContaining('log in again') });
+    expect(bad.messages).toEqual([{ type: 'error', id: null, code: 'UNAUTHENTICATED', message: expect.any(String) }]);
+    const early = await WsClient.open(s.wsUrl, s.ca);
+    early.send({ type: 'subscribe', id: 's', tags: ['**'] });
+    expect(await early.waitClosed()).toEqual({ code: PUSH_CLOSE.UNAUTHENTICATED, reason: expect.stringContaining('authentication required') });
+    const silent = await WsClient.open(s.wsUrl, s.ca);
+    expect((await silent.waitClosed()).code).toBe(PUSH_CLOSE.UNAUTHENTICATED); // auth timeout (300 ms here)
+    const cross = await WsClient.open(s.wsUrl, s.ca, { cookie: 'tagway_session=admin-token', origin: 'https://evil.example' });
+    expect((await cross.waitClosed()).code).toBe(PUSH_CLOSE.UNAUTHENTICATED);
+    const sameOrigin = await WsClient.open(s.wsUrl, s.ca, { cookie: 'tagway_session=admin-token', origin: s.url });
+    await sameOrigin.waitFor((m) => m.type === 'authenticated');
+    sameOrigin.close();
+  });
+
+  it('alarm events in order over WebSocket, filtered by subscription and permissions', async () => {
+    const admin = await WsClient.open(s.wsUrl, s.ca, bearer);
+    const viewer = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer viewer-token' });
+    admin.send({ type: 'subscribeAlarms', id: 'a', minPriority: 5 });
+    viewer.send({ type: 'subscribeAlarms', id: 'v' });
+    await admin.waitFor((m) => m.type === 'subscribed');
+    await viewer.waitFor((m) => m.type === 'subscribed');
+    const first = s.alarms.events.length + 1;
+    for (let i = 0; i < 20; i++) s.alarms.emit({ alarm: `A${i}`, priority: i % 2 === 0 ? 10 : 1, tag: i < 10 ? 'Tank1.Level' : 'Line1.Speed' });
+    const ids = () => admin.messages.filter((m) => m.type === 'alarm').map((m) => (m.event as { eventId: number }).eventId);
+    await until(() => ids().length === 10 || undefined, 'ten alarm events');
+    expect(ids()).toEqual(Array.from({ length: 10 }, (_, i) => first + 2 * i));
+    await until(() => viewer.messages.filter((m) => m.type === 'alarm').length === 10 || undefined, 'viewer events');
+    expect(viewer.messages.filter((m) => m.type === 'alarm').every((m) => (m.event as { tag: string }).tag === 'Line1.Speed')).toBe(true);
+    admin.close();
+    viewer.close();
+  });
+
+  it('SSE: values then changes, alarm events with ids, Last-Event-ID resume', async () => {
+    const url = `${s.url}/events?tags=Line1.Speed,Tank1.*&alarms=true`;
+    const { status, client } = await SseClient.open(url, s.agent, bearer);
+    expect(status).toBe(200);
+    await client.waitCount((e) => e.event === 'value', 3);
+    set('Line1.Speed', 77);
+    await client.waitFor((e) => e.event === 'value' && (JSON.parse(e.data) as { value: number }).value === 77);
+    const a1 = s.alarms.emit({ alarm: 'S1' });
+    const a2 = s.alarms.emit({ alarm: 'S2' });
+    const got = await client.waitCount((e) => e.event === 'alarm', 2);
+    expect(got.map((e) => [e.id, (JSON.parse(e.data) as { alarm: string }).alarm])).toEqual([[String(a1.eventId), 'S1'], [String(a2.eventId), 'S2']]);
+    client.close();
+    // Missed while away:
+    s.alarms.emit({ alarm: 'S3' });
+    s.alarms.emit({ alarm: 'S4' });
+    const again = await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': String(a2.eventId) });
+    const resumed = await again.client.waitCount((e) => e.event === 'alarm', 2);
+    expect(resumed.map((e) => (JSON.parse(e.data) as { alarm: string }).alarm)).toEqual(['S3', 'S4']);
+    // The keep-alive comment (every 100 ms in this suite, 15 s by default) arrives on an idle stream.
+    await until(() => again.client.comments >= 3 || undefined, 'keep-alive comments');
+    again.client.close();
+  });
+
+  it('SSE refuses what it cannot serve with problem+json before streaming', async () => {
+    expect((await SseClient.open(`${s.url}/events?tags=Line1.Speed`, s.agent)).status).toBe(401);
+    const forbidden = await SseClient.open(`${s.url}/events?tags=Tank1.Level`, s.agent, { authorization: 'Bearer viewer-token' });
+    expect(forbidden).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await SseClient.open(`${s.url}/events`, s.agent, bearer)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': 'abc' })).toMatchObject({ status: 400 });
+  });
+});
+
+describe('a client that stops reading', () => {
+  let s: PushServer;
+  const N = 2_000;
+  const HIGH = 64 * 1024;
+  beforeAll(async () => {
+    const defs = Array.from({ length: N }, (_, i) => def(`Big.${i}`, { type: 'String' }));
+    s = await startPushServer(defs, { highWaterBytes: HIGH, lowWaterBytes: 8 * 1024, stallTimeoutMs: 60_000 });
+    s.tokens.set('t', principal('admin', { permission: 'tags:read' }));
+  });
+  afterAll(async () => { await s.close(); });
+
+  it('gets coalesced latest values after it resumes; the server buffer stays bounded meanwhile', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer t' });
+    c.send({ type: 'subscribe', id: 'big', tags: ['Big.*'] });
+    await until(() => c.latest().size === N || undefined, 'snapshot');
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const pad = 'x'.repeat(300);
+    let maxBuffered = 0;
+    let round = 0;
+    // Change every tag until the server has seen the congestion, then keep going a while longer.
+    const deadline = Date.now() + 20_000;
+    let congestedRounds = 0;
+    while (congestedRounds < 30 && Date.now() < deadline) {
+      round++;
+      for (let i = 0; i < N; i++) s.engine.update(i, `${round}:${pad}`, Quality.GOOD);
+      await new Promise((r) => setTimeout(r, 5));
+      const st = s.hub.currentStats();
+      maxBuffered = Math.max(maxBuffered, st.bufferedBytes);
+      if (st.congested > 0) congestedRounds++;
+    }
+    const stats = s.hub.currentStats();
+    expect(stats.congested).toBe(1);
+    expect(stats.pendingValues).toBeLessThanOrEqual(N); // one slot per tag however many rounds
+    // The user-space buffer never exceeds the mark by more than one batch (1,000 values of ~380 bytes).
+    expect(maxBuffered).toBeLessThan(HIGH + 1_000 * 400 + 64 * 1024);
+    socket.resume();
+    await until(() => (c.latest().get(`Big.${N - 1}`) === `${round}:${pad}` && c.latest().get('Big.0') === `${round}:${pad}`) || undefined, 'latest values after resume', 20_000);
+    const final = c.latest();
+    for (let i = 0; i < N; i++) expect(final.get(`Big.${i}`)).toBe(`${round}:${pad}`);
+    // Far fewer value items than changes made: the rounds in between were coalesced.
+    expect(c.values().length).toBeLessThan(N * round);
+    c.close();
+  });
+});
+
+describe('a client that never reads again', () => {
+  let s: PushServer;
+  beforeAll(async () => {
+    const defs = Array.from({ length: 500 }, (_, i) => def(`Big.${i}`, { type: 'String' }));
+    s = await startPushServer(defs, { highWaterBytes: 16 * 1024, lowWaterBytes: 1024, stallTimeoutMs: 300, congestionCheckMs: 20 });
+    s.tokens.set('t', principal('admin', { permission: 'tags:read' }));
+  });
+  afterAll(async () => { await s.close(); });
+
+  it('is dropped after the stall timeout', async () => {
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer t' });
+    c.send({ type: 'subscribe', id: 'big', tags: ['Big.*'] });
+    await until(() => c.latest().size === 500 || undefined, 'snapshot');
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const pad = 'y'.repeat(500);
+    for (let round = 1; s.hub.currentStats().droppedConnections === 0; round++) {
+      if (round > 2_000) throw new Error('never dropped');
+      for (let i = 0; i < 500; i++) s.engine.update(i, `${round}:${pad}`, Quality.GOOD);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(s.hub.currentStats()).toMatchObject({ connections: 0, droppedConnections: 1 });
+    c.close();
+  });
+});
