@@ -22,10 +22,12 @@ function fail(errors: FieldError[]): never {
   throw new TagwayError('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
 }
 
-/** Parses and checks one text frame; throws TagwayError MALFORMED_JSON or VALIDATION_FAILED. */
+/** Parses and checks one text frame; throws TagwayError VALIDATION_FAILED (also for malformed JSON, as the REST API does). */
 export function parseClientMessage(text: string): ClientMessage {
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { throw new TagwayError('MALFORMED_JSON', 'A message must be one JSON object'); }
+  try { raw = JSON.parse(text); } catch (e) {
+    throw new TagwayError('VALIDATION_FAILED', `Malformed JSON: ${(e as Error).message}`, { errors: [{ field: 'message', message: 'is not valid JSON' }] });
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TagwayError('VALIDATION_FAILED', 'A message must be a JSON object with a "type"', { errors: [{ field: 'type', message: 'required' }] });
   const m = raw as Record<string, unknown>;
   const errors: FieldError[] = [];

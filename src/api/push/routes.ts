@@ -1,59 +1,40 @@
 import websocket from '@fastify/websocket';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { TagwayError } from '../../domain/problems.js';
-import { hubFor, type PushPrincipal, type PushRuntime } from './port.js';
-import { handleSse, type SseOptions } from './sse.js';
-import { handleSocket, type WsOptions } from './ws.js';
+import Type from 'typebox';
+import { principalOf } from '../authenticate.js';
+import type { ApiPlugin } from '../plugin.js';
+import { problems } from '../schemas.js';
+import { pushFor } from './service.js';
+import { handleSse, type SseQuery } from './sse.js';
+import { handleSocket } from './ws.js';
 
-export interface PushRoutesOptions {
-  runtime: PushRuntime;
-  ws?: Partial<WsOptions>;
-  sse?: Partial<SseOptions>;
-  /** Largest client message in bytes; larger ones close the socket with 1009. Default 1 MiB. */
-  maxMessageBytes?: number;
-}
-
-const SSE_QUERY = {
-  type: 'object',
-  properties: {
-    tags: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Tag names or globs; repeat or comma-separate' },
-    alarms: { type: 'boolean', description: 'Also stream alarm archive events' },
-    deadband: { type: 'number', minimum: 0 },
-    deadbandPercent: { type: 'number', minimum: 0, maximum: 100 },
-    minIntervalMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
-    class: { type: 'string' },
-    minPriority: { type: 'integer', minimum: 0, maximum: 16 },
-    maxPriority: { type: 'integer', minimum: 0, maximum: 16 },
-    tag: { type: 'string' },
-    alarm: { type: 'string' },
-    state: { type: 'string' },
-    lastEventId: { type: 'string' },
-  },
-  additionalProperties: false,
-} as const;
-
-function principalOf(request: FastifyRequest): PushPrincipal {
-  const p = (request as { principal?: PushPrincipal | undefined }).principal;
-  if (!p) throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
-  return p;
-}
+const SseQuerySchema = Type.Object({
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 10_000 }), { description: 'Tag names or globs; repeat the parameter or comma-separate' })),
+  alarms: Type.Optional(Type.Boolean({ description: 'Also stream alarm archive events (needs alarms:read)' })),
+  deadband: Type.Optional(Type.Number({ minimum: 0, description: 'Absolute deadband in the tag unit' })),
+  deadbandPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Deadband as % of the tag min–max range' })),
+  minIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+  class: Type.Optional(Type.String({ minLength: 1 })),
+  minPriority: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+  maxPriority: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+  tag: Type.Optional(Type.String({ minLength: 1, description: 'Alarm filter: tag name or glob' })),
+  alarm: Type.Optional(Type.String({ minLength: 1, description: 'Alarm filter: alarm name glob' })),
+  state: Type.Optional(Type.String({ minLength: 1 })),
+  lastEventId: Type.Optional(Type.String({ maxLength: 20, description: 'Same as the Last-Event-ID header, for clients that cannot set it' })),
+}, { additionalProperties: false });
 
 /**
  * Live push: `GET /ws` (WebSocket) and `GET /events` (Server-Sent Events), thin adapters over the runtime's
  * PushHub. The WebSocket route is public at the HTTP level because a client may authenticate with its first
  * message; the socket itself refuses everything until it has.
  */
-export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opts) => {
-  const { runtime } = opts;
-  const hub = hubFor(runtime);
-  const wsOpts: WsOptions = { authTimeoutMs: 10_000, revalidateMs: 60_000, heartbeatMs: 30_000, ...opts.ws };
-  const sseOpts: SseOptions = { keepAliveMs: 15_000, retryMs: 3_000, ...opts.sse };
-  await app.register(websocket, { options: { maxPayload: opts.maxMessageBytes ?? 1024 * 1024 } });
+export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
+  const service = pushFor(runtime);
+  await app.register(websocket, { options: { maxPayload: service.ws.maxMessageBytes } });
 
   app.get('/ws', {
     websocket: true,
     config: { public: true },
-  }, (socket, request) => handleSocket(socket, request, runtime, hub, wsOpts));
+  }, (socket, request) => handleSocket(socket, request, runtime, service.hub, service.ws));
 
   app.get('/events', {
     schema: {
@@ -61,9 +42,10 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, opt
       description: 'Events `value` (data: a value object) and `alarm` (data: an archive event, `id:` = eventId). '
         + 'Send Last-Event-ID to resume alarm events. A comment line every 15 s keeps proxies open.',
       tags: ['push'],
-      querystring: SSE_QUERY,
+      querystring: SseQuerySchema,
+      response: problems(400, 401, 403, 404, 503),
     },
   }, async (request, reply) => {
-    handleSse(request, reply, principalOf(request), hub, sseOpts);
+    handleSse(request, reply, principalOf(request), service.hub, service.sse, request.query as SseQuery);
   });
 };

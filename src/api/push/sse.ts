@@ -4,11 +4,12 @@ import type { AlarmFilterSpec } from '../../runtime/push/alarm-filter.js';
 import { sseEncoder } from '../../runtime/push/encoders.js';
 import type { PushHub } from '../../runtime/push/hub.js';
 import type { PushSink } from '../../runtime/push/types.js';
-import type { PushPrincipal } from './port.js';
+import type { Principal } from '../../auth/principal.js';
+import type { SseSettings } from './service.js';
 
 export interface SseQuery {
-  tags?: string | string[] | undefined;
-  alarms?: boolean | string | undefined;
+  tags?: string[] | undefined;
+  alarms?: boolean | undefined;
   deadband?: number | undefined;
   deadbandPercent?: number | undefined;
   minIntervalMs?: number | undefined;
@@ -22,16 +23,8 @@ export interface SseQuery {
   lastEventId?: string | undefined;
 }
 
-export interface SseOptions {
-  /** A comment line this often keeps proxies from closing an idle stream. Default 15 s. */
-  keepAliveMs: number;
-  /** Tells EventSource how long to wait before reconnecting. Default 3 s. */
-  retryMs: number;
-}
-
 function tagList(q: SseQuery['tags']): string[] {
-  const parts = q === undefined ? [] : Array.isArray(q) ? q : [q];
-  return parts.flatMap((p) => p.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+  return (q ?? []).flatMap((p) => p.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 function parseEventId(raw: string | string[] | undefined): number | undefined {
@@ -46,10 +39,9 @@ function parseEventId(raw: string | string[] | undefined): number | undefined {
  * `GET /events`: Server-Sent Events over the same hub. Everything that can fail (unknown tag, permission, bad
  * Last-Event-ID) fails before the stream starts, so the client gets a normal problem+json answer.
  */
-export function handleSse(request: FastifyRequest, reply: FastifyReply, principal: PushPrincipal, hub: PushHub, opts: SseOptions): void {
-  const q = request.query as SseQuery;
+export function handleSse(request: FastifyRequest, reply: FastifyReply, principal: Principal, hub: PushHub, opts: SseSettings, q: SseQuery): void {
   const tags = tagList(q.tags);
-  const alarms = q.alarms === true || q.alarms === 'true';
+  const alarms = q.alarms === true;
   if (tags.length === 0 && !alarms) {
     throw new TagwayError('VALIDATION_FAILED', 'Ask for something: tags=… and/or alarms=true', { errors: [{ field: 'tags', message: 'required unless alarms=true' }] });
   }

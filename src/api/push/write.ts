@@ -1,22 +1,19 @@
+import type { Principal } from '../../auth/principal.js';
 import { TagwayError, type ItemError } from '../../domain/problems.js';
 import type { TagEngine, WriteContext } from '../../runtime/tag-engine.js';
-import type { PushPrincipal } from './port.js';
 
 export type WriteResult = { name: string; status: 'OK' } | { name: string; error: ItemError };
 
 /**
  * The `write` message: the same per-item semantics as `PUT /tags/values` (each item succeeds or fails alone,
- * all start in the same tick so drivers can batch them).
+ * all start in the same tick so that drivers can batch them).
  */
 export async function writeItems(
-  engine: TagEngine, principal: PushPrincipal, items: ReadonlyArray<{ name: string; value: unknown }>, ctx: WriteContext,
+  engine: TagEngine, principal: Principal, items: ReadonlyArray<{ name: string; value: unknown }>, ctx: WriteContext,
 ): Promise<WriteResult[]> {
   return Promise.all(items.map(async ({ name, value }): Promise<WriteResult> => {
     try {
-      const tag = engine.get(name);
-      if (!tag || !principal.permissions.allows('tags:read', name) && !principal.permissions.allows('tags:write', name)) {
-        throw new TagwayError('TAG_NOT_FOUND', `No tag named '${name}'`);
-      }
+      const tag = engine.require(name);
       if (!principal.permissions.allows('tags:write', name)) throw new TagwayError('FORBIDDEN', `You may not write tag '${name}'`);
       await engine.write(tag, value, ctx);
       return { name, status: 'OK' };

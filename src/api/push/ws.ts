@@ -1,24 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { Principal } from '../../auth/principal.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { PushConnection } from '../../runtime/push/connection.js';
 import { wsEncoder } from '../../runtime/push/encoders.js';
 import type { PushHub } from '../../runtime/push/hub.js';
 import { PUSH_CLOSE, type PushSink } from '../../runtime/push/types.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { defaultAuthenticators } from '../authenticate.js';
+import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
-import { userJson, type PushPrincipal, type PushRuntime } from './port.js';
+import type { WsSettings } from './service.js';
 import { writeItems } from './write.js';
-
-export const SESSION_COOKIE = 'tagway_session';
-
-export interface WsOptions {
-  /** A socket that has not authenticated after this long is closed. Default 10 s. */
-  authTimeoutMs: number;
-  /** How often the session behind a socket is checked (logout, expiry). Default 60 s. */
-  revalidateMs: number;
-  /** Protocol ping interval; a socket that misses a pong for a whole interval is dead and terminated. Default 30 s. */
-  heartbeatMs: number;
-}
 
 const OPEN = 1;
 
@@ -36,23 +29,39 @@ export function wsSink(ws: WebSocket): PushSink {
   };
 }
 
-/** Credentials sent with the upgrade request itself: a Bearer header, or the session cookie from our own origin. */
+/**
+ * Browsers send cookies on cross-site WebSocket upgrades unless SameSite stops them, and WebSocket has no CORS:
+ * a cookie-authenticated upgrade must come from a page of this server (cross-site WebSocket hijacking).
+ */
+function foreignOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try { return new URL(origin).host !== request.headers.host; } catch { return true; }
+}
+
+/** The token behind the upgrade's credentials, for revalidation. */
 function upgradeToken(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
   if (h && /^Bearer\s/i.test(h)) return h.slice(7).trim();
-  const cookie = (request as { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
-  if (cookie) {
-    // Browsers send cookies on cross-site WebSocket upgrades unless SameSite stops them, and WebSocket has no
-    // CORS: accept the cookie only from a page of this server (cross-site WebSocket hijacking).
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      let host: string | undefined;
-      try { host = new URL(origin).host; } catch { host = undefined; }
-      if (host !== request.headers.host) return undefined;
-    }
-    return cookie;
+  return request.cookies[SESSION_COOKIE];
+}
+
+const SESSION_COOKIE = 'tagway_session';
+
+/** Credentials sent with the upgrade request itself (Bearer header or session cookie), through the API's own authenticators. */
+async function upgradePrincipal(request: FastifyRequest, runtime: Runtime): Promise<Principal | undefined> {
+  if (!request.headers.authorization && request.cookies[SESSION_COOKIE] !== undefined && foreignOrigin(request)) {
+    throw new TagwayError('UNAUTHENTICATED', 'cross-origin WebSocket with a session cookie refused; send the token in an auth message');
+  }
+  for (const a of defaultAuthenticators) {
+    const p = await a(request, runtime);
+    if (p) return p;
   }
   return undefined;
+}
+
+function sameGrants(a: Principal, b: Principal): boolean {
+  return JSON.stringify(a.permissions.grants) === JSON.stringify(b.permissions.grants);
 }
 
 /**
@@ -60,9 +69,9 @@ function upgradeToken(request: FastifyRequest): string | undefined {
  * when a token is refreshed), the JSON protocol, and the hub connection once authenticated. Protocol pings from
  * the client are answered by the ws library itself.
  */
-export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: PushRuntime, hub: PushHub, opts: WsOptions): void {
+export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Runtime, hub: PushHub, opts: WsSettings): void {
   const sink = wsSink(ws);
-  let principal: PushPrincipal | undefined;
+  let principal: Principal | undefined;
   let token: string | undefined;
   let conn: PushConnection | undefined;
   let alive = true;
@@ -79,21 +88,29 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Pu
     ws.close(PUSH_CLOSE.UNAUTHENTICATED, message.slice(0, 120));
   };
 
+  const accept = (p: Principal, t: string | undefined) => {
+    const changed = principal === undefined || !sameGrants(principal, p);
+    principal = p;
+    token = t;
+    if (!conn) conn = hub.connect(sink, wsEncoder, p.permissions);
+    else if (changed) conn.setPermissions(p.permissions);
+    send({ type: 'authenticated', user: currentUser(p) });
+  };
   const authenticate = (t: string): boolean => {
     const p = runtime.sessions.authenticate(t);
     if (!p) return false;
-    principal = p;
-    token = t;
-    if (conn) conn.setPermissions(p.permissions);
-    else conn = hub.connect(sink, wsEncoder, p.permissions);
-    send({ type: 'authenticated', user: userJson(p) });
+    accept(p, t);
     return true;
   };
 
   const authTimer = setTimeout(() => { if (!principal) refuse('authentication required: send {"type":"auth","token"} first'); }, opts.authTimeoutMs);
   authTimer.unref();
   const revalidate = setInterval(() => {
-    if (token !== undefined && !runtime.sessions.authenticate(token)) refuse('session ended: log in again');
+    if (token === undefined || !principal) return;
+    const p = runtime.sessions.authenticate(token);
+    if (!p) { refuse('session ended: log in again'); return; }
+    // Group changes reach open sockets too, not only new requests.
+    if (!sameGrants(principal, p)) { principal = p; conn?.setPermissions(p.permissions); }
   }, opts.revalidateMs);
   revalidate.unref();
   const heartbeat = setInterval(() => {
@@ -113,15 +130,17 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Pu
   });
   ws.on('error', (err) => log.debug({ err }, 'websocket error'));
 
-  const upgrade = upgradeToken(request);
-  if (upgrade !== undefined && !authenticate(upgrade)) {
-    refuse('the session token is unknown, expired or revoked; log in again');
-    return;
-  }
+  // Messages that arrive while the upgrade's credentials are being checked wait for the check.
+  const ready = upgradePrincipal(request, runtime).then(
+    (p) => { if (p) accept(p, p.authMethod === 'session' ? upgradeToken(request) : undefined); return true; },
+    (err: unknown) => { refuse(err instanceof TagwayError ? err.message : 'authentication failed'); return false; },
+  );
 
-  ws.on('message', (data, isBinary) => {
+  ws.on('message', (data, isBinary) => { void ready.then((ok) => { if (ok) onMessage(data, isBinary); }); });
+
+  function onMessage(data: unknown, isBinary: boolean): void {
     if (isBinary) { sendError(undefined, new TagwayError('UNSUPPORTED_MEDIA_TYPE', 'Messages are JSON text frames')); return; }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Array.isArray(data) ? Buffer.concat(data as Buffer[]).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     let msg: ClientMessage;
     try { msg = parseClientMessage(text); } catch (err) {
       let id: string | undefined;
@@ -163,5 +182,5 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Pu
     } catch (err) {
       sendError(msg.id, err);
     }
-  });
+  }
 }

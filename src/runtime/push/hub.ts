@@ -63,6 +63,11 @@ export class PushHub {
 
   get alarmSource(): AlarmEventSource | undefined { return this.source; }
 
+  /** Changes options (from configuration); limits apply to connections made afterwards. */
+  configure(opts: PushHubOptions): void {
+    Object.assign(this.options, stripUndefined(opts));
+  }
+
   /** Plugs in (or replaces) the alarm engine; it may start after the hub. */
   setAlarmSource(source: AlarmEventSource | undefined): void {
     this.offAlarms?.();

@@ -1,31 +1,72 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushFor } from '../../../src/api/push/service.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { MemoryAlarmSource } from '../../helpers/push.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { SseClient, until, WsClient } from './clients.js';
-import { principal, startPushServer, type PushServer } from './server.js';
 
-const def = (name: string, extra: Partial<TagDefinition> = {}): TagDefinition => ({ name, type: 'Float64', access: 'readwrite', connection: 'sim', ...extra });
-const TAGS = [
-  def('Line1.Speed', { min: 0, max: 200 }),
-  def('Line1.Filler.Level', { min: 0, max: 100 }),
-  def('Line2.Speed'),
-  def('Tank1.Level', { min: 0, max: 10 }),
-  def('Tank1.Pump', { type: 'Bool', access: 'read' }),
-];
+const PROJECT = `
+name: Push test plant
+connections:
+  - { name: internal, driver: internal }
+tags:
+  - { name: Line1.Speed, type: Float64, connection: internal, min: 0, max: 200 }
+  - { name: Line1.Filler.Level, type: Float64, connection: internal, min: 0, max: 100 }
+  - { name: Line2.Speed, type: Float64, connection: internal }
+  - { name: Tank1.Level, type: Float64, connection: internal, min: 0, max: 10 }
+  - { name: Tank1.Pump, type: Bool, connection: internal, access: read }
+groups:
+  - name: line1watchers
+    permissions:
+      - { permission: "tags:read", tags: "Line1.**" }
+      - { permission: "alarms:read", tags: "Line1.**" }
+users:
+  - { username: watcher, password: watcher-password, groups: [line1watchers] }
+`;
+
+/** Everything a push test needs from one real server. */
+interface PushServer {
+  s: TestServer;
+  wsUrl: string;
+  alarms: MemoryAlarmSource;
+  set(name: string, v: number | boolean | string, q?: number): void;
+  hub(): ReturnType<typeof pushFor>['hub'];
+}
+
+async function startPushServer(projectYaml: string): Promise<PushServer> {
+  const s = await startTestServer({ projectYaml });
+  const runtime = s.server.runtime;
+  // Until the alarm engine is merged: an in-memory journal with the same contract.
+  const alarms = new MemoryAlarmSource();
+  pushFor(runtime).hub.setAlarmSource(alarms);
+  return {
+    s, alarms,
+    wsUrl: `${s.url.replace('https:', 'wss:')}/ws`,
+    set: (name, v, q = Quality.GOOD) => runtime.tags.update(runtime.tags.require(name).index, v, q),
+    hub: () => pushFor(runtime).hub,
+  };
+}
 
 describe('push over real HTTPS', () => {
-  let s: PushServer;
-  const bearer = { authorization: 'Bearer admin-token' };
-  const set = (name: string, v: number | boolean, q: number = Quality.GOOD) => s.engine.update(s.engine.require(name).index, v, q);
+  let p: PushServer;
+  let s: { wsUrl: string; ca: string; url: string; agent: TestServer['agent']; alarms: MemoryAlarmSource };
+  let bearer: { authorization: string };
+  let adminToken: string;
+  let viewerToken: string;
+  const set = (name: string, v: number | boolean) => p.set(name, v);
 
   beforeAll(async () => {
-    s = await startPushServer(TAGS, {}, { authTimeoutMs: 300, keepAliveMs: 100 });
-    s.tokens.set('admin-token', principal('admin', { permission: 'tags:read' }, { permission: 'tags:write' }, { permission: 'alarms:read' }));
-    s.tokens.set('viewer-token', principal('viewer', { permission: 'tags:read', tags: 'Line1.**' }, { permission: 'alarms:read', tags: 'Line1.**' }));
-    for (const t of TAGS) if (t.type === 'Float64') set(t.name, 1);
+    p = await startPushServer(PROJECT);
+    const svc = pushFor(p.s.server.runtime);
+    svc.ws.authTimeoutMs = 300;
+    svc.sse.keepAliveMs = 100;
+    s = { wsUrl: p.wsUrl, ca: p.s.ca, url: p.s.url, agent: p.s.agent, alarms: p.alarms };
+    [adminToken, viewerToken] = await Promise.all([p.s.login(), p.s.login('watcher', 'watcher-password')]);
+    bearer = { authorization: `Bearer ${adminToken}` };
+    for (const n of ['Line1.Speed', 'Line1.Filler.Level', 'Line2.Speed', 'Tank1.Level']) set(n, 1);
   });
-  afterAll(async () => { await s.close(); });
+  afterAll(async () => { await p.s.stop(); });
 
   it('WebSocket with a Bearer upgrade header: current values first, then changes', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, bearer);
@@ -49,7 +90,7 @@ describe('push over real HTTPS', () => {
 
   it('first-message auth, glob subscription and deadband', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca);
-    c.send({ type: 'auth', token: 'admin-token' });
+    c.send({ type: 'auth', token: adminToken });
     await c.waitFor((m) => m.type === 'authenticated');
     c.send({ type: 'subscribe', id: 'g', tags: ['Line1.**'], deadband: 5 });
     const sub = await c.waitFor((m) => m.type === 'subscribed');
@@ -68,7 +109,7 @@ describe('push over real HTTPS', () => {
   });
 
   it('permissions filter a ** subscription; re-authentication on the open socket widens it', async () => {
-    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer viewer-token' });
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${viewerToken}` });
     c.send({ type: 'subscribe', id: 'all', tags: ['**'] });
     expect((await c.waitFor((m) => m.type === 'subscribed')).count).toBe(2);
     await c.waitFor((m) => m.type === 'values');
@@ -78,7 +119,7 @@ describe('push over real HTTPS', () => {
     expect([...c.latest().keys()].sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed']);
     c.send({ type: 'write', id: 'w', items: [{ name: 'Line1.Speed', value: 3 }] });
     expect(await c.waitFor((m) => m.type === 'written')).toEqual({ type: 'written', id: 'w', items: [{ name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: expect.any(String) } }] });
-    c.send({ type: 'auth', token: 'admin-token' });
+    c.send({ type: 'auth', token: adminToken });
     await c.waitFor((m) => m.type === 'authenticated' && (m.user as { username: string }).username === 'admin');
     await until(() => c.latest().has('Tank1.Level') || undefined, 'newly permitted tags');
     c.close();
@@ -111,7 +152,7 @@ describe('push over real HTTPS', () => {
     c.send({ type: 'subscribe', id: 'z', tags: ['Line1.Speed'], deadband: 1, deadbandPercent: 1 });
     await until(() => (c.messages.filter((m) => m.type === 'error').length >= 6) || undefined, 'six errors');
     expect(c.messages.filter((m) => m.type === 'error').map((m) => [m.id, m.code])).toEqual([
-      [null, 'MALFORMED_JSON'], ['x', 'VALIDATION_FAILED'], ['y', 'TAG_NOT_FOUND'], [null, 'VALIDATION_FAILED'], ['never', 'NOT_FOUND'], ['z', 'VALIDATION_FAILED'],
+      [null, 'VALIDATION_FAILED'], ['x', 'VALIDATION_FAILED'], ['y', 'TAG_NOT_FOUND'], [null, 'VALIDATION_FAILED'], ['never', 'NOT_FOUND'], ['z', 'VALIDATION_FAILED'],
     ]);
     const pong = new Promise<string>((r) => c.ws.once('pong', (d) => r(d.toString())));
     c.ws.ping('hello');
@@ -129,16 +170,16 @@ describe('push over real HTTPS', () => {
     expect(await early.waitClosed()).toEqual({ code: PUSH_CLOSE.UNAUTHENTICATED, reason: expect.stringContaining('authentication required') });
     const silent = await WsClient.open(s.wsUrl, s.ca);
     expect((await silent.waitClosed()).code).toBe(PUSH_CLOSE.UNAUTHENTICATED); // auth timeout (300 ms here)
-    const cross = await WsClient.open(s.wsUrl, s.ca, { cookie: 'tagway_session=admin-token', origin: 'https://evil.example' });
+    const cross = await WsClient.open(s.wsUrl, s.ca, { cookie: `tagway_session=${adminToken}`, origin: 'https://evil.example' });
     expect((await cross.waitClosed()).code).toBe(PUSH_CLOSE.UNAUTHENTICATED);
-    const sameOrigin = await WsClient.open(s.wsUrl, s.ca, { cookie: 'tagway_session=admin-token', origin: s.url });
+    const sameOrigin = await WsClient.open(s.wsUrl, s.ca, { cookie: `tagway_session=${adminToken}`, origin: s.url });
     await sameOrigin.waitFor((m) => m.type === 'authenticated');
     sameOrigin.close();
   });
 
   it('alarm events in order over WebSocket, filtered by subscription and permissions', async () => {
     const admin = await WsClient.open(s.wsUrl, s.ca, bearer);
-    const viewer = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer viewer-token' });
+    const viewer = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${viewerToken}` });
     admin.send({ type: 'subscribeAlarms', id: 'a', minPriority: 5 });
     viewer.send({ type: 'subscribeAlarms', id: 'v' });
     await admin.waitFor((m) => m.type === 'subscribed');
@@ -179,26 +220,34 @@ describe('push over real HTTPS', () => {
 
   it('SSE refuses what it cannot serve with problem+json before streaming', async () => {
     expect((await SseClient.open(`${s.url}/events?tags=Line1.Speed`, s.agent)).status).toBe(401);
-    const forbidden = await SseClient.open(`${s.url}/events?tags=Tank1.Level`, s.agent, { authorization: 'Bearer viewer-token' });
+    const forbidden = await SseClient.open(`${s.url}/events?tags=Tank1.Level`, s.agent, { authorization: `Bearer ${viewerToken}` });
     expect(forbidden).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     expect(await SseClient.open(`${s.url}/events`, s.agent, bearer)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     expect(await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': 'abc' })).toMatchObject({ status: 400 });
   });
 });
 
+function bigProject(n: number): string {
+  const tags = Array.from({ length: n }, (_, i) => `  - { name: Big.${i}, type: String, connection: internal }`).join('\n');
+  return `name: Big\nconnections:\n  - { name: internal, driver: internal }\ntags:\n${tags}\n`;
+}
+
 describe('a client that stops reading', () => {
-  let s: PushServer;
+  let p: PushServer;
+  let s: { wsUrl: string; ca: string; engine: { update(i: number, v: string, q: number): void }; hub: PushServer['hub'] extends () => infer H ? H : never };
+  let token: string;
   const N = 2_000;
   const HIGH = 64 * 1024;
   beforeAll(async () => {
-    const defs = Array.from({ length: N }, (_, i) => def(`Big.${i}`, { type: 'String' }));
-    s = await startPushServer(defs, { highWaterBytes: HIGH, lowWaterBytes: 8 * 1024, stallTimeoutMs: 60_000 });
-    s.tokens.set('t', principal('admin', { permission: 'tags:read' }));
+    p = await startPushServer(bigProject(N));
+    p.hub().configure({ highWaterBytes: HIGH, lowWaterBytes: 8 * 1024, stallTimeoutMs: 60_000 });
+    s = { wsUrl: p.wsUrl, ca: p.s.ca, engine: p.s.server.runtime.tags, hub: p.hub() };
+    token = await p.s.login();
   });
-  afterAll(async () => { await s.close(); });
+  afterAll(async () => { await p.s.stop(); });
 
   it('gets coalesced latest values after it resumes; the server buffer stays bounded meanwhile', async () => {
-    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer t' });
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${token}` });
     c.send({ type: 'subscribe', id: 'big', tags: ['Big.*'] });
     await until(() => c.latest().size === N || undefined, 'snapshot');
     const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
@@ -233,16 +282,19 @@ describe('a client that stops reading', () => {
 });
 
 describe('a client that never reads again', () => {
-  let s: PushServer;
+  let p: PushServer;
+  let s: { wsUrl: string; ca: string; engine: { update(i: number, v: string, q: number): void }; hub: PushServer['hub'] extends () => infer H ? H : never };
+  let token: string;
   beforeAll(async () => {
-    const defs = Array.from({ length: 500 }, (_, i) => def(`Big.${i}`, { type: 'String' }));
-    s = await startPushServer(defs, { highWaterBytes: 16 * 1024, lowWaterBytes: 1024, stallTimeoutMs: 300, congestionCheckMs: 20 });
-    s.tokens.set('t', principal('admin', { permission: 'tags:read' }));
+    p = await startPushServer(bigProject(500));
+    p.hub().configure({ highWaterBytes: 16 * 1024, lowWaterBytes: 1024, stallTimeoutMs: 300, congestionCheckMs: 20 });
+    s = { wsUrl: p.wsUrl, ca: p.s.ca, engine: p.s.server.runtime.tags, hub: p.hub() };
+    token = await p.s.login();
   });
-  afterAll(async () => { await s.close(); });
+  afterAll(async () => { await p.s.stop(); });
 
   it('is dropped after the stall timeout', async () => {
-    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: 'Bearer t' });
+    const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${token}` });
     c.send({ type: 'subscribe', id: 'big', tags: ['Big.*'] });
     await until(() => c.latest().size === 500 || undefined, 'snapshot');
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
