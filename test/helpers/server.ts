@@ -75,7 +75,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       const text = await r.body.text();
       let json: unknown;
       try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-      return { status: r.statusCode, headers: r.headers, text, json };
+      return { status: r.statusCode, headers: r.headers, text, json: json as any };
     },
     async login(username = 'admin', password = ADMIN_PASSWORD) {
       const r = await t.request('POST', '/auth/login', { body: { username, password } });
