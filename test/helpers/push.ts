@@ -18,6 +18,9 @@ export class TestSink implements PushSink {
   private buffered = 0;
   paused = false;
   closed: { code: number; reason: string } | undefined;
+  private drainListeners: Array<() => void> = [];
+
+  onDrain(l: () => void): void { this.drainListeners.push(l); }
 
   send(text: string): void {
     if (this.closed) return;
@@ -30,6 +33,7 @@ export class TestSink implements PushSink {
     this.delivered.push(...this.backlog);
     this.backlog = [];
     this.buffered = 0;
+    for (const l of this.drainListeners) l();
   }
   /** Delivered messages parsed as JSON (WebSocket framing). */
   json(): Array<Record<string, unknown>> { return this.delivered.map((m) => JSON.parse(m) as Record<string, unknown>); }

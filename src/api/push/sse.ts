@@ -51,6 +51,7 @@ export function handleSse(request: FastifyRequest, reply: FastifyReply, principa
     send: (text) => { if (!raw.destroyed && !raw.writableEnded) raw.write(text); },
     bufferedAmount: () => raw.writableLength,
     close: () => { if (!raw.writableEnded) raw.end(); },
+    onDrain: (listener) => { raw.on('drain', listener); },
   };
   const conn = hub.connect(sink, sseEncoder, principal.permissions);
   try {

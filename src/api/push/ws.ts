@@ -26,6 +26,8 @@ export function wsSink(ws: WebSocket): PushSink {
       // read; do not wait the library's 30 s for it.
       if (code === PUSH_CLOSE.SLOW_CONSUMER) setTimeout(() => ws.terminate(), 1_000).unref();
     },
+    // ws has no public drain event; its underlying socket does (ws 8 keeps it in `_socket`).
+    onDrain: (listener) => { (ws as unknown as { _socket?: { on(e: 'drain', l: () => void): void } })._socket?.on('drain', listener); },
   };
 }
 

@@ -80,6 +80,7 @@ export class PushHub {
   connect(sink: PushSink, encoder: PushEncoder, perms: PermissionSet): PushConnection {
     const conn = new PushConnection(this, sink, encoder, perms);
     this.connections.add(conn);
+    sink.onDrain?.(() => this.drained(conn));
     return conn;
   }
 
@@ -183,6 +184,14 @@ export class PushHub {
     if (this.congestionTimer === undefined) {
       this.congestionTimer = this.clock.setInterval(() => this.pollCongested(), this.options.congestionCheckMs);
     }
+  }
+
+  private drained(conn: PushConnection): void {
+    if (conn.closed || !conn.bp.congested) return;
+    if (conn.bp.poll(this.clock.now()) !== 'drained') return;
+    this.congested.delete(conn);
+    if (this.congested.size === 0) this.stopCongestionTimer();
+    conn.flush();
   }
 
   private pollCongested(): void {

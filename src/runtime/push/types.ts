@@ -15,6 +15,11 @@ export interface PushSink {
   bufferedAmount(): number;
   /** Ends the channel; `code` is a WebSocket close code (SSE adapters ignore it), `reason` says why. */
   close(code: number, reason: string): void;
+  /**
+   * Optional: calls `listener` whenever the transport's buffer has emptied (a socket's 'drain'). A congested
+   * connection then resumes at once instead of at the next congestion poll, which matters for throughput.
+   */
+  onDrain?(listener: () => void): void;
 }
 
 /**

@@ -211,6 +211,21 @@ describe('PushHub backpressure', () => {
     expect(hub.currentStats()).toMatchObject({ congested: 0, pendingValues: 0 });
   });
 
+  it('resumes on the sink\'s drain signal without waiting for the congestion poll', () => {
+    const { hub, set } = setup(TAGS, { highWaterBytes: 10, lowWaterBytes: 0 });
+    const sink = new TestSink();
+    hub.connect(sink, wsEncoder, ALL).subscribe('s', { tags: ['Line1.Speed'] });
+    sink.paused = true;
+    hub.flush();
+    set('Line1.Speed', 5);
+    set('Line1.Speed', 6);
+    hub.flush();
+    expect(hub.currentStats().congested).toBe(1);
+    sink.resume(); // no clock.advance: the drain listener flushes
+    expect(sink.values().at(-1)).toEqual(['Line1.Speed', 6]);
+    expect(hub.currentStats()).toMatchObject({ congested: 0, pendingValues: 0 });
+  });
+
   it('drops a client that does not drain within the stall timeout', () => {
     const { hub, clock, set } = setup(TAGS, { highWaterBytes: 10, lowWaterBytes: 0, stallTimeoutMs: 5_000 });
     const sink = new TestSink();
