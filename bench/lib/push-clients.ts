@@ -11,12 +11,15 @@ let items = 0;
 let messages = 0;
 let measuring = false;
 let since = 0;
+let until = Infinity;
 const now = () => performance.timeOrigin + performance.now();
 
 function onMessage(data: Buffer): void {
   const m = JSON.parse(data.toString()) as { type: string; items?: Array<{ value: number }> };
   if (m.type !== 'values' || !measuring) return;
   const t = now();
+  // What a client reads after the window was queued during it: counting it would credit unbounded queues.
+  if (t > until) return;
   messages++;
   for (const it of m.items!) {
     if (typeof it.value !== 'number' || it.value < since) continue; // the initial snapshot is not a change
@@ -52,12 +55,12 @@ process.on('message', async (msg: { cmd: string } & Partial<Start>) => {
           if (snapshotItems >= tags.length) resolve();
         });
         if (s.protocol === 'tagway') ws.send(JSON.stringify({ type: 'subscribe', id: `c${i}`, tags }));
-        else ws.send(String(tags.length));
+        else ws.send(`${i}:${tags.length}`);
       });
     }));
     process.send!({ cmd: 'ready' });
-    process.on('message', (m: { cmd: string; since?: number }) => {
-      if (m.cmd === 'measure') { since = m.since!; measuring = true; }
+    process.on('message', (m: { cmd: string; since?: number; until?: number }) => {
+      if (m.cmd === 'measure') { since = m.since!; until = m.until!; measuring = true; }
       if (m.cmd === 'report') {
         measuring = false;
         process.send!({ cmd: 'report', items, messages, p50: percentile(50), p99: percentile(99), max: percentile(100) });

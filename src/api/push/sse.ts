@@ -3,7 +3,7 @@ import { TagwayError } from '../../domain/problems.js';
 import type { AlarmFilterSpec } from '../../runtime/push/alarm-filter.js';
 import { sseEncoder } from '../../runtime/push/encoders.js';
 import type { PushHub } from '../../runtime/push/hub.js';
-import type { PushSink } from '../../runtime/push/types.js';
+import { PUSH_CLOSE, type PushSink } from '../../runtime/push/types.js';
 import type { Principal } from '../../auth/principal.js';
 import type { SseSettings } from './service.js';
 
@@ -50,7 +50,11 @@ export function handleSse(request: FastifyRequest, reply: FastifyReply, principa
   const sink: PushSink = {
     send: (text) => { if (!raw.destroyed && !raw.writableEnded) raw.write(text); },
     bufferedAmount: () => raw.writableLength,
-    close: () => { if (!raw.writableEnded) raw.end(); },
+    close: (code) => {
+      // A client that stopped reading would keep an ended stream open forever behind its unread bytes.
+      if (code === PUSH_CLOSE.SLOW_CONSUMER) raw.destroy();
+      else if (!raw.writableEnded) raw.end();
+    },
     onDrain: (listener) => { raw.on('drain', listener); },
   };
   const conn = hub.connect(sink, sseEncoder, principal.permissions);
