@@ -1,5 +1,7 @@
+import { alarmRoutes } from '../api/alarms/routes.js';
 import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
+import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { pushExtension } from '../api/push/index.js';
 
@@ -10,7 +12,8 @@ import { pushExtension } from '../api/push/index.js';
 export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
-  // Live push (/ws, /events). When the alarm engine exists: pushExtension(runtime, { alarms: engine }).
-  const push = pushExtension(runtime);
-  return { plugins: [push.plugin], authenticators: [] };
+  const alarms = createAlarmEngine(runtime);
+  // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
+  const push = pushExtension(runtime, { alarms });
+  return { plugins: [alarmRoutes(alarms), push.plugin], authenticators: [] };
 }
