@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushFor } from '../../../src/api/push/service.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
-import { MemoryAlarmSource } from '../../helpers/push.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { SseClient, until, WsClient } from './clients.js';
 
@@ -16,6 +15,10 @@ tags:
   - { name: Line2.Speed, type: Float64, connection: internal }
   - { name: Tank1.Level, type: Float64, connection: internal, min: 0, max: 10 }
   - { name: Tank1.Pump, type: Bool, connection: internal, access: read }
+  - { name: Line1.Stop, type: Bool, connection: internal, initial: false }
+alarms:
+  - { name: Tank1.LevelHigh, number: 1, class: Warning, priority: 6, tag: Tank1.Level, limit: { type: H, value: 50 }, text: "Tank 1 level high: {value}" }
+  - { name: Line1.Stop, number: 2, class: Warning, priority: 16, tag: Line1.Stop, text: "Line 1 stopped" }
 groups:
   - name: line1watchers
     permissions:
@@ -29,7 +32,6 @@ users:
 interface PushServer {
   s: TestServer;
   wsUrl: string;
-  alarms: MemoryAlarmSource;
   set(name: string, v: number | boolean | string, q?: number): void;
   hub(): ReturnType<typeof pushFor>['hub'];
 }
@@ -37,11 +39,8 @@ interface PushServer {
 async function startPushServer(projectYaml: string): Promise<PushServer> {
   const s = await startTestServer({ projectYaml });
   const runtime = s.server.runtime;
-  // Until the alarm engine is merged: an in-memory journal with the same contract.
-  const alarms = new MemoryAlarmSource();
-  pushFor(runtime).hub.setAlarmSource(alarms);
   return {
-    s, alarms,
+    s,
     wsUrl: `${s.url.replace('https:', 'wss:')}/ws`,
     set: (name, v, q = Quality.GOOD) => runtime.tags.update(runtime.tags.require(name).index, v, q),
     hub: () => pushFor(runtime).hub,
@@ -50,7 +49,7 @@ async function startPushServer(projectYaml: string): Promise<PushServer> {
 
 describe('push over real HTTPS', () => {
   let p: PushServer;
-  let s: { wsUrl: string; ca: string; url: string; agent: TestServer['agent']; alarms: MemoryAlarmSource };
+  let s: { wsUrl: string; ca: string; url: string; agent: TestServer['agent'] };
   let bearer: { authorization: string };
   let adminToken: string;
   let viewerToken: string;
@@ -61,7 +60,7 @@ describe('push over real HTTPS', () => {
     const svc = pushFor(p.s.server.runtime);
     svc.ws.authTimeoutMs = 300;
     svc.sse.keepAliveMs = 100;
-    s = { wsUrl: p.wsUrl, ca: p.s.ca, url: p.s.url, agent: p.s.agent, alarms: p.alarms };
+    s = { wsUrl: p.wsUrl, ca: p.s.ca, url: p.s.url, agent: p.s.agent };
     [adminToken, viewerToken] = await Promise.all([p.s.login(), p.s.login('watcher', 'watcher-password')]);
     bearer = { authorization: `Bearer ${adminToken}` };
     for (const n of ['Line1.Speed', 'Line1.Filler.Level', 'Line2.Speed', 'Tank1.Level']) set(n, 1);
@@ -94,7 +93,7 @@ describe('push over real HTTPS', () => {
     await c.waitFor((m) => m.type === 'authenticated');
     c.send({ type: 'subscribe', id: 'g', tags: ['Line1.**'], deadband: 5 });
     const sub = await c.waitFor((m) => m.type === 'subscribed');
-    expect(sub.count).toBe(2);
+    expect(sub.count).toBe(3);
     await c.waitFor((m) => m.type === 'values');
     set('Line1.Filler.Level', 1);
     set('Line1.Speed', 100);
@@ -111,12 +110,12 @@ describe('push over real HTTPS', () => {
   it('permissions filter a ** subscription; re-authentication on the open socket widens it', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${viewerToken}` });
     c.send({ type: 'subscribe', id: 'all', tags: ['**'] });
-    expect((await c.waitFor((m) => m.type === 'subscribed')).count).toBe(2);
+    expect((await c.waitFor((m) => m.type === 'subscribed')).count).toBe(3);
     await c.waitFor((m) => m.type === 'values');
     set('Tank1.Level', 7);
     set('Line1.Filler.Level', 8);
     await until(() => c.latest().get('Line1.Filler.Level') === 8 || undefined, 'permitted change');
-    expect([...c.latest().keys()].sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed']);
+    expect([...c.latest().keys()].sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed', 'Line1.Stop']);
     c.send({ type: 'write', id: 'w', items: [{ name: 'Line1.Speed', value: 3 }] });
     expect(await c.waitFor((m) => m.type === 'written')).toEqual({ type: 'written', id: 'w', items: [{ name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: expect.any(String) } }] });
     c.send({ type: 'auth', token: adminToken });
@@ -177,42 +176,57 @@ describe('push over real HTTPS', () => {
     sameOrigin.close();
   });
 
+  // The real alarm engine: writing the tags trips and clears alarms, whose committed journal events are pushed.
+  const trip = async (name: 'Tank1.Level' | 'Line1.Stop', times: number) => {
+    for (let i = 0; i < times; i++) {
+      set(name, name === 'Tank1.Level' ? 80 : true);
+      set(name, name === 'Tank1.Level' ? 10 : false);
+    }
+  };
+  type Ev = { eventId: number; alarm: string; event: string; tag: string };
+  const alarmEvents = (c: WsClient) => c.messages.filter((m) => m.type === 'alarm').map((m) => m.event as Ev);
+
   it('alarm events in order over WebSocket, filtered by subscription and permissions', async () => {
     const admin = await WsClient.open(s.wsUrl, s.ca, bearer);
-    const viewer = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${viewerToken}` });
-    admin.send({ type: 'subscribeAlarms', id: 'a', minPriority: 5 });
-    viewer.send({ type: 'subscribeAlarms', id: 'v' });
+    const watcher = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${viewerToken}` });
+    admin.send({ type: 'subscribeAlarms', id: 'a', alarm: 'Tank1.*' });
+    watcher.send({ type: 'subscribeAlarms', id: 'v' });
     await admin.waitFor((m) => m.type === 'subscribed');
-    await viewer.waitFor((m) => m.type === 'subscribed');
-    const first = s.alarms.events.length + 1;
-    for (let i = 0; i < 20; i++) s.alarms.emit({ alarm: `A${i}`, priority: i % 2 === 0 ? 10 : 1, tag: i < 10 ? 'Tank1.Level' : 'Line1.Speed' });
-    const ids = () => admin.messages.filter((m) => m.type === 'alarm').map((m) => (m.event as { eventId: number }).eventId);
-    await until(() => ids().length === 10 || undefined, 'ten alarm events');
-    expect(ids()).toEqual(Array.from({ length: 10 }, (_, i) => first + 2 * i));
-    await until(() => viewer.messages.filter((m) => m.type === 'alarm').length === 10 || undefined, 'viewer events');
-    expect(viewer.messages.filter((m) => m.type === 'alarm').every((m) => (m.event as { tag: string }).tag === 'Line1.Speed')).toBe(true);
+    await watcher.waitFor((m) => m.type === 'subscribed');
+    await trip('Tank1.Level', 5);
+    await trip('Line1.Stop', 1);
+    await until(() => alarmEvents(admin).length === 10 || undefined, 'ten Tank1 events');
+    const got = alarmEvents(admin);
+    expect(got.map((e) => e.event)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'RAISED' : 'CLEARED')));
+    expect(got.every((e) => e.alarm === 'Tank1.LevelHigh')).toBe(true);
+    expect(got.map((e) => e.eventId)).toEqual([...got.map((e) => e.eventId)].sort((a, b) => a - b));
+    // The watcher may read alarms of Line1.** only.
+    await until(() => alarmEvents(watcher).length === 2 || undefined, 'the watcher\'s events');
+    expect(alarmEvents(watcher).map((e) => [e.alarm, e.event])).toEqual([['Line1.Stop', 'RAISED'], ['Line1.Stop', 'CLEARED']]);
     admin.close();
-    viewer.close();
+    watcher.close();
   });
 
-  it('SSE: values then changes, alarm events with ids, Last-Event-ID resume', async () => {
+  it('SSE: values then changes, alarm events with ids, Last-Event-ID resume from the journal', async () => {
     const url = `${s.url}/events?tags=Line1.Speed,Tank1.*&alarms=true`;
     const { status, client } = await SseClient.open(url, s.agent, bearer);
     expect(status).toBe(200);
     await client.waitCount((e) => e.event === 'value', 3);
     set('Line1.Speed', 77);
     await client.waitFor((e) => e.event === 'value' && (JSON.parse(e.data) as { value: number }).value === 77);
-    const a1 = s.alarms.emit({ alarm: 'S1' });
-    const a2 = s.alarms.emit({ alarm: 'S2' });
+    await trip('Line1.Stop', 1);
     const got = await client.waitCount((e) => e.event === 'alarm', 2);
-    expect(got.map((e) => [e.id, (JSON.parse(e.data) as { alarm: string }).alarm])).toEqual([[String(a1.eventId), 'S1'], [String(a2.eventId), 'S2']]);
+    const ids = got.map((e) => Number(e.id));
+    expect(got.map((e) => (JSON.parse(e.data) as Ev).eventId)).toEqual(ids);
+    expect(ids[1]).toBeGreaterThan(ids[0]!);
     client.close();
     // Missed while away:
-    s.alarms.emit({ alarm: 'S3' });
-    s.alarms.emit({ alarm: 'S4' });
-    const again = await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': String(a2.eventId) });
-    const resumed = await again.client.waitCount((e) => e.event === 'alarm', 2);
-    expect(resumed.map((e) => (JSON.parse(e.data) as { alarm: string }).alarm)).toEqual(['S3', 'S4']);
+    await trip('Line1.Stop', 2);
+    const again = await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': String(ids[1]) });
+    const resumed = await again.client.waitCount((e) => e.event === 'alarm', 4);
+    expect(resumed.map((e) => (JSON.parse(e.data) as Ev).event)).toEqual(['RAISED', 'CLEARED', 'RAISED', 'CLEARED']);
+    expect(resumed.map((e) => Number(e.id))).toEqual(resumed.map((e) => Number(e.id)).sort((a, b) => a - b));
+    expect(Number(resumed[0]!.id)).toBeGreaterThan(ids[1]!);
     // The keep-alive comment (every 100 ms in this suite, 15 s by default) arrives on an idle stream.
     await until(() => again.client.comments >= 3 || undefined, 'keep-alive comments');
     again.client.close();
