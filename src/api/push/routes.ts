@@ -34,6 +34,8 @@ export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
   app.get('/ws', {
     websocket: true,
     config: { public: true },
+    // OpenAPI cannot describe a WebSocket; docs/push.md does.
+    schema: { hide: true },
   }, (socket, request) => handleSocket(socket, request, runtime, service.hub, service.ws));
 
   app.get('/events', {
