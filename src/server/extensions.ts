@@ -3,6 +3,7 @@ import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
 import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { pushExtension } from '../api/push/index.js';
 
 /**
  * Capabilities beyond the core (alarms, history, push, audit, extra authentication methods) attach here:
@@ -12,5 +13,7 @@ export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticato
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = createAlarmEngine(runtime);
-  return { plugins: [alarmRoutes(alarms)], authenticators: [] };
+  // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
+  const push = pushExtension(runtime, { alarms });
+  return { plugins: [alarmRoutes(alarms), push.plugin], authenticators: [] };
 }
