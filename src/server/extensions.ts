@@ -3,6 +3,7 @@ import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
 import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { pushExtension } from '../api/push/index.js';
 import { attachHistory } from './history.js';
 
 /**
@@ -13,6 +14,9 @@ export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticato
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = createAlarmEngine(runtime);
+  // Tag logging (historian) and /tags/{name}/history, /history/query.
   const history = attachHistory(runtime);
-  return { plugins: [alarmRoutes(alarms), history.plugin], authenticators: [] };
+  // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
+  const push = pushExtension(runtime, { alarms });
+  return { plugins: [alarmRoutes(alarms), history.plugin, push.plugin], authenticators: [] };
 }
