@@ -12,7 +12,7 @@ export const ROOT = join(import.meta.dirname, '..', '..');
  */
 export function buildCli(outDir: string): string {
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
   for (const file of walk(join(ROOT, 'src'))) {
     const out = ts.transpileModule(readFileSync(file, 'utf8'), {
       fileName: file,

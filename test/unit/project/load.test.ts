@@ -205,7 +205,7 @@ describe('problems are reported with message, line and column', () => {
 
   it('unknown driver', () => {
     const text = 'name: Test\nconnections:\n  - name: plc\n    driver: profibus\ntags: []\n';
-    expectOne(text, "unknown driver 'profibus'; known drivers: internal, simulator", pos(text, 'driver'));
+    expectOne(text, "unknown driver 'profibus'; known drivers: internal, modbus-tcp, mqtt, opcua, s7, simulator", pos(text, 'driver'));
   });
 
   it('duplicate connection name', () => {
