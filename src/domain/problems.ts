@@ -7,7 +7,6 @@ export const PROBLEMS = {
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   CSRF_FAILED: { status: 403, title: 'CSRF token missing or wrong' },
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
-  MALFORMED_JSON: { status: 400, title: 'Malformed JSON' },
   TAG_NOT_FOUND: { status: 404, title: 'Tag not found' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -1,0 +1,107 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { TagwayError } from '../domain/problems.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { defaultAuthenticators, type Authenticator } from './authenticate.js';
+import { sendProblem, toTagwayError } from './problem.js';
+import type { ApiPlugin } from './plugin.js';
+import { validatorCompiler } from './validation.js';
+import { authRoutes } from './auth/routes.js';
+import { connectionRoutes } from './connections/routes.js';
+import { healthRoutes } from './health/routes.js';
+import { tagRoutes } from './tags/routes.js';
+import { userRoutes } from './users/routes.js';
+
+export interface AppOptions {
+  https?: { cert: string; key: string } | undefined;
+  /** Extra authenticators tried after the built-in session ones (Basic, JWT). */
+  authenticators?: Authenticator[];
+  /** Extra route plugins (alarms, history, push, …) registered under the base path. */
+  plugins?: ApiPlugin[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The plugins every build has; other capabilities add theirs through AppOptions.plugins. */
+export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes];
+
+export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = runtime;
+  const app = Fastify({
+    loggerInstance: runtime.logger,
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } } : {}),
+    bodyLimit: config.bodyLimit,
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    // A client's own request id is kept when it is safe to log; otherwise we make one.
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorateRequest('principal', undefined);
+  await app.register(cookie);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.routeOptions.config?.public) return;
+    for (const a of [...defaultAuthenticators, ...(opts.authenticators ?? [])]) {
+      const p = await a(request, runtime);
+      if (p) { request.principal = p; return; }
+    }
+    throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+    // Never log headers or bodies: they carry tokens, passwords and values.
+    request.log[level]({ method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, user: request.principal?.username }, 'request');
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const te = toTagwayError(err);
+    if (te.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    return sendProblem(request, reply, te);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tagway API',
+        version: '1',
+        description: 'Live plant data (tags, alarms, history) over HTTPS. Errors are RFC 9457 application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: config.basePath === '/' ? '/' : config.basePath }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login, or a JWT from POST /auth/token' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'tagway_session', description: 'Session cookie; state-changing requests also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  const prefix = config.basePath === '/' ? '' : config.basePath;
+  // The docs UI's routes come from its plugin; they are public like /openapi.json.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(`${prefix}/docs`)) route.config = { ...(route.config as object), public: true } as typeof route.config;
+  });
+  await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  await app.register(async (scoped) => {
+    scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+    for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])]) await scoped.register(plugin, { runtime });
+  }, { prefix });
+
+  return app;
+}

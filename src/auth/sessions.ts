@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../runtime/clock.js';
+import type { SessionRecord, SessionStore } from '../storage/sqlite/session-store.js';
+import type { Principal } from './principal.js';
+import type { UserDirectory } from './user-directory.js';
+
+export interface SessionSettings {
+  /** Sliding idle timeout (default 30 min). */
+  idleTimeoutMs: number;
+  /** Absolute lifetime (default 12 h). */
+  absoluteLifetimeMs: number;
+}
+
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 60_000, absoluteLifetimeMs: 12 * 3_600_000 };
+
+/** How often at most the sliding "last seen" time is written back, so reads do not write on every request. */
+const TOUCH_PERSIST_MS = 60_000;
+
+interface CachedSession { record: SessionRecord; persistedLastSeen: number }
+
+/**
+ * Opaque session tokens. Only a SHA-256 of the token is stored; sessions survive restarts and are cached in
+ * memory so that authenticating a request costs one hash and one Map lookup.
+ */
+export class SessionService {
+  private readonly cache = new Map<string, CachedSession>();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly users: UserDirectory,
+    private readonly clock: Clock,
+    readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+  ) {
+    users.onChange((username) => {
+      // A disabled or deleted user loses every session at once; other changes only refresh permissions.
+      if (username === undefined) return;
+      const u = users.get(username);
+      if (!u || u.disabled) this.revokeUser(username);
+    });
+  }
+
+  static hashToken(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+
+  create(username: string, clientAddress: string): { token: string; record: SessionRecord } {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    const record: SessionRecord = {
+      tokenHash: SessionService.hashToken(token),
+      username,
+      csrfToken: randomBytes(24).toString('base64url'),
+      createdAt: now,
+      lastSeenAt: now,
+      absoluteExpiresAt: now + this.settings.absoluteLifetimeMs,
+      clientAddress,
+    };
+    this.store.insert(record);
+    this.cache.set(record.tokenHash, { record, persistedLastSeen: now });
+    return { token, record };
+  }
+
+  expiresAt(r: SessionRecord): number {
+    return Math.min(r.lastSeenAt + this.settings.idleTimeoutMs, r.absoluteExpiresAt);
+  }
+
+  /** Resolves a token to its principal, sliding the idle timeout; undefined when unknown, expired or revoked. */
+  authenticate(token: string): Principal | undefined {
+    const tokenHash = SessionService.hashToken(token);
+    let c = this.cache.get(tokenHash);
+    if (!c) {
+      const record = this.store.get(tokenHash);
+      if (!record) return undefined;
+      c = { record, persistedLastSeen: record.lastSeenAt };
+      this.cache.set(tokenHash, c);
+    }
+    const now = this.clock.now();
+    const r = c.record;
+    if (now >= this.expiresAt(r)) {
+      this.revoke(tokenHash);
+      return undefined;
+    }
+    const user = this.users.get(r.username);
+    if (!user || user.disabled) {
+      this.revoke(tokenHash);
+      return undefined;
+    }
+    r.lastSeenAt = now;
+    if (now - c.persistedLastSeen >= TOUCH_PERSIST_MS) {
+      this.store.touch(tokenHash, now);
+      c.persistedLastSeen = now;
+    }
+    return {
+      username: user.username,
+      displayName: user.displayName,
+      groups: user.groups,
+      permissions: this.users.permissionsFor(user.groups),
+      authMethod: 'session',
+      sessionExpiresAt: this.expiresAt(r),
+      sessionId: tokenHash,
+      csrfToken: r.csrfToken,
+    };
+  }
+
+  revoke(tokenHash: string): void {
+    this.cache.delete(tokenHash);
+    this.store.delete(tokenHash);
+  }
+
+  revokeUser(username: string): void {
+    for (const h of this.store.deleteForUser(username)) this.cache.delete(h);
+    for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
+  }
+
+  /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
+  refresh(tokenHash: string, clientAddress: string): { token: string; record: SessionRecord } | undefined {
+    const c = this.cache.get(tokenHash) ?? (() => { const record = this.store.get(tokenHash); return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined; })();
+    if (!c) return undefined;
+    this.revoke(tokenHash);
+    return this.create(c.record.username, clientAddress);
+  }
+
+  prune(): number {
+    const now = this.clock.now();
+    for (const [h, c] of this.cache) if (now >= this.expiresAt(c.record)) this.cache.delete(h);
+    return this.store.deleteExpired(now, this.settings.idleTimeoutMs);
+  }
+}

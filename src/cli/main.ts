@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
+import { hashPassword } from '../auth/passwords.js';
+import '../drivers/index.js';
+import { loadProjectFile } from '../project/load.js';
+import { formatProblem, ProjectError } from '../project/problems.js';
+import { startServer } from '../server/start.js';
+
+const HELP = `Tagway — open plant-data server
+
+Usage:
+  tagway start [options]        start the server (default command)
+  tagway check FILE             validate a project file; prints every problem with line and column
+  tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
+  tagway version | help
+
+Options of start (each also as an environment variable):
+${CONFIG_FLAGS.map((f) => `  ${(f.flag + (f.kind === 'bool' ? '' : ' VALUE')).padEnd(30)} ${f.env}`).join('\n')}
+  TAGWAY_ADMIN_PASSWORD         password of the 'admin' user created on first start
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function start(args: string[]): Promise<number> {
+  const config = loadConfig(args);
+  const server = await startServer(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) { process.stderr.write('Forced exit.\n'); process.exit(1); }
+    stopping = true;
+    server.runtime.logger.info({ signal }, 'shutting down');
+    server.stop().then(() => process.exit(0), (err: unknown) => { server.runtime.logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return -1; // keep running
+}
+
+function check(args: string[]): number {
+  const file = args[0];
+  if (!file) { process.stderr.write('usage: tagway check FILE\n'); return 2; }
+  let project;
+  try {
+    project = loadProjectFile(file);
+  } catch (err) {
+    if (!(err instanceof ProjectError)) throw err;
+    process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n${file}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
+    return 1;
+  }
+  process.stdout.write(`${file}: OK — project '${project.name}', ${project.connections.length} connections, ${project.tags.length} tags\n`);
+  return 0;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start': return await start(rest);
+      case 'check': return check(rest);
+      case 'hash-password': {
+        const pw = await readStdin();
+        if (!pw) { process.stderr.write('no password on stdin\n'); return 2; }
+        process.stdout.write((await hashPassword(pw)) + '\n');
+        return 0;
+      }
+      case 'version': case '--version': process.stdout.write(version() + '\n'); return 0;
+      case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;
+      default:
+        if (command.startsWith('--')) return await start(argv);
+        process.stderr.write(`unknown command '${command}'\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ProjectError) {
+      process.stderr.write(`The project file is invalid; Tagway did not start.\n${err.problems.map(formatProblem).join('\n')}\n`);
+      return 1;
+    }
+    if (err instanceof ConfigError) { process.stderr.write(`Configuration error: ${err.message}\n`); return 2; }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') { process.stderr.write(`The port is in use: ${e.message}. Choose another with --port or TAGWAY_PORT.\n`); return 1; }
+    if (e.code === 'EACCES') { process.stderr.write(`Permission denied: ${e.message}\n`); return 1; }
+    process.stderr.write(`Tagway failed: ${e.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
+
+/** Every server setting, from flags (highest), environment, then defaults. Documented in docs/configuration.md. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Path to the project file; undefined = the embedded demo plant. */
+  project: string | undefined;
+  /** Plain HTTP instead of HTTPS (warned about at start). */
+  http: boolean;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  bodyLimit: number;
+  /** Most names or items in one bulk request (default 10,000). */
+  maxBulkItems: number;
+  basePath: string;
+  logLevel: string;
+  adminPassword: string | undefined;
+  sessions: SessionSettings;
+  /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+}
+
+export class ConfigError extends Error {}
+
+const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifetime'; env: string; kind: 'int' | 'string' | 'bool' }> = {
+  '--port': { key: 'port', env: 'TAGWAY_PORT', kind: 'int' },
+  '--host': { key: 'host', env: 'TAGWAY_HOST', kind: 'string' },
+  '--data-dir': { key: 'dataDir', env: 'TAGWAY_DATA_DIR', kind: 'string' },
+  '--project': { key: 'project', env: 'TAGWAY_PROJECT', kind: 'string' },
+  '--http': { key: 'http', env: 'TAGWAY_HTTP', kind: 'bool' },
+  '--tls-cert': { key: 'tlsCert', env: 'TAGWAY_TLS_CERT', kind: 'string' },
+  '--tls-key': { key: 'tlsKey', env: 'TAGWAY_TLS_KEY', kind: 'string' },
+  '--body-limit': { key: 'bodyLimit', env: 'TAGWAY_BODY_LIMIT', kind: 'int' },
+  '--max-bulk-items': { key: 'maxBulkItems', env: 'TAGWAY_MAX_BULK_ITEMS', kind: 'int' },
+  '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
+  '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
+  '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
+  '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
+  '--sqlite-synchronous': { key: 'sqliteSynchronous', env: 'TAGWAY_SQLITE_SYNCHRONOUS', kind: 'string' },
+};
+
+export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
+
+export function defaultConfig(): Config {
+  return {
+    port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
+    bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
+    sessions: { ...DEFAULT_SESSION_SETTINGS }, sqliteSynchronous: 'FULL',
+  };
+}
+
+/** Reads settings from argv (after the command) and env; throws ConfigError with a clear message. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const c = defaultConfig();
+  const raw = new Map<string, string | true>();
+  for (const [flag, f] of Object.entries(FLAGS)) {
+    const v = env[f.env];
+    if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (/^(1|true|yes|on)$/i.test(v) ? true : 'false') : v);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const f = FLAGS[name];
+    if (!f) throw new ConfigError(`unknown option '${arg}'`);
+    if (f.kind === 'bool') { raw.set(name, inline === undefined ? true : (/^(1|true|yes|on)$/i.test(inline) ? true : 'false')); continue; }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`option '${name}' needs a value`);
+    raw.set(name, value);
+  }
+  for (const [flag, value] of raw) {
+    const f = FLAGS[flag]!;
+    const source = `${flag} / ${f.env}`;
+    if (f.kind === 'bool') { (c as unknown as Record<string, unknown>)[f.key] = value === true; continue; }
+    const s = String(value);
+    if (f.kind === 'int') {
+      if (!/^[0-9]+$/.test(s)) throw new ConfigError(`${source} must be a whole number, got '${s}'`);
+      const n = Number(s);
+      if (f.key === 'sessionIdle') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.idleTimeoutMs = n * 60_000; continue; }
+      if (f.key === 'sessionLifetime') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.absoluteLifetimeMs = n * 3_600_000; continue; }
+      if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
+      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems') && n < 1) throw new ConfigError(`${source} must be at least 1`);
+      (c as unknown as Record<string, unknown>)[f.key] = n;
+      continue;
+    }
+    (c as unknown as Record<string, unknown>)[f.key] = s;
+  }
+  if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL') throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
+  if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
+  c.basePath = c.basePath.replace(/\/+$/, '') || '/';
+  c.dataDir = resolve(c.dataDir);
+  if (c.project) c.project = resolve(c.project);
+  c.adminPassword = env.TAGWAY_ADMIN_PASSWORD;
+  return c;
+}

@@ -1,0 +1,76 @@
+import { coerceValue } from '../../domain/coerce.js';
+import { Quality } from '../../domain/quality.js';
+import { defaultValue, type TagValue } from '../../domain/tag-types.js';
+import type { Driver, DriverHost, DriverTag } from '../driver.js';
+import { InternalValueStore } from './value-store.js';
+
+interface PendingWrite { tag: DriverTag; value: TagValue; resolve: () => void; reject: (e: unknown) => void }
+
+/**
+ * Internal tags: values that live in Tagway itself (setpoints, recipe values), retained in SQLite across restarts.
+ * A write resolves only after its value is committed. Writes arriving in the same tick (a bulk PUT) share one
+ * transaction, so 1,000 writes cost one fsync rather than 1,000.
+ */
+export class InternalDriver implements Driver {
+  private readonly store: InternalValueStore;
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private writes = 0;
+  private errors = 0;
+
+  constructor(private readonly tags: DriverTag[], private readonly host: DriverHost) {
+    this.store = new InternalValueStore(host.db);
+  }
+
+  async start(): Promise<void> {
+    const saved = this.store.loadAll();
+    for (const tag of this.tags) {
+      const row = saved.get(tag.def.name);
+      let value = tag.def.initial ?? defaultValue(tag.def.type);
+      let at = this.host.clock.now();
+      if (row) {
+        // The project may have changed the tag's type or limits since the value was stored.
+        const r = coerceValue(tag.def.type, row.value, tag.def);
+        if (r.ok) { value = r.value; at = row.updatedAt; } else {
+          this.host.logger.warn({ tag: tag.def.name, reason: r.message }, 'retained value no longer fits the tag; using its initial value');
+        }
+      }
+      this.host.update(tag.index, value, Quality.GOOD, at);
+    }
+    this.host.state('CONNECTED');
+  }
+
+  async stop(): Promise<void> {
+    this.flush();
+    this.host.state('DISCONNECTED', 'stopped');
+  }
+
+  write(tag: DriverTag, value: TagValue): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ tag, value, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const at = this.host.clock.now();
+    try {
+      this.store.saveMany(batch.map((w) => ({ name: w.tag.def.name, value: w.value, at })));
+      this.writes += batch.length;
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      this.errors++;
+      this.host.logger.error({ err }, 'storing internal tag values failed');
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  stats() { return { reads: 0, writes: this.writes, errors: this.errors }; }
+}

@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Compile } from 'typebox/compile';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { coerceValue } from '../domain/coerce.js';
+import { PERMISSIONS, type Group } from '../domain/permissions.js';
+import { isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
+import type { ConnectionDefinition } from '../drivers/driver.js';
+import { driverModule, driverNames } from '../drivers/registry.js';
+import type { TagDefinition } from '../runtime/tag-definition.js';
+import { ProjectError, type ProjectProblem } from './problems.js';
+import { ProjectSchema, type ProjectFile, type UserEntry } from './schema/project.js';
+import { summariseSchemaErrors, type PathMessage, type SchemaError } from './schema-errors.js';
+
+/** A validated project, ready for the runtime. */
+export interface Project {
+  name: string;
+  description?: string | undefined;
+  file: string;
+  connections: ConnectionDefinition[];
+  tags: TagDefinition[];
+  groups: Group[];
+  users: UserEntry[];
+  /** The validated file as written, for modules that own a section (alarms). */
+  raw: ProjectFile;
+}
+
+export const DEMO_PROJECT_FILE = fileURLToPath(new URL('../../projects/demo.yaml', import.meta.url));
+
+/** Cross-checks a module adds on top of the schema (e.g. alarm definitions against tags). */
+export type ProjectValidator = (project: ProjectFile) => PathMessage[];
+const validators: ProjectValidator[] = [];
+export function registerProjectValidator(v: ProjectValidator): void { validators.push(v); }
+
+const checkSchema = Compile(ProjectSchema);
+
+/** Groups every project has unless it defines its own with the same name (api.md "Authorisation"). */
+export const BUILT_IN_GROUPS: Group[] = [
+  { name: 'admins', description: 'Everything', permissions: PERMISSIONS.map((permission) => ({ permission })) },
+];
+
+export function loadProjectFile(file: string): Project {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ProjectError([{ file, line: 1, column: 1, path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return parseProject(text, file);
+}
+
+export function parseProject(text: string, file = '<project>'): Project {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: ProjectProblem[] = [];
+  for (const e of doc.errors) {
+    const pos = lineCounter.linePos(e.pos[0]);
+    problems.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  }
+  if (problems.length) throw new ProjectError(problems);
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const locate = (path: string, message: string): ProjectProblem => ({ file, ...position(doc, lineCounter, path), path, message });
+
+  if (!checkSchema.Check(data)) {
+    for (const p of summariseSchemaErrors(checkSchema.Errors(data) as Iterable<SchemaError>)) problems.push(locate(p.path, p.message));
+    throw new ProjectError(sortProblems(problems));
+  }
+  const raw = data as ProjectFile;
+  for (const p of crossCheck(raw)) problems.push(locate(p.path, p.message));
+  for (const v of validators) for (const p of v(raw)) problems.push(locate(p.path, p.message));
+  if (problems.length) throw new ProjectError(sortProblems(problems));
+  return normalise(raw, file);
+}
+
+function sortProblems(p: ProjectProblem[]): ProjectProblem[] {
+  return p.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** Line and column of the node at a JSON pointer, or of its nearest existing parent. */
+function position(doc: Document, lc: LineCounter, pointer: string): { line: number; column: number } {
+  const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  while (segments.length >= 0) {
+    const keys = segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const node = keys.length ? doc.getIn(keys, true) : doc.contents;
+    if (isNode(node) && node.range) {
+      // For an unknown key, point at the key rather than its value.
+      const pair = keys.length ? findPairKey(doc, keys) : undefined;
+      const offset = pair ?? node.range[0];
+      const p = lc.linePos(offset);
+      return { line: p.line, column: p.col };
+    }
+    if (segments.length === 0) break;
+    segments.pop();
+  }
+  return { line: 1, column: 1 };
+}
+
+function findPairKey(doc: Document, keys: Array<string | number>): number | undefined {
+  const parent = doc.getIn(keys.slice(0, -1), true) as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | undefined;
+  const last = keys[keys.length - 1];
+  if (typeof last !== 'string' || !parent?.items) return undefined;
+  for (const item of parent.items) if (item.key && item.key.value === last && item.key.range) return item.key.range[0];
+  return undefined;
+}
+
+const INTERNAL_DRIVERS = new Set(['simulator', 'internal']);
+
+function crossCheck(p: ProjectFile): PathMessage[] {
+  const out: PathMessage[] = [];
+  const connections = new Map<string, string>();
+  p.connections.forEach((c, i) => {
+    if (connections.has(c.name)) out.push({ path: `/connections/${i}/name`, message: `duplicate connection name '${c.name}'` });
+    connections.set(c.name, c.driver);
+    const mod = driverModule(c.driver);
+    if (!mod) {
+      out.push({ path: `/connections/${i}/driver`, message: `unknown driver '${c.driver}'; known drivers: ${driverNames().join(', ')}` });
+      return;
+    }
+    const { name: _n, driver: _d, description: _desc, ...options } = c;
+    for (const [path, message] of mod.validateConnection?.(options) ?? []) out.push({ path: `/connections/${i}${path}`, message });
+  });
+  const names = new Set<string>();
+  p.tags.forEach((t, i) => {
+    const at = (k: string) => `/tags/${i}/${k}`;
+    if (names.has(t.name)) out.push({ path: at('name'), message: `duplicate tag name '${t.name}'` });
+    names.add(t.name);
+    const driver = connections.get(t.connection);
+    if (driver === undefined) out.push({ path: at('connection'), message: `no connection named '${t.connection}'` });
+    if (t.simulation && driver !== undefined && driver !== 'simulator') out.push({ path: at('simulation'), message: `'simulation' needs a connection with driver 'simulator', '${t.connection}' uses '${driver}'` });
+    if (driver === 'simulator' && !t.simulation) out.push({ path: `/tags/${i}`, message: `a tag of a simulator connection needs 'simulation'` });
+    if (driver !== undefined && !INTERNAL_DRIVERS.has(driver) && t.address === undefined) out.push({ path: `/tags/${i}`, message: `a tag of a '${driver}' connection needs 'address'` });
+    if (driver !== undefined) {
+      const problem = driverModule(driver)?.validateTag?.(t);
+      if (problem) out.push({ path: t.address !== undefined ? at('address') : `/tags/${i}`, message: problem });
+    }
+    const numeric = isNumericType(t.type);
+    for (const k of ['min', 'max'] as const) {
+      const v = t[k];
+      if (v === undefined) continue;
+      if (!numeric) { out.push({ path: at(k), message: `'${k}' applies to numeric tags only, not ${t.type}` }); continue; }
+      if (typeof v === 'string' && !(isBigIntegerType(t.type) && /^-?(0|[1-9][0-9]*)$/.test(v))) out.push({ path: at(k), message: `'${k}' must be a number${isBigIntegerType(t.type) ? ' or a decimal integer string' : ''}` });
+      else if (isIntegerType(t.type) && typeof v === 'number' && !Number.isInteger(v)) out.push({ path: at(k), message: `'${k}' must be an integer for ${t.type}` });
+      else {
+        const r = coerceValue(t.type, typeof v === 'number' && isBigIntegerType(t.type) ? String(v) : v);
+        if (!r.ok) out.push({ path: at(k), message: `'${k}': ${r.message}` });
+      }
+    }
+    if (t.min !== undefined && t.max !== undefined && numeric) {
+      const lo = isBigIntegerType(t.type) ? safeBig(t.min) : Number(t.min);
+      const hi = isBigIntegerType(t.type) ? safeBig(t.max) : Number(t.max);
+      if (lo !== undefined && hi !== undefined && lo > hi) out.push({ path: at('max'), message: `'max' (${t.max}) is below 'min' (${t.min})` });
+    }
+    if (t.maxLength !== undefined && t.type !== 'String') out.push({ path: at('maxLength'), message: `'maxLength' applies to String tags only` });
+    if (t.initial !== undefined) {
+      const r = coerceValue(t.type, t.initial, t);
+      if (!r.ok) out.push({ path: at('initial'), message: `initial value: ${r.message}` });
+    }
+    if (t.history && !numeric && t.type !== 'Bool' && t.history.deadband !== undefined) out.push({ path: at('history/deadband'), message: `a deadband applies to numeric tags only` });
+    if (t.history && (t.history.mode === 'cyclic' || t.history.mode === 'both') && t.history.intervalMs === undefined) out.push({ path: at('history'), message: `history mode '${t.history.mode}' needs 'intervalMs'` });
+    const s = t.simulation;
+    if (s) {
+      if (s.min !== undefined && s.max !== undefined && s.min > s.max) out.push({ path: at('simulation/max'), message: `simulation 'max' is below 'min'` });
+      if (s.kind === 'text' && t.type !== 'String') out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
+      if (s.kind === 'text' && !s.values) out.push({ path: at('simulation'), message: `simulation 'text' needs 'values'` });
+      if (s.kind === 'clock' && t.type !== 'DateTime') out.push({ path: at('simulation/kind'), message: `simulation 'clock' needs a DateTime tag` });
+      if (['sine', 'ramp', 'randomWalk', 'square', 'counter', 'random'].includes(s.kind) && !numeric && t.type !== 'Bool') {
+        out.push({ path: at('simulation/kind'), message: `simulation '${s.kind}' needs a numeric or Bool tag, not ${t.type}` });
+      }
+    }
+  });
+  const groups = new Set<string>(BUILT_IN_GROUPS.map((g) => g.name));
+  const defined = new Set<string>();
+  (p.groups ?? []).forEach((g, i) => {
+    if (defined.has(g.name)) out.push({ path: `/groups/${i}/name`, message: `duplicate group name '${g.name}'` });
+    defined.add(g.name);
+    groups.add(g.name);
+  });
+  const users = new Set<string>();
+  (p.users ?? []).forEach((u, i) => {
+    if (users.has(u.username)) out.push({ path: `/users/${i}/username`, message: `duplicate user '${u.username}'` });
+    users.add(u.username);
+    if (u.password !== undefined && u.passwordHash !== undefined) out.push({ path: `/users/${i}`, message: `give either 'password' or 'passwordHash', not both` });
+    if (u.password === undefined && u.passwordHash === undefined) out.push({ path: `/users/${i}`, message: `a user needs 'passwordHash' (or 'password' for demos)` });
+    u.groups.forEach((g, j) => { if (!groups.has(g)) out.push({ path: `/users/${i}/groups/${j}`, message: `no group named '${g}'` }); });
+  });
+  return out;
+}
+
+function safeBig(v: number | string): bigint | undefined {
+  try { return BigInt(v); } catch { return undefined; }
+}
+
+function normalise(raw: ProjectFile, file: string): Project {
+  const drivers = new Map(raw.connections.map((c) => [c.name, c.driver]));
+  const tags: TagDefinition[] = raw.tags.map((t) => {
+    const internal = drivers.get(t.connection) === 'internal';
+    const def: TagDefinition = {
+      ...t,
+      access: t.access ?? (internal ? 'readwrite' : 'read'),
+      simulation: t.simulation ? { ...t.simulation, cycleMs: t.simulation.cycleMs ?? 1000 } : undefined,
+    };
+    if (t.initial !== undefined) {
+      const r = coerceValue(t.type, t.initial, t);
+      if (r.ok) def.initial = r.value;
+    }
+    return def;
+  });
+  const groups = new Map<string, Group>(BUILT_IN_GROUPS.map((g) => [g.name, g]));
+  for (const g of raw.groups ?? []) groups.set(g.name, g);
+  return {
+    name: raw.name,
+    description: raw.description,
+    file,
+    connections: raw.connections as ConnectionDefinition[],
+    tags,
+    groups: [...groups.values()],
+    users: raw.users ?? [],
+    raw,
+  };
+}

@@ -1,0 +1,24 @@
+import Type, { type Static } from 'typebox';
+import { ConnectionSchema, TagSchema } from './tags.js';
+import { GroupSchema, UserSchema } from './security.js';
+
+/**
+ * The project file: the plant's connections and tags, alarms, and its users and groups.
+ * Sections owned by other modules (alarms) are validated by those modules' schemas.
+ */
+export const ProjectSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.Optional(Type.String()),
+  connections: Type.Array(ConnectionSchema),
+  tags: Type.Array(TagSchema),
+  alarmClasses: Type.Optional(Type.Array(Type.Unknown())),
+  alarms: Type.Optional(Type.Array(Type.Unknown())),
+  groups: Type.Optional(Type.Array(GroupSchema)),
+  users: Type.Optional(Type.Array(UserSchema)),
+}, { additionalProperties: false });
+
+export type ProjectFile = Static<typeof ProjectSchema>;
+export type TagEntry = Static<typeof TagSchema>;
+export type ConnectionEntry = Static<typeof ConnectionSchema>;
+export type UserEntry = Static<typeof UserSchema>;
+export type GroupEntry = Static<typeof GroupSchema>;

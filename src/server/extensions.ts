@@ -1,0 +1,13 @@
+import type { ApiPlugin } from '../api/plugin.js';
+import type { Authenticator } from '../api/authenticate.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+/**
+ * Capabilities beyond the core (alarms, history, push, audit, extra authentication methods) attach here:
+ * each creates its runtime service on the runtime and contributes route plugins and authenticators.
+ */
+export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
+
+export async function extensions(_runtime: Runtime): Promise<Extensions> {
+  return { plugins: [], authenticators: [] };
+}

@@ -1,0 +1,57 @@
+import { migrate, type Database } from './database.js';
+
+export interface UserRecord {
+  username: string;
+  displayName: string;
+  passwordHash: string;
+  groups: string[];
+  disabled: boolean;
+  /** `project` users are kept in step with the project file at every start; `local` ones are managed by admins. */
+  source: 'project' | 'local';
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  username: string; display_name: string; password_hash: string; groups: string; disabled: number; source: string;
+  created_at: string; updated_at: string;
+}
+
+function toRecord(r: Row): UserRecord {
+  return {
+    username: r.username, displayName: r.display_name, passwordHash: r.password_hash, groups: JSON.parse(r.groups) as string[],
+    disabled: r.disabled === 1, source: r.source as UserRecord['source'], createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+export class UserStore {
+  constructor(private readonly db: Database) {
+    migrate(db, 'users', [
+      `CREATE TABLE users (
+        username TEXT PRIMARY KEY, display_name TEXT NOT NULL, password_hash TEXT NOT NULL, groups TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    ]);
+  }
+
+  get(username: string): UserRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined;
+    return r ? toRecord(r) : undefined;
+  }
+
+  list(): UserRecord[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as Row[]).map(toRecord);
+  }
+
+  upsert(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): void {
+    const now = new Date().toISOString();
+    this.db.prepare(`INSERT INTO users (username, display_name, password_hash, groups, disabled, source, created_at, updated_at)
+      VALUES (@username, @displayName, @passwordHash, @groups, @disabled, @source, @now, @now)
+      ON CONFLICT(username) DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash,
+        groups = excluded.groups, disabled = excluded.disabled, source = excluded.source, updated_at = excluded.updated_at`)
+      .run({ ...u, groups: JSON.stringify(u.groups), disabled: u.disabled ? 1 : 0, now });
+  }
+
+  delete(username: string): boolean {
+    return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes > 0;
+  }
+}
