@@ -1,6 +1,10 @@
 import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { adminRoutes } from '../api/admin/routes.js';
+import { auditRoutes } from '../api/audit/routes.js';
+import { securityAuthenticators } from '../api/security/authenticators.js';
+import { tokenRoutes } from '../api/security/token-routes.js';
 
 /**
  * Capabilities beyond the core (alarms, history, push, audit, extra authentication methods) attach here:
@@ -9,5 +13,8 @@ import type { Runtime } from '../runtime/runtime.js';
 export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
 
 export async function extensions(_runtime: Runtime): Promise<Extensions> {
-  return { plugins: [], authenticators: [] };
+  return {
+    plugins: [tokenRoutes, auditRoutes, adminRoutes],
+    authenticators: [...securityAuthenticators],
+  };
 }
