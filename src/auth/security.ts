@@ -61,7 +61,7 @@ export class Security {
   readonly auditLog: SqliteAuditLog;
   readonly audit: AuditTrail;
   readonly throttle: LoginThrottle;
-  readonly basicCache: BasicAuthCache<Principal>;
+  readonly basicCache: BasicAuthCache<{ principal: Principal; passwordHash: string }>;
   readonly clients: ApiClients;
   readonly ldap: LdapAuthenticator | undefined;
   private keysValue: SigningKeys | undefined;
@@ -74,7 +74,7 @@ export class Security {
     this.auditLog = new SqliteAuditLog(d.db);
     this.audit = new AuditTrail(this.auditLog, d.clock);
     this.throttle = new LoginThrottle(d.clock, this.settings.throttle);
-    this.basicCache = new BasicAuthCache<Principal>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
+    this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
     this.clients = new ApiClients(new SqliteClientStore(d.db), d.clock, d.projectClients ?? []);
     this.ldap = this.settings.ldap ? new LdapAuthenticator(this.settings.ldap) : undefined;
   }
@@ -135,12 +135,19 @@ export class Security {
    */
   async basic(username: string, password: string, o: Origin): Promise<Principal> {
     const cached = this.basicCache.get(username, password);
-    if (cached) return cached;
+    if (cached) {
+      // The same per-request user lookup sessions do: a user disabled or given a new password by another process
+      // (the CLI) is refused at once, not after the cache entry expires.
+      const u = this.d.users.get(username);
+      if (u && !u.disabled && u.passwordHash === cached.passwordHash) return cached.principal;
+      this.basicCache.invalidate(username);
+    }
     this.checkThrottle(username, o, 'auth.login_throttled');
-    const p = await this.basicCache.resolve(username, password, async () => {
+    const hit = await this.basicCache.resolve(username, password, async () => {
       const u = await this.d.users.verifyCredentials(username, password);
-      return u ? this.principalOf(u, 'basic') : null;
+      return u ? { principal: this.principalOf(u, 'basic'), passwordHash: u.passwordHash } : null;
     });
+    const p = hit?.principal;
     if (!p) {
       this.failed(username, o, 'auth.login_failed', { method: 'basic' });
       throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
