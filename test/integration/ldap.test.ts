@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeDnValue, escapeFilterValue, LdapAuthenticator, LdapUnavailableError, type LdapSettings } from '../../src/auth/ldap.js';
+import { startTestServer } from '../helpers/https-server.js';
 import { ROOT_DN, ROOT_PW, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 
 const LDIF = `dn: ${SUFFIX}
@@ -115,6 +116,23 @@ describe('LDAP login against a real OpenLDAP slapd', () => {
     const ldap = new LdapAuthenticator({ ...base, userDn: undefined, userSearch: { base: `ou=people,${SUFFIX}`, filter: '(uid={username})', bindDn: ROOT_DN, bindPassword: ROOT_PW } });
     expect(await ldap.authenticate('bob', 'bob-pw-1')).toMatchObject({ dn: `uid=bob,ou=people,${SUFFIX}`, groups: ['admins'] });
     expect(await ldap.authenticate('bob', 'nope')).toBeNull();
+  });
+
+  it('logs in through the server: POST /auth/login binds to the directory and maps groups', async () => {
+    const t = await startTestServer({ config: (c) => { c.security.ldap = { ...base, groupMap: { 'Plant Operators': ['operators'] } }; } });
+    try {
+      const r = await t.call('POST', '/auth/login', { body: { username: 'alice', password: 'alice-pw-1' } });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.user).toMatchObject({ username: 'alice', displayName: 'Alice the Operator', groups: ['operators'], authMethod: 'session' });
+      const wrong = await t.call('POST', '/auth/login', { body: { username: 'alice', password: 'nope' } });
+      const unknown = await t.call('POST', '/auth/login', { body: { username: 'nobody', password: 'nope' } });
+      expect([wrong.status, unknown.status]).toEqual([401, 401]);
+      expect(wrong.body.detail).toBe(unknown.body.detail);
+      const w = await t.call('PUT', `/tags/${encodeURIComponent('Line1.Filler.SpeedSetpoint')}/value`, { headers: { authorization: `Bearer ${r.body.token}` }, body: { value: 250 } });
+      expect(w.status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 
   it('reports an unreachable directory as unavailable, not as a wrong password', async () => {
