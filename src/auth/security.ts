@@ -5,10 +5,12 @@ import type { Clock } from '../runtime/clock.js';
 import type { TagEngine } from '../runtime/tag-engine.js';
 import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
 import { SqliteClientStore } from '../storage/sqlite/client-store.js';
+import { SqliteGroupStore } from '../storage/sqlite/group-store.js';
 import type { Database } from '../storage/sqlite/database.js';
 import type { UserRecord } from '../storage/sqlite/user-store.js';
 import { ApiClients, type ApiClient, type ProjectClient } from './api-clients.js';
 import { BasicAuthCache } from './basic-cache.js';
+import { GroupAdmin } from './group-admin.js';
 import { JwtService, type AccessClaims } from './jwt.js';
 import { LdapAuthenticator, LdapUnavailableError, type LdapSettings } from './ldap.js';
 import { LoginThrottle, type ThrottleSettings } from './login-throttle.js';
@@ -64,6 +66,7 @@ export class Security {
   readonly basicCache: BasicAuthCache<{ principal: Principal; passwordHash: string }>;
   readonly clients: ApiClients;
   readonly ldap: LdapAuthenticator | undefined;
+  readonly groups: GroupAdmin;
   private keysValue: SigningKeys | undefined;
   private jwtValue: JwtService | undefined;
   private readonly unsubscribe: Array<() => void> = [];
@@ -77,6 +80,7 @@ export class Security {
     this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
     this.clients = new ApiClients(new SqliteClientStore(d.db), d.clock, d.projectClients ?? []);
     this.ldap = this.settings.ldap ? new LdapAuthenticator(this.settings.ldap) : undefined;
+    this.groups = new GroupAdmin(new SqliteGroupStore(d.db), d.users, this.clients);
   }
 
   get keys(): SigningKeys { if (!this.keysValue) throw new Error('Security.start() not called'); return this.keysValue; }

@@ -200,6 +200,24 @@ describe('security over real HTTPS', () => {
     expect((await t.call('GET', '/users', { headers: bearer(vs) })).status).toBe(403);
   });
 
+  it('groups: admins create, change and delete their own; changes apply to the next request; project groups are read-only', async () => {
+    const admin = bearer(adminToken);
+    expect((await t.call('POST', '/groups', { headers: admin, body: { name: 'tank-ops', permissions: [{ permission: 'tags:read' }, { permission: 'tags:write', tags: 'Tank1.**' }] } })).status).toBe(201);
+    await t.call('POST', '/users', { headers: admin, body: { username: 'tom', password: 'to-m-Strong-Pass-9', groups: ['tank-ops'] } });
+    const tom = { authorization: basicHeader('tom', 'to-m-Strong-Pass-9') };
+    expect((await t.call('PUT', '/tags/Tank1.LevelSetpoint/value', { headers: tom, body: { value: 50 } })).status).toBe(200);
+    expect((await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: tom, body: { value: 50 } })).status).toBe(403);
+    expect((await t.call('PATCH', '/groups/tank-ops', { headers: admin, body: { permissions: [{ permission: 'tags:read' }] } })).status).toBe(200);
+    expect((await t.call('PUT', '/tags/Tank1.LevelSetpoint/value', { headers: tom, body: { value: 51 } })).status).toBe(403);
+    expect((await t.call('DELETE', '/groups/tank-ops', { headers: admin })).status).toBe(409);
+    expect((await t.call('PATCH', '/groups/operators', { headers: admin, body: { permissions: [] } })).status).toBe(409);
+    expect((await t.call('POST', '/groups', { headers: admin, body: { name: 'bad', permissions: [{ permission: 'tags:fly' }] } })).status).toBe(400);
+    await t.call('DELETE', '/users/tom', { headers: admin });
+    expect((await t.call('DELETE', '/groups/tank-ops', { headers: admin })).status).toBe(204);
+    const audit = await t.call('GET', '/audit?action=group.create,group.update,group.delete&order=asc', { headers: admin });
+    expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(['group.create', 'group.update', 'group.delete']);
+  });
+
   it('security headers, HSTS over HTTPS, CORS only for listed origins, request ids in error bodies', async () => {
     const r = await t.call('GET', '/users/current', { headers: { origin: 'https://hmi.example', 'x-request-id': 'req-abc-123' } });
     expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);

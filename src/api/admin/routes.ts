@@ -1,6 +1,8 @@
 import Type from 'typebox';
 import { hashPassword, verifyPassword } from '../../auth/passwords.js';
 import { passwordProblems } from '../../auth/password-policy.js';
+import { compileGlob } from '../../domain/glob.js';
+import { PERMISSIONS, type Grant as GrantT, type Group } from '../../domain/permissions.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { UserRecord } from '../../storage/sqlite/user-store.js';
@@ -32,12 +34,37 @@ const ChangePassword = Type.Object({
 }, { additionalProperties: false });
 const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+const Grant = Type.Object({
+  permission: Type.Union(PERMISSIONS.map((p) => Type.Literal(p))),
+  tags: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Tag-name glob (default: all tags)' })),
+}, { additionalProperties: false });
+const GroupView = Type.Object({
+  name: Type.String(), description: Type.Optional(Type.String()), permissions: Type.Array(Grant), source: Type.String(),
+});
+const GroupBody = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }), description: Type.Optional(Type.String({ maxLength: 256 })),
+  permissions: Type.Array(Grant, { maxItems: 256 }),
+}, { additionalProperties: false });
+const GroupPatch = Type.Object({
+  description: Type.Optional(Type.String({ maxLength: 256 })), permissions: Type.Optional(Type.Array(Grant, { maxItems: 256 })),
+}, { additionalProperties: false });
 const ClientView = Type.Object({
   clientId: Type.String(), name: Type.String(), groups: Type.Array(Type.String()), source: Type.String(),
   createdAt: Type.Union([Type.String(), Type.Null()]), createdBy: Type.Union([Type.String(), Type.Null()]),
 });
 const CreateClient = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), groups: Type.Array(GroupName, { maxItems: 64 }) }, { additionalProperties: false });
 const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 128 }) });
+
+/** Grants as given, with each tag glob compiled once to refuse a malformed one with a field error. */
+function checkGrants(grants: GrantT[]): GrantT[] {
+  grants.forEach((g, i) => {
+    if (g.tags === undefined) return;
+    try { compileGlob(g.tags); } catch (err) {
+      throw new TagwayError('VALIDATION_FAILED', `permissions[${i}].tags is not a valid glob`, { errors: [{ field: `body.permissions.${i}.tags`, message: (err as Error).message }] });
+    }
+  });
+  return grants.map((g) => (g.tags === undefined ? { permission: g.permission } : { permission: g.permission, tags: g.tags }));
+}
 
 function userView(u: UserRecord) {
   return { username: u.username, displayName: u.displayName, groups: u.groups, disabled: u.disabled, source: u.source, createdAt: u.createdAt, updatedAt: u.updatedAt };
@@ -150,14 +177,44 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
     return reply.code(204).send();
   });
 
-  app.get('/groups', { schema: { summary: 'List groups', tags: ['users'], response: { ...problems(401, 403) } } },
-    async (request) => { requirePermission(request, 'users:admin'); return { items: users.listGroups() }; });
-  app.get('/groups/:name', { schema: { summary: 'One group', tags: ['users'], params: GroupParams, response: { ...problems(401, 403, 404) } } },
+  const groupView = (g: Group) => ({ name: g.name, description: g.description, permissions: g.permissions, source: security.groups.isFixed(g.name) ? 'project' : 'admin' });
+  app.get('/groups', { schema: { summary: 'List groups', tags: ['users'], response: { 200: Type.Object({ items: Type.Array(GroupView) }), ...problems(401, 403) } } },
+    async (request) => { requirePermission(request, 'users:admin'); return { items: users.listGroups().map(groupView) }; });
+  app.get('/groups/:name', { schema: { summary: 'One group', tags: ['users'], params: GroupParams, response: { 200: GroupView, ...problems(401, 403, 404) } } },
     async (request) => {
       requirePermission(request, 'users:admin');
       const g = users.group((request.params as { name: string }).name);
       if (!g) throw new TagwayError('NOT_FOUND', 'No such group');
-      return g;
+      return groupView(g);
+    });
+  app.post('/groups', { schema: { summary: 'Create a group', tags: ['users'], body: GroupBody, response: { 201: GroupView, ...problems(400, 401, 403, 409) } } },
+    async (request, reply) => {
+      const admin = requirePermission(request, 'users:admin');
+      const b = request.body as Group;
+      const g: Group = { name: b.name, ...(b.description !== undefined ? { description: b.description } : {}), permissions: checkGrants(b.permissions) };
+      security.groups.create(g);
+      security.audit.record({ action: 'group.create', user: admin.username, clientAddress: request.ip, target: g.name, details: { permissions: g.permissions }, result: 'OK' });
+      return reply.code(201).send(groupView(g));
+    });
+  app.patch('/groups/:name', { schema: { summary: 'Change a group', description: 'Applies to its members\' next request.', tags: ['users'], params: GroupParams, body: GroupPatch, response: { 200: GroupView, ...problems(400, 401, 403, 404, 409) } } },
+    async (request) => {
+      const admin = requirePermission(request, 'users:admin');
+      const name = (request.params as { name: string }).name;
+      const cur = users.group(name);
+      if (!cur) throw new TagwayError('NOT_FOUND', 'No such group');
+      const b = request.body as Partial<Group>;
+      const next: Group = { name, description: b.description ?? cur.description, permissions: b.permissions ? checkGrants(b.permissions) : cur.permissions };
+      const old = security.groups.update(next);
+      security.audit.record({ action: 'group.update', user: admin.username, clientAddress: request.ip, target: name, details: { oldPermissions: old.permissions, newPermissions: next.permissions }, result: 'OK' });
+      return groupView(next);
+    });
+  app.delete('/groups/:name', { schema: { summary: 'Delete a group', description: 'Only groups without members, not defined in the project file.', tags: ['users'], params: GroupParams, response: { 204: Type.Null(), ...problems(401, 403, 404, 409) } } },
+    async (request, reply) => {
+      const admin = requirePermission(request, 'users:admin');
+      const name = (request.params as { name: string }).name;
+      const old = security.groups.delete(name);
+      security.audit.record({ action: 'group.delete', user: admin.username, clientAddress: request.ip, target: name, details: { permissions: old.permissions }, result: 'OK' });
+      return reply.code(204).send();
     });
 
   app.get('/clients', { schema: { summary: 'List API clients', tags: ['users'], response: { 200: Type.Object({ items: Type.Array(ClientView) }), ...problems(401, 403) } } },
