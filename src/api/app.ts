@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { TagwayError } from '../domain/problems.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -26,6 +26,9 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+// Request ids are unique per process start (random prefix) and cheap (a counter), unlike a UUID per request.
+const ID_PREFIX = randomUUID().slice(0, 8);
+let requestCounter = 0;
 
 /** The plugins every build has; other capabilities add theirs through AppOptions.plugins. */
 export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes];
@@ -40,7 +43,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     // A client's own request id is kept when it is safe to log; otherwise we make one.
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
-      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : `${ID_PREFIX}-${(++requestCounter).toString(36)}`;
     },
     // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
@@ -49,6 +52,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is refused with 415 rather than half-understood.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
   await app.register(cookie);
   // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
@@ -68,20 +73,31 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     maxAge: 600,
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    if (request.routeOptions.config?.public) return;
-    for (const a of [...defaultAuthenticators, ...(opts.authenticators ?? [])]) {
-      const p = await a(request, runtime);
+  // Authentication is attached per route when the route is declared, so public routes cost nothing and
+  // protected ones do not look up their config on every request.
+  const authenticators = [...defaultAuthenticators, ...(opts.authenticators ?? [])];
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    for (let i = 0; i < authenticators.length; i++) {
+      const p = await authenticators[i]!(request, runtime);
       if (p) { request.principal = p; return; }
     }
     throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <session token or JWT>, the session cookie, or Basic credentials (over HTTPS)');
+  };
+  const prefix = config.basePath === '/' ? '' : config.basePath;
+  app.addHook('onRoute', (route) => {
+    // The docs UI's routes come from its plugin; they are public like /openapi.json.
+    if ((route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`)) return;
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [authenticate as never, ...existing];
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+  const debugLogs = runtime.logger.isLevelEnabled('debug');
+  app.addHook('onResponse', (request, reply, done) => {
     // Never log headers or bodies: they carry tokens, passwords and values.
-    request.log[level]({ method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, user: request.principal?.username }, 'request');
+    if (reply.statusCode >= 500 || debugLogs) {
+      request.log[reply.statusCode >= 500 ? 'error' : 'debug']({ method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, user: request.principal?.username }, 'request');
+    }
+    done();
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -111,11 +127,6 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
       },
       security: [{ bearer: [] }, { cookie: [] }, { basic: [] }, { oauth2: [] }],
     },
-  });
-  const prefix = config.basePath === '/' ? '' : config.basePath;
-  // The docs UI's routes come from its plugin; they are public like /openapi.json.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(`${prefix}/docs`)) route.config = { ...(route.config as object), public: true } as typeof route.config;
   });
   await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
   await app.register(async (scoped) => {

@@ -63,6 +63,7 @@ export function toTagwayError(err: unknown): TagwayError {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: TagwayError): FastifyReply {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  reply.header('x-request-id', request.id);
   if (err.code === 'UNAUTHENTICATED') reply.header('WWW-Authenticate', 'Bearer realm="tagway"');
   return reply.code(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, String(request.id), request.url)));
 }

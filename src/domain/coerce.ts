@@ -97,8 +97,12 @@ function coerceBigInteger(type: 'Int64' | 'UInt64', value: unknown, limits: Valu
   return { ok: true, value: big.toString() };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** Days of a month (1-based) in the proleptic Gregorian calendar. Pure arithmetic: `Date.UTC` maps years 0–99 to 1900–1999. */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 /** Parses a strict ISO 8601 date-time with an explicit zone; answers epoch milliseconds or NaN. */

@@ -29,7 +29,8 @@ export function globToRegExp(pattern: string): RegExp {
       re += c.replace(/[\\^$+?.()|[\]{}]/g, '\\$&');
     }
   }
-  return new RegExp(re + '$');
+  // `s` (dotAll): `**` must match any character, as `*` and `?` do, line terminators included.
+  return new RegExp(re + '$', 's');
 }
 
 export function compileGlob(pattern: string): GlobMatcher {

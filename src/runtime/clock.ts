@@ -27,7 +27,11 @@ export class ManualClock implements Clock {
   now(): number { return this.t; }
   setTimeout(fn: () => void, ms: number): unknown { const id = ++this.seq; this.timers.set(id, { at: this.t + Math.max(0, ms), fn }); return id; }
   clearTimeout(h: unknown): void { this.timers.delete(h as number); }
-  setInterval(fn: () => void, ms: number): unknown { const id = ++this.seq; this.timers.set(id, { at: this.t + ms, fn, every: Math.max(1, ms) }); return id; }
+  setInterval(fn: () => void, ms: number): unknown {
+    // Like Node: a period below 1 ms is 1 ms, and the first run is one period from now (never in the past).
+    const every = Math.max(1, ms);
+    const id = ++this.seq; this.timers.set(id, { at: this.t + every, fn, every }); return id;
+  }
   clearInterval(h: unknown): void { this.timers.delete(h as number); }
   advance(ms: number): void {
     const end = this.t + ms;

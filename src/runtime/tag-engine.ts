@@ -115,7 +115,8 @@ export class TagEngine {
   update(index: number, value: TagValue, quality: number, timestamp = this.clock.now()): void {
     const tag = this.tags[index];
     if (!tag) return;
-    if (tag.value === value && tag.quality === quality) return;
+    // NaN !== NaN: a float register that keeps reading NaN is no change either (0 and -0 stay equal).
+    if ((tag.value === value || (value !== value && tag.value !== tag.value)) && tag.quality === quality) return;
     this.apply(tag, value, quality, timestamp);
   }
 

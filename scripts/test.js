@@ -1,0 +1,28 @@
+// `npm test`: provisions what the suites need, type-checks, then runs every test (unit, integration with real
+// HTTPS servers and protocol peers) and ends with one plain summary line.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { provision } from './provision.js';
+
+provision();
+
+const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+if (tsc.status !== 0) { console.error('Type check failed.'); process.exit(tsc.status ?? 1); }
+
+const dir = mkdtempSync(join(tmpdir(), 'tagway-vitest-'));
+const out = join(dir, 'results.json');
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
+const run = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, TAGWAY_TEST: '1' } });
+let summary = '';
+try {
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
+  if (r.numTotalTests === 0) { console.error('No test ran.'); process.exitCode = 1; }
+} catch {
+  summary = 'tests: 0 passed, 1 failed';
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(summary);
+process.exit(run.status === 0 && !process.exitCode ? 0 : run.status || 1);
