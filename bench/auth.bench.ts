@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { load } from './lib/load.js';
 import { report, type Figure } from './lib/report.js';
 
 const TAG = 'Tank1.Level';
@@ -55,11 +55,9 @@ async function serve(dataDir: string): Promise<void> {
   process.stdout.write(JSON.stringify({ port, offPort, session, jwt } satisfies Endpoints) + '\n');
 }
 
-async function load(port: number, headers: Record<string, string>, seconds: number, connections: number): Promise<{ rps: number; errors: number }> {
-  const r = await autocannon({
-    url: `https://127.0.0.1:${port}/tags/${encodeURIComponent(TAG)}/value`, headers, connections, duration: seconds, pipelining: 1,
-  });
-  return { rps: r.requests.average, errors: r.errors + r.non2xx };
+async function measure(port: number, headers: Record<string, string>, seconds: number, connections: number): Promise<{ rps: number; errors: number }> {
+  const r = await load({ url: `https://127.0.0.1:${port}/tags/${encodeURIComponent(TAG)}/value`, headers, connections, duration: seconds });
+  return { rps: r.rps, errors: r.errors + r.non2xx };
 }
 
 async function main(): Promise<void> {
@@ -79,12 +77,12 @@ async function main(): Promise<void> {
       { name: 'jwt', port: ep.port, headers: { authorization: `Bearer ${ep.jwt}` } },
       { name: 'basic', port: ep.port, headers: { authorization: 'Basic ' + Buffer.from(`admin:${PASSWORD}`).toString('base64') } },
     ];
-    for (const m of modes) await load(m.port, m.headers, 1, connections); // warm-up: JIT, TLS session caches, Basic cache
+    for (const m of modes) await measure(m.port, m.headers, 1, connections); // warm-up: JIT, TLS session caches, Basic cache
     const sums = new Map<string, number[]>(modes.map((m) => [m.name, []]));
     let errors = 0;
     for (let r = 0; r < rounds; r++) {
       for (const m of r % 2 === 0 ? modes : [...modes].reverse()) {
-        const x = await load(m.port, m.headers, seconds, connections);
+        const x = await measure(m.port, m.headers, seconds, connections);
         sums.get(m.name)!.push(x.rps);
         errors += x.errors;
       }
