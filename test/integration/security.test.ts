@@ -242,6 +242,10 @@ describe('security over real HTTPS', () => {
     expect(writes.body.next).toEqual(expect.any(String));
     const page2 = await t.call('GET', `/audit?action=tag.write&user=olga&limit=1&cursor=${writes.body.next}`, { headers: bearer(adminToken) });
     expect(page2.body.items[0].details.newValue).toBe(222);
+    const victor = (await login('victor', 'vi-ctor-New-Pass-77')).body.token;
+    expect((await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: bearer(victor), body: { value: 444 } })).status).toBe(403);
+    const denied = await t.call('GET', '/audit?action=tag.write&user=victor', { headers: bearer(adminToken) });
+    expect(denied.body.items[0]).toMatchObject({ target: WRITABLE, result: 'FORBIDDEN', details: { newValue: 444 } });
     const failed = await t.call('GET', '/audit?action=auth.login_failed,auth.login_throttled&user=tina', { headers: bearer(adminToken) });
     expect(failed.body.items.length).toBeGreaterThanOrEqual(5);
     const csv = await t.call('GET', '/audit?format=csv&action=user.create,user.disable', { headers: bearer(adminToken) });
