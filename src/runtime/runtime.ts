@@ -57,7 +57,7 @@ export class Runtime {
     this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions);
     this.security = new Security({
       db: this.db, clock: this.clock, dataDir: this.config.dataDir, users: this.users, tags: this.tags, logger: this.logger,
-      settings: this.config.security,
+      settings: this.config.security, projectClients: this.project.raw.clients ?? [],
     });
   }
 
