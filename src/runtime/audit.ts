@@ -1,4 +1,5 @@
 import { canonicalJson, type AuditEntryFields, type AuditRow } from '../domain/audit/chain.js';
+import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from './clock.js';
 import type { TagEngine } from './tag-engine.js';
 
@@ -59,6 +60,21 @@ export class AuditTrail {
       target: e.target ?? null,
       details: e.details === undefined ? null : canonicalJson(redact(e.details)),
       result: e.result,
+    });
+  }
+
+  /**
+   * Records acknowledgements and resets from the alarm journal's committed events (they carry the user; the
+   * client address is not known there). Returns the unsubscribe.
+   */
+  attachToAlarms(alarms: { onEvent(l: (e: AlarmEventRecord) => void): () => void }): () => void {
+    return alarms.onEvent((e) => {
+      if (e.event !== 'ACKNOWLEDGED' && e.event !== 'RESET') return;
+      this.record({
+        action: e.event === 'ACKNOWLEDGED' ? 'alarm.acknowledge' : 'alarm.reset',
+        user: e.user, target: String(e.id),
+        details: { alarm: e.alarm, tag: e.tag, state: e.state, eventId: e.eventId }, result: 'OK',
+      });
     });
   }
 

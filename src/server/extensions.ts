@@ -1,5 +1,7 @@
+import { alarmRoutes } from '../api/alarms/routes.js';
 import type { ApiPlugin } from '../api/plugin.js';
 import type { Authenticator } from '../api/authenticate.js';
+import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { adminRoutes } from '../api/admin/routes.js';
 import { auditRoutes } from '../api/audit/routes.js';
@@ -12,9 +14,11 @@ import { tokenRoutes } from '../api/security/token-routes.js';
  */
 export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticator[] }
 
-export async function extensions(_runtime: Runtime): Promise<Extensions> {
+export async function extensions(runtime: Runtime): Promise<Extensions> {
+  const alarms = createAlarmEngine(runtime);
+  runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
   return {
-    plugins: [tokenRoutes, auditRoutes, adminRoutes],
+    plugins: [alarmRoutes(alarms), tokenRoutes, auditRoutes, adminRoutes],
     authenticators: [...securityAuthenticators],
   };
 }

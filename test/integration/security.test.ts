@@ -218,6 +218,16 @@ describe('security over real HTTPS', () => {
     expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(['group.create', 'group.update', 'group.delete']);
   });
 
+  it('audits alarm acknowledgements with the user', async () => {
+    const admin = bearer(adminToken);
+    expect((await t.call('PUT', '/tags/Line1.EmergencyStop/value', { headers: admin, body: { value: true } })).status).toBe(200);
+    const current = await t.call('GET', '/alarms/current?alarm=Line1.EmergencyStop', { headers: admin });
+    const id = current.body.items[0].id as number;
+    expect((await t.call('POST', `/alarms/${id}/acknowledge`, { headers: admin })).status).toBe(200);
+    const a = await t.call('GET', '/audit?action=alarm.acknowledge', { headers: admin });
+    expect(a.body.items[0]).toMatchObject({ user: 'admin', target: String(id), details: { alarm: 'Line1.EmergencyStop' } });
+  });
+
   it('security headers, HSTS over HTTPS, CORS only for listed origins, request ids in error bodies', async () => {
     const r = await t.call('GET', '/users/current', { headers: { origin: 'https://hmi.example', 'x-request-id': 'req-abc-123' } });
     expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);

@@ -1,0 +1,33 @@
+import { alarmsOfProject } from '../../project/alarms.js';
+import { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
+import { AlarmEngine } from '../alarm-engine.js';
+import type { Runtime } from '../runtime.js';
+
+export interface AlarmSetupOptions {
+  /** Journal retention in days (default 365). */
+  retentionDays?: number | undefined;
+}
+
+/**
+ * Creates the alarm engine over the runtime's tag engine and database and starts it. Call before
+ * `runtime.start()` so that it hears the drivers' first values (that is when conditions that went away while the
+ * server was down are cleared). Stops with the runtime, before the database closes.
+ */
+const engines = new WeakMap<Runtime, AlarmEngine>();
+
+/** The runtime's alarm engine, for other services (the push hub subscribes with `onEvent`). */
+export function alarmEngineOf(runtime: Runtime): AlarmEngine | undefined {
+  return engines.get(runtime);
+}
+
+export function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOptions = {}): AlarmEngine {
+  const { definitions, classes } = alarmsOfProject(runtime.project);
+  const engine = new AlarmEngine({
+    tags: runtime.tags, journal: new AlarmJournal(runtime.db), clock: runtime.clock, definitions, classes,
+    retentionDays: opts.retentionDays ?? 365, logger: runtime.logger,
+  });
+  engine.start();
+  engines.set(runtime, engine);
+  runtime.onStop(() => engine.stop());
+  return engine;
+}

@@ -1,0 +1,340 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { AlarmClass, AlarmDefinition } from '../../../src/domain/alarms/definition.js';
+import type { AlarmEventRecord } from '../../../src/domain/alarms/records.js';
+import { Quality } from '../../../src/domain/quality.js';
+import { AlarmEngine } from '../../../src/runtime/alarm-engine.js';
+import { ManualClock } from '../../../src/runtime/clock.js';
+import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { TagEngine } from '../../../src/runtime/tag-engine.js';
+import { AlarmJournal } from '../../../src/storage/sqlite/alarm-journal.js';
+import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
+
+const TAGS: TagDefinition[] = [
+  { name: 'Tank1.Level', type: 'Float64', unit: '%', access: 'readwrite', connection: 'plc1' },
+  { name: 'Pump1.Fault', type: 'Bool', access: 'readwrite', connection: 'plc1' },
+  { name: 'Pump1.Status', type: 'UInt16', access: 'readwrite', connection: 'plc1' },
+  { name: 'Valve.Open', type: 'Bool', access: 'readwrite', connection: 'plc2' },
+];
+const base = { priority: 8, text: '' };
+const DEFS: AlarmDefinition[] = [
+  { ...base, name: 'Tank1.High', number: 1, class: 'Alarm', tag: 'Tank1.Level', kind: 'analog', limit: { type: 'H', value: 80 }, hysteresis: 2, text: 'Tank 1 high: {value} {unit} > {limit}' },
+  { ...base, name: 'Tank1.Low', number: 2, class: 'Warning', tag: 'Tank1.Level', kind: 'analog', limit: { type: 'L', value: 10 }, onDelayMs: 1000, offDelayMs: 500 },
+  { ...base, name: 'Pump1.Fault', number: 3, class: 'Fault', tag: 'Pump1.Fault', kind: 'discrete', priority: 14 },
+  { ...base, name: 'Pump1.Overload', number: 4, class: 'Alarm', tag: 'Pump1.Status', kind: 'discrete', bit: 2 },
+  { ...base, name: 'Valve.Open', number: 5, class: 'Info', tag: 'Valve.Open', kind: 'discrete' },
+];
+const CLASSES: AlarmClass[] = [
+  { name: 'Fault', stateMachine: 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET' },
+  { name: 'Info', stateMachine: 'RAISE_CLEAR_OPTIONAL_ACKNOWLEDGMENT' },
+];
+
+let db: Database;
+let clock: ManualClock;
+let tags: TagEngine;
+let engine: AlarmEngine;
+let events: AlarmEventRecord[];
+
+function boot(): void {
+  tags = new TagEngine(TAGS, clock);
+  engine = new AlarmEngine({ tags, journal: new AlarmJournal(db), clock, definitions: DEFS, classes: CLASSES });
+  events = [];
+  engine.onEvent((e) => events.push(e));
+}
+const idx = (name: string): number => tags.require(name).index;
+function set(name: string, value: boolean | number, quality: number = Quality.GOOD): void {
+  tags.update(idx(name), value, quality);
+}
+const kinds = (): string[] => events.map((e) => `${e.alarm}:${e.event}`);
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  clock = new ManualClock();
+  boot();
+  engine.start();
+});
+afterEach(async () => { await engine.stop(); db.close(); });
+
+describe('AlarmEngine', () => {
+  it('raises and clears an analog alarm with hysteresis and fills the text', async () => {
+    set('Tank1.Level', 85);
+    await Promise.resolve();
+    expect(kinds()).toEqual(['Tank1.High:RAISED']);
+    const [cur] = engine.current();
+    expect(cur).toMatchObject({ alarm: 'Tank1.High', state: 'RAISED', status: '+', active: true, text: 'Tank 1 high: 85 % > 80', value: 85, tag: 'Tank1.Level', class: 'Alarm' });
+    set('Tank1.Level', 79);
+    engine.flush();
+    expect(kinds()).toHaveLength(1);
+    set('Tank1.Level', 77.5);
+    engine.flush();
+    expect(kinds()).toEqual(['Tank1.High:RAISED', 'Tank1.High:CLEARED']);
+    expect(engine.current()[0]).toMatchObject({ state: 'RAISED_CLEARED', status: '-', active: false, clearedAt: new Date(clock.now()).toISOString() });
+  });
+
+  it('publishes only events that are already committed', () => {
+    const seen: boolean[] = [];
+    engine.onEvent((e) => seen.push(engine.archive.eventsOf(e.id).some((x) => x.eventId === e.eventId)));
+    set('Pump1.Fault', true);
+    set('Pump1.Status', 4);
+    engine.flush();
+    expect(seen).toEqual([true, true]);
+    expect(engine.eventsSince(events[0]!.eventId, 10)).toEqual([events[1]]);
+  });
+
+  it('commits a burst of changes in one transaction, in order', () => {
+    set('Pump1.Fault', true);
+    set('Pump1.Status', 4);
+    set('Pump1.Status', 0);
+    expect(events).toEqual([]);
+    engine.flush();
+    expect(kinds()).toEqual(['Pump1.Fault:RAISED', 'Pump1.Overload:RAISED', 'Pump1.Overload:CLEARED']);
+    expect(events.map((e) => e.eventId)).toEqual([...events.map((e) => e.eventId)].sort((a, b) => a - b));
+  });
+
+  it('honours on-delay and off-delay with the clock', () => {
+    set('Tank1.Level', 5);
+    clock.advance(999);
+    expect(engine.current()).toEqual([]);
+    set('Tank1.Level', 12);
+    clock.advance(2000);
+    expect(engine.current()).toEqual([]);
+    set('Tank1.Level', 5);
+    clock.advance(1000);
+    expect(engine.current().map((o) => o.alarm)).toEqual(['Tank1.Low']);
+    set('Tank1.Level', 12);
+    clock.advance(499);
+    expect(engine.current()[0]!.active).toBe(true);
+    set('Tank1.Level', 4);
+    clock.advance(1000);
+    set('Tank1.Level', 20);
+    clock.advance(500);
+    engine.flush();
+    expect(kinds()).toEqual(['Tank1.Low:RAISED', 'Tank1.Low:CLEARED']);
+    expect(engine.current()).toEqual([]); // Warning = RAISE_CLEAR: gone once cleared
+  });
+
+  it('acknowledges once; a second acknowledgement writes nothing', () => {
+    set('Pump1.Status', 4);
+    const id = engine.current()[0]!.id;
+    const r = engine.acknowledge(id, 'op');
+    expect(r).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op', status: '+*', userResponse: 'ACKNOWLEDGEMENT' });
+    expect(engine.acknowledge(id, 'other')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op' });
+    set('Pump1.Status', 0);
+    engine.flush();
+    expect(engine.current()).toEqual([]);
+    // Closed: still answered with its state, from the journal, and nothing written.
+    expect(engine.acknowledge(id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED_CLEARED' });
+    expect(kinds()).toEqual(['Pump1.Overload:RAISED', 'Pump1.Overload:ACKNOWLEDGED', 'Pump1.Overload:CLEARED']);
+    expect(events[1]!.user).toBe('op');
+    expect(() => engine.acknowledge(9999, 'op')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  it('needs a reset after clear and acknowledgement for a reset class', () => {
+    set('Pump1.Fault', true);
+    const id = engine.current()[0]!.id;
+    expect(() => engine.reset(id, 'op')).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    engine.acknowledge(id, 'op');
+    set('Pump1.Fault', false);
+    engine.flush();
+    expect(engine.current()[0]).toMatchObject({ state: 'RAISED_ACKNOWLEDGED_CLEARED', status: '-*' });
+    expect(engine.reset(id, 'boss')).toMatchObject({ userResponse: 'RESET' });
+    expect(engine.current()).toEqual([]);
+    expect(kinds()).toEqual(['Pump1.Fault:RAISED', 'Pump1.Fault:ACKNOWLEDGED', 'Pump1.Fault:CLEARED', 'Pump1.Fault:RESET']);
+    expect(() => engine.reset(id, 'boss')).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    set('Pump1.Status', 4);
+    expect(() => engine.reset(engine.current()[0]!.id, 'op')).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+  });
+
+  it('acknowledges in bulk with per-item results in one transaction', () => {
+    set('Pump1.Status', 4);
+    set('Valve.Open', true);
+    set('Tank1.Level', 90);
+    const ids = engine.current().map((o) => o.id);
+    const r = engine.acknowledgeMany([...ids, 424242], 'op');
+    expect(r.slice(0, 3).every((x) => 'state' in x && x.state === 'RAISED_ACKNOWLEDGED')).toBe(true);
+    expect(r[3]).toEqual({ id: 424242, error: { code: 'NOT_FOUND', message: expect.any(String) } });
+  });
+
+  it('a condition that returns while the old occurrence waits starts a new occurrence', () => {
+    set('Pump1.Status', 4);
+    set('Pump1.Status', 0);
+    set('Pump1.Status', 4);
+    const cur = engine.current();
+    expect(cur.map((o) => o.state)).toEqual(['RAISED', 'RAISED_CLEARED']);
+    expect(cur[0]!.id).not.toBe(cur[1]!.id);
+  });
+
+  it('raises one System alarm per connection on BAD quality and never judges stale values', () => {
+    set('Tank1.Level', 50);
+    tags.setQuality(idx('Tank1.Level'), Quality.BAD_NOT_CONNECTED);
+    tags.setQuality(idx('Pump1.Fault'), Quality.BAD_NOT_CONNECTED);
+    // A BAD value must not raise Tank1.High.
+    tags.update(idx('Tank1.Level'), 99, Quality.BAD_NO_COMMUNICATION);
+    engine.flush();
+    expect(engine.current().map((o) => [o.alarm, o.class, o.text])).toEqual([['System.ConnectionLost.plc1', 'System', 'Connection lost: plc1']]);
+    set('Tank1.Level', 50);
+    engine.flush();
+    expect(engine.current()[0]!.active).toBe(true);
+    set('Pump1.Fault', false);
+    engine.flush();
+    expect(engine.current()[0]).toMatchObject({ alarm: 'System.ConnectionLost.plc1', state: 'RAISED_CLEARED' });
+    expect(kinds()).toEqual(['System.ConnectionLost.plc1:RAISED', 'System.ConnectionLost.plc1:CLEARED']);
+  });
+
+  it('disables, enables and shelves for a while', () => {
+    set('Pump1.Status', 4);
+    expect(engine.setEnabled('Pump1.Overload', false)).toMatchObject({ enabled: false });
+    expect(engine.current()[0]).toMatchObject({ active: false });
+    set('Pump1.Status', 5);
+    expect(engine.current().filter((o) => o.active)).toEqual([]);
+    engine.setEnabled('Pump1.Overload', true);
+    expect(engine.current().filter((o) => o.active)).toHaveLength(1);
+    const v = engine.shelve('Pump1.Overload', 60_000);
+    expect(v.shelvedUntil).toBe(new Date(clock.now() + 60_000).toISOString());
+    expect(engine.current().filter((o) => o.active)).toEqual([]);
+    clock.advance(60_000);
+    expect(engine.current().filter((o) => o.active)).toHaveLength(1);
+    expect(engine.definition('Pump1.Overload').shelvedUntil).toBeUndefined();
+    expect(() => engine.shelve('Nope', 1)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => engine.shelve('Pump1.Overload', 0)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  it('filters the current list', () => {
+    set('Pump1.Fault', true);
+    clock.advance(10);
+    set('Pump1.Status', 4);
+    clock.advance(10);
+    set('Valve.Open', true);
+    expect(engine.current().map((o) => o.alarm)).toEqual(['Valve.Open', 'Pump1.Overload', 'Pump1.Fault']);
+    expect(engine.current({ alarm: 'Pump1.*' }).map((o) => o.alarm)).toEqual(['Pump1.Overload', 'Pump1.Fault']);
+    expect(engine.current({ minPriority: 10 }).map((o) => o.alarm)).toEqual(['Pump1.Fault']);
+    expect(engine.current({ class: 'Info', tag: 'Valve.Open', state: 'RAISED' })).toHaveLength(1);
+    expect(engine.current({ maxPriority: 1 })).toEqual([]);
+  });
+
+  it('lists definitions and classes', () => {
+    const defs = engine.definitions();
+    expect(defs).toHaveLength(5);
+    expect(defs.find((d) => d.name === 'Pump1.Overload')).toEqual({ name: 'Pump1.Overload', number: 4, class: 'Alarm', priority: 8, tag: 'Pump1.Status', kind: 'discrete', bit: 2, text: '', enabled: true });
+    expect(engine.classList().find((c) => c.name === 'Fault')!.stateMachine).toBe('RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET');
+    expect(engine.classList().map((c) => c.name)).toEqual(expect.arrayContaining(['Alarm', 'Warning', 'System', 'Info']));
+  });
+
+  it('rebuilds the current list after a restart with original times, and clears what went away meanwhile', async () => {
+    set('Pump1.Status', 4);
+    set('Tank1.Level', 90);
+    const raisedAt = clock.now();
+    const tankId = engine.current().find((o) => o.alarm === 'Tank1.High')!.id;
+    engine.acknowledge(tankId, 'op');
+    const before = engine.current();
+    await engine.stop();
+    clock.advance(3_600_000);
+    boot();
+    engine.start();
+    // Tags have no value yet after the restart: nothing is judged, the list is as it was.
+    expect(engine.current()).toEqual(before);
+    expect(engine.current()[0]!.raisedAt).toBe(new Date(raisedAt).toISOString());
+    // The pump recovered while the server was down.
+    set('Pump1.Status', 0);
+    set('Tank1.Level', 95);
+    engine.flush();
+    expect(kinds()).toEqual(['Pump1.Overload:CLEARED']);
+    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([['Tank1.High', 'RAISED_ACKNOWLEDGED'], ['Pump1.Overload', 'RAISED_CLEARED']]);
+    // A new occurrence id never repeats an old one.
+    set('Valve.Open', true);
+    expect(engine.current()[0]!.id).toBeGreaterThan(tankId);
+  });
+
+  it('keeps disabled and shelved alarms so across a restart; a shelf expires on time', async () => {
+    engine.setEnabled('Pump1.Fault', false);
+    engine.shelve('Pump1.Overload', 60_000);
+    await engine.stop();
+    clock.advance(10_000);
+    boot();
+    engine.start();
+    expect(engine.definition('Pump1.Fault').enabled).toBe(false);
+    expect(engine.definition('Pump1.Overload').shelvedUntil).toBe(new Date(clock.now() + 50_000).toISOString());
+    set('Pump1.Fault', true);
+    set('Pump1.Status', 4);
+    expect(engine.current()).toEqual([]);
+    clock.advance(50_000);
+    expect(engine.current().map((o) => o.alarm)).toEqual(['Pump1.Overload']);
+    await engine.stop();
+    boot();
+    engine.start();
+    expect(engine.definition('Pump1.Overload').shelvedUntil).toBeUndefined();
+  });
+
+  it('clears a restored connection-lost alarm on the first good value after start', async () => {
+    tags.setQuality(idx('Valve.Open'), Quality.BAD_NOT_CONNECTED);
+    engine.flush();
+    await engine.stop();
+    boot();
+    engine.start();
+    expect(engine.current().map((o) => o.alarm)).toEqual(['System.ConnectionLost.plc2']);
+    set('Valve.Open', false);
+    engine.flush();
+    expect(kinds()).toEqual(['System.ConnectionLost.plc2:CLEARED']);
+  });
+});
+
+describe('AlarmEngine (property): random changes, responses and restarts', () => {
+  it('keeps legal states and rebuilds the same current list from the journal', () => {
+    type Op = { k: 'level'; v: number } | { k: 'bit'; v: number } | { k: 'fault'; v: boolean } | { k: 'bad'; tag: number }
+      | { k: 'ack'; pick: number } | { k: 'reset'; pick: number } | { k: 'time'; ms: number } | { k: 'restart' };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ k: fc.constant('level' as const), v: fc.integer({ min: 0, max: 100 }) }),
+      fc.record({ k: fc.constant('bit' as const), v: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ k: fc.constant('fault' as const), v: fc.boolean() }),
+      fc.record({ k: fc.constant('bad' as const), tag: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ k: fc.constant('ack' as const), pick: fc.nat(20) }),
+      fc.record({ k: fc.constant('reset' as const), pick: fc.nat(20) }),
+      fc.record({ k: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
+      fc.constant({ k: 'restart' as const }),
+    );
+    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      db.close();
+      db = openDatabase(':memory:');
+      clock = new ManualClock();
+      boot();
+      engine.start();
+      for (const o of ops) {
+        switch (o.k) {
+          case 'level': set('Tank1.Level', o.v); break;
+          case 'bit': set('Pump1.Status', o.v); break;
+          case 'fault': set('Pump1.Fault', o.v); break;
+          case 'bad': tags.setQuality(o.tag, Quality.BAD_NOT_CONNECTED); break;
+          case 'time': clock.advance(o.ms); break;
+          case 'ack': case 'reset': {
+            const cur = engine.current();
+            const target = cur[o.pick % Math.max(1, cur.length)];
+            if (!target) break;
+            try { if (o.k === 'ack') engine.acknowledge(target.id, 'op'); else engine.reset(target.id, 'op'); } catch (err) {
+              expect((err as { code: string }).code).toBe('INVALID_STATE');
+            }
+            break;
+          }
+          case 'restart': {
+            engine.flush();
+            const before = engine.current();
+            void engine.stop();
+            boot();
+            engine.start();
+            // Before any tag has a value, the rebuilt list equals the list before the restart.
+            expect(engine.current()).toEqual(before);
+            break;
+          }
+        }
+        for (const occ of engine.current()) {
+          expect(occ.active || occ.state !== 'RAISED').toBe(true);
+          expect(occ.acknowledged).toBe(occ.state.includes('ACKNOWLEDGED'));
+        }
+      }
+      engine.flush();
+      const list = engine.current();
+      boot();
+      engine.start();
+      expect(engine.current()).toEqual(list);
+    }), { numRuns: 60 });
+  });
+});
