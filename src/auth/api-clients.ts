@@ -69,6 +69,11 @@ export class ApiClients {
     return c && publicView(c);
   }
 
+  /** Name and groups of a client for authenticating a request: no copy (every JWT request calls this); read-only. */
+  peek(clientId: string): Readonly<Pick<ApiClient, 'clientId' | 'name' | 'groups'>> | undefined {
+    return this.clients.get(clientId);
+  }
+
   /** Creates a client; the returned secret is the only copy there will ever be. */
   async create(p: { name: string; groups: string[]; createdBy?: string | undefined }): Promise<{ client: ApiClient; clientSecret: string }> {
     const clientId = 'tgw-' + randomBytes(9).toString('base64url');

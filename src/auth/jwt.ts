@@ -41,7 +41,7 @@ export class JwtError extends Error {
 
 export class JwtService {
   readonly settings: JwtSettings;
-  private readonly cache = new Map<string, AccessClaims>();
+  private readonly cache = new Map<string, { claims: AccessClaims; kid: string }>();
 
   constructor(private readonly keys: SigningKeys, private readonly clock: Clock, settings: Partial<JwtSettings> & { issuer: string }) {
     this.settings = { ...DEFAULT_JWT, ...settings };
@@ -75,32 +75,27 @@ export class JwtService {
     const hit = this.cache.get(token);
     if (hit) {
       // Keys can be pruned and tokens expire; both are re-checked on every hit.
-      if (hit.exp + this.settings.clockToleranceSec > nowSec && this.keyStillPublished(token)) return hit;
+      if (hit.claims.exp + this.settings.clockToleranceSec > nowSec && this.keys.verificationKey(hit.kid) !== undefined) return hit.claims;
       this.cache.delete(token);
     }
-    const claims = await this.verifyUncached(token);
+    const { claims, kid } = await this.verifyUncached(token);
     if (this.cache.size >= this.settings.cacheEntries) {
       const first = this.cache.keys().next();
       if (!first.done) this.cache.delete(first.value);
     }
-    this.cache.set(token, claims);
+    this.cache.set(token, { claims, kid });
     return claims;
   }
 
-  private keyStillPublished(token: string): boolean {
-    try {
-      const h = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { kid?: string };
-      return typeof h.kid === 'string' && this.keys.verificationKey(h.kid) !== undefined;
-    } catch { return false; }
-  }
-
-  private async verifyUncached(token: string): Promise<AccessClaims> {
+  private async verifyUncached(token: string): Promise<{ claims: AccessClaims; kid: string }> {
     let payload: JWTPayload;
+    let kid = '';
     try {
       ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => {
         if (header.alg !== JWT_ALG) throw new JwtError('algorithm', `algorithm ${String(header.alg)} not accepted`);
         const k = header.kid === undefined ? undefined : this.keys.verificationKey(header.kid);
         if (!k) throw new JwtError('key', 'unknown signing key');
+        kid = k.kid;
         return k.publicKey;
       }, {
         algorithms: [JWT_ALG],
@@ -124,7 +119,7 @@ export class JwtService {
     if (typeof clientId !== 'string' || !Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) {
       throw new JwtError('claims', 'claims client_id/groups missing');
     }
-    return { sub: payload.sub!, clientId, groups: groups as string[], exp: payload.exp!, iat: payload.iat!, jti: payload.jti! };
+    return { claims: { sub: payload.sub!, clientId, groups: groups as string[], exp: payload.exp!, iat: payload.iat!, jti: payload.jti! }, kid };
   }
 
   /** Forget verified tokens, e.g. after a key was withdrawn in an emergency. */

@@ -168,7 +168,7 @@ export class Security {
     } catch {
       throw new TagwayError('UNAUTHENTICATED', 'The access token is invalid or expired; request a new one at /auth/token');
     }
-    const client = this.clients.get(claims.clientId);
+    const client = this.clients.peek(claims.clientId);
     if (!client) throw new TagwayError('UNAUTHENTICATED', 'The API client of this token no longer exists');
     // Permissions come from the client's current groups, so an admin's change applies without waiting for expiry.
     return {
