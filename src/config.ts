@@ -57,6 +57,15 @@ const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifeti
   '--ldap-config': { key: 'ldapConfig', env: 'TAGWAY_LDAP_CONFIG', kind: 'string' },
 };
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `--http`, `--http=false`, TAGWAY_HTTP=1 …: anything else is an error rather than a silent "no". */
+function parseBool(value: string, source: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${source} must be true or false, got '${value}'`);
+}
+
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
 
 export function defaultConfig(): Config {
@@ -73,15 +82,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const raw = new Map<string, string | true>();
   for (const [flag, f] of Object.entries(FLAGS)) {
     const v = env[f.env];
-    if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (/^(1|true|yes|on)$/i.test(v) ? true : 'false') : v);
+    if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (parseBool(v, f.env) ? true : 'false') : v);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const f = FLAGS[name];
     if (!f) throw new ConfigError(`unknown option '${arg}'`);
-    if (f.kind === 'bool') { raw.set(name, inline === undefined ? true : (/^(1|true|yes|on)$/i.test(inline) ? true : 'false')); continue; }
-    const value = inline ?? argv[++i];
+    if (f.kind === 'bool') { raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false'); continue; }
+    // `--project --port 9000` must not take '--port' as the project file (use --project=--odd-name for that).
+    const value = inline ?? (argv[i + 1]?.startsWith('--') ? undefined : argv[++i]);
     if (value === undefined) throw new ConfigError(`option '${name}' needs a value`);
     raw.set(name, value);
   }
@@ -120,10 +130,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     (c as unknown as Record<string, unknown>)[f.key] = s;
   }
   if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL') throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
+  if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
   c.basePath = c.basePath.replace(/\/+$/, '') || '/';
   c.dataDir = resolve(c.dataDir);
-  if (c.project) c.project = resolve(c.project);
+  // The project path stays as given (relative to the working directory), so that `tagway start` names the
+  // file in its problem lines exactly as `tagway check` does.
   c.adminPassword = env.TAGWAY_ADMIN_PASSWORD;
   return c;
 }

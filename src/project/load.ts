@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
 import jsyaml from 'js-yaml';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit, type Document } from 'yaml';
 import { coerceValue } from '../domain/coerce.js';
 import { PERMISSIONS, type Group } from '../domain/permissions.js';
-import { isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
+import { BIG_INTEGER_RANGES, INTEGER_RANGES, isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import { driverModule, driverNames } from '../drivers/registry.js';
 import type { TagDefinition } from '../runtime/tag-definition.js';
 import { ProjectError, type ProjectProblem } from './problems.js';
+import { PATTERN_MESSAGES } from './schema/common.js';
 import { ProjectSchema, type ProjectFile, type UserEntry } from './schema/project.js';
 import { summariseSchemaErrors, type PathMessage, type SchemaError } from './schema-errors.js';
 
@@ -59,12 +61,16 @@ export function parseProject(text: string, file = '<project>'): Project {
   let data: unknown;
   try {
     data = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
-  } catch {
-    throw new ProjectError(locateAll(text, file, []));
+  } catch (err) {
+    throw new ProjectError(locateAll(text, file, [], err));
   }
   const problems: PathMessage[] = [];
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
+    const what = data === null || data === undefined ? 'is empty' : `is ${Array.isArray(data) ? 'a list' : `a single ${typeof data}`}`;
+    throw new ProjectError(locateAll(text, file, [{ path: '', message: `the project file ${what}; it must be a mapping with the keys name, connections and tags` }]));
+  }
   if (!checkSchema.Check(data)) {
-    problems.push(...summariseSchemaErrors(checkSchema.Errors(data) as Iterable<SchemaError>));
+    problems.push(...summariseSchemaErrors(allSchemaErrors(data), PATTERN_MESSAGES));
     throw new ProjectError(locateAll(text, file, problems));
   }
   const raw = data as ProjectFile;
@@ -74,49 +80,97 @@ export function parseProject(text: string, file = '<project>'): Project {
   return normalise(raw, file);
 }
 
-/** Gives problems (or the YAML syntax errors) their line and column. */
-function locateAll(text: string, file: string, problems: PathMessage[]): ProjectProblem[] {
+/**
+ * Every schema error, not just the first few: TypeBox buffers at most `maxErrors` (default 8, a guard for
+ * untrusted API bodies), which would hide most problems of a project file. The file is trusted local input,
+ * so the cap is lifted for this one synchronous call and restored at once.
+ */
+function allSchemaErrors(data: unknown): SchemaError[] {
+  const previous = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: 100_000 });
+  try {
+    return checkSchema.Errors(data) as SchemaError[];
+  } finally {
+    Settings.Set({ maxErrors: previous });
+  }
+}
+
+/**
+ * Gives problems (or the YAML syntax errors) their line and column. `yamlError` is the fast parser's exception:
+ * when the position-keeping parser accepts what js-yaml refused (an unknown `!tag`, an alias without anchor),
+ * the problem is still reported, at the best position either parser knows.
+ */
+function locateAll(text: string, file: string, problems: PathMessage[], yamlError?: unknown): ProjectProblem[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const out: ProjectProblem[] = [];
-  for (const e of doc.errors) {
-    const pos = lineCounter.linePos(e.pos[0]);
-    out.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  const at = (offset: number, message: string) => {
+    const pos = lineCounter.linePos(offset);
+    out.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${message}` });
+  };
+  for (const e of doc.errors) at(e.pos[0], yamlMessage(doc, e.code, e.message, e.pos[0]));
+  if (yamlError !== undefined && out.length === 0) {
+    for (const w of doc.warnings) if (w.code === 'TAG_RESOLVE_FAILED') at(w.pos[0], `unknown tag: ${w.message.replace(/^Unresolved tag:\s*/, '')}`);
+    visit(doc, {
+      Alias(_, node) {
+        if (!node.resolve(doc) && node.range) at(node.range[0], `alias '*${node.source}' refers to no anchor '&${node.source}' defined before it`);
+      },
+    });
   }
-  if (out.length === 0 && problems.length === 0) out.push({ file, line: 1, column: 1, path: '', message: 'YAML: the file could not be read as YAML' });
+  if (yamlError !== undefined && out.length === 0) {
+    // js-yaml's mark is 0-based and sits just after the offending token.
+    const e = yamlError as { reason?: string; message?: string; mark?: { line: number; column: number } };
+    const reason = e.reason ?? e.message ?? 'the file could not be read as YAML';
+    out.push({ file, line: (e.mark?.line ?? 0) + 1, column: (e.mark?.column ?? 0) + 1, path: '', message: `YAML: ${reason}` });
+  }
   for (const p of problems) out.push({ file, ...position(doc, lineCounter, p.path), path: p.path, message: p.message });
   return sortProblems(out);
+}
+
+/** The YAML parser's message in the project file's words. */
+function yamlMessage(doc: Document, code: string, message: string, offset: number): string {
+  if (code === 'MULTIPLE_DOCS') return 'a project file holds one YAML document, but a second one starts here (---)';
+  if (code === 'DUPLICATE_KEY') {
+    let key: unknown;
+    visit(doc, { Pair(_, pair) { if (isScalar(pair.key) && pair.key.range?.[0] === offset) { key = pair.key.value; return visit.BREAK; } return undefined; } });
+    return key === undefined ? 'duplicate key' : `duplicate key '${String(key)}'`;
+  }
+  return message.split('\n')[0] ?? message;
 }
 
 function sortProblems(p: ProjectProblem[]): ProjectProblem[] {
   return p.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-/** Line and column of the node at a JSON pointer, or of its nearest existing parent. */
+/**
+ * Line and column of the node at a JSON pointer, or of its nearest existing parent. A mapping entry is located
+ * at its key (an unknown key, a wrong value and a missing sub-key all point at the entry's name), a list item at
+ * its start.
+ */
 function position(doc: Document, lc: LineCounter, pointer: string): { line: number; column: number } {
-  const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  while (segments.length >= 0) {
-    const keys = segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    const node = keys.length ? doc.getIn(keys, true) : doc.contents;
-    if (isNode(node) && node.range) {
-      // For an unknown key, point at the key rather than its value.
-      const pair = keys.length ? findPairKey(doc, keys) : undefined;
-      const offset = pair ?? node.range[0];
-      const p = lc.linePos(offset);
-      return { line: p.line, column: p.col };
-    }
-    if (segments.length === 0) break;
-    segments.pop();
+  const segments = pointer === '' ? [] : pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (const seg of segments) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isSeq(node)) {
+      const item = /^\d+$/.test(seg) ? node.items[Number(seg)] : undefined;
+      if (item === undefined) break;
+      offset = rangeStart(item) ?? offset;
+      node = item;
+    } else if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) break;
+      offset = rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else break;
   }
-  return { line: 1, column: 1 };
+  const p = lc.linePos(offset);
+  return { line: p.line, column: p.col };
 }
 
-function findPairKey(doc: Document, keys: Array<string | number>): number | undefined {
-  const parent = doc.getIn(keys.slice(0, -1), true) as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | undefined;
-  const last = keys[keys.length - 1];
-  if (typeof last !== 'string' || !parent?.items) return undefined;
-  for (const item of parent.items) if (item.key && item.key.value === last && item.key.range) return item.key.range[0];
-  return undefined;
+function rangeStart(node: unknown): number | undefined {
+  return (node as { range?: [number, number, number] } | null | undefined)?.range?.[0];
 }
 
 const INTERNAL_DRIVERS = new Set(['simulator', 'internal']);
@@ -176,6 +230,14 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     const s = t.simulation;
     if (s) {
       if (s.min !== undefined && s.max !== undefined && s.min > s.max) out.push({ path: at('simulation/max'), message: `simulation 'max' is below 'min'` });
+      // A counter whose bounds the type cannot hold would stick at the type's limit instead of wrapping.
+      for (const k of ['min', 'max'] as const) {
+        const v = s[k];
+        if (v === undefined || !isIntegerType(t.type)) continue;
+        const r = isBigIntegerType(t.type) ? BIG_INTEGER_RANGES[t.type] : INTEGER_RANGES[t.type as keyof typeof INTEGER_RANGES];
+        const fits = typeof r.min === 'bigint' ? BigInt(Math.trunc(v)) >= r.min && BigInt(Math.trunc(v)) <= (r.max as bigint) : v >= r.min && v <= (r.max as number);
+        if (!fits) out.push({ path: at(`simulation/${k}`), message: `simulation '${k}' (${v}) is outside the ${t.type} range ${r.min}…${r.max}` });
+      }
       if (s.kind === 'text' && t.type !== 'String') out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
       if (s.kind === 'text' && !s.values) out.push({ path: at('simulation'), message: `simulation 'text' needs 'values'` });
       if (s.kind === 'clock' && t.type !== 'DateTime') out.push({ path: at('simulation/kind'), message: `simulation 'clock' needs a DateTime tag` });

@@ -12,9 +12,20 @@ export interface SchemaError {
 
 export interface PathMessage { path: string; message: string }
 
-export function summariseSchemaErrors(errors: Iterable<SchemaError>): PathMessage[] {
+/** A JSON-pointer segment (RFC 6901): `~` and `/` in a key are escaped. */
+export function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+const ARTICLE: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'empty' };
+
+/**
+ * @param patternMessages readable messages for known `pattern`s (tag names, identifiers), instead of the regex.
+ */
+export function summariseSchemaErrors(errors: Iterable<SchemaError>, patternMessages: ReadonlyMap<string, string> = new Map()): PathMessage[] {
   const out: PathMessage[] = [];
   const unionConsts = new Map<string, unknown[]>();
+  const unionTypes = new Map<string, string[]>();
   const seen = new Set<string>();
   const push = (path: string, message: string) => {
     const key = path + '\0' + message;
@@ -23,13 +34,24 @@ export function summariseSchemaErrors(errors: Iterable<SchemaError>): PathMessag
   for (const e of errors) {
     if (e.keyword === 'boolean') continue; // the additionalProperties error below names the key
     if (e.keyword === 'additionalProperties') {
-      for (const k of (e.params.additionalProperties as string[] | undefined) ?? []) push(`${e.instancePath}/${k}`, `unknown key '${k}'`);
+      for (const k of (e.params.additionalProperties as string[] | undefined) ?? []) push(`${e.instancePath}/${pointerSegment(k)}`, `unknown key '${k}'`);
       continue;
     }
     if (e.keyword === 'const' && /\/anyOf\/\d+$/.test(e.schemaPath)) {
       const list = unionConsts.get(e.instancePath) ?? [];
       list.push(e.params.allowedValue);
       unionConsts.set(e.instancePath, list);
+      continue;
+    }
+    if (e.keyword === 'type' && /\/anyOf\/\d+$/.test(e.schemaPath)) {
+      // Union([Number, String]) fails once per branch: say "must be a number or a string" once.
+      const list = unionTypes.get(e.instancePath) ?? [];
+      for (const t of [e.params.type].flat()) list.push(ARTICLE[String(t)] ?? String(t));
+      unionTypes.set(e.instancePath, list);
+      continue;
+    }
+    if (e.keyword === 'type') {
+      push(e.instancePath, `must be ${[e.params.type].flat().map((t) => ARTICLE[String(t)] ?? String(t)).join(' or ')}`);
       continue;
     }
     if (e.keyword === 'enum') { push(e.instancePath, `must be one of ${((e.params.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(v)).join(', ')}`); continue; }
@@ -40,12 +62,19 @@ export function summariseSchemaErrors(errors: Iterable<SchemaError>): PathMessag
       if (props.length === 0) push(e.instancePath, e.message);
       continue;
     }
-    if (e.keyword === 'pattern') { push(e.instancePath, `has characters or a form that is not allowed (${e.message})`); continue; }
+    if (e.keyword === 'pattern') {
+      push(e.instancePath, patternMessages.get(String(e.params.pattern)) ?? `has characters or a form that is not allowed (${e.message})`);
+      continue;
+    }
     push(e.instancePath, e.message);
   }
   for (const [path, values] of unionConsts) {
     // A union of literals that also had a non-literal branch reports that branch's error too; keep both.
     push(path, `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
+  }
+  for (const [path, types] of unionTypes) {
+    const alternatives = [...new Set(types)];
+    push(path, `must be ${alternatives.length > 1 ? `${alternatives.slice(0, -1).join(', ')} or ${alternatives.at(-1)}` : alternatives[0]}`);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { createAlarmEngine } from '../runtime/alarms/setup.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { adminRoutes } from '../api/admin/routes.js';
 import { auditRoutes } from '../api/audit/routes.js';
+import { pushExtension } from '../api/push/index.js';
 import { securityAuthenticators } from '../api/security/authenticators.js';
 import { tokenRoutes } from '../api/security/token-routes.js';
 
@@ -17,8 +18,10 @@ export interface Extensions { plugins: ApiPlugin[]; authenticators: Authenticato
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
+  // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
+  const push = pushExtension(runtime, { alarms });
   return {
-    plugins: [alarmRoutes(alarms), tokenRoutes, auditRoutes, adminRoutes],
+    plugins: [alarmRoutes(alarms), push.plugin, tokenRoutes, auditRoutes, adminRoutes],
     authenticators: [...securityAuthenticators],
   };
 }

@@ -1,4 +1,6 @@
 import Type from 'typebox';
+import { TagwayError } from '../../domain/problems.js';
+import { unwrapDriver } from '../../drivers/lazy.js';
 import { requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -30,5 +32,30 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
   }, async (request) => {
     requirePermission(request, 'tags:read');
     return runtime.connections.get((request.params as { name: string }).name);
+  });
+
+  app.get('/connections/:name/browse', {
+    schema: {
+      summary: 'Browse a device address space (OPC UA)',
+      description: 'Children of a node (default: the Objects folder) on a running OPC UA connection, to help configure tags. Variables carry their data type.',
+      tags: ['connections'],
+      params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
+      querystring: Type.Object({ nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'NodeId to browse, e.g. ns=2;s=Line1' })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({ items: Type.Array(Type.Object({
+          nodeId: Type.String(), browseName: Type.String(), displayName: Type.String(), nodeClass: Type.String(), dataType: Type.Optional(Type.String()),
+        })) }),
+        ...problems(400, 401, 403, 404, 503, 504),
+      },
+    },
+  }, async (request) => {
+    requirePermission(request, 'tags:read');
+    const { name } = request.params as { name: string };
+    const status = runtime.connections.get(name);
+    if (status.driver !== 'opcua') throw new TagwayError('NOT_FOUND', `Connection '${name}' uses driver '${status.driver}'; browsing is available on OPC UA connections`);
+    const driver = unwrapDriver(runtime.connections.driver(name));
+    if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' has not started`);
+    const { browse } = await import('../../drivers/opcua/index.js');
+    return { items: await browse(driver, (request.query as { nodeId?: string }).nodeId) };
   });
 };

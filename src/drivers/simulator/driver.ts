@@ -1,5 +1,5 @@
 import { Quality } from '../../domain/quality.js';
-import { BIG_INTEGER_RANGES, INTEGER_RANGES, isBigIntegerType, toNumber, type TagType, type TagValue } from '../../domain/tag-types.js';
+import { BIG_INTEGER_RANGES, INTEGER_RANGES, defaultValue, isBigIntegerType, toNumber, type TagType, type TagValue } from '../../domain/tag-types.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
 import { waveform } from './waveforms.js';
 
@@ -63,7 +63,7 @@ export class SimulatorDriver implements Driver {
       const values = spec.values ?? [''];
       value = values[Math.floor(t / spec.cycleMs) % values.length]!;
     } else if (spec.kind === 'constant') {
-      value = prevValue ?? tag.def.initial ?? 0;
+      value = prevValue ?? tag.def.initial ?? defaultValue(type);
     } else if (spec.kind === 'counter' && isBigIntegerType(type)) {
       value = bigCounter(type, spec.step ?? 1, spec.min, spec.max, prevValue);
     } else {
@@ -98,7 +98,8 @@ export function toType(type: TagType, x: number, min = 0, max = 100): TagValue {
 
 function bigCounter(type: 'Int64' | 'UInt64', step: number, min: number | undefined, max: number | undefined, prev: TagValue | undefined): string {
   const r = BIG_INTEGER_RANGES[type];
-  const lo = min === undefined ? (type === 'UInt64' ? 0n : r.min) : BigInt(Math.round(min));
+  // Like every other counter, it starts at 0 unless `min` says otherwise (not at -2^63 for an Int64).
+  const lo = min === undefined ? 0n : BigInt(Math.round(min));
   const hi = max === undefined ? r.max : BigInt(Math.round(max));
   const base = prev === undefined ? lo - BigInt(Math.round(step)) : BigInt(prev as string);
   const next = base + BigInt(Math.round(step));

@@ -28,8 +28,9 @@ export function waveform({ spec, t, previous, random }: WaveformInput): number {
       return Math.min(max, Math.max(min, start + (random() * 2 - 1) * step));
     }
     case 'counter': {
-      const step = spec.step ?? 1;
-      const next = (Number.isFinite(previous) ? previous : min) + step;
+      // Starts at min (as the 64-bit counter does), then +step per cycle, back to min after max.
+      if (!Number.isFinite(previous)) return min;
+      const next = previous + (spec.step ?? 1);
       return next > max ? min : next;
     }
     case 'constant': case 'clock': case 'text':

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { PERMISSIONS } from '../../domain/permissions.js';
-import { Identifier } from './common.js';
+import { Identifier, PASSWORD_HASH_PATTERN, USERNAME_PATTERN } from './common.js';
 
 export const GrantSchema = Type.Object({
   permission: Type.Enum(PERMISSIONS),
@@ -14,9 +14,9 @@ export const GroupSchema = Type.Object({
 }, { additionalProperties: false });
 
 export const UserSchema = Type.Object({
-  username: Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$' }),
+  username: Type.String({ pattern: USERNAME_PATTERN }),
   displayName: Type.Optional(Type.String({ maxLength: 128 })),
-  passwordHash: Type.Optional(Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id hash, e.g. from `tagway hash-password`' })),
+  passwordHash: Type.Optional(Type.String({ pattern: PASSWORD_HASH_PATTERN, description: 'argon2id hash, e.g. from `tagway hash-password`' })),
   password: Type.Optional(Type.String({ minLength: 1, description: 'Plain password: only for demos and tests; prefer passwordHash' })),
   groups: Type.Array(Identifier),
   disabled: Type.Optional(Type.Boolean()),

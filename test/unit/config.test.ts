@@ -1,0 +1,129 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FLAGS, ConfigError, defaultConfig, loadConfig } from '../../src/config.js';
+import { DEFAULT_SESSION_SETTINGS } from '../../src/auth/sessions.js';
+
+/** loadConfig with no environment at all (the test process's own TAGWAY_* must not leak in). */
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env);
+
+function configError(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    load(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`expected a ConfigError for ${argv.join(' ')} ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = load([]);
+    expect(c).toEqual({
+      port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
+      bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
+      sessions: DEFAULT_SESSION_SETTINGS, sqliteSynchronous: 'FULL',
+    });
+    expect(defaultConfig()).toEqual(c);
+  });
+
+  it('reads every flag', () => {
+    const c = load([
+      '--port', '9443', '--host', '127.0.0.1', '--data-dir', '/var/lib/tagway', '--project', 'plant.yaml', '--http',
+      '--body-limit', '2048', '--max-bulk-items', '50', '--base-path', '/scada/', '--log-level', 'debug',
+      '--session-idle-minutes', '5', '--session-lifetime-hours', '2', '--sqlite-synchronous', 'NORMAL',
+    ]);
+    expect(c).toMatchObject({
+      port: 9443, host: '127.0.0.1', dataDir: '/var/lib/tagway', project: 'plant.yaml', http: true, bodyLimit: 2048, maxBulkItems: 50,
+      basePath: '/scada', logLevel: 'debug', sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 }, sqliteSynchronous: 'NORMAL',
+    });
+    const tls = load(['--tls-cert', 'c.pem', '--tls-key=k.pem']);
+    expect(tls).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', http: false });
+  });
+
+  it('reads every environment variable', () => {
+    const env = {
+      TAGWAY_PORT: '9443', TAGWAY_HOST: '::1', TAGWAY_DATA_DIR: 'd', TAGWAY_PROJECT: 'p.yaml', TAGWAY_HTTP: 'true',
+      TAGWAY_TLS_CERT: 'c.pem', TAGWAY_TLS_KEY: 'k.pem', TAGWAY_BODY_LIMIT: '100', TAGWAY_MAX_BULK_ITEMS: '7',
+      TAGWAY_BASE_PATH: '/x', TAGWAY_LOG_LEVEL: 'warn', TAGWAY_SESSION_IDLE_MINUTES: '1', TAGWAY_SESSION_LIFETIME_HOURS: '3',
+      TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL', TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
+    };
+    expect(load([], env)).toEqual({
+      port: 9443, host: '::1', dataDir: resolve('d'), project: 'p.yaml', http: true, tlsCert: 'c.pem', tlsKey: 'k.pem',
+      bodyLimit: 100, maxBulkItems: 7, basePath: '/x', logLevel: 'warn', adminPassword: 'first-admin-pw',
+      sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 }, sqliteSynchronous: 'NORMAL',
+    });
+    // Every flag has exactly one environment variable, and the test above names each.
+    expect(CONFIG_FLAGS.map((f) => f.env).sort()).toEqual(Object.keys(env).filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD').sort());
+  });
+
+  it('flags win over the environment; an empty variable counts as unset', () => {
+    const env = { TAGWAY_PORT: '1111', TAGWAY_HOST: '10.0.0.1', TAGWAY_HTTP: '1', TAGWAY_LOG_LEVEL: '' };
+    const c = load(['--port', '2222', '--http=false'], env);
+    expect(c.port).toBe(2222);
+    expect(c.host).toBe('10.0.0.1');
+    expect(c.http).toBe(false);
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('accepts --flag=value and --flag value, port 0 and 65535', () => {
+    expect(load(['--port=0']).port).toBe(0);
+    expect(load(['--port', '65535']).port).toBe(65535);
+    expect(load(['--data-dir=/a=b']).dataDir).toBe('/a=b');
+  });
+
+  it('reads boolean words', () => {
+    for (const v of ['1', 'true', 'YES', 'on']) expect(load([], { TAGWAY_HTTP: v }).http).toBe(true);
+    for (const v of ['0', 'false', 'No', 'off']) expect(load([], { TAGWAY_HTTP: v }).http).toBe(false);
+    expect(load(['--http=on']).http).toBe(true);
+  });
+
+  it('resolves the data dir, keeps the project path as given, normalises the base path', () => {
+    const c = load(['--data-dir', 'rel/dir', '--project', 'plants/a.yaml', '--base-path', '/a//']);
+    expect(c.dataDir).toBe(resolve('rel/dir'));
+    expect(c.project).toBe('plants/a.yaml');
+    expect(c.basePath).toBe('/a');
+    expect(load(['--base-path', '/']).basePath).toBe('/');
+  });
+
+  describe('errors', () => {
+    it('port out of range or not a number', () => {
+      expect(configError(['--port', '70000'])).toBe('--port / TAGWAY_PORT must be a port number 0…65535, got 70000');
+      expect(configError([], { TAGWAY_PORT: '70000' })).toMatch(/must be a port number/);
+      expect(configError(['--port', 'http'])).toBe("--port / TAGWAY_PORT must be a whole number, got 'http'");
+      expect(configError(['--port', '-1'])).toMatch(/must be a whole number, got '-1'/);
+      expect(configError(['--port', '80.5'])).toMatch(/whole number/);
+      expect(configError(['--port='])).toMatch(/whole number, got ''/);
+      expect(configError([], { TAGWAY_PORT: 'abc' })).toMatch(/whole number, got 'abc'/);
+    });
+
+    it('unknown option', () => {
+      expect(configError(['--prot', '8443'])).toBe("unknown option '--prot'");
+      expect(configError(['--port', '1', 'extra'])).toBe("unknown option 'extra'");
+      expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'");
+    });
+
+    it('missing value, also when the next word is another option', () => {
+      expect(configError(['--port'])).toBe("option '--port' needs a value");
+      expect(configError(['--project', '--port', '9000'])).toBe("option '--project' needs a value");
+      expect(load(['--project=--odd.yaml']).project).toBe('--odd.yaml');
+    });
+
+    it('limits, levels, modes and paths', () => {
+      expect(configError(['--body-limit', '0'])).toMatch(/--body-limit \/ TAGWAY_BODY_LIMIT must be at least 1/);
+      expect(configError(['--max-bulk-items', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--session-idle-minutes', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');
+      expect(configError(['--base-path', 'api'])).toBe("--base-path must start with '/'");
+      expect(configError(['--log-level', 'loud'])).toMatch(/^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'/);
+      expect(configError(['--http=maybe'])).toBe("--http must be true or false, got 'maybe'");
+      expect(configError([], { TAGWAY_HTTP: 'banana' })).toBe("TAGWAY_HTTP must be true or false, got 'banana'");
+    });
+
+    it('--tls-cert and --tls-key go together', () => {
+      expect(configError(['--tls-cert', 'c.pem'])).toMatch(/--tls-cert and --tls-key go together/);
+      expect(configError([], { TAGWAY_TLS_KEY: 'k.pem' })).toMatch(/go together/);
+    });
+  });
+});
