@@ -1,0 +1,55 @@
+import type { Series, StoredValue } from '../domain/history/series.js';
+
+/**
+ * Where the historian's samples live. The SQLite implementation is the default; the interface is what the
+ * runtime and the API depend on, so another store (PostgreSQL/TimescaleDB) can replace it.
+ *
+ * Values are stored as `StoredValue`: numbers for numeric and Bool tags (Bool as 1/0), decimal strings for
+ * 64-bit integers, text for String and DateTime. Turning them back into a tag's JSON value is the caller's
+ * business (it knows the tag type).
+ */
+export interface HistoryRepository {
+  /** The id of a tag name, created on first use; stable across restarts and renames never reuse an id. */
+  tagId(name: string): number;
+  /** The id of a tag name if anything was ever logged for it. */
+  findTagId(name: string): number | undefined;
+  /** All known tags, for retention pruning of tags that left the project. */
+  listTags(): { id: number; name: string }[];
+  /** Writes `count` samples, column-wise, in one transaction; a sample with an existing (tag, ts) replaces it. */
+  insertBatch(batch: SampleBatch): void;
+  /** Raw samples in `[from, to)` (keyset-paged by `after`, exclusive, in the direction of `order`). */
+  raw(tagId: number, q: RawQuery): RawPage;
+  /** Samples in `[from, to)` ascending, preceded by the last sample before `from` when there is one. */
+  series(tagId: number, from: number, to: number): Series;
+  /** The last sample before `t`. */
+  lastBefore(tagId: number, t: number): Sample | undefined;
+  /** The first sample at or after `t`. */
+  firstAtOrAfter(tagId: number, t: number): Sample | undefined;
+  /** Deletes at most `maxRows` of the oldest samples of a tag older than `before`; returns how many went. */
+  prune(tagId: number, before: number, maxRows: number): number;
+}
+
+export interface Sample { ts: number; value: StoredValue; quality: number }
+
+export interface SampleBatch {
+  count: number;
+  tagIds: ArrayLike<number>;
+  ts: ArrayLike<number>;
+  values: ArrayLike<StoredValue>;
+  quality: ArrayLike<number>;
+}
+
+export interface RawQuery {
+  from: number;
+  to: number;
+  limit: number;
+  order: 'asc' | 'desc';
+  /** Keyset cursor: the timestamp of the last sample of the previous page. */
+  after?: number | undefined;
+}
+
+export interface RawPage {
+  samples: Sample[];
+  /** Timestamp to pass as `after` for the next page, or null when this was the last one. */
+  next: number | null;
+}

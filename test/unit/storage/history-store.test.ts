@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredValue } from '../../../src/domain/history/series.js';
+import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
+import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+
+let dir: string;
+let db: Database;
+let store: SqliteHistoryStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tagway-hist-'));
+  db = openDatabase(join(dir, 'tagway.db'));
+  store = new SqliteHistoryStore(db);
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function insert(tagId: number, rows: [number, StoredValue, number?][]): void {
+  store.insertBatch({
+    count: rows.length,
+    tagIds: rows.map(() => tagId),
+    ts: rows.map((r) => r[0]),
+    values: rows.map((r) => r[1]),
+    quality: rows.map((r) => r[2] ?? 0xc0),
+  });
+}
+
+describe('SqliteHistoryStore', () => {
+  it('keeps tag ids across reopening and never mixes tags', () => {
+    const a = store.tagId('Tank1.Level');
+    const b = store.tagId('Line1/Filler Speed [rpm]');
+    expect(a).not.toBe(b);
+    expect(store.tagId('Tank1.Level')).toBe(a);
+    db.close();
+    db = openDatabase(join(dir, 'tagway.db'));
+    store = new SqliteHistoryStore(db);
+    expect(store.findTagId('Tank1.Level')).toBe(a);
+    expect(store.findTagId('nope')).toBeUndefined();
+    expect(store.listTags().map((t) => t.name)).toEqual(['Tank1.Level', 'Line1/Filler Speed [rpm]']);
+  });
+
+  it('stores numbers, 64-bit decimal strings and text as given; a second sample at the same ms replaces the first', () => {
+    const id = store.tagId('x');
+    insert(id, [[1, 1.5], [2, '9007199254740993'], [3, 'text "quoted", with comma'], [4, 0.1 + 0.2, 0x08], [4, 7]]);
+    const page = store.raw(id, { from: 0, to: 10, limit: 10, order: 'asc' });
+    expect(page.samples).toEqual([
+      { ts: 1, value: 1.5, quality: 0xc0 }, { ts: 2, value: '9007199254740993', quality: 0xc0 },
+      { ts: 3, value: 'text "quoted", with comma', quality: 0xc0 }, { ts: 4, value: 7, quality: 0xc0 },
+    ]);
+    expect(page.next).toBeNull();
+    const s = store.series(id, 0, 10);
+    expect(Array.from(s.values)).toEqual([1.5, '9007199254740993', 'text "quoted", with comma', 7]);
+  });
+
+  it('inserts large batches (multi-row statements plus a remainder) exactly', () => {
+    const id = store.tagId('big');
+    const n = 1234;
+    insert(id, Array.from({ length: n }, (_, i) => [i * 10, Math.sin(i)] as [number, number]));
+    const s = store.series(id, 0, n * 10);
+    expect(s.length).toBe(n);
+    for (let i = 0; i < n; i++) { expect(s.ts[i]).toBe(i * 10); expect(s.values[i]).toBe(Math.sin(i)); }
+  });
+
+  it('pages raw samples with a keyset cursor in both directions; from inclusive, to exclusive', () => {
+    const id = store.tagId('p');
+    const other = store.tagId('q');
+    insert(id, Array.from({ length: 25 }, (_, i) => [1000 + i, i] as [number, number]));
+    insert(other, [[1005, 99]]);
+    const collect = (order: 'asc' | 'desc') => {
+      const seen: number[] = [];
+      let after: number | undefined;
+      for (;;) {
+        const page = store.raw(id, { from: 1002, to: 1020, limit: 7, order, after });
+        seen.push(...page.samples.map((x) => x.ts));
+        if (page.next === null) break;
+        after = page.next;
+      }
+      return seen;
+    };
+    const asc = Array.from({ length: 18 }, (_, i) => 1002 + i);
+    expect(collect('asc')).toEqual(asc);
+    expect(collect('desc')).toEqual([...asc].reverse());
+  });
+
+  it('series starts with the last sample before from; neighbours are found', () => {
+    const id = store.tagId('s');
+    insert(id, [[10, 1], [20, 2], [30, 3], [40, 4]]);
+    const s = store.series(id, 25, 40);
+    expect(Array.from(s.ts)).toEqual([20, 30]);
+    expect(store.series(id, 0, 15).length).toBe(1);
+    expect(store.series(id, 100, 200).length).toBe(1);
+    expect(store.lastBefore(id, 30)).toEqual({ ts: 20, value: 2, quality: 0xc0 });
+    expect(store.firstAtOrAfter(id, 30)).toEqual({ ts: 30, value: 3, quality: 0xc0 });
+    expect(store.firstAtOrAfter(id, 41)).toBeUndefined();
+  });
+
+  it('series reads qualities other than GOOD exactly where they are, including the sample before from', () => {
+    const id = store.tagId('qual');
+    insert(id, [[5, 0, 0x08], [10, 1], [20, 2, 0x44], [30, 3], [40, 4, 0x00], [50, 5]]);
+    const s = store.series(id, 10, 60);
+    expect(Array.from(s.ts)).toEqual([5, 10, 20, 30, 40, 50]);
+    expect(Array.from(s.quality)).toEqual([0x08, 0xc0, 0x44, 0xc0, 0x00, 0xc0]);
+    expect(Array.from(s.values)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('prunes the oldest samples below the cut-off in bounded batches, one tag at a time', () => {
+    const id = store.tagId('r');
+    const other = store.tagId('o');
+    insert(id, Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]));
+    insert(other, Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]));
+    expect(store.prune(id, 55, 20)).toBe(20);
+    expect(store.lastBefore(id, 20)).toBeUndefined();
+    expect(store.firstAtOrAfter(id, 0)?.ts).toBe(20);
+    expect(store.prune(id, 55, 20)).toBe(20);
+    expect(store.prune(id, 55, 20)).toBe(15);
+    expect(store.prune(id, 55, 20)).toBe(0);
+    expect(store.firstAtOrAfter(id, 0)?.ts).toBe(55);
+    expect(store.series(other, 0, 100).length).toBe(100);
+  });
+});
