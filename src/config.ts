@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { LdapSettings } from './auth/ldap.js';
+import type { SecuritySettings } from './auth/security.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
 
 /** Every server setting, from flags (highest), environment, then defaults. Documented in docs/configuration.md. */
@@ -22,11 +25,14 @@ export interface Config {
   sessions: SessionSettings;
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Throttling, JWT, CORS and LDAP settings (defaults in auth/security.ts). */
+  security: Partial<SecuritySettings> & { throttle: NonNullable<SecuritySettings['throttle']>; corsOrigins: string[] };
 }
 
 export class ConfigError extends Error {}
 
-const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifetime'; env: string; kind: 'int' | 'string' | 'bool' }> = {
+type SecurityKey = 'corsOrigins' | 'jwtLifetime' | 'maxFailuresUser' | 'maxFailuresAddress' | 'loginWindow' | 'coolingOff' | 'lockoutAfter' | 'ldapConfig';
+const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifetime' | SecurityKey; env: string; kind: 'int' | 'string' | 'bool' }> = {
   '--port': { key: 'port', env: 'TAGWAY_PORT', kind: 'int' },
   '--host': { key: 'host', env: 'TAGWAY_HOST', kind: 'string' },
   '--data-dir': { key: 'dataDir', env: 'TAGWAY_DATA_DIR', kind: 'string' },
@@ -41,6 +47,14 @@ const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifeti
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
   '--sqlite-synchronous': { key: 'sqliteSynchronous', env: 'TAGWAY_SQLITE_SYNCHRONOUS', kind: 'string' },
+  '--cors-origins': { key: 'corsOrigins', env: 'TAGWAY_CORS_ORIGINS', kind: 'string' },
+  '--jwt-lifetime-minutes': { key: 'jwtLifetime', env: 'TAGWAY_JWT_LIFETIME_MINUTES', kind: 'int' },
+  '--login-max-failures-user': { key: 'maxFailuresUser', env: 'TAGWAY_LOGIN_MAX_FAILURES_USER', kind: 'int' },
+  '--login-max-failures-address': { key: 'maxFailuresAddress', env: 'TAGWAY_LOGIN_MAX_FAILURES_ADDRESS', kind: 'int' },
+  '--login-window-minutes': { key: 'loginWindow', env: 'TAGWAY_LOGIN_WINDOW_MINUTES', kind: 'int' },
+  '--login-cooling-off-seconds': { key: 'coolingOff', env: 'TAGWAY_LOGIN_COOLING_OFF_SECONDS', kind: 'int' },
+  '--login-lockout-after': { key: 'lockoutAfter', env: 'TAGWAY_LOGIN_LOCKOUT_AFTER', kind: 'int' },
+  '--ldap-config': { key: 'ldapConfig', env: 'TAGWAY_LDAP_CONFIG', kind: 'string' },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -58,7 +72,7 @@ export function defaultConfig(): Config {
   return {
     port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
     bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
-    sessions: { ...DEFAULT_SESSION_SETTINGS }, sqliteSynchronous: 'FULL',
+    sessions: { ...DEFAULT_SESSION_SETTINGS }, sqliteSynchronous: 'FULL', security: { throttle: {}, corsOrigins: [] },
   };
 }
 
@@ -91,9 +105,26 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const n = Number(s);
       if (f.key === 'sessionIdle') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.idleTimeoutMs = n * 60_000; continue; }
       if (f.key === 'sessionLifetime') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.absoluteLifetimeMs = n * 3_600_000; continue; }
+      const t = c.security.throttle;
+      if (f.key === 'jwtLifetime') { if (n < 1 || n > 1440) throw new ConfigError(`${source} must be 1…1440`); c.security.jwtLifetimeMs = n * 60_000; continue; }
+      if (f.key === 'maxFailuresUser') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.maxFailuresPerUser = n; continue; }
+      if (f.key === 'maxFailuresAddress') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.maxFailuresPerAddress = n; continue; }
+      if (f.key === 'loginWindow') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.windowMs = n * 60_000; continue; }
+      if (f.key === 'coolingOff') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.coolingOffMs = n * 1000; continue; }
+      if (f.key === 'lockoutAfter') { t.lockoutAfter = n; continue; }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
       if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems') && n < 1) throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
+      continue;
+    }
+    if (f.key === 'corsOrigins') {
+      const origins = s.split(',').map((o) => o.trim()).filter(Boolean);
+      for (const o of origins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${source}: '${o}' is not an origin like https://host:port`);
+      c.security.corsOrigins = origins;
+      continue;
+    }
+    if (f.key === 'ldapConfig') {
+      try { c.security.ldap = JSON.parse(readFileSync(resolve(s), 'utf8')) as LdapSettings; } catch (err) { throw new ConfigError(`${source}: cannot read LDAP settings from '${s}': ${(err as Error).message}`); }
       continue;
     }
     (c as unknown as Record<string, unknown>)[f.key] = s;

@@ -1,4 +1,6 @@
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -54,6 +56,22 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
   await app.register(cookie);
+  // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
+  // what we do not do). The default CSP suits a JSON API; the docs UI sets its own (staticCSP).
+  await app.register(helmet, {
+    hsts: opts.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  // CORS: only the configured origins (none by default). Registered before the authentication hook, so a
+  // preflight is answered without credentials, as browsers send it.
+  await app.register(cors, {
+    origin: config.security.corsOrigins.length > 0 ? config.security.corsOrigins : false,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id', 'Last-Event-ID'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Link'],
+    maxAge: 600,
+  });
 
   // Authentication is attached per route when the route is declared, so public routes cost nothing and
   // protected ones do not look up their config on every request.
@@ -63,7 +81,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
       const p = await authenticators[i]!(request, runtime);
       if (p) { request.principal = p; return; }
     }
-    throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
+    throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <session token or JWT>, the session cookie, or Basic credentials (over HTTPS)');
   };
   const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
@@ -103,9 +121,11 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login, or a JWT from POST /auth/token' },
           cookie: { type: 'apiKey', in: 'cookie', name: 'tagway_session', description: 'Session cookie; state-changing requests also need X-CSRF-Token' },
+          basic: { type: 'http', scheme: 'basic', description: 'Username and password with every request; HTTPS (or loopback) only' },
+          oauth2: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'auth/token', scopes: {} } }, description: 'Machine clients: POST /auth/token returns a JWT' },
         },
       },
-      security: [{ bearer: [] }, { cookie: [] }],
+      security: [{ bearer: [] }, { cookie: [] }, { basic: [] }, { oauth2: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });

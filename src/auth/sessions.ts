@@ -107,9 +107,15 @@ export class SessionService {
     this.store.delete(tokenHash);
   }
 
-  revokeUser(username: string): void {
+  /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
+  revokeUser(username: string, keep?: string): void {
+    const kept = keep === undefined ? undefined : this.cache.get(keep) ?? (() => { const record = this.store.get(keep); return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined; })();
     for (const h of this.store.deleteForUser(username)) this.cache.delete(h);
     for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
+    if (kept && kept.record.username === username) {
+      this.store.insert(kept.record);
+      this.cache.set(kept.record.tokenHash, kept);
+    }
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */

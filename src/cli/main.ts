@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runAuditVerify } from './audit-verify.js';
+import { runUserCommand } from './user-admin.js';
 import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
 import { hashPassword } from '../auth/passwords.js';
 import '../drivers/index.js';
@@ -12,6 +15,8 @@ Usage:
   tagway start [options]        start the server (default command)
   tagway check FILE             validate a project file; prints every problem with line and column
   tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
+  tagway user list|add|passwd|disable|enable …   manage users in the data directory (passwords on stdin)
+  tagway audit verify [--data-dir DIR]   check the audit trail's hash chain; exit 1 names the first tampered row
   tagway version | help
 
 Options of start (each also as an environment variable):
@@ -71,6 +76,14 @@ export async function main(argv: string[]): Promise<number> {
         if (!pw) { process.stderr.write('no password on stdin\n'); return 2; }
         process.stdout.write((await hashPassword(pw)) + '\n');
         return 0;
+      }
+      case 'user': return await runUserCommand(rest, {
+        out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), readPassword: readStdin,
+      });
+      case 'audit': {
+        const i = rest.indexOf('--data-dir');
+        if (rest[0] !== 'verify') { process.stderr.write('usage: tagway audit verify [--data-dir DIR]\n'); return 2; }
+        return runAuditVerify(resolve(i >= 0 && rest[i + 1] ? rest[i + 1]! : process.env.TAGWAY_DATA_DIR ?? 'data'));
       }
       case 'version': case '--version': process.stdout.write(version() + '\n'); return 0;
       case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import '../drivers/index.js';
+import { Security } from '../auth/security.js';
 import { SessionService } from '../auth/sessions.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import type { Config } from '../config.js';
@@ -35,6 +36,8 @@ export class Runtime {
   readonly connections: ConnectionManager;
   readonly users: UserDirectory;
   readonly sessions: SessionService;
+  /** Audit trail, login throttling, Basic cache, JWT keys, API clients, LDAP. */
+  readonly security: Security;
   readonly startedAt: number;
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private pruneTimer: unknown;
@@ -52,11 +55,16 @@ export class Runtime {
     this.connections = new ConnectionManager(this.project.connections, this.tags, { clock: this.clock, logger: this.logger, db: this.db });
     this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger);
     this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions);
+    this.security = new Security({
+      db: this.db, clock: this.clock, dataDir: this.config.dataDir, users: this.users, tags: this.tags, logger: this.logger,
+      settings: this.config.security, projectClients: this.project.raw.clients ?? [],
+    });
   }
 
   async start(): Promise<void> {
     await this.users.syncProjectUsers(this.project.users);
     await this.users.ensureAdmin(this.config.dataDir, this.config.adminPassword, this.print);
+    await this.security.start();
     this.sessions.prune();
     this.pruneTimer = this.clock.setInterval(() => this.sessions.prune(), 5 * 60_000);
     await this.connections.start();
@@ -68,6 +76,7 @@ export class Runtime {
   async stop(): Promise<void> {
     this.clock.clearInterval(this.pruneTimer);
     await this.connections.stop();
+    this.security.stop();
     for (const h of [...this.stopHooks].reverse()) {
       try { await h(); } catch (err) { this.logger.error({ err }, 'shutdown step failed'); }
     }

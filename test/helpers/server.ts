@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as undiciRequest } from 'undici';
 import { defaultConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import { parseProject, loadProjectFile } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
@@ -44,6 +45,8 @@ export interface TestServerOptions {
   projectFile?: string;
   config?: Partial<Config>;
   dataDir?: string;
+  /** The server's clock (a ManualClock makes throttling and token expiry testable without waiting). */
+  clock?: Clock | undefined;
 }
 
 /** A real Tagway over HTTPS on an ephemeral loopback port with a temporary data dir. */
@@ -55,7 +58,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...opts.config,
   };
   const load = () => (opts.projectYaml !== undefined ? parseProject(opts.projectYaml, 'test.yaml') : loadProjectFile(opts.projectFile ?? FIXTURE_PROJECT));
-  const boot = () => startServer(config, { project: load(), logger: createLogger(config.logLevel), print: () => undefined });
+  const boot = () => startServer(config, { project: load(), logger: createLogger(config.logLevel), print: () => undefined, clock: opts.clock });
   let server = await boot();
   const ca = server.certificate ?? '';
   const agent = new Agent({ connect: { ca: ca || undefined }, pipelining: 0 });

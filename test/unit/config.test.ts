@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS, ConfigError, defaultConfig, loadConfig } from '../../src/config.js';
 import { DEFAULT_SESSION_SETTINGS } from '../../src/auth/sessions.js';
@@ -22,7 +24,7 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
       bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
-      sessions: DEFAULT_SESSION_SETTINGS, sqliteSynchronous: 'FULL',
+      sessions: DEFAULT_SESSION_SETTINGS, sqliteSynchronous: 'FULL', security: { corsOrigins: [], throttle: {} },
     });
     expect(defaultConfig()).toEqual(c);
   });
@@ -42,19 +44,34 @@ describe('loadConfig', () => {
   });
 
   it('reads every environment variable', () => {
+    const ldapFile = join(mkdtempSync(join(tmpdir(), 'tagway-cfg-')), 'ldap.json');
+    writeFileSync(ldapFile, JSON.stringify({ url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} }));
     const env = {
       TAGWAY_PORT: '9443', TAGWAY_HOST: '::1', TAGWAY_DATA_DIR: 'd', TAGWAY_PROJECT: 'p.yaml', TAGWAY_HTTP: 'true',
       TAGWAY_TLS_CERT: 'c.pem', TAGWAY_TLS_KEY: 'k.pem', TAGWAY_BODY_LIMIT: '100', TAGWAY_MAX_BULK_ITEMS: '7',
       TAGWAY_BASE_PATH: '/x', TAGWAY_LOG_LEVEL: 'warn', TAGWAY_SESSION_IDLE_MINUTES: '1', TAGWAY_SESSION_LIFETIME_HOURS: '3',
       TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL', TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
+      TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173', TAGWAY_JWT_LIFETIME_MINUTES: '5',
+      TAGWAY_LOGIN_MAX_FAILURES_USER: '3', TAGWAY_LOGIN_MAX_FAILURES_ADDRESS: '9', TAGWAY_LOGIN_WINDOW_MINUTES: '2',
+      TAGWAY_LOGIN_COOLING_OFF_SECONDS: '30', TAGWAY_LOGIN_LOCKOUT_AFTER: '10', TAGWAY_LDAP_CONFIG: ldapFile,
     };
     expect(load([], env)).toEqual({
       port: 9443, host: '::1', dataDir: resolve('d'), project: 'p.yaml', http: true, tlsCert: 'c.pem', tlsKey: 'k.pem',
       bodyLimit: 100, maxBulkItems: 7, basePath: '/x', logLevel: 'warn', adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 }, sqliteSynchronous: 'NORMAL',
+      security: {
+        corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'], jwtLifetimeMs: 5 * 60_000,
+        throttle: { maxFailuresPerUser: 3, maxFailuresPerAddress: 9, windowMs: 2 * 60_000, coolingOffMs: 30_000, lockoutAfter: 10 },
+        ldap: { url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} },
+      },
     });
     // Every flag has exactly one environment variable, and the test above names each.
     expect(CONFIG_FLAGS.map((f) => f.env).sort()).toEqual(Object.keys(env).filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD').sort());
+  });
+
+  it('refuses a CORS entry that is not an origin and an unreadable LDAP file', () => {
+    expect(configError(['--cors-origins', 'https://ok.example,hmi.example'])).toMatch(/not an origin/);
+    expect(configError(['--ldap-config', '/nonexistent/ldap.json'])).toMatch(/cannot read LDAP settings/);
   });
 
   it('flags win over the environment; an empty variable counts as unset', () => {

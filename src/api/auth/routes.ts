@@ -43,8 +43,8 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     },
   }, async (request, reply) => {
     const { username, password } = request.body as { username: string; password: string };
-    const user = await runtime.users.verifyCredentials(username, password);
-    if (!user) throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+    // Throttled (429 + Retry-After), audited, local users then LDAP; wrong user and wrong password answer alike.
+    const user = await runtime.security.login(username, password, { clientAddress: request.ip });
     const { token, record } = runtime.sessions.create(user.username, request.ip);
     request.log.info({ user: user.username }, 'login');
     return sendSession(runtime, reply, token, user.username, record.csrfToken, runtime.sessions.expiresAt(record), secure);
@@ -55,6 +55,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
   }, async (request, reply) => {
     const p = principalOf(request);
     if (p.sessionId) runtime.sessions.revoke(p.sessionId);
+    runtime.security.audit.record({ action: 'auth.logout', user: p.username, clientAddress: request.ip, details: { method: p.authMethod }, result: 'OK' });
     reply.clearCookie(SESSION_COOKIE, { path: runtime.config.basePath });
     return reply.code(204).send();
   });
@@ -66,6 +67,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     if (!p.sessionId) throw new TagwayError('INVALID_STATE', 'Only session logins can be refreshed');
     const renewed = runtime.sessions.refresh(p.sessionId, request.ip);
     if (!renewed) throw new TagwayError('UNAUTHENTICATED', 'The session ended; log in again');
+    runtime.security.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: request.ip, result: 'OK' });
     return sendSession(runtime, reply, renewed.token, p.username, renewed.record.csrfToken, runtime.sessions.expiresAt(renewed.record), secure);
   });
 };

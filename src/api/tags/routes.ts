@@ -37,8 +37,16 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
   const readable = (request: FastifyRequest, tag: TagState): void => {
     if (!principalOf(request).permissions.allows('tags:read', tag.def.name)) throw new TagwayError('FORBIDDEN', `You may not read tag '${tag.def.name}'`);
   };
-  const writable = (request: FastifyRequest, tag: TagState): void => {
-    if (!principalOf(request).permissions.allows('tags:write', tag.def.name)) throw new TagwayError('FORBIDDEN', `You may not write tag '${tag.def.name}'`);
+  // A refused write never reaches the engine (whose write observer audits the others), so it is audited here.
+  const auditDenied = (user: string, clientAddress: string, tag: string, newValue: unknown): void => {
+    runtime.security.audit.record({ action: 'tag.write', user, clientAddress, target: tag, details: { newValue: newValue ?? null }, result: 'FORBIDDEN' });
+  };
+  const writable = (request: FastifyRequest, tag: TagState, newValue: unknown): void => {
+    const p = principalOf(request);
+    if (!p.permissions.allows('tags:write', tag.def.name)) {
+      auditDenied(p.username, request.ip, tag.def.name, newValue);
+      throw new TagwayError('FORBIDDEN', `You may not write tag '${tag.def.name}'`);
+    }
   };
 
   app.get('/tags', {
@@ -93,7 +101,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
     },
   }, async (request, reply) => {
     const tag = engine.require((request.params as { name: string }).name);
-    writable(request, tag);
+    writable(request, tag, (request.body as { value: unknown }).value);
     await engine.write(tag, (request.body as { value: unknown }).value, { user: request.principal?.username, clientAddress: request.ip });
     return reply.type(JSON_TYPE).serializer(String).send(engine.valueJson(tag));
   });
@@ -132,7 +140,10 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
     const results = await Promise.all(items.map(async ({ name, value }) => {
       const tag = engine.get(name);
       if (!tag) return itemError(name, 'TAG_NOT_FOUND', `No tag named '${name}'`);
-      if (!principal.permissions.allows('tags:write', name)) return itemError(name, 'FORBIDDEN', `You may not write tag '${name}'`);
+      if (!principal.permissions.allows('tags:write', name)) {
+        auditDenied(principal.username, request.ip, name, value);
+        return itemError(name, 'FORBIDDEN', `You may not write tag '${name}'`);
+      }
       try {
         await engine.write(tag, value, ctx);
         return `{"name":${JSON.stringify(name)},"status":"OK"}`;

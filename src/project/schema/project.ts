@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { ConnectionSchema, TagSchema } from './tags.js';
-import { GroupSchema, UserSchema } from './security.js';
+import { ClientSchema, GroupSchema, UserSchema } from './security.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -15,6 +15,7 @@ export const ProjectSchema = Type.Object({
   alarms: Type.Optional(Type.Array(Type.Unknown())),
   groups: Type.Optional(Type.Array(GroupSchema)),
   users: Type.Optional(Type.Array(UserSchema)),
+  clients: Type.Optional(Type.Array(ClientSchema)),
 }, { additionalProperties: false });
 
 export type ProjectFile = Static<typeof ProjectSchema>;

@@ -21,3 +21,11 @@ export const UserSchema = Type.Object({
   groups: Type.Array(Identifier),
   disabled: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
+
+/** An API client for the OAuth2 client-credentials grant, defined in the project (secret as argon2id hash). */
+export const ClientSchema = Type.Object({
+  clientId: Type.String({ pattern: '^[A-Za-z0-9._~-]{3,64}$' }),
+  name: Type.Optional(Type.String({ maxLength: 128 })),
+  secretHash: Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id hash of the client secret, e.g. from `tagway hash-password`' }),
+  groups: Type.Array(Identifier),
+}, { additionalProperties: false });

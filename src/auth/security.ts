@@ -1,0 +1,242 @@
+import type { Logger } from 'pino';
+import { TagwayError } from '../domain/problems.js';
+import { AuditTrail } from '../runtime/audit.js';
+import type { Clock } from '../runtime/clock.js';
+import type { TagEngine } from '../runtime/tag-engine.js';
+import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
+import { SqliteClientStore } from '../storage/sqlite/client-store.js';
+import { SqliteGroupStore } from '../storage/sqlite/group-store.js';
+import type { Database } from '../storage/sqlite/database.js';
+import type { UserRecord } from '../storage/sqlite/user-store.js';
+import { ApiClients, type ApiClient, type ProjectClient } from './api-clients.js';
+import { BasicAuthCache } from './basic-cache.js';
+import { GroupAdmin } from './group-admin.js';
+import { JwtService, type AccessClaims } from './jwt.js';
+import { LdapAuthenticator, LdapUnavailableError, type LdapSettings } from './ldap.js';
+import { LoginThrottle, type ThrottleSettings } from './login-throttle.js';
+import type { Principal } from './principal.js';
+import { loadOrCreateKek, SigningKeys } from './signing-keys.js';
+import type { UserDirectory } from './user-directory.js';
+
+/**
+ * The security services beside users and sessions: audit trail, login throttling, the Basic verification cache,
+ * JWT signing keys and API clients, optional LDAP. Transport-agnostic like the rest of the runtime: the HTTP
+ * layer calls `login`, `basic`, `jwt`, `issueToken` and never touches the parts directly for these flows.
+ */
+export interface SecuritySettings {
+  throttle: Partial<ThrottleSettings>;
+  /** JWT access-token lifetime (default 15 min). */
+  jwtLifetimeMs: number;
+  /** `iss` of issued tokens; default `tagway`. */
+  jwtIssuer: string;
+  jwtAudience: string;
+  /** New signing key after this long (default 30 days); the old one stays published until its tokens expired. */
+  keyRotationMs: number;
+  /** How long a successful Basic verification is remembered (default 60 s). */
+  basicCacheTtlMs: number;
+  /** Origins allowed by CORS; empty = no cross-origin access. */
+  corsOrigins: string[];
+  ldap?: LdapSettings | undefined;
+}
+
+export const DEFAULT_SECURITY: SecuritySettings = {
+  throttle: {}, jwtLifetimeMs: 15 * 60_000, jwtIssuer: 'tagway', jwtAudience: 'tagway', keyRotationMs: 30 * 86_400_000,
+  basicCacheTtlMs: 60_000, corsOrigins: [],
+};
+
+export interface SecurityDeps {
+  db: Database;
+  clock: Clock;
+  dataDir: string;
+  users: UserDirectory;
+  tags: TagEngine;
+  logger: Logger;
+  settings?: Partial<SecuritySettings> | undefined;
+  projectClients?: readonly ProjectClient[] | undefined;
+}
+
+/** Where a login attempt came from, for throttling and the audit trail. */
+export interface Origin { clientAddress: string }
+
+export class Security {
+  readonly settings: SecuritySettings;
+  readonly auditLog: SqliteAuditLog;
+  readonly audit: AuditTrail;
+  readonly throttle: LoginThrottle;
+  readonly basicCache: BasicAuthCache<{ principal: Principal; passwordHash: string }>;
+  readonly clients: ApiClients;
+  readonly ldap: LdapAuthenticator | undefined;
+  readonly groups: GroupAdmin;
+  private keysValue: SigningKeys | undefined;
+  private jwtValue: JwtService | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
+  private rotationTimer: unknown;
+
+  constructor(private readonly d: SecurityDeps) {
+    this.settings = { ...DEFAULT_SECURITY, ...d.settings };
+    this.auditLog = new SqliteAuditLog(d.db);
+    this.audit = new AuditTrail(this.auditLog, d.clock);
+    this.throttle = new LoginThrottle(d.clock, this.settings.throttle);
+    this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
+    this.clients = new ApiClients(new SqliteClientStore(d.db), d.clock, d.projectClients ?? []);
+    this.ldap = this.settings.ldap ? new LdapAuthenticator(this.settings.ldap) : undefined;
+    this.groups = new GroupAdmin(new SqliteGroupStore(d.db), d.users, this.clients);
+  }
+
+  get keys(): SigningKeys { if (!this.keysValue) throw new Error('Security.start() not called'); return this.keysValue; }
+  get jwt(): JwtService { if (!this.jwtValue) throw new Error('Security.start() not called'); return this.jwtValue; }
+
+  async start(): Promise<void> {
+    const { d, settings } = this;
+    this.keysValue = await SigningKeys.open(d.db, { clock: d.clock, kek: loadOrCreateKek(d.dataDir), tokenLifetimeMs: settings.jwtLifetimeMs });
+    this.jwtValue = new JwtService(this.keysValue, d.clock, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, lifetimeMs: settings.jwtLifetimeMs });
+    this.unsubscribe.push(this.audit.attachTo(d.tags));
+    // A changed, disabled or deleted user must not keep authenticating from the Basic cache; a group change
+    // (undefined) may change anybody's permissions.
+    this.unsubscribe.push(d.users.onChange((username) => {
+      if (username === undefined) this.basicCache.clear(); else this.basicCache.invalidate(username);
+    }));
+    await this.rotateIfDue();
+    this.rotationTimer = d.clock.setInterval(() => { void this.rotateIfDue().catch((err: unknown) => d.logger.error({ err }, 'signing key rotation failed')); }, 3_600_000);
+  }
+
+  stop(): void {
+    this.d.clock.clearInterval(this.rotationTimer);
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** Rotates the signing key when the active one is older than the rotation period; prunes expired ones. */
+  async rotateIfDue(): Promise<void> {
+    const k = this.keys;
+    if (this.d.clock.now() - k.active().createdAt >= this.settings.keyRotationMs) {
+      const fresh = await k.rotate();
+      this.audit.record({ action: 'signing_key.rotate', target: fresh.kid, result: 'OK' });
+    }
+    k.prune();
+  }
+
+  /**
+   * Login with username and password (local users first, then LDAP when configured). Throttled per user and
+   * per client address; every outcome audited. Wrong user and wrong password answer alike.
+   */
+  async login(username: string, password: string, o: Origin): Promise<UserRecord> {
+    this.checkThrottle(username, o, 'auth.login_throttled');
+    let user = await this.d.users.verifyCredentials(username, password);
+    if (!user && this.ldap && !this.isLocalUser(username)) user = await this.ldapLogin(username, password, o);
+    if (!user) {
+      this.failed(username, o, 'auth.login_failed');
+      throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+    }
+    this.throttle.recordSuccess(username);
+    this.audit.record({ action: 'auth.login', user: user.username, clientAddress: o.clientAddress, result: 'OK' });
+    return user;
+  }
+
+  /**
+   * HTTP Basic: the argon2 verification is cached briefly by a keyed hash; failures count towards the same
+   * throttle as logins, so Basic is no way around it. Successful Basic requests are not audited one by one
+   * (they are ordinary requests, not logins); failures are.
+   */
+  async basic(username: string, password: string, o: Origin): Promise<Principal> {
+    const cached = this.basicCache.get(username, password);
+    if (cached) {
+      // The same per-request user lookup sessions do: a user disabled or given a new password by another process
+      // (the CLI) is refused at once, not after the cache entry expires.
+      const u = this.d.users.get(username);
+      if (u && !u.disabled && u.passwordHash === cached.passwordHash) return cached.principal;
+      this.basicCache.invalidate(username);
+    }
+    this.checkThrottle(username, o, 'auth.login_throttled');
+    const hit = await this.basicCache.resolve(username, password, async () => {
+      const u = await this.d.users.verifyCredentials(username, password);
+      return u ? { principal: this.principalOf(u, 'basic'), passwordHash: u.passwordHash } : null;
+    });
+    const p = hit?.principal;
+    if (!p) {
+      this.failed(username, o, 'auth.login_failed', { method: 'basic' });
+      throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+    }
+    this.throttle.recordSuccess(username);
+    return p;
+  }
+
+  /** The principal of a verified JWT; its client must still exist (deleting a client ends its tokens at once). */
+  async jwtPrincipal(token: string): Promise<Principal> {
+    let claims: AccessClaims;
+    try {
+      claims = await this.jwt.verify(token);
+    } catch {
+      throw new TagwayError('UNAUTHENTICATED', 'The access token is invalid or expired; request a new one at /auth/token');
+    }
+    const client = this.clients.peek(claims.clientId);
+    if (!client) throw new TagwayError('UNAUTHENTICATED', 'The API client of this token no longer exists');
+    // Permissions come from the client's current groups, so an admin's change applies without waiting for expiry.
+    return {
+      username: client.clientId, displayName: client.name, groups: client.groups,
+      permissions: this.d.users.permissionsFor(client.groups), authMethod: 'jwt', sessionExpiresAt: claims.exp * 1000,
+    };
+  }
+
+  /** OAuth2 client credentials: a JWT for a client whose id and secret match, else null (throttled, audited). */
+  async issueToken(clientId: string, secret: string, o: Origin): Promise<{ token: string; expiresIn: number; client: ApiClient } | null> {
+    const key = `client:${clientId}`;
+    const v = this.throttle.check(key, o.clientAddress);
+    if (!v.allowed) {
+      this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'TOO_MANY_REQUESTS' });
+      throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts; try again later', { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
+    }
+    const client = await this.clients.authenticate(clientId, secret);
+    if (!client) {
+      this.throttle.recordFailure(key, o.clientAddress);
+      this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'UNAUTHENTICATED' });
+      return null;
+    }
+    this.throttle.recordSuccess(key);
+    const { token, expiresIn } = await this.jwt.issue({ clientId: client.clientId, groups: client.groups });
+    this.audit.record({ action: 'auth.token', user: client.clientId, clientAddress: o.clientAddress, result: 'OK' });
+    return { token, expiresIn, client };
+  }
+
+  principalOf(u: UserRecord, authMethod: Principal['authMethod']): Principal {
+    return { username: u.username, displayName: u.displayName, groups: u.groups, permissions: this.d.users.permissionsFor(u.groups), authMethod };
+  }
+
+  private isLocalUser(username: string): boolean {
+    const u = this.d.users.get(username);
+    return u !== undefined && u.passwordHash !== '';
+  }
+
+  /** LDAP users are mirrored into the directory (no password hash) so sessions and permissions work as for others. */
+  private async ldapLogin(username: string, password: string, o: Origin): Promise<UserRecord | undefined> {
+    try {
+      const lu = await this.ldap!.authenticate(username, password);
+      if (!lu) return undefined;
+      this.d.users.upsertLocal({ username: lu.username, displayName: lu.displayName, passwordHash: '', groups: lu.groups, disabled: this.d.users.get(lu.username)?.disabled ?? false, source: 'local' });
+      const u = this.d.users.get(lu.username);
+      return u && !u.disabled ? u : undefined;
+    } catch (err) {
+      if (!(err instanceof LdapUnavailableError)) throw err;
+      this.d.logger.error({ err: err.message, clientAddress: o.clientAddress }, 'LDAP directory unavailable');
+      return undefined;
+    }
+  }
+
+  private checkThrottle(username: string, o: Origin, action: 'auth.login_throttled'): void {
+    const v = this.throttle.check(username, o.clientAddress);
+    if (v.allowed) return;
+    this.audit.record({ action, user: username, clientAddress: o.clientAddress, details: { scope: v.scope, retryAfterSeconds: v.retryAfterSeconds }, result: 'TOO_MANY_REQUESTS' });
+    throw new TagwayError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${v.retryAfterSeconds} s`, { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
+  }
+
+  private failed(username: string, o: Origin, action: 'auth.login_failed', details?: Record<string, unknown>): void {
+    const outcome = this.throttle.recordFailure(username, o.clientAddress);
+    this.audit.record({ action, user: username, clientAddress: o.clientAddress, details: outcome.blocked ? { ...details, blocked: outcome.blocked } : details, result: 'UNAUTHENTICATED' });
+    if (outcome.lockedOut) {
+      const u = this.d.users.get(username);
+      if (u && !u.disabled) {
+        this.d.users.upsertLocal({ username: u.username, displayName: u.displayName, passwordHash: u.passwordHash, groups: u.groups, source: u.source, disabled: true });
+        this.audit.record({ action: 'auth.lockout', user: username, clientAddress: o.clientAddress, target: username, details: { after: this.throttle.settings.lockoutAfter }, result: 'OK' });
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { canonicalJson, type AuditEntryFields, type AuditRow } from '../domain/audit/chain.js';
+import type { AlarmEventRecord } from '../domain/alarms/records.js';
+import type { Clock } from './clock.js';
+import type { TagEngine } from './tag-engine.js';
+
+/** The storage side the trail needs; the SQLite audit log implements it (a PostgreSQL one would too). */
+export interface AuditStore {
+  append(entry: Omit<AuditEntryFields, 'id'>): AuditRow;
+}
+
+/** Actions recorded. Dotted, so that GET /audit can filter families by listing them. */
+export const AUDIT_ACTIONS = [
+  'auth.login', 'auth.login_failed', 'auth.login_throttled', 'auth.lockout', 'auth.logout', 'auth.refresh',
+  'auth.token', 'auth.token_failed',
+  'tag.write', 'alarm.acknowledge', 'alarm.reset',
+  'user.create', 'user.update', 'user.delete', 'user.disable', 'user.password',
+  'group.create', 'group.update', 'group.delete',
+  'client.create', 'client.delete',
+  'signing_key.rotate',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEvent {
+  action: AuditAction;
+  user?: string | null | undefined;
+  clientAddress?: string | null | undefined;
+  /** What was acted on: a tag name, a username, an alarm id, a client id. */
+  target?: string | null | undefined;
+  details?: Record<string, unknown> | undefined;
+  /** `OK`, or the problem code that refused it (`UNAUTHENTICATED`, `OUT_OF_RANGE`, …). */
+  result: string;
+}
+
+/** Keys whose values never enter the trail, whatever a caller passes: the trail outlives every secret's rotation. */
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|csrf/i;
+
+export function redact(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redact);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(x);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Records security-relevant events. `record` is synchronous and returns after the row is committed, so a caller
+ * that answers the client afterwards never reports something the trail has not got (architecture: commit first).
+ */
+export class AuditTrail {
+  constructor(private readonly store: AuditStore, private readonly clock: Clock) {}
+
+  record(e: AuditEvent): AuditRow {
+    return this.store.append({
+      at: new Date(this.clock.now()).toISOString(),
+      action: e.action,
+      user: e.user ?? null,
+      clientAddress: e.clientAddress ?? null,
+      target: e.target ?? null,
+      details: e.details === undefined ? null : canonicalJson(redact(e.details)),
+      result: e.result,
+    });
+  }
+
+  /**
+   * Records acknowledgements and resets from the alarm journal's committed events (they carry the user; the
+   * client address is not known there). Returns the unsubscribe.
+   */
+  attachToAlarms(alarms: { onEvent(l: (e: AlarmEventRecord) => void): () => void }): () => void {
+    return alarms.onEvent((e) => {
+      if (e.event !== 'ACKNOWLEDGED' && e.event !== 'RESET') return;
+      this.record({
+        action: e.event === 'ACKNOWLEDGED' ? 'alarm.acknowledge' : 'alarm.reset',
+        user: e.user, target: String(e.id),
+        details: { alarm: e.alarm, tag: e.tag, state: e.state, eventId: e.eventId }, result: 'OK',
+      });
+    });
+  }
+
+  /** Records every write that passes through the engine, with old and new value. Returns the unsubscribe. */
+  attachTo(engine: TagEngine): () => void {
+    return engine.onWrite((w) => {
+      this.record({
+        action: 'tag.write',
+        user: w.ctx.user,
+        clientAddress: w.ctx.clientAddress,
+        target: w.tag.def.name,
+        details: w.ok
+          ? { oldValue: jsonSafe(w.oldValue), newValue: jsonSafe(w.newValue) }
+          : { oldValue: jsonSafe(w.oldValue), newValue: jsonSafe(w.newValue), error: w.error },
+        // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
+        result: w.ok ? 'OK' : 'FAILED',
+      });
+    });
+  }
+}
+
+/** 64-bit integers and dates travel as strings, as in the API. */
+function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  return v ?? null;
+}

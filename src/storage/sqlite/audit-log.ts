@@ -1,0 +1,130 @@
+import { chainRow, GENESIS_HASH, type AuditEntryFields, type AuditRow } from '../../domain/audit/chain.js';
+import { migrate, type Database } from './database.js';
+
+/**
+ * The audit trail in SQLite: append-only (triggers refuse UPDATE and DELETE, so a bug or a stray admin query
+ * cannot rewrite history through the application's connection) and hash-chained (so someone with file access
+ * who drops the triggers is still caught by `tagway audit verify`).
+ */
+const MIGRATIONS = [
+  `CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     action TEXT NOT NULL,
+     user TEXT,
+     client_address TEXT,
+     target TEXT,
+     details TEXT,
+     result TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX audit_log_at ON audit_log (at, id);
+   CREATE INDEX audit_log_user ON audit_log (user, id);
+   CREATE INDEX audit_log_action ON audit_log (action, id);
+   CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
+];
+
+export interface AuditQuery {
+  /** Inclusive, ISO 8601. */
+  from?: string | undefined;
+  /** Exclusive, ISO 8601. */
+  to?: string | undefined;
+  user?: string | undefined;
+  /** One action or several (any of). */
+  action?: string | readonly string[] | undefined;
+  order?: 'asc' | 'desc' | undefined;
+  limit?: number | undefined;
+  /** Opaque cursor from a previous page's `next`. */
+  cursor?: string | undefined;
+}
+
+export interface AuditPage { items: AuditRow[]; next: string | null }
+
+export const AUDIT_DEFAULT_LIMIT = 100;
+export const AUDIT_MAX_LIMIT = 10_000;
+
+interface DbRow {
+  id: number; at: string; action: string; user: string | null; client_address: string | null; target: string | null;
+  details: string | null; result: string; prev_hash: string; hash: string;
+}
+
+export function fromDbRow(r: DbRow): AuditRow {
+  return {
+    id: r.id, at: r.at, action: r.action, user: r.user, clientAddress: r.client_address, target: r.target,
+    details: r.details, result: r.result, prevHash: r.prev_hash, hash: r.hash,
+  };
+}
+
+/** Cursor = the last row id seen, base64url so clients treat it as opaque. */
+function encodeCursor(id: number): string { return Buffer.from(`a${id}`).toString('base64url'); }
+export function decodeCursor(c: string): number | null {
+  const s = Buffer.from(c, 'base64url').toString('utf8');
+  return /^a\d{1,15}$/.test(s) ? Number(s.slice(1)) : null;
+}
+
+export class SqliteAuditLog {
+  private readonly insert;
+  private readonly last;
+  private readonly appendTx;
+
+  constructor(private readonly db: Database) {
+    migrate(db, 'audit', MIGRATIONS);
+    this.insert = db.prepare(`INSERT INTO audit_log (id, at, action, user, client_address, target, details, result, prev_hash, hash)
+      VALUES (@id, @at, @action, @user, @clientAddress, @target, @details, @result, @prevHash, @hash)`);
+    this.last = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
+    // Reading the head and inserting the next row happen in one IMMEDIATE transaction, which takes SQLite's write
+    // lock first: two writers (even two processes on the same file) can then never chain onto the same head.
+    const tx = db.transaction((entry: Omit<AuditEntryFields, 'id'>): AuditRow => {
+      const head = this.last.get() as { id: number; hash: string } | undefined;
+      const row = chainRow({ ...entry, id: (head?.id ?? 0) + 1 }, head?.hash ?? GENESIS_HASH);
+      this.insert.run(row);
+      return row;
+    });
+    this.appendTx = (e: Omit<AuditEntryFields, 'id'>) => tx.immediate(e);
+  }
+
+  append(entry: Omit<AuditEntryFields, 'id'>): AuditRow {
+    return this.appendTx(entry);
+  }
+
+  query(q: AuditQuery = {}): AuditPage {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const desc = (q.order ?? 'desc') === 'desc';
+    if (q.from !== undefined) { where.push('at >= ?'); params.push(q.from); }
+    if (q.to !== undefined) { where.push('at < ?'); params.push(q.to); }
+    if (q.user !== undefined) { where.push('user = ?'); params.push(q.user); }
+    if (q.action !== undefined) {
+      const list = typeof q.action === 'string' ? [q.action] : [...q.action];
+      if (list.length > 0) { where.push(`action IN (${list.map(() => '?').join(',')})`); params.push(...list); }
+    }
+    if (q.cursor !== undefined) {
+      const after = decodeCursor(q.cursor);
+      if (after === null) throw new RangeError('invalid cursor');
+      where.push(desc ? 'id < ?' : 'id > ?');
+      params.push(after);
+    }
+    const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
+    // Keyset on id: ids grow with every append, so pages stay stable while new rows arrive.
+    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
+    const rows = (this.db.prepare(sql).all(...params, limit + 1) as DbRow[]).map(fromDbRow);
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const lastRow = rows[rows.length - 1];
+    return { items: rows, next: more && lastRow ? encodeCursor(lastRow.id) : null };
+  }
+
+  /** Every row in id order, streamed (for verification and export). */
+  *iterate(): IterableIterator<AuditRow> {
+    for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY id ASC').iterate() as IterableIterator<DbRow>) yield fromDbRow(r);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  }
+}
