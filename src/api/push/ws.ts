@@ -8,6 +8,7 @@ import type { PushHub } from '../../runtime/push/hub.js';
 import { PUSH_CLOSE, type PushSink } from '../../runtime/push/types.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { defaultAuthenticators } from '../authenticate.js';
+import { securityAuthenticators } from '../security/authenticators.js';
 import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
 import type { WsSettings } from './service.js';
@@ -55,7 +56,8 @@ async function upgradePrincipal(request: FastifyRequest, runtime: Runtime): Prom
   if (!request.headers.authorization && request.cookies[SESSION_COOKIE] !== undefined && foreignOrigin(request)) {
     throw new TagwayError('UNAUTHENTICATED', 'cross-origin WebSocket with a session cookie refused; send the token in an auth message');
   }
-  for (const a of defaultAuthenticators) {
+  // Every method the HTTP API accepts (session, cookie, Basic, JWT) also opens a socket.
+  for (const a of [...defaultAuthenticators, ...securityAuthenticators]) {
     const p = await a(request, runtime);
     if (p) return p;
   }
@@ -98,8 +100,13 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
     else if (changed) conn.setPermissions(p.permissions);
     send({ type: 'authenticated', user: currentUser(p) });
   };
-  const authenticate = (t: string): boolean => {
-    const p = runtime.sessions.authenticate(t);
+  /** A session token, or a JWT from /auth/token (three dot-separated parts; session tokens have no dots). */
+  const resolveToken = async (t: string): Promise<Principal | undefined> => {
+    if (!t.includes('.')) return runtime.sessions.authenticate(t);
+    try { return await runtime.security.jwtPrincipal(t); } catch { return undefined; }
+  };
+  const authenticate = async (t: string): Promise<boolean> => {
+    const p = await resolveToken(t);
     if (!p) return false;
     accept(p, t);
     return true;
@@ -109,10 +116,11 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
   authTimer.unref();
   const revalidate = setInterval(() => {
     if (token === undefined || !principal) return;
-    const p = runtime.sessions.authenticate(token);
-    if (!p) { refuse('session ended: log in again'); return; }
-    // Group changes reach open sockets too, not only new requests.
-    if (!sameGrants(principal, p)) { principal = p; conn?.setPermissions(p.permissions); }
+    void resolveToken(token).then((p) => {
+      if (!p) { refuse('session ended: log in again'); return; }
+      // Group changes reach open sockets too, not only new requests.
+      if (principal && !sameGrants(principal, p)) { principal = p; conn?.setPermissions(p.permissions); }
+    });
   }, opts.revalidateMs);
   revalidate.unref();
   const heartbeat = setInterval(() => {
@@ -134,13 +142,18 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
 
   // Messages that arrive while the upgrade's credentials are being checked wait for the check.
   const ready = upgradePrincipal(request, runtime).then(
-    (p) => { if (p) accept(p, p.authMethod === 'session' ? upgradeToken(request) : undefined); return true; },
+    (p) => { if (p) accept(p, p.authMethod === 'session' || p.authMethod === 'jwt' ? upgradeToken(request) : undefined); return true; },
     (err: unknown) => { refuse(err instanceof TagwayError ? err.message : 'authentication failed'); return false; },
   );
 
-  ws.on('message', (data, isBinary) => { void ready.then((ok) => { if (ok) onMessage(data, isBinary); }); });
+  // Messages are handled strictly in order, each after the previous one finished (an `auth` may be async).
+  let upgradeOk = true;
+  let chain: Promise<void> = ready.then((ok) => { upgradeOk = ok; });
+  ws.on('message', (data, isBinary) => {
+    chain = chain.then(() => (upgradeOk ? onMessage(data, isBinary) : undefined)).catch((err: unknown) => sendError(undefined, err));
+  });
 
-  function onMessage(data: unknown, isBinary: boolean): void {
+  async function onMessage(data: unknown, isBinary: boolean): Promise<void> {
     if (isBinary) { sendError(undefined, new TagwayError('UNSUPPORTED_MEDIA_TYPE', 'Messages are JSON text frames')); return; }
     const text = Array.isArray(data) ? Buffer.concat(data as Buffer[]).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     let msg: ClientMessage;
@@ -152,11 +165,10 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
       return;
     }
     if (msg.type === 'auth') {
-      if (!authenticate(msg.token)) {
-        if (!principal) refuse('the token is unknown, expired or revoked; log in again');
-        // A failed refresh on a live socket keeps the session it has; the periodic check ends it if that expired.
-        else sendError(undefined, new TagwayError('UNAUTHENTICATED', 'The token is unknown, expired or revoked'));
-      }
+      if (await authenticate(msg.token)) return;
+      if (!principal) refuse('the token is unknown, expired or revoked; log in again');
+      // A failed refresh on a live socket keeps the session it has; the periodic check ends it if that expired.
+      else sendError(undefined, new TagwayError('UNAUTHENTICATED', 'The token is unknown, expired or revoked'));
       return;
     }
     if (!principal || !conn) { refuse('authentication required: send {"type":"auth","token"} first'); return; }

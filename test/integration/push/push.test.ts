@@ -67,6 +67,26 @@ describe('push over real HTTPS', () => {
   });
   afterAll(async () => { await p.s.stop(); });
 
+  it('WebSocket accepts a client-credentials JWT (auth message) and Basic (upgrade header)', async () => {
+    const created = await p.s.request('POST', '/clients', { token: adminToken, body: { name: 'dashboard', groups: ['line1watchers'] } });
+    expect(created.status).toBe(201);
+    const tok = await p.s.request('POST', '/auth/token', { body: { grant_type: 'client_credentials', client_id: created.json.clientId, client_secret: created.json.clientSecret } });
+    expect(tok.status).toBe(200);
+    const jwtClient = await WsClient.open(s.wsUrl, s.ca);
+    jwtClient.send({ type: 'auth', token: tok.json.access_token });
+    jwtClient.send({ type: 'subscribe', id: 'j1', tags: ['Line1.Speed'] });
+    await jwtClient.waitFor((m) => m.type === 'values' && m.id === 'j1');
+    expect(jwtClient.messages.find((m) => m.type === 'authenticated')).toMatchObject({ user: { authMethod: 'jwt' } });
+    jwtClient.close();
+    const basic = await WsClient.open(s.wsUrl, s.ca, { authorization: `Basic ${Buffer.from('watcher:watcher-password').toString('base64')}` });
+    await basic.waitFor((m) => m.type === 'authenticated');
+    expect(basic.messages[0]).toMatchObject({ user: { username: 'watcher', authMethod: 'basic' } });
+    basic.close();
+    const forged = await WsClient.open(s.wsUrl, s.ca);
+    forged.send({ type: 'auth', token: tok.json.access_token.slice(0, -4) + 'AAAA' });
+    await forged.waitFor((m) => m.type === 'error' && m.code === 'UNAUTHENTICATED');
+  });
+
   it('WebSocket with a Bearer upgrade header: current values first, then changes', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, bearer);
     await c.waitFor((m) => m.type === 'authenticated');
