@@ -7,18 +7,12 @@ import { PUSH_CLOSE, type PushSink } from '../../runtime/push/types.js';
 import type { Principal } from '../../auth/principal.js';
 import type { SseSettings } from './service.js';
 
-export interface SseQuery {
+export interface SseQuery extends AlarmFilterSpec {
   tags?: string[] | undefined;
   alarms?: boolean | undefined;
   deadband?: number | undefined;
   deadbandPercent?: number | undefined;
   minIntervalMs?: number | undefined;
-  class?: string | undefined;
-  minPriority?: number | undefined;
-  maxPriority?: number | undefined;
-  tag?: string | undefined;
-  alarm?: string | undefined;
-  state?: string | undefined;
   /** For clients that cannot set the Last-Event-ID header on their first request. */
   lastEventId?: string | undefined;
 }

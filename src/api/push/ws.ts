@@ -12,7 +12,7 @@ import { securityAuthenticators } from '../security/authenticators.js';
 import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
 import type { WsSettings } from './service.js';
-import { writeItems } from './write.js';
+import { writeItems } from '../../runtime/write-items.js';
 
 const OPEN = 1;
 
@@ -188,7 +188,8 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
         case 'write': {
           const p = principal;
           const id = msg.id;
-          writeItems(runtime.tags, p, msg.items, { user: p.username, clientAddress: request.ip })
+          writeItems(runtime.tags, p.permissions, msg.items, { user: p.username, clientAddress: request.ip },
+            (name, value) => runtime.security.audit.record({ action: 'tag.write', user: p.username, clientAddress: request.ip, target: name, details: { newValue: value ?? null }, result: 'FORBIDDEN' }))
             .then((items) => send({ type: 'written', id, items }), (err: unknown) => sendError(id, err));
           break;
         }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { compileGlob } from '../../domain/glob.js';
 import { TagwayError, type ProblemCode } from '../../domain/problems.js';
 import type { TagState } from '../../runtime/tag-engine.js';
+import { writeItems } from '../../runtime/write-items.js';
 import { principalOf, requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems, TagNameParams, ValueObject } from '../schemas.js';
@@ -13,10 +14,6 @@ function itemError(name: string, code: ProblemCode, message: string): string {
   return `{"name":${JSON.stringify(name)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`;
 }
 
-function errorParts(err: unknown): { code: ProblemCode; message: string } {
-  if (err instanceof TagwayError) return { code: err.code, message: err.message };
-  return { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' };
-}
 
 function encodeCursor(index: number): string { return Buffer.from(`t${index}`).toString('base64url'); }
 function decodeCursor(cursor: string): number {
@@ -135,23 +132,8 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
     const principal = requirePermission(request, 'tags:write');
     const items = (request.body as { items: Array<{ name: string; value: unknown }> }).items;
     if (items.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} items per request; got ${items.length}`);
-    const ctx = { user: principal.username, clientAddress: request.ip };
-    // All writes start in the same tick so that drivers can batch them (one transaction for internal tags).
-    const results = await Promise.all(items.map(async ({ name, value }) => {
-      const tag = engine.get(name);
-      if (!tag) return itemError(name, 'TAG_NOT_FOUND', `No tag named '${name}'`);
-      if (!principal.permissions.allows('tags:write', name)) {
-        auditDenied(principal.username, request.ip, name, value);
-        return itemError(name, 'FORBIDDEN', `You may not write tag '${name}'`);
-      }
-      try {
-        await engine.write(tag, value, ctx);
-        return `{"name":${JSON.stringify(name)},"status":"OK"}`;
-      } catch (err) {
-        const e = errorParts(err);
-        return itemError(name, e.code, e.message);
-      }
-    }));
-    return reply.type(JSON_TYPE).serializer(String).send(`{"items":[${results.join(',')}]}`);
+    const results = await writeItems(engine, principal.permissions, items, { user: principal.username, clientAddress: request.ip },
+      (name, value) => auditDenied(principal.username, request.ip, name, value));
+    return reply.type(JSON_TYPE).serializer(String).send(JSON.stringify({ items: results }));
   });
 };
