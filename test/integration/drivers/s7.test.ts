@@ -6,15 +6,28 @@ import { s7, type S7Driver } from '../../../src/drivers/s7/index.js';
 import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
 import { freePort, freezableProxy, lastState, makeHost, silentServer, tag, tcpHandles, waitFor, type TestHost } from './helpers.js';
 
-/** A real S7 PLC emulation (snap7's server) with DB1, merkers, inputs and outputs. */
+/*
+ * node-snap7 keeps its libuv async handles in globals shared by every S7Server, re-initialises them in each
+ * constructor and closes them in each destructor: a second server, once garbage-collected, aborts the process
+ * (libuv's uv_close assertion). So the whole file uses one native server, created once and kept reachable.
+ */
+const SERVER = new snap7.S7Server();
+SERVER.RegisterArea(SERVER.srvAreaDB, 1, Buffer.alloc(256));
+SERVER.RegisterArea(SERVER.srvAreaMK, Buffer.alloc(64));
+SERVER.RegisterArea(SERVER.srvAreaPE, Buffer.alloc(16));
+SERVER.RegisterArea(SERVER.srvAreaPA, Buffer.alloc(16));
+(globalThis as { tagwayS7TestServer?: unknown }).tagwayS7TestServer = SERVER;
+
+/** A real S7 PLC emulation (snap7's server) with DB1, merkers, inputs and outputs, zeroed for each test. */
 class S7Peer {
-  readonly srv = new snap7.S7Server();
+  readonly srv = SERVER;
   constructor(readonly port: number) {
+    this.srv.Stop();
     this.srv.SetParam(this.srv.LocalPort, port);
-    this.srv.RegisterArea(this.srv.srvAreaDB, 1, Buffer.alloc(256));
-    this.srv.RegisterArea(this.srv.srvAreaMK, Buffer.alloc(64));
-    this.srv.RegisterArea(this.srv.srvAreaPE, Buffer.alloc(16));
-    this.srv.RegisterArea(this.srv.srvAreaPA, Buffer.alloc(16));
+    this.srv.SetArea(this.srv.srvAreaDB, 1, Buffer.alloc(256));
+    this.srv.SetArea(this.srv.srvAreaMK, Buffer.alloc(64));
+    this.srv.SetArea(this.srv.srvAreaPE, Buffer.alloc(16));
+    this.srv.SetArea(this.srv.srvAreaPA, Buffer.alloc(16));
   }
   start(): Promise<void> {
     return new Promise((resolve, reject) => this.srv.StartTo('127.0.0.1', (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())));
