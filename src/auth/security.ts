@@ -103,6 +103,7 @@ export class Security {
   stop(): void {
     this.d.clock.clearInterval(this.rotationTimer);
     for (const u of this.unsubscribe.splice(0)) u();
+    this.audit.flush();
   }
 
   /** Rotates the signing key when the active one is older than the rotation period; prunes expired ones. */

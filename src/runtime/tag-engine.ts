@@ -53,9 +53,13 @@ export interface WriteContext {
   clientAddress?: string | undefined;
 }
 
+/**
+ * Sees every client write attempt. An observer that must persist something (the audit trail) returns a promise:
+ * the write is answered only once it settled, so nothing is reported to a client before it is on record.
+ */
 export type WriteObserver = (event: {
   tag: TagState; oldValue: TagValue; newValue: TagValue | undefined; ok: boolean; error?: string | undefined; ctx: WriteContext;
-}) => void;
+}) => void | Promise<void>;
 
 /**
  * Holds value, quality and timestamp of every tag; the single place where values change.
@@ -160,19 +164,25 @@ export class TagEngine {
       if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
       await driver.write(tag, value);
       if (!driver.publishesWrites) this.apply(tag, value, Quality.GOOD, this.clock.now());
-      this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
+      await this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
       return tag;
     } catch (err) {
-      this.notifyWrite(tag, oldValue, value, false, err instanceof Error ? err.message : String(err), ctx);
+      await this.notifyWrite(tag, oldValue, value, false, err instanceof Error ? err.message : String(err), ctx);
       throw err;
     }
   }
 
-  private notifyWrite(tag: TagState, oldValue: TagValue, newValue: TagValue | undefined, ok: boolean, error: string | undefined, ctx: WriteContext): void {
+  private notifyWrite(tag: TagState, oldValue: TagValue, newValue: TagValue | undefined, ok: boolean, error: string | undefined, ctx: WriteContext): Promise<void> | undefined {
+    let pending: Array<Promise<void>> | undefined;
     for (const o of this.writeObservers) {
-      try { o({ tag, oldValue, newValue, ok, error, ctx }); } catch { /* observers never break a write */ }
+      try {
+        const r = o({ tag, oldValue, newValue, ok, error, ctx });
+        if (r) (pending ??= []).push(r.catch(() => undefined));
+      } catch { /* observers never break a write */ }
     }
+    return pending && Promise.all(pending).then(() => undefined);
   }
+
 
   /** The tag's value object as JSON text, cached until the next change. */
   valueJson(tag: TagState): string {

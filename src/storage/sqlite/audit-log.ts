@@ -70,6 +70,7 @@ export class SqliteAuditLog {
   private readonly insert;
   private readonly last;
   private readonly appendTx;
+  private readonly appendManyTx;
 
   constructor(private readonly db: Database) {
     migrate(db, 'audit', MIGRATIONS);
@@ -85,6 +86,23 @@ export class SqliteAuditLog {
       return row;
     });
     this.appendTx = (e: Omit<AuditEntryFields, 'id'>) => tx.immediate(e);
+    const many = db.transaction((entries: Array<Omit<AuditEntryFields, 'id'>>): AuditRow[] => {
+      let head = this.last.get() as { id: number; hash: string } | undefined;
+      const rows: AuditRow[] = [];
+      for (const entry of entries) {
+        const row = chainRow({ ...entry, id: (head?.id ?? 0) + 1 }, head?.hash ?? GENESIS_HASH);
+        this.insert.run(row);
+        rows.push(row);
+        head = { id: row.id, hash: row.hash };
+      }
+      return rows;
+    });
+    this.appendManyTx = (entries: Array<Omit<AuditEntryFields, 'id'>>) => many.immediate(entries);
+  }
+
+  /** Appends several rows in one transaction (one fsync), chained in order. */
+  appendMany(entries: Array<Omit<AuditEntryFields, 'id'>>): AuditRow[] {
+    return this.appendManyTx(entries);
   }
 
   append(entry: Omit<AuditEntryFields, 'id'>): AuditRow {

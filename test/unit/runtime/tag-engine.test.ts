@@ -253,7 +253,7 @@ describe('TagEngine: write', () => {
     ['Line1.Stamp', '2026-02-30T00:00:00Z', 'TYPE_MISMATCH', 422],
   ] as const)('refuses %s := %j with %s and changes nothing', async (name, value, code, status) => {
     const observed: Parameters<WriteObserver>[0][] = [];
-    engine.onWrite((e) => observed.push(e));
+    engine.onWrite((e) => { observed.push(e); });
     const before = { ...tag(name) };
     const err = await rejection(engine.write(tag(name), value, { user: 'op' }));
     expect(err.code).toBe(code);
@@ -277,7 +277,7 @@ describe('TagEngine: write', () => {
     engine.update(1, 5, Quality.GOOD);
     changes.length = 0;
     const observed: Parameters<WriteObserver>[0][] = [];
-    engine.onWrite((e) => observed.push(e));
+    engine.onWrite((e) => { observed.push(e); });
     driver.failWith('PLC1 is disconnected');
     const err = await rejection(engine.write(tag('Line1.Count'), 6, { user: 'op', clientAddress: '10.0.0.7' }));
     expect(err.code).toBe('DEVICE_UNAVAILABLE');
@@ -299,7 +299,7 @@ describe('TagEngine: write', () => {
 
   it('write observers see successful writes with old and new value and the context', async () => {
     const observed: Parameters<WriteObserver>[0][] = [];
-    const off = engine.onWrite((e) => observed.push(e));
+    const off = engine.onWrite((e) => { observed.push(e); });
     await engine.write(tag('Line1.Count'), 7, { user: 'alice' });
     await engine.write(tag('Line1.Count'), 8);
     off();
