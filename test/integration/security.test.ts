@@ -232,6 +232,8 @@ describe('security over real HTTPS', () => {
     const r = await t.call('GET', '/users/current', { headers: { origin: 'https://hmi.example', 'x-request-id': 'req-abc-123' } });
     expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);
     expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(r.headers['access-control-allow-origin']).toBe('https://hmi.example');
     expect(r.body.requestId).toBe('req-abc-123');
     expect(r.headers['x-request-id']).toBe('req-abc-123');
