@@ -38,14 +38,17 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function measure(args: string[], env: NodeJS.ProcessEnv, port: number): Promise<{ ms: number; rss: number }> {
+async function measure(args: string[], env: NodeJS.ProcessEnv, port: number, holdMs = 0): Promise<{ ms: number; rss: number }> {
   const agent = new Agent({ connect: { rejectUnauthorized: false } });
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitForHealth(`https://127.0.0.1:${port}/health`, agent, Date.now() + 60_000);
     const ms = performance.now() - t0;
-    return { ms, rss: rssMb(child.pid!) };
+    const rss = rssMb(child.pid!);
+    // A server that keeps running writes its validated-project cache shortly after start; a restart then uses it.
+    if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
+    return { ms, rss };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -68,13 +71,13 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `);
 const env = { TAGWAY_DATA_DIR: join(dir, 'data'), TAGWAY_HOST: '127.0.0.1', TAGWAY_ADMIN_PASSWORD: 'startup-bench-pw', TAGWAY_LOG_LEVEL: 'warn' };
 // The first start generates the certificate and the admin; measure the second (a normal restart) and the first.
-const first = await measure(['bin/tagway.js', 'start', '--project', projectFile, '--port', String(basePort)], env, basePort);
+const first = await measure(['bin/tagway.js', 'start', '--project', projectFile, '--port', String(basePort)], env, basePort, 4000);
 const second = await measure(['bin/tagway.js', 'start', '--project', projectFile, '--port', String(basePort + 1)], env, basePort + 1);
 const base = await measure([baselineScript, join(dir, 'data/tls/server.crt'), join(dir, 'data/tls/server.key'), String(basePort + 2)], {}, basePort + 2);
 report(`start-up with ${TAGS} tags`, [
   { name: 'baseline: bare fastify HTTPS start', value: base.ms, unit: 'ms' },
   { name: 'tagway first start (generates certificate and admin)', value: first.ms, unit: 'ms', ratio: first.ms / base.ms, baseline: 'bare fastify start (ratio = tagway/baseline)', target: '≤ 3000 ms' },
-  { name: 'tagway restart', value: second.ms, unit: 'ms', ratio: second.ms / base.ms, baseline: 'bare fastify start (ratio = tagway/baseline)', target: '≤ 3000 ms' },
+  { name: 'tagway restart (validated project from the cache)', value: second.ms, unit: 'ms', ratio: second.ms / base.ms, baseline: 'bare fastify start (ratio = tagway/baseline)', target: '≤ 3000 ms' },
   { name: 'baseline RSS', value: base.rss, unit: 'MB' },
   { name: 'tagway RSS after start', value: second.rss, unit: 'MB', ratio: second.rss / base.rss, baseline: 'bare fastify RSS', target: '≤ 400 MB' },
 ]);

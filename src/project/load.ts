@@ -3,13 +3,21 @@ import { fileURLToPath } from 'node:url';
 import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
 import jsyaml from 'js-yaml';
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+
+// The position-keeping parser is only needed when a file has problems; loading it lazily keeps start-up lean.
+const requireCjs = createRequire(import.meta.url);
+let yamlLib: typeof Yaml | undefined;
+function yaml(): typeof Yaml { return (yamlLib ??= requireCjs('yaml') as typeof Yaml); }
 import { coerceValue } from '../domain/coerce.js';
 import { PERMISSIONS, type Group } from '../domain/permissions.js';
 import { BIG_INTEGER_RANGES, INTEGER_RANGES, isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import { driverModule, driverNames } from '../drivers/registry.js';
 import type { TagDefinition } from '../runtime/tag-definition.js';
+import { readCachedProject, writeCachedProject } from './cache.js';
 import { ProjectError, type ProjectProblem } from './problems.js';
 import { PATTERN_MESSAGES } from './schema/common.js';
 import { ProjectSchema, type ProjectFile, type UserEntry } from './schema/project.js';
@@ -42,14 +50,23 @@ export const BUILT_IN_GROUPS: Group[] = [
   { name: 'admins', description: 'Everything', permissions: PERMISSIONS.map((permission) => ({ permission })) },
 ];
 
-export function loadProjectFile(file: string): Project {
+/** Reads and validates a project file; with `cacheDir`, an unchanged file is taken from the last start's cache. */
+export function loadProjectFile(file: string, opts: { cacheDir?: string | undefined } = {}): Project {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ProjectError([{ file, line: 1, column: 1, path: '', message: `cannot read the file: ${(err as Error).message}` }]);
   }
-  return parseProject(text, file);
+  if (opts.cacheDir) {
+    const cached = readCachedProject(opts.cacheDir, text, file, validators.length);
+    if (cached) return cached;
+  }
+  const project = parseProject(text, file);
+  const cacheDir = opts.cacheDir;
+  // Written a little later, so that a first start does not wait for it.
+  if (cacheDir) setTimeout(() => writeCachedProject(cacheDir, text, project, validators.length), 2000).unref();
+  return project;
 }
 
 /**
@@ -101,8 +118,8 @@ function allSchemaErrors(data: unknown): SchemaError[] {
  * the problem is still reported, at the best position either parser knows.
  */
 function locateAll(text: string, file: string, problems: PathMessage[], yamlError?: unknown): ProjectProblem[] {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const out: ProjectProblem[] = [];
   const at = (offset: number, message: string) => {
     const pos = lineCounter.linePos(offset);
@@ -111,7 +128,7 @@ function locateAll(text: string, file: string, problems: PathMessage[], yamlErro
   for (const e of doc.errors) at(e.pos[0], yamlMessage(doc, e.code, e.message, e.pos[0]));
   if (yamlError !== undefined && out.length === 0) {
     for (const w of doc.warnings) if (w.code === 'TAG_RESOLVE_FAILED') at(w.pos[0], `unknown tag: ${w.message.replace(/^Unresolved tag:\s*/, '')}`);
-    visit(doc, {
+    yaml().visit(doc, {
       Alias(_, node) {
         if (!node.resolve(doc) && node.range) at(node.range[0], `alias '*${node.source}' refers to no anchor '&${node.source}' defined before it`);
       },
@@ -132,7 +149,7 @@ function yamlMessage(doc: Document, code: string, message: string, offset: numbe
   if (code === 'MULTIPLE_DOCS') return 'a project file holds one YAML document, but a second one starts here (---)';
   if (code === 'DUPLICATE_KEY') {
     let key: unknown;
-    visit(doc, { Pair(_, pair) { if (isScalar(pair.key) && pair.key.range?.[0] === offset) { key = pair.key.value; return visit.BREAK; } return undefined; } });
+    yaml().visit(doc, { Pair(_, pair) { if (yaml().isScalar(pair.key) && pair.key.range?.[0] === offset) { key = pair.key.value; return yaml().visit.BREAK; } return undefined; } });
     return key === undefined ? 'duplicate key' : `duplicate key '${String(key)}'`;
   }
   return message.split('\n')[0] ?? message;
@@ -152,14 +169,14 @@ function position(doc: Document, lc: LineCounter, pointer: string): { line: numb
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (const seg of segments) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isSeq(node)) {
+    if (yaml().isAlias(node)) node = node.resolve(doc);
+    if (yaml().isSeq(node)) {
       const item = /^\d+$/.test(seg) ? node.items[Number(seg)] : undefined;
       if (item === undefined) break;
       offset = rangeStart(item) ?? offset;
       node = item;
-    } else if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+    } else if (yaml().isMap(node)) {
+      const pair = node.items.find((p) => yaml().isScalar(p.key) && String(p.key.value) === seg);
       if (!pair) break;
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type AppOptions } from '../api/app.js';
@@ -33,7 +34,7 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE);
+  const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print });
   const ext = await extensions(runtime);

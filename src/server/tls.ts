@@ -2,7 +2,6 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
   cert: string;
@@ -38,6 +37,8 @@ export async function ensureTls(dataDir: string, certFile?: string, keyFile?: st
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const host = hostname();
   const notAfter = new Date(Date.now() + 825 * 86_400_000);
+  // selfsigned is only needed on a first start; loading it costs ~150 ms at every start otherwise.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'Tagway self-signed' }, { name: 'organizationName', value: 'Tagway' }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -1,4 +1,4 @@
-import modbusSerial from 'modbus-serial';
+import type modbusSerial from 'modbus-serial';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TagwayError } from '../../domain/problems.js';
@@ -15,8 +15,15 @@ import type { Clock } from '../../runtime/clock.js';
  */
 // modbus-serial is CommonJS: its class is `module.exports` and, for TypeScript, `.default` (which the package
 // also sets at run time).
-const ModbusRTU = modbusSerial.default;
-export type Client = InstanceType<typeof ModbusRTU>;
+type ModbusRTUClass = (typeof modbusSerial)['default'];
+export type Client = InstanceType<ModbusRTUClass>;
+
+// Loaded on the first connect: projects without Modbus do not pay for modbus-serial (and serialport) at start-up.
+let ModbusRTU: ModbusRTUClass | undefined;
+async function loadModbusRTU(): Promise<ModbusRTUClass> {
+  ModbusRTU ??= ((await import('modbus-serial')) as unknown as { default: typeof modbusSerial }).default.default;
+  return ModbusRTU;
+}
 
 interface Op {
   run: (client: Client) => Promise<unknown>;
@@ -46,7 +53,8 @@ export class ModbusSession {
   }
 
   /** Connects within `timeoutMs`; everything opened is released on failure or abort. */
-  static open(host: string, port: number, timeoutMs: number, clock: Clock, signal: AbortSignal): Promise<ModbusSession> {
+  static async open(host: string, port: number, timeoutMs: number, clock: Clock, signal: AbortSignal): Promise<ModbusSession> {
+    const ModbusRTU = await loadModbusRTU();
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       // Without this, a dead peer (cable pulled, device rebooted) leaves a half-open socket for hours.

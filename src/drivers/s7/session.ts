@@ -1,4 +1,11 @@
-import NodeS7 from 'nodes7';
+import type NodeS7 from 'nodes7';
+
+// Loaded on the first connect: projects without S7 do not pay for nodes7 at start-up.
+let NodeS7Class: typeof NodeS7 | undefined;
+async function loadNodeS7(): Promise<typeof NodeS7> {
+  NodeS7Class ??= ((await import('nodes7')) as unknown as { default: typeof NodeS7 }).default;
+  return NodeS7Class;
+}
 import { TagwayError } from '../../domain/problems.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { S7ConnectionOptions } from './config.js';
@@ -27,9 +34,10 @@ export class S7Session {
     sock?.once('close', () => this.fail('the PLC closed the connection'));
   }
 
-  static open(o: S7ConnectionOptions, translate: (key: string) => string | undefined, clock: Clock, signal: AbortSignal): Promise<S7Session> {
+  static async open(o: S7ConnectionOptions, translate: (key: string) => string | undefined, clock: Clock, signal: AbortSignal): Promise<S7Session> {
+    const NodeS7Ctor = await loadNodeS7();
     return new Promise((resolve, reject) => {
-      const conn = new NodeS7({ silent: true });
+      const conn = new NodeS7Ctor({ silent: true });
       conn.maxGap = o.maxGap;
       conn.setTranslationCB(translate);
       let done = false;
