@@ -30,6 +30,8 @@ export interface DriverHost {
   readonly logger: Logger;
   /** Storage for drivers that keep values (the internal driver). */
   readonly db: Database;
+  /** Tagway's data directory, for drivers that keep files (OPC UA certificates). */
+  readonly dataDir?: string | undefined;
   /** A value read from the device. `timestamp` defaults to now. */
   update(index: number, value: TagValue, quality: number, timestamp?: number): void;
   /** New quality (e.g. BAD NOT_CONNECTED) for a tag, keeping its last value. */

@@ -39,7 +39,7 @@ export class ConnectionManager {
   constructor(
     connections: readonly ConnectionDefinition[],
     private readonly engine: TagEngine,
-    private readonly deps: { clock: Clock; logger: Logger; db: Database },
+    private readonly deps: { clock: Clock; logger: Logger; db: Database; dataDir?: string | undefined },
   ) {
     const tagsByConnection = new Map<string, DriverTag[]>();
     for (const tag of engine.tags) {
@@ -66,6 +66,7 @@ export class ConnectionManager {
       clock,
       db,
       logger,
+      dataDir: this.deps.dataDir,
       update: (index, value, quality, timestamp) => engine.update(index, value, quality, timestamp),
       setQuality: (index, quality, timestamp) => engine.setQuality(index, quality, timestamp),
       state: (state, error) => {

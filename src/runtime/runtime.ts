@@ -52,7 +52,7 @@ export class Runtime {
     this.startedAt = this.clock.now();
     this.db = openDatabase(join(this.config.dataDir, 'tagway.db'), { synchronous: this.config.sqliteSynchronous });
     this.tags = new TagEngine(this.project.tags, this.clock);
-    this.connections = new ConnectionManager(this.project.connections, this.tags, { clock: this.clock, logger: this.logger, db: this.db });
+    this.connections = new ConnectionManager(this.project.connections, this.tags, { clock: this.clock, logger: this.logger, db: this.db, dataDir: this.config.dataDir });
     this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger);
     this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions);
     this.security = new Security({

@@ -63,7 +63,7 @@ export class OpcUaDriver implements Driver {
   private readonly teardowns = new Set<Promise<void>>();
 
   constructor(private readonly connection: ConnectionDefinition, private readonly tags: DriverTag[], private readonly host: DriverHost) {
-    const { options, problems } = readOpcUaOptions(connection);
+    const { options, problems } = readOpcUaOptions(connection, host.dataDir);
     if (problems.length > 0) {
       throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([k, m]) => `${k} ${m}`).join('; ')}`);
     }

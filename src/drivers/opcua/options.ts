@@ -25,12 +25,12 @@ export const SECURITY_POLICIES = ['None', 'Basic128Rsa15', 'Basic256', 'Basic256
 export type SecurityPolicyName = (typeof SECURITY_POLICIES)[number];
 
 /** Where the PKI goes when `pkiDir` is not set: under the data directory, never node-opcua's ~/.config default. */
-export function defaultPkiDir(connectionName: string): string {
-  const base = process.env['TAGWAY_DATA_DIR'] ?? 'data';
+export function defaultPkiDir(connectionName: string, dataDir?: string): string {
+  const base = dataDir ?? process.env['TAGWAY_DATA_DIR'] ?? 'data';
   return `${base}/pki/opcua/${connectionName.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
-export function readOpcUaOptions(options: Readonly<Record<string, unknown>>): { options: OpcUaOptions; problems: OptionProblem[] } {
+export function readOpcUaOptions(options: Readonly<Record<string, unknown>>, dataDir?: string): { options: OpcUaOptions; problems: OptionProblem[] } {
   const r = new OptionReader(options);
   const endpointUrl = r.string('endpointUrl', { required: true, pattern: /^opc\.tcp:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, patternText: 'an opc.tcp:// URL such as "opc.tcp://10.0.0.5:4840"' }) ?? '';
   const securityMode = r.oneOf('securityMode', ['None', 'Sign', 'SignAndEncrypt'] as const, 'None');
@@ -58,7 +58,7 @@ export function readOpcUaOptions(options: Readonly<Record<string, unknown>>): { 
   const reconnectMaxMs = r.number('reconnectMaxMs', 30_000, { min: 10, max: 3_600_000 });
   if (reconnectMaxMs < reconnectMinMs) r.problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
   const name = typeof options['name'] === 'string' ? options['name'] : 'opcua';
-  const pkiDir = r.string('pkiDir') ?? defaultPkiDir(name);
+  const pkiDir = r.string('pkiDir') ?? defaultPkiDir(name, dataDir);
   const acceptUnknownCertificate = r.boolean('acceptUnknownCertificate', false);
   const monitoredItemsPerRequest = r.number('monitoredItemsPerRequest', 1000, { min: 1, max: 100_000 });
   return {
