@@ -16,6 +16,8 @@ export interface TagState {
   timestamp: number;
   /** The value object as JSON, built on the first read after a change (reads vastly outnumber changes). */
   json: string | undefined;
+  /** The same as UTF-8 bytes, for bulk answers assembled by copying bytes rather than joining strings. */
+  bytes?: Buffer | undefined;
 }
 
 export interface TagChange {
@@ -137,6 +139,7 @@ export class TagEngine {
     tag.quality = quality;
     tag.timestamp = timestamp;
     tag.json = undefined;
+    tag.bytes = undefined;
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
       try { ls[i]!(change); } catch { /* a faulty listener must not stop the others or the driver */ }
@@ -192,6 +195,16 @@ export class TagEngine {
       tag.json = s;
     }
     return s;
+  }
+
+  /** The tag's value object as UTF-8 JSON bytes, cached until the next change. */
+  valueBytes(tag: TagState): Buffer {
+    let b = tag.bytes;
+    if (b === undefined) {
+      b = Buffer.from(this.valueJson(tag), 'utf8');
+      tag.bytes = b;
+    }
+    return b;
   }
 
   valueObject(tag: TagState): ValueObject {

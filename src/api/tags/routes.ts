@@ -9,6 +9,9 @@ import { problems, TagNameParams, ValueObject } from '../schemas.js';
 import { ListTagsQuery, ListTagsReply, ReadManyBody, ReadManyReply, WriteManyBody, WriteManyReply, WriteValueBody } from './schemas.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const ITEMS_OPEN = Buffer.from('{"items":[');
+const ITEMS_CLOSE = Buffer.from(']}');
+const bufferAsIs = (b: unknown) => b as string;
 
 function itemError(name: string, code: ProblemCode, message: string): string {
   return `{"name":${JSON.stringify(name)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`;
@@ -112,15 +115,30 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
     const principal = requirePermission(request, 'tags:read');
     const names = (request.body as { names: string[] }).names;
     if (names.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} names per request; got ${names.length}`);
-    const parts = new Array<string>(names.length);
+    // Assembled by copying each tag's cached JSON bytes into one buffer: for 10,000 names this is several times
+    // faster than joining strings (which V8 must then flatten and encode again).
+    const parts = new Array<Buffer>(names.length);
+    let size = ITEMS_OPEN.length + ITEMS_CLOSE.length + Math.max(0, names.length - 1);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const tag = engine.get(name);
-      if (!tag) parts[i] = itemError(name, 'TAG_NOT_FOUND', `No tag named '${name}'`);
-      else if (!principal.permissions.allows('tags:read', name)) parts[i] = itemError(name, 'FORBIDDEN', `You may not read tag '${name}'`);
-      else parts[i] = engine.valueJson(tag);
+      let b: Buffer;
+      if (!tag) b = Buffer.from(itemError(name, 'TAG_NOT_FOUND', `No tag named '${name}'`));
+      else if (!principal.permissions.allows('tags:read', name)) b = Buffer.from(itemError(name, 'FORBIDDEN', `You may not read tag '${name}'`));
+      else b = engine.valueBytes(tag);
+      parts[i] = b;
+      size += b.length;
     }
-    return reply.type(JSON_TYPE).serializer(String).send(`{"items":[${parts.join(',')}]}`);
+    const out = Buffer.allocUnsafe(size);
+    out.set(ITEMS_OPEN, 0);
+    let at = ITEMS_OPEN.length;
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) out[at++] = 0x2c; // ','
+      out.set(parts[i]!, at);
+      at += parts[i]!.length;
+    }
+    out.set(ITEMS_CLOSE, at);
+    return reply.type(JSON_TYPE).serializer(bufferAsIs).send(out);
   });
 
   app.put('/tags/values', {

@@ -155,6 +155,13 @@ describe('tags API over HTTPS', () => {
       expect(r.json.items[1]).toEqual({ name: 'nope', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'nope'" } });
       expect(r.json.items[3]).toMatchObject({ value: 42, quality: 'GOOD' });
     });
+    it('keeps multi-byte UTF-8 intact in bulk answers', async () => {
+      await s.request('PUT', '/tags/T.String/value', { token: admin, body: { value: 'Füllstand ✓ 水' } });
+      const r = await s.request('POST', '/tags/values', { token: admin, body: { names: ['T.String', 'nöpe', 'T.String'] } });
+      expect(r.status).toBe(200);
+      expect(r.json.items.map((i: any) => i.value ?? i.error.code)).toEqual(['Füllstand ✓ 水', 'TAG_NOT_FOUND', 'Füllstand ✓ 水']);
+      expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.text));
+    });
     it('limits the names per request with 413 and validates the body', async () => {
       const names = Array.from({ length: 10_001 }, () => 'T.Bool');
       const r = await s.request('POST', '/tags/values', { token: admin, body: { names } });
