@@ -7,6 +7,8 @@ import { hashPassword } from '../auth/passwords.js';
 import '../drivers/index.js';
 import { loadProjectFile } from '../project/load.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
+import { TagwayError } from '../domain/problems.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { startServer } from '../server/start.js';
 
 const HELP = `Tagway — open plant-data server
@@ -41,7 +43,29 @@ async function start(args: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    void reloadOnSignal(server.runtime);
+  });
   return -1; // keep running
+}
+
+/**
+ * SIGHUP: re-reads the project file and applies connection changes live. An invalid file, or changes that need a
+ * restart, are logged and change nothing; Tagway keeps running as it was.
+ */
+export async function reloadOnSignal(runtime: Runtime): Promise<void> {
+  const logger = runtime.logger;
+  logger.info({ signal: 'SIGHUP', file: runtime.projectFile }, 'reloading the project file');
+  try {
+    await runtime.reloadProjectFile(); // logs 'project reloaded' with what changed
+  } catch (err) {
+    if (err instanceof TagwayError) {
+      logger.error({ code: err.code, problems: err.errors?.map((e) => e.message) }, `reload refused, nothing changed: ${err.message}`);
+    } else {
+      logger.error({ err }, 'reload failed');
+    }
+  }
 }
 
 function check(args: string[]): number {

@@ -17,7 +17,7 @@ export const AUDIT_ACTIONS = [
   'user.create', 'user.update', 'user.delete', 'user.disable', 'user.password',
   'group.create', 'group.update', 'group.delete',
   'client.create', 'client.delete',
-  'signing_key.rotate',
+  'signing_key.rotate', 'connections.reload',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,6 +4,8 @@ import type { ConnectionDefinition, ConnectionState, ConnectionStats, Driver, Dr
 import { driverModule } from '../drivers/registry.js';
 import type { Database } from '../storage/sqlite/database.js';
 import type { Clock } from './clock.js';
+import type { ProjectDiff } from './reload.js';
+import type { TagDefinition } from './tag-definition.js';
 import type { TagEngine } from './tag-engine.js';
 
 export interface ConnectionStatus {
@@ -26,6 +28,8 @@ interface Entry {
   state: ConnectionState;
   since: number;
   lastError: string | null;
+  /** Set once a live reload replaced or removed the connection: late calls of its stopped driver are ignored. */
+  retired?: boolean;
 }
 
 /**
@@ -47,15 +51,18 @@ export class ConnectionManager {
       list.push(tag);
       tagsByConnection.set(tag.def.connection, list);
     }
-    for (const def of connections) {
-      const module = driverModule(def.driver);
-      if (!module) throw new Error(`unknown driver '${def.driver}' for connection '${def.name}'`);
-      const tags = tagsByConnection.get(def.name) ?? [];
-      const entry = { def, tags, state: 'CONNECTING', since: deps.clock.now(), lastError: null } as unknown as Entry;
-      entry.driver = module.create(def, tags, this.hostFor(entry));
-      this.entries.set(def.name, entry);
-      engine.bindDriver(def.name, entry.driver);
-    }
+    for (const def of connections) this.create(def, tagsByConnection.get(def.name) ?? []);
+  }
+
+  /** Creates a connection's driver, binds it in the engine and files it (replacing any entry of that name). */
+  private create(def: ConnectionDefinition, tags: DriverTag[]): Entry {
+    const module = driverModule(def.driver);
+    if (!module) throw new Error(`unknown driver '${def.driver}' for connection '${def.name}'`);
+    const entry = { def, tags, state: 'CONNECTING', since: this.deps.clock.now(), lastError: null } as unknown as Entry;
+    entry.driver = module.create(def, tags, this.hostFor(entry));
+    this.entries.set(def.name, entry);
+    this.engine.bindDriver(def.name, entry.driver);
+    return entry;
   }
 
   private hostFor(entry: Entry): DriverHost {
@@ -67,9 +74,10 @@ export class ConnectionManager {
       db,
       logger,
       dataDir: this.deps.dataDir,
-      update: (index, value, quality, timestamp) => engine.update(index, value, quality, timestamp),
-      setQuality: (index, quality, timestamp) => engine.setQuality(index, quality, timestamp),
+      update: (index, value, quality, timestamp) => { if (!entry.retired) engine.update(index, value, quality, timestamp); },
+      setQuality: (index, quality, timestamp) => { if (!entry.retired) engine.setQuality(index, quality, timestamp); },
       state: (state, error) => {
+        if (entry.retired) return;
         const previous = entry.state;
         if (error !== undefined && state !== 'CONNECTED') entry.lastError = error;
         if (previous === state) return;
@@ -77,22 +85,75 @@ export class ConnectionManager {
         entry.since = clock.now();
         if (state === 'CONNECTED') logger.info('connected');
         else if (state !== 'CONNECTING') logger.warn({ state, error }, 'connection not available');
-        const status = this.statusOf(entry);
-        for (const l of this.listeners) { try { l(status, previous); } catch { /* listeners never break drivers */ } }
+        this.notify(entry, previous);
       },
     };
   }
 
+  private notify(entry: Entry, previous: ConnectionState): void {
+    const status = this.statusOf(entry);
+    for (const l of this.listeners) { try { l(status, previous); } catch { /* listeners never break drivers */ } }
+  }
+
   async start(): Promise<void> {
-    await Promise.all([...this.entries.values()].map(async (e) => {
-      try {
-        await e.driver.start();
-      } catch (err) {
-        e.state = 'ERROR';
-        e.lastError = (err as Error).message;
-        this.deps.logger.error({ connection: e.def.name, err }, 'driver failed to start');
-      }
+    await Promise.all([...this.entries.values()].map((e) => this.startEntry(e)));
+  }
+
+  private async startEntry(e: Entry): Promise<void> {
+    try {
+      await e.driver.start();
+    } catch (err) {
+      e.state = 'ERROR';
+      e.lastError = (err as Error).message;
+      this.deps.logger.error({ connection: e.def.name, err }, 'driver failed to start');
+    }
+  }
+
+  /**
+   * Applies a live reload that `diffProjects` allowed. Changed connections: the old driver stops, the tags get
+   * their new definitions (value and quality kept), a new driver is created from the new definition, bound and
+   * started. Added connections start; removed ones stop. Connections not named are not touched at all.
+   */
+  async reload(next: readonly ConnectionDefinition[], nextTags: readonly TagDefinition[], diff: Pick<ProjectDiff, 'changed' | 'added' | 'removed'>): Promise<void> {
+    const defs = new Map(next.map((c) => [c.name, c]));
+    const old = [...diff.changed, ...diff.removed].flatMap((name) => { const e = this.entries.get(name); return e ? [e] : []; });
+    for (const e of old) e.retired = true;
+    await Promise.all(old.map(async (e) => {
+      try { await e.driver.stop(); } catch (err) { this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly'); }
     }));
+    for (const name of diff.removed) {
+      this.entries.delete(name);
+      this.engine.unbindDriver(name);
+      this.deps.logger.info({ connection: name }, 'connection removed by reload');
+    }
+    const restarted = new Set(diff.changed);
+    for (const def of nextTags) if (restarted.has(def.connection)) this.engine.replaceDefinition(def);
+    const fresh: Array<{ entry: Entry; previous: ConnectionState | undefined }> = [];
+    for (const name of [...diff.changed, ...diff.added]) {
+      const def = defs.get(name);
+      if (!def) continue;
+      const previous = this.entries.get(name)?.state;
+      const tags: DriverTag[] = this.engine.tags.filter((t) => t.def.connection === name);
+      let entry: Entry;
+      try {
+        entry = this.create(def, tags);
+      } catch (err) {
+        // The project was validated, so a driver refusing its options is unexpected: keep the connection, in ERROR.
+        const message = (err as Error).message;
+        this.deps.logger.error({ connection: name, err }, 'driver could not be created');
+        const failed: Driver = {
+          start: async () => undefined, stop: async () => undefined,
+          write: () => Promise.reject(new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' failed: ${message}`)),
+        };
+        entry = { def, tags, driver: failed, state: 'ERROR', since: this.deps.clock.now(), lastError: message };
+        this.entries.set(name, entry);
+        this.engine.bindDriver(name, failed);
+      }
+      fresh.push({ entry, previous });
+      this.deps.logger.info({ connection: name, driver: def.driver }, previous === undefined ? 'connection added by reload' : 'connection restarted by reload');
+    }
+    for (const { entry, previous } of fresh) if (previous !== undefined && previous !== entry.state) this.notify(entry, previous);
+    await Promise.all(fresh.map(({ entry }) => this.startEntry(entry)));
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,10 @@ import { Security } from '../auth/security.js';
 import { SessionService } from '../auth/sessions.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import type { Config } from '../config.js';
-import type { Project } from '../project/load.js';
+import { TagwayError } from '../domain/problems.js';
+import { loadProjectFile, type Project } from '../project/load.js';
+import { formatProblem, ProjectError } from '../project/problems.js';
+import { diffProjects, type ReloadResult } from './reload.js';
 import { openDatabase, type Database } from '../storage/sqlite/database.js';
 import { SessionStore } from '../storage/sqlite/session-store.js';
 import { UserStore } from '../storage/sqlite/user-store.js';
@@ -20,6 +23,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Where first-start messages (the initial admin password) go; stdout by default. */
   print?: (line: string) => void;
+  /** The file the project was read from; without it (an in-memory project) reloads are refused. */
+  projectFile?: string | undefined;
 }
 
 /**
@@ -28,7 +33,10 @@ export interface RuntimeOptions {
  */
 export class Runtime {
   readonly config: Config;
-  readonly project: Project;
+  /** The file reloads re-read, or undefined for an in-memory project. */
+  readonly projectFile: string | undefined;
+  private currentProject: Project;
+  private reloading: Promise<unknown> = Promise.resolve();
   readonly logger: Logger;
   readonly clock: Clock;
   readonly db: Database;
@@ -45,7 +53,8 @@ export class Runtime {
 
   constructor(opts: RuntimeOptions) {
     this.config = opts.config;
-    this.project = opts.project;
+    this.currentProject = opts.project;
+    this.projectFile = opts.projectFile;
     this.logger = opts.logger;
     this.clock = opts.clock ?? systemClock;
     this.print = opts.print ?? ((l) => process.stdout.write(l + '\n'));
@@ -68,6 +77,52 @@ export class Runtime {
     this.sessions.prune();
     this.pruneTimer = this.clock.setInterval(() => this.sessions.prune(), 5 * 60_000);
     await this.connections.start();
+  }
+
+  /** The running project; a live reload replaces it (only connections and tag addresses differ). */
+  get project(): Project { return this.currentProject; }
+
+  /**
+   * Applies a new project's connection configuration without a restart: changed connections restart, the others
+   * are not touched (ConnectionManager.reload). Throws TagwayError INVALID_STATE, listing each change that needs a
+   * restart in `errors`, and then changes nothing. Reloads run one at a time.
+   */
+  reloadProject(next: Project): Promise<ReloadResult> {
+    const run = this.reloading.then(async () => {
+      const diff = diffProjects(this.currentProject, next);
+      if (diff.restartNeeded.length) {
+        throw new TagwayError('INVALID_STATE', `The new project needs a restart: ${diff.restartNeeded.map((r) => r.message).join('; ')}`, {
+          errors: diff.restartNeeded.map((r) => ({ field: r.path, message: r.message })),
+        });
+      }
+      await this.connections.reload(next.connections, next.tags, diff);
+      this.currentProject = next;
+      const result: ReloadResult = { changed: diff.changed, added: diff.added, removed: diff.removed, unchanged: diff.unchanged };
+      this.logger.info(result, 'project reloaded');
+      return result;
+    });
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Re-reads the project file and reloads it (`reloadProject`). Throws TagwayError VALIDATION_FAILED with the
+   * file's problems in `errors` for an invalid file, INVALID_STATE without a project file or for changes that
+   * need a restart.
+   */
+  async reloadProjectFile(): Promise<ReloadResult> {
+    const file = this.projectFile;
+    if (file === undefined) throw new TagwayError('INVALID_STATE', 'The server was not started from a project file; there is nothing to reload');
+    let next: Project;
+    try {
+      next = loadProjectFile(file);
+    } catch (err) {
+      if (!(err instanceof ProjectError)) throw err;
+      throw new TagwayError('VALIDATION_FAILED', `The project file is invalid: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`, {
+        errors: err.problems.map((p) => ({ field: p.path || '/', message: formatProblem(p) })),
+      });
+    }
+    return this.reloadProject(next);
   }
 
   /** Registers work to do at shutdown (flush buffers), run in reverse order before storage closes. */

@@ -4,6 +4,7 @@ import { Quality, qualityName, subStatusName } from '../domain/quality.js';
 import { defaultValue, type TagValue } from '../domain/tag-types.js';
 import type { Driver } from '../drivers/driver.js';
 import type { Clock } from './clock.js';
+import { sameValue } from './reload.js';
 import type { TagDefinition } from './tag-definition.js';
 
 /** The live state of one tag. Mutated in place by the engine; never mutate it elsewhere. */
@@ -103,6 +104,26 @@ export class TagEngine {
   }
 
   bindDriver(connection: string, driver: Driver): void { this.drivers.set(connection, driver); }
+
+  /** Forgets a connection's driver (a connection removed by a live reload). */
+  unbindDriver(connection: string): void { this.drivers.delete(connection); }
+
+  /**
+   * Gives a tag a new definition in place, keeping its value, quality and timestamp: a live reload of a new
+   * address, options or scaling. Any other difference needs a restart and throws.
+   */
+  replaceDefinition(def: TagDefinition): TagState {
+    const tag = this.require(def.name);
+    const keys = new Set([...Object.keys(tag.def), ...Object.keys(def)]);
+    for (const k of keys) {
+      if (k === 'address' || k === 'options' || k === 'scaling') continue;
+      if (!sameValue((tag.def as unknown as Record<string, unknown>)[k], (def as unknown as Record<string, unknown>)[k])) {
+        throw new Error(`tag '${def.name}': '${k}' cannot change without a restart`);
+      }
+    }
+    (tag as { def: TagDefinition }).def = def;
+    return tag;
+  }
 
   driverFor(tag: TagState): Driver | undefined { return this.drivers.get(tag.def.connection); }
 

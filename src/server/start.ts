@@ -28,15 +28,18 @@ export interface StartOptions {
   clock?: Clock;
   print?: (line: string) => void;
   project?: Project;
+  /** With `project`: the file it was read from, which reloads re-read. Without `project`, the configured file. */
+  projectFile?: string | undefined;
 }
 
 /** Loads the project, starts the runtime and serves the API. Throws ProjectError for an invalid project. */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const projectFile = opts.project ? opts.projectFile : config.project ?? DEMO_PROJECT_FILE;
   const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
-  const runtime = new Runtime({ config, project, logger, clock: opts.clock, print });
+  const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile });
   const ext = await extensions(runtime);
   await runtime.start();
   const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins };

@@ -58,7 +58,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...opts.config,
   };
   const load = () => (opts.projectYaml !== undefined ? parseProject(opts.projectYaml, 'test.yaml') : loadProjectFile(opts.projectFile ?? FIXTURE_PROJECT));
-  const boot = () => startServer(config, { project: load(), logger: createLogger(config.logLevel), print: () => undefined, clock: opts.clock });
+  const projectFile = opts.projectYaml !== undefined ? undefined : opts.projectFile ?? FIXTURE_PROJECT;
+  const boot = () => startServer(config, { project: load(), projectFile, logger: createLogger(config.logLevel), print: () => undefined, clock: opts.clock });
   let server = await boot();
   const ca = server.certificate ?? '';
   const agent = new Agent({ connect: { ca: ca || undefined }, pipelining: 0 });

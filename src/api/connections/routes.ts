@@ -34,6 +34,33 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
     return runtime.connections.get((request.params as { name: string }).name);
   });
 
+  app.post('/connections/reload', {
+    schema: {
+      summary: 'Reload connection configuration from the project file',
+      description: 'Re-reads the project file and applies changed connections (options, driver, tag addresses) without a restart. '
+        + 'Connections whose definition is unchanged are not touched. Changes that need a restart (tags added or removed, alarms, users…) '
+        + 'are refused with 409 and the list of them; nothing is changed then.',
+      tags: ['connections'],
+      response: {
+        200: Type.Object({ changed: Type.Array(Type.String()), added: Type.Array(Type.String()), removed: Type.Array(Type.String()), unchanged: Type.Array(Type.String()) }),
+        ...problems(400, 401, 403, 409),
+      },
+    },
+  }, async (request) => {
+    const admin = requirePermission(request, 'users:admin');
+    const audit = (result: string, details: Record<string, unknown>) => runtime.security.audit.record({
+      action: 'connections.reload', user: admin.username, clientAddress: request.ip, target: runtime.projectFile ?? null, details, result,
+    });
+    try {
+      const result = await runtime.reloadProjectFile();
+      audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
+      return result;
+    } catch (err) {
+      if (err instanceof TagwayError) audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
+      throw err;
+    }
+  });
+
   app.get('/connections/:name/browse', {
     schema: {
       summary: 'Browse a device address space (OPC UA)',
