@@ -130,6 +130,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.clock.clearInterval(this.pruneTimer);
+    await this.reloading; // a reload under way finishes first, so that no driver it starts outlives the stop
     await this.connections.stop();
     this.security.stop();
     for (const h of [...this.stopHooks].reverse()) {
