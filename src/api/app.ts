@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { TagwayError } from '../domain/problems.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -55,7 +55,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
-  await app.register(cookie);
+  await app.register(cookie, { hook: false });
   // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
   // what we do not do). The default CSP suits a JSON API; the docs UI sets its own (staticCSP).
   // A JSON API needs a strict, short CSP (nothing may load, nothing may frame it); headers that only concern old
@@ -70,7 +70,6 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     xPermittedCrossDomainPolicies: false,
     originAgentCluster: false,
   });
-  app.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done(); });
   // CORS: only the configured origins; with none configured (the default) the plugin is not loaded at all, since
   // it would cost every request a hook for headers it never sends. Registered before the authentication hook, so a
   // preflight is answered without credentials, as browsers send it.
@@ -86,29 +85,44 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   // Authentication is attached per route when the route is declared, so public routes cost nothing and
   // protected ones do not look up their config on every request.
   const authenticators = [...defaultAuthenticators, ...(opts.authenticators ?? [])];
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    for (let i = 0; i < authenticators.length; i++) {
-      const p = await authenticators[i]!(request, runtime);
-      if (p) { request.principal = p; return; }
-    }
-    throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <session token or JWT>, the session cookie, or Basic credentials (over HTTPS)');
+  const unauthenticated = () => new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <session token or JWT>, the session cookie, or Basic credentials (over HTTPS)');
+  // Callback style, and synchronous while the authenticators answer synchronously (sessions do): the hot path of
+  // every request allocates no promise unless a method needs one (JWT, Basic).
+  // The security headers are set in the same hook as authentication (one hook call per request, not two).
+  const withHeaders = (_request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => { reply.headers(headers); done(); };
+  const authenticate = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    reply.headers(headers);
+    const next = (i: number): void => {
+      for (; i < authenticators.length; i++) {
+        let r: ReturnType<Authenticator>;
+        try { r = authenticators[i]!(request, runtime); } catch (err) { done(err as Error); return; }
+        if (r instanceof Promise) {
+          const at = i;
+          r.then((p) => { if (p) { request.principal = p; done(); } else next(at + 1); }, (err: unknown) => done(err as Error));
+          return;
+        }
+        if (r) { request.principal = r; done(); return; }
+      }
+      done(unauthenticated());
+    };
+    next(0);
   };
   const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
     // The docs UI's routes come from its plugin; they are public like /openapi.json.
-    if ((route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`)) return;
+    const isPublic = (route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`);
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [authenticate as never, ...existing];
+    route.onRequest = [(isPublic ? withHeaders : authenticate) as never, ...existing];
   });
 
-  const debugLogs = runtime.logger.isLevelEnabled('debug');
-  app.addHook('onResponse', (request, reply, done) => {
-    // Never log headers or bodies: they carry tokens, passwords and values.
-    if (reply.statusCode >= 500 || debugLogs) {
-      request.log[reply.statusCode >= 500 ? 'error' : 'debug']({ method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, user: request.principal?.username }, 'request');
-    }
-    done();
-  });
+  // One line per request at debug level only (errors are logged by the error handler); without debug the hook is
+  // not installed at all. Never headers or bodies: they carry tokens, passwords and values.
+  if (runtime.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug({ method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, user: request.principal?.username }, 'request');
+      done();
+    });
+  }
 
   app.setErrorHandler((err, request, reply) => {
     const te = toTagwayError(err);
@@ -116,7 +130,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     return sendProblem(request, reply, te);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+    sendProblem(request, reply.headers(headers), new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
   await app.register(swagger, {
     openapi: {

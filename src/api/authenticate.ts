@@ -32,8 +32,18 @@ export const bearerSession: Authenticator = (request, runtime) => {
   return p;
 };
 
+/**
+ * The session cookie of a request, parsed only when a Cookie header is there (the cookie plugin's per-request
+ * parsing hook is off: most API clients send no cookies, and the hook cost every request).
+ */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  return request.server.parseCookie(header)[SESSION_COOKIE];
+}
+
 export const cookieSession: Authenticator = (request, runtime) => {
-  const token = request.cookies[SESSION_COOKIE];
+  const token = sessionCookie(request);
   if (!token) return undefined;
   const p = runtime.sessions.authenticate(token);
   if (!p) throw new TagwayError('UNAUTHENTICATED', 'The session cookie is unknown, expired or revoked; log in again');

@@ -7,7 +7,7 @@ import { wsEncoder } from '../../runtime/push/encoders.js';
 import type { PushHub } from '../../runtime/push/hub.js';
 import { PUSH_CLOSE, type PushSink } from '../../runtime/push/types.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { defaultAuthenticators } from '../authenticate.js';
+import { defaultAuthenticators, sessionCookie } from '../authenticate.js';
 import { securityAuthenticators } from '../security/authenticators.js';
 import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
@@ -46,14 +46,14 @@ function foreignOrigin(request: FastifyRequest): boolean {
 function upgradeToken(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
   if (h && /^Bearer\s/i.test(h)) return h.slice(7).trim();
-  return request.cookies[SESSION_COOKIE];
+  return sessionCookie(request);
 }
 
 const SESSION_COOKIE = 'tagway_session';
 
 /** Credentials sent with the upgrade request itself (Bearer header or session cookie), through the API's own authenticators. */
 async function upgradePrincipal(request: FastifyRequest, runtime: Runtime): Promise<Principal | undefined> {
-  if (!request.headers.authorization && request.cookies[SESSION_COOKIE] !== undefined && foreignOrigin(request)) {
+  if (!request.headers.authorization && sessionCookie(request) !== undefined && foreignOrigin(request)) {
     throw new TagwayError('UNAUTHENTICATED', 'cross-origin WebSocket with a session cookie refused; send the token in an auth message');
   }
   // Every method the HTTP API accepts (session, cookie, Basic, JWT) also opens a socket.
