@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { waitUntil as waitFor } from '../../helpers/wait.js';
 import { ModbusPeer } from '../drivers/modbus-peer.js';
 import { startPeer, type Peer } from '../drivers/opcua-peer.js';
 import { freePort, tempDir } from '../drivers/support.js';
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, boundMs = 20_000): Promise<T> {
-  const until = Date.now() + boundMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Drivers seen through the HTTP API: connection state, BAD quality while down, 503 writes, OPC UA browse. */
 describe('connections over HTTPS with real Modbus and OPC UA peers', () => {

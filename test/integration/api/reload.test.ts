@@ -3,18 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reloadOnSignal } from '../../../src/cli/main.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { waitUntil as waitFor } from '../../helpers/wait.js';
 import { ModbusPeer } from '../drivers/modbus-peer.js';
 import { freePort, tempDir } from '../drivers/support.js';
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, boundMs = 20_000): Promise<T> {
-  const until = Date.now() + boundMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const OPTS = 'pollMs: 100, timeoutMs: 500, reconnectMinMs: 100, reconnectMaxMs: 300';
 
