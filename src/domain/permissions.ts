@@ -16,14 +16,14 @@ export interface Group { name: string; description?: string | undefined; permiss
 
 /** The compiled permissions of one principal, cheap to test per tag. */
 export class PermissionSet {
-  private readonly unscoped = new Set<Permission>();
+  private readonly unscopedSet = new Set<Permission>();
   private readonly scoped = new Map<Permission, GlobMatcher[]>();
   readonly grants: readonly Grant[];
 
   constructor(grants: Grant[]) {
     this.grants = grants;
     for (const g of grants) {
-      if (g.tags === undefined || g.tags === '**') this.unscoped.add(g.permission);
+      if (g.tags === undefined || g.tags === '**') this.unscopedSet.add(g.permission);
       else {
         const list = this.scoped.get(g.permission) ?? [];
         list.push(compileGlob(g.tags));
@@ -40,16 +40,21 @@ export class PermissionSet {
 
   /** Holds the permission for at least some tags (or, for non-tag permissions, at all). */
   has(p: Permission): boolean {
-    return this.unscoped.has(p) || this.scoped.has(p);
+    return this.unscopedSet.has(p) || this.scoped.has(p);
   }
 
   /** Holds the permission for this tag. */
   allows(p: Permission, tag: string): boolean {
-    if (this.unscoped.has(p)) return true;
+    if (this.unscopedSet.has(p)) return true;
     const list = this.scoped.get(p);
     if (!list) return false;
     for (const m of list) if (m(tag)) return true;
     return false;
+  }
+
+  /** Holds the permission for every tag (no glob limits it). */
+  unscoped(p: Permission): boolean {
+    return this.unscopedSet.has(p);
   }
 
   /** Distinct permission names held, for /users/current. */

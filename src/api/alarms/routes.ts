@@ -1,6 +1,8 @@
 import type { AlarmEventType, AlarmState } from '../../domain/alarms/state-machine.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { AlarmEngine } from '../../runtime/alarm-engine.js';
+import type { PermissionSet } from '../../domain/permissions.js';
+import { encodeCursor, type ArchivePage, type ArchiveQuery as JournalQuery } from '../../storage/sqlite/alarm-journal.js';
 import { requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -36,9 +38,11 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         tags: ['alarms'], querystring: CurrentQuery, response: { 200: CurrentReply, ...problems(400, 401, 403) },
       },
     }, async (request) => {
-      requirePermission(request, 'alarms:read');
+      const p = requirePermission(request, 'alarms:read');
       const q = request.query as { class?: string; minPriority?: number; maxPriority?: number; tag?: string; alarm?: string; state?: AlarmState };
-      return { items: engine.current(q) };
+      const visible = alarmVisibility(p.permissions);
+      const items = engine.current(q);
+      return { items: visible ? items.filter((o) => visible(o.tag)) : items };
     });
 
     app.get('/alarms/archive', {
@@ -48,13 +52,15 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         response: { 200: ArchiveReply, ...problems(400, 401, 403) },
       },
     }, async (request, reply) => {
-      requirePermission(request, 'alarms:read');
+      const p = requirePermission(request, 'alarms:read');
       const q = request.query as ArchiveQs;
-      const page = engine.archive.query({
+      const query = {
         from: time('from', q.from), to: time('to', q.to), alarm: q.alarm, tag: q.tag, class: q.class,
         minPriority: q.minPriority, maxPriority: q.maxPriority, text: q.text, order: q.order, limit: q.limit, cursor: q.cursor,
         event: q.event === undefined ? undefined : (q.event.split(',') as AlarmEventType[]),
-      });
+      };
+      const visible = alarmVisibility(p.permissions);
+      const page = visible ? scopedArchivePage(engine, query, visible) : engine.archive.query(query);
       if (q.format === 'csv') {
         if (page.next) reply.header('x-next-cursor', page.next);
         return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="alarm-archive.csv"')
@@ -140,4 +146,36 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
       return engine.unshelve(nameOf(request.params));
     });
   };
+}
+
+/**
+ * `alarms:read` scoped by tag globs: a caller sees the alarms of the tags the grant covers (and alarms bound to
+ * no tag, such as connection-lost). Undefined when the grant covers every tag, so the common case costs nothing.
+ */
+function alarmVisibility(permissions: PermissionSet): ((tag: string | null | undefined) => boolean) | undefined {
+  if (permissions.unscoped('alarms:read')) return undefined;
+  return (tag) => !tag || permissions.allows('alarms:read', tag);
+}
+
+/**
+ * One archive page of visible events: reads journal pages until `limit` visible events are found (or the
+ * journal ends), and answers a keyset cursor positioned after the last event returned.
+ */
+function scopedArchivePage(engine: AlarmEngine, query: JournalQuery, visible: (tag: string | null | undefined) => boolean): ArchivePage {
+  const limit = query.limit ?? 100;
+  const order = query.order ?? 'desc';
+  const items: ArchivePage['items'] = [];
+  let cursor = query.cursor;
+  for (let round = 0; round < 1000; round++) {
+    const page = engine.archive.query({ ...query, cursor, limit: Math.max(limit, 500) });
+    for (const e of page.items) {
+      if (!visible(e.tag)) continue;
+      items.push(e);
+      if (items.length === limit) return { items, next: encodeCursor(e.eventId, order) };
+    }
+    if (!page.next) return { items, next: null };
+    cursor = page.next;
+  }
+  const last = items[items.length - 1];
+  return { items, next: last ? encodeCursor(last.eventId, order) : cursor ?? null };
 }

@@ -28,9 +28,13 @@ groups:
     permissions:
       - { permission: "tags:read" }
       - { permission: "alarms:read" }
+  - name: pumpwatchers
+    permissions:
+      - { permission: "alarms:read", tags: "Pump.*" }
   - name: nobody
     permissions: []
 users:
+  - { username: pumpwatcher, password: pumpwatcher-password, groups: [pumpwatchers] }
   - { username: operator, password: operator-password, groups: [operators] }
   - { username: viewer, password: viewer-password, groups: [viewers] }
   - { username: outsider, password: outsider-password, groups: [nobody] }
@@ -233,5 +237,33 @@ describe('alarms over HTTPS', () => {
     // After the restart the condition goes away: CLEARED is journaled as usual.
     await write('Pump.Fault', false);
     expect((await current())[0]).toMatchObject({ state: 'RAISED_CLEARED', raisedAt: before[0].raisedAt });
+  });
+
+  it('alarms:read scoped by a tag glob shows only the alarms of those tags, in current and archive (paged)', async () => {
+    const watcher = await s.login('pumpwatcher', 'pumpwatcher-password');
+    for (let i = 0; i < 3; i++) { await write('Toggle', true); await write('Toggle', false); }
+    await write('Pump.Fault', true);
+    await write('Tank.Level', 95);
+    const all = (await current()).map((o) => o.alarm);
+    expect(all).toEqual(expect.arrayContaining(['Pump.Fault', 'Tank.High']));
+    const mine = await s.request('GET', '/alarms/current', { token: watcher });
+    expect(mine.status).toBe(200);
+    expect(mine.json.items.length).toBeGreaterThan(0);
+    expect(mine.json.items.every((o: any) => o.alarm === 'Pump.Fault')).toBe(true);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await s.request('GET', `/alarms/archive?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: watcher });
+      expect(page.status).toBe(200);
+      expect(page.json.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.json.items);
+      cursor = page.json.next;
+    } while (cursor);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((e) => e.tag === 'Pump.Fault')).toBe(true);
+    const full = await s.request('GET', '/alarms/archive?limit=10000&tag=Pump.Fault', { token: admin });
+    expect(seen.map((e) => e.eventId)).toEqual(full.json.items.map((e: any) => e.eventId));
+    await write('Pump.Fault', false);
+    await write('Tank.Level', 50);
   });
 });
