@@ -39,6 +39,7 @@ interface Entry {
 export class ConnectionManager {
   private readonly entries = new Map<string, Entry>();
   private listeners: StateListener[] = [];
+  private stopping = false;
 
   constructor(
     connections: readonly ConnectionDefinition[],
@@ -84,6 +85,7 @@ export class ConnectionManager {
         entry.state = state;
         entry.since = clock.now();
         if (state === 'CONNECTED') logger.info('connected');
+        else if (this.stopping) logger.info({ state }, 'connection stopped');
         else if (state !== 'CONNECTING') logger.warn({ state, error }, 'connection not available');
         this.notify(entry, previous);
       },
@@ -157,6 +159,8 @@ export class ConnectionManager {
   }
 
   async stop(): Promise<void> {
+    // A shutdown is not a fault: drivers going DISCONNECTED now are logged at info, not warn.
+    this.stopping = true;
     await Promise.all([...this.entries.values()].map(async (e) => {
       try { await e.driver.stop(); } catch (err) { this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly'); }
     }));
