@@ -44,7 +44,7 @@ export interface CurrentFilter {
 export interface AlarmDefinitionView {
   name: string; number: number; class: string; priority: number; tag: string; kind: 'discrete' | 'analog';
   bit?: number; limit?: { type: string; value: number }; hysteresis?: number; onDelayMs?: number; offDelayMs?: number;
-  text: string; enabled: boolean; shelvedUntil?: string;
+  text: string; texts?: Record<string, string>; enabled: boolean; shelvedUntil?: string;
 }
 
 export type AckResult = { id: number; state: AlarmState } | { id: number; error: { code: 'NOT_FOUND' | 'INVALID_STATE'; message: string } };
@@ -524,6 +524,21 @@ export class AlarmEngine {
     return o ? occurrenceView(o) : undefined;
   }
 
+  /**
+   * The text of an alarm in another language, rendered with the given value; undefined when the alarm has no
+   * text in that language (the caller keeps the journal text). `lang` may be `de-AT`: `de` is tried next.
+   */
+  textIn(alarm: string, lang: string, value: TagValue | null): string | undefined {
+    const a = this.alarms.get(alarm);
+    const texts = a?.def?.texts;
+    if (!a || !texts) return undefined;
+    const find = (l: string) => Object.entries(texts).find(([k]) => k.toLowerCase() === l)?.[1];
+    const template = find(lang.toLowerCase()) ?? find(lang.toLowerCase().split('-')[0]!);
+    if (template === undefined) return undefined;
+    if (!a.tag) return template;
+    return formatText(template, { value: value ?? undefined, unit: a.tag.def.unit, tag: a.tag.def.name, limit: a.limit });
+  }
+
   definitions(): AlarmDefinitionView[] {
     const out: AlarmDefinitionView[] = [];
     for (const a of this.alarms.values()) if (a.def) out.push(this.definitionView(a));
@@ -541,7 +556,7 @@ export class AlarmEngine {
   private definitionView(a: AlarmRuntime): AlarmDefinitionView {
     const d = a.def!;
     const v: AlarmDefinitionView = {
-      name: d.name, number: d.number, class: d.class, priority: d.priority, tag: d.tag, kind: d.kind, text: d.text, enabled: a.enabled,
+      name: d.name, number: d.number, class: d.class, priority: d.priority, tag: d.tag, kind: d.kind, text: d.text, ...(d.texts ? { texts: d.texts } : {}), enabled: a.enabled,
     };
     if (d.kind === 'discrete' && d.bit !== undefined) v.bit = d.bit;
     if (d.kind === 'analog') {

@@ -1,6 +1,8 @@
 import type { AlarmEventType, AlarmState } from '../../domain/alarms/state-machine.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { AlarmEngine } from '../../runtime/alarm-engine.js';
+import type { FastifyRequest } from 'fastify';
+import type { TagValue } from '../../domain/tag-types.js';
 import type { PermissionSet } from '../../domain/permissions.js';
 import { encodeCursor, type ArchivePage, type ArchiveQuery as JournalQuery } from '../../storage/sqlite/alarm-journal.js';
 import { requirePermission } from '../authenticate.js';
@@ -42,7 +44,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
       const q = request.query as { class?: string; minPriority?: number; maxPriority?: number; tag?: string; alarm?: string; state?: AlarmState };
       const visible = alarmVisibility(p.permissions);
       const items = engine.current(q);
-      return { items: visible ? items.filter((o) => visible(o.tag)) : items };
+      return { items: localize(engine, languageOf(request), visible ? items.filter((o) => visible(o.tag)) : items) };
     });
 
     app.get('/alarms/archive', {
@@ -60,7 +62,8 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         event: q.event === undefined ? undefined : (q.event.split(',') as AlarmEventType[]),
       };
       const visible = alarmVisibility(p.permissions);
-      const page = visible ? scopedArchivePage(engine, query, visible) : engine.archive.query(query);
+      const raw = visible ? scopedArchivePage(engine, query, visible) : engine.archive.query(query);
+      const page = { ...raw, items: localize(engine, languageOf(request), raw.items) };
       if (q.format === 'csv') {
         if (page.next) reply.header('x-next-cursor', page.next);
         return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="alarm-archive.csv"')
@@ -178,4 +181,23 @@ function scopedArchivePage(engine: AlarmEngine, query: JournalQuery, visible: (t
   }
   const last = items[items.length - 1];
   return { items, next: last ? encodeCursor(last.eventId, order) : cursor ?? null };
+}
+
+/** The language asked for: `?lang=`, else the first tag of Accept-Language; undefined for the journal language. */
+function languageOf(request: FastifyRequest): string | undefined {
+  const q = (request.query as { lang?: string }).lang;
+  if (q) return q.toLowerCase();
+  const h = request.headers['accept-language'];
+  if (typeof h !== 'string') return undefined;
+  const first = h.split(',')[0]!.split(';')[0]!.trim().toLowerCase();
+  return /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(first) ? first : undefined;
+}
+
+/** Occurrences or archive events with `text` in the asked language, where the alarm has one. */
+function localize<T extends { alarm: string; text: string; value: unknown }>(engine: AlarmEngine, lang: string | undefined, items: T[]): T[] {
+  if (!lang) return items;
+  return items.map((i) => {
+    const text = engine.textIn(i.alarm, lang, i.value as TagValue | null);
+    return text === undefined ? i : { ...i, text };
+  });
 }

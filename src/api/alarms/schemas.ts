@@ -54,6 +54,7 @@ export const CurrentQuery = Type.Object({
   tag: Type.Optional(Type.String({ maxLength: 1024 })),
   alarm: Type.Optional(Glob),
   state: Type.Optional(AlarmStateSchema),
+  lang: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$', description: 'Language of `text` (default: Accept-Language, else the journal language)' })),
 }, { additionalProperties: false });
 
 export const CurrentReply = Type.Object({ items: Type.Array(Occurrence) });
@@ -72,6 +73,7 @@ export const ArchiveQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
   cursor: Type.Optional(Type.String({ maxLength: 256, description: 'The `next` of the previous page' })),
   format: Type.Optional(Type.Enum(['json', 'csv'], { default: 'json' })),
+  lang: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$', description: 'Language of `text` (default: Accept-Language, else the journal language)' })),
 }, { additionalProperties: false });
 
 export const ArchiveReply = Type.Object({
@@ -105,6 +107,7 @@ export const DefinitionView = Type.Object({
   onDelayMs: Type.Optional(Type.Integer()),
   offDelayMs: Type.Optional(Type.Integer()),
   text: Type.String(),
+  texts: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'The text by language, when the project gives several' })),
   enabled: Type.Boolean(),
   shelvedUntil: Type.Optional(Type.String({ format: 'date-time' })),
 });

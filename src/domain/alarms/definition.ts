@@ -50,8 +50,10 @@ interface AlarmDefinitionBase {
   /** 0–16: 1–5 low, 6–10 medium, 11–15 high, 16 critical. */
   priority: number;
   tag: string;
-  /** Message text with placeholders `{value} {unit} {tag} {limit}`. */
+  /** Message text with placeholders `{value} {unit} {tag} {limit}`, in the journal language. */
   text: string;
+  /** The text by language (`en`, `de`, `pt-BR`), when the project gives several. */
+  texts?: Record<string, string> | undefined;
   /** The condition must hold this long before the alarm is raised. */
   onDelayMs?: number | undefined;
   /** The condition must be gone this long before the alarm clears. */

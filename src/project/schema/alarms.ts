@@ -35,7 +35,13 @@ export const AlarmDefinitionSchema = Type.Object({
   hysteresis: Type.Optional(Type.Number({ minimum: 0 })),
   onDelayMs: Type.Optional(DelayMs),
   offDelayMs: Type.Optional(DelayMs),
-  text: Type.String({ maxLength: 1000, description: 'Placeholders: {value} {value:N} {unit} {tag} {limit}' }),
+  text: Type.Union([
+    Type.String({ maxLength: 1000, description: 'Placeholders: {value} {value:N} {unit} {tag} {limit}' }),
+    Type.Record(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$' }), Type.String({ maxLength: 1000 }), {
+      minProperties: 1,
+      description: 'Texts by language ({en: …, de: …}); the first (or `en`) is the journal language, clients choose one with ?lang= or Accept-Language',
+    }),
+  ]),
   enabled: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 export type AlarmDefinitionEntry = Static<typeof AlarmDefinitionSchema>;
@@ -128,10 +134,16 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
   return issues;
 }
 
+/** A text or a map of texts by language → the journal text (English if given, else the first) and the map. */
+function alarmTexts(text: string | Record<string, string>): { text: string; texts?: Record<string, string> } {
+  if (typeof text === 'string') return { text };
+  return { text: text.en ?? Object.values(text)[0]!, texts: text };
+}
+
 /** Entries (already validated) → domain definitions. */
 export function toAlarmDefinition(e: AlarmDefinitionEntry): AlarmDefinition {
   const common = {
-    name: e.name, number: e.number, class: e.class, priority: e.priority, tag: e.tag, text: e.text,
+    name: e.name, number: e.number, class: e.class, priority: e.priority, tag: e.tag, ...alarmTexts(e.text),
     onDelayMs: e.onDelayMs, offDelayMs: e.offDelayMs, enabled: e.enabled ?? true,
   };
   return alarmKind(e) === 'analog'

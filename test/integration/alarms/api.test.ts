@@ -16,7 +16,7 @@ alarms:
   - { name: Pump.Fault, number: 1, class: Alarm, priority: 12, tag: Pump.Fault, text: "Pump fault" }
   - { name: Tank.High, number: 2, class: Warning, priority: 6, tag: Tank.Level, limit: { type: H, value: 80 }, hysteresis: 2, text: "Tank high: {value} {unit}" }
   - { name: Motor.Overload, number: 3, class: Fault, priority: 15, tag: Motor.Status, bit: 0, text: "Motor overload" }
-  - { name: Toggle.On, number: 4, class: Alarm, priority: 2, tag: Toggle, text: "Toggle {value}" }
+  - { name: Toggle.On, number: 4, class: Alarm, priority: 2, tag: Toggle, text: { en: "Toggle {value}", de: "Schalter {value}", pt-BR: "Interruptor {value}" } }
 groups:
   - name: operators
     permissions:
@@ -265,5 +265,23 @@ describe('alarms over HTTPS', () => {
     expect(seen.map((e) => e.eventId)).toEqual(full.json.items.map((e: any) => e.eventId));
     await write('Pump.Fault', false);
     await write('Tank.Level', 50);
+  });
+
+  it('answers alarm texts in the language asked for (?lang= or Accept-Language), the journal language otherwise', async () => {
+    await write('Toggle', true);
+    const de = await s.request('GET', '/alarms/current?lang=de&alarm=Toggle.On', { token: viewer });
+    expect(de.json.items[0].text).toBe('Schalter true');
+    const at = await s.request('GET', '/alarms/current?alarm=Toggle.On', { token: viewer, headers: { 'accept-language': 'de-AT,de;q=0.9,en;q=0.5' } });
+    expect(at.json.items[0].text).toBe('Schalter true');
+    const br = await s.request('GET', '/alarms/current?lang=pt-br&alarm=Toggle.On', { token: viewer });
+    expect(br.json.items[0].text).toBe('Interruptor true');
+    const fr = await s.request('GET', '/alarms/current?lang=fr&alarm=Toggle.On', { token: viewer });
+    expect(fr.json.items[0].text).toBe('Toggle true');
+    const arch = await s.request('GET', '/alarms/archive?alarm=Toggle.On&limit=1&lang=de', { token: viewer });
+    expect(arch.json.items[0].text).toMatch(/^Schalter (true|false)$/);
+    const def = await s.request('GET', '/alarms/definitions/Toggle.On', { token: viewer });
+    expect(def.json).toMatchObject({ text: 'Toggle {value}', texts: { en: 'Toggle {value}', de: 'Schalter {value}' } });
+    expect((await s.request('GET', '/alarms/current?lang=not_a_language', { token: viewer })).status).toBe(400);
+    await write('Toggle', false);
   });
 });
