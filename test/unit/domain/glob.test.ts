@@ -192,3 +192,13 @@ describe('glob: reference matcher', () => {
     fc.assert(fc.property(literal, name, (p, n) => matchGlob(p, p) && matchGlob(p, n) === (p === n)), { numRuns: 500 });
   });
 });
+
+describe('glob matching stays linear on hostile patterns', () => {
+  it('answers a many-wildcard pattern against a long name at once (a backtracking RegExp takes minutes)', () => {
+    const pattern = Array.from({ length: 12 }, () => '**a').join('') + '**b';
+    const name = 'a'.repeat(256);
+    // With a backtracking RegExp this would not finish within the test timeout.
+    expect(compileGlob(pattern)(name)).toBe(false);
+    expect(compileGlob(pattern)(name + 'b')).toBe(true);
+  });
+});
