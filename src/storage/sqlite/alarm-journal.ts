@@ -54,21 +54,10 @@ const MIGRATIONS = [
 
 export interface AlarmSetting { enabled: boolean; shelvedUntil: number | null }
 
-/** An event to record; the journal assigns `eventId`. */
-export interface NewAlarmEvent {
-  id: number;
-  alarm: string;
-  number: number;
-  class: string;
-  priority: number;
-  event: AlarmEventType;
+/** An event to record: the archive event without `eventId` (the journal assigns it), its time in epoch ms. */
+export interface NewAlarmEvent extends Omit<AlarmEventRecord, 'eventId' | 'at'> {
   /** Epoch milliseconds. */
   at: number;
-  state: AlarmState;
-  text: string;
-  tag: string | null;
-  value: TagValue | null;
-  user: string | null;
   /** The occurrence's state machine, kept with open occurrences for the rebuild. */
   stateMachine: StateMachine;
   /** This event closes the occurrence (it leaves the current list). */
