@@ -1,5 +1,5 @@
 import {
-  BIG_INTEGER_RANGES, FLOAT32_MAX, INTEGER_RANGES, isBigIntegerType, type TagType, type TagValue,
+  BIG_INTEGER_RANGES, FLOAT32_MAX, INTEGER_RANGES, type TagType, type TagValue,
 } from './tag-types.js';
 
 /**

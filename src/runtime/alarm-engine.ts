@@ -114,7 +114,7 @@ export class AlarmEngine {
   /** Evaluations performed (for metrics and the benchmark). */
   evaluations = 0;
 
-  constructor(private readonly opts: AlarmEngineOptions) {
+  constructor(opts: AlarmEngineOptions) {
     this.tags = opts.tags;
     this.journal = opts.journal;
     this.clock = opts.clock;

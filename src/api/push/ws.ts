@@ -49,7 +49,6 @@ function upgradeToken(request: FastifyRequest): string | undefined {
   return sessionCookie(request);
 }
 
-const SESSION_COOKIE = 'tagway_session';
 
 /** Credentials sent with the upgrade request itself (Bearer header or session cookie), through the API's own authenticators. */
 async function upgradePrincipal(request: FastifyRequest, runtime: Runtime): Promise<Principal | undefined> {

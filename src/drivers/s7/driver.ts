@@ -34,7 +34,7 @@ export class S7Driver implements Driver {
 
   constructor(
     private readonly name: string,
-    private readonly opts: S7ConnectionOptions,
+    opts: S7ConnectionOptions,
     bindings: ReadonlyArray<{ tag: DriverTag; binding: S7Binding }>,
     private readonly host: DriverHost,
   ) {
