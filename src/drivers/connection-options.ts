@@ -70,3 +70,11 @@ export class OptionReader {
     return this.problems;
   }
 }
+
+/**
+ * Problems as `DriverModule.validateConnection` answers them: a JSON pointer relative to the connection (the
+ * loader turns it into a line and column) and a message that names the option.
+ */
+export function asConnectionProblems(problems: readonly OptionProblem[]): Array<[string, string]> {
+  return problems.map(([key, message]) => [`/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, `'${key}' ${message}`]);
+}

@@ -208,6 +208,13 @@ describe('problems are reported with message, line and column', () => {
     expectOne(text, "unknown driver 'profibus'; known drivers: internal, modbus-tcp, mqtt, opcua, s7, simulator", pos(text, 'driver'));
   });
 
+  it('OPC UA and MQTT connection options are located and name the option', () => {
+    const ua = 'name: Test\nconnections:\n  - name: ua\n    driver: opcua\n    endpointUrl: http://x\ntags: []\n';
+    expectOne(ua, /^'endpointUrl' must be an opc\.tcp:\/\/ URL/, pos(ua, 'endpointUrl'));
+    const mq = 'name: Test\nconnections:\n  - name: mq\n    driver: mqtt\n    url: mqtt://127.0.0.1\n    keepalivee: 5\ntags: []\n';
+    expectOne(mq, "'keepalivee' is not an option of this driver", pos(mq, 'keepalivee'));
+  });
+
   it('duplicate connection name', () => {
     const text = 'name: Test\nconnections:\n  - { name: a, driver: internal }\n  - { name: a, driver: simulator }\ntags: []\n';
     expectOne(text, "duplicate connection name 'a'", pos(text, 'name: a', 1));
