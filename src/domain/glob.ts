@@ -8,6 +8,8 @@
  * wildcard run use the RegExp (which cannot backtrack badly with one); the others a set-of-states automaton,
  * O(name × pattern) whatever the input.
  */
+import { TagwayError } from './problems.js';
+
 export type GlobMatcher = (name: string) => boolean;
 
 const cache = new Map<string, GlobMatcher>();
@@ -54,44 +56,66 @@ function tokenize(pattern: string): Token[] {
 
 const isSeparator = (c: string) => c === '.' || c === '/';
 
-/** Simulates the glob as a nondeterministic automaton: state i = "the first i tokens are matched". */
+/**
+ * Simulates the glob as a nondeterministic automaton: state i = "the first i tokens are matched". Only the
+ * active states are visited, and at most one per wildcard (plus one) can be active, so a name costs
+ * O(length × wildcards).
+ */
 function automaton(tokens: Token[]): GlobMatcher {
   const m = tokens.length;
   // Reused between calls (matching is synchronous): the hot path allocates nothing.
-  let cur = new Uint8Array(m + 1);
-  let next = new Uint8Array(m + 1);
-  const closure = (set: Uint8Array) => {
-    // Stars may match nothing: being before a star also means being after it.
-    for (let i = 0; i < m; i++) if (set[i] && tokens[i]!.kind !== 'char' && tokens[i]!.kind !== 'one') set[i + 1] = 1;
+  let cur = new Int32Array(m + 1), next = new Int32Array(m + 1);
+  let curMark = new Uint32Array(m + 1), nextMark = new Uint32Array(m + 1);
+  let stamp = 0;
+  const add = (list: Int32Array, marks: Uint32Array, n: number, i: number): number => {
+    // Adds state i and, since wildcards may match nothing, every state reachable through them.
+    while (marks[i] !== stamp) {
+      marks[i] = stamp;
+      list[n++] = i;
+      const t = tokens[i];
+      if (t === undefined || t.kind === 'char' || t.kind === 'one') break;
+      i++;
+    }
+    return n;
   };
   return (name) => {
-    cur.fill(0);
-    cur[0] = 1;
-    closure(cur);
-    for (let k = 0; k < name.length; k++) {
+    if (stamp > 0xfffffff0) { curMark.fill(0); nextMark.fill(0); stamp = 0; }
+    stamp++;
+    let n = add(cur, curMark, 0, 0);
+    for (let k = 0; k < name.length && n > 0; k++) {
       const c = name[k]!;
       const sep = isSeparator(c);
-      next.fill(0);
-      let any = false;
-      for (let i = 0; i < m; i++) {
-        if (!cur[i]) continue;
-        const t = tokens[i]!;
-        if (t.kind === 'char') { if (c === t.ch) { next[i + 1] = 1; any = true; } }
-        else if (t.kind === 'one') { if (!sep) { next[i + 1] = 1; any = true; } }
-        else if (t.kind === 'star') { if (!sep) { next[i] = 1; any = true; } }
-        else { next[i] = 1; any = true; }
+      stamp++;
+      let nn = 0;
+      for (let j = 0; j < n; j++) {
+        const i = cur[j]!;
+        const t = tokens[i];
+        if (t === undefined) continue;
+        if (t.kind === 'char') { if (c === t.ch) nn = add(next, nextMark, nn, i + 1); }
+        else if (t.kind === 'one') { if (!sep) nn = add(next, nextMark, nn, i + 1); }
+        else if (t.kind === 'star') { if (!sep) nn = add(next, nextMark, nn, i); }
+        else nn = add(next, nextMark, nn, i);
       }
-      if (!any) return false;
-      closure(next);
-      const t = cur; cur = next; next = t;
+      const l = cur; cur = next; next = l;
+      const mk = curMark; curMark = nextMark; nextMark = mk;
+      n = nn;
     }
-    return cur[m] === 1;
+    for (let j = 0; j < n; j++) if (cur[j] === m) return true;
+    return false;
   };
 }
+
+/** Most wildcards in one glob: enough for any real filter, and it bounds the cost of one match. */
+export const MAX_GLOB_WILDCARDS = 16;
 
 export function compileGlob(pattern: string): GlobMatcher {
   let m = cache.get(pattern);
   if (!m) {
+    const wildcards = (pattern.match(/\*+|\?/g) ?? []).length;
+    if (wildcards > MAX_GLOB_WILDCARDS) {
+      throw new TagwayError('VALIDATION_FAILED', `The glob '${pattern.slice(0, 80)}' has ${wildcards} wildcards; at most ${MAX_GLOB_WILDCARDS} are allowed`,
+        { errors: [{ field: 'glob', message: `at most ${MAX_GLOB_WILDCARDS} wildcards` }] });
+    }
     if (!isGlob(pattern)) {
       m = (name) => name === pattern;
     } else if ((pattern.match(/\*+/g) ?? []).length <= 1) {

@@ -49,6 +49,9 @@ describe('tags API over HTTPS', () => {
       expect((await s.request('GET', '/tags?limit=0', { token: admin })).status).toBe(400);
       expect((await s.request('GET', '/tags?limit=2&cursor=garbage', { token: admin })).json.code).toBe('VALIDATION_FAILED');
       expect((await s.request('GET', '/tags?bogus=1', { token: admin })).status).toBe(400);
+      const hostile = await s.request('GET', `/tags?filter=${encodeURIComponent('*a'.repeat(17))}`, { token: admin });
+      expect(hostile.status).toBe(400);
+      expect(hostile.json.code).toBe('VALIDATION_FAILED');
     });
     it('needs a session and tags:read', async () => {
       const r = await s.request('GET', '/tags');

@@ -195,10 +195,17 @@ describe('glob: reference matcher', () => {
 
 describe('glob matching stays linear on hostile patterns', () => {
   it('answers a many-wildcard pattern against a long name at once (a backtracking RegExp takes minutes)', () => {
-    const pattern = Array.from({ length: 12 }, () => '**a').join('') + '**b';
+    const pattern = Array.from({ length: 12 }, () => '**a').join('') + '**b'; // 13 wildcards, under the limit
     const name = 'a'.repeat(256);
     // With a backtracking RegExp this would not finish within the test timeout.
     expect(compileGlob(pattern)(name)).toBe(false);
     expect(compileGlob(pattern)(name + 'b')).toBe(true);
+  });
+});
+
+describe('glob limits', () => {
+  it('refuses a glob with more wildcards than allowed, as a validation problem', () => {
+    expect(() => compileGlob('*a'.repeat(17))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(compileGlob('*a'.repeat(16))('a'.repeat(16))).toBe(true);
   });
 });
