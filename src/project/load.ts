@@ -12,6 +12,7 @@ const requireCjs = createRequire(import.meta.url);
 let yamlLib: typeof Yaml | undefined;
 function yaml(): typeof Yaml { return (yamlLib ??= requireCjs('yaml') as typeof Yaml); }
 import { coerceValue } from '../domain/coerce.js';
+import { compileGlob } from '../domain/glob.js';
 import { PERMISSIONS, type Group } from '../domain/permissions.js';
 import { BIG_INTEGER_RANGES, INTEGER_RANGES, isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
@@ -269,6 +270,10 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     if (defined.has(g.name)) out.push({ path: `/groups/${i}/name`, message: `duplicate group name '${g.name}'` });
     defined.add(g.name);
     groups.add(g.name);
+    g.permissions.forEach((grant, j) => {
+      if (grant.tags === undefined) return;
+      try { compileGlob(grant.tags); } catch (err) { out.push({ path: `/groups/${i}/permissions/${j}/tags`, message: (err as Error).message }); }
+    });
   });
   const users = new Set<string>();
   (p.users ?? []).forEach((u, i) => {
