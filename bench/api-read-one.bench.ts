@@ -15,7 +15,8 @@ const base = await startBaseline(t.dataDir, (app) => {
 await load({ url: `${base.url}/tags/Bench.T7/value`, duration: 1 });
 await load({ url: `${t.url}/tags/Bench.T7/value`, headers: { authorization: `Bearer ${t.token}` }, duration: 1 });
 // Three alternating rounds; the median of each side damps the noise of a shared machine.
-const bs = [], rs = [];
+const bs = [],
+  rs = [];
 for (let i = 0; i < 3; i++) {
   bs.push(await load({ url: `${base.url}/tags/Bench.T7/value`, duration: DURATION }));
   rs.push(await load({ url: `${t.url}/tags/Bench.T7/value`, headers: { authorization: `Bearer ${t.token}` }, duration: DURATION }));
@@ -26,7 +27,14 @@ const r1 = median(rs);
 if (r1.non2xx || r1.errors) throw new Error(`tagway answered ${r1.non2xx} non-2xx and ${r1.errors} errors`);
 report('GET one value (session token)', [
   { name: 'baseline bare fastify', value: b1.rps, unit: 'req/s' },
-  { name: 'tagway GET /tags/{name}/value', value: r1.rps, unit: 'req/s', ratio: r1.rps / b1.rps, baseline: 'bare fastify', target: '≥ 0.8' },
+  {
+    name: 'tagway GET /tags/{name}/value',
+    value: r1.rps,
+    unit: 'req/s',
+    ratio: r1.rps / b1.rps,
+    baseline: 'bare fastify',
+    target: '≥ 0.8',
+  },
   { name: 'tagway p50 latency', value: r1.p50, unit: 'ms' },
   { name: 'tagway p99 latency', value: r1.p99, unit: 'ms' },
 ]);

@@ -23,7 +23,12 @@ import { report, type Figure } from './lib/report.js';
 const TAG = 'Tank1.Level';
 const PASSWORD = 'Bench-Admin-Pass-1';
 
-interface Endpoints { port: number; offPort: number; session: string; jwt: string }
+interface Endpoints {
+  port: number;
+  offPort: number;
+  session: string;
+  jwt: string;
+}
 
 async function serve(dataDir: string): Promise<void> {
   const pino = (await import('pino')).default;
@@ -32,7 +37,7 @@ async function serve(dataDir: string): Promise<void> {
   const { ensureTls } = await import('../src/server/tls.js');
   const { Runtime } = await import('../src/runtime/runtime.js');
   const { extensions } = await import('../src/server/extensions.js');
-  const { buildApp } = await import('../src/api/app.js');
+  const { buildApp } = await import('../src/adapters/http/rest/app.js');
   const { PermissionSet, PERMISSIONS } = await import('../src/domain/permissions.js');
   const config = defaultConfig();
   Object.assign(config, { port: 0, host: '127.0.0.1', dataDir, adminPassword: PASSWORD, logLevel: 'silent', sqliteSynchronous: 'NORMAL' });
@@ -55,16 +60,28 @@ async function serve(dataDir: string): Promise<void> {
   process.stdout.write(JSON.stringify({ port, offPort, session, jwt } satisfies Endpoints) + '\n');
 }
 
-async function measure(port: number, headers: Record<string, string>, seconds: number, connections: number): Promise<{ rps: number; errors: number }> {
+async function measure(
+  port: number,
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+): Promise<{ rps: number; errors: number }> {
   const r = await load({ url: `https://127.0.0.1:${port}/tags/${encodeURIComponent(TAG)}/value`, headers, connections, duration: seconds });
   return { rps: r.rps, errors: r.errors + r.non2xx };
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string, d: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
-  const seconds = arg('--seconds', 2); const rounds = arg('--rounds', 6); const connections = arg('--connections', 10);
+  const arg = (name: string, d: number) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : d;
+  };
+  const seconds = arg('--seconds', 2);
+  const rounds = arg('--rounds', 6);
+  const connections = arg('--connections', 10);
   const dataDir = mkdtempSync(join(tmpdir(), 'tagway-bench-auth-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       child.once('exit', (c) => reject(new Error(`bench server exited with ${c}`)));
@@ -87,13 +104,31 @@ async function main(): Promise<void> {
         errors += x.errors;
       }
     }
-    const mean = (n: string) => { const a = sums.get(n)!; return a.reduce((s, v) => s + v, 0) / a.length; };
-    const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+    const mean = (n: string) => {
+      const a = sums.get(n)!;
+      return a.reduce((s, v) => s + v, 0) / a.length;
+    };
+    const median = (a: number[]) => {
+      const s = [...a].sort((x, y) => x - y);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    };
     const offs = sums.get('off')!;
     const figures: Figure[] = [{ name: 'GET value, auth off', value: mean('off'), unit: 'req/s' }];
-    for (const [n, target] of [['session', '>= 0.9'], ['jwt', '>= 0.9'], ['basic', '>= 0.8']] as const) {
+    for (const [n, target] of [
+      ['session', '>= 0.9'],
+      ['jwt', '>= 0.9'],
+      ['basic', '>= 0.8'],
+    ] as const) {
       const ratio = median(sums.get(n)!.map((v, i) => v / offs[i]!));
-      figures.push({ name: `GET value, ${n}`, value: mean(n), unit: 'req/s', ratio, baseline: 'auth off (median of per-round ratios)', target });
+      figures.push({
+        name: `GET value, ${n}`,
+        value: mean(n),
+        unit: 'req/s',
+        ratio,
+        baseline: 'auth off (median of per-round ratios)',
+        target,
+      });
     }
     figures.push({ name: 'errors (non-2xx or socket)', value: errors, unit: 'count' });
     report('auth', figures);

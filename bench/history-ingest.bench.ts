@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Quality } from '../src/domain/quality.js';
-import { systemClock } from '../src/runtime/clock.js';
+import { systemClock } from '../src/domain/clock.js';
 import { Historian } from '../src/runtime/historian.js';
-import type { TagDefinition } from '../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../src/storage/sqlite/history-store.js';
@@ -29,7 +29,10 @@ try {
   const db = openDatabase(join(dir, 'historian.db'));
   const store = new SqliteHistoryStore(db);
   const defs: TagDefinition[] = Array.from({ length: TAGS }, (_, i) => ({
-    name: `Plant.Area${i % 10}.Tag${i}`, type: 'Float64', access: 'read', connection: 'bench',
+    name: `Plant.Area${i % 10}.Tag${i}`,
+    type: 'Float64',
+    access: 'read',
+    connection: 'bench',
     history: { mode: 'onChange', deadband: 0 },
   }));
   const engine = new TagEngine(defs, systemClock);
@@ -60,16 +63,27 @@ try {
     PRIMARY KEY (tag_id, ts)) WITHOUT ROWID`);
   const insert = bdb.prepare('INSERT INTO history (tag_id, ts, value, quality) VALUES (?, ?, ?, ?)');
   const chunk = bdb.transaction((from: number) => {
-    for (let k = from; k < from + CHUNK && k < TOTAL; k++) insert.run(1 + (k % TAGS), BASE + Math.floor(k / TAGS) * 100, Math.sin(k) * 100 + k, Quality.GOOD);
+    for (let k = from; k < from + CHUNK && k < TOTAL; k++)
+      insert.run(1 + (k % TAGS), BASE + Math.floor(k / TAGS) * 100, Math.sin(k) * 100 + k, Quality.GOOD);
   });
   const b0 = performance.now();
-  for (let done = 0; done < TOTAL; done += CHUNK) { chunk(done); await turn(); }
+  for (let done = 0; done < TOTAL; done += CHUNK) {
+    chunk(done);
+    await turn();
+  }
   const bms = performance.now() - b0;
   bdb.close();
   const baselineRate = TOTAL / (bms / 1000);
 
   report('history-ingest', [
-    { name: 'historian sustained ingest', value: Math.round(historianRate), unit: 'values/s', ratio: historianRate / baselineRate, baseline: 'bare prepared single-row INSERT loop, one transaction per 50k', target: '>= 200000 values/s' },
+    {
+      name: 'historian sustained ingest',
+      value: Math.round(historianRate),
+      unit: 'values/s',
+      ratio: historianRate / baselineRate,
+      baseline: 'bare prepared single-row INSERT loop, one transaction per 50k',
+      target: '>= 200000 values/s',
+    },
     { name: 'baseline bare INSERT loop', value: Math.round(baselineRate), unit: 'values/s' },
     { name: 'values ingested', value: TOTAL, unit: 'values' },
     { name: 'tags', value: TAGS, unit: 'tags' },

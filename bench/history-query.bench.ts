@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quality } from '../src/domain/quality.js';
-import { systemClock } from '../src/runtime/clock.js';
+import { systemClock } from '../src/domain/clock.js';
 import { Historian } from '../src/runtime/historian.js';
 import { HistoryQueries, type HistoryQuery } from '../src/runtime/history-query.js';
-import type { TagDefinition } from '../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../src/storage/sqlite/history-store.js';
@@ -29,7 +29,11 @@ try {
   const db = openDatabase(join(dir, 'tagway.db'));
   const store = new SqliteHistoryStore(db);
   const defs: TagDefinition[] = Array.from({ length: TAGS }, (_, i) => ({
-    name: `Line1.Sensor${i}`, type: 'Float64', access: 'read', connection: 'bench', history: { mode: 'cyclic', intervalMs: 1000 },
+    name: `Line1.Sensor${i}`,
+    type: 'Float64',
+    access: 'read',
+    connection: 'bench',
+    history: { mode: 'cyclic', intervalMs: 1000 },
   }));
   const engine = new TagEngine(defs, systemClock);
   const ids = defs.map((d) => store.tagId(d.name));
@@ -37,11 +41,17 @@ try {
   const per = 3600;
   for (let h = 0; h < 24; h++) {
     const n = per * TAGS;
-    const tagIds = new Array<number>(n); const ts = new Array<number>(n); const values = new Array<number>(n); const quality = new Array<number>(n);
+    const tagIds = new Array<number>(n);
+    const ts = new Array<number>(n);
+    const values = new Array<number>(n);
+    const quality = new Array<number>(n);
     for (let s = 0, k = 0; s < per; s++) {
       for (let t = 0; t < TAGS; t++, k++) {
         const sec = h * per + s;
-        tagIds[k] = ids[t]!; ts[k] = FROM + sec * 1000; values[k] = 50 + 40 * Math.sin(sec / 600 + t) + Math.random(); quality[k] = Quality.GOOD;
+        tagIds[k] = ids[t]!;
+        ts[k] = FROM + sec * 1000;
+        values[k] = 50 + 40 * Math.sin(sec / 600 + t) + Math.random();
+        quality[k] = Quality.GOOD;
       }
     }
     store.insertBatch({ count: n, tagIds, ts, values, quality });
@@ -54,24 +64,56 @@ try {
   const time = (fn: () => unknown): number[] => {
     for (let i = 0; i < 3; i++) fn(); // warm-up: JIT and page cache
     const out: number[] = [];
-    for (let i = 0; i < RUNS; i++) { const t0 = performance.now(); fn(); out.push(performance.now() - t0); }
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      fn();
+      out.push(performance.now() - t0);
+    }
     return out;
   };
-  const q = (aggregate: HistoryQuery['aggregate']): HistoryQuery => ({ from: FROM, to: TO, limit: 1000, order: 'asc', intervalMs: 60_000, aggregate, boundingValues: false });
+  const q = (aggregate: HistoryQuery['aggregate']): HistoryQuery => ({
+    from: FROM,
+    to: TO,
+    limit: 1000,
+    order: 'asc',
+    intervalMs: 60_000,
+    aggregate,
+    boundingValues: false,
+  });
   let buckets = 0;
-  const avg = time(() => { const r = queries.query(tag, q('avg')); buckets = r.items.length; });
+  const avg = time(() => {
+    const r = queries.query(tag, q('avg'));
+    buckets = r.items.length;
+  });
   if (buckets !== 1440) throw new Error(`expected 1440 buckets, got ${buckets}`);
   const bareStmt = db.prepare('SELECT ts, value, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts').raw();
   let rows = 0;
-  const bare = time(() => { rows = (bareStmt.all(tagId, FROM, TO) as unknown[]).length; });
+  const bare = time(() => {
+    rows = (bareStmt.all(tagId, FROM, TO) as unknown[]).length;
+  });
   if (rows !== DAY_S) throw new Error(`expected ${DAY_S} rows, got ${rows}`);
-  const others = Object.fromEntries((['min', 'max', 'delta', 'count', 'last'] as const).map((a) => [a, percentile(time(() => queries.query(tag, q(a))), 50)]));
+  const others = Object.fromEntries(
+    (['min', 'max', 'delta', 'count', 'last'] as const).map((a) => [
+      a,
+      percentile(
+        time(() => queries.query(tag, q(a))),
+        50,
+      ),
+    ]),
+  );
   const rawPage = time(() => queries.query(tag, { from: FROM + 3_600_000, to: TO, limit: 1000, order: 'asc', boundingValues: true }));
 
   const p50 = percentile(avg, 50);
   const base50 = percentile(bare, 50);
   report('history-query', [
-    { name: '1 day of 1 s data → 1 min avg (p50)', value: p50, unit: 'ms', ratio: p50 / base50, baseline: 'bare SELECT of the same 86,400 rows (.raw().all())', target: '<= 50 ms' },
+    {
+      name: '1 day of 1 s data → 1 min avg (p50)',
+      value: p50,
+      unit: 'ms',
+      ratio: p50 / base50,
+      baseline: 'bare SELECT of the same 86,400 rows (.raw().all())',
+      target: '<= 50 ms',
+    },
     { name: '… p95', value: percentile(avg, 95), unit: 'ms' },
     { name: 'baseline bare SELECT (p50)', value: base50, unit: 'ms' },
     ...Object.entries(others).map(([a, v]) => ({ name: `1 day → 1 min ${a} (p50)`, value: v, unit: 'ms' })),

@@ -12,8 +12,8 @@ import pino from 'pino';
 import { Quality } from '../src/domain/quality.js';
 import type { DriverHost } from '../src/drivers/driver.js';
 import { modbusTcp, type ModbusTcpDriver } from '../src/drivers/modbus-tcp/index.js';
-import { systemClock } from '../src/runtime/clock.js';
-import type { TagDefinition } from '../src/runtime/tag-definition.js';
+import { systemClock } from '../src/domain/clock.js';
+import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import type { Database } from '../src/storage/sqlite/database.js';
 import { percentile, report } from './lib/report.js';
@@ -31,14 +31,24 @@ async function freePort(): Promise<number> {
 }
 
 const port = await freePort();
-const child = fork(fileURLToPath(new URL('./lib/modbus-peer-process.ts', import.meta.url)), [String(port)], { execArgv: ['--import', 'tsx'] });
-const ask = <T>(cmd: string) => new Promise<T>((resolve) => { child.once('message', (m) => resolve(m as T)); child.send({ cmd }); });
+const child = fork(fileURLToPath(new URL('./lib/modbus-peer-process.ts', import.meta.url)), [String(port)], {
+  execArgv: ['--import', 'tsx'],
+});
+const ask = <T>(cmd: string) =>
+  new Promise<T>((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send({ cmd });
+  });
 // The driver's timers are unref'd (a server never waits on them); this keeps the benchmark alive meanwhile.
 const keepAlive = setInterval(() => undefined, 1000);
 await new Promise<void>((resolve) => child.once('message', () => resolve()));
 
 const defs: TagDefinition[] = Array.from({ length: TAGS }, (_, i) => ({
-  name: `HR${i}`, type: 'UInt16', address: `holding:${i}`, connection: 'bench', access: 'read',
+  name: `HR${i}`,
+  type: 'UInt16',
+  address: `holding:${i}`,
+  connection: 'bench',
+  access: 'read',
 }));
 const engine = new TagEngine(defs, systemClock);
 let updates = 0;
@@ -59,7 +69,8 @@ const host: DriverHost = {
 };
 const driver = modbusTcp.create(
   { name: 'bench', driver: 'modbus-tcp', host: '127.0.0.1', port, pollMs: CYCLE_MS, timeoutMs: 2000 },
-  engine.tags.map((t) => ({ index: t.index, def: t.def })), host,
+  engine.tags.map((t) => ({ index: t.index, def: t.def })),
+  host,
 ) as ModbusTcpDriver;
 
 await driver.start();
@@ -80,18 +91,56 @@ await driver.stop();
 child.send({ cmd: 'stop' });
 clearInterval(keepAlive);
 
-const cycles = elapsed * 1000 / CYCLE_MS;
+const cycles = (elapsed * 1000) / CYCLE_MS;
 const minimum = Math.ceil(TAGS / 125);
 const requestsPerCycle = (req1 - req0) / cycles;
 const durations = cycleDurations.slice(durations0);
 const cpuMsPerCycle = (cpu.user + cpu.system) / 1000 / cycles;
 report('modbus-poll', [
-  { name: 'tags polled per second', value: (updates - updates0) / elapsed, unit: 'tags/s', ratio: (updates - updates0) / elapsed / TAGS, baseline: `${TAGS} tags × 1 cycle/s`, target: `≥ ${TAGS}` },
-  { name: 'read requests per cycle (device side)', value: requestsPerCycle, unit: 'requests', ratio: requestsPerCycle / minimum, baseline: `theoretical minimum ceil(${TAGS}/125) = ${minimum}`, target: '1.000' },
-  { name: 'planned requests per cycle', value: stats.requestsPerCycle, unit: 'requests', ratio: stats.requestsPerCycle / TAGS, baseline: `one request per tag = ${TAGS}` },
-  { name: 'full-cycle read time p50', value: percentile(durations, 50), unit: 'ms', ratio: percentile(durations, 50) / CYCLE_MS, baseline: `cycle ${CYCLE_MS} ms` },
-  { name: 'full-cycle read time p99', value: percentile(durations, 99), unit: 'ms', ratio: percentile(durations, 99) / CYCLE_MS, baseline: `cycle ${CYCLE_MS} ms` },
-  { name: 'driver CPU time per cycle', value: cpuMsPerCycle, unit: 'ms', ratio: cpuMsPerCycle / CYCLE_MS, baseline: `cycle ${CYCLE_MS} ms (share of one core)` },
+  {
+    name: 'tags polled per second',
+    value: (updates - updates0) / elapsed,
+    unit: 'tags/s',
+    ratio: (updates - updates0) / elapsed / TAGS,
+    baseline: `${TAGS} tags × 1 cycle/s`,
+    target: `≥ ${TAGS}`,
+  },
+  {
+    name: 'read requests per cycle (device side)',
+    value: requestsPerCycle,
+    unit: 'requests',
+    ratio: requestsPerCycle / minimum,
+    baseline: `theoretical minimum ceil(${TAGS}/125) = ${minimum}`,
+    target: '1.000',
+  },
+  {
+    name: 'planned requests per cycle',
+    value: stats.requestsPerCycle,
+    unit: 'requests',
+    ratio: stats.requestsPerCycle / TAGS,
+    baseline: `one request per tag = ${TAGS}`,
+  },
+  {
+    name: 'full-cycle read time p50',
+    value: percentile(durations, 50),
+    unit: 'ms',
+    ratio: percentile(durations, 50) / CYCLE_MS,
+    baseline: `cycle ${CYCLE_MS} ms`,
+  },
+  {
+    name: 'full-cycle read time p99',
+    value: percentile(durations, 99),
+    unit: 'ms',
+    ratio: percentile(durations, 99) / CYCLE_MS,
+    baseline: `cycle ${CYCLE_MS} ms`,
+  },
+  {
+    name: 'driver CPU time per cycle',
+    value: cpuMsPerCycle,
+    unit: 'ms',
+    ratio: cpuMsPerCycle / CYCLE_MS,
+    baseline: `cycle ${CYCLE_MS} ms (share of one core)`,
+  },
   { name: 'request round trip (last)', value: stats.rttMs ?? NaN, unit: 'ms' },
   { name: 'skipped cycles', value: stats.skippedCycles, unit: 'cycles' },
   { name: 'RSS (driver process)', value: rss / 1048576, unit: 'MiB' },

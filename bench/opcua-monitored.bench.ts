@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { OpcUaDriver } from '../src/drivers/opcua/driver.js';
-import { systemClock } from '../src/runtime/clock.js';
+import { systemClock } from '../src/domain/clock.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { report, type Figure } from './lib/report.js';
@@ -31,7 +31,7 @@ const ITEMS = Number(process.argv[2] ?? 10_000);
 const TICK_MS = Number(process.argv[3] ?? 200);
 const SECONDS = Number(process.argv[4] ?? 8);
 const WARMUP_MS = 3000;
-const SAMPLING_MS = Number(process.argv[5] ?? 0);   // 0: the server reports each change as it happens (no per-item sampling timer)
+const SAMPLING_MS = Number(process.argv[5] ?? 0); // 0: the server reports each change as it happens (no per-item sampling timer)
 const PUBLISHING_MS = 100;
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -44,28 +44,48 @@ async function freePort(): Promise<number> {
 }
 
 async function startServer(port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'lib/opcua-bench-server.ts'), String(port), String(ITEMS), String(TICK_MS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'lib/opcua-bench-server.ts'), String(port), String(ITEMS), String(TICK_MS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('READY')) resolve(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   return {
-    stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
 /** Counts over a window after a warm-up: rate, CPU share of this process, RSS. */
 async function measure(count: () => number): Promise<{ rate: number; cpu: number; usPerChange: number; rssMb: number }> {
   await new Promise((r) => setTimeout(r, WARMUP_MS));
-  const c0 = count(); const u0 = process.cpuUsage(); const t0 = performance.now();
+  const c0 = count();
+  const u0 = process.cpuUsage();
+  const t0 = performance.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const c1 = count(); const u1 = process.cpuUsage(u0); const t1 = performance.now();
+  const c1 = count();
+  const u1 = process.cpuUsage(u0);
+  const t1 = performance.now();
   const wallMs = t1 - t0;
   const cpuUs = u1.user + u1.system;
-  return { rate: (c1 - c0) / (wallMs / 1000), cpu: (cpuUs / 1000 / wallMs) * 100, usPerChange: cpuUs / Math.max(1, c1 - c0), rssMb: process.memoryUsage().rss / 1e6 };
+  return {
+    rate: (c1 - c0) / (wallMs / 1000),
+    cpu: (cpuUs / 1000 / wallMs) * 100,
+    usPerChange: cpuUs / Math.max(1, c1 - c0),
+    rssMb: process.memoryUsage().rss / 1e6,
+  };
 }
 
 async function baseline(endpointUrl: string, pki: string) {
@@ -74,15 +94,26 @@ async function baseline(endpointUrl: string, pki: string) {
   await client.connect(endpointUrl);
   const session = await client.createSession();
   const sub = await session.createSubscription2({
-    requestedPublishingInterval: PUBLISHING_MS, requestedMaxKeepAliveCount: 10, requestedLifetimeCount: 100,
-    maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
+    requestedPublishingInterval: PUBLISHING_MS,
+    requestedMaxKeepAliveCount: 10,
+    requestedLifetimeCount: 100,
+    maxNotificationsPerPublish: 0,
+    publishingEnabled: true,
+    priority: 1,
   });
   let n = 0;
   for (let start = 0; start < ITEMS; start += 1000) {
     const items = [];
     for (let i = start; i < Math.min(ITEMS, start + 1000); i++) items.push({ nodeId: `ns=1;s=V${i}`, attributeId: AttributeIds.Value });
-    const group = ClientMonitoredItemGroup.create(sub, items, { samplingInterval: SAMPLING_MS, queueSize: 1, discardOldest: true }, TimestampsToReturn.Both);
-    group.on('changed', () => { n++; });
+    const group = ClientMonitoredItemGroup.create(
+      sub,
+      items,
+      { samplingInterval: SAMPLING_MS, queueSize: 1, discardOldest: true },
+      TimestampsToReturn.Both,
+    );
+    group.on('changed', () => {
+      n++;
+    });
   }
   const m = await measure(() => n);
   await session.close(true);
@@ -92,16 +123,35 @@ async function baseline(endpointUrl: string, pki: string) {
 }
 
 async function driverPhase(endpointUrl: string, pki: string) {
-  const defs = Array.from({ length: ITEMS }, (_, i) => ({ name: `V${i}`, type: 'Float64' as const, connection: 'bench', address: `ns=1;s=V${i}`, access: 'read' as const }));
+  const defs = Array.from({ length: ITEMS }, (_, i) => ({
+    name: `V${i}`,
+    type: 'Float64' as const,
+    connection: 'bench',
+    address: `ns=1;s=V${i}`,
+    access: 'read' as const,
+  }));
   const engine = new TagEngine(defs, systemClock);
   const db = openDatabase(':memory:');
   let n = 0;
-  engine.onChange(() => { n++; });
+  engine.onChange(() => {
+    n++;
+  });
   const driver = new OpcUaDriver(
-    { name: 'bench', driver: 'opcua', endpointUrl, pkiDir: pki, samplingIntervalMs: SAMPLING_MS, publishingIntervalMs: PUBLISHING_MS, acceptUnknownCertificate: true, timeoutMs: 20_000 },
+    {
+      name: 'bench',
+      driver: 'opcua',
+      endpointUrl,
+      pkiDir: pki,
+      samplingIntervalMs: SAMPLING_MS,
+      publishingIntervalMs: PUBLISHING_MS,
+      acceptUnknownCertificate: true,
+      timeoutMs: 20_000,
+    },
     engine.tags.map((t) => ({ index: t.index, def: t.def })),
     {
-      clock: systemClock, logger: pino({ level: 'warn' }), db,
+      clock: systemClock,
+      logger: pino({ level: 'warn' }),
+      db,
       update: (i, v, q, ts) => engine.update(i, v, q, ts),
       setQuality: (i, q, ts) => engine.setQuality(i, q, ts),
       state: () => undefined,
@@ -128,11 +178,23 @@ try {
   const figures: Figure[] = [
     { name: `offered changes/s (${ITEMS} items every ${TICK_MS} ms, server in a child process)`, value: offered, unit: '1/s' },
     { name: 'baseline: bare ClientSubscription notifications', value: Math.round(base.rate), unit: '1/s' },
-    { name: 'driver → TagEngine changes', value: Math.round(drv.rate), unit: '1/s', ratio: drv.rate / base.rate, baseline: 'bare ClientSubscription' },
+    {
+      name: 'driver → TagEngine changes',
+      value: Math.round(drv.rate),
+      unit: '1/s',
+      ratio: drv.rate / base.rate,
+      baseline: 'bare ClientSubscription',
+    },
     { name: 'baseline client CPU', value: base.cpu, unit: '% of a core' },
     { name: 'driver client CPU', value: drv.cpu, unit: '% of a core', ratio: drv.cpu / base.cpu, baseline: 'bare ClientSubscription' },
     { name: 'baseline client CPU per change', value: base.usPerChange, unit: 'µs' },
-    { name: 'driver client CPU per change', value: drv.usPerChange, unit: 'µs', ratio: drv.usPerChange / base.usPerChange, baseline: 'bare ClientSubscription' },
+    {
+      name: 'driver client CPU per change',
+      value: drv.usPerChange,
+      unit: 'µs',
+      ratio: drv.usPerChange / base.usPerChange,
+      baseline: 'bare ClientSubscription',
+    },
     { name: 'baseline RSS (end of phase)', value: base.rssMb, unit: 'MB' },
     { name: 'driver RSS (end of phase, after baseline)', value: drv.rssMb, unit: 'MB' },
   ];

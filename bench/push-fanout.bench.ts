@@ -27,9 +27,21 @@ const TICK_MS = 10; // a driver delivers its changes in batches, as a poll cycle
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface ClientReport { items: number; messages: number; p50: number; p99: number; max: number }
+interface ClientReport {
+  items: number;
+  messages: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
-function startClients(url: string, token: string, ca: string, subscriptions: string[][], protocol: 'tagway' | 'raw'): Promise<ChildProcess> {
+function startClients(
+  url: string,
+  token: string,
+  ca: string,
+  subscriptions: string[][],
+  protocol: 'tagway' | 'raw',
+): Promise<ChildProcess> {
   const child = fork(join(import.meta.dirname, 'lib', 'push-clients.ts'), [], { execArgv: ['--import', 'tsx'] });
   child.send({ cmd: 'start', url, token, ca, subscriptions, protocol });
   return new Promise((resolve, reject) => {
@@ -39,7 +51,10 @@ function startClients(url: string, token: string, ca: string, subscriptions: str
 }
 
 /** Runs `change(k)` for RATE changes/s in ticks for SECONDS; samples RSS; returns the client report. */
-async function drive(child: ChildProcess, change: (count: number, value: number) => void): Promise<ClientReport & { rssMax: number; changes: number }> {
+async function drive(
+  child: ChildProcess,
+  change: (count: number, value: number) => void,
+): Promise<ClientReport & { rssMax: number; changes: number }> {
   const start = now();
   // Counted: changes made during the run and read by the clients before its end (+ 500 ms for the last tick).
   child.send({ cmd: 'measure', since: start, until: start + SECONDS * 1000 + 500 });
@@ -47,15 +62,21 @@ async function drive(child: ChildProcess, change: (count: number, value: number)
   let rssMax = process.memoryUsage().rss;
   while (now() - start < SECONDS * 1000) {
     const due = Math.floor(((now() - start) / 1000) * RATE) - done;
-    if (due > 0) { change(due, now()); done += due; }
+    if (due > 0) {
+      change(due, now());
+      done += due;
+    }
     rssMax = Math.max(rssMax, process.memoryUsage().rss);
-    if (process.env.BENCH_DEBUG && Math.floor((now() - start) / 500) !== Math.floor((now() - start - TICK_MS) / 500)) console.log(debugLine());
+    if (process.env.BENCH_DEBUG && Math.floor((now() - start) / 500) !== Math.floor((now() - start - TICK_MS) / 500))
+      console.log(debugLine());
     await sleep(TICK_MS);
   }
   await sleep(500); // let the last ticks arrive
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
   const rep = await new Promise<ClientReport>((resolve) => {
-    child.on('message', (m: { cmd: string } & ClientReport) => { if (m.cmd === 'report') resolve(m); });
+    child.on('message', (m: { cmd: string } & ClientReport) => {
+      if (m.cmd === 'report') resolve(m);
+    });
     child.send({ cmd: 'report' });
   });
   return { ...rep, rssMax, changes: done };
@@ -64,10 +85,12 @@ async function drive(child: ChildProcess, change: (count: number, value: number)
 let debugLine = () => '';
 
 function layout(kind: 'spread' | 'hot'): string[][] {
-  return Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: PER_CLIENT }, (_, j) => {
-    const idx = kind === 'hot' ? j : (c * (TAGS / CLIENTS) + j) % TAGS;
-    return `Bench.T${idx}`;
-  }));
+  return Array.from({ length: CLIENTS }, (_, c) =>
+    Array.from({ length: PER_CLIENT }, (_, j) => {
+      const idx = kind === 'hot' ? j : (c * (TAGS / CLIENTS) + j) % TAGS;
+      return `Bench.T${idx}`;
+    }),
+  );
 }
 
 const t = await startBenchTagway(TAGS);
@@ -98,13 +121,16 @@ for (const kind of ['spread', 'hot'] as const) {
   const subs = layout(kind);
   const span = kind === 'hot' ? PER_CLIENT : TAGS;
   // --- Tagway hub ---
-  const hub = (await import('../src/api/push/service.js')).pushFor(t.tagway.runtime).hub;
+  const hub = (await import('../src/adapters/http/rest/push/service.js')).pushFor(t.tagway.runtime).hub;
   const before = { ...hub.stats };
   const child = await startClients(wsUrl, t.token, ca, subs, 'tagway');
   debugLine = () => JSON.stringify(hub.currentStats());
   let next = 0;
   const r = await drive(child, (count, value) => {
-    for (let i = 0; i < count; i++) { engine.update(next, value, Quality.GOOD); next = (next + 1) % span; }
+    for (let i = 0; i < count; i++) {
+      engine.update(next, value, Quality.GOOD);
+      next = (next + 1) % span;
+    }
   });
   const stats = hub.currentStats();
   const sentItems = stats.valueItems - before.valueItems;
@@ -112,14 +138,16 @@ for (const kind of ['spread', 'hot'] as const) {
   debugLine = () => '';
   const rawChild = await startClients(rawUrl, t.token, ca, subs, 'raw');
   // Which clients watch tag i (spread: windows of PER_CLIENT starting every TAGS/CLIENTS tags).
-  const watches = (c: number, i: number) => kind === 'hot' || ((i - c * (TAGS / CLIENTS) + TAGS) % TAGS) < PER_CLIENT;
+  const watches = (c: number, i: number) => kind === 'hot' || (i - c * (TAGS / CLIENTS) + TAGS) % TAGS < PER_CLIENT;
   let rawNext = 0;
   const rb = await drive(rawChild, (count, value) => {
     const first = rawNext;
     let body = '';
     const ts = new Date(value).toISOString();
     for (let k = 0; k < count; k++) {
-      body += (k ? ',' : '') + `{"name":"Bench.T${rawNext}","value":${value},"quality":"GOOD","qualityCode":192,"subStatus":"NON_SPECIFIC","timestamp":"${ts}"}`;
+      body +=
+        (k ? ',' : '') +
+        `{"name":"Bench.T${rawNext}","value":${value},"quality":"GOOD","qualityCode":192,"subStatus":"NON_SPECIFIC","timestamp":"${ts}"}`;
       rawNext = (rawNext + 1) % span;
     }
     const last = (rawNext - 1 + span) % span;
@@ -127,11 +155,17 @@ for (const kind of ['spread', 'hot'] as const) {
     for (let c = 0; c < rawClients.length; c++) if (watches(c, first) || watches(c, last)) rawClients[c]!.send(msg);
   });
   for (const ws of rawClients.splice(0)) ws?.terminate();
-  const offered = r.changes * (kind === 'hot' ? CLIENTS : CLIENTS * PER_CLIENT / TAGS) / SECONDS;
+  const offered = (r.changes * (kind === 'hot' ? CLIENTS : (CLIENTS * PER_CLIENT) / TAGS)) / SECONDS;
   figures.push(
     { name: `${kind}: changes applied`, value: r.changes / SECONDS, unit: 'changes/s', target: `${RATE}` },
     { name: `${kind}: value items offered (changes × watchers)`, value: offered, unit: 'items/s' },
-    { name: `${kind}: value items delivered`, value: r.items / SECONDS, unit: 'items/s', ratio: r.items / Math.max(1, rb.items), baseline: 'raw ws sends' },
+    {
+      name: `${kind}: value items delivered`,
+      value: r.items / SECONDS,
+      unit: 'items/s',
+      ratio: r.items / Math.max(1, rb.items),
+      baseline: 'raw ws sends',
+    },
     { name: `${kind}: values messages delivered`, value: r.messages / SECONDS, unit: 'msg/s' },
     { name: `${kind}: hub items written to sockets`, value: sentItems / SECONDS, unit: 'items/s' },
     { name: `${kind}: p50 change-to-client latency`, value: r.p50, unit: 'ms' },

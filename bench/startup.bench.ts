@@ -12,10 +12,19 @@ const TAGS = Number(process.env.BENCH_TAGS ?? 100_000);
 
 function projectYaml(n: number): string {
   const types = ['Float64', 'Float32', 'Int16', 'UInt32', 'Bool', 'Int64', 'String'];
-  const lines = ['name: Startup bench', 'connections:', '  - { name: sim, driver: simulator }', '  - { name: internal, driver: internal }', 'tags:'];
+  const lines = [
+    'name: Startup bench',
+    'connections:',
+    '  - { name: sim, driver: simulator }',
+    '  - { name: internal, driver: internal }',
+    'tags:',
+  ];
   for (let i = 0; i < n; i++) {
     const type = types[i % types.length]!;
-    if (i % 2 === 0 && type !== 'String') lines.push(`  - { name: Area${i % 50}.Unit${i % 997}.Tag${i}, type: ${type}, unit: bar, connection: sim, simulation: { kind: ${type === 'Bool' ? 'square' : 'sine'}, cycleMs: ${[1000, 2000, 5000, 10000][i % 4]} } }`);
+    if (i % 2 === 0 && type !== 'String')
+      lines.push(
+        `  - { name: Area${i % 50}.Unit${i % 997}.Tag${i}, type: ${type}, unit: bar, connection: sim, simulation: { kind: ${type === 'Bool' ? 'square' : 'sine'}, cycleMs: ${[1000, 2000, 5000, 10000][i % 4]} } }`,
+      );
     else lines.push(`  - { name: Area${i % 50}.Unit${i % 997}.Tag${i}, type: ${type}, connection: internal, description: Setpoint ${i} }`);
   }
   return lines.join('\n') + '\n';
@@ -27,7 +36,9 @@ async function waitForHealth(url: string, agent: Agent, deadline: number): Promi
       const r = await request(url, { dispatcher: agent });
       await r.body.text();
       if (r.statusCode === 200) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`no answer from ${url}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -61,24 +72,57 @@ const projectFile = join(dir, 'big.yaml');
 writeFileSync(projectFile, projectYaml(TAGS));
 const basePort = 20000 + Math.floor(Math.random() * 20000);
 const baselineScript = join(dir, 'baseline.mjs');
-writeFileSync(baselineScript, `
+writeFileSync(
+  baselineScript,
+  `
 import Fastify from '${join(process.cwd(), 'node_modules/fastify/fastify.js')}';
 import { readFileSync } from 'node:fs';
 const app = Fastify({ https: { cert: readFileSync(process.argv[2]), key: readFileSync(process.argv[3]) } });
 app.get('/health', async () => ({ status: 'ok' }));
 await app.listen({ port: Number(process.argv[4]), host: '127.0.0.1' });
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
-`);
-const env = { TAGWAY_DATA_DIR: join(dir, 'data'), TAGWAY_HOST: '127.0.0.1', TAGWAY_ADMIN_PASSWORD: 'startup-bench-pw', TAGWAY_LOG_LEVEL: 'warn' };
+`,
+);
+const env = {
+  TAGWAY_DATA_DIR: join(dir, 'data'),
+  TAGWAY_HOST: '127.0.0.1',
+  TAGWAY_ADMIN_PASSWORD: 'startup-bench-pw',
+  TAGWAY_LOG_LEVEL: 'warn',
+};
 // The first start generates the certificate and the admin; measure the second (a normal restart) and the first.
 const first = await measure(['bin/tagway.js', 'start', '--project', projectFile, '--port', String(basePort)], env, basePort, 4000);
 const second = await measure(['bin/tagway.js', 'start', '--project', projectFile, '--port', String(basePort + 1)], env, basePort + 1);
-const base = await measure([baselineScript, join(dir, 'data/tls/server.crt'), join(dir, 'data/tls/server.key'), String(basePort + 2)], {}, basePort + 2);
+const base = await measure(
+  [baselineScript, join(dir, 'data/tls/server.crt'), join(dir, 'data/tls/server.key'), String(basePort + 2)],
+  {},
+  basePort + 2,
+);
 report(`start-up with ${TAGS} tags`, [
   { name: 'baseline: bare fastify HTTPS start', value: base.ms, unit: 'ms' },
-  { name: 'tagway first start (generates certificate and admin)', value: first.ms, unit: 'ms', ratio: first.ms / base.ms, baseline: 'bare fastify start (ratio = tagway/baseline)', target: '≤ 3000 ms' },
-  { name: 'tagway restart (validated project from the cache)', value: second.ms, unit: 'ms', ratio: second.ms / base.ms, baseline: 'bare fastify start (ratio = tagway/baseline)', target: '≤ 3000 ms' },
+  {
+    name: 'tagway first start (generates certificate and admin)',
+    value: first.ms,
+    unit: 'ms',
+    ratio: first.ms / base.ms,
+    baseline: 'bare fastify start (ratio = tagway/baseline)',
+    target: '≤ 3000 ms',
+  },
+  {
+    name: 'tagway restart (validated project from the cache)',
+    value: second.ms,
+    unit: 'ms',
+    ratio: second.ms / base.ms,
+    baseline: 'bare fastify start (ratio = tagway/baseline)',
+    target: '≤ 3000 ms',
+  },
   { name: 'baseline RSS', value: base.rss, unit: 'MB' },
-  { name: 'tagway RSS after start', value: second.rss, unit: 'MB', ratio: second.rss / base.rss, baseline: 'bare fastify RSS', target: '≤ 400 MB' },
+  {
+    name: 'tagway RSS after start',
+    value: second.rss,
+    unit: 'MB',
+    ratio: second.rss / base.rss,
+    baseline: 'bare fastify RSS',
+    target: '≤ 400 MB',
+  },
 ]);
 rmSync(dir, { recursive: true, force: true });

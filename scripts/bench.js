@@ -4,11 +4,17 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const filter = process.argv.slice(2);
-const files = readdirSync('bench').filter((f) => f.endsWith('.bench.ts')).filter((f) => filter.length === 0 || filter.some((w) => f.includes(w))).sort();
+const files = readdirSync('bench')
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => filter.length === 0 || filter.some((w) => f.includes(w)))
+  .sort();
 let failed = 0;
 for (const f of files) {
   console.log(`\n### bench/${f}`);
   const r = spawnSync('npx', ['tsx', `bench/${f}`], { stdio: 'inherit' });
-  if (r.status !== 0) { failed++; console.error(`bench/${f} failed (exit ${r.status})`); }
+  if (r.status !== 0) {
+    failed++;
+    console.error(`bench/${f} failed (exit ${r.status})`);
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -11,14 +11,18 @@ export const TEST_PACKAGES = {
 };
 
 export function missingPackages(packages = TEST_PACKAGES) {
-  return Object.entries(packages).filter(([, file]) => !existsSync(file)).map(([name]) => name);
+  return Object.entries(packages)
+    .filter(([, file]) => !existsSync(file))
+    .map(([name]) => name);
 }
 
 export function provision(packages = TEST_PACKAGES) {
   const missing = missingPackages(packages);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    console.error(`The test suite needs the Debian packages: ${missing.join(' ')}.\nInstall them (as root): apt-get install -y ${missing.join(' ')}`);
+    console.error(
+      `The test suite needs the Debian packages: ${missing.join(' ')}.\nInstall them (as root): apt-get install -y ${missing.join(' ')}`,
+    );
     process.exit(1);
   }
   console.log(`Installing test dependencies from Debian: ${missing.join(' ')} …`);
@@ -28,5 +32,8 @@ export function provision(packages = TEST_PACKAGES) {
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   const still = missingPackages(packages);
-  if (still.length) { console.error(`Installing ${still.join(' ')} failed.`); process.exit(1); }
+  if (still.length) {
+    console.error(`Installing ${still.join(' ')} failed.`);
+    process.exit(1);
+  }
 }

@@ -9,7 +9,10 @@ import { provision } from './provision.js';
 provision();
 
 const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
-if (tsc.status !== 0) { console.error('Type check failed.'); process.exit(tsc.status ?? 1); }
+if (tsc.status !== 0) {
+  console.error('Type check failed.');
+  process.exit(tsc.status ?? 1);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'tagway-vitest-'));
 const out = join(dir, 'results.json');
@@ -19,7 +22,10 @@ let summary = '';
 try {
   const r = JSON.parse(readFileSync(out, 'utf8'));
   summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
-  if (r.numTotalTests === 0) { console.error('No test ran.'); process.exitCode = 1; }
+  if (r.numTotalTests === 0) {
+    console.error('No test ran.');
+    process.exitCode = 1;
+  }
 } catch {
   summary = 'tests: 0 passed, 1 failed';
 }

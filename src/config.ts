@@ -31,8 +31,19 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-type SecurityKey = 'corsOrigins' | 'jwtLifetime' | 'maxFailuresUser' | 'maxFailuresAddress' | 'loginWindow' | 'coolingOff' | 'lockoutAfter' | 'ldapConfig';
-const FLAGS: Record<string, { key: keyof Config | 'sessionIdle' | 'sessionLifetime' | SecurityKey; env: string; kind: 'int' | 'string' | 'bool' }> = {
+type SecurityKey =
+  | 'corsOrigins'
+  | 'jwtLifetime'
+  | 'maxFailuresUser'
+  | 'maxFailuresAddress'
+  | 'loginWindow'
+  | 'coolingOff'
+  | 'lockoutAfter'
+  | 'ldapConfig';
+const FLAGS: Record<
+  string,
+  { key: keyof Config | 'sessionIdle' | 'sessionLifetime' | SecurityKey; env: string; kind: 'int' | 'string' | 'bool' }
+> = {
   '--port': { key: 'port', env: 'TAGWAY_PORT', kind: 'int' },
   '--host': { key: 'host', env: 'TAGWAY_HOST', kind: 'string' },
   '--data-dir': { key: 'dataDir', env: 'TAGWAY_DATA_DIR', kind: 'string' },
@@ -70,9 +81,21 @@ export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, en
 
 export function defaultConfig(): Config {
   return {
-    port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
-    bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
-    sessions: { ...DEFAULT_SESSION_SETTINGS }, sqliteSynchronous: 'FULL', security: { throttle: {}, corsOrigins: [] },
+    port: 8443,
+    host: '0.0.0.0',
+    dataDir: resolve('data'),
+    project: undefined,
+    http: false,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    bodyLimit: 1_048_576,
+    maxBulkItems: 10_000,
+    basePath: '/',
+    logLevel: 'info',
+    adminPassword: undefined,
+    sessions: { ...DEFAULT_SESSION_SETTINGS },
+    sqliteSynchronous: 'FULL',
+    security: { throttle: {}, corsOrigins: [] },
   };
 }
 
@@ -89,7 +112,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const f = FLAGS[name];
     if (!f) throw new ConfigError(`unknown option '${arg}'`);
-    if (f.kind === 'bool') { raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false'); continue; }
+    if (f.kind === 'bool') {
+      raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false');
+      continue;
+    }
     // `--project --port 9000` must not take '--port' as the project file (use --project=--odd-name for that).
     const value = inline ?? (argv[i + 1]?.startsWith('--') ? undefined : argv[++i]);
     if (value === undefined) throw new ConfigError(`option '${name}' needs a value`);
@@ -98,40 +124,84 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const [flag, value] of raw) {
     const f = FLAGS[flag]!;
     const source = `${flag} / ${f.env}`;
-    if (f.kind === 'bool') { (c as unknown as Record<string, unknown>)[f.key] = value === true; continue; }
+    if (f.kind === 'bool') {
+      (c as unknown as Record<string, unknown>)[f.key] = value === true;
+      continue;
+    }
     const s = String(value);
     if (f.kind === 'int') {
       if (!/^[0-9]+$/.test(s)) throw new ConfigError(`${source} must be a whole number, got '${s}'`);
       const n = Number(s);
-      if (f.key === 'sessionIdle') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.idleTimeoutMs = n * 60_000; continue; }
-      if (f.key === 'sessionLifetime') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); c.sessions.absoluteLifetimeMs = n * 3_600_000; continue; }
+      if (f.key === 'sessionIdle') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        c.sessions.idleTimeoutMs = n * 60_000;
+        continue;
+      }
+      if (f.key === 'sessionLifetime') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        c.sessions.absoluteLifetimeMs = n * 3_600_000;
+        continue;
+      }
       const t = c.security.throttle;
-      if (f.key === 'jwtLifetime') { if (n < 1 || n > 1440) throw new ConfigError(`${source} must be 1…1440`); c.security.jwtLifetimeMs = n * 60_000; continue; }
-      if (f.key === 'maxFailuresUser') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.maxFailuresPerUser = n; continue; }
-      if (f.key === 'maxFailuresAddress') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.maxFailuresPerAddress = n; continue; }
-      if (f.key === 'loginWindow') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.windowMs = n * 60_000; continue; }
-      if (f.key === 'coolingOff') { if (n < 1) throw new ConfigError(`${source} must be at least 1`); t.coolingOffMs = n * 1000; continue; }
-      if (f.key === 'lockoutAfter') { t.lockoutAfter = n; continue; }
+      if (f.key === 'jwtLifetime') {
+        if (n < 1 || n > 1440) throw new ConfigError(`${source} must be 1…1440`);
+        c.security.jwtLifetimeMs = n * 60_000;
+        continue;
+      }
+      if (f.key === 'maxFailuresUser') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        t.maxFailuresPerUser = n;
+        continue;
+      }
+      if (f.key === 'maxFailuresAddress') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        t.maxFailuresPerAddress = n;
+        continue;
+      }
+      if (f.key === 'loginWindow') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        t.windowMs = n * 60_000;
+        continue;
+      }
+      if (f.key === 'coolingOff') {
+        if (n < 1) throw new ConfigError(`${source} must be at least 1`);
+        t.coolingOffMs = n * 1000;
+        continue;
+      }
+      if (f.key === 'lockoutAfter') {
+        t.lockoutAfter = n;
+        continue;
+      }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
       if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems') && n < 1) throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
     }
     if (f.key === 'corsOrigins') {
-      const origins = s.split(',').map((o) => o.trim()).filter(Boolean);
-      for (const o of origins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${source}: '${o}' is not an origin like https://host:port`);
+      const origins = s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const o of origins)
+        if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${source}: '${o}' is not an origin like https://host:port`);
       c.security.corsOrigins = origins;
       continue;
     }
     if (f.key === 'ldapConfig') {
-      try { c.security.ldap = JSON.parse(readFileSync(resolve(s), 'utf8')) as LdapSettings; } catch (err) { throw new ConfigError(`${source}: cannot read LDAP settings from '${s}': ${(err as Error).message}`); }
+      try {
+        c.security.ldap = JSON.parse(readFileSync(resolve(s), 'utf8')) as LdapSettings;
+      } catch (err) {
+        throw new ConfigError(`${source}: cannot read LDAP settings from '${s}': ${(err as Error).message}`);
+      }
       continue;
     }
     (c as unknown as Record<string, unknown>)[f.key] = s;
   }
-  if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL') throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
+  if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL')
+    throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
-  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
+    throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
   c.basePath = c.basePath.replace(/\/+$/, '') || '/';
   c.dataDir = resolve(c.dataDir);

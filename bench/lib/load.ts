@@ -1,9 +1,22 @@
 import autocannon from 'autocannon';
 
-export interface LoadResult { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
 
 /** Runs autocannon against one request shape and answers throughput and latency (ms). */
-export async function load(opts: { url: string; method?: string; headers?: Record<string, string>; body?: string; connections?: number; duration?: number }): Promise<LoadResult> {
+export async function load(opts: {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  duration?: number;
+}): Promise<LoadResult> {
   const r = await autocannon({
     url: opts.url,
     method: (opts.method ?? 'GET') as 'GET',

@@ -15,7 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tagway-bench-opcua-'));
 const serverCertificateManager = new OPCUACertificateManager({ rootFolder: join(dir, 'pki'), automaticallyAcceptUnknownCertificate: true });
 await serverCertificateManager.initialize();
 const server = new OPCUAServer({
-  port, hostname: '127.0.0.1', serverCertificateManager,
+  port,
+  hostname: '127.0.0.1',
+  serverCertificateManager,
   serverCapabilities: { maxMonitoredItemsPerCall: 100_000, operationLimits: { maxMonitoredItemsPerCall: 100_000 } } as never,
 });
 await server.initialize();
@@ -24,10 +26,16 @@ const ns = addressSpace.getOwnNamespace();
 const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Bench' });
 const vars: UAVariable[] = [];
 for (let i = 0; i < count; i++) {
-  vars.push(ns.addVariable({
-    organizedBy: folder, browseName: `V${i}`, nodeId: `s=V${i}`, dataType: DataType.Double, minimumSamplingInterval: 10,
-    value: new Variant({ dataType: DataType.Double, value: 0 }),
-  }));
+  vars.push(
+    ns.addVariable({
+      organizedBy: folder,
+      browseName: `V${i}`,
+      nodeId: `s=V${i}`,
+      dataType: DataType.Double,
+      minimumSamplingInterval: 10,
+      value: new Variant({ dataType: DataType.Double, value: 0 }),
+    }),
+  );
 }
 await server.start();
 let n = 0;
@@ -38,5 +46,8 @@ const timer = setInterval(() => {
 process.stdout.write(`READY ${port}\n`);
 process.on('SIGTERM', () => {
   clearInterval(timer);
-  void server.shutdown(0).then(() => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+  void server.shutdown(0).then(() => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
 });

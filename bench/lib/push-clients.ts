@@ -3,7 +3,13 @@
 // the driver writes the wall-clock time of the change (ms, fractional) as the tag value.
 import { WebSocket } from 'ws';
 
-interface Start { url: string; token: string; ca: string; subscriptions: string[][]; protocol: 'tagway' | 'raw' }
+interface Start {
+  url: string;
+  token: string;
+  ca: string;
+  subscriptions: string[][];
+  protocol: 'tagway' | 'raw';
+}
 
 const BUCKET_MS = 0.05;
 const hist = new Uint32Array(200_000); // 0–10 s in 50 µs buckets
@@ -34,7 +40,10 @@ function percentile(p: number): number {
   for (const c of hist) total += c;
   const want = Math.ceil((p / 100) * total);
   let acc = 0;
-  for (let i = 0; i < hist.length; i++) { acc += hist[i]!; if (acc >= want && want > 0) return (i + 1) * BUCKET_MS; }
+  for (let i = 0; i < hist.length; i++) {
+    acc += hist[i]!;
+    if (acc >= want && want > 0) return (i + 1) * BUCKET_MS;
+  }
   return NaN;
 }
 
@@ -42,25 +51,37 @@ process.on('message', async (msg: { cmd: string } & Partial<Start>) => {
   if (msg.cmd === 'start') {
     const s = msg as Start;
     const sockets: WebSocket[] = [];
-    await Promise.all(s.subscriptions.map(async (tags, i) => {
-      const ws = new WebSocket(s.url, { ca: s.ca, headers: { authorization: `Bearer ${s.token}` }, perMessageDeflate: false });
-      sockets.push(ws);
-      await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
-      let snapshotItems = 0;
-      await new Promise<void>((resolve) => {
-        ws.on('message', (d: Buffer) => {
-          if (snapshotItems >= tags.length) { onMessage(d); return; }
-          const m = JSON.parse(d.toString()) as { type: string; items?: unknown[] };
-          if (m.type === 'values') snapshotItems += m.items!.length;
-          if (snapshotItems >= tags.length) resolve();
+    await Promise.all(
+      s.subscriptions.map(async (tags, i) => {
+        const ws = new WebSocket(s.url, { ca: s.ca, headers: { authorization: `Bearer ${s.token}` }, perMessageDeflate: false });
+        sockets.push(ws);
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
         });
-        if (s.protocol === 'tagway') ws.send(JSON.stringify({ type: 'subscribe', id: `c${i}`, tags }));
-        else ws.send(`${i}:${tags.length}`);
-      });
-    }));
+        let snapshotItems = 0;
+        await new Promise<void>((resolve) => {
+          ws.on('message', (d: Buffer) => {
+            if (snapshotItems >= tags.length) {
+              onMessage(d);
+              return;
+            }
+            const m = JSON.parse(d.toString()) as { type: string; items?: unknown[] };
+            if (m.type === 'values') snapshotItems += m.items!.length;
+            if (snapshotItems >= tags.length) resolve();
+          });
+          if (s.protocol === 'tagway') ws.send(JSON.stringify({ type: 'subscribe', id: `c${i}`, tags }));
+          else ws.send(`${i}:${tags.length}`);
+        });
+      }),
+    );
     process.send!({ cmd: 'ready' });
     process.on('message', (m: { cmd: string; since?: number; until?: number }) => {
-      if (m.cmd === 'measure') { since = m.since!; until = m.until!; measuring = true; }
+      if (m.cmd === 'measure') {
+        since = m.since!;
+        until = m.until!;
+        measuring = true;
+      }
       if (m.cmd === 'report') {
         measuring = false;
         process.send!({ cmd: 'report', items, messages, p50: percentile(50), p99: percentile(99), max: percentile(100) });

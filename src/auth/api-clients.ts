@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { TagwayError } from '../domain/problems.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { ApiClientRecord, SqliteClientStore } from '../storage/sqlite/client-store.js';
 
 /**
@@ -20,7 +20,13 @@ export interface PasswordHasher {
 export const argon2idHasher: PasswordHasher = {
   // @node-rs/argon2 defaults to argon2id (its Algorithm enum is a const enum, unusable under verbatimModuleSyntax).
   hash: (s) => hash(s),
-  verify: async (phc, s) => { try { return await verify(phc, s); } catch { return false; } },
+  verify: async (phc, s) => {
+    try {
+      return await verify(phc, s);
+    } catch {
+      return false;
+    }
+  },
 };
 
 export interface ApiClient {
@@ -32,9 +38,16 @@ export interface ApiClient {
   createdBy: string | null;
 }
 
-export interface ProjectClient { clientId: string; name?: string | undefined; secretHash: string; groups: string[] }
+export interface ProjectClient {
+  clientId: string;
+  name?: string | undefined;
+  secretHash: string;
+  groups: string[];
+}
 
-interface Held extends ApiClient { secretHash: string }
+interface Held extends ApiClient {
+  secretHash: string;
+}
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,64}$/;
 
@@ -53,7 +66,12 @@ export class ApiClients {
     for (const p of projectClients) {
       if (!CLIENT_ID.test(p.clientId)) throw new Error(`project client id '${p.clientId}' is not valid`);
       this.clients.set(p.clientId, {
-        clientId: p.clientId, name: p.name ?? p.clientId, groups: [...p.groups], source: 'project', createdAt: null, createdBy: null,
+        clientId: p.clientId,
+        name: p.name ?? p.clientId,
+        groups: [...p.groups],
+        source: 'project',
+        createdAt: null,
+        createdBy: null,
         secretHash: p.secretHash,
       });
     }
@@ -75,12 +93,20 @@ export class ApiClients {
   }
 
   /** Creates a client; the returned secret is the only copy there will ever be. */
-  async create(p: { name: string; groups: string[]; createdBy?: string | undefined }): Promise<{ client: ApiClient; clientSecret: string }> {
+  async create(p: {
+    name: string;
+    groups: string[];
+    createdBy?: string | undefined;
+  }): Promise<{ client: ApiClient; clientSecret: string }> {
     const clientId = 'tgw-' + randomBytes(9).toString('base64url');
     const clientSecret = randomBytes(32).toString('base64url');
     const rec: ApiClientRecord = {
-      clientId, name: p.name, secretHash: await this.hasher.hash(clientSecret), groups: [...p.groups],
-      createdAt: new Date(this.clock.now()).toISOString(), createdBy: p.createdBy ?? null,
+      clientId,
+      name: p.name,
+      secretHash: await this.hasher.hash(clientSecret),
+      groups: [...p.groups],
+      createdAt: new Date(this.clock.now()).toISOString(),
+      createdBy: p.createdBy ?? null,
     };
     this.store.insert(rec);
     const held: Held = { ...withoutHash(rec), source: 'admin', secretHash: rec.secretHash };
@@ -115,6 +141,7 @@ function publicView(c: Held): ApiClient {
 
 /** Constant-time string equality for short secrets (CSRF tokens and the like). */
 export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a); const y = Buffer.from(b);
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 
 /**
  * HTTP Basic sends the password with every request; verifying it with argon2id each time would cost tens of
@@ -14,7 +14,11 @@ export interface BasicCacheOptions {
   maxEntries: number;
 }
 
-interface Entry<P> { username: string; principal: P; expiresAt: number }
+interface Entry<P> {
+  username: string;
+  principal: P;
+  expiresAt: number;
+}
 
 export class BasicAuthCache<P> {
   private readonly key = randomBytes(32);
@@ -26,7 +30,10 @@ export class BasicAuthCache<P> {
   private epoch = 0;
   private readonly opts: BasicCacheOptions;
 
-  constructor(private readonly clock: Clock, opts: Partial<BasicCacheOptions> = {}) {
+  constructor(
+    private readonly clock: Clock,
+    opts: Partial<BasicCacheOptions> = {},
+  ) {
     this.opts = { ttlMs: 60_000, maxEntries: 10_000, ...opts };
   }
 
@@ -39,7 +46,10 @@ export class BasicAuthCache<P> {
     const k = this.digest(username, password);
     const e = this.entries.get(k);
     if (!e) return null;
-    if (e.expiresAt <= this.clock.now()) { this.drop(k, e.username); return null; }
+    if (e.expiresAt <= this.clock.now()) {
+      this.drop(k, e.username);
+      return null;
+    }
     return e.principal;
   }
 
@@ -87,7 +97,9 @@ export class BasicAuthCache<P> {
     this.inFlight.clear();
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   private generation(username: string): string {
     return `${this.epoch}.${this.generations.get(username) ?? 0}`;
@@ -101,14 +113,20 @@ export class BasicAuthCache<P> {
     }
     this.entries.set(k, { username, principal, expiresAt: this.clock.now() + this.opts.ttlMs });
     let set = this.byUser.get(username);
-    if (!set) { set = new Set(); this.byUser.set(username, set); }
+    if (!set) {
+      set = new Set();
+      this.byUser.set(username, set);
+    }
     set.add(k);
   }
 
   private drop(k: string, username: string): void {
     this.entries.delete(k);
     const set = this.byUser.get(username);
-    if (set) { set.delete(k); if (set.size === 0) this.byUser.delete(username); }
+    if (set) {
+      set.delete(k);
+      if (set.size === 0) this.byUser.delete(username);
+    }
   }
 }
 

@@ -12,13 +12,19 @@ import type { UserDirectory } from './user-directory.js';
 export class GroupAdmin {
   private readonly fixed: Set<string>;
 
-  constructor(private readonly store: SqliteGroupStore, private readonly users: UserDirectory, private readonly clients: ApiClients) {
+  constructor(
+    private readonly store: SqliteGroupStore,
+    private readonly users: UserDirectory,
+    private readonly clients: ApiClients,
+  ) {
     this.fixed = new Set(users.listGroups().map((g) => g.name));
     const extra = store.list().filter((g) => !this.fixed.has(g.name));
     if (extra.length) users.setGroups([...users.listGroups(), ...extra]);
   }
 
-  isFixed(name: string): boolean { return this.fixed.has(name); }
+  isFixed(name: string): boolean {
+    return this.fixed.has(name);
+  }
 
   create(g: Group): void {
     if (this.users.group(g.name)) throw new TagwayError('CONFLICT', `Group '${g.name}' exists`);
@@ -40,9 +46,22 @@ export class GroupAdmin {
     const old = this.users.group(name);
     if (!old) throw new TagwayError('NOT_FOUND', `No group '${name}'`);
     if (this.fixed.has(name)) throw new TagwayError('CONFLICT', `Group '${name}' is defined in the project file; remove it there`);
-    const members = [...this.users.list().filter((u) => u.groups.includes(name)).map((u) => u.username), ...this.clients.list().filter((c) => c.groups.includes(name)).map((c) => c.clientId)];
+    const members = [
+      ...this.users
+        .list()
+        .filter((u) => u.groups.includes(name))
+        .map((u) => u.username),
+      ...this.clients
+        .list()
+        .filter((c) => c.groups.includes(name))
+        .map((c) => c.clientId),
+    ];
     // Deleting a group in use would silently change what its members may do; make the admin move them first.
-    if (members.length) throw new TagwayError('CONFLICT', `Group '${name}' still has members: ${members.slice(0, 10).join(', ')}${members.length > 10 ? ', …' : ''}`);
+    if (members.length)
+      throw new TagwayError(
+        'CONFLICT',
+        `Group '${name}' still has members: ${members.slice(0, 10).join(', ')}${members.length > 10 ? ', …' : ''}`,
+      );
     this.store.delete(name);
     this.users.setGroups(this.users.listGroups().filter((x) => x.name !== name));
     return old;
@@ -53,6 +72,7 @@ export class GroupAdmin {
     const groups = new Map(this.users.listGroups().map((g) => [g.name, g] as const));
     groups.set(name, next);
     const can = (gs: readonly string[]) => gs.some((n) => groups.get(n)?.permissions.some((p) => p.permission === 'users:admin'));
-    if (!this.users.list().some((u) => !u.disabled && can(u.groups))) throw new TagwayError('CONFLICT', 'This change would leave no enabled user with users:admin');
+    if (!this.users.list().some((u) => !u.disabled && can(u.groups)))
+      throw new TagwayError('CONFLICT', 'This change would leave no enabled user with users:admin');
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import { JWT_ALG, type SigningKeys } from './signing-keys.js';
 
 /**
@@ -20,7 +20,10 @@ export interface JwtSettings {
 }
 
 export const DEFAULT_JWT: Omit<JwtSettings, 'issuer'> = {
-  audience: 'tagway', lifetimeMs: 15 * 60_000, clockToleranceSec: 5, cacheEntries: 10_000,
+  audience: 'tagway',
+  lifetimeMs: 15 * 60_000,
+  clockToleranceSec: 5,
+  cacheEntries: 10_000,
 };
 
 export interface AccessClaims {
@@ -33,7 +36,10 @@ export interface AccessClaims {
 }
 
 export class JwtError extends Error {
-  constructor(readonly reason: 'malformed' | 'algorithm' | 'key' | 'signature' | 'expired' | 'claims', message: string) {
+  constructor(
+    readonly reason: 'malformed' | 'algorithm' | 'key' | 'signature' | 'expired' | 'claims',
+    message: string,
+  ) {
     super(message);
     this.name = 'JwtError';
   }
@@ -43,7 +49,11 @@ export class JwtService {
   readonly settings: JwtSettings;
   private readonly cache = new Map<string, { claims: AccessClaims; kid: string }>();
 
-  constructor(private readonly keys: SigningKeys, private readonly clock: Clock, settings: Partial<JwtSettings> & { issuer: string }) {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly clock: Clock,
+    settings: Partial<JwtSettings> & { issuer: string },
+  ) {
     this.settings = { ...DEFAULT_JWT, ...settings };
   }
 
@@ -91,21 +101,25 @@ export class JwtService {
     let payload: JWTPayload;
     let kid = '';
     try {
-      ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => {
-        if (header.alg !== JWT_ALG) throw new JwtError('algorithm', `algorithm ${String(header.alg)} not accepted`);
-        const k = header.kid === undefined ? undefined : this.keys.verificationKey(header.kid);
-        if (!k) throw new JwtError('key', 'unknown signing key');
-        kid = k.kid;
-        return k.publicKey;
-      }, {
-        algorithms: [JWT_ALG],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        typ: 'at+jwt',
-        clockTolerance: this.settings.clockToleranceSec,
-        currentDate: new Date(this.clock.now()),
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      }));
+      ({ payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => {
+          if (header.alg !== JWT_ALG) throw new JwtError('algorithm', `algorithm ${String(header.alg)} not accepted`);
+          const k = header.kid === undefined ? undefined : this.keys.verificationKey(header.kid);
+          if (!k) throw new JwtError('key', 'unknown signing key');
+          kid = k.kid;
+          return k.publicKey;
+        },
+        {
+          algorithms: [JWT_ALG],
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          typ: 'at+jwt',
+          clockTolerance: this.settings.clockToleranceSec,
+          currentDate: new Date(this.clock.now()),
+          requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+        },
+      ));
     } catch (e) {
       if (e instanceof JwtError) throw e;
       if (e instanceof joseErrors.JWTExpired) throw new JwtError('expired', 'token expired');
@@ -119,9 +133,14 @@ export class JwtService {
     if (typeof clientId !== 'string' || !Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) {
       throw new JwtError('claims', 'claims client_id/groups missing');
     }
-    return { claims: { sub: payload.sub!, clientId, groups: groups as string[], exp: payload.exp!, iat: payload.iat!, jti: payload.jti! }, kid };
+    return {
+      claims: { sub: payload.sub!, clientId, groups: groups as string[], exp: payload.exp!, iat: payload.iat!, jti: payload.jti! },
+      kid,
+    };
   }
 
   /** Forget verified tokens, e.g. after a key was withdrawn in an emergency. */
-  clearCache(): void { this.cache.clear(); }
+  clearCache(): void {
+    this.cache.clear();
+  }
 }

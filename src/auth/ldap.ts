@@ -19,21 +19,25 @@ export interface LdapSettings {
   tlsOptions?: ConnectionOptions | undefined;
   timeoutMs?: number | undefined;
   userDn?: string | undefined;
-  userSearch?: {
-    base: string;
-    /** `{username}` is replaced, escaped per RFC 4515. */
-    filter: string;
-    /** Service account; without it the search runs after binding as the user (needs `userDn`). */
-    bindDn?: string | undefined;
-    bindPassword?: string | undefined;
-  } | undefined;
-  groupSearch?: {
-    base: string;
-    /** `{dn}` and `{username}` are replaced, escaped per RFC 4515. */
-    filter: string;
-    /** Attribute naming the group (default `cn`). */
-    nameAttribute?: string | undefined;
-  } | undefined;
+  userSearch?:
+    | {
+        base: string;
+        /** `{username}` is replaced, escaped per RFC 4515. */
+        filter: string;
+        /** Service account; without it the search runs after binding as the user (needs `userDn`). */
+        bindDn?: string | undefined;
+        bindPassword?: string | undefined;
+      }
+    | undefined;
+  groupSearch?:
+    | {
+        base: string;
+        /** `{dn}` and `{username}` are replaced, escaped per RFC 4515. */
+        filter: string;
+        /** Attribute naming the group (default `cn`). */
+        nameAttribute?: string | undefined;
+      }
+    | undefined;
   /** Attribute on the user entry listing group DNs (default `memberOf`; ignored when absent). */
   memberOfAttribute?: string | undefined;
   displayNameAttributes?: string[] | undefined;
@@ -55,7 +59,10 @@ export interface LdapUser {
 
 /** The directory could not be reached or answered unexpectedly; distinct from wrong credentials. */
 export class LdapUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'LdapUnavailableError'; }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LdapUnavailableError';
+  }
 }
 
 /** RFC 4515: escape a value placed inside a search filter. */
@@ -92,7 +99,8 @@ export class LdapAuthenticator {
 
   constructor(private readonly s: LdapSettings) {
     if (!s.userDn && !s.userSearch) throw new Error('ldap: set userDn or userSearch');
-    if (s.userSearch && !s.userSearch.bindDn && !s.userDn) throw new Error('ldap: userSearch without a service account needs userDn to bind first');
+    if (s.userSearch && !s.userSearch.bindDn && !s.userDn)
+      throw new Error('ldap: userSearch without a service account needs userDn to bind first');
     for (const [k, v] of Object.entries(s.groupMap)) this.map.set(k.toLowerCase(), v);
   }
 
@@ -101,8 +109,11 @@ export class LdapAuthenticator {
     // An empty password would be an *unauthenticated* bind (RFC 4513 §5.1.2), which many servers accept.
     if (password.length === 0 || username.length === 0 || username.length > 256 || /[\0-\x1f]/.test(username)) return null;
     const client = new Client({
-      url: this.s.url, timeout: this.s.timeoutMs ?? 5000, connectTimeout: this.s.timeoutMs ?? 5000,
-      tlsOptions: this.s.tlsOptions, strictDN: false,
+      url: this.s.url,
+      timeout: this.s.timeoutMs ?? 5000,
+      connectTimeout: this.s.timeoutMs ?? 5000,
+      tlsOptions: this.s.tlsOptions,
+      strictDN: false,
     });
     try {
       if (this.s.startTls) await client.startTLS(this.s.tlsOptions);
@@ -134,7 +145,11 @@ export class LdapAuthenticator {
       const gs = this.s.groupSearch;
       if (gs) {
         const nameAttr = gs.nameAttribute ?? 'cn';
-        const r = await client.search(gs.base, { scope: 'sub', filter: fill(gs.filter, { dn: entry.dn, username }, escapeFilterValue), attributes: [nameAttr] });
+        const r = await client.search(gs.base, {
+          scope: 'sub',
+          filter: fill(gs.filter, { dn: entry.dn, username }, escapeFilterValue),
+          attributes: [nameAttr],
+        });
         for (const g of r.searchEntries) directoryGroups.add(g.dn);
       }
       const groups = new Set<string>();
@@ -145,19 +160,28 @@ export class LdapAuthenticator {
         for (const t of [...(byDn ?? []), ...(byName ?? [])]) groups.add(t);
       }
       if (groups.size === 0 && (this.s.requireMappedGroup ?? true)) return null;
-      const displayName = (this.s.displayNameAttributes ?? ['displayName', 'cn'])
-        .map((a) => strings(entry![a])[0]).find((x) => x !== undefined && x !== '') ?? username;
+      const displayName =
+        (this.s.displayNameAttributes ?? ['displayName', 'cn'])
+          .map((a) => strings(entry![a])[0])
+          .find((x) => x !== undefined && x !== '') ?? username;
       return { username, dn: entry.dn, displayName, directoryGroups: [...directoryGroups], groups: [...groups].sort() };
     } catch (e) {
       throw new LdapUnavailableError(`ldap: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     } finally {
-      await client.unbind().catch(() => { /* the connection may already be gone */ });
+      await client.unbind().catch(() => {
+        /* the connection may already be gone */
+      });
     }
   }
 
   private async findUser(client: Client, username: string): Promise<Entry | undefined> {
     const us = this.s.userSearch!;
-    const r = await client.search(us.base, { scope: 'sub', filter: fill(us.filter, { username }, escapeFilterValue), sizeLimit: 2, attributes: this.attributes() });
+    const r = await client.search(us.base, {
+      scope: 'sub',
+      filter: fill(us.filter, { username }, escapeFilterValue),
+      sizeLimit: 2,
+      attributes: this.attributes(),
+    });
     // Two matches means the filter is ambiguous; refuse rather than guess which person this is.
     return r.searchEntries.length === 1 ? r.searchEntries[0] : undefined;
   }

@@ -1,4 +1,4 @@
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 
 /**
  * Login throttling (api.md: 5 failures per username or 20 per client address within 10 minutes → every attempt
@@ -29,9 +29,7 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   maxEntries: 100_000,
 };
 
-export type ThrottleVerdict =
-  | { allowed: true }
-  | { allowed: false; scope: 'user' | 'address'; retryAfterSeconds: number };
+export type ThrottleVerdict = { allowed: true } | { allowed: false; scope: 'user' | 'address'; retryAfterSeconds: number };
 
 export interface FailureOutcome {
   /** Set when this failure started a cooling-off period. */
@@ -58,7 +56,10 @@ export class LoginThrottle {
   private readonly users = new Map<string, Entry>();
   private readonly addresses = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock, settings: Partial<ThrottleSettings> = {}) {
+  constructor(
+    private readonly clock: Clock,
+    settings: Partial<ThrottleSettings> = {},
+  ) {
     this.settings = { ...DEFAULT_THROTTLE, ...settings };
   }
 
@@ -85,9 +86,10 @@ export class LoginThrottle {
     const ab = this.fail(a, now, s.maxFailuresPerAddress);
     const out: FailureOutcome = {};
     if (ub !== undefined || ab !== undefined) {
-      out.blocked = (ub ?? 0) >= (ab ?? 0)
-        ? { scope: 'user', retryAfterSeconds: Math.ceil((ub ?? 0) / 1000) }
-        : { scope: 'address', retryAfterSeconds: Math.ceil((ab ?? 0) / 1000) };
+      out.blocked =
+        (ub ?? 0) >= (ab ?? 0)
+          ? { scope: 'user', retryAfterSeconds: Math.ceil((ub ?? 0) / 1000) }
+          : { scope: 'address', retryAfterSeconds: Math.ceil((ab ?? 0) / 1000) };
     }
     if (s.lockoutAfter > 0 && u.consecutive === s.lockoutAfter) out.lockedOut = true;
     return out;
@@ -106,7 +108,9 @@ export class LoginThrottle {
     this.users.delete(norm(username));
   }
 
-  get size(): number { return this.users.size + this.addresses.size; }
+  get size(): number {
+    return this.users.size + this.addresses.size;
+  }
 
   /** Returns the cooling-off length when this failure starts one. */
   private fail(e: Entry, now: number, max: number): number | undefined {
@@ -155,4 +159,6 @@ export class LoginThrottle {
   }
 }
 
-function norm(username: string): string { return username.normalize('NFC').toLowerCase(); }
+function norm(username: string): string {
+  return username.normalize('NFC').toLowerCase();
+}

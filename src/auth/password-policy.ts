@@ -2,13 +2,30 @@
  * Password policy for locally managed users (NIST SP 800-63B: length over composition rules, refuse the
  * obvious). Returns the problems found, empty when acceptable.
  */
-export interface PasswordPolicy { minLength: number; maxLength: number }
+export interface PasswordPolicy {
+  minLength: number;
+  maxLength: number;
+}
 
 export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 10, maxLength: 1024 };
 
 const COMMON = new Set([
-  'password', 'password1', 'password12', 'password123', '1234567890', '12345678910', 'qwertyuiop', 'administrator',
-  'letmein123', 'welcome123', 'iloveyou12', 'changeme123', 'tagway1234', 'adminadmin', 'passw0rd12', 'qwerty1234',
+  'password',
+  'password1',
+  'password12',
+  'password123',
+  '1234567890',
+  '12345678910',
+  'qwertyuiop',
+  'administrator',
+  'letmein123',
+  'welcome123',
+  'iloveyou12',
+  'changeme123',
+  'tagway1234',
+  'adminadmin',
+  'passw0rd12',
+  'qwerty1234',
 ]);
 
 export function passwordProblems(password: string, username: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): string[] {

@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto';
  * argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane). Hashing runs on libuv's thread pool,
  * so a login never blocks the event loop.
  */
-const OPTIONS = { algorithm: 2 /* Algorithm.Argon2id (a const enum, not importable as a value) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const OPTIONS = {
+  algorithm: 2 /* Algorithm.Argon2id (a const enum, not importable as a value) */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

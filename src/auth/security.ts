@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { TagwayError } from '../domain/problems.js';
 import { AuditTrail } from '../runtime/audit.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { TagEngine } from '../runtime/tag-engine.js';
 import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
 import { SqliteClientStore } from '../storage/sqlite/client-store.js';
@@ -40,8 +40,13 @@ export interface SecuritySettings {
 }
 
 export const DEFAULT_SECURITY: SecuritySettings = {
-  throttle: {}, jwtLifetimeMs: 15 * 60_000, jwtIssuer: 'tagway', jwtAudience: 'tagway', keyRotationMs: 30 * 86_400_000,
-  basicCacheTtlMs: 60_000, corsOrigins: [],
+  throttle: {},
+  jwtLifetimeMs: 15 * 60_000,
+  jwtIssuer: 'tagway',
+  jwtAudience: 'tagway',
+  keyRotationMs: 30 * 86_400_000,
+  basicCacheTtlMs: 60_000,
+  corsOrigins: [],
 };
 
 export interface SecurityDeps {
@@ -56,7 +61,9 @@ export interface SecurityDeps {
 }
 
 /** Where a login attempt came from, for throttling and the audit trail. */
-export interface Origin { clientAddress: string }
+export interface Origin {
+  clientAddress: string;
+}
 
 export class Security {
   readonly settings: SecuritySettings;
@@ -83,21 +90,40 @@ export class Security {
     this.groups = new GroupAdmin(new SqliteGroupStore(d.db), d.users, this.clients);
   }
 
-  get keys(): SigningKeys { if (!this.keysValue) throw new Error('Security.start() not called'); return this.keysValue; }
-  get jwt(): JwtService { if (!this.jwtValue) throw new Error('Security.start() not called'); return this.jwtValue; }
+  get keys(): SigningKeys {
+    if (!this.keysValue) throw new Error('Security.start() not called');
+    return this.keysValue;
+  }
+  get jwt(): JwtService {
+    if (!this.jwtValue) throw new Error('Security.start() not called');
+    return this.jwtValue;
+  }
 
   async start(): Promise<void> {
     const { d, settings } = this;
-    this.keysValue = await SigningKeys.open(d.db, { clock: d.clock, kek: loadOrCreateKek(d.dataDir), tokenLifetimeMs: settings.jwtLifetimeMs });
-    this.jwtValue = new JwtService(this.keysValue, d.clock, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, lifetimeMs: settings.jwtLifetimeMs });
+    this.keysValue = await SigningKeys.open(d.db, {
+      clock: d.clock,
+      kek: loadOrCreateKek(d.dataDir),
+      tokenLifetimeMs: settings.jwtLifetimeMs,
+    });
+    this.jwtValue = new JwtService(this.keysValue, d.clock, {
+      issuer: settings.jwtIssuer,
+      audience: settings.jwtAudience,
+      lifetimeMs: settings.jwtLifetimeMs,
+    });
     this.unsubscribe.push(this.audit.attachTo(d.tags));
     // A changed, disabled or deleted user must not keep authenticating from the Basic cache; a group change
     // (undefined) may change anybody's permissions.
-    this.unsubscribe.push(d.users.onChange((username) => {
-      if (username === undefined) this.basicCache.clear(); else this.basicCache.invalidate(username);
-    }));
+    this.unsubscribe.push(
+      d.users.onChange((username) => {
+        if (username === undefined) this.basicCache.clear();
+        else this.basicCache.invalidate(username);
+      }),
+    );
     await this.rotateIfDue();
-    this.rotationTimer = d.clock.setInterval(() => { void this.rotateIfDue().catch((err: unknown) => d.logger.error({ err }, 'signing key rotation failed')); }, 3_600_000);
+    this.rotationTimer = d.clock.setInterval(() => {
+      void this.rotateIfDue().catch((err: unknown) => d.logger.error({ err }, 'signing key rotation failed'));
+    }, 3_600_000);
   }
 
   stop(): void {
@@ -173,8 +199,12 @@ export class Security {
     if (!client) throw new TagwayError('UNAUTHENTICATED', 'The API client of this token no longer exists');
     // Permissions come from the client's current groups, so an admin's change applies without waiting for expiry.
     return {
-      username: client.clientId, displayName: client.name, groups: client.groups,
-      permissions: this.d.users.permissionsFor(client.groups), authMethod: 'jwt', sessionExpiresAt: claims.exp * 1000,
+      username: client.clientId,
+      displayName: client.name,
+      groups: client.groups,
+      permissions: this.d.users.permissionsFor(client.groups),
+      authMethod: 'jwt',
+      sessionExpiresAt: claims.exp * 1000,
     };
   }
 
@@ -184,7 +214,9 @@ export class Security {
     const v = this.throttle.check(key, o.clientAddress);
     if (!v.allowed) {
       this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'TOO_MANY_REQUESTS' });
-      throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts; try again later', { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
+      throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts; try again later', {
+        headers: { 'Retry-After': String(v.retryAfterSeconds) },
+      });
     }
     const client = await this.clients.authenticate(clientId, secret);
     if (!client) {
@@ -199,7 +231,13 @@ export class Security {
   }
 
   principalOf(u: UserRecord, authMethod: Principal['authMethod']): Principal {
-    return { username: u.username, displayName: u.displayName, groups: u.groups, permissions: this.d.users.permissionsFor(u.groups), authMethod };
+    return {
+      username: u.username,
+      displayName: u.displayName,
+      groups: u.groups,
+      permissions: this.d.users.permissionsFor(u.groups),
+      authMethod,
+    };
   }
 
   private isLocalUser(username: string): boolean {
@@ -212,7 +250,14 @@ export class Security {
     try {
       const lu = await this.ldap!.authenticate(username, password);
       if (!lu) return undefined;
-      this.d.users.upsertLocal({ username: lu.username, displayName: lu.displayName, passwordHash: '', groups: lu.groups, disabled: this.d.users.get(lu.username)?.disabled ?? false, source: 'local' });
+      this.d.users.upsertLocal({
+        username: lu.username,
+        displayName: lu.displayName,
+        passwordHash: '',
+        groups: lu.groups,
+        disabled: this.d.users.get(lu.username)?.disabled ?? false,
+        source: 'local',
+      });
       const u = this.d.users.get(lu.username);
       return u && !u.disabled ? u : undefined;
     } catch (err) {
@@ -225,18 +270,46 @@ export class Security {
   private checkThrottle(username: string, o: Origin, action: 'auth.login_throttled'): void {
     const v = this.throttle.check(username, o.clientAddress);
     if (v.allowed) return;
-    this.audit.record({ action, user: username, clientAddress: o.clientAddress, details: { scope: v.scope, retryAfterSeconds: v.retryAfterSeconds }, result: 'TOO_MANY_REQUESTS' });
-    throw new TagwayError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${v.retryAfterSeconds} s`, { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
+    this.audit.record({
+      action,
+      user: username,
+      clientAddress: o.clientAddress,
+      details: { scope: v.scope, retryAfterSeconds: v.retryAfterSeconds },
+      result: 'TOO_MANY_REQUESTS',
+    });
+    throw new TagwayError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${v.retryAfterSeconds} s`, {
+      headers: { 'Retry-After': String(v.retryAfterSeconds) },
+    });
   }
 
   private failed(username: string, o: Origin, action: 'auth.login_failed', details?: Record<string, unknown>): void {
     const outcome = this.throttle.recordFailure(username, o.clientAddress);
-    this.audit.record({ action, user: username, clientAddress: o.clientAddress, details: outcome.blocked ? { ...details, blocked: outcome.blocked } : details, result: 'UNAUTHENTICATED' });
+    this.audit.record({
+      action,
+      user: username,
+      clientAddress: o.clientAddress,
+      details: outcome.blocked ? { ...details, blocked: outcome.blocked } : details,
+      result: 'UNAUTHENTICATED',
+    });
     if (outcome.lockedOut) {
       const u = this.d.users.get(username);
       if (u && !u.disabled) {
-        this.d.users.upsertLocal({ username: u.username, displayName: u.displayName, passwordHash: u.passwordHash, groups: u.groups, source: u.source, disabled: true });
-        this.audit.record({ action: 'auth.lockout', user: username, clientAddress: o.clientAddress, target: username, details: { after: this.throttle.settings.lockoutAfter }, result: 'OK' });
+        this.d.users.upsertLocal({
+          username: u.username,
+          displayName: u.displayName,
+          passwordHash: u.passwordHash,
+          groups: u.groups,
+          source: u.source,
+          disabled: true,
+        });
+        this.audit.record({
+          action: 'auth.lockout',
+          user: username,
+          clientAddress: o.clientAddress,
+          target: username,
+          details: { after: this.throttle.settings.lockoutAfter },
+          result: 'OK',
+        });
       }
     }
   }

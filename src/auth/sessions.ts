@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { SessionRecord, SessionStore } from '../storage/sqlite/session-store.js';
 import type { Principal } from './principal.js';
 import type { UserDirectory } from './user-directory.js';
@@ -16,7 +16,10 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 6
 /** How often at most the sliding "last seen" time is written back, so reads do not write on every request. */
 const TOUCH_PERSIST_MS = 60_000;
 
-interface CachedSession { record: SessionRecord; persistedLastSeen: number }
+interface CachedSession {
+  record: SessionRecord;
+  persistedLastSeen: number;
+}
 
 /**
  * Opaque session tokens. Only a SHA-256 of the token is stored; sessions survive restarts and are cached in
@@ -109,7 +112,14 @@ export class SessionService {
 
   /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
   revokeUser(username: string, keep?: string): void {
-    const kept = keep === undefined ? undefined : this.cache.get(keep) ?? (() => { const record = this.store.get(keep); return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined; })();
+    const kept =
+      keep === undefined
+        ? undefined
+        : (this.cache.get(keep) ??
+          (() => {
+            const record = this.store.get(keep);
+            return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
+          })());
     for (const h of this.store.deleteForUser(username)) this.cache.delete(h);
     for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
     if (kept && kept.record.username === username) {
@@ -120,7 +130,12 @@ export class SessionService {
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
   refresh(tokenHash: string, clientAddress: string): { token: string; record: SessionRecord } | undefined {
-    const c = this.cache.get(tokenHash) ?? (() => { const record = this.store.get(tokenHash); return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined; })();
+    const c =
+      this.cache.get(tokenHash) ??
+      (() => {
+        const record = this.store.get(tokenHash);
+        return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
+      })();
     if (!c) return undefined;
     this.revoke(tokenHash);
     return this.create(c.record.username, clientAddress);

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import { migrate, type Database } from '../storage/sqlite/database.js';
 
 /**
@@ -50,7 +50,14 @@ const MIGRATIONS = [
    )`,
 ];
 
-interface Row { kid: string; alg: string; public_jwk: string; private_enc: string; created_at: number; retired_at: number | null }
+interface Row {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_enc: string;
+  created_at: number;
+  retired_at: number | null;
+}
 
 /** Loads the KEK from the environment or the data directory, creating the file (0600) on first start. */
 export function loadOrCreateKek(dataDir: string, env: NodeJS.ProcessEnv = process.env): Buffer {
@@ -65,7 +72,11 @@ export function loadOrCreateKek(dataDir: string, env: NodeJS.ProcessEnv = proces
   try {
     // 'wx' fails when the file exists, so two processes starting together cannot each write a different key.
     const fd = openSync(file, 'wx', 0o600);
-    try { writeSync(fd, randomBytes(32).toString('base64') + '\n'); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, randomBytes(32).toString('base64') + '\n');
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
@@ -99,7 +110,10 @@ export class SigningKeys {
   private keys: SigningKey[] = [];
   private readonly tolerance: number;
 
-  private constructor(private readonly db: Database, private readonly opts: SigningKeyOptions) {
+  private constructor(
+    private readonly db: Database,
+    private readonly opts: SigningKeyOptions,
+  ) {
     this.tolerance = opts.clockToleranceMs ?? 5_000;
   }
 
@@ -120,7 +134,11 @@ export class SigningKeys {
       const publicJwk = JSON.parse(r.public_jwk) as JWK;
       const privateJwk = JSON.parse(decrypt(this.opts.kek, r.kid, r.private_enc)) as JWK;
       out.push({
-        kid: r.kid, alg: JWT_ALG, createdAt: r.created_at, retiredAt: r.retired_at, publicJwk,
+        kid: r.kid,
+        alg: JWT_ALG,
+        createdAt: r.created_at,
+        retiredAt: r.retired_at,
+        publicJwk,
         privateKey: (await importJWK(privateJwk, JWT_ALG)) as CryptoKey,
         publicKey: (await importJWK(publicJwk, JWT_ALG)) as CryptoKey,
       });
@@ -142,11 +160,14 @@ export class SigningKeys {
     const privateJwk = await exportJWK(privateKey);
     const kid = randomBytes(12).toString('base64url');
     const pub = { kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x };
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL').run(now);
-      this.db.prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_enc, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)')
-        .run(kid, JWT_ALG, JSON.stringify(pub), encrypt(this.opts.kek, kid, JSON.stringify(privateJwk)), now);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL').run(now);
+        this.db
+          .prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_enc, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)')
+          .run(kid, JWT_ALG, JSON.stringify(pub), encrypt(this.opts.kek, kid, JSON.stringify(privateJwk)), now);
+      })
+      .immediate();
     await this.reload();
     return this.active();
   }

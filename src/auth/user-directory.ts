@@ -15,19 +15,31 @@ export class UserDirectory {
   private readonly permissionCache = new Map<string, PermissionSet>();
   private listeners: Array<(username: string | undefined) => void> = [];
 
-  constructor(private readonly store: UserStore, groups: readonly Group[], private readonly logger: Logger) {
+  constructor(
+    private readonly store: UserStore,
+    groups: readonly Group[],
+    private readonly logger: Logger,
+  ) {
     this.groups = new Map(groups.map((g) => [g.name, g]));
   }
 
-  group(name: string): Group | undefined { return this.groups.get(name); }
-  listGroups(): Group[] { return [...this.groups.values()]; }
+  group(name: string): Group | undefined {
+    return this.groups.get(name);
+  }
+  listGroups(): Group[] {
+    return [...this.groups.values()];
+  }
   setGroups(groups: readonly Group[]): void {
     this.groups = new Map(groups.map((g) => [g.name, g]));
     this.changed(undefined);
   }
 
-  get(username: string): UserRecord | undefined { return this.store.get(username); }
-  list(): UserRecord[] { return this.store.list(); }
+  get(username: string): UserRecord | undefined {
+    return this.store.get(username);
+  }
+  list(): UserRecord[] {
+    return this.store.list();
+  }
 
   /** Permissions of a set of groups, compiled once per distinct set. */
   permissionsFor(groups: readonly string[]): PermissionSet {
@@ -54,7 +66,8 @@ export class UserDirectory {
       const existing = this.store.get(u.username);
       let passwordHash = u.passwordHash;
       if (passwordHash === undefined && u.password !== undefined) {
-        passwordHash = existing && (await verifyPassword(existing.passwordHash, u.password)) ? existing.passwordHash : await hashPassword(u.password);
+        passwordHash =
+          existing && (await verifyPassword(existing.passwordHash, u.password)) ? existing.passwordHash : await hashPassword(u.password);
       }
       this.store.upsert({
         username: u.username,
@@ -111,7 +124,9 @@ export class UserDirectory {
   /** Called when a user (or, with undefined, everybody) changed; sessions and caches listen. */
   onChange(l: (username: string | undefined) => void): () => void {
     this.listeners.push(l);
-    return () => { this.listeners = this.listeners.filter((x) => x !== l); };
+    return () => {
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
   }
 
   private changed(username: string | undefined): void {

@@ -7,7 +7,10 @@ import { fromDbRow } from '../storage/sqlite/audit-log.js';
 /** File name of the SQLite database inside the data directory. */
 export const DATABASE_FILE = 'tagway.db';
 
-export interface VerifyOutput { log(line: string): void; error(line: string): void }
+export interface VerifyOutput {
+  log(line: string): void;
+  error(line: string): void;
+}
 
 /**
  * `tagway audit verify`: walks the whole chain and reports the first row that no longer fits.
@@ -15,13 +18,20 @@ export interface VerifyOutput { log(line: string): void; error(line: string): vo
  * Opens the file read-only so that checking never changes the evidence.
  */
 export function runAuditVerify(dataDir: string, out: VerifyOutput = console, file = join(dataDir, DATABASE_FILE)): number {
-  if (!existsSync(file)) { out.error(`audit verify: no database at ${file}`); return 2; }
+  if (!existsSync(file)) {
+    out.error(`audit verify: no database at ${file}`);
+    return 2;
+  }
   const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {
     const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
-    if (!table) { out.error(`audit verify: ${file} holds no audit trail`); return 2; }
+    if (!table) {
+      out.error(`audit verify: ${file} holds no audit trail`);
+      return 2;
+    }
     const rows = (function* () {
-      for (const r of db.prepare('SELECT * FROM audit_log ORDER BY id ASC').iterate()) yield fromDbRow(r as Parameters<typeof fromDbRow>[0]);
+      for (const r of db.prepare('SELECT * FROM audit_log ORDER BY id ASC').iterate())
+        yield fromDbRow(r as Parameters<typeof fromDbRow>[0]);
     })() as Iterable<AuditRow>;
     const v = verifyChainDetailed(rows);
     if (v.firstBad === null) {
@@ -29,7 +39,11 @@ export function runAuditVerify(dataDir: string, out: VerifyOutput = console, fil
       return 0;
     }
     const bad = db.prepare('SELECT * FROM audit_log WHERE id = ?').get(v.firstBad) as Parameters<typeof fromDbRow>[0] | undefined;
-    const why = { 'hash-mismatch': 'its content does not match its hash', 'broken-link': 'it does not link to the row before it', 'id-gap': 'rows before it are missing' }[v.reason ?? 'hash-mismatch'];
+    const why = {
+      'hash-mismatch': 'its content does not match its hash',
+      'broken-link': 'it does not link to the row before it',
+      'id-gap': 'rows before it are missing',
+    }[v.reason ?? 'hash-mismatch'];
     out.error(`audit verify: TAMPERED at row ${v.firstBad} (${why}); ${v.checked} rows before it are intact`);
     if (bad) {
       const r = fromDbRow(bad);

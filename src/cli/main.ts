@@ -36,10 +36,19 @@ async function start(args: string[]): Promise<number> {
   const server = await startServer(config);
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) { process.stderr.write('Forced exit.\n'); process.exit(1); }
+    if (stopping) {
+      process.stderr.write('Forced exit.\n');
+      process.exit(1);
+    }
     stopping = true;
     server.runtime.logger.info({ signal }, 'shutting down');
-    server.stop().then(() => process.exit(0), (err: unknown) => { server.runtime.logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.runtime.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -70,13 +79,18 @@ export async function reloadOnSignal(runtime: Runtime): Promise<void> {
 
 function check(args: string[]): number {
   const file = args[0];
-  if (!file) { process.stderr.write('usage: tagway check FILE\n'); return 2; }
+  if (!file) {
+    process.stderr.write('usage: tagway check FILE\n');
+    return 2;
+  }
   let project;
   try {
     project = loadProjectFile(file);
   } catch (err) {
     if (!(err instanceof ProjectError)) throw err;
-    process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n${file}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
+    process.stderr.write(
+      `${err.problems.map(formatProblem).join('\n')}\n${file}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`,
+    );
     return 1;
   }
   process.stdout.write(`${file}: OK — project '${project.name}', ${project.connections.length} connections, ${project.tags.length} tags\n`);
@@ -86,31 +100,51 @@ function check(args: string[]): number {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
   try {
     switch (command) {
-      case 'start': return await start(rest);
-      case 'check': return check(rest);
+      case 'start':
+        return await start(rest);
+      case 'check':
+        return check(rest);
       case 'hash-password': {
         const pw = await readStdin();
-        if (!pw) { process.stderr.write('no password on stdin\n'); return 2; }
+        if (!pw) {
+          process.stderr.write('no password on stdin\n');
+          return 2;
+        }
         process.stdout.write((await hashPassword(pw)) + '\n');
         return 0;
       }
-      case 'user': return await runUserCommand(rest, {
-        out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), readPassword: readStdin,
-      });
+      case 'user':
+        return await runUserCommand(rest, {
+          out: (l) => process.stdout.write(l + '\n'),
+          err: (l) => process.stderr.write(l + '\n'),
+          readPassword: readStdin,
+        });
       case 'audit': {
         const i = rest.indexOf('--data-dir');
-        if (rest[0] !== 'verify') { process.stderr.write('usage: tagway audit verify [--data-dir DIR]\n'); return 2; }
-        return runAuditVerify(resolve(i >= 0 && rest[i + 1] ? rest[i + 1]! : process.env.TAGWAY_DATA_DIR ?? 'data'));
+        if (rest[0] !== 'verify') {
+          process.stderr.write('usage: tagway audit verify [--data-dir DIR]\n');
+          return 2;
+        }
+        return runAuditVerify(resolve(i >= 0 && rest[i + 1] ? rest[i + 1]! : (process.env.TAGWAY_DATA_DIR ?? 'data')));
       }
-      case 'version': case '--version': process.stdout.write(version() + '\n'); return 0;
-      case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;
+      case 'version':
+      case '--version':
+        process.stdout.write(version() + '\n');
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
       default:
         if (command.startsWith('--')) return await start(argv);
         process.stderr.write(`unknown command '${command}'\n\n${HELP}`);
@@ -121,10 +155,19 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`The project file is invalid; Tagway did not start.\n${err.problems.map(formatProblem).join('\n')}\n`);
       return 1;
     }
-    if (err instanceof ConfigError) { process.stderr.write(`Configuration error: ${err.message}\n`); return 2; }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      return 2;
+    }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') { process.stderr.write(`The port is in use: ${e.message}. Choose another with --port or TAGWAY_PORT.\n`); return 1; }
-    if (e.code === 'EACCES') { process.stderr.write(`Permission denied: ${e.message}\n`); return 1; }
+    if (e.code === 'EADDRINUSE') {
+      process.stderr.write(`The port is in use: ${e.message}. Choose another with --port or TAGWAY_PORT.\n`);
+      return 1;
+    }
+    if (e.code === 'EACCES') {
+      process.stderr.write(`Permission denied: ${e.message}\n`);
+      return 1;
+    }
     process.stderr.write(`Tagway failed: ${e.stack ?? String(err)}\n`);
     return 1;
   }

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { hashPassword } from '../auth/passwords.js';
 import { passwordProblems } from '../auth/password-policy.js';
 import { AuditTrail } from '../runtime/audit.js';
-import { systemClock } from '../runtime/clock.js';
+import { systemClock } from '../domain/clock.js';
 import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
 import { openDatabase } from '../storage/sqlite/database.js';
 import { SessionStore } from '../storage/sqlite/session-store.js';
@@ -35,50 +35,98 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else { const v = args[++i]; if (v === undefined) { io.err(`option ${a} needs a value`); return 2; } flags.set(a.slice(2), v); }
+      else {
+        const v = args[++i];
+        if (v === undefined) {
+          io.err(`option ${a} needs a value`);
+          return 2;
+        }
+        flags.set(a.slice(2), v);
+      }
     } else positional.push(a);
   }
   const [sub, name] = positional;
   const dataDir = resolve(flags.get('data-dir') ?? env.TAGWAY_DATA_DIR ?? 'data');
-  if (!sub || (sub !== 'list' && !name)) { io.err(USAGE); return 2; }
+  if (!sub || (sub !== 'list' && !name)) {
+    io.err(USAGE);
+    return 2;
+  }
   const db = openDatabase(join(dataDir, DATABASE_FILE));
   try {
     const users = new UserStore(db);
     const audit = new AuditTrail(new SqliteAuditLog(db), systemClock);
-    const rec = (action: 'user.create' | 'user.password' | 'user.disable' | 'user.update', target: string, details?: Record<string, unknown>) =>
-      audit.record({ action, user: 'cli', clientAddress: null, target, details, result: 'OK' });
+    const rec = (
+      action: 'user.create' | 'user.password' | 'user.disable' | 'user.update',
+      target: string,
+      details?: Record<string, unknown>,
+    ) => audit.record({ action, user: 'cli', clientAddress: null, target, details, result: 'OK' });
     switch (sub) {
       case 'list':
-        for (const u of users.list()) io.out(`${u.username.padEnd(24)} ${u.disabled ? 'disabled' : 'enabled '} ${u.source.padEnd(8)} ${u.groups.join(',')}`);
+        for (const u of users.list())
+          io.out(`${u.username.padEnd(24)} ${u.disabled ? 'disabled' : 'enabled '} ${u.source.padEnd(8)} ${u.groups.join(',')}`);
         return 0;
       case 'add': {
-        if (users.get(name!)) { io.err(`user '${name}' exists`); return 1; }
-        if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name!)) { io.err('a user name is 1–64 of A-Z a-z 0-9 _ . @ -'); return 2; }
-        const groups = (flags.get('groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
-        if (groups.length === 0) { io.err('--groups is required'); return 2; }
+        if (users.get(name!)) {
+          io.err(`user '${name}' exists`);
+          return 1;
+        }
+        if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name!)) {
+          io.err('a user name is 1–64 of A-Z a-z 0-9 _ . @ -');
+          return 2;
+        }
+        const groups = (flags.get('groups') ?? '')
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean);
+        if (groups.length === 0) {
+          io.err('--groups is required');
+          return 2;
+        }
         const password = await io.readPassword();
         const problems = passwordProblems(password, name!);
-        if (problems.length) { io.err(`password ${problems.join('; ')}`); return 1; }
-        users.upsert({ username: name!, displayName: flags.get('display-name') ?? name!, passwordHash: await hashPassword(password), groups, disabled: false, source: 'local' });
+        if (problems.length) {
+          io.err(`password ${problems.join('; ')}`);
+          return 1;
+        }
+        users.upsert({
+          username: name!,
+          displayName: flags.get('display-name') ?? name!,
+          passwordHash: await hashPassword(password),
+          groups,
+          disabled: false,
+          source: 'local',
+        });
         rec('user.create', name!, { groups });
         io.out(`user '${name}' added to ${groups.join(', ')}`);
         return 0;
       }
-      case 'passwd': case 'disable': case 'enable': {
+      case 'passwd':
+      case 'disable':
+      case 'enable': {
         const u = users.get(name!);
-        if (!u) { io.err(`no user '${name}'`); return 1; }
+        if (!u) {
+          io.err(`no user '${name}'`);
+          return 1;
+        }
         let passwordHash = u.passwordHash;
         if (sub === 'passwd') {
           const password = await io.readPassword();
           const problems = passwordProblems(password, name!);
-          if (problems.length) { io.err(`password ${problems.join('; ')}`); return 1; }
+          if (problems.length) {
+            io.err(`password ${problems.join('; ')}`);
+            return 1;
+          }
           passwordHash = await hashPassword(password);
         }
         const disabled = sub === 'disable' ? true : sub === 'enable' ? false : u.disabled;
         users.upsert({ username: u.username, displayName: u.displayName, passwordHash, groups: u.groups, disabled, source: u.source });
         // A new password or a disabled account ends every session.
         if (sub !== 'enable') new SessionStore(db).deleteForUser(u.username);
-        rec(sub === 'passwd' ? 'user.password' : sub === 'disable' ? 'user.disable' : 'user.update', u.username, sub === 'enable' ? { newDisabled: false } : undefined);
+        rec(
+          sub === 'passwd' ? 'user.password' : sub === 'disable' ? 'user.disable' : 'user.update',
+          u.username,
+          sub === 'enable' ? { newDisabled: false } : undefined,
+        );
         io.out(`user '${name}': ${sub === 'passwd' ? 'password changed' : sub === 'disable' ? 'disabled, sessions ended' : 'enabled'}`);
         return 0;
       }

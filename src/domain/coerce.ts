@@ -1,6 +1,4 @@
-import {
-  BIG_INTEGER_RANGES, FLOAT32_MAX, INTEGER_RANGES, type TagType, type TagValue,
-} from './tag-types.js';
+import { BIG_INTEGER_RANGES, FLOAT32_MAX, INTEGER_RANGES, type TagType, type TagValue } from './tag-types.js';
 
 /**
  * Strict coercion of a client-supplied JSON value to a tag's type.
@@ -46,16 +44,23 @@ export function coerceValue(type: TagType, value: unknown, limits: ValueLimits =
   switch (type) {
     case 'Bool':
       return typeof value === 'boolean' ? { ok: true, value } : mismatch(type, value, 'true or false');
-    case 'Int8': case 'UInt8': case 'Int16': case 'UInt16': case 'Int32': case 'UInt32': {
+    case 'Int8':
+    case 'UInt8':
+    case 'Int16':
+    case 'UInt16':
+    case 'Int32':
+    case 'UInt32': {
       if (typeof value !== 'number' || !Number.isFinite(value)) return mismatch(type, value, 'an integer number');
       if (!Number.isInteger(value)) return mismatch(type, value, 'an integer number');
       const r = INTEGER_RANGES[type];
       if (value < r.min || value > r.max) return outOfRange(`${value} is outside the ${type} range ${r.min}…${r.max}`);
       return checkNumberLimits(value === 0 ? 0 : value, limits);
     }
-    case 'Int64': case 'UInt64':
+    case 'Int64':
+    case 'UInt64':
       return coerceBigInteger(type, value, limits);
-    case 'Float32': case 'Float64': {
+    case 'Float32':
+    case 'Float64': {
       if (typeof value !== 'number' || !Number.isFinite(value)) return mismatch(type, value, 'a finite number');
       if (type === 'Float32' && Math.abs(value) > FLOAT32_MAX) return outOfRange(`${value} is outside the Float32 range ±${FLOAT32_MAX}`);
       return checkNumberLimits(value === 0 ? 0 : value, limits);
@@ -110,7 +115,12 @@ export function parseIsoDateTime(value: string): number {
   const m = ISO_DATE_TIME.exec(value);
   if (!m) return NaN;
   const [, y, mo, d, h, mi, s] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s ?? 0);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(s ?? 0);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
   if (hour > 23 || minute > 59 || second > 59) return NaN;
   const zone = m[8]!;
@@ -119,7 +129,8 @@ export function parseIsoDateTime(value: string): number {
 }
 
 function coerceDateTime(value: unknown): CoerceResult {
-  if (typeof value !== 'string') return mismatch('DateTime', value, 'an ISO 8601 date-time string with a zone, such as "2026-11-25T04:00:00.000Z"');
+  if (typeof value !== 'string')
+    return mismatch('DateTime', value, 'an ISO 8601 date-time string with a zone, such as "2026-11-25T04:00:00.000Z"');
   const ms = parseIsoDateTime(value);
   if (Number.isNaN(ms)) return mismatch('DateTime', value, 'an ISO 8601 date-time string with a zone, such as "2026-11-25T04:00:00.000Z"');
   if (ms < -62135596800000 || ms > 253402300799999) return outOfRange(`${value} is outside the years 0001…9999`);

@@ -47,7 +47,10 @@ function tokenize(pattern: string): Token[] {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '*') {
-      if (pattern[i + 1] === '*') { i++; out.push({ kind: 'globstar' }); } else out.push({ kind: 'star' });
+      if (pattern[i + 1] === '*') {
+        i++;
+        out.push({ kind: 'globstar' });
+      } else out.push({ kind: 'star' });
     } else if (c === '?') out.push({ kind: 'one' });
     else out.push({ kind: 'char', ch: c });
   }
@@ -64,8 +67,10 @@ const isSeparator = (c: string) => c === '.' || c === '/';
 function automaton(tokens: Token[]): GlobMatcher {
   const m = tokens.length;
   // Reused between calls (matching is synchronous): the hot path allocates nothing.
-  let cur = new Int32Array(m + 1), next = new Int32Array(m + 1);
-  let curMark = new Uint32Array(m + 1), nextMark = new Uint32Array(m + 1);
+  let cur = new Int32Array(m + 1),
+    next = new Int32Array(m + 1);
+  let curMark = new Uint32Array(m + 1),
+    nextMark = new Uint32Array(m + 1);
   let stamp = 0;
   const add = (list: Int32Array, marks: Uint32Array, n: number, i: number): number => {
     // Adds state i and, since wildcards may match nothing, every state reachable through them.
@@ -79,7 +84,11 @@ function automaton(tokens: Token[]): GlobMatcher {
     return n;
   };
   return (name) => {
-    if (stamp > 0xfffffff0) { curMark.fill(0); nextMark.fill(0); stamp = 0; }
+    if (stamp > 0xfffffff0) {
+      curMark.fill(0);
+      nextMark.fill(0);
+      stamp = 0;
+    }
     stamp++;
     let n = add(cur, curMark, 0, 0);
     for (let k = 0; k < name.length && n > 0; k++) {
@@ -91,13 +100,20 @@ function automaton(tokens: Token[]): GlobMatcher {
         const i = cur[j]!;
         const t = tokens[i];
         if (t === undefined) continue;
-        if (t.kind === 'char') { if (c === t.ch) nn = add(next, nextMark, nn, i + 1); }
-        else if (t.kind === 'one') { if (!sep) nn = add(next, nextMark, nn, i + 1); }
-        else if (t.kind === 'star') { if (!sep) nn = add(next, nextMark, nn, i); }
-        else nn = add(next, nextMark, nn, i);
+        if (t.kind === 'char') {
+          if (c === t.ch) nn = add(next, nextMark, nn, i + 1);
+        } else if (t.kind === 'one') {
+          if (!sep) nn = add(next, nextMark, nn, i + 1);
+        } else if (t.kind === 'star') {
+          if (!sep) nn = add(next, nextMark, nn, i);
+        } else nn = add(next, nextMark, nn, i);
       }
-      const l = cur; cur = next; next = l;
-      const mk = curMark; curMark = nextMark; nextMark = mk;
+      const l = cur;
+      cur = next;
+      next = l;
+      const mk = curMark;
+      curMark = nextMark;
+      nextMark = mk;
       n = nn;
     }
     for (let j = 0; j < n; j++) if (cur[j] === m) return true;
@@ -113,8 +129,11 @@ export function compileGlob(pattern: string): GlobMatcher {
   if (!m) {
     const wildcards = (pattern.match(/\*+|\?/g) ?? []).length;
     if (wildcards > MAX_GLOB_WILDCARDS) {
-      throw new TagwayError('VALIDATION_FAILED', `The glob '${pattern.slice(0, 80)}' has ${wildcards} wildcards; at most ${MAX_GLOB_WILDCARDS} are allowed`,
-        { errors: [{ field: 'glob', message: `at most ${MAX_GLOB_WILDCARDS} wildcards` }] });
+      throw new TagwayError(
+        'VALIDATION_FAILED',
+        `The glob '${pattern.slice(0, 80)}' has ${wildcards} wildcards; at most ${MAX_GLOB_WILDCARDS} are allowed`,
+        { errors: [{ field: 'glob', message: `at most ${MAX_GLOB_WILDCARDS} wildcards` }] },
+      );
     }
     if (!isGlob(pattern)) {
       m = (name) => name === pattern;

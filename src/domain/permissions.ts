@@ -5,14 +5,27 @@ import { compileGlob, type GlobMatcher } from './glob.js';
  * grants of their groups. Checking is a tiny pure function so that it can be tested exhaustively.
  */
 export const PERMISSIONS = [
-  'tags:read', 'tags:write', 'alarms:read', 'alarms:acknowledge', 'history:read', 'users:admin', 'audit:read',
+  'tags:read',
+  'tags:write',
+  'alarms:read',
+  'alarms:acknowledge',
+  'history:read',
+  'users:admin',
+  'audit:read',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
-export interface Grant { permission: Permission; tags?: string | undefined }
+export interface Grant {
+  permission: Permission;
+  tags?: string | undefined;
+}
 
-export interface Group { name: string; description?: string | undefined; permissions: Grant[] }
+export interface Group {
+  name: string;
+  description?: string | undefined;
+  permissions: Grant[];
+}
 
 /** The compiled permissions of one principal, cheap to test per tag. */
 export class PermissionSet {

@@ -26,7 +26,10 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
-export interface FieldError { field: string; message: string }
+export interface FieldError {
+  field: string;
+  message: string;
+}
 
 export class TagwayError extends Error {
   readonly code: ProblemCode;
@@ -44,7 +47,10 @@ export class TagwayError extends Error {
 }
 
 /** Per-item error as used in bulk answers. */
-export interface ItemError { code: ProblemCode; message: string }
+export interface ItemError {
+  code: ProblemCode;
+  message: string;
+}
 
 export function problemType(code: ProblemCode): string {
   return `https://tagway.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;

@@ -6,8 +6,19 @@
  * precision past 2^53), String → string, DateTime → ISO 8601 UTC string with milliseconds.
  */
 export const TAG_TYPES = [
-  'Bool', 'Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64',
-  'Float32', 'Float64', 'String', 'DateTime',
+  'Bool',
+  'Int8',
+  'UInt8',
+  'Int16',
+  'UInt16',
+  'Int32',
+  'UInt32',
+  'Int64',
+  'UInt64',
+  'Float32',
+  'Float64',
+  'String',
+  'DateTime',
 ] as const;
 
 export type TagType = (typeof TAG_TYPES)[number];
@@ -18,8 +29,14 @@ export function isTagType(s: unknown): s is TagType {
   return typeof s === 'string' && (TAG_TYPES as readonly string[]).includes(s);
 }
 
-export interface IntegerRange { min: number; max: number }
-export interface BigIntegerRange { min: bigint; max: bigint }
+export interface IntegerRange {
+  min: number;
+  max: number;
+}
+export interface BigIntegerRange {
+  min: bigint;
+  max: bigint;
+}
 
 export const INTEGER_RANGES: Readonly<Record<'Int8' | 'UInt8' | 'Int16' | 'UInt16' | 'Int32' | 'UInt32', IntegerRange>> = {
   Int8: { min: -128, max: 127 },
@@ -53,11 +70,17 @@ export function isBigIntegerType(t: TagType): t is 'Int64' | 'UInt64' {
 /** The default value a tag holds before anything else is known (reported with quality UNCERTAIN/INITIAL_VALUE). */
 export function defaultValue(t: TagType): TagValue {
   switch (t) {
-    case 'Bool': return false;
-    case 'String': return '';
-    case 'DateTime': return new Date(0).toISOString();
-    case 'Int64': case 'UInt64': return '0';
-    default: return 0;
+    case 'Bool':
+      return false;
+    case 'String':
+      return '';
+    case 'DateTime':
+      return new Date(0).toISOString();
+    case 'Int64':
+    case 'UInt64':
+      return '0';
+    default:
+      return 0;
   }
 }
 

@@ -18,7 +18,11 @@ export class Backoff {
     return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
   }
 
-  reset(): void { this.attempt = 0; }
+  reset(): void {
+    this.attempt = 0;
+  }
 
-  get attempts(): number { return this.attempt; }
+  get attempts(): number {
+    return this.attempt;
+  }
 }

@@ -13,12 +13,17 @@ export class OptionReader {
   readonly problems: OptionProblem[] = [];
   private readonly seen = new Set<string>();
 
-  constructor(private readonly options: Readonly<Record<string, unknown>>, ignore: readonly string[] = GENERIC_CONNECTION_KEYS) {
+  constructor(
+    private readonly options: Readonly<Record<string, unknown>>,
+    ignore: readonly string[] = GENERIC_CONNECTION_KEYS,
+  ) {
     for (const k of ignore) this.seen.add(k);
   }
 
   /** For options read by hand. */
-  markSeen(key: string): void { this.seen.add(key); }
+  markSeen(key: string): void {
+    this.seen.add(key);
+  }
 
   private get(key: string): unknown {
     this.seen.add(key);
@@ -31,8 +36,14 @@ export class OptionReader {
       if (opts.required) this.problems.push([key, 'is required']);
       return undefined;
     }
-    if (typeof v !== 'string' || v.length === 0) { this.problems.push([key, 'must be a non-empty string']); return undefined; }
-    if (opts.pattern && !opts.pattern.test(v)) { this.problems.push([key, `must be ${opts.patternText ?? `like ${opts.pattern}`}`]); return undefined; }
+    if (typeof v !== 'string' || v.length === 0) {
+      this.problems.push([key, 'must be a non-empty string']);
+      return undefined;
+    }
+    if (opts.pattern && !opts.pattern.test(v)) {
+      this.problems.push([key, `must be ${opts.patternText ?? `like ${opts.pattern}`}`]);
+      return undefined;
+    }
     return v;
   }
 
@@ -60,7 +71,10 @@ export class OptionReader {
   boolean(key: string, fallback: boolean): boolean {
     const v = this.get(key);
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') { this.problems.push([key, 'must be true or false']); return fallback; }
+    if (typeof v !== 'boolean') {
+      this.problems.push([key, 'must be true or false']);
+      return fallback;
+    }
     return v;
   }
 

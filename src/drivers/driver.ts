@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { TagValue } from '../domain/tag-types.js';
-import type { Clock } from '../runtime/clock.js';
-import type { TagDefinition } from '../runtime/tag-definition.js';
+import type { Clock } from '../domain/clock.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 import type { Database } from '../storage/sqlite/database.js';
 
 /**

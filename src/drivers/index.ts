@@ -15,5 +15,13 @@ registerDriver('modbus-tcp', modbusTcp);
 registerDriver('s7', s7);
 // node-opcua and mqtt.js load only when a project has such a connection (node-opcua alone costs seconds).
 // Their option problems are keyed by option name; the registry speaks JSON pointers with self-explaining messages.
-registerDriver('opcua', { ...opcuaValidators, validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)), create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create) });
-registerDriver('mqtt', { ...mqttValidators, validateConnection: (o) => asConnectionProblems(mqttValidators.validateConnection!(o)), create: lazyFactory(async () => (await import('./mqtt/index.js')).mqtt.create) });
+registerDriver('opcua', {
+  ...opcuaValidators,
+  validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)),
+  create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create),
+});
+registerDriver('mqtt', {
+  ...mqttValidators,
+  validateConnection: (o) => asConnectionProblems(mqttValidators.validateConnection!(o)),
+  create: lazyFactory(async () => (await import('./mqtt/index.js')).mqtt.create),
+});

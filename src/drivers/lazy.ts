@@ -21,16 +21,22 @@ export class LazyDriver implements Driver {
     await this.inner.start();
   }
 
-  async stop(): Promise<void> { await this.inner?.stop(); }
+  async stop(): Promise<void> {
+    await this.inner?.stop();
+  }
 
   write(tag: DriverTag, value: TagValue): Promise<void> {
     if (!this.inner) return Promise.reject(new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' has not started`));
     return this.inner.write(tag, value);
   }
 
-  get publishesWrites(): boolean { return this.inner?.publishesWrites ?? false; }
+  get publishesWrites(): boolean {
+    return this.inner?.publishesWrites ?? false;
+  }
 
-  stats(): ConnectionStats { return this.inner?.stats?.() ?? { reads: 0, writes: 0, errors: 0 }; }
+  stats(): ConnectionStats {
+    return this.inner?.stats?.() ?? { reads: 0, writes: 0, errors: 0 };
+  }
 }
 
 export function lazyFactory(load: () => Promise<DriverFactory>): DriverFactory {

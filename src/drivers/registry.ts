@@ -14,6 +14,12 @@ export interface DriverModule {
 
 const modules = new Map<string, DriverModule>();
 
-export function registerDriver(name: string, module: DriverModule): void { modules.set(name, module); }
-export function driverModule(name: string): DriverModule | undefined { return modules.get(name); }
-export function driverNames(): string[] { return [...modules.keys()].sort(); }
+export function registerDriver(name: string, module: DriverModule): void {
+  modules.set(name, module);
+}
+export function driverModule(name: string): DriverModule | undefined {
+  return modules.get(name);
+}
+export function driverNames(): string[] {
+  return [...modules.keys()].sort();
+}

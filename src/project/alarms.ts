@@ -4,8 +4,13 @@ import { mergeClasses } from '../domain/alarms/definition.js';
 import type { TagType } from '../domain/tag-types.js';
 import { registerProjectValidator, type Project } from './load.js';
 import {
-  AlarmClassesSectionSchema, AlarmsSectionSchema, toAlarmClass, toAlarmDefinition, validateAlarms,
-  type AlarmClassEntry, type AlarmDefinitionEntry,
+  AlarmClassesSectionSchema,
+  AlarmsSectionSchema,
+  toAlarmClass,
+  toAlarmDefinition,
+  validateAlarms,
+  type AlarmClassEntry,
+  type AlarmDefinitionEntry,
 } from './schema/alarms.js';
 import type { ProjectFile } from './schema/project.js';
 import { summariseSchemaErrors, type PathMessage, type SchemaError } from './schema-errors.js';
@@ -22,10 +27,12 @@ export function validateAlarmSections(raw: ProjectFile): PathMessage[] {
   const alarms = raw.alarms ?? [];
   const classes = raw.alarmClasses ?? [];
   if (!checkAlarms.Check(alarms)) {
-    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>)) out.push({ path: `/alarms${p.path}`, message: p.message });
+    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>))
+      out.push({ path: `/alarms${p.path}`, message: p.message });
   }
   if (!checkClasses.Check(classes)) {
-    for (const p of summariseSchemaErrors(checkClasses.Errors(classes) as Iterable<SchemaError>)) out.push({ path: `/alarmClasses${p.path}`, message: p.message });
+    for (const p of summariseSchemaErrors(checkClasses.Errors(classes) as Iterable<SchemaError>))
+      out.push({ path: `/alarmClasses${p.path}`, message: p.message });
   }
   // Cross-checks read fields the schema vouched for; skip them while the shapes are wrong.
   if (out.length) return out;

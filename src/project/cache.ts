@@ -22,12 +22,25 @@ const CODE_STAMP = (() => {
       else if (/\.(js|ts)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  try { walk(root); } catch { return String(Math.random()); }
+  try {
+    walk(root);
+  } catch {
+    return String(Math.random());
+  }
   return String(newest);
 })();
 
 function keyOf(text: string, validators: number): string {
-  return createHash('sha256').update(text).update('\0').update(CODE_STAMP).update('\0').update(driverNames().join(',')).update('\0').update(String(validators)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(text)
+    .update('\0')
+    .update(CODE_STAMP)
+    .update('\0')
+    .update(driverNames().join(','))
+    .update('\0')
+    .update(String(validators))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function readCachedProject(dir: string, text: string, file: string, validators: number): Project | undefined {

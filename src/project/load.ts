@@ -10,14 +10,16 @@ import type { Document, LineCounter } from 'yaml';
 // The position-keeping parser is only needed when a file has problems; loading it lazily keeps start-up lean.
 const requireCjs = createRequire(import.meta.url);
 let yamlLib: typeof Yaml | undefined;
-function yaml(): typeof Yaml { return (yamlLib ??= requireCjs('yaml') as typeof Yaml); }
+function yaml(): typeof Yaml {
+  return (yamlLib ??= requireCjs('yaml') as typeof Yaml);
+}
 import { coerceValue } from '../domain/coerce.js';
 import { compileGlob } from '../domain/glob.js';
 import { PERMISSIONS, type Group } from '../domain/permissions.js';
 import { BIG_INTEGER_RANGES, INTEGER_RANGES, isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import { driverModule, driverNames } from '../drivers/registry.js';
-import type { TagDefinition } from '../runtime/tag-definition.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 import { readCachedProject, writeCachedProject } from './cache.js';
 import { ProjectError, type ProjectProblem } from './problems.js';
 import { PATTERN_MESSAGES } from './schema/common.js';
@@ -42,7 +44,9 @@ export const DEMO_PROJECT_FILE = fileURLToPath(new URL('../../projects/demo.yaml
 /** Cross-checks a module adds on top of the schema (e.g. alarm definitions against tags). */
 export type ProjectValidator = (project: ProjectFile) => PathMessage[];
 const validators: ProjectValidator[] = [];
-export function registerProjectValidator(v: ProjectValidator): void { validators.push(v); }
+export function registerProjectValidator(v: ProjectValidator): void {
+  validators.push(v);
+}
 
 const checkSchema = Compile(ProjectSchema);
 
@@ -85,7 +89,11 @@ export function parseProject(text: string, file = '<project>'): Project {
   const problems: PathMessage[] = [];
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     const what = data === null || data === undefined ? 'is empty' : `is ${Array.isArray(data) ? 'a list' : `a single ${typeof data}`}`;
-    throw new ProjectError(locateAll(text, file, [{ path: '', message: `the project file ${what}; it must be a mapping with the keys name, connections and tags` }]));
+    throw new ProjectError(
+      locateAll(text, file, [
+        { path: '', message: `the project file ${what}; it must be a mapping with the keys name, connections and tags` },
+      ]),
+    );
   }
   if (!checkSchema.Check(data)) {
     problems.push(...summariseSchemaErrors(allSchemaErrors(data), PATTERN_MESSAGES));
@@ -128,10 +136,12 @@ function locateAll(text: string, file: string, problems: PathMessage[], yamlErro
   };
   for (const e of doc.errors) at(e.pos[0], yamlMessage(doc, e.code, e.message, e.pos[0]));
   if (yamlError !== undefined && out.length === 0) {
-    for (const w of doc.warnings) if (w.code === 'TAG_RESOLVE_FAILED') at(w.pos[0], `unknown tag: ${w.message.replace(/^Unresolved tag:\s*/, '')}`);
+    for (const w of doc.warnings)
+      if (w.code === 'TAG_RESOLVE_FAILED') at(w.pos[0], `unknown tag: ${w.message.replace(/^Unresolved tag:\s*/, '')}`);
     yaml().visit(doc, {
       Alias(_, node) {
-        if (!node.resolve(doc) && node.range) at(node.range[0], `alias '*${node.source}' refers to no anchor '&${node.source}' defined before it`);
+        if (!node.resolve(doc) && node.range)
+          at(node.range[0], `alias '*${node.source}' refers to no anchor '&${node.source}' defined before it`);
       },
     });
   }
@@ -150,7 +160,15 @@ function yamlMessage(doc: Document, code: string, message: string, offset: numbe
   if (code === 'MULTIPLE_DOCS') return 'a project file holds one YAML document, but a second one starts here (---)';
   if (code === 'DUPLICATE_KEY') {
     let key: unknown;
-    yaml().visit(doc, { Pair(_, pair) { if (yaml().isScalar(pair.key) && pair.key.range?.[0] === offset) { key = pair.key.value; return yaml().visit.BREAK; } return undefined; } });
+    yaml().visit(doc, {
+      Pair(_, pair) {
+        if (yaml().isScalar(pair.key) && pair.key.range?.[0] === offset) {
+          key = pair.key.value;
+          return yaml().visit.BREAK;
+        }
+        return undefined;
+      },
+    });
     return key === undefined ? 'duplicate key' : `duplicate key '${String(key)}'`;
   }
   return message.split('\n')[0] ?? message;
@@ -166,7 +184,13 @@ function sortProblems(p: ProjectProblem[]): ProjectProblem[] {
  * its start.
  */
 function position(doc: Document, lc: LineCounter, pointer: string): { line: number; column: number } {
-  const segments = pointer === '' ? [] : pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments =
+    pointer === ''
+      ? []
+      : pointer
+          .split('/')
+          .slice(1)
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (const seg of segments) {
@@ -214,9 +238,15 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     names.add(t.name);
     const driver = connections.get(t.connection);
     if (driver === undefined) out.push({ path: at('connection'), message: `no connection named '${t.connection}'` });
-    if (t.simulation && driver !== undefined && driver !== 'simulator') out.push({ path: at('simulation'), message: `'simulation' needs a connection with driver 'simulator', '${t.connection}' uses '${driver}'` });
-    if (driver === 'simulator' && !t.simulation) out.push({ path: `/tags/${i}`, message: `a tag of a simulator connection needs 'simulation'` });
-    if (driver !== undefined && !INTERNAL_DRIVERS.has(driver) && t.address === undefined) out.push({ path: `/tags/${i}`, message: `a tag of a '${driver}' connection needs 'address'` });
+    if (t.simulation && driver !== undefined && driver !== 'simulator')
+      out.push({
+        path: at('simulation'),
+        message: `'simulation' needs a connection with driver 'simulator', '${t.connection}' uses '${driver}'`,
+      });
+    if (driver === 'simulator' && !t.simulation)
+      out.push({ path: `/tags/${i}`, message: `a tag of a simulator connection needs 'simulation'` });
+    if (driver !== undefined && !INTERNAL_DRIVERS.has(driver) && t.address === undefined)
+      out.push({ path: `/tags/${i}`, message: `a tag of a '${driver}' connection needs 'address'` });
     if (driver !== undefined) {
       const problem = driverModule(driver)?.validateTag?.(t);
       if (problem) out.push({ path: t.address !== undefined ? at('address') : `/tags/${i}`, message: problem });
@@ -225,9 +255,14 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     for (const k of ['min', 'max'] as const) {
       const v = t[k];
       if (v === undefined) continue;
-      if (!numeric) { out.push({ path: at(k), message: `'${k}' applies to numeric tags only, not ${t.type}` }); continue; }
-      if (typeof v === 'string' && !(isBigIntegerType(t.type) && /^-?(0|[1-9][0-9]*)$/.test(v))) out.push({ path: at(k), message: `'${k}' must be a number${isBigIntegerType(t.type) ? ' or a decimal integer string' : ''}` });
-      else if (isIntegerType(t.type) && typeof v === 'number' && !Number.isInteger(v)) out.push({ path: at(k), message: `'${k}' must be an integer for ${t.type}` });
+      if (!numeric) {
+        out.push({ path: at(k), message: `'${k}' applies to numeric tags only, not ${t.type}` });
+        continue;
+      }
+      if (typeof v === 'string' && !(isBigIntegerType(t.type) && /^-?(0|[1-9][0-9]*)$/.test(v)))
+        out.push({ path: at(k), message: `'${k}' must be a number${isBigIntegerType(t.type) ? ' or a decimal integer string' : ''}` });
+      else if (isIntegerType(t.type) && typeof v === 'number' && !Number.isInteger(v))
+        out.push({ path: at(k), message: `'${k}' must be an integer for ${t.type}` });
       else {
         const r = coerceValue(t.type, typeof v === 'number' && isBigIntegerType(t.type) ? String(v) : v);
         if (!r.ok) out.push({ path: at(k), message: `'${k}': ${r.message}` });
@@ -236,29 +271,40 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     if (t.min !== undefined && t.max !== undefined && numeric) {
       const lo = isBigIntegerType(t.type) ? safeBig(t.min) : Number(t.min);
       const hi = isBigIntegerType(t.type) ? safeBig(t.max) : Number(t.max);
-      if (lo !== undefined && hi !== undefined && lo > hi) out.push({ path: at('max'), message: `'max' (${t.max}) is below 'min' (${t.min})` });
+      if (lo !== undefined && hi !== undefined && lo > hi)
+        out.push({ path: at('max'), message: `'max' (${t.max}) is below 'min' (${t.min})` });
     }
-    if (t.maxLength !== undefined && t.type !== 'String') out.push({ path: at('maxLength'), message: `'maxLength' applies to String tags only` });
+    if (t.maxLength !== undefined && t.type !== 'String')
+      out.push({ path: at('maxLength'), message: `'maxLength' applies to String tags only` });
     if (t.initial !== undefined) {
       const r = coerceValue(t.type, t.initial, t);
       if (!r.ok) out.push({ path: at('initial'), message: `initial value: ${r.message}` });
     }
-    if (t.history && !numeric && t.type !== 'Bool' && t.history.deadband !== undefined) out.push({ path: at('history/deadband'), message: `a deadband applies to numeric tags only` });
-    if (t.history && (t.history.mode === 'cyclic' || t.history.mode === 'both') && t.history.intervalMs === undefined) out.push({ path: at('history'), message: `history mode '${t.history.mode}' needs 'intervalMs'` });
+    if (t.history && !numeric && t.type !== 'Bool' && t.history.deadband !== undefined)
+      out.push({ path: at('history/deadband'), message: `a deadband applies to numeric tags only` });
+    if (t.history && (t.history.mode === 'cyclic' || t.history.mode === 'both') && t.history.intervalMs === undefined)
+      out.push({ path: at('history'), message: `history mode '${t.history.mode}' needs 'intervalMs'` });
     const s = t.simulation;
     if (s) {
-      if (s.min !== undefined && s.max !== undefined && s.min > s.max) out.push({ path: at('simulation/max'), message: `simulation 'max' is below 'min'` });
+      if (s.min !== undefined && s.max !== undefined && s.min > s.max)
+        out.push({ path: at('simulation/max'), message: `simulation 'max' is below 'min'` });
       // A counter whose bounds the type cannot hold would stick at the type's limit instead of wrapping.
       for (const k of ['min', 'max'] as const) {
         const v = s[k];
         if (v === undefined || !isIntegerType(t.type)) continue;
         const r = isBigIntegerType(t.type) ? BIG_INTEGER_RANGES[t.type] : INTEGER_RANGES[t.type as keyof typeof INTEGER_RANGES];
-        const fits = typeof r.min === 'bigint' ? BigInt(Math.trunc(v)) >= r.min && BigInt(Math.trunc(v)) <= (r.max as bigint) : v >= r.min && v <= (r.max as number);
-        if (!fits) out.push({ path: at(`simulation/${k}`), message: `simulation '${k}' (${v}) is outside the ${t.type} range ${r.min}…${r.max}` });
+        const fits =
+          typeof r.min === 'bigint'
+            ? BigInt(Math.trunc(v)) >= r.min && BigInt(Math.trunc(v)) <= (r.max as bigint)
+            : v >= r.min && v <= (r.max as number);
+        if (!fits)
+          out.push({ path: at(`simulation/${k}`), message: `simulation '${k}' (${v}) is outside the ${t.type} range ${r.min}…${r.max}` });
       }
-      if (s.kind === 'text' && t.type !== 'String') out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
+      if (s.kind === 'text' && t.type !== 'String')
+        out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
       if (s.kind === 'text' && !s.values) out.push({ path: at('simulation'), message: `simulation 'text' needs 'values'` });
-      if (s.kind === 'clock' && t.type !== 'DateTime') out.push({ path: at('simulation/kind'), message: `simulation 'clock' needs a DateTime tag` });
+      if (s.kind === 'clock' && t.type !== 'DateTime')
+        out.push({ path: at('simulation/kind'), message: `simulation 'clock' needs a DateTime tag` });
       if (['sine', 'ramp', 'randomWalk', 'square', 'counter', 'random'].includes(s.kind) && !numeric && t.type !== 'Bool') {
         out.push({ path: at('simulation/kind'), message: `simulation '${s.kind}' needs a numeric or Bool tag, not ${t.type}` });
       }
@@ -272,22 +318,34 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     groups.add(g.name);
     g.permissions.forEach((grant, j) => {
       if (grant.tags === undefined) return;
-      try { compileGlob(grant.tags); } catch (err) { out.push({ path: `/groups/${i}/permissions/${j}/tags`, message: (err as Error).message }); }
+      try {
+        compileGlob(grant.tags);
+      } catch (err) {
+        out.push({ path: `/groups/${i}/permissions/${j}/tags`, message: (err as Error).message });
+      }
     });
   });
   const users = new Set<string>();
   (p.users ?? []).forEach((u, i) => {
     if (users.has(u.username)) out.push({ path: `/users/${i}/username`, message: `duplicate user '${u.username}'` });
     users.add(u.username);
-    if (u.password !== undefined && u.passwordHash !== undefined) out.push({ path: `/users/${i}`, message: `give either 'password' or 'passwordHash', not both` });
-    if (u.password === undefined && u.passwordHash === undefined) out.push({ path: `/users/${i}`, message: `a user needs 'passwordHash' (or 'password' for demos)` });
-    u.groups.forEach((g, j) => { if (!groups.has(g)) out.push({ path: `/users/${i}/groups/${j}`, message: `no group named '${g}'` }); });
+    if (u.password !== undefined && u.passwordHash !== undefined)
+      out.push({ path: `/users/${i}`, message: `give either 'password' or 'passwordHash', not both` });
+    if (u.password === undefined && u.passwordHash === undefined)
+      out.push({ path: `/users/${i}`, message: `a user needs 'passwordHash' (or 'password' for demos)` });
+    u.groups.forEach((g, j) => {
+      if (!groups.has(g)) out.push({ path: `/users/${i}/groups/${j}`, message: `no group named '${g}'` });
+    });
   });
   return out;
 }
 
 function safeBig(v: number | string): bigint | undefined {
-  try { return BigInt(v); } catch { return undefined; }
+  try {
+    return BigInt(v);
+  } catch {
+    return undefined;
+  }
 }
 
 function normalise(raw: ProjectFile, file: string): Project {

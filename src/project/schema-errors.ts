@@ -10,31 +10,49 @@ export interface SchemaError {
   message: string;
 }
 
-export interface PathMessage { path: string; message: string }
+export interface PathMessage {
+  path: string;
+  message: string;
+}
 
 /** A JSON-pointer segment (RFC 6901): `~` and `/` in a key are escaped. */
 export function pointerSegment(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-const ARTICLE: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'empty' };
+const ARTICLE: Record<string, string> = {
+  number: 'a number',
+  integer: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'empty',
+};
 
 /**
  * @param patternMessages readable messages for known `pattern`s (tag names, identifiers), instead of the regex.
  */
-export function summariseSchemaErrors(errors: Iterable<SchemaError>, patternMessages: ReadonlyMap<string, string> = new Map()): PathMessage[] {
+export function summariseSchemaErrors(
+  errors: Iterable<SchemaError>,
+  patternMessages: ReadonlyMap<string, string> = new Map(),
+): PathMessage[] {
   const out: PathMessage[] = [];
   const unionConsts = new Map<string, unknown[]>();
   const unionTypes = new Map<string, string[]>();
   const seen = new Set<string>();
   const push = (path: string, message: string) => {
     const key = path + '\0' + message;
-    if (!seen.has(key)) { seen.add(key); out.push({ path, message }); }
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ path, message });
+    }
   };
   for (const e of errors) {
     if (e.keyword === 'boolean') continue; // the additionalProperties error below names the key
     if (e.keyword === 'additionalProperties') {
-      for (const k of (e.params.additionalProperties as string[] | undefined) ?? []) push(`${e.instancePath}/${pointerSegment(k)}`, `unknown key '${k}'`);
+      for (const k of (e.params.additionalProperties as string[] | undefined) ?? [])
+        push(`${e.instancePath}/${pointerSegment(k)}`, `unknown key '${k}'`);
       continue;
     }
     if (e.keyword === 'const' && /\/anyOf\/\d+$/.test(e.schemaPath)) {
@@ -51,10 +69,19 @@ export function summariseSchemaErrors(errors: Iterable<SchemaError>, patternMess
       continue;
     }
     if (e.keyword === 'type') {
-      push(e.instancePath, `must be ${[e.params.type].flat().map((t) => ARTICLE[String(t)] ?? String(t)).join(' or ')}`);
+      push(
+        e.instancePath,
+        `must be ${[e.params.type]
+          .flat()
+          .map((t) => ARTICLE[String(t)] ?? String(t))
+          .join(' or ')}`,
+      );
       continue;
     }
-    if (e.keyword === 'enum') { push(e.instancePath, `must be one of ${((e.params.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(v)).join(', ')}`); continue; }
+    if (e.keyword === 'enum') {
+      push(e.instancePath, `must be one of ${((e.params.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(v)).join(', ')}`);
+      continue;
+    }
     if (e.keyword === 'anyOf') continue; // reported through its branches
     if (e.keyword === 'required') {
       const props = (e.params.requiredProperties as string[] | undefined) ?? [];
@@ -74,7 +101,10 @@ export function summariseSchemaErrors(errors: Iterable<SchemaError>, patternMess
   }
   for (const [path, types] of unionTypes) {
     const alternatives = [...new Set(types)];
-    push(path, `must be ${alternatives.length > 1 ? `${alternatives.slice(0, -1).join(', ')} or ${alternatives.at(-1)}` : alternatives[0]}`);
+    push(
+      path,
+      `must be ${alternatives.length > 1 ? `${alternatives.slice(0, -1).join(', ')} or ${alternatives.at(-1)}` : alternatives[0]}`,
+    );
   }
   return out;
 }

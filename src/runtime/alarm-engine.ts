@@ -10,7 +10,7 @@ import type { TagValue } from '../domain/tag-types.js';
 import type { AlarmJournal, NewAlarmEvent } from '../storage/sqlite/alarm-journal.js';
 import { occurrenceFromEvents, occurrenceView, type Occurrence } from './alarms/occurrence.js';
 import { AlarmJournalPruner } from './alarms/pruner.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { TagChange, TagEngine, TagState } from './tag-engine.js';
 
 /** Prefix of the generated per-connection alarms (project alarms may not use it; see project/schema/alarms.ts). */
@@ -42,9 +42,21 @@ export interface CurrentFilter {
 
 /** An alarm definition as `GET /alarms/definitions` shows it (fields that do not apply are omitted). */
 export interface AlarmDefinitionView {
-  name: string; number: number; class: string; priority: number; tag: string; kind: 'discrete' | 'analog';
-  bit?: number; limit?: { type: string; value: number }; hysteresis?: number; onDelayMs?: number; offDelayMs?: number;
-  text: string; texts?: Record<string, string>; enabled: boolean; shelvedUntil?: string;
+  name: string;
+  number: number;
+  class: string;
+  priority: number;
+  tag: string;
+  kind: 'discrete' | 'analog';
+  bit?: number;
+  limit?: { type: string; value: number };
+  hysteresis?: number;
+  onDelayMs?: number;
+  offDelayMs?: number;
+  text: string;
+  texts?: Record<string, string>;
+  enabled: boolean;
+  shelvedUntil?: string;
 }
 
 export type AckResult = { id: number; state: AlarmState } | { id: number; error: { code: 'NOT_FOUND' | 'INVALID_STATE'; message: string } };
@@ -77,7 +89,9 @@ interface AlarmRuntime {
   badTags: Set<number> | undefined;
 }
 
-interface Pending { event: NewAlarmEvent }
+interface Pending {
+  event: NewAlarmEvent;
+}
 
 function usable(quality: number): boolean {
   // BAD values are stale and the initial value was never read from anywhere: judging either would raise or clear
@@ -124,7 +138,8 @@ export class AlarmEngine {
     for (const tag of this.tags.tags) this.connectionAlarm(tag.def.connection);
     if (opts.retentionDays !== undefined) {
       this.pruner = new AlarmJournalPruner(this.journal, this.clock, {
-        retentionDays: opts.retentionDays, onError: (err) => this.logger?.error({ err }, 'alarm journal pruning failed'),
+        retentionDays: opts.retentionDays,
+        onError: (err) => this.logger?.error({ err }, 'alarm journal pruning failed'),
       });
     }
   }
@@ -134,10 +149,24 @@ export class AlarmEngine {
     const tag = this.tags.get(def.tag);
     if (!cls || !tag) throw new TagwayError('VALIDATION_FAILED', `Alarm '${def.name}': unknown ${cls ? 'tag' : 'class'}`);
     const a: AlarmRuntime = {
-      name: def.name, def, number: def.number, className: cls.name, stateMachine: cls.stateMachine, priority: def.priority,
-      tag, test: compileCondition(def, tag.def.type), text: def.text, limit: def.kind === 'analog' ? def.limit.value : undefined,
-      cond: false, active: undefined, timer: undefined, timerRaises: false, enabled: def.enabled ?? true,
-      shelvedUntil: undefined, shelveTimer: undefined, badTags: undefined,
+      name: def.name,
+      def,
+      number: def.number,
+      className: cls.name,
+      stateMachine: cls.stateMachine,
+      priority: def.priority,
+      tag,
+      test: compileCondition(def, tag.def.type),
+      text: def.text,
+      limit: def.kind === 'analog' ? def.limit.value : undefined,
+      cond: false,
+      active: undefined,
+      timer: undefined,
+      timerRaises: false,
+      enabled: def.enabled ?? true,
+      shelvedUntil: undefined,
+      shelveTimer: undefined,
+      badTags: undefined,
     };
     this.alarms.set(def.name, a);
     (this.byTag[tag.index] ??= []).push(a);
@@ -148,10 +177,24 @@ export class AlarmEngine {
     if (!a) {
       const cls = this.classes.get(SYSTEM_CLASS)!;
       a = {
-        name: CONNECTION_LOST_PREFIX + connection, def: undefined, number: 0, className: cls.name, stateMachine: cls.stateMachine,
-        priority: SYSTEM_PRIORITY, tag: undefined, test: undefined, text: `Connection lost: ${connection}`, limit: undefined,
-        cond: false, active: undefined, timer: undefined, timerRaises: false, enabled: true, shelvedUntil: undefined,
-        shelveTimer: undefined, badTags: new Set(),
+        name: CONNECTION_LOST_PREFIX + connection,
+        def: undefined,
+        number: 0,
+        className: cls.name,
+        stateMachine: cls.stateMachine,
+        priority: SYSTEM_PRIORITY,
+        tag: undefined,
+        test: undefined,
+        text: `Connection lost: ${connection}`,
+        limit: undefined,
+        cond: false,
+        active: undefined,
+        timer: undefined,
+        timerRaises: false,
+        enabled: true,
+        shelvedUntil: undefined,
+        shelveTimer: undefined,
+        badTags: new Set(),
       };
       this.byConnection.set(connection, a);
       this.alarms.set(a.name, a);
@@ -184,7 +227,8 @@ export class AlarmEngine {
     for (const a of this.alarms.values()) {
       if (a.timer !== undefined) this.clock.clearTimeout(a.timer);
       if (a.shelveTimer !== undefined) this.clock.clearTimeout(a.shelveTimer);
-      a.timer = undefined; a.shelveTimer = undefined;
+      a.timer = undefined;
+      a.shelveTimer = undefined;
     }
     this.flush();
     await this.pruner?.stop();
@@ -222,7 +266,10 @@ export class AlarmEngine {
 
   private restore(): void {
     this.open.clear();
-    for (const a of this.alarms.values()) { a.active = undefined; a.cond = false; }
+    for (const a of this.alarms.values()) {
+      a.active = undefined;
+      a.cond = false;
+    }
     const orphans: Occurrence[] = [];
     for (const h of this.journal.loadOpen()) {
       const occ = occurrenceFromEvents(h.stateMachine, h.events);
@@ -230,7 +277,10 @@ export class AlarmEngine {
       this.open.set(occ.id, occ);
       if (!occ.st.active) continue;
       const a = this.alarms.get(occ.alarm);
-      if (a && !a.active) { a.active = occ; a.cond = true; } else orphans.push(occ);
+      if (a && !a.active) {
+        a.active = occ;
+        a.cond = true;
+      } else orphans.push(occ);
     }
     // Occurrences of alarms no longer in the project (or duplicates) can never clear by themselves.
     for (const occ of orphans) this.apply(occ, 'CLEAR', null, occ.value, occ.text);
@@ -239,7 +289,9 @@ export class AlarmEngine {
   /** Publishes committed journal events (the push hub's feed). Returns the unsubscribe function. */
   onEvent(listener: AlarmEventListener): () => void {
     this.listeners.push(listener);
-    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Committed events after `eventId`, ascending, at most `limit` (SSE Last-Event-ID resumption). */
@@ -272,15 +324,21 @@ export class AlarmEngine {
     const isBad = (tag.quality & 0xc0) === 0;
     const a = this.byConnection.get(tag.def.connection);
     if (!a) return;
-    if (isBad) a.badTags!.add(tag.index); else if (wasBad) a.badTags!.delete(tag.index);
-    if (isBad !== wasBad) { a.cond = a.badTags!.size > 0; this.settle(a); }
-    else if (usable(tag.quality)) this.connectionSeen(tag);
+    if (isBad) a.badTags!.add(tag.index);
+    else if (wasBad) a.badTags!.delete(tag.index);
+    if (isBad !== wasBad) {
+      a.cond = a.badTags!.size > 0;
+      this.settle(a);
+    } else if (usable(tag.quality)) this.connectionSeen(tag);
   }
 
   /** A usable value from a connection: a connection-lost alarm restored from before a restart can clear now. */
   private connectionSeen(tag: TagState): void {
     const a = this.byConnection.get(tag.def.connection);
-    if (a?.active && a.badTags!.size === 0) { a.cond = false; this.settle(a); }
+    if (a?.active && a.badTags!.size === 0) {
+      a.cond = false;
+      this.settle(a);
+    }
   }
 
   /** Brings the alarm's occurrence in line with its condition, honouring on-/off-delays. */
@@ -289,23 +347,32 @@ export class AlarmEngine {
     const want = a.cond && !suppressed;
     const has = a.active !== undefined;
     if (want === has) {
-      if (a.timer !== undefined) { this.clock.clearTimeout(a.timer); a.timer = undefined; }
+      if (a.timer !== undefined) {
+        this.clock.clearTimeout(a.timer);
+        a.timer = undefined;
+      }
       return;
     }
     // Disabling or shelving takes effect at once; only the condition itself is delayed.
-    const delay = suppressed ? 0 : want ? a.def?.onDelayMs ?? 0 : a.def?.offDelayMs ?? 0;
+    const delay = suppressed ? 0 : want ? (a.def?.onDelayMs ?? 0) : (a.def?.offDelayMs ?? 0);
     if (delay > 0) {
       if (a.timer !== undefined && a.timerRaises === want) return;
       if (a.timer !== undefined) this.clock.clearTimeout(a.timer);
       a.timerRaises = want;
-      a.timer = this.clock.setTimeout(() => { a.timer = undefined; this.settleNow(a); }, delay);
+      a.timer = this.clock.setTimeout(() => {
+        a.timer = undefined;
+        this.settleNow(a);
+      }, delay);
       return;
     }
     this.settleNow(a);
   }
 
   private settleNow(a: AlarmRuntime): void {
-    if (a.timer !== undefined) { this.clock.clearTimeout(a.timer); a.timer = undefined; }
+    if (a.timer !== undefined) {
+      this.clock.clearTimeout(a.timer);
+      a.timer = undefined;
+    }
     const want = a.cond && a.enabled && a.shelvedUntil === undefined;
     if (want && !a.active) this.raise(a);
     else if (!want && a.active) {
@@ -317,7 +384,7 @@ export class AlarmEngine {
   }
 
   private valueOf(a: AlarmRuntime, occ?: Occurrence): TagValue | null {
-    return a.tag ? a.tag.value : occ?.value ?? null;
+    return a.tag ? a.tag.value : (occ?.value ?? null);
   }
 
   private textOf(a: AlarmRuntime, value: TagValue | null): string {
@@ -331,9 +398,21 @@ export class AlarmEngine {
     if (t.kind !== 'event') return;
     const now = this.clock.now();
     const occ: Occurrence = {
-      id: this.journal.nextOccurrenceId(), alarm: a.name, number: a.number, className: a.className, priority: a.priority,
-      stateMachine: a.stateMachine, tag: a.tag?.def.name ?? null, st: t.next, text: this.textOf(a, value), value,
-      raisedAt: now, clearedAt: null, acknowledgedAt: null, acknowledgedBy: null, view: undefined,
+      id: this.journal.nextOccurrenceId(),
+      alarm: a.name,
+      number: a.number,
+      className: a.className,
+      priority: a.priority,
+      stateMachine: a.stateMachine,
+      tag: a.tag?.def.name ?? null,
+      st: t.next,
+      text: this.textOf(a, value),
+      value,
+      raisedAt: now,
+      clearedAt: null,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      view: undefined,
     };
     a.active = occ;
     this.record(occ, t, null, now);
@@ -347,7 +426,10 @@ export class AlarmEngine {
     if (value !== undefined) occ.value = value;
     if (text !== undefined) occ.text = text;
     if (t.event === 'CLEARED') occ.clearedAt = now;
-    if (t.event === 'ACKNOWLEDGED') { occ.acknowledgedAt = now; occ.acknowledgedBy = user; }
+    if (t.event === 'ACKNOWLEDGED') {
+      occ.acknowledgedAt = now;
+      occ.acknowledgedBy = user;
+    }
     this.record(occ, t, user, now);
     return t;
   }
@@ -355,21 +437,41 @@ export class AlarmEngine {
   private record(occ: Occurrence, t: Transition & { kind: 'event' }, user: string | null, at: number): void {
     occ.st = t.next;
     occ.view = undefined;
-    if (t.next.closed) this.open.delete(occ.id); else this.open.set(occ.id, occ);
+    if (t.next.closed) this.open.delete(occ.id);
+    else this.open.set(occ.id, occ);
     this.pending.push({
       event: {
-        id: occ.id, alarm: occ.alarm, number: occ.number, class: occ.className, priority: occ.priority, event: t.event, at,
-        state: t.next.state, text: occ.text, tag: occ.tag, value: occ.value, user, stateMachine: occ.stateMachine, closes: t.next.closed,
+        id: occ.id,
+        alarm: occ.alarm,
+        number: occ.number,
+        class: occ.className,
+        priority: occ.priority,
+        event: t.event,
+        at,
+        state: t.next.state,
+        text: occ.text,
+        tag: occ.tag,
+        value: occ.value,
+        user,
+        stateMachine: occ.stateMachine,
+        closes: t.next.closed,
       },
     });
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => { this.flushQueued = false; this.flushOrLog(); });
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flushOrLog();
+      });
     }
   }
 
   private flushOrLog(): void {
-    try { this.flush(); } catch { /* already logged; memory was rebuilt from the journal */ }
+    try {
+      this.flush();
+    } catch {
+      /* already logged; memory was rebuilt from the journal */
+    }
   }
 
   /** Commits queued events in one transaction, then tells listeners. Throws if the journal refused them. */
@@ -388,7 +490,11 @@ export class AlarmEngine {
     const ls = this.listeners;
     for (const r of records) {
       for (let i = 0; i < ls.length; i++) {
-        try { ls[i]!(r); } catch (err) { this.logger?.warn({ err }, 'alarm event listener failed'); }
+        try {
+          ls[i]!(r);
+        } catch (err) {
+          this.logger?.warn({ err }, 'alarm event listener failed');
+        }
       }
     }
   }
@@ -411,7 +517,8 @@ export class AlarmEngine {
       try {
         return { id, state: this.respond(id, 'ACKNOWLEDGE', user).state };
       } catch (err) {
-        if (err instanceof TagwayError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE')) return { id, error: { code: err.code, message: err.message } };
+        if (err instanceof TagwayError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE'))
+          return { id, error: { code: err.code, message: err.message } };
         throw err;
       }
     });
@@ -463,7 +570,9 @@ export class AlarmEngine {
   shelve(name: string, durationMs: number): AlarmDefinitionView {
     const a = this.requireDefined(name);
     if (!(durationMs > 0) || durationMs > 30 * 86_400_000) {
-      throw new TagwayError('VALIDATION_FAILED', 'durationMs must be between 1 ms and 30 days', { errors: [{ field: 'durationMs', message: 'out of range' }] });
+      throw new TagwayError('VALIDATION_FAILED', 'durationMs must be between 1 ms and 30 days', {
+        errors: [{ field: 'durationMs', message: 'out of range' }],
+      });
     }
     this.shelveUntil(a, this.clock.now() + durationMs);
     this.saveSetting(a);
@@ -488,7 +597,10 @@ export class AlarmEngine {
   }
 
   private reevaluate(a: AlarmRuntime): void {
-    if (a.tag && usable(a.tag.quality)) { this.evaluations++; a.cond = a.test!(a.tag.value, a.cond) ?? a.cond; }
+    if (a.tag && usable(a.tag.quality)) {
+      this.evaluations++;
+      a.cond = a.test!(a.tag.value, a.cond) ?? a.cond;
+    }
     this.settleNow(a);
   }
 
@@ -556,7 +668,15 @@ export class AlarmEngine {
   private definitionView(a: AlarmRuntime): AlarmDefinitionView {
     const d = a.def!;
     const v: AlarmDefinitionView = {
-      name: d.name, number: d.number, class: d.class, priority: d.priority, tag: d.tag, kind: d.kind, text: d.text, ...(d.texts ? { texts: d.texts } : {}), enabled: a.enabled,
+      name: d.name,
+      number: d.number,
+      class: d.class,
+      priority: d.priority,
+      tag: d.tag,
+      kind: d.kind,
+      text: d.text,
+      ...(d.texts ? { texts: d.texts } : {}),
+      enabled: a.enabled,
     };
     if (d.kind === 'discrete' && d.bit !== undefined) v.bit = d.bit;
     if (d.kind === 'analog') {
@@ -570,5 +690,7 @@ export class AlarmEngine {
   }
 
   /** The journal, for archive queries (the API reads it directly; the engine is the only writer). */
-  get archive(): AlarmJournal { return this.journal; }
+  get archive(): AlarmJournal {
+    return this.journal;
+  }
 }

@@ -1,6 +1,6 @@
 import { canonicalJson, type AuditEntryFields, type AuditRow } from '../domain/audit/chain.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { TagEngine } from './tag-engine.js';
 
 /** The storage side the trail needs; the SQLite audit log implements it (a PostgreSQL one would too). */
@@ -11,13 +11,29 @@ export interface AuditStore {
 
 /** Actions recorded. Dotted, so that GET /audit can filter families by listing them. */
 export const AUDIT_ACTIONS = [
-  'auth.login', 'auth.login_failed', 'auth.login_throttled', 'auth.lockout', 'auth.logout', 'auth.refresh',
-  'auth.token', 'auth.token_failed',
-  'tag.write', 'alarm.acknowledge', 'alarm.reset',
-  'user.create', 'user.update', 'user.delete', 'user.disable', 'user.password',
-  'group.create', 'group.update', 'group.delete',
-  'client.create', 'client.delete',
-  'signing_key.rotate', 'connections.reload',
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_throttled',
+  'auth.lockout',
+  'auth.logout',
+  'auth.refresh',
+  'auth.token',
+  'auth.token_failed',
+  'tag.write',
+  'alarm.acknowledge',
+  'alarm.reset',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'user.disable',
+  'user.password',
+  'group.create',
+  'group.update',
+  'group.delete',
+  'client.create',
+  'client.delete',
+  'signing_key.rotate',
+  'connections.reload',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -53,7 +69,10 @@ export class AuditTrail {
   private pending: Array<{ entry: Omit<AuditEntryFields, 'id'>; resolve: () => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
 
-  constructor(private readonly store: AuditStore, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: AuditStore,
+    private readonly clock: Clock,
+  ) {}
 
   private entry(e: AuditEvent): Omit<AuditEntryFields, 'id'> {
     return {
@@ -109,15 +128,18 @@ export class AuditTrail {
       if (e.event !== 'ACKNOWLEDGED' && e.event !== 'RESET') return;
       this.record({
         action: e.event === 'ACKNOWLEDGED' ? 'alarm.acknowledge' : 'alarm.reset',
-        user: e.user, target: String(e.id),
-        details: { alarm: e.alarm, tag: e.tag, state: e.state, eventId: e.eventId }, result: 'OK',
+        user: e.user,
+        target: String(e.id),
+        details: { alarm: e.alarm, tag: e.tag, state: e.state, eventId: e.eventId },
+        result: 'OK',
       });
     });
   }
 
   /** Records every write that passes through the engine, with old and new value. Returns the unsubscribe. */
   attachTo(engine: TagEngine): () => void {
-    return engine.onWrite((w) => this.recordSoon({
+    return engine.onWrite((w) =>
+      this.recordSoon({
         action: 'tag.write',
         user: w.ctx.user,
         clientAddress: w.ctx.clientAddress,
@@ -127,7 +149,8 @@ export class AuditTrail {
           : { oldValue: jsonSafe(w.oldValue), newValue: jsonSafe(w.newValue), error: w.error },
         // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
         result: w.ok ? 'OK' : 'FAILED',
-      }));
+      }),
+    );
   }
 }
 

@@ -3,9 +3,9 @@ import { TagwayError } from '../domain/problems.js';
 import type { ConnectionDefinition, ConnectionState, ConnectionStats, Driver, DriverHost, DriverTag } from '../drivers/driver.js';
 import { driverModule } from '../drivers/registry.js';
 import type { Database } from '../storage/sqlite/database.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { ProjectDiff } from './reload.js';
-import type { TagDefinition } from './tag-definition.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 import type { TagEngine } from './tag-engine.js';
 
 export interface ConnectionStatus {
@@ -75,8 +75,12 @@ export class ConnectionManager {
       db,
       logger,
       dataDir: this.deps.dataDir,
-      update: (index, value, quality, timestamp) => { if (!entry.retired) engine.update(index, value, quality, timestamp); },
-      setQuality: (index, quality, timestamp) => { if (!entry.retired) engine.setQuality(index, quality, timestamp); },
+      update: (index, value, quality, timestamp) => {
+        if (!entry.retired) engine.update(index, value, quality, timestamp);
+      },
+      setQuality: (index, quality, timestamp) => {
+        if (!entry.retired) engine.setQuality(index, quality, timestamp);
+      },
       state: (state, error) => {
         if (entry.retired) return;
         const previous = entry.state;
@@ -94,7 +98,13 @@ export class ConnectionManager {
 
   private notify(entry: Entry, previous: ConnectionState): void {
     const status = this.statusOf(entry);
-    for (const l of this.listeners) { try { l(status, previous); } catch { /* listeners never break drivers */ } }
+    for (const l of this.listeners) {
+      try {
+        l(status, previous);
+      } catch {
+        /* listeners never break drivers */
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -116,13 +126,26 @@ export class ConnectionManager {
    * their new definitions (value and quality kept), a new driver is created from the new definition, bound and
    * started. Added connections start; removed ones stop. Connections not named are not touched at all.
    */
-  async reload(next: readonly ConnectionDefinition[], nextTags: readonly TagDefinition[], diff: Pick<ProjectDiff, 'changed' | 'added' | 'removed'>): Promise<void> {
+  async reload(
+    next: readonly ConnectionDefinition[],
+    nextTags: readonly TagDefinition[],
+    diff: Pick<ProjectDiff, 'changed' | 'added' | 'removed'>,
+  ): Promise<void> {
     const defs = new Map(next.map((c) => [c.name, c]));
-    const old = [...diff.changed, ...diff.removed].flatMap((name) => { const e = this.entries.get(name); return e ? [e] : []; });
+    const old = [...diff.changed, ...diff.removed].flatMap((name) => {
+      const e = this.entries.get(name);
+      return e ? [e] : [];
+    });
     for (const e of old) e.retired = true;
-    await Promise.all(old.map(async (e) => {
-      try { await e.driver.stop(); } catch (err) { this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly'); }
-    }));
+    await Promise.all(
+      old.map(async (e) => {
+        try {
+          await e.driver.stop();
+        } catch (err) {
+          this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly');
+        }
+      }),
+    );
     for (const name of diff.removed) {
       this.entries.delete(name);
       this.engine.unbindDriver(name);
@@ -144,7 +167,8 @@ export class ConnectionManager {
         const message = (err as Error).message;
         this.deps.logger.error({ connection: name, err }, 'driver could not be created');
         const failed: Driver = {
-          start: async () => undefined, stop: async () => undefined,
+          start: async () => undefined,
+          stop: async () => undefined,
           write: () => Promise.reject(new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' failed: ${message}`)),
         };
         entry = { def, tags, driver: failed, state: 'ERROR', since: this.deps.clock.now(), lastError: message };
@@ -152,7 +176,10 @@ export class ConnectionManager {
         this.engine.bindDriver(name, failed);
       }
       fresh.push({ entry, previous });
-      this.deps.logger.info({ connection: name, driver: def.driver }, previous === undefined ? 'connection added by reload' : 'connection restarted by reload');
+      this.deps.logger.info(
+        { connection: name, driver: def.driver },
+        previous === undefined ? 'connection added by reload' : 'connection restarted by reload',
+      );
     }
     for (const { entry, previous } of fresh) if (previous !== undefined && previous !== entry.state) this.notify(entry, previous);
     await Promise.all(fresh.map(({ entry }) => this.startEntry(entry)));
@@ -161,17 +188,27 @@ export class ConnectionManager {
   async stop(): Promise<void> {
     // A shutdown is not a fault: drivers going DISCONNECTED now are logged at info, not warn.
     this.stopping = true;
-    await Promise.all([...this.entries.values()].map(async (e) => {
-      try { await e.driver.stop(); } catch (err) { this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly'); }
-    }));
+    await Promise.all(
+      [...this.entries.values()].map(async (e) => {
+        try {
+          await e.driver.stop();
+        } catch (err) {
+          this.deps.logger.warn({ connection: e.def.name, err }, 'driver failed to stop cleanly');
+        }
+      }),
+    );
   }
 
   onStateChange(listener: StateListener): () => void {
     this.listeners.push(listener);
-    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
-  list(): ConnectionStatus[] { return [...this.entries.values()].map((e) => this.statusOf(e)); }
+  list(): ConnectionStatus[] {
+    return [...this.entries.values()].map((e) => this.statusOf(e));
+  }
 
   get(name: string): ConnectionStatus {
     const e = this.entries.get(name);
@@ -179,9 +216,13 @@ export class ConnectionManager {
     return this.statusOf(e);
   }
 
-  driver(name: string): Driver | undefined { return this.entries.get(name)?.driver; }
+  driver(name: string): Driver | undefined {
+    return this.entries.get(name)?.driver;
+  }
 
-  definition(name: string): ConnectionDefinition | undefined { return this.entries.get(name)?.def; }
+  definition(name: string): ConnectionDefinition | undefined {
+    return this.entries.get(name)?.def;
+  }
 
   private statusOf(e: Entry): ConnectionStatus {
     return {

@@ -3,8 +3,8 @@ import { shouldLog, type LoggedPoint } from '../domain/history/deadband.js';
 import type { StoredValue } from '../domain/history/series.js';
 import type { TagValue } from '../domain/tag-types.js';
 import type { HistoryRepository } from '../storage/history-repository.js';
-import type { Clock } from './clock.js';
-import type { TagDefinition } from './tag-definition.js';
+import type { Clock } from '../domain/clock.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 import type { TagChange, TagEngine, TagState } from './tag-engine.js';
 
 export interface HistorianLogger {
@@ -162,7 +162,9 @@ export class Historian {
       }, first);
       this.timers.push({ handle: t, kind: 'timeout' });
     }
-    this.every(this.pruneIntervalMs, () => { void this.prune(); });
+    this.every(this.pruneIntervalMs, () => {
+      void this.prune();
+    });
   }
 
   /** Stops logging and writes what is buffered (flush on shutdown). Safe to call twice. */
@@ -172,7 +174,8 @@ export class Historian {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     for (const t of this.timers) {
-      if (t.kind === 'timeout') this.clock.clearTimeout(t.handle); else this.clock.clearInterval(t.handle);
+      if (t.kind === 'timeout') this.clock.clearTimeout(t.handle);
+      else this.clock.clearInterval(t.handle);
     }
     this.timers = [];
     this.flush();
@@ -185,8 +188,13 @@ export class Historian {
     let tags = 0;
     for (const l of this.logged) if (l) tags++;
     return {
-      tags, buffered: this.bTag.length, written: this.written, dropped: this.dropped,
-      failedFlushes: this.failedFlushes, pruned: this.pruned, lastError: this.lastError,
+      tags,
+      buffered: this.bTag.length,
+      written: this.written,
+      dropped: this.dropped,
+      failedFlushes: this.failedFlushes,
+      pruned: this.pruned,
+      lastError: this.lastError,
     };
   }
 
@@ -206,7 +214,10 @@ export class Historian {
       this.lastError = msg;
       return 0;
     }
-    this.bTag = []; this.bTs = []; this.bValue = []; this.bQuality = [];
+    this.bTag = [];
+    this.bTs = [];
+    this.bValue = [];
+    this.bQuality = [];
     this.written += n;
     if (this.lastError !== undefined) {
       this.log.info({ written: n, dropped: this.dropped }, 'writing history works again');
@@ -220,7 +231,9 @@ export class Historian {
    * `pruneBatchRows` with a turn of the event loop between them. Concurrent calls share one pass.
    */
   prune(): Promise<number> {
-    this.pruning ??= this.prunePass().finally(() => { this.pruning = undefined; });
+    this.pruning ??= this.prunePass().finally(() => {
+      this.pruning = undefined;
+    });
     return this.pruning;
   }
 
@@ -260,9 +273,7 @@ export class Historian {
     const tag = c.tag;
     const l = this.logged[tag.index];
     if (!l) return;
-    const log = l.onChange
-      ? shouldLog(l.last, tag.value, tag.quality, l.deadband)
-      : l.last === undefined || l.last.quality !== tag.quality;
+    const log = l.onChange ? shouldLog(l.last, tag.value, tag.quality, l.deadband) : l.last === undefined || l.last.quality !== tag.quality;
     if (log) this.append(l, tag.value, tag.quality, tag.timestamp);
   }
 
@@ -288,7 +299,9 @@ export class Historian {
       // Not inline: the listener runs inside a driver's update; the write waits for the next turn. While the
       // store is failing, only the regular timer retries, so a dead disk is not hammered on every change.
       this.flushScheduled = true;
-      this.clock.setTimeout(() => { if (this.flushScheduled) this.flush(); }, 0);
+      this.clock.setTimeout(() => {
+        if (this.flushScheduled) this.flush();
+      }, 0);
     }
   }
 }

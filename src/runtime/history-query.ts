@@ -5,7 +5,7 @@ import { TagwayError } from '../domain/problems.js';
 import { qualityName, type QualityName } from '../domain/quality.js';
 import { isBigIntegerType, isNumericType, type TagType, type TagValue } from '../domain/tag-types.js';
 import type { HistoryRepository, Sample } from '../storage/history-repository.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../domain/clock.js';
 import type { Historian } from './historian.js';
 import type { TagEngine, TagState } from './tag-engine.js';
 
@@ -66,7 +66,8 @@ export class HistoryQueries {
 
   /** NOT_FOUND when the tag logs no history (its history is a resource that does not exist). */
   requireLogged(tag: TagState): void {
-    if (!this.historian.logs(tag)) throw new TagwayError('NOT_FOUND', `Tag '${tag.def.name}' does not log history (no 'history:' in the project)`);
+    if (!this.historian.logs(tag))
+      throw new TagwayError('NOT_FOUND', `Tag '${tag.def.name}' does not log history (no 'history:' in the project)`);
   }
 
   query(tag: TagState, q: HistoryQuery): HistoryResult {
@@ -74,7 +75,8 @@ export class HistoryQueries {
     // Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second.
     this.historian.flush();
     const tagId = this.store.findTagId(tag.def.name);
-    if (q.intervalMs !== undefined && q.aggregate !== undefined) return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
+    if (q.intervalMs !== undefined && q.aggregate !== undefined)
+      return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
     return this.raw(tag, tagId, q);
   }
 
@@ -104,7 +106,11 @@ export class HistoryQueries {
     return { kind: 'raw', items, next: page.next === null ? null : encodeCursor(page.next, q.order) };
   }
 
-  private aggregated(tag: TagState, tagId: number | undefined, q: HistoryQuery & { intervalMs: number; aggregate: AggregateName }): HistoryResult {
+  private aggregated(
+    tag: TagState,
+    tagId: number | undefined,
+    q: HistoryQuery & { intervalMs: number; aggregate: AggregateName },
+  ): HistoryResult {
     const type = tag.def.type;
     if (NUMERIC_AGGREGATES.has(q.aggregate) && !isNumericType(type) && type !== 'Bool') {
       throw new TagwayError('VALIDATION_FAILED', `Aggregate '${q.aggregate}' needs a numeric tag; '${tag.def.name}' is ${type}`, {
@@ -113,7 +119,10 @@ export class HistoryQueries {
     }
     const series = tagId === undefined ? { length: 0, ts: [], values: [], quality: [] } : this.store.series(tagId, q.from, q.to);
     const buckets = bucketize(series, AGGREGATES[q.aggregate], {
-      from: q.from, to: q.to, intervalMs: q.intervalMs, horizon: Math.min(q.to, this.clock.now()),
+      from: q.from,
+      to: q.to,
+      intervalMs: q.intervalMs,
+      horizon: Math.min(q.to, this.clock.now()),
     });
     const decodeValue = q.aggregate === 'first' || q.aggregate === 'last';
     const items: BucketItem[] = buckets.map((b) => ({
@@ -125,7 +134,8 @@ export class HistoryQueries {
     const before = tagId === undefined ? undefined : this.store.lastBefore(tagId, q.from);
     const after = tagId === undefined ? undefined : this.store.firstAtOrAfter(tagId, q.to);
     return {
-      kind: 'aggregate', items,
+      kind: 'aggregate',
+      items,
       boundingValues: { before: before ? rawItem(type, before) : null, after: after ? rawItem(type, after) : null },
     };
   }

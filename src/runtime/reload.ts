@@ -1,6 +1,7 @@
+import { sameValue } from '../domain/same-value.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import type { Project } from '../project/load.js';
-import type { TagDefinition } from './tag-definition.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 
 /** The tag fields a live reload may change (on the tag's connection, which is then restarted). */
 export const RELOADABLE_TAG_FIELDS = ['address', 'options', 'scaling'] as const;
@@ -34,25 +35,6 @@ export interface ReloadResult {
   unchanged: string[];
 }
 
-/**
- * Deep equality of validated project data (plain objects, arrays, strings, numbers, bigints, booleans).
- * A key holding `undefined` equals a missing key, as both mean "not set" in the project file.
- */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => sameValue(v, bb[i]));
-  }
-  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!sameValue(ao[k], bo[k])) return false;
-  return true;
-}
-
 /** The fields of two tag definitions that differ, in the definition's key order. */
 function differingFields(a: TagDefinition, b: TagDefinition): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -63,8 +45,13 @@ const RELOADABLE = new Set<string>(RELOADABLE_TAG_FIELDS);
 
 /** The project-file sections outside connections and tags; any change to them needs a restart. */
 const OTHER_SECTIONS: Array<[key: keyof Project['raw'], what: string]> = [
-  ['name', 'the project name'], ['description', 'the project description'], ['alarmClasses', 'alarm classes'],
-  ['alarms', 'alarms'], ['groups', 'groups'], ['users', 'users'], ['clients', 'API clients'],
+  ['name', 'the project name'],
+  ['description', 'the project description'],
+  ['alarmClasses', 'alarm classes'],
+  ['alarms', 'alarms'],
+  ['groups', 'groups'],
+  ['users', 'users'],
+  ['clients', 'API clients'],
 ];
 
 /**
@@ -82,9 +69,11 @@ export function diffProjects(current: Project, next: Project): ProjectDiff {
   const oldTags = new Map(current.tags.map((t) => [t.name, t]));
   const newTags = new Map(next.tags.map((t) => [t.name, t]));
   for (const t of next.tags) if (!oldTags.has(t.name)) restartNeeded.push({ path: `/tags/${t.name}`, message: `tag '${t.name}' added` });
-  for (const t of current.tags) if (!newTags.has(t.name)) restartNeeded.push({ path: `/tags/${t.name}`, message: `tag '${t.name}' removed` });
+  for (const t of current.tags)
+    if (!newTags.has(t.name)) restartNeeded.push({ path: `/tags/${t.name}`, message: `tag '${t.name}' removed` });
   const common = (list: TagDefinition[], other: Map<string, TagDefinition>) => list.filter((t) => other.has(t.name)).map((t) => t.name);
-  const oldOrder = common(current.tags, newTags), newOrder = common(next.tags, oldTags);
+  const oldOrder = common(current.tags, newTags),
+    newOrder = common(next.tags, oldTags);
   if (!sameValue(oldOrder, newOrder)) restartNeeded.push({ path: '/tags', message: 'the order of the tags changed' });
 
   const retagged = new Set<string>();
@@ -99,7 +88,10 @@ export function diffProjects(current: Project, next: Project): ProjectDiff {
 
   const oldConns = new Map(current.connections.map((c) => [c.name, c]));
   const newConns = new Map<string, ConnectionDefinition>(next.connections.map((c) => [c.name, c]));
-  const changed: string[] = [], added: string[] = [], removed: string[] = [], unchanged: string[] = [];
+  const changed: string[] = [],
+    added: string[] = [],
+    removed: string[] = [],
+    unchanged: string[] = [];
   for (const c of current.connections) {
     const n = newConns.get(c.name);
     if (!n) removed.push(c.name);

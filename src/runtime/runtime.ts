@@ -11,8 +11,9 @@ import { diffProjects, type ReloadResult } from './reload.js';
 import { openDatabase, type Database } from '../storage/sqlite/database.js';
 import { SessionStore } from '../storage/sqlite/session-store.js';
 import { UserStore } from '../storage/sqlite/user-store.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
+import { EventBus } from './event-bus.js';
 import { TagEngine } from './tag-engine.js';
 import { join } from 'node:path';
 
@@ -46,6 +47,8 @@ export class Runtime {
   readonly sessions: SessionService;
   /** Audit trail, login throttling, Basic cache, JWT keys, API clients, LDAP. */
   readonly security: Security;
+  /** In-process events (revocations, user changes, committed alarm events): the seam a cluster will cross. */
+  readonly events = new EventBus();
   readonly startedAt: number;
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private pruneTimer: unknown;
@@ -61,12 +64,23 @@ export class Runtime {
     this.startedAt = this.clock.now();
     this.db = openDatabase(join(this.config.dataDir, 'tagway.db'), { synchronous: this.config.sqliteSynchronous });
     this.tags = new TagEngine(this.project.tags, this.clock);
-    this.connections = new ConnectionManager(this.project.connections, this.tags, { clock: this.clock, logger: this.logger, db: this.db, dataDir: this.config.dataDir });
+    this.connections = new ConnectionManager(this.project.connections, this.tags, {
+      clock: this.clock,
+      logger: this.logger,
+      db: this.db,
+      dataDir: this.config.dataDir,
+    });
     this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger);
     this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions);
     this.security = new Security({
-      db: this.db, clock: this.clock, dataDir: this.config.dataDir, users: this.users, tags: this.tags, logger: this.logger,
-      settings: this.config.security, projectClients: this.project.raw.clients ?? [],
+      db: this.db,
+      clock: this.clock,
+      dataDir: this.config.dataDir,
+      users: this.users,
+      tags: this.tags,
+      logger: this.logger,
+      settings: this.config.security,
+      projectClients: this.project.raw.clients ?? [],
     });
   }
 
@@ -80,7 +94,9 @@ export class Runtime {
   }
 
   /** The running project; a live reload replaces it (only connections and tag addresses differ). */
-  get project(): Project { return this.currentProject; }
+  get project(): Project {
+    return this.currentProject;
+  }
 
   /**
    * Applies a new project's connection configuration without a restart: changed connections restart, the others
@@ -112,21 +128,28 @@ export class Runtime {
    */
   async reloadProjectFile(): Promise<ReloadResult> {
     const file = this.projectFile;
-    if (file === undefined) throw new TagwayError('INVALID_STATE', 'The server was not started from a project file; there is nothing to reload');
+    if (file === undefined)
+      throw new TagwayError('INVALID_STATE', 'The server was not started from a project file; there is nothing to reload');
     let next: Project;
     try {
       next = loadProjectFile(file);
     } catch (err) {
       if (!(err instanceof ProjectError)) throw err;
-      throw new TagwayError('VALIDATION_FAILED', `The project file is invalid: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`, {
-        errors: err.problems.map((p) => ({ field: p.path || '/', message: formatProblem(p) })),
-      });
+      throw new TagwayError(
+        'VALIDATION_FAILED',
+        `The project file is invalid: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`,
+        {
+          errors: err.problems.map((p) => ({ field: p.path || '/', message: formatProblem(p) })),
+        },
+      );
     }
     return this.reloadProject(next);
   }
 
   /** Registers work to do at shutdown (flush buffers), run in reverse order before storage closes. */
-  onStop(hook: () => Promise<void> | void): void { this.stopHooks.push(hook); }
+  onStop(hook: () => Promise<void> | void): void {
+    this.stopHooks.push(hook);
+  }
 
   async stop(): Promise<void> {
     this.clock.clearInterval(this.pruneTimer);
@@ -134,7 +157,11 @@ export class Runtime {
     await this.connections.stop();
     this.security.stop();
     for (const h of [...this.stopHooks].reverse()) {
-      try { await h(); } catch (err) { this.logger.error({ err }, 'shutdown step failed'); }
+      try {
+        await h();
+      } catch (err) {
+        this.logger.error({ err }, 'shutdown step failed');
+      }
     }
     this.db.close();
   }

@@ -3,9 +3,9 @@ import { TagwayError } from '../domain/problems.js';
 import { Quality, qualityName, subStatusName } from '../domain/quality.js';
 import { defaultValue, type TagValue } from '../domain/tag-types.js';
 import type { Driver } from '../drivers/driver.js';
-import type { Clock } from './clock.js';
-import { sameValue } from './reload.js';
-import type { TagDefinition } from './tag-definition.js';
+import type { Clock } from '../domain/clock.js';
+import { sameValue } from '../domain/same-value.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
 
 /** The live state of one tag. Mutated in place by the engine; never mutate it elsewhere. */
 export interface TagState {
@@ -61,7 +61,12 @@ export interface WriteContext {
  * the write is answered only once it settled, so nothing is reported to a client before it is on record.
  */
 export type WriteObserver = (event: {
-  tag: TagState; oldValue: TagValue; newValue: TagValue | undefined; ok: boolean; error?: string | undefined; ctx: WriteContext;
+  tag: TagState;
+  oldValue: TagValue;
+  newValue: TagValue | undefined;
+  ok: boolean;
+  error?: string | undefined;
+  ctx: WriteContext;
 }) => void | Promise<void>;
 
 /**
@@ -76,7 +81,10 @@ export class TagEngine {
   private listeners: ChangeListener[] = [];
   private writeObservers: WriteObserver[] = [];
 
-  constructor(definitions: readonly TagDefinition[], private readonly clock: Clock) {
+  constructor(
+    definitions: readonly TagDefinition[],
+    private readonly clock: Clock,
+  ) {
     const now = clock.now();
     for (const def of definitions) {
       const state: TagState = {
@@ -92,9 +100,13 @@ export class TagEngine {
     }
   }
 
-  get size(): number { return this.tags.length; }
+  get size(): number {
+    return this.tags.length;
+  }
 
-  get(name: string): TagState | undefined { return this.byName.get(name); }
+  get(name: string): TagState | undefined {
+    return this.byName.get(name);
+  }
 
   /** The tag or TAG_NOT_FOUND. */
   require(name: string): TagState {
@@ -103,10 +115,14 @@ export class TagEngine {
     return t;
   }
 
-  bindDriver(connection: string, driver: Driver): void { this.drivers.set(connection, driver); }
+  bindDriver(connection: string, driver: Driver): void {
+    this.drivers.set(connection, driver);
+  }
 
   /** Forgets a connection's driver (a connection removed by a live reload). */
-  unbindDriver(connection: string): void { this.drivers.delete(connection); }
+  unbindDriver(connection: string): void {
+    this.drivers.delete(connection);
+  }
 
   /**
    * Gives a tag a new definition in place, keeping its value, quality and timestamp: a live reload of a new
@@ -125,17 +141,23 @@ export class TagEngine {
     return tag;
   }
 
-  driverFor(tag: TagState): Driver | undefined { return this.drivers.get(tag.def.connection); }
+  driverFor(tag: TagState): Driver | undefined {
+    return this.drivers.get(tag.def.connection);
+  }
 
   onChange(listener: ChangeListener): () => void {
     this.listeners.push(listener);
-    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Observes every client write attempt (audit trail). */
   onWrite(observer: WriteObserver): () => void {
     this.writeObservers.push(observer);
-    return () => { this.writeObservers = this.writeObservers.filter((o) => o !== observer); };
+    return () => {
+      this.writeObservers = this.writeObservers.filter((o) => o !== observer);
+    };
   }
 
   /** A new value (and quality) from a device. Publishes only when value or quality changed. */
@@ -163,7 +185,11 @@ export class TagEngine {
     tag.bytes = undefined;
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
-      try { ls[i]!(change); } catch { /* a faulty listener must not stop the others or the driver */ }
+      try {
+        ls[i]!(change);
+      } catch {
+        /* a faulty listener must not stop the others or the driver */
+      }
     }
   }
 
@@ -185,7 +211,8 @@ export class TagEngine {
     try {
       value = this.validate(tag, raw);
       const driver = this.drivers.get(tag.def.connection);
-      if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
+      if (!driver)
+        throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
       await driver.write(tag, value);
       if (!driver.publishesWrites) this.apply(tag, value, Quality.GOOD, this.clock.now());
       await this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
@@ -196,17 +223,25 @@ export class TagEngine {
     }
   }
 
-  private notifyWrite(tag: TagState, oldValue: TagValue, newValue: TagValue | undefined, ok: boolean, error: string | undefined, ctx: WriteContext): Promise<void> | undefined {
+  private notifyWrite(
+    tag: TagState,
+    oldValue: TagValue,
+    newValue: TagValue | undefined,
+    ok: boolean,
+    error: string | undefined,
+    ctx: WriteContext,
+  ): Promise<void> | undefined {
     let pending: Array<Promise<void>> | undefined;
     for (const o of this.writeObservers) {
       try {
         const r = o({ tag, oldValue, newValue, ok, error, ctx });
         if (r) (pending ??= []).push(r.catch(() => undefined));
-      } catch { /* observers never break a write */ }
+      } catch {
+        /* observers never break a write */
+      }
     }
     return pending && Promise.all(pending).then(() => undefined);
   }
-
 
   /** The tag's value object as JSON text, cached until the next change. */
   valueJson(tag: TagState): string {

@@ -17,19 +17,21 @@ export async function writeItems(
   ctx: WriteContext,
   onDenied?: (name: string, value: unknown) => void,
 ): Promise<WriteResult[]> {
-  return Promise.all(items.map(async ({ name, value }): Promise<WriteResult> => {
-    const tag = engine.get(name);
-    if (!tag) return { name, error: { code: 'TAG_NOT_FOUND', message: `No tag named '${name}'` } };
-    if (!permissions.allows('tags:write', name)) {
-      onDenied?.(name, value);
-      return { name, error: { code: 'FORBIDDEN', message: `You may not write tag '${name}'` } };
-    }
-    try {
-      await engine.write(tag, value, ctx);
-      return { name, status: 'OK' };
-    } catch (err) {
-      if (err instanceof TagwayError) return { name, error: { code: err.code, message: err.message } };
-      return { name, error: { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' } };
-    }
-  }));
+  return Promise.all(
+    items.map(async ({ name, value }): Promise<WriteResult> => {
+      const tag = engine.get(name);
+      if (!tag) return { name, error: { code: 'TAG_NOT_FOUND', message: `No tag named '${name}'` } };
+      if (!permissions.allows('tags:write', name)) {
+        onDenied?.(name, value);
+        return { name, error: { code: 'FORBIDDEN', message: `You may not write tag '${name}'` } };
+      }
+      try {
+        await engine.write(tag, value, ctx);
+        return { name, status: 'OK' };
+      } catch (err) {
+        if (err instanceof TagwayError) return { name, error: { code: err.code, message: err.message } };
+        return { name, error: { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' } };
+      }
+    }),
+  );
 }

@@ -1,5 +1,5 @@
-import { historyRoutes } from '../api/history/routes.js';
-import type { ApiPlugin } from '../api/plugin.js';
+import { historyRoutes } from '../adapters/http/rest/history/routes.js';
+import type { ApiPlugin } from '../adapters/http/rest/plugin.js';
 import { Historian, type HistorianOptions } from '../runtime/historian.js';
 import { HistoryQueries } from '../runtime/history-query.js';
 import type { Runtime } from '../runtime/runtime.js';

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp, type AppOptions } from '../api/app.js';
+import { buildApp, type AppOptions } from '../adapters/http/rest/app.js';
 import type { Config } from '../config.js';
 import '../drivers/index.js';
 import { DEMO_PROJECT_FILE, loadProjectFile, type Project } from '../project/load.js';
 import { Runtime } from '../runtime/runtime.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../domain/clock.js';
 import { createLogger } from './logger.js';
 import { ensureTls } from './tls.js';
 import { extensions } from './extensions.js';
@@ -36,7 +36,7 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const projectFile = opts.project ? opts.projectFile : config.project ?? DEMO_PROJECT_FILE;
+  const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
   const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile });
@@ -53,14 +53,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const shownHost =
+    config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${config.http ? 'http' : 'https'}://${shownHost}:${port}`;
   if (config.http) print(`WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted. Use HTTPS outside a lab.`);
   if (tls) print(`TLS certificate ${tls.generated ? 'generated' : 'loaded'}: ${tls.certFile}\n  SHA-256 fingerprint ${tls.fingerprint}`);
-  print(`Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`);
+  print(
+    `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
+  );
   let stopped: Promise<void> | undefined;
   return {
-    app, runtime, url, port, certificate: tls?.cert, fingerprint: tls?.fingerprint,
+    app,
+    runtime,
+    url,
+    port,
+    certificate: tls?.cert,
+    fingerprint: tls?.fingerprint,
     stop: () => {
       stopped ??= (async () => {
         await app.close();

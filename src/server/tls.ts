@@ -39,20 +39,32 @@ export async function ensureTls(dataDir: string, certFile?: string, keyFile?: st
   const notAfter = new Date(Date.now() + 825 * 86_400_000);
   // selfsigned is only needed on a first start; loading it costs ~150 ms at every start otherwise.
   const { generate } = await import('selfsigned');
-  const pems = await generate([{ name: 'commonName', value: 'Tagway self-signed' }, { name: 'organizationName', value: 'Tagway' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [
-        { type: 2, value: 'localhost' }, { type: 2, value: host }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' },
-      ] },
+  const pems = await generate(
+    [
+      { name: 'commonName', value: 'Tagway self-signed' },
+      { name: 'organizationName', value: 'Tagway' },
     ],
-  });
+    {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notAfterDate: notAfter,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 2, value: host },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
+      ],
+    },
+  );
   writeFileSync(kf, pems.private, { mode: 0o600 });
   writeFileSync(cf, pems.cert, { mode: 0o644 });
   return { cert: pems.cert, key: pems.private, fingerprint: fingerprintOf(pems.cert), generated: true, certFile: cf };

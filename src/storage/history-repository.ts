@@ -29,7 +29,11 @@ export interface HistoryRepository {
   prune(tagId: number, before: number, maxRows: number): number;
 }
 
-export interface Sample { ts: number; value: StoredValue; quality: number }
+export interface Sample {
+  ts: number;
+  value: StoredValue;
+  quality: number;
+}
 
 export interface SampleBatch {
   count: number;

@@ -11,8 +11,10 @@ export const ROOT = join(import.meta.dirname, '..', '..');
  * hooked into every module load of every child process (that costs seconds of CPU per start on two cores).
  */
 export function buildCli(outDir: string): string {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+    );
   for (const file of walk(join(ROOT, 'src'))) {
     const out = ts.transpileModule(readFileSync(file, 'utf8'), {
       fileName: file,

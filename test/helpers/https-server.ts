@@ -1,6 +1,6 @@
 import { defaultConfig, type Config } from '../../src/config.js';
 import { DEMO_PROJECT_FILE } from '../../src/project/load.js';
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/domain/clock.js';
 import type { RunningServer } from '../../src/server/start.js';
 import { ADMIN_PASSWORD, startTestServer as startShared } from './server.js';
 
@@ -13,7 +13,11 @@ export { ADMIN_PASSWORD };
 export interface TestServer {
   server: RunningServer;
   dataDir: string;
-  call(method: string, path: string, opts?: { headers?: Record<string, string>; body?: unknown; form?: Record<string, string> }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { headers?: Record<string, string>; body?: unknown; form?: Record<string, string> },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }>;
   close(): Promise<void>;
 }
 
@@ -27,7 +31,10 @@ export async function startTestServer(opts: { clock?: Clock; config?: (c: Config
     async call(method, path, o = {}) {
       const headers = { ...o.headers };
       let rawBody: string | undefined;
-      if (o.form) { rawBody = new URLSearchParams(o.form).toString(); headers['content-type'] = 'application/x-www-form-urlencoded'; }
+      if (o.form) {
+        rawBody = new URLSearchParams(o.form).toString();
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+      }
       const r = await t.request(method, path, { headers, body: o.form ? undefined : o.body, rawBody });
       return { status: r.status, headers: r.headers, body: r.json ?? r.text, text: r.text };
     },

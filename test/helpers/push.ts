@@ -1,9 +1,9 @@
 import { PermissionSet, type Grant } from '../../src/domain/permissions.js';
 import { Quality } from '../../src/domain/quality.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { PushHub } from '../../src/runtime/push/hub.js';
 import type { AlarmEvent, AlarmEventSource, PushHubOptions, PushSink } from '../../src/runtime/push/types.js';
-import type { TagDefinition } from '../../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../../src/domain/tag-definition.js';
 import { TagEngine } from '../../src/runtime/tag-engine.js';
 
 export { Quality };
@@ -20,14 +20,23 @@ export class TestSink implements PushSink {
   closed: { code: number; reason: string } | undefined;
   private drainListeners: Array<() => void> = [];
 
-  onDrain(l: () => void): void { this.drainListeners.push(l); }
+  onDrain(l: () => void): void {
+    this.drainListeners.push(l);
+  }
 
   send(text: string): void {
     if (this.closed) return;
-    if (this.paused) { this.backlog.push(text); this.buffered += Buffer.byteLength(text); } else this.delivered.push(text);
+    if (this.paused) {
+      this.backlog.push(text);
+      this.buffered += Buffer.byteLength(text);
+    } else this.delivered.push(text);
   }
-  bufferedAmount(): number { return this.buffered; }
-  close(code: number, reason: string): void { this.closed = { code, reason }; }
+  bufferedAmount(): number {
+    return this.buffered;
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
   resume(): void {
     this.paused = false;
     this.delivered.push(...this.backlog);
@@ -36,7 +45,9 @@ export class TestSink implements PushSink {
     for (const l of this.drainListeners) l();
   }
   /** Delivered messages parsed as JSON (WebSocket framing). */
-  json(): Array<Record<string, unknown>> { return this.delivered.map((m) => JSON.parse(m) as Record<string, unknown>); }
+  json(): Array<Record<string, unknown>> {
+    return this.delivered.map((m) => JSON.parse(m) as Record<string, unknown>);
+  }
   /** `[name, value]` of every value item delivered, in order. */
   values(): Array<[string, unknown]> {
     const out: Array<[string, unknown]> = [];
@@ -46,7 +57,9 @@ export class TestSink implements PushSink {
     }
     return out;
   }
-  take(): void { this.delivered = []; }
+  take(): void {
+    this.delivered = [];
+  }
 }
 
 /** A small in-memory alarm journal: the real contract (live events plus replay), not a mock of anything. */
@@ -55,15 +68,27 @@ export class MemoryAlarmSource implements AlarmEventSource {
   private listeners: Array<(e: AlarmEvent) => void> = [];
   onEvent(l: (e: AlarmEvent) => void): () => void {
     this.listeners.push(l);
-    return () => { this.listeners = this.listeners.filter((x) => x !== l); };
+    return () => {
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
   }
   eventsSince(eventId: number, limit: number): AlarmEvent[] {
     return this.events.filter((e) => e.eventId > eventId).slice(0, limit);
   }
   emit(partial: Partial<AlarmEvent> & { alarm: string }): AlarmEvent {
     const e: AlarmEvent = {
-      eventId: this.events.length + 1, id: `occ-${this.events.length + 1}`, number: 1, class: 'Alarm', priority: 10,
-      event: 'RAISED', at: new Date(0).toISOString(), state: 'RAISED', text: 't', tag: 'Tank1.Level', value: 1, user: null,
+      eventId: this.events.length + 1,
+      id: `occ-${this.events.length + 1}`,
+      number: 1,
+      class: 'Alarm',
+      priority: 10,
+      event: 'RAISED',
+      at: new Date(0).toISOString(),
+      state: 'RAISED',
+      text: 't',
+      tag: 'Tank1.Level',
+      value: 1,
+      user: null,
       ...partial,
     };
     this.events.push(e);
@@ -77,7 +102,9 @@ export function def(name: string, extra: Partial<TagDefinition> = {}): TagDefini
 }
 
 export const ALL = new PermissionSet([{ permission: 'tags:read' }, { permission: 'alarms:read' }]);
-export function perms(...grants: Grant[]): PermissionSet { return new PermissionSet(grants); }
+export function perms(...grants: Grant[]): PermissionSet {
+  return new PermissionSet(grants);
+}
 
 export function setup(defs: TagDefinition[], opts: PushHubOptions & { alarms?: AlarmEventSource } = {}) {
   const clock = new ManualClock();

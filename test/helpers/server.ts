@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as undiciRequest } from 'undici';
 import { defaultConfig, type Config } from '../../src/config.js';
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/domain/clock.js';
 import { parseProject, loadProjectFile } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
@@ -54,12 +54,19 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tagway-test-'));
   const ownsDir = opts.dataDir === undefined;
   const config: Config = {
-    ...defaultConfig(), port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.TAGWAY_TEST_LOG ?? 'silent', adminPassword: ADMIN_PASSWORD,
+    ...defaultConfig(),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: process.env.TAGWAY_TEST_LOG ?? 'silent',
+    adminPassword: ADMIN_PASSWORD,
     ...opts.config,
   };
-  const load = () => (opts.projectYaml !== undefined ? parseProject(opts.projectYaml, 'test.yaml') : loadProjectFile(opts.projectFile ?? FIXTURE_PROJECT));
-  const projectFile = opts.projectYaml !== undefined ? undefined : opts.projectFile ?? FIXTURE_PROJECT;
-  const boot = () => startServer(config, { project: load(), projectFile, logger: createLogger(config.logLevel), print: () => undefined, clock: opts.clock });
+  const load = () =>
+    opts.projectYaml !== undefined ? parseProject(opts.projectYaml, 'test.yaml') : loadProjectFile(opts.projectFile ?? FIXTURE_PROJECT);
+  const projectFile = opts.projectYaml !== undefined ? undefined : (opts.projectFile ?? FIXTURE_PROJECT);
+  const boot = () =>
+    startServer(config, { project: load(), projectFile, logger: createLogger(config.logLevel), print: () => undefined, clock: opts.clock });
   let server = await boot();
   const ca = server.certificate ?? '';
   const agent = new Agent({ connect: { ca: ca || undefined }, pipelining: 0 });
@@ -73,12 +80,19 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       let body: string | Buffer | undefined;
       if (o.rawBody !== undefined) body = o.rawBody;
-      else if (o.body !== undefined) { body = JSON.stringify(o.body); headers['content-type'] ??= 'application/json'; }
+      else if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
       if (o.token) headers.authorization = `Bearer ${o.token}`;
       const r = await undiciRequest(t.url + path, { method: method as 'GET', headers, body, dispatcher: agent });
       const text = await r.body.text();
       let json: unknown;
-      try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
       return { status: r.statusCode, headers: r.headers, text, json: json as any };
     },
     async login(username = 'admin', password = ADMIN_PASSWORD) {

@@ -18,11 +18,19 @@ export function ensureSlapdInstalled(): void {
   const have = () => existsSync(SLAPD) && existsSync('/usr/bin/ldapadd');
   if (have()) return;
   if (process.getuid?.() !== 0) {
-    throw new Error('The LDAP tests need the Debian packages "slapd" and "ldap-utils": run as root, or apt-get install -y slapd ldap-utils');
+    throw new Error(
+      'The LDAP tests need the Debian packages "slapd" and "ldap-utils": run as root, or apt-get install -y slapd ldap-utils',
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'slapd', 'ldap-utils'], { env, stdio: 'pipe' });
-  try { install(); } catch { execFileSync('apt-get', ['update'], { env, stdio: 'pipe' }); install(); }
+  const install = () =>
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'slapd', 'ldap-utils'], { env, stdio: 'pipe' });
+  try {
+    install();
+  } catch {
+    execFileSync('apt-get', ['update'], { env, stdio: 'pipe' });
+    install();
+  }
   if (!have()) throw new Error('apt-get did not install slapd/ldap-utils');
 }
 
@@ -30,7 +38,10 @@ async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); });
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
   });
 }
 
@@ -38,7 +49,10 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`slapd exited (${child.exitCode}): ${log()}`);
     const ok = await new Promise<boolean>((r) => {
-      const c = createConnection({ host: '127.0.0.1', port }, () => { c.destroy(); r(true); });
+      const c = createConnection({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        r(true);
+      });
       c.once('error', () => r(false));
     });
     if (ok) return;
@@ -47,14 +61,22 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`slapd did not listen on ${port}: ${log()}`);
 }
 
-export interface Slapd { url: string; port: number; dir: string; add(ldif: string): void; stop(): Promise<void> }
+export interface Slapd {
+  url: string;
+  port: number;
+  dir: string;
+  add(ldif: string): void;
+  stop(): Promise<void>;
+}
 
 export async function startSlapd(): Promise<Slapd> {
   ensureSlapdInstalled();
   const dir = mkdtempSync(join(tmpdir(), 'tagway-slapd-'));
   mkdirSync(join(dir, 'db'));
   const conf = join(dir, 'slapd.conf');
-  writeFileSync(conf, `include /etc/ldap/schema/core.schema
+  writeFileSync(
+    conf,
+    `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
@@ -70,17 +92,24 @@ rootpw ${ROOT_PW}
 directory ${dir}/db
 access to attrs=userPassword by anonymous auth by self write by * none
 access to * by users read by * none
-`);
+`,
+  );
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
   let out = '';
   // -d 0 keeps slapd in the foreground (no fork), so the PID we hold is the server's own.
   const child = spawn(SLAPD, ['-f', conf, '-h', `${url}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await waitForPort(port, child, () => out);
   return {
-    url, port, dir,
+    url,
+    port,
+    dir,
     add(ldif: string) {
       const f = join(dir, `add-${Date.now()}.ldif`);
       writeFileSync(f, ldif);

@@ -36,13 +36,18 @@ function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>;
   for (const k of Object.keys(env)) if (k.startsWith('TAGWAY_') && !(opts.env && k in opts.env)) delete env[k];
   const proc = spawn(process.execPath, [RUN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const child: Child = {
-    proc, stdout: '', stderr: '',
+    proc,
+    stdout: '',
+    stderr: '',
     exit: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal }))),
     waitFor(re) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = child.stdout.match(re);
-          if (m) { proc.stdout!.off('data', check); resolve(m); }
+          if (m) {
+            proc.stdout!.off('data', check);
+            resolve(m);
+          }
         };
         proc.stdout!.on('data', check);
         check();
@@ -50,16 +55,25 @@ function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>;
       });
     },
   };
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { child.stdout += d; });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { child.stderr += d; });
-  if (opts.stdin !== undefined) proc.stdin!.end(opts.stdin); else proc.stdin!.end();
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout += d;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr += d;
+  });
+  if (opts.stdin !== undefined) proc.stdin!.end(opts.stdin);
+  else proc.stdin!.end();
   return child;
 }
 
 const children: Child[] = [];
-function track(c: Child): Child { children.push(c); return c; }
+function track(c: Child): Child {
+  children.push(c);
+  return c;
+}
 
-const fingerprint = (pem: string) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)!.join(':');
+const fingerprint = (pem: string) =>
+  createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)!.join(':');
 
 /** SHA-256 fingerprint of the certificate a TLS server presents (colon-separated upper-case hex, as Node gives it). */
 function servedFingerprint(port: number): Promise<string> {
@@ -90,7 +104,9 @@ beforeAll(() => {
   RUN = buildCli(join(dir, 'build'));
   writeFileSync(join(dir, 'bad.yaml'), BAD);
   // The lines the CLI must print are the loader's own problems, formatted with the path as given.
-  try { loadProjectFile(join(dir, 'bad.yaml')); } catch (e) {
+  try {
+    loadProjectFile(join(dir, 'bad.yaml'));
+  } catch (e) {
     expectedLines = (e as ProjectError).problems.map((p) => formatProblem({ ...p, file: 'bad.yaml' }));
   }
 });
@@ -136,13 +152,21 @@ describe.concurrent('tagway CLI', () => {
 
   it('plain HTTP: warns, answers /health, stops gracefully on SIGTERM', { timeout: SLOW }, async () => {
     const data = join(dir, 'http');
-    const c = track(cli(['start', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', data], { env: { TAGWAY_ADMIN_PASSWORD: 'cli-test-admin-secret' } }));
+    const c = track(
+      cli(['start', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', data], {
+        env: { TAGWAY_ADMIN_PASSWORD: 'cli-test-admin-secret' },
+      }),
+    );
     const [, scheme, port] = await c.waitFor(SERVING);
     expect(scheme).toBe('http');
     expect(c.stdout).toContain('WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted.');
     const r = await request(`http://127.0.0.1:${port}/health`);
     expect(r.statusCode).toBe(200);
-    expect(await r.body.json()).toMatchObject({ status: 'ok', tags: loadProjectFile(join(ROOT, 'projects', 'demo.yaml')).tags.length, connections: { total: 2, connected: 2 } });
+    expect(await r.body.json()).toMatchObject({
+      status: 'ok',
+      tags: loadProjectFile(join(ROOT, 'projects', 'demo.yaml')).tags.length,
+      connections: { total: 2, connected: 2 },
+    });
     // No TLS material in plain-HTTP mode.
     expect(existsSync(join(data, 'tls'))).toBe(false);
     expect(existsSync(join(data, 'tagway.db'))).toBe(true);
@@ -180,7 +204,9 @@ describe.concurrent('tagway CLI', () => {
 
   it('--tls-cert/--tls-key serve the given certificate', { timeout: SLOW }, async () => {
     const pems = await generate([{ name: 'commonName', value: 'cli-test' }], {
-      keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
     });
     const certFile = join(dir, 'given.crt');

@@ -77,12 +77,16 @@ describe('LDAP login against a real OpenLDAP slapd', () => {
       groupMap: { 'Plant Operators': ['operators'], [`cn=plant-admins,ou=groups,${SUFFIX}`]: ['admins'], 'shift-leads': ['viewers'] },
     };
   }, 240_000);
-  afterAll(async () => { await slapd?.stop(); });
+  afterAll(async () => {
+    await slapd?.stop();
+  });
 
   it('binds as the user and maps directory groups by name and by DN', async () => {
     const ldap = new LdapAuthenticator(base);
     expect(await ldap.authenticate('alice', 'alice-pw-1')).toEqual({
-      username: 'alice', dn: `uid=alice,ou=people,${SUFFIX}`, displayName: 'Alice the Operator',
+      username: 'alice',
+      dn: `uid=alice,ou=people,${SUFFIX}`,
+      displayName: 'Alice the Operator',
       directoryGroups: expect.arrayContaining([`cn=Plant Operators,ou=groups,${SUFFIX}`, `cn=shift-leads,ou=groups,${SUFFIX}`]),
       groups: ['operators', 'viewers'],
     });
@@ -98,37 +102,59 @@ describe('LDAP login against a real OpenLDAP slapd', () => {
 
   it('refuses a user with no mapped group unless configured otherwise', async () => {
     expect(await new LdapAuthenticator(base).authenticate('carol', 'carol-pw-1')).toBeNull();
-    expect(await new LdapAuthenticator({ ...base, requireMappedGroup: false }).authenticate('carol', 'carol-pw-1'))
-      .toMatchObject({ username: 'carol', groups: [] });
+    expect(await new LdapAuthenticator({ ...base, requireMappedGroup: false }).authenticate('carol', 'carol-pw-1')).toMatchObject({
+      username: 'carol',
+      groups: [],
+    });
   });
 
   it('escapes names in DNs and filters, so injection finds nobody and odd names still work', async () => {
     const ldap = new LdapAuthenticator(base);
     expect(await ldap.authenticate("o'neil, jr", 'oneil-pw-1')).toMatchObject({ groups: ['operators'] });
     expect(await ldap.authenticate('alice,ou=people', 'alice-pw-1')).toBeNull();
-    const search = new LdapAuthenticator({ ...base, userDn: undefined, userSearch: { base: `ou=people,${SUFFIX}`, filter: '(uid={username})', bindDn: ROOT_DN, bindPassword: ROOT_PW } });
+    const search = new LdapAuthenticator({
+      ...base,
+      userDn: undefined,
+      userSearch: { base: `ou=people,${SUFFIX}`, filter: '(uid={username})', bindDn: ROOT_DN, bindPassword: ROOT_PW },
+    });
     expect(await search.authenticate('*', 'alice-pw-1')).toBeNull();
     expect(await search.authenticate('al*', 'alice-pw-1')).toBeNull();
     expect(await search.authenticate('alice)(uid=*', 'alice-pw-1')).toBeNull();
   });
 
   it('search-then-bind with a service account', async () => {
-    const ldap = new LdapAuthenticator({ ...base, userDn: undefined, userSearch: { base: `ou=people,${SUFFIX}`, filter: '(uid={username})', bindDn: ROOT_DN, bindPassword: ROOT_PW } });
+    const ldap = new LdapAuthenticator({
+      ...base,
+      userDn: undefined,
+      userSearch: { base: `ou=people,${SUFFIX}`, filter: '(uid={username})', bindDn: ROOT_DN, bindPassword: ROOT_PW },
+    });
     expect(await ldap.authenticate('bob', 'bob-pw-1')).toMatchObject({ dn: `uid=bob,ou=people,${SUFFIX}`, groups: ['admins'] });
     expect(await ldap.authenticate('bob', 'nope')).toBeNull();
   });
 
   it('logs in through the server: POST /auth/login binds to the directory and maps groups', async () => {
-    const t = await startTestServer({ config: (c) => { c.security.ldap = { ...base, groupMap: { 'Plant Operators': ['operators'] } }; } });
+    const t = await startTestServer({
+      config: (c) => {
+        c.security.ldap = { ...base, groupMap: { 'Plant Operators': ['operators'] } };
+      },
+    });
     try {
       const r = await t.call('POST', '/auth/login', { body: { username: 'alice', password: 'alice-pw-1' } });
       expect(r.status, r.text).toBe(200);
-      expect(r.body.user).toMatchObject({ username: 'alice', displayName: 'Alice the Operator', groups: ['operators'], authMethod: 'session' });
+      expect(r.body.user).toMatchObject({
+        username: 'alice',
+        displayName: 'Alice the Operator',
+        groups: ['operators'],
+        authMethod: 'session',
+      });
       const wrong = await t.call('POST', '/auth/login', { body: { username: 'alice', password: 'nope' } });
       const unknown = await t.call('POST', '/auth/login', { body: { username: 'nobody', password: 'nope' } });
       expect([wrong.status, unknown.status]).toEqual([401, 401]);
       expect(wrong.body.detail).toBe(unknown.body.detail);
-      const w = await t.call('PUT', `/tags/${encodeURIComponent('Line1.Filler.SpeedSetpoint')}/value`, { headers: { authorization: `Bearer ${r.body.token}` }, body: { value: 250 } });
+      const w = await t.call('PUT', `/tags/${encodeURIComponent('Line1.Filler.SpeedSetpoint')}/value`, {
+        headers: { authorization: `Bearer ${r.body.token}` },
+        body: { value: 250 },
+      });
       expect(w.status).toBe(200);
     } finally {
       await t.close();

@@ -5,9 +5,9 @@ import { ADMIN_PASSWORD, basicHeader, startTestServer, type TestServer } from '.
  * Table-driven: user × route × tag, through two authentication methods, plus a sweep over every route in
  * the OpenAPI document proving that none but the public ones answers without credentials.
  */
-const LINE1 = 'Line1.Filler.SpeedSetpoint';   // writable internal tag inside Line1.**
-const TANK1 = 'Tank1.LevelSetpoint';          // writable internal tag outside Line1.**
-const RO = 'Line1.Filler.SerialNumber';       // read-only tag inside Line1.**
+const LINE1 = 'Line1.Filler.SpeedSetpoint'; // writable internal tag inside Line1.**
+const TANK1 = 'Tank1.LevelSetpoint'; // writable internal tag outside Line1.**
+const RO = 'Line1.Filler.SerialNumber'; // read-only tag inside Line1.**
 const enc = encodeURIComponent;
 
 const USERS = {
@@ -18,7 +18,13 @@ const USERS = {
 } as const;
 type User = keyof typeof USERS;
 
-interface Case { name: string; method: string; path: string; body?: unknown; expect: Record<User, number | string> }
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  body?: unknown;
+  expect: Record<User, number | string>;
+}
 
 const value = (tag: string, v: unknown) => ({ method: 'PUT', path: `/tags/${enc(tag)}/value`, body: { value: v } });
 const CASES: Case[] = [
@@ -27,8 +33,25 @@ const CASES: Case[] = [
   { name: 'write Line1 tag', ...value(LINE1, 300), expect: { admin: 200, olga: 200, victor: 403, nemo: 403 } },
   { name: 'write Tank1 tag', ...value(TANK1, 60), expect: { admin: 200, olga: 403, victor: 403, nemo: 403 } },
   { name: 'write read-only tag', ...value(RO, 'X'), expect: { admin: 409, olga: 409, victor: 403, nemo: 403 } },
-  { name: 'bulk read', method: 'POST', path: '/tags/values', body: { names: [LINE1, TANK1] }, expect: { admin: 'OK,OK', olga: 'OK,OK', victor: 'OK,OK', nemo: 403 } },
-  { name: 'bulk write', method: 'PUT', path: '/tags/values', body: { items: [{ name: LINE1, value: 301 }, { name: TANK1, value: 61 }] }, expect: { admin: 'OK,OK', olga: 'OK,FORBIDDEN', victor: 403, nemo: 403 } },
+  {
+    name: 'bulk read',
+    method: 'POST',
+    path: '/tags/values',
+    body: { names: [LINE1, TANK1] },
+    expect: { admin: 'OK,OK', olga: 'OK,OK', victor: 'OK,OK', nemo: 403 },
+  },
+  {
+    name: 'bulk write',
+    method: 'PUT',
+    path: '/tags/values',
+    body: {
+      items: [
+        { name: LINE1, value: 301 },
+        { name: TANK1, value: 61 },
+      ],
+    },
+    expect: { admin: 'OK,OK', olga: 'OK,FORBIDDEN', victor: 403, nemo: 403 },
+  },
   { name: 'list users', method: 'GET', path: '/users', expect: { admin: 200, olga: 403, victor: 403, nemo: 403 } },
   { name: 'list clients', method: 'GET', path: '/clients', expect: { admin: 200, olga: 403, victor: 403, nemo: 403 } },
   { name: 'read audit', method: 'GET', path: '/audit?limit=1', expect: { admin: 200, olga: 403, victor: 403, nemo: 403 } },
@@ -48,19 +71,26 @@ describe('permissions on every route', () => {
     t = await startTestServer();
     const admin = (await t.call('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } })).body.token as string;
     for (const u of ['olga', 'victor', 'nemo'] as const) {
-      const r = await t.call('POST', '/users', { headers: { authorization: `Bearer ${admin}` }, body: { username: u, password: USERS[u].password, groups: USERS[u].groups } });
+      const r = await t.call('POST', '/users', {
+        headers: { authorization: `Bearer ${admin}` },
+        body: { username: u, password: USERS[u].password, groups: USERS[u].groups },
+      });
       expect(r.status, r.text).toBe(201);
     }
-    for (const u of Object.keys(USERS) as User[]) tokens[u] = (await t.call('POST', '/auth/login', { body: { username: u, password: USERS[u].password } })).body.token;
+    for (const u of Object.keys(USERS) as User[])
+      tokens[u] = (await t.call('POST', '/auth/login', { body: { username: u, password: USERS[u].password } })).body.token;
   }, 60_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   for (const method of ['session', 'basic'] as const) {
     it(`user × route × tag by ${method}`, async () => {
       const got: Record<string, Record<string, number | string>> = {};
       const want: Record<string, Record<string, number | string>> = {};
       for (const c of CASES) {
-        got[c.name] = {}; want[c.name] = c.expect;
+        got[c.name] = {};
+        want[c.name] = c.expect;
         for (const u of Object.keys(USERS) as User[]) {
           const authorization = method === 'session' ? `Bearer ${tokens[u]}` : basicHeader(u, USERS[u].password);
           const r = await t.call(c.method, c.path, { headers: { authorization }, body: c.body });

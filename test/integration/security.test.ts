@@ -3,7 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, runAuditVerify } from '../../src/cli/audit-verify.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { ADMIN_PASSWORD, basicHeader, startTestServer, type TestServer } from '../helpers/https-server.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -18,16 +18,29 @@ describe('security over real HTTPS', () => {
   const login = (username: string, password: string) => t.call('POST', '/auth/login', { body: { username, password } });
 
   beforeAll(async () => {
-    t = await startTestServer({ clock, config: (c) => { c.security.corsOrigins = ['https://hmi.example']; } });
+    t = await startTestServer({
+      clock,
+      config: (c) => {
+        c.security.corsOrigins = ['https://hmi.example'];
+      },
+    });
     const r = await login('admin', ADMIN_PASSWORD);
     expect(r.status).toBe(200);
     adminToken = r.body.token;
-    for (const [username, groups] of [['olga', ['operators']], ['victor', ['viewers']]] as const) {
-      const c = await t.call('POST', '/users', { headers: bearer(adminToken), body: { username, password: `${username.slice(0, 2)}-${username.slice(2)}-Strong-Pass-9`, groups } });
+    for (const [username, groups] of [
+      ['olga', ['operators']],
+      ['victor', ['viewers']],
+    ] as const) {
+      const c = await t.call('POST', '/users', {
+        headers: bearer(adminToken),
+        body: { username, password: `${username.slice(0, 2)}-${username.slice(2)}-Strong-Pass-9`, groups },
+      });
       expect(c.status).toBe(201);
     }
   }, 60_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('session Bearer token works and identifies the method', async () => {
     const r = await login('olga', 'ol-ga-Strong-Pass-9');
@@ -48,10 +61,16 @@ describe('security over real HTTPS', () => {
     const noCsrf = await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: { cookie }, body: { value: 123 } });
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.body.code).toBe('CSRF_FAILED');
-    const wrongCsrf = await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: { cookie, 'x-csrf-token': (r.body.csrfToken.startsWith('x') ? 'y' : 'x') + r.body.csrfToken.slice(1) }, body: { value: 123 } });
+    const wrongCsrf = await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, {
+      headers: { cookie, 'x-csrf-token': (r.body.csrfToken.startsWith('x') ? 'y' : 'x') + r.body.csrfToken.slice(1) },
+      body: { value: 123 },
+    });
     expect(wrongCsrf.body.code).toBe('CSRF_FAILED');
     expect((await t.call('GET', `/tags/${enc(WRITABLE)}/value`, { headers: { cookie } })).body.value).toBe(before);
-    const ok = await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: { cookie, 'x-csrf-token': r.body.csrfToken }, body: { value: 123 } });
+    const ok = await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, {
+      headers: { cookie, 'x-csrf-token': r.body.csrfToken },
+      body: { value: 123 },
+    });
     expect(ok.status).toBe(200);
     const tampered = r.body.token.slice(0, -2) + (r.body.token.endsWith('AA') ? 'BB' : 'AA');
     const bad = await t.call('GET', '/users/current', { headers: { cookie: `tagway_session=${tampered}` } });
@@ -73,15 +92,26 @@ describe('security over real HTTPS', () => {
     // fastify's own request pipeline on a non-TLS connection with the peer address set: the one case we
     // cannot produce with a real socket while staying on loopback.
     const auth = basicHeader('victor', 'vi-ctor-Strong-Pass-9');
-    const far = await t.server.app.inject({ method: 'GET', url: '/users/current', headers: { authorization: auth }, remoteAddress: '192.0.2.77' });
+    const far = await t.server.app.inject({
+      method: 'GET',
+      url: '/users/current',
+      headers: { authorization: auth },
+      remoteAddress: '192.0.2.77',
+    });
     expect(far.statusCode).toBe(401);
     expect(far.json().detail).toMatch(/plain HTTP/);
-    const near = await t.server.app.inject({ method: 'GET', url: '/users/current', headers: { authorization: auth }, remoteAddress: '127.0.0.1' });
+    const near = await t.server.app.inject({
+      method: 'GET',
+      url: '/users/current',
+      headers: { authorization: auth },
+      remoteAddress: '127.0.0.1',
+    });
     expect(near.statusCode).toBe(200);
   });
 
   describe('OAuth2 client credentials and JWTs', () => {
-    let clientId: string; let clientSecret: string;
+    let clientId: string;
+    let clientSecret: string;
     beforeAll(async () => {
       const c = await t.call('POST', '/clients', { headers: bearer(adminToken), body: { name: 'historian', groups: ['operators'] } });
       expect(c.status).toBe(201);
@@ -91,12 +121,19 @@ describe('security over real HTTPS', () => {
     });
 
     it('issues a JWT from form, JSON or Basic credentials; the JWT authenticates', async () => {
-      const viaForm = await t.call('POST', '/auth/token', { form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret } });
+      const viaForm = await t.call('POST', '/auth/token', {
+        form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
+      });
       expect(viaForm.status).toBe(200);
       expect(viaForm.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
       expect(viaForm.headers['cache-control']).toBe('no-store');
-      const viaJson = await t.call('POST', '/auth/token', { body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret } });
-      const viaBasic = await t.call('POST', '/auth/token', { headers: { authorization: basicHeader(clientId, clientSecret) }, form: { grant_type: 'client_credentials' } });
+      const viaJson = await t.call('POST', '/auth/token', {
+        body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
+      });
+      const viaBasic = await t.call('POST', '/auth/token', {
+        headers: { authorization: basicHeader(clientId, clientSecret) },
+        form: { grant_type: 'client_credentials' },
+      });
       expect([viaJson.status, viaBasic.status]).toEqual([200, 200]);
       const me = await t.call('GET', '/users/current', { headers: bearer(viaBasic.body.access_token) });
       expect(me.body).toMatchObject({ username: clientId, displayName: 'historian', authMethod: 'jwt', groups: ['operators'] });
@@ -107,23 +144,33 @@ describe('security over real HTTPS', () => {
     });
 
     it('answers RFC 6749 errors', async () => {
-      const wrong = await t.call('POST', '/auth/token', { form: { grant_type: 'client_credentials', client_id: clientId, client_secret: 'wrong' } });
+      const wrong = await t.call('POST', '/auth/token', {
+        form: { grant_type: 'client_credentials', client_id: clientId, client_secret: 'wrong' },
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.body).toEqual({ error: 'invalid_client', error_description: expect.any(String) });
-      const grant = await t.call('POST', '/auth/token', { form: { grant_type: 'password', client_id: clientId, client_secret: clientSecret } });
+      const grant = await t.call('POST', '/auth/token', {
+        form: { grant_type: 'password', client_id: clientId, client_secret: clientSecret },
+      });
       expect(grant.status).toBe(400);
       expect(grant.body.error).toBe('unsupported_grant_type');
       expect((await t.call('POST', '/auth/token', { form: {} })).body.error).toBe('invalid_request');
     });
 
     it('refuses forged JWTs: wrong key, alg none, expired, wrong audience', async () => {
-      const good = (await t.call('POST', '/auth/token', { form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret } })).body.access_token as string;
+      const good = (
+        await t.call('POST', '/auth/token', {
+          form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
+        })
+      ).body.access_token as string;
       const [h, p] = good.split('.') as [string, string];
       const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string };
       const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
       const foreign = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
       const sign = (c: Record<string, unknown>, hdr: Record<string, unknown> = {}) =>
-        new SignJWT(c).setProtectedHeader({ alg: 'EdDSA', kid: header.kid, typ: 'at+jwt', ...hdr } as { alg: string }).sign(foreign.privateKey);
+        new SignJWT(c)
+          .setProtectedHeader({ alg: 'EdDSA', kid: header.kid, typ: 'at+jwt', ...hdr } as { alg: string })
+          .sign(foreign.privateKey);
       const forged = {
         wrongKey: await sign({ ...claims, groups: ['admins'] }),
         algNone: `${b64({ alg: 'none', typ: 'at+jwt', kid: header.kid })}.${b64({ ...claims, groups: ['admins'] })}.`,
@@ -140,7 +187,11 @@ describe('security over real HTTPS', () => {
 
     it('deleting a client ends its tokens at once', async () => {
       const c = await t.call('POST', '/clients', { headers: bearer(adminToken), body: { name: 'temp', groups: ['viewers'] } });
-      const tok = (await t.call('POST', '/auth/token', { form: { grant_type: 'client_credentials', client_id: c.body.clientId, client_secret: c.body.clientSecret } })).body.access_token;
+      const tok = (
+        await t.call('POST', '/auth/token', {
+          form: { grant_type: 'client_credentials', client_id: c.body.clientId, client_secret: c.body.clientSecret },
+        })
+      ).body.access_token;
       expect((await t.call('GET', '/users/current', { headers: bearer(tok) })).status).toBe(200);
       expect((await t.call('DELETE', `/clients/${c.body.clientId}`, { headers: bearer(adminToken) })).status).toBe(204);
       expect((await t.call('GET', '/users/current', { headers: bearer(tok) })).status).toBe(401);
@@ -157,20 +208,28 @@ describe('security over real HTTPS', () => {
   });
 
   it('throttles logins per user with 429 + Retry-After, even for the right password, and lifts after the cooling-off', async () => {
-    await t.call('POST', '/users', { headers: bearer(adminToken), body: { username: 'tina', password: 'ti-na-Strong-Pass-9', groups: ['viewers'] } });
+    await t.call('POST', '/users', {
+      headers: bearer(adminToken),
+      body: { username: 'tina', password: 'ti-na-Strong-Pass-9', groups: ['viewers'] },
+    });
     for (let i = 0; i < 5; i++) expect((await login('tina', `wrong-${i}`)).status).toBe(401);
     const blocked = await login('tina', 'ti-na-Strong-Pass-9');
     expect(blocked.status).toBe(429);
     expect(blocked.body.code).toBe('TOO_MANY_REQUESTS');
     expect(blocked.headers['retry-after']).toBe('60');
     // Basic is no way around it.
-    expect((await t.call('GET', '/users/current', { headers: { authorization: basicHeader('tina', 'ti-na-Strong-Pass-9') } })).status).toBe(429);
+    expect((await t.call('GET', '/users/current', { headers: { authorization: basicHeader('tina', 'ti-na-Strong-Pass-9') } })).status).toBe(
+      429,
+    );
     clock.advance(60_000);
     expect((await login('tina', 'ti-na-Strong-Pass-9')).status).toBe(200);
   });
 
-  it("disabling a user ends their sessions and their cached Basic credentials at once", async () => {
-    await t.call('POST', '/users', { headers: bearer(adminToken), body: { username: 'dora', password: 'do-ra-Strong-Pass-9', groups: ['viewers'] } });
+  it('disabling a user ends their sessions and their cached Basic credentials at once', async () => {
+    await t.call('POST', '/users', {
+      headers: bearer(adminToken),
+      body: { username: 'dora', password: 'do-ra-Strong-Pass-9', groups: ['viewers'] },
+    });
     const s = (await login('dora', 'do-ra-Strong-Pass-9')).body.token;
     const basic = { authorization: basicHeader('dora', 'do-ra-Strong-Pass-9') };
     expect((await t.call('GET', '/users/current', { headers: bearer(s) })).status).toBe(200);
@@ -183,15 +242,39 @@ describe('security over real HTTPS', () => {
   });
 
   it('user administration: password policy, own password change, no way to remove the last admin', async () => {
-    const weak = await t.call('POST', '/users', { headers: bearer(adminToken), body: { username: 'weak', password: 'short', groups: ['viewers'] } });
+    const weak = await t.call('POST', '/users', {
+      headers: bearer(adminToken),
+      body: { username: 'weak', password: 'short', groups: ['viewers'] },
+    });
     expect(weak.status).toBe(400);
     expect(weak.body.code).toBe('VALIDATION_FAILED');
-    expect((await t.call('POST', '/users', { headers: bearer(adminToken), body: { username: 'x', password: 'xx-Strong-Pass-9', groups: ['nope'] } })).status).toBe(400);
+    expect(
+      (
+        await t.call('POST', '/users', {
+          headers: bearer(adminToken),
+          body: { username: 'x', password: 'xx-Strong-Pass-9', groups: ['nope'] },
+        })
+      ).status,
+    ).toBe(400);
     expect((await t.call('DELETE', '/users/admin', { headers: bearer(adminToken) })).status).toBe(409);
     const vs = (await login('victor', 'vi-ctor-Strong-Pass-9')).body.token;
     const other = (await login('victor', 'vi-ctor-Strong-Pass-9')).body.token;
-    expect((await t.call('POST', '/users/current/password', { headers: bearer(vs), body: { currentPassword: 'wrong', newPassword: 'vi-ctor-New-Pass-77' } })).status).toBe(400);
-    expect((await t.call('POST', '/users/current/password', { headers: bearer(vs), body: { currentPassword: 'vi-ctor-Strong-Pass-9', newPassword: 'vi-ctor-New-Pass-77' } })).status).toBe(204);
+    expect(
+      (
+        await t.call('POST', '/users/current/password', {
+          headers: bearer(vs),
+          body: { currentPassword: 'wrong', newPassword: 'vi-ctor-New-Pass-77' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await t.call('POST', '/users/current/password', {
+          headers: bearer(vs),
+          body: { currentPassword: 'vi-ctor-Strong-Pass-9', newPassword: 'vi-ctor-New-Pass-77' },
+        })
+      ).status,
+    ).toBe(204);
     expect((await t.call('GET', '/users/current', { headers: bearer(vs) })).status).toBe(200);
     expect((await t.call('GET', '/users/current', { headers: bearer(other) })).status).toBe(401);
     expect((await login('victor', 'vi-ctor-New-Pass-77')).status).toBe(200);
@@ -202,16 +285,27 @@ describe('security over real HTTPS', () => {
 
   it('groups: admins create, change and delete their own; changes apply to the next request; project groups are read-only', async () => {
     const admin = bearer(adminToken);
-    expect((await t.call('POST', '/groups', { headers: admin, body: { name: 'tank-ops', permissions: [{ permission: 'tags:read' }, { permission: 'tags:write', tags: 'Tank1.**' }] } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/groups', {
+          headers: admin,
+          body: { name: 'tank-ops', permissions: [{ permission: 'tags:read' }, { permission: 'tags:write', tags: 'Tank1.**' }] },
+        })
+      ).status,
+    ).toBe(201);
     await t.call('POST', '/users', { headers: admin, body: { username: 'tom', password: 'to-m-Strong-Pass-9', groups: ['tank-ops'] } });
     const tom = { authorization: basicHeader('tom', 'to-m-Strong-Pass-9') };
     expect((await t.call('PUT', '/tags/Tank1.LevelSetpoint/value', { headers: tom, body: { value: 50 } })).status).toBe(200);
     expect((await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: tom, body: { value: 50 } })).status).toBe(403);
-    expect((await t.call('PATCH', '/groups/tank-ops', { headers: admin, body: { permissions: [{ permission: 'tags:read' }] } })).status).toBe(200);
+    expect(
+      (await t.call('PATCH', '/groups/tank-ops', { headers: admin, body: { permissions: [{ permission: 'tags:read' }] } })).status,
+    ).toBe(200);
     expect((await t.call('PUT', '/tags/Tank1.LevelSetpoint/value', { headers: tom, body: { value: 51 } })).status).toBe(403);
     expect((await t.call('DELETE', '/groups/tank-ops', { headers: admin })).status).toBe(409);
     expect((await t.call('PATCH', '/groups/operators', { headers: admin, body: { permissions: [] } })).status).toBe(409);
-    expect((await t.call('POST', '/groups', { headers: admin, body: { name: 'bad', permissions: [{ permission: 'tags:fly' }] } })).status).toBe(400);
+    expect(
+      (await t.call('POST', '/groups', { headers: admin, body: { name: 'bad', permissions: [{ permission: 'tags:fly' }] } })).status,
+    ).toBe(400);
     await t.call('DELETE', '/users/tom', { headers: admin });
     expect((await t.call('DELETE', '/groups/tank-ops', { headers: admin })).status).toBe(204);
     const audit = await t.call('GET', '/audit?action=group.create,group.update,group.delete&order=asc', { headers: admin });
@@ -239,7 +333,9 @@ describe('security over real HTTPS', () => {
     expect(r.headers['x-request-id']).toBe('req-abc-123');
     const evil = await t.call('GET', '/health', { headers: { origin: 'https://evil.example' } });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-    const pre = await t.call('OPTIONS', '/tags', { headers: { origin: 'https://hmi.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-csrf-token' } });
+    const pre = await t.call('OPTIONS', '/tags', {
+      headers: { origin: 'https://hmi.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-csrf-token' },
+    });
     expect(pre.status).toBe(204);
     expect(String(pre.headers['access-control-allow-headers'])).toMatch(/X-CSRF-Token/i);
   });
@@ -250,9 +346,18 @@ describe('security over real HTTPS', () => {
     await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: bearer(olga), body: { value: 333 } });
     const writes = await t.call('GET', `/audit?action=tag.write&user=olga&limit=1`, { headers: bearer(adminToken) });
     expect(writes.status).toBe(200);
-    expect(writes.body.items[0]).toMatchObject({ action: 'tag.write', user: 'olga', target: WRITABLE, clientAddress: '127.0.0.1', result: 'OK', details: { oldValue: 222, newValue: 333 } });
+    expect(writes.body.items[0]).toMatchObject({
+      action: 'tag.write',
+      user: 'olga',
+      target: WRITABLE,
+      clientAddress: '127.0.0.1',
+      result: 'OK',
+      details: { oldValue: 222, newValue: 333 },
+    });
     expect(writes.body.next).toEqual(expect.any(String));
-    const page2 = await t.call('GET', `/audit?action=tag.write&user=olga&limit=1&cursor=${writes.body.next}`, { headers: bearer(adminToken) });
+    const page2 = await t.call('GET', `/audit?action=tag.write&user=olga&limit=1&cursor=${writes.body.next}`, {
+      headers: bearer(adminToken),
+    });
     expect(page2.body.items[0].details.newValue).toBe(222);
     const victor = (await login('victor', 'vi-ctor-New-Pass-77')).body.token;
     expect((await t.call('PUT', `/tags/${enc(WRITABLE)}/value`, { headers: bearer(victor), body: { value: 444 } })).status).toBe(403);
@@ -265,9 +370,19 @@ describe('security over real HTTPS', () => {
     expect(csv.text.split('\r\n')[0]).toBe('id,at,action,user,clientAddress,target,details,result,hash');
     expect(csv.text).toMatch(/user\.disable,admin,127\.0\.0\.1,dora/);
     expect((await t.call('GET', '/audit', { headers: bearer(olga) })).status).toBe(403);
-    expect(JSON.stringify((await t.call('GET', '/audit?limit=10000', { headers: bearer(adminToken) })).body)).not.toMatch(/Strong-Pass|New-Pass/);
+    expect(JSON.stringify((await t.call('GET', '/audit?limit=10000', { headers: bearer(adminToken) })).body)).not.toMatch(
+      /Strong-Pass|New-Pass/,
+    );
 
-    const out = { lines: [] as string[], log(l: string) { this.lines.push(l); }, error(l: string) { this.lines.push(l); } };
+    const out = {
+      lines: [] as string[],
+      log(l: string) {
+        this.lines.push(l);
+      },
+      error(l: string) {
+        this.lines.push(l);
+      },
+    };
     expect(runAuditVerify(t.dataDir, out)).toBe(0);
     // An attacker with file access: drop the trigger, rewrite a write's new value.
     const db = new BetterSqlite3(join(t.dataDir, DATABASE_FILE));

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, chainRow, GENESIS_HASH, verifyChain, type AuditRow } from '../../src/domain/audit/chain.js';
 import { DATABASE_FILE, runAuditVerify } from '../../src/cli/audit-verify.js';
 import { AuditTrail } from '../../src/runtime/audit.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
 import { SqliteAuditLog } from '../../src/storage/sqlite/audit-log.js';
 
@@ -13,7 +13,19 @@ function rows(n: number): AuditRow[] {
   const out: AuditRow[] = [];
   let prev = GENESIS_HASH;
   for (let i = 1; i <= n; i++) {
-    const r = chainRow({ id: i, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), action: 'tag.write', user: 'u', clientAddress: '127.0.0.1', target: `T${i}`, details: canonicalJson({ newValue: i }), result: 'OK' }, prev);
+    const r = chainRow(
+      {
+        id: i,
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        action: 'tag.write',
+        user: 'u',
+        clientAddress: '127.0.0.1',
+        target: `T${i}`,
+        details: canonicalJson({ newValue: i }),
+        result: 'OK',
+      },
+      prev,
+    );
     out.push(r);
     prev = r.hash;
   }
@@ -29,7 +41,8 @@ describe('hash chain (pure)', () => {
     const a = rows(10);
     a[4] = { ...a[4]!, details: canonicalJson({ newValue: 999 }) };
     expect(verifyChain(a)).toBe(5);
-    const b = rows(10); b.splice(3, 1);
+    const b = rows(10);
+    b.splice(3, 1);
     expect(verifyChain(b)).toBe(5);
     // An attacker who re-hashes the altered row still breaks the link of the next one.
     const c = rows(10);
@@ -42,19 +55,33 @@ describe('hash chain (pure)', () => {
 });
 
 describe('SQLite audit log', () => {
-  let dir: string; let db: Database; let log: SqliteAuditLog; let trail: AuditTrail; const clock = new ManualClock();
+  let dir: string;
+  let db: Database;
+  let log: SqliteAuditLog;
+  let trail: AuditTrail;
+  const clock = new ManualClock();
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tagway-audit-'));
     db = openDatabase(join(dir, DATABASE_FILE));
     log = new SqliteAuditLog(db);
     trail = new AuditTrail(log, clock);
   });
-  afterEach(() => { db.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   function fill(n: number): void {
     for (let i = 0; i < n; i++) {
       clock.advance(1000);
-      trail.record({ action: i % 3 === 0 ? 'auth.login' : 'tag.write', user: i % 2 ? 'alice' : 'bob', clientAddress: '127.0.0.1', target: `T${i}`, details: { newValue: i, password: 'hunter2' }, result: 'OK' });
+      trail.record({
+        action: i % 3 === 0 ? 'auth.login' : 'tag.write',
+        user: i % 2 ? 'alice' : 'bob',
+        clientAddress: '127.0.0.1',
+        target: `T${i}`,
+        details: { newValue: i, password: 'hunter2' },
+        result: 'OK',
+      });
     }
   }
 
@@ -78,7 +105,7 @@ describe('SQLite audit log', () => {
     expect(lines.join('\n')).toMatch(/OK, 20 rows/);
     // The attacker drops the trigger first; the chain still gives them away.
     db.exec('DROP TRIGGER audit_log_no_update');
-    db.prepare("UPDATE audit_log SET details = '{\"newValue\":1000}' WHERE id = 13").run();
+    db.prepare('UPDATE audit_log SET details = \'{"newValue":1000}\' WHERE id = 13').run();
     lines.length = 0;
     expect(runAuditVerify(dir, out)).toBe(1);
     expect(lines.join('\n')).toMatch(/TAMPERED at row 13/);
@@ -92,7 +119,8 @@ describe('SQLite audit log', () => {
     fill(30);
     const all = log.query({ limit: 1000, order: 'asc' }).items;
     expect(all).toHaveLength(30);
-    const from = all[5]!.at; const to = all[15]!.at;
+    const from = all[5]!.at;
+    const to = all[15]!.at;
     const byTime = log.query({ from, to, order: 'asc', limit: 1000 }).items;
     expect(byTime.map((r) => r.id)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     expect(log.query({ user: 'alice', limit: 1000 }).items.every((r) => r.user === 'alice')).toBe(true);
@@ -104,7 +132,10 @@ describe('SQLite audit log', () => {
     let page = log.query({ limit: 7 });
     seen.push(...page.items.map((r) => r.id));
     fill(5);
-    while (page.next) { page = log.query({ limit: 7, cursor: page.next }); seen.push(...page.items.map((r) => r.id)); }
+    while (page.next) {
+      page = log.query({ limit: 7, cursor: page.next });
+      seen.push(...page.items.map((r) => r.id));
+    }
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => 30 - i));
     expect(() => log.query({ cursor: 'garbage!' })).toThrow(RangeError);
   });

@@ -1,14 +1,18 @@
 import { hash, verify } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
 import { BasicAuthCache, parseBasic } from '../../src/auth/basic-cache.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/domain/clock.js';
 
 describe('BasicAuthCache', () => {
   it('verifies once, then serves from the cache until the TTL ends', async () => {
-    const clock = new ManualClock(); const c = new BasicAuthCache<{ u: string }>(clock, { ttlMs: 30_000 });
+    const clock = new ManualClock();
+    const c = new BasicAuthCache<{ u: string }>(clock, { ttlMs: 30_000 });
     const stored = await hash('s3cret-pass', { memoryCost: 1024, timeCost: 1 });
     let calls = 0;
-    const v = async (pw: string) => { calls++; return (await verify(stored, pw)) ? { u: 'alice' } : null; };
+    const v = async (pw: string) => {
+      calls++;
+      return (await verify(stored, pw)) ? { u: 'alice' } : null;
+    };
     expect(await c.resolve('alice', 's3cret-pass', () => v('s3cret-pass'))).toEqual({ u: 'alice' });
     expect(await c.resolve('alice', 's3cret-pass', () => v('s3cret-pass'))).toEqual({ u: 'alice' });
     expect(calls).toBe(1);
@@ -22,8 +26,18 @@ describe('BasicAuthCache', () => {
     const c = new BasicAuthCache<string>(new ManualClock());
     let calls = 0;
     await c.resolve('alice', 'right', async () => 'alice');
-    expect(await c.resolve('alice', 'wrong', async () => { calls++; return null; })).toBeNull();
-    expect(await c.resolve('alice', 'wrong', async () => { calls++; return null; })).toBeNull();
+    expect(
+      await c.resolve('alice', 'wrong', async () => {
+        calls++;
+        return null;
+      }),
+    ).toBeNull();
+    expect(
+      await c.resolve('alice', 'wrong', async () => {
+        calls++;
+        return null;
+      }),
+    ).toBeNull();
     expect(calls).toBe(2);
     expect(c.get('alice', 'righ')).toBeNull();
     expect(c.get('alic', 'eright')).toBeNull();
@@ -32,7 +46,11 @@ describe('BasicAuthCache', () => {
   it('shares one verification between concurrent identical requests', async () => {
     const c = new BasicAuthCache<string>(new ManualClock());
     let calls = 0;
-    const slow = async () => { calls++; await new Promise((r) => setTimeout(r, 20)); return 'alice'; };
+    const slow = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      return 'alice';
+    };
     const all = await Promise.all(Array.from({ length: 10 }, () => c.resolve('alice', 'pw', slow)));
     expect(all.every((p) => p === 'alice')).toBe(true);
     expect(calls).toBe(1);
@@ -43,8 +61,13 @@ describe('BasicAuthCache', () => {
     await c.resolve('alice', 'old', async () => 'alice');
     await c.resolve('bob', 'pw', async () => 'bob');
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const pending = c.resolve('alice', 'other', async () => { await gate; return 'alice'; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const pending = c.resolve('alice', 'other', async () => {
+      await gate;
+      return 'alice';
+    });
     c.invalidate('alice');
     release();
     await pending;

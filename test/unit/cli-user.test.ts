@@ -11,9 +11,18 @@ import { SessionStore } from '../../src/storage/sqlite/session-store.js';
 import { UserStore } from '../../src/storage/sqlite/user-store.js';
 
 describe('tagway user …', () => {
-  let dir: string; let out: string[]; let err: string[]; let pw: string;
-  const run = (...args: string[]) => runUserCommand([...args, '--data-dir', dir], { out: (l) => out.push(l), err: (l) => err.push(l), readPassword: async () => pw }, {});
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tagway-cli-')); out = []; err = []; pw = 'Cli-Strong-Pass-42'; });
+  let dir: string;
+  let out: string[];
+  let err: string[];
+  let pw: string;
+  const run = (...args: string[]) =>
+    runUserCommand([...args, '--data-dir', dir], { out: (l) => out.push(l), err: (l) => err.push(l), readPassword: async () => pw }, {});
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tagway-cli-'));
+    out = [];
+    err = [];
+    pw = 'Cli-Strong-Pass-42';
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('adds, lists, changes the password, disables (ending sessions) and enables; all audited', async () => {
@@ -25,7 +34,15 @@ describe('tagway user …', () => {
     expect(out.join('\n')).toMatch(/erin\s+enabled\s+local\s+operators,viewers/);
 
     const db = openDatabase(join(dir, DATABASE_FILE));
-    new SessionStore(db).insert({ tokenHash: 'h1', username: 'erin', csrfToken: 'c', createdAt: 0, lastSeenAt: 0, absoluteExpiresAt: 1e15, clientAddress: '127.0.0.1' });
+    new SessionStore(db).insert({
+      tokenHash: 'h1',
+      username: 'erin',
+      csrfToken: 'c',
+      createdAt: 0,
+      lastSeenAt: 0,
+      absoluteExpiresAt: 1e15,
+      clientAddress: '127.0.0.1',
+    });
     pw = 'Another-Good-Pass-7';
     expect(await run('passwd', 'erin')).toBe(0);
     expect(await verifyPassword(new UserStore(db).get('erin')!.passwordHash, 'Another-Good-Pass-7')).toBe(true);
@@ -35,7 +52,12 @@ describe('tagway user …', () => {
     expect(await run('enable', 'erin')).toBe(0);
     expect(new UserStore(db).get('erin')!.disabled).toBe(false);
     expect(await run('disable', 'nobody')).toBe(1);
-    expect(new SqliteAuditLog(db).query({ order: 'asc' }).items.map((r) => r.action)).toEqual(['user.create', 'user.password', 'user.disable', 'user.update']);
+    expect(new SqliteAuditLog(db).query({ order: 'asc' }).items.map((r) => r.action)).toEqual([
+      'user.create',
+      'user.password',
+      'user.disable',
+      'user.update',
+    ]);
     db.close();
     expect(runAuditVerify(dir, { log: () => {}, error: () => {} })).toBe(0);
   });

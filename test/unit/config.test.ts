@@ -22,22 +22,63 @@ describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = load([]);
     expect(c).toEqual({
-      port: 8443, host: '0.0.0.0', dataDir: resolve('data'), project: undefined, http: false, tlsCert: undefined, tlsKey: undefined,
-      bodyLimit: 1_048_576, maxBulkItems: 10_000, basePath: '/', logLevel: 'info', adminPassword: undefined,
-      sessions: DEFAULT_SESSION_SETTINGS, sqliteSynchronous: 'FULL', security: { corsOrigins: [], throttle: {} },
+      port: 8443,
+      host: '0.0.0.0',
+      dataDir: resolve('data'),
+      project: undefined,
+      http: false,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      bodyLimit: 1_048_576,
+      maxBulkItems: 10_000,
+      basePath: '/',
+      logLevel: 'info',
+      adminPassword: undefined,
+      sessions: DEFAULT_SESSION_SETTINGS,
+      sqliteSynchronous: 'FULL',
+      security: { corsOrigins: [], throttle: {} },
     });
     expect(defaultConfig()).toEqual(c);
   });
 
   it('reads every flag', () => {
     const c = load([
-      '--port', '9443', '--host', '127.0.0.1', '--data-dir', '/var/lib/tagway', '--project', 'plant.yaml', '--http',
-      '--body-limit', '2048', '--max-bulk-items', '50', '--base-path', '/scada/', '--log-level', 'debug',
-      '--session-idle-minutes', '5', '--session-lifetime-hours', '2', '--sqlite-synchronous', 'NORMAL',
+      '--port',
+      '9443',
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      '/var/lib/tagway',
+      '--project',
+      'plant.yaml',
+      '--http',
+      '--body-limit',
+      '2048',
+      '--max-bulk-items',
+      '50',
+      '--base-path',
+      '/scada/',
+      '--log-level',
+      'debug',
+      '--session-idle-minutes',
+      '5',
+      '--session-lifetime-hours',
+      '2',
+      '--sqlite-synchronous',
+      'NORMAL',
     ]);
     expect(c).toMatchObject({
-      port: 9443, host: '127.0.0.1', dataDir: '/var/lib/tagway', project: 'plant.yaml', http: true, bodyLimit: 2048, maxBulkItems: 50,
-      basePath: '/scada', logLevel: 'debug', sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 }, sqliteSynchronous: 'NORMAL',
+      port: 9443,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/tagway',
+      project: 'plant.yaml',
+      http: true,
+      bodyLimit: 2048,
+      maxBulkItems: 50,
+      basePath: '/scada',
+      logLevel: 'debug',
+      sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 },
+      sqliteSynchronous: 'NORMAL',
     });
     const tls = load(['--tls-cert', 'c.pem', '--tls-key=k.pem']);
     expect(tls).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', http: false });
@@ -47,26 +88,58 @@ describe('loadConfig', () => {
     const ldapFile = join(mkdtempSync(join(tmpdir(), 'tagway-cfg-')), 'ldap.json');
     writeFileSync(ldapFile, JSON.stringify({ url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} }));
     const env = {
-      TAGWAY_PORT: '9443', TAGWAY_HOST: '::1', TAGWAY_DATA_DIR: 'd', TAGWAY_PROJECT: 'p.yaml', TAGWAY_HTTP: 'true',
-      TAGWAY_TLS_CERT: 'c.pem', TAGWAY_TLS_KEY: 'k.pem', TAGWAY_BODY_LIMIT: '100', TAGWAY_MAX_BULK_ITEMS: '7',
-      TAGWAY_BASE_PATH: '/x', TAGWAY_LOG_LEVEL: 'warn', TAGWAY_SESSION_IDLE_MINUTES: '1', TAGWAY_SESSION_LIFETIME_HOURS: '3',
-      TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL', TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
-      TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173', TAGWAY_JWT_LIFETIME_MINUTES: '5',
-      TAGWAY_LOGIN_MAX_FAILURES_USER: '3', TAGWAY_LOGIN_MAX_FAILURES_ADDRESS: '9', TAGWAY_LOGIN_WINDOW_MINUTES: '2',
-      TAGWAY_LOGIN_COOLING_OFF_SECONDS: '30', TAGWAY_LOGIN_LOCKOUT_AFTER: '10', TAGWAY_LDAP_CONFIG: ldapFile,
+      TAGWAY_PORT: '9443',
+      TAGWAY_HOST: '::1',
+      TAGWAY_DATA_DIR: 'd',
+      TAGWAY_PROJECT: 'p.yaml',
+      TAGWAY_HTTP: 'true',
+      TAGWAY_TLS_CERT: 'c.pem',
+      TAGWAY_TLS_KEY: 'k.pem',
+      TAGWAY_BODY_LIMIT: '100',
+      TAGWAY_MAX_BULK_ITEMS: '7',
+      TAGWAY_BASE_PATH: '/x',
+      TAGWAY_LOG_LEVEL: 'warn',
+      TAGWAY_SESSION_IDLE_MINUTES: '1',
+      TAGWAY_SESSION_LIFETIME_HOURS: '3',
+      TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL',
+      TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
+      TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173',
+      TAGWAY_JWT_LIFETIME_MINUTES: '5',
+      TAGWAY_LOGIN_MAX_FAILURES_USER: '3',
+      TAGWAY_LOGIN_MAX_FAILURES_ADDRESS: '9',
+      TAGWAY_LOGIN_WINDOW_MINUTES: '2',
+      TAGWAY_LOGIN_COOLING_OFF_SECONDS: '30',
+      TAGWAY_LOGIN_LOCKOUT_AFTER: '10',
+      TAGWAY_LDAP_CONFIG: ldapFile,
     };
     expect(load([], env)).toEqual({
-      port: 9443, host: '::1', dataDir: resolve('d'), project: 'p.yaml', http: true, tlsCert: 'c.pem', tlsKey: 'k.pem',
-      bodyLimit: 100, maxBulkItems: 7, basePath: '/x', logLevel: 'warn', adminPassword: 'first-admin-pw',
-      sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 }, sqliteSynchronous: 'NORMAL',
+      port: 9443,
+      host: '::1',
+      dataDir: resolve('d'),
+      project: 'p.yaml',
+      http: true,
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem',
+      bodyLimit: 100,
+      maxBulkItems: 7,
+      basePath: '/x',
+      logLevel: 'warn',
+      adminPassword: 'first-admin-pw',
+      sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
+      sqliteSynchronous: 'NORMAL',
       security: {
-        corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'], jwtLifetimeMs: 5 * 60_000,
+        corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],
+        jwtLifetimeMs: 5 * 60_000,
         throttle: { maxFailuresPerUser: 3, maxFailuresPerAddress: 9, windowMs: 2 * 60_000, coolingOffMs: 30_000, lockoutAfter: 10 },
         ldap: { url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} },
       },
     });
     // Every flag has exactly one environment variable, and the test above names each.
-    expect(CONFIG_FLAGS.map((f) => f.env).sort()).toEqual(Object.keys(env).filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD').sort());
+    expect(CONFIG_FLAGS.map((f) => f.env).sort()).toEqual(
+      Object.keys(env)
+        .filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD')
+        .sort(),
+    );
   });
 
   it('refuses a CORS entry that is not an origin and an unreadable LDAP file', () => {
@@ -133,7 +206,9 @@ describe('loadConfig', () => {
       expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');
       expect(configError(['--base-path', 'api'])).toBe("--base-path must start with '/'");
-      expect(configError(['--log-level', 'loud'])).toMatch(/^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'/);
+      expect(configError(['--log-level', 'loud'])).toMatch(
+        /^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'/,
+      );
       expect(configError(['--http=maybe'])).toBe("--http must be true or false, got 'maybe'");
       expect(configError([], { TAGWAY_HTTP: 'banana' })).toBe("TAGWAY_HTTP must be true or false, got 'banana'");
     });

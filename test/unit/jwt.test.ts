@@ -6,14 +6,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClients } from '../../src/auth/api-clients.js';
 import { JwtError, JwtService } from '../../src/auth/jwt.js';
 import { loadOrCreateKek, SigningKeys } from '../../src/auth/signing-keys.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { SqliteClientStore } from '../../src/storage/sqlite/client-store.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 describe('JWT access tokens', () => {
-  let dir: string; let db: Database; let clock: ManualClock; let keys: SigningKeys; let jwt: JwtService; let kek: Buffer;
+  let dir: string;
+  let db: Database;
+  let clock: ManualClock;
+  let keys: SigningKeys;
+  let jwt: JwtService;
+  let kek: Buffer;
   const LIFETIME = 15 * 60_000;
 
   beforeEach(async () => {
@@ -24,10 +29,18 @@ describe('JWT access tokens', () => {
     keys = await SigningKeys.open(db, { clock, kek, tokenLifetimeMs: LIFETIME });
     jwt = new JwtService(keys, clock, { issuer: 'https://tagway.test', lifetimeMs: LIFETIME });
   });
-  afterEach(() => { db.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   async function reason(token: string): Promise<string> {
-    try { await jwt.verify(token); return 'accepted'; } catch (e) { return e instanceof JwtError ? e.reason : `other: ${String(e)}`; }
+    try {
+      await jwt.verify(token);
+      return 'accepted';
+    } catch (e) {
+      return e instanceof JwtError ? e.reason : `other: ${String(e)}`;
+    }
   }
 
   it('issues a token that verifies, with kid and typ at+jwt', async () => {
@@ -54,7 +67,8 @@ describe('JWT access tokens', () => {
 
     // The classic confusion attack: HMAC keyed with the (public) verification key.
     const pub = keys.jwks().keys[0]!;
-    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
+    const hs = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
       .sign(new Uint8Array(Buffer.from(pub.x!, 'base64url')));
     expect(await reason(hs)).toBe('algorithm');
 
@@ -64,9 +78,13 @@ describe('JWT access tokens', () => {
     const unknownKid = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'nope', typ: 'at+jwt' }).sign(foreign.privateKey);
     expect(await reason(unknownKid)).toBe('key');
 
-    const wrongAud = await new SignJWT({ ...claims, aud: 'someone-else' }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' }).sign(keys.active().privateKey);
+    const wrongAud = await new SignJWT({ ...claims, aud: 'someone-else' })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .sign(keys.active().privateKey);
     expect(await reason(wrongAud)).toBe('claims');
-    const wrongIss = await new SignJWT({ ...claims, iss: 'https://evil' }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' }).sign(keys.active().privateKey);
+    const wrongIss = await new SignJWT({ ...claims, iss: 'https://evil' })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .sign(keys.active().privateKey);
     expect(await reason(wrongIss)).toBe('claims');
     const idToken = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' }).sign(keys.active().privateKey);
     expect(await reason(idToken)).toBe('claims');
@@ -113,9 +131,16 @@ describe('JWT access tokens', () => {
 });
 
 describe('API clients', () => {
-  let dir: string; let db: Database;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tagway-clients-')); db = openDatabase(join(dir, 'tagway.db')); });
-  afterEach(() => { db.close(); rmSync(dir, { recursive: true, force: true }); });
+  let dir: string;
+  let db: Database;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tagway-clients-'));
+    db = openDatabase(join(dir, 'tagway.db'));
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('creates a client whose secret is shown once and stored only hashed; authenticates; deletes', async () => {
     const clock = new ManualClock();
@@ -141,7 +166,9 @@ describe('API clients', () => {
 
   it('serves project-file clients, which cannot be deleted through the API', async () => {
     const { hash } = await import('@node-rs/argon2');
-    const clients = new ApiClients(new SqliteClientStore(db), new ManualClock(), [{ clientId: 'scada-bridge', secretHash: await hash('bridge-secret-123'), groups: ['operators'] }]);
+    const clients = new ApiClients(new SqliteClientStore(db), new ManualClock(), [
+      { clientId: 'scada-bridge', secretHash: await hash('bridge-secret-123'), groups: ['operators'] },
+    ]);
     expect(await clients.authenticate('scada-bridge', 'bridge-secret-123')).toMatchObject({ source: 'project', groups: ['operators'] });
     expect(() => clients.delete('scada-bridge')).toThrow(/project file/);
   });

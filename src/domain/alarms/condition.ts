@@ -24,7 +24,11 @@ function compileDiscrete(def: DiscreteAlarmDefinition, tagType: TagType): Condit
     const mask = bit === undefined ? undefined : 1n << BigInt(bit);
     return (v) => {
       let n: bigint;
-      try { n = BigInt(v as string); } catch { return undefined; }
+      try {
+        n = BigInt(v as string);
+      } catch {
+        return undefined;
+      }
       return mask === undefined ? n !== 0n : (n & mask) !== 0n;
     };
   }
@@ -51,17 +55,39 @@ function compileAnalog(def: AnalogAlarmDefinition, tagType: TagType): Condition 
   const L = def.limit.value;
   const h = Math.max(0, def.hysteresis ?? 0);
   switch (def.limit.type) {
-    case 'HH': case 'H': case '>':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? x > L - h : x > L; };
+    case 'HH':
+    case 'H':
+    case '>':
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? x > L - h : x > L;
+      };
     case '>=':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? x >= L - h : x >= L; };
-    case 'LL': case 'L': case '<':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? x < L + h : x < L; };
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? x >= L - h : x >= L;
+      };
+    case 'LL':
+    case 'L':
+    case '<':
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? x < L + h : x < L;
+      };
     case '<=':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? x <= L + h : x <= L; };
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? x <= L + h : x <= L;
+      };
     case '==':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? Math.abs(x - L) <= h : x === L; };
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? Math.abs(x - L) <= h : x === L;
+      };
     case '!=':
-      return (v, was) => { const x = num(v); return Number.isNaN(x) ? undefined : was ? Math.abs(x - L) > h : x !== L; };
+      return (v, was) => {
+        const x = num(v);
+        return Number.isNaN(x) ? undefined : was ? Math.abs(x - L) > h : x !== L;
+      };
   }
 }

@@ -11,7 +11,11 @@ import type { StateMachine } from './definition.js';
  * new occurrence, as in WinCC, so that the operator acknowledges each coming separately.
  */
 export const ALARM_STATES = [
-  'RAISED', 'RAISED_ACKNOWLEDGED', 'RAISED_CLEARED', 'RAISED_ACKNOWLEDGED_CLEARED', 'RAISED_CLEARED_ACKNOWLEDGED',
+  'RAISED',
+  'RAISED_ACKNOWLEDGED',
+  'RAISED_CLEARED',
+  'RAISED_ACKNOWLEDGED_CLEARED',
+  'RAISED_CLEARED_ACKNOWLEDGED',
 ] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
@@ -39,11 +43,15 @@ export type Transition =
 
 const NONE: Transition = { kind: 'none' };
 
-export function canAcknowledge(sm: StateMachine): boolean { return sm !== 'RAISE_CLEAR'; }
+export function canAcknowledge(sm: StateMachine): boolean {
+  return sm !== 'RAISE_CLEAR';
+}
 export function requiresAcknowledgement(sm: StateMachine): boolean {
   return sm === 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT' || sm === 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET';
 }
-export function requiresReset(sm: StateMachine): boolean { return sm === 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET'; }
+export function requiresReset(sm: StateMachine): boolean {
+  return sm === 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET';
+}
 
 function isClosed(sm: StateMachine, active: boolean, acknowledged: boolean, reset: boolean): boolean {
   return !active && (acknowledged || !requiresAcknowledgement(sm)) && (reset || !requiresReset(sm));
@@ -63,14 +71,16 @@ export function transition(sm: StateMachine, occ: OccurrenceState | undefined, i
     case 'CLEAR':
       if (!occ || occ.closed || !occ.active) return NONE;
       return {
-        kind: 'event', event: 'CLEARED',
+        kind: 'event',
+        event: 'CLEARED',
         next: make(sm, occ.acknowledged ? 'RAISED_ACKNOWLEDGED_CLEARED' : 'RAISED_CLEARED', false, occ.acknowledged, false),
       };
     case 'ACKNOWLEDGE':
       if (!occ) return { kind: 'invalid', reason: 'no such occurrence' };
       if (occ.closed || occ.acknowledged || !canAcknowledge(sm)) return NONE;
       return {
-        kind: 'event', event: 'ACKNOWLEDGED',
+        kind: 'event',
+        event: 'ACKNOWLEDGED',
         next: make(sm, occ.active ? 'RAISED_ACKNOWLEDGED' : 'RAISED_CLEARED_ACKNOWLEDGED', occ.active, true, false),
       };
     case 'RESET':
@@ -89,7 +99,8 @@ export function transition(sm: StateMachine, occ: OccurrenceState | undefined, i
  */
 export function applyEvent(sm: StateMachine, occ: OccurrenceState | undefined, event: AlarmEventType): OccurrenceState {
   switch (event) {
-    case 'RAISED': return make(sm, 'RAISED', true, false, false);
+    case 'RAISED':
+      return make(sm, 'RAISED', true, false, false);
     case 'CLEARED': {
       const ack = occ?.acknowledged ?? false;
       return make(sm, ack ? 'RAISED_ACKNOWLEDGED_CLEARED' : 'RAISED_CLEARED', false, ack, false);
@@ -98,7 +109,8 @@ export function applyEvent(sm: StateMachine, occ: OccurrenceState | undefined, e
       const active = occ?.active ?? false;
       return make(sm, active ? 'RAISED_ACKNOWLEDGED' : 'RAISED_CLEARED_ACKNOWLEDGED', active, true, false);
     }
-    case 'RESET': return make(sm, occ?.state ?? 'RAISED_CLEARED_ACKNOWLEDGED', false, true, true);
+    case 'RESET':
+      return make(sm, occ?.state ?? 'RAISED_CLEARED_ACKNOWLEDGED', false, true, true);
   }
 }
 
@@ -113,16 +125,23 @@ export function replay(sm: StateMachine, events: readonly AlarmEventType[]): Occ
 export function isLegal(sm: StateMachine, o: OccurrenceState): boolean {
   const stateOk = (() => {
     switch (o.state) {
-      case 'RAISED': return o.active && !o.acknowledged;
-      case 'RAISED_ACKNOWLEDGED': return o.active && o.acknowledged;
-      case 'RAISED_CLEARED': return !o.active && !o.acknowledged;
-      case 'RAISED_ACKNOWLEDGED_CLEARED': case 'RAISED_CLEARED_ACKNOWLEDGED': return !o.active && o.acknowledged;
+      case 'RAISED':
+        return o.active && !o.acknowledged;
+      case 'RAISED_ACKNOWLEDGED':
+        return o.active && o.acknowledged;
+      case 'RAISED_CLEARED':
+        return !o.active && !o.acknowledged;
+      case 'RAISED_ACKNOWLEDGED_CLEARED':
+      case 'RAISED_CLEARED_ACKNOWLEDGED':
+        return !o.active && o.acknowledged;
     }
   })();
-  return stateOk
-    && (!o.acknowledged || canAcknowledge(sm))
-    && (!o.reset || (requiresReset(sm) && !o.active && o.acknowledged))
-    && o.closed === isClosed(sm, o.active, o.acknowledged, o.reset);
+  return (
+    stateOk &&
+    (!o.acknowledged || canAcknowledge(sm)) &&
+    (!o.reset || (requiresReset(sm) && !o.active && o.acknowledged)) &&
+    o.closed === isClosed(sm, o.active, o.acknowledged, o.reset)
+  );
 }
 
 export function userResponse(o: OccurrenceState): UserResponse {

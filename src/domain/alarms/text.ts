@@ -11,7 +11,6 @@ export interface TextContext {
   limit?: number | undefined;
 }
 
-
 const PLACEHOLDER = /\{(value|unit|tag|limit)(?::(\d{1,2}))?\}/g;
 
 function show(v: TagValue | number | undefined, decimals: string | undefined): string {
@@ -25,10 +24,14 @@ export function formatText(template: string, ctx: TextContext): string {
   if (!template.includes('{')) return template;
   return template.replace(PLACEHOLDER, (_m, name: string, decimals: string | undefined) => {
     switch (name) {
-      case 'value': return show(ctx.value, decimals);
-      case 'unit': return ctx.unit ?? '';
-      case 'tag': return ctx.tag;
-      default: return show(ctx.limit, decimals);
+      case 'value':
+        return show(ctx.value, decimals);
+      case 'unit':
+        return ctx.unit ?? '';
+      case 'tag':
+        return ctx.tag;
+      default:
+        return show(ctx.limit, decimals);
     }
   });
 }

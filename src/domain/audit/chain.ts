@@ -81,7 +81,10 @@ export interface ChainVerdict {
  * Checks three things per row: its stored hash matches its content, its prevHash is the previous row's hash,
  * and ids are consecutive (a deleted row whose successor was re-hashed by an attacker still leaves a gap).
  */
-export function verifyChainDetailed(rows: Iterable<AuditRow>, start: { prevHash: string; prevId: number } = { prevHash: GENESIS_HASH, prevId: 0 }): ChainVerdict {
+export function verifyChainDetailed(
+  rows: Iterable<AuditRow>,
+  start: { prevHash: string; prevId: number } = { prevHash: GENESIS_HASH, prevId: 0 },
+): ChainVerdict {
   let prevHash = start.prevHash;
   let prevId = start.prevId;
   let checked = 0;

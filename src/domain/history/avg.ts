@@ -23,13 +23,19 @@ export function avg(w: BucketWindow): AggregateValue {
   for (let i = w.lo; i < w.hi; i++) {
     const ti = Math.min(ts[i]!, w.end);
     if (ti > t) {
-      if (v === v) { sum += v * (ti - t); time += ti - t; } // v === v: not NaN
+      if (v === v) {
+        sum += v * (ti - t);
+        time += ti - t;
+      } // v === v: not NaN
       t = ti;
     }
     v = usable(quality[i]!) ? numeric(values[i]!) : NaN;
     if (v === v) lastUsable = v;
   }
-  if (w.end > t && v === v) { sum += v * (w.end - t); time += w.end - t; }
+  if (w.end > t && v === v) {
+    sum += v * (w.end - t);
+    time += w.end - t;
+  }
   if (time > 0) return sum / time;
   return lastUsable === lastUsable ? lastUsable : null;
 }

@@ -46,7 +46,8 @@ export function bucketCount(from: number, to: number, intervalMs: number): numbe
  */
 export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOptions): Bucket[] {
   const { from, to, intervalMs } = opts;
-  if (!(intervalMs > 0) || !Number.isInteger(intervalMs)) throw new RangeError(`interval must be a positive integer of ms, got ${intervalMs}`);
+  if (!(intervalMs > 0) || !Number.isInteger(intervalMs))
+    throw new RangeError(`interval must be a positive integer of ms, got ${intervalMs}`);
   const n = bucketCount(from, to, intervalMs);
   const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
   if (n > maxBuckets) {
@@ -67,7 +68,10 @@ export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOp
     const lo = i;
     while (i < len && ts[i]! < end) i++;
     const count = i - lo;
-    if (count === 0) { out[k] = { timestamp: b, value: null, count: 0 }; continue; }
+    if (count === 0) {
+      out[k] = { timestamp: b, value: null, count: 0 };
+      continue;
+    }
     const clipped = end > horizon ? Math.max(horizon, start) : end;
     out[k] = { timestamp: b, value: aggregate({ series, lo, hi: i, start, end: clipped }), count };
   }

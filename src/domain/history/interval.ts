@@ -35,9 +35,11 @@ export function parseInterval(text: string): number {
     if ((years && Number(years) > 0) || (months && Number(months) > 0)) {
       throw invalid(text, 'years and months have no fixed length; use days (P30D) or weeks (P1W)');
     }
-    ms = (Number(weeks ?? 0) * 7 + Number(days ?? 0)) * 86_400_000
-      + Number(hours ?? 0) * 3_600_000 + Number(minutes ?? 0) * 60_000
-      + Math.round(Number((seconds ?? '0').replace(',', '.')) * 1e6) / 1e3;
+    ms =
+      (Number(weeks ?? 0) * 7 + Number(days ?? 0)) * 86_400_000 +
+      Number(hours ?? 0) * 3_600_000 +
+      Number(minutes ?? 0) * 60_000 +
+      Math.round(Number((seconds ?? '0').replace(',', '.')) * 1e6) / 1e3;
   } else {
     throw invalid(text, 'expected a number with a unit (500ms, 10s, 1m, 1h, 1d, 1w) or an ISO 8601 duration (PT1M)');
   }

@@ -8,7 +8,10 @@ export function max(w: BucketWindow): AggregateValue {
   for (let i = w.lo; i < w.hi; i++) {
     if (!usable(quality[i]!)) continue;
     const v = numeric(values[i]!);
-    if (v === v && (v > m || !found)) { m = v; found = true; }
+    if (v === v && (v > m || !found)) {
+      m = v;
+      found = true;
+    }
   }
   return found ? m : null;
 }

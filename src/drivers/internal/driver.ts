@@ -4,7 +4,12 @@ import { defaultValue, type TagValue } from '../../domain/tag-types.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
 import { InternalValueStore } from './value-store.js';
 
-interface PendingWrite { tag: DriverTag; value: TagValue; resolve: () => void; reject: (e: unknown) => void }
+interface PendingWrite {
+  tag: DriverTag;
+  value: TagValue;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 /**
  * Internal tags: values that live in Tagway itself (setpoints, recipe values), retained in SQLite across restarts.
@@ -18,7 +23,10 @@ export class InternalDriver implements Driver {
   private writes = 0;
   private errors = 0;
 
-  constructor(private readonly tags: DriverTag[], private readonly host: DriverHost) {
+  constructor(
+    private readonly tags: DriverTag[],
+    private readonly host: DriverHost,
+  ) {
     this.store = new InternalValueStore(host.db);
   }
 
@@ -31,7 +39,10 @@ export class InternalDriver implements Driver {
       if (row) {
         // The project may have changed the tag's type or limits since the value was stored.
         const r = coerceValue(tag.def.type, row.value, tag.def);
-        if (r.ok) { value = r.value; at = row.updatedAt; } else {
+        if (r.ok) {
+          value = r.value;
+          at = row.updatedAt;
+        } else {
           this.host.logger.warn({ tag: tag.def.name, reason: r.message }, 'retained value no longer fits the tag; using its initial value');
         }
       }
@@ -72,5 +83,7 @@ export class InternalDriver implements Driver {
     }
   }
 
-  stats() { return { reads: 0, writes: this.writes, errors: this.errors }; }
+  stats() {
+    return { reads: 0, writes: this.writes, errors: this.errors };
+  }
 }

@@ -23,7 +23,9 @@ const NATIVE = /^(coil|discrete|holding|input):(\d{1,5})(?:\.(\d{1,2}))?$/;
 const CLASSIC = /^([0134])(\d{4,5})(?:\.(\d{1,2}))?$/;
 const CLASSIC_AREA: Record<string, ModbusArea> = { 0: 'coil', 1: 'discrete', 3: 'input', 4: 'holding' };
 
-export function isRegisterArea(a: ModbusArea): boolean { return a === 'holding' || a === 'input'; }
+export function isRegisterArea(a: ModbusArea): boolean {
+  return a === 'holding' || a === 'input';
+}
 
 /** The address, or a message saying what is wrong with it. */
 export function parseModbusAddress(text: string): ModbusAddress | string {
@@ -39,10 +41,12 @@ export function parseModbusAddress(text: string): ModbusAddress | string {
     if (offset > 65535) return `'${text}': the register number must be 0…65535`;
   } else {
     const c = CLASSIC.exec(s);
-    if (!c) return `'${text}' is not a Modbus address; use coil:N, discrete:N, holding:N, input:N (0-based), holding:N.B for a bit, or the classic 40001 form`;
+    if (!c)
+      return `'${text}' is not a Modbus address; use coil:N, discrete:N, holding:N, input:N (0-based), holding:N.B for a bit, or the classic 40001 form`;
     area = CLASSIC_AREA[c[1]!]!;
     const number = Number(c[2]);
-    if (number < 1 || number > (c[2]!.length === 4 ? 9999 : 65536)) return `'${text}': the classic register number must be 1…${c[2]!.length === 4 ? 9999 : 65536}`;
+    if (number < 1 || number > (c[2]!.length === 4 ? 9999 : 65536))
+      return `'${text}': the classic register number must be 1…${c[2]!.length === 4 ? 9999 : 65536}`;
     offset = number - 1;
     bitText = c[3];
   }

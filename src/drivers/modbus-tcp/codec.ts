@@ -10,7 +10,10 @@ import type { TagValue } from '../../domain/tag-types.js';
  * applies to them, `wordOrder` does not. 64-bit integers travel as decimal strings (see tag-types).
  */
 export type Order = 'big' | 'little';
-export interface WordLayout { byteOrder: Order; wordOrder: Order }
+export interface WordLayout {
+  byteOrder: Order;
+  wordOrder: Order;
+}
 
 export const REGISTER_TYPES = ['Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float32', 'Float64'] as const;
 export type RegisterType = (typeof REGISTER_TYPES)[number];
@@ -20,14 +23,25 @@ export function isRegisterType(t: string): t is RegisterType {
 }
 
 const WIDTH: Record<RegisterType, number> = {
-  Int16: 1, UInt16: 1, Int32: 2, UInt32: 2, Float32: 2, Int64: 4, UInt64: 4, Float64: 4,
+  Int16: 1,
+  UInt16: 1,
+  Int32: 2,
+  UInt32: 2,
+  Float32: 2,
+  Int64: 4,
+  UInt64: 4,
+  Float64: 4,
 };
 
 /** Registers a numeric type occupies. */
-export function registerWidth(t: RegisterType): number { return WIDTH[t]; }
+export function registerWidth(t: RegisterType): number {
+  return WIDTH[t];
+}
 
 /** Registers a string of `lengthBytes` bytes occupies. */
-export function stringRegisters(lengthBytes: number): number { return Math.ceil(lengthBytes / 2); }
+export function stringRegisters(lengthBytes: number): number {
+  return Math.ceil(lengthBytes / 2);
+}
 
 // One scratch buffer: decoding happens on one thread, synchronously, thousands of times per poll.
 const scratch = Buffer.alloc(8);
@@ -36,9 +50,15 @@ const scratch = Buffer.alloc(8);
 function gather(src: Buffer, at: number, n: number, layout: WordLayout): void {
   for (let i = 0; i < n; i++) {
     const from = at + 2 * (layout.wordOrder === 'big' ? i : n - 1 - i);
-    const hi = src[from]!, lo = src[from + 1]!;
-    if (layout.byteOrder === 'big') { scratch[2 * i] = hi; scratch[2 * i + 1] = lo; }
-    else { scratch[2 * i] = lo; scratch[2 * i + 1] = hi; }
+    const hi = src[from]!,
+      lo = src[from + 1]!;
+    if (layout.byteOrder === 'big') {
+      scratch[2 * i] = hi;
+      scratch[2 * i + 1] = lo;
+    } else {
+      scratch[2 * i] = lo;
+      scratch[2 * i + 1] = hi;
+    }
   }
 }
 
@@ -47,7 +67,8 @@ function scatter(n: number, layout: WordLayout): number[] {
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const to = layout.wordOrder === 'big' ? i : n - 1 - i;
-    const hi = scratch[2 * i]!, lo = scratch[2 * i + 1]!;
+    const hi = scratch[2 * i]!,
+      lo = scratch[2 * i + 1]!;
     out[to] = layout.byteOrder === 'big' ? (hi << 8) | lo : (lo << 8) | hi;
   }
   return out;
@@ -60,28 +81,52 @@ function scatter(n: number, layout: WordLayout): number[] {
 export function decodeNumber(src: Buffer, at: number, t: RegisterType, layout: WordLayout): number | bigint {
   gather(src, at, WIDTH[t], layout);
   switch (t) {
-    case 'Int16': return scratch.readInt16BE(0);
-    case 'UInt16': return scratch.readUInt16BE(0);
-    case 'Int32': return scratch.readInt32BE(0);
-    case 'UInt32': return scratch.readUInt32BE(0);
-    case 'Float32': return scratch.readFloatBE(0);
-    case 'Int64': return scratch.readBigInt64BE(0);
-    case 'UInt64': return scratch.readBigUInt64BE(0);
-    case 'Float64': return scratch.readDoubleBE(0);
+    case 'Int16':
+      return scratch.readInt16BE(0);
+    case 'UInt16':
+      return scratch.readUInt16BE(0);
+    case 'Int32':
+      return scratch.readInt32BE(0);
+    case 'UInt32':
+      return scratch.readUInt32BE(0);
+    case 'Float32':
+      return scratch.readFloatBE(0);
+    case 'Int64':
+      return scratch.readBigInt64BE(0);
+    case 'UInt64':
+      return scratch.readBigUInt64BE(0);
+    case 'Float64':
+      return scratch.readDoubleBE(0);
   }
 }
 
 /** Register values (address order) for a number already known to fit `t` (integers are whole). */
 export function encodeNumber(value: number | bigint, t: RegisterType, layout: WordLayout): number[] {
   switch (t) {
-    case 'Int16': scratch.writeInt16BE(Number(value), 0); break;
-    case 'UInt16': scratch.writeUInt16BE(Number(value), 0); break;
-    case 'Int32': scratch.writeInt32BE(Number(value), 0); break;
-    case 'UInt32': scratch.writeUInt32BE(Number(value), 0); break;
-    case 'Float32': scratch.writeFloatBE(Number(value), 0); break;
-    case 'Int64': scratch.writeBigInt64BE(BigInt(value), 0); break;
-    case 'UInt64': scratch.writeBigUInt64BE(BigInt(value), 0); break;
-    case 'Float64': scratch.writeDoubleBE(Number(value), 0); break;
+    case 'Int16':
+      scratch.writeInt16BE(Number(value), 0);
+      break;
+    case 'UInt16':
+      scratch.writeUInt16BE(Number(value), 0);
+      break;
+    case 'Int32':
+      scratch.writeInt32BE(Number(value), 0);
+      break;
+    case 'UInt32':
+      scratch.writeUInt32BE(Number(value), 0);
+      break;
+    case 'Float32':
+      scratch.writeFloatBE(Number(value), 0);
+      break;
+    case 'Int64':
+      scratch.writeBigInt64BE(BigInt(value), 0);
+      break;
+    case 'UInt64':
+      scratch.writeBigUInt64BE(BigInt(value), 0);
+      break;
+    case 'Float64':
+      scratch.writeDoubleBE(Number(value), 0);
+      break;
   }
   return scatter(WIDTH[t], layout);
 }

@@ -1,5 +1,5 @@
 import type { TagType } from '../../domain/tag-types.js';
-import type { TagDefinition } from '../../runtime/tag-definition.js';
+import type { TagDefinition } from '../../domain/tag-definition.js';
 import { GENERIC_CONNECTION_KEYS, OptionReader, type Problems } from '../shared/options.js';
 import { validateScaling, type Scaling } from '../shared/scaling.js';
 import { isRegisterArea, parseModbusAddress, type ModbusAddress } from './address.js';
@@ -74,11 +74,21 @@ const NUMERIC_TAG_TYPES = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 
  * `rawType` (register encoding of a numeric tag when it differs from the tag type, e.g. an Int16 register
  * scaled to a Float32 tag), `unitId` (a different unit behind a gateway), `writeMultiple`.
  */
-export function readBinding(tag: TagLike, conn: Pick<ModbusConnectionOptions, 'byteOrder' | 'wordOrder' | 'unitId' | 'pollMs' | 'writeMultiple'>, problems: Problems = []): ModbusBinding | undefined {
+export function readBinding(
+  tag: TagLike,
+  conn: Pick<ModbusConnectionOptions, 'byteOrder' | 'wordOrder' | 'unitId' | 'pollMs' | 'writeMultiple'>,
+  problems: Problems = [],
+): ModbusBinding | undefined {
   const start = problems.length;
-  if (!tag.address) { problems.push(['address', 'a modbus-tcp tag needs an address such as holding:0']); return undefined; }
+  if (!tag.address) {
+    problems.push(['address', 'a modbus-tcp tag needs an address such as holding:0']);
+    return undefined;
+  }
   const address = parseModbusAddress(tag.address);
-  if (typeof address === 'string') { problems.push(['address', address]); return undefined; }
+  if (typeof address === 'string') {
+    problems.push(['address', address]);
+    return undefined;
+  }
   const r = new OptionReader(tag.options ?? {}, problems, 'options.');
   const byteOrder = r.oneOf('byteOrder', ORDERS, conn.byteOrder);
   const wordOrder = r.oneOf('wordOrder', ORDERS, conn.wordOrder);
@@ -108,7 +118,10 @@ export function readBinding(tag: TagLike, conn: Pick<ModbusConnectionOptions, 'b
   } else if (NUMERIC_TAG_TYPES.has(tag.type)) {
     const raw = rawTypeText ?? tag.type;
     if (!isRegisterType(raw)) {
-      problems.push([rawTypeText ? 'options.rawType' : 'type', `${raw} cannot be held in registers; use one of Int16, UInt16, Int32, UInt32, Int64, UInt64, Float32, Float64${rawTypeText ? '' : ' as options.rawType'}`]);
+      problems.push([
+        rawTypeText ? 'options.rawType' : 'type',
+        `${raw} cannot be held in registers; use one of Int16, UInt16, Int32, UInt32, Int64, UInt64, Float32, Float64${rawTypeText ? '' : ' as options.rawType'}`,
+      ]);
       return undefined;
     }
     encoding = raw;
@@ -119,7 +132,10 @@ export function readBinding(tag: TagLike, conn: Pick<ModbusConnectionOptions, 'b
   }
   if (tag.scaling && (encoding === 'Bool' || encoding === 'String')) problems.push(['scaling', `scaling applies to numeric tags only`]);
   if (tag.access === 'readwrite' && (address.area === 'discrete' || address.area === 'input')) {
-    problems.push(['access', `${address.area === 'input' ? 'input registers' : 'discrete inputs'} are read-only in Modbus; use access: read`]);
+    problems.push([
+      'access',
+      `${address.area === 'input' ? 'input registers' : 'discrete inputs'} are read-only in Modbus; use access: read`,
+    ]);
   }
   if (address.offset + count > 65536) problems.push(['address', `the value runs past the last register 65535`]);
   if (problems.length > start) return undefined;

@@ -65,24 +65,41 @@ export class ModbusTcpDriver implements Driver {
     for (const [pollMs, list] of [...byCycle].sort((a, b) => a[0] - b[0])) {
       this.groups.push({ pollMs, requests: planReads(list, opts.limits), cycle: undefined });
     }
-    this.supervisor = new ConnectionSupervisor(host, bindings.map((b) => b.tag), new Backoff(opts.reconnectMinMs, opts.reconnectMaxMs), {
-      open: (signal) => ModbusSession.open(opts.host, opts.port, opts.timeoutMs, host.clock, signal),
-      close: (s) => s.close(),
-      up: (s) => this.up(s),
-      down: () => this.down(),
-    });
+    this.supervisor = new ConnectionSupervisor(
+      host,
+      bindings.map((b) => b.tag),
+      new Backoff(opts.reconnectMinMs, opts.reconnectMaxMs),
+      {
+        open: (signal) => ModbusSession.open(opts.host, opts.port, opts.timeoutMs, host.clock, signal),
+        close: (s) => s.close(),
+        up: (s) => this.up(s),
+        down: () => this.down(),
+      },
+    );
   }
 
-  async start(): Promise<void> { this.supervisor.start(); }
+  async start(): Promise<void> {
+    this.supervisor.start();
+  }
 
-  async stop(): Promise<void> { await this.supervisor.stop(); }
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+  }
 
   stats(): ModbusStats {
-    let skipped = 0, requests = 0;
-    for (const g of this.groups) { skipped += g.cycle?.skipped ?? 0; requests += g.requests.length; }
+    let skipped = 0,
+      requests = 0;
+    for (const g of this.groups) {
+      skipped += g.cycle?.skipped ?? 0;
+      requests += g.requests.length;
+    }
     return {
-      reads: this.reads, writes: this.writes, errors: this.errors + this.supervisor.failures,
-      rttMs: this.supervisor.session?.lastRttMs, skippedCycles: skipped, requestsPerCycle: requests,
+      reads: this.reads,
+      writes: this.writes,
+      errors: this.errors + this.supervisor.failures,
+      rttMs: this.supervisor.session?.lastRttMs,
+      skippedCycles: skipped,
+      requestsPerCycle: requests,
     };
   }
 
@@ -104,10 +121,17 @@ export class ModbusTcpDriver implements Driver {
       if (session.closed || this.supervisor.session !== session) return;
       const req = group.requests[i]!;
       try {
-        const reply = await session.exec(`${formatModbusAddress({ area: req.area, offset: req.start })}+${req.count}`, this.opts.timeoutMs, (c) => read(c, req));
+        const reply = await session.exec(
+          `${formatModbusAddress({ area: req.area, offset: req.start })}+${req.count}`,
+          this.opts.timeoutMs,
+          (c) => read(c, req),
+        );
         if (session.closed) return;
         this.reads++;
-        if (this.degraded) { this.degraded = false; this.host.state('CONNECTED'); }
+        if (this.degraded) {
+          this.degraded = false;
+          this.host.state('CONNECTED');
+        }
         this.apply(req, reply);
       } catch (err) {
         // A closed connection is the supervisor's business: it has already marked every tag NOT_CONNECTED.
@@ -116,7 +140,11 @@ export class ModbusTcpDriver implements Driver {
         if (err instanceof ModbusException && err.modbusCode === 2 && req.items.length > 1) {
           // Merging across a gap read a register the device does not have. Read these tags one by one from
           // now on so the good ones keep working, and retry at once.
-          group.requests.splice(i, 1, ...req.items.map((it) => ({ area: it.area, unitId: it.unitId, start: it.start, count: it.count, items: [it] })));
+          group.requests.splice(
+            i,
+            1,
+            ...req.items.map((it) => ({ area: it.area, unitId: it.unitId, start: it.start, count: it.count, items: [it] })),
+          );
           i--;
           continue;
         }
@@ -151,9 +179,15 @@ export class ModbusTcpDriver implements Driver {
           const raw = decodeNumber(buf, at, b.encoding, b);
           // NaN or infinity from a float register is no usable value; a reading that does not fit the tag's
           // type (after scaling) points at the configuration.
-          if (typeof raw === 'number' && !Number.isFinite(raw)) { this.host.setQuality(tag.index, Quality.BAD_SENSOR_FAILURE, now); continue; }
+          if (typeof raw === 'number' && !Number.isFinite(raw)) {
+            this.host.setQuality(tag.index, Quality.BAD_SENSOR_FAILURE, now);
+            continue;
+          }
           value = rawToTagValue(raw, tag.def.type, b.scaling);
-          if (value === undefined) { this.host.setQuality(tag.index, Quality.BAD_CONFIGURATION_ERROR, now); continue; }
+          if (value === undefined) {
+            this.host.setQuality(tag.index, Quality.BAD_CONFIGURATION_ERROR, now);
+            continue;
+          }
         }
       }
       this.host.update(tag.index, value, Quality.GOOD, now);
@@ -200,7 +234,10 @@ export class ModbusTcpDriver implements Driver {
       run = regs.length === 1 && !b.writeMultiple ? (c) => c.writeRegister(offset, regs[0]!) : (c) => c.writeRegisters(offset, regs);
     }
     try {
-      await session.exec(label, this.opts.timeoutMs, (c) => { c.setID(b.unitId); return run(c); });
+      await session.exec(label, this.opts.timeoutMs, (c) => {
+        c.setID(b.unitId);
+        return run(c);
+      });
       this.writes++;
     } catch (err) {
       this.errors++;
@@ -212,9 +249,13 @@ export class ModbusTcpDriver implements Driver {
 function read(c: Client, req: ReadRequest<Item>): Promise<{ data: boolean[] } | { buffer: Buffer }> {
   c.setID(req.unitId);
   switch (req.area) {
-    case 'coil': return c.readCoils(req.start, req.count);
-    case 'discrete': return c.readDiscreteInputs(req.start, req.count);
-    case 'holding': return c.readHoldingRegisters(req.start, req.count);
-    case 'input': return c.readInputRegisters(req.start, req.count);
+    case 'coil':
+      return c.readCoils(req.start, req.count);
+    case 'discrete':
+      return c.readDiscreteInputs(req.start, req.count);
+    case 'holding':
+      return c.readHoldingRegisters(req.start, req.count);
+    case 'input':
+      return c.readInputRegisters(req.start, req.count);
   }
 }

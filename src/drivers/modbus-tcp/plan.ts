@@ -42,8 +42,9 @@ export const DEFAULT_LIMITS: PlanLimits = { maxGap: 10, maxBitGap: 100, maxRegis
 const AREA_ORDER: Record<ModbusArea, number> = { coil: 0, discrete: 1, holding: 2, input: 3 };
 
 export function planReads<T extends PlanItem>(items: readonly T[], limits: PlanLimits = DEFAULT_LIMITS): ReadRequest<T>[] {
-  const sorted = [...items].sort((a, b) =>
-    a.unitId - b.unitId || AREA_ORDER[a.area] - AREA_ORDER[b.area] || a.start - b.start || b.count - a.count);
+  const sorted = [...items].sort(
+    (a, b) => a.unitId - b.unitId || AREA_ORDER[a.area] - AREA_ORDER[b.area] || a.start - b.start || b.count - a.count,
+  );
   const out: ReadRequest<T>[] = [];
   let cur: ReadRequest<T> | undefined;
   for (const it of sorted) {

@@ -2,7 +2,7 @@ import type modbusSerial from 'modbus-serial';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TagwayError } from '../../domain/problems.js';
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 /**
  * One TCP connection to a Modbus device and the one-request-at-a-time queue in front of it.
@@ -42,14 +42,22 @@ export class ModbusSession {
   private readonly closedPromise: Promise<void>;
   onClose: ((reason: string) => void) | undefined;
 
-  private constructor(private readonly socket: Socket, private readonly client: Client, private readonly clock: Clock) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly client: Client,
+    private readonly clock: Clock,
+  ) {
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
         this.failAll(new TagwayError('DEVICE_UNAVAILABLE', 'the connection to the device closed'));
         resolve();
       });
     });
-    socket.on('close', () => { const cb = this.onClose; this.onClose = undefined; cb?.('the device closed the connection'); });
+    socket.on('close', () => {
+      const cb = this.onClose;
+      this.onClose = undefined;
+      cb?.('the device closed the connection');
+    });
   }
 
   /** Connects within `timeoutMs`; everything opened is released on failure or abort. */
@@ -66,7 +74,10 @@ export class ModbusSession {
         clock.clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         socket.removeListener('error', onError);
-        if (err !== undefined) { socket.destroy(); reject(err); } else resolve(session!);
+        if (err !== undefined) {
+          socket.destroy();
+          reject(err);
+        } else resolve(session!);
       };
       const onError = (err: Error) => finish(err);
       const onAbort = () => finish(new Error('aborted'));
@@ -92,8 +103,13 @@ export class ModbusSession {
       const op: Op = { run, resolve: resolve as (v: unknown) => void, reject, timer: undefined, settled: false, label };
       op.timer = this.clock.setTimeout(() => {
         this.settle(op, new TagwayError('DEVICE_TIMEOUT', `the device did not answer ${label} within ${timeoutMs} ms`));
-        if (this.inFlight === op) { this.inFlight = undefined; this.pump(); }
-        else { const i = this.queue.indexOf(op); if (i >= 0) this.queue.splice(i, 1); }
+        if (this.inFlight === op) {
+          this.inFlight = undefined;
+          this.pump();
+        } else {
+          const i = this.queue.indexOf(op);
+          if (i >= 0) this.queue.splice(i, 1);
+        }
       }, timeoutMs);
       this.queue.push(op);
       this.pump();
@@ -104,7 +120,8 @@ export class ModbusSession {
     if (op.settled) return;
     op.settled = true;
     this.clock.clearTimeout(op.timer);
-    if (err !== undefined) op.reject(err); else op.resolve(value);
+    if (err !== undefined) op.reject(err);
+    else op.resolve(value);
   }
 
   private pump(): void {
@@ -114,12 +131,22 @@ export class ModbusSession {
     this.inFlight = op;
     const t0 = performance.now();
     let p: Promise<unknown>;
-    try { p = op.run(this.client); } catch (err) { p = Promise.reject(err); }
+    try {
+      p = op.run(this.client);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
     p.then(
-      (v) => { this.lastRttMs = performance.now() - t0; this.settle(op, undefined, v); },
+      (v) => {
+        this.lastRttMs = performance.now() - t0;
+        this.settle(op, undefined, v);
+      },
       (err: unknown) => this.settle(op, translate(err, op.label)),
     ).finally(() => {
-      if (this.inFlight === op) { this.inFlight = undefined; this.pump(); }
+      if (this.inFlight === op) {
+        this.inFlight = undefined;
+        this.pump();
+      }
     });
   }
 
@@ -142,15 +169,26 @@ export class ModbusSession {
 
 /** Modbus exception codes, from the protocol specification. */
 const EXCEPTIONS: Record<number, string> = {
-  1: 'illegal function', 2: 'illegal data address', 3: 'illegal data value', 4: 'server device failure',
-  5: 'acknowledge', 6: 'server device busy', 8: 'memory parity error', 10: 'gateway path unavailable',
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'server device failure',
+  5: 'acknowledge',
+  6: 'server device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
   11: 'gateway target device failed to respond',
 };
 
 export class ModbusException extends TagwayError {
-  constructor(readonly modbusCode: number, label: string) {
-    super(modbusCode === 3 ? 'OUT_OF_RANGE' : 'DEVICE_UNAVAILABLE',
-      `the device refused ${label}: Modbus exception ${modbusCode} (${EXCEPTIONS[modbusCode] ?? 'unknown'})`);
+  constructor(
+    readonly modbusCode: number,
+    label: string,
+  ) {
+    super(
+      modbusCode === 3 ? 'OUT_OF_RANGE' : 'DEVICE_UNAVAILABLE',
+      `the device refused ${label}: Modbus exception ${modbusCode} (${EXCEPTIONS[modbusCode] ?? 'unknown'})`,
+    );
   }
 }
 

@@ -18,7 +18,9 @@ interface Binding {
   complained: boolean;
 }
 
-interface Pending { reject(err: TagwayError): void }
+interface Pending {
+  reject(err: TagwayError): void;
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -47,7 +49,11 @@ export class MqttDriver implements Driver {
   private readonly pending = new Set<Pending>();
   private readonly endings = new Set<Promise<void>>();
 
-  constructor(private readonly connection: ConnectionDefinition, private readonly tags: DriverTag[], private readonly host: DriverHost) {
+  constructor(
+    private readonly connection: ConnectionDefinition,
+    private readonly tags: DriverTag[],
+    private readonly host: DriverHost,
+  ) {
     const { options, problems } = readMqttOptions(connection);
     if (problems.length > 0) {
       throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([k, m]) => `${k} ${m}`).join('; ')}`);
@@ -55,12 +61,16 @@ export class MqttDriver implements Driver {
     this.options = options;
     this.backoff = new Backoff(options.reconnectMinMs, options.reconnectMaxMs);
     // A fixed default would make two Tagway instances kick each other off the broker; random keeps them apart.
-    this.clientId = options.clientId ?? `tagway-${connection.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
+    this.clientId =
+      options.clientId ?? `tagway-${connection.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
     for (const tag of tags) {
       const topic = tag.def.address ?? '';
       const t = readMqttTagOptions(tag.def.options);
       const problem = topicProblem(topic) ?? t.problems.map(([k, m]) => `options.${k} ${m}`).join('; ');
-      if (problem) { host.logger.warn({ tag: tag.def.name }, problem); continue; }
+      if (problem) {
+        host.logger.warn({ tag: tag.def.name }, problem);
+        continue;
+      }
       const binding: Binding = { tag, options: t.options, hasValue: false, complained: false };
       this.byIndex.set(tag.index, binding);
       const entry = this.byTopic.get(topic) ?? { qos: 0, bindings: [] };
@@ -81,7 +91,10 @@ export class MqttDriver implements Driver {
     if (this.stopping) return;
     this.stopping = true;
     this.generation++;
-    if (this.timer !== undefined) { this.host.clock.clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      this.host.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const wasConnected = this.connected;
     this.connected = false;
     this.rejectPending('the connection was stopped');
@@ -91,9 +104,13 @@ export class MqttDriver implements Driver {
     this.host.state('DISCONNECTED', wasConnected ? undefined : 'stopped');
   }
 
-  stats(): ConnectionStats { return { ...this.counters }; }
+  stats(): ConnectionStats {
+    return { ...this.counters };
+  }
 
-  get isConnected(): boolean { return this.connected; }
+  get isConnected(): boolean {
+    return this.connected;
+  }
 
   private markAll(quality: number): void {
     for (const b of this.byIndex.values()) this.host.setQuality(b.tag.index, quality);
@@ -139,9 +156,16 @@ export class MqttDriver implements Driver {
     // mqtt.js's connectTimeout covers CONNECT → CONNACK; this guard also covers a TCP connect that hangs.
     const guard = setTimeout(() => this.fail(gen, `no CONNACK within ${this.options.timeoutMs} ms`), this.options.timeoutMs + 500);
     this.guard = guard;
-    client.on('error', (err) => { lastError = errorText(err); });
-    client.on('close', () => { clearTimeout(guard); this.fail(gen, lastError ?? 'connection closed'); });
-    client.on('message', (topic, payload) => { if (gen === this.generation) this.onMessage(topic, payload); });
+    client.on('error', (err) => {
+      lastError = errorText(err);
+    });
+    client.on('close', () => {
+      clearTimeout(guard);
+      this.fail(gen, lastError ?? 'connection closed');
+    });
+    client.on('message', (topic, payload) => {
+      if (gen === this.generation) this.onMessage(topic, payload);
+    });
     client.on('connect', () => {
       clearTimeout(guard);
       if (gen !== this.generation) return;
@@ -180,13 +204,22 @@ export class MqttDriver implements Driver {
     this.rejectPending(`connection lost before the broker acknowledged (${reason})`);
     this.markAll(Quality.BAD_NOT_CONNECTED);
     this.host.state(state, reason);
-    this.host.logger.warn({ connection: this.connection.name, url: this.options.url }, `MQTT ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`);
+    this.host.logger.warn(
+      { connection: this.connection.name, url: this.options.url },
+      `MQTT ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`,
+    );
     this.endClient();
-    this.timer = this.host.clock.setTimeout(() => { this.timer = undefined; if (!this.stopping) this.attempt(); }, this.backoff.next());
+    this.timer = this.host.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopping) this.attempt();
+    }, this.backoff.next());
   }
 
   private endClient(): void {
-    if (this.guard !== undefined) { clearTimeout(this.guard); this.guard = undefined; }
+    if (this.guard !== undefined) {
+      clearTimeout(this.guard);
+      this.guard = undefined;
+    }
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -232,19 +265,29 @@ export class MqttDriver implements Driver {
     const b = this.byIndex.get(tag.index);
     const client = this.client;
     if (!b) throw new TagwayError('DEVICE_UNAVAILABLE', `Tag '${tag.def.name}': its topic or options are not usable`);
-    if (!this.connected || !client) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' is not connected; cannot write '${tag.def.name}'`);
+    if (!this.connected || !client)
+      throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' is not connected; cannot write '${tag.def.name}'`);
     const topic = b.options.writeTopic ?? tag.def.address!;
     const payload = encodePayload(tag.def.type, value, b.options.pointer);
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       const entry: Pending = {
-        reject: (err) => { clearTimeout(timer); this.counters.errors++; reject(err); },
+        reject: (err) => {
+          clearTimeout(timer);
+          this.counters.errors++;
+          reject(err);
+        },
       };
       // QoS 0 completes when the packet is written; QoS 1/2 when PUBACK / PUBCOMP arrives.
       const timer = setTimeout(() => {
         this.pending.delete(entry);
         this.counters.errors++;
-        reject(new TagwayError('DEVICE_TIMEOUT', `Tag '${tag.def.name}': the broker did not acknowledge the publish within ${this.options.timeoutMs} ms`));
+        reject(
+          new TagwayError(
+            'DEVICE_TIMEOUT',
+            `Tag '${tag.def.name}': the broker did not acknowledge the publish within ${this.options.timeoutMs} ms`,
+          ),
+        );
       }, this.options.timeoutMs);
       this.pending.add(entry);
       client.publish(topic, payload, { qos: b.options.qos, retain: b.options.retain }, (err) => {

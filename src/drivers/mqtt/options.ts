@@ -23,7 +23,12 @@ export interface MqttOptions {
 
 export function readMqttOptions(options: Readonly<Record<string, unknown>>): { options: MqttOptions; problems: OptionProblem[] } {
   const r = new OptionReader(options);
-  const url = r.string('url', { required: true, pattern: /^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, patternText: 'an mqtt:// or mqtts:// URL such as "mqtt://10.0.0.5:1883"' }) ?? '';
+  const url =
+    r.string('url', {
+      required: true,
+      pattern: /^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/,
+      patternText: 'an mqtt:// or mqtts:// URL such as "mqtt://10.0.0.5:1883"',
+    }) ?? '';
   const username = r.string('username');
   const rawPassword = options['password'];
   r.markSeen('password');
@@ -52,7 +57,22 @@ export function readMqttOptions(options: Readonly<Record<string, unknown>>): { o
   const reconnectMaxMs = r.number('reconnectMaxMs', 30_000, { min: 10, max: 3_600_000 });
   if (reconnectMaxMs < reconnectMinMs) r.problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
   return {
-    options: { url, username, password, clientId, protocolVersion, ca, cert, key, rejectUnauthorized, keepalive, clean, timeoutMs, reconnectMinMs, reconnectMaxMs },
+    options: {
+      url,
+      username,
+      password,
+      clientId,
+      protocolVersion,
+      ca,
+      cert,
+      key,
+      rejectUnauthorized,
+      keepalive,
+      clean,
+      timeoutMs,
+      reconnectMinMs,
+      reconnectMaxMs,
+    },
     problems: r.finish(),
   };
 }
@@ -74,7 +94,10 @@ export function topicProblem(topic: string): string | undefined {
   return undefined;
 }
 
-export function readMqttTagOptions(options: Readonly<Record<string, unknown>> | undefined): { options: MqttTagOptions; problems: OptionProblem[] } {
+export function readMqttTagOptions(options: Readonly<Record<string, unknown>> | undefined): {
+  options: MqttTagOptions;
+  problems: OptionProblem[];
+} {
   const r = new OptionReader(options ?? {}, []);
   const jsonPointer = options?.['jsonPointer'];
   r.markSeen('jsonPointer');
@@ -83,12 +106,16 @@ export function readMqttTagOptions(options: Readonly<Record<string, unknown>> | 
     if (typeof jsonPointer !== 'string') r.problems.push(['jsonPointer', 'must be a string such as "/value"']);
     else {
       const p = parsePointer(jsonPointer);
-      if (p.ok) pointer = p.tokens; else r.problems.push(['jsonPointer', p.message]);
+      if (p.ok) pointer = p.tokens;
+      else r.problems.push(['jsonPointer', p.message]);
     }
   }
   const qos = r.oneOf('qos', [0, 1, 2] as const, 1);
   const retain = r.boolean('retain', false);
   const writeTopic = r.string('writeTopic');
-  if (writeTopic !== undefined) { const p = topicProblem(writeTopic); if (p) r.problems.push(['writeTopic', p]); }
+  if (writeTopic !== undefined) {
+    const p = topicProblem(writeTopic);
+    if (p) r.problems.push(['writeTopic', p]);
+  }
   return { options: { pointer, qos, retain, writeTopic }, problems: r.finish() };
 }

@@ -24,7 +24,11 @@ function refuse(message: string): CoerceResult {
 }
 
 function text(payload: Uint8Array): string | undefined {
-  try { return utf8.decode(payload); } catch { return undefined; }
+  try {
+    return utf8.decode(payload);
+  } catch {
+    return undefined;
+  }
 }
 
 export function decodePayload(type: TagType, payload: Uint8Array, pointer: readonly string[] | undefined): CoerceResult {
@@ -32,7 +36,11 @@ export function decodePayload(type: TagType, payload: Uint8Array, pointer: reado
   if (s === undefined) return refuse('the payload is not valid UTF-8');
   if (pointer !== undefined) {
     let doc: unknown;
-    try { doc = JSON.parse(s); } catch { return refuse('the payload is not JSON'); }
+    try {
+      doc = JSON.parse(s);
+    } catch {
+      return refuse('the payload is not JSON');
+    }
     const v = resolvePointer(doc, pointer);
     if (v === undefined) return refuse('the JSON pointer designates nothing in the payload');
     return coerceValue(type, v);
@@ -46,7 +54,8 @@ export function decodePayload(type: TagType, payload: Uint8Array, pointer: reado
       return coerceValue(type, s);
     case 'DateTime':
       return coerceValue(type, s);
-    case 'Float32': case 'Float64':
+    case 'Float32':
+    case 'Float64':
       if (!NUMBER_TEXT.test(s)) return refuse(`${type} expects a number, got ${JSON.stringify(s.slice(0, 40))}`);
       return coerceValue(type, Number(s));
     default:

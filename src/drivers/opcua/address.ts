@@ -43,7 +43,8 @@ export function parseNodeId(address: string): ParseResult {
     if (!m) return fail(address, 'missing identifier after the namespace URI');
     let last = m.index;
     for (let i = rest.indexOf(';', last + 1); i >= 0; i = rest.indexOf(';', i + 1)) {
-      if (/^;[isgb]=/.test(rest.slice(i, i + 3))) last = i; else break;
+      if (/^;[isgb]=/.test(rest.slice(i, i + 3))) last = i;
+      else break;
     }
     const uri = rest.slice(4, last);
     if (uri.length === 0) return fail(address, 'empty namespace URI');
@@ -54,7 +55,8 @@ export function parseNodeId(address: string): ParseResult {
   const identifier = rest.slice(2);
   switch (kind) {
     case 'i=':
-      if (!UINT.test(identifier) || Number(identifier) > 0xffffffff) return fail(address, `numeric identifier "${identifier}" is not an integer 0…4294967295`);
+      if (!UINT.test(identifier) || Number(identifier) > 0xffffffff)
+        return fail(address, `numeric identifier "${identifier}" is not an integer 0…4294967295`);
       return { ok: true, nodeId: { namespace, kind: 'i', identifier } };
     case 's=':
       if (identifier.length === 0) return fail(address, 'empty string identifier');

@@ -1,7 +1,4 @@
-import {
-  AttributeIds, BrowseDirection, NodeClass, resolveNodeId,
-  type ClientSession, type ReferenceDescription,
-} from 'node-opcua';
+import { AttributeIds, BrowseDirection, NodeClass, resolveNodeId, type ClientSession, type ReferenceDescription } from 'node-opcua';
 import { TagwayError } from '../../domain/problems.js';
 import { formatNodeId, parseNodeId } from './address.js';
 import { statusName } from './status-mapping.js';
@@ -39,17 +36,22 @@ export async function browseChildren(session: ClientSession, nodeId: string | un
   const start = formatNodeId(parsed.nodeId);
 
   const refs: ReferenceDescription[] = [];
-  let result = await guard(session.browse({
-    nodeId: resolveNodeId(start),
-    referenceTypeId: resolveNodeId('HierarchicalReferences'),
-    includeSubtypes: true,
-    browseDirection: BrowseDirection.Forward,
-    nodeClassMask: 0,
-    resultMask: 0x3f,
-  }), timeoutMs, `browse ${start}`);
+  let result = await guard(
+    session.browse({
+      nodeId: resolveNodeId(start),
+      referenceTypeId: resolveNodeId('HierarchicalReferences'),
+      includeSubtypes: true,
+      browseDirection: BrowseDirection.Forward,
+      nodeClassMask: 0,
+      resultMask: 0x3f,
+    }),
+    timeoutMs,
+    `browse ${start}`,
+  );
   for (;;) {
     const code = result.statusCode.value >>> 0;
-    if (code === 0x80340000 || code === 0x80330000) throw new TagwayError('NOT_FOUND', `No node '${start}' on the server (${statusName(code)})`);
+    if (code === 0x80340000 || code === 0x80330000)
+      throw new TagwayError('NOT_FOUND', `No node '${start}' on the server (${statusName(code)})`);
     if (code >= 0x80000000) throw new TagwayError('DEVICE_UNAVAILABLE', `Browsing '${start}' failed with ${statusName(code)}`);
     refs.push(...(result.references ?? []));
     const cp = result.continuationPoint;
@@ -67,14 +69,25 @@ export async function browseChildren(session: ClientSession, nodeId: string | un
 
   const variables = items.filter((i) => i.nodeClass === 'Variable');
   if (variables.length > 0) {
-    const types = await guard(session.read(variables.map((v) => ({ nodeId: v.nodeId, attributeId: AttributeIds.DataType }))), timeoutMs, 'read data types');
+    const types = await guard(
+      session.read(variables.map((v) => ({ nodeId: v.nodeId, attributeId: AttributeIds.DataType }))),
+      timeoutMs,
+      'read data types',
+    );
     const typeIds = types.map((dv) => (dv.statusCode.value === 0 && dv.value.value ? String(dv.value.value.toString()) : undefined));
     // Standard built-in types are named without a round trip; other data types by their BrowseName.
     const unknown = [...new Set(typeIds.filter((t): t is string => t !== undefined && !/^i=([1-9]|1[0-9]|2[0-5])$/.test(t)))];
     const names = new Map<string, string>();
     if (unknown.length > 0) {
-      const dvs = await guard(session.read(unknown.map((t) => ({ nodeId: t, attributeId: AttributeIds.BrowseName }))), timeoutMs, 'read data type names');
-      dvs.forEach((dv, i) => { const n = (dv.value.value as { name?: string } | null)?.name; if (n) names.set(unknown[i]!, n); });
+      const dvs = await guard(
+        session.read(unknown.map((t) => ({ nodeId: t, attributeId: AttributeIds.BrowseName }))),
+        timeoutMs,
+        'read data type names',
+      );
+      dvs.forEach((dv, i) => {
+        const n = (dv.value.value as { name?: string } | null)?.name;
+        if (n) names.set(unknown[i]!, n);
+      });
     }
     variables.forEach((v, i) => {
       const t = typeIds[i];

@@ -1,7 +1,19 @@
 import {
-  AttributeIds, ClientMonitoredItemGroup, DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAClient,
-  SecurityPolicy, TimestampsToReturn, UserTokenType, Variant, VariantArrayType,
-  type ClientSession, type ClientSubscription, type DataValue, type UserIdentityInfo,
+  AttributeIds,
+  ClientMonitoredItemGroup,
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  TimestampsToReturn,
+  UserTokenType,
+  Variant,
+  VariantArrayType,
+  type ClientSession,
+  type ClientSubscription,
+  type DataValue,
+  type UserIdentityInfo,
 } from 'node-opcua';
 import { coerceValue } from '../../domain/coerce.js';
 import { TagwayError } from '../../domain/problems.js';
@@ -33,7 +45,9 @@ interface Link {
 }
 
 const SECURITY_MODE = {
-  None: MessageSecurityMode.None, Sign: MessageSecurityMode.Sign, SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
+  None: MessageSecurityMode.None,
+  Sign: MessageSecurityMode.Sign,
+  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
 } as const;
 
 /**
@@ -62,7 +76,11 @@ export class OpcUaDriver implements Driver {
   private timer: unknown;
   private readonly teardowns = new Set<Promise<void>>();
 
-  constructor(private readonly connection: ConnectionDefinition, private readonly tags: DriverTag[], private readonly host: DriverHost) {
+  constructor(
+    private readonly connection: ConnectionDefinition,
+    private readonly tags: DriverTag[],
+    private readonly host: DriverHost,
+  ) {
     const { options, problems } = readOpcUaOptions(connection, host.dataDir);
     if (problems.length > 0) {
       throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([k, m]) => `${k} ${m}`).join('; ')}`);
@@ -96,7 +114,10 @@ export class OpcUaDriver implements Driver {
     if (this.stopping) return;
     this.stopping = true;
     this.generation++;
-    if (this.timer !== undefined) { this.host.clock.clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      this.host.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const wasConnected = this.connected;
     this.connected = false;
     this.teardown();
@@ -108,9 +129,13 @@ export class OpcUaDriver implements Driver {
     this.host.state('DISCONNECTED', wasConnected ? undefined : 'stopped');
   }
 
-  stats(): ConnectionStats { return { ...this.counters }; }
+  stats(): ConnectionStats {
+    return { ...this.counters };
+  }
 
-  get isConnected(): boolean { return this.connected; }
+  get isConnected(): boolean {
+    return this.connected;
+  }
 
   // ---- connection life cycle ----
 
@@ -136,10 +161,16 @@ export class OpcUaDriver implements Driver {
     this.counters.errors++;
     this.markAll(Quality.BAD_NOT_CONNECTED);
     this.host.state(state, reason);
-    this.host.logger.warn({ connection: this.connection.name, endpoint: this.options.endpointUrl }, `OPC UA ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`);
+    this.host.logger.warn(
+      { connection: this.connection.name, endpoint: this.options.endpointUrl },
+      `OPC UA ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`,
+    );
     this.teardown();
     const delay = this.backoff.next();
-    this.timer = this.host.clock.setTimeout(() => { this.timer = undefined; if (!this.stopping) this.attempt(); }, delay);
+    this.timer = this.host.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopping) this.attempt();
+    }, delay);
   }
 
   private markAll(quality: number): void {
@@ -178,9 +209,10 @@ export class OpcUaDriver implements Driver {
     }
     await withTimeout(client.connect(o.endpointUrl), o.timeoutMs, `connect to ${o.endpointUrl}`);
     this.check(gen);
-    const identity: UserIdentityInfo = o.username === undefined
-      ? { type: UserTokenType.Anonymous }
-      : { type: UserTokenType.UserName, userName: o.username, password: o.password ?? '' };
+    const identity: UserIdentityInfo =
+      o.username === undefined
+        ? { type: UserTokenType.Anonymous }
+        : { type: UserTokenType.UserName, userName: o.username, password: o.password ?? '' };
     const session = await withTimeout(client.createSession(identity), o.timeoutMs, 'create session');
     link.session = session;
     this.check(gen);
@@ -188,15 +220,19 @@ export class OpcUaDriver implements Driver {
     session.on('keepalive_failure', lost('the server stopped answering (keep-alive failed)'));
 
     await this.resolveNodeIds(session, gen);
-    const subscription = await withTimeout(session.createSubscription2({
-      requestedPublishingInterval: o.publishingIntervalMs,
-      // Keep-alive about every 10 publishing intervals (at least 1 s of silence) and a lifetime three times that.
-      requestedMaxKeepAliveCount: Math.max(3, Math.ceil(1000 / o.publishingIntervalMs)),
-      requestedLifetimeCount: Math.max(9, 3 * Math.ceil(1000 / o.publishingIntervalMs)) * 4,
-      maxNotificationsPerPublish: 0,
-      publishingEnabled: true,
-      priority: 1,
-    }), o.timeoutMs, 'create subscription');
+    const subscription = await withTimeout(
+      session.createSubscription2({
+        requestedPublishingInterval: o.publishingIntervalMs,
+        // Keep-alive about every 10 publishing intervals (at least 1 s of silence) and a lifetime three times that.
+        requestedMaxKeepAliveCount: Math.max(3, Math.ceil(1000 / o.publishingIntervalMs)),
+        requestedLifetimeCount: Math.max(9, 3 * Math.ceil(1000 / o.publishingIntervalMs)) * 4,
+        maxNotificationsPerPublish: 0,
+        publishingEnabled: true,
+        priority: 1,
+      }),
+      o.timeoutMs,
+      'create subscription',
+    );
     link.subscription = subscription;
     this.check(gen);
     subscription.on('terminated', lost('subscription terminated'));
@@ -240,7 +276,10 @@ export class OpcUaDriver implements Driver {
       const samplingMs = this.tagSampling.get(tag.index) ?? this.options.samplingIntervalMs;
       const key = `${samplingMs}|${nodeId}`;
       let item = byKey.get(key);
-      if (!item) { item = { nodeId, samplingMs, tags: [], complained: false }; byKey.set(key, item); }
+      if (!item) {
+        item = { nodeId, samplingMs, tags: [], complained: false };
+        byKey.set(key, item);
+      }
       item.tags.push(tag);
     }
     const bySampling = new Map<number, Item[]>();
@@ -253,11 +292,15 @@ export class OpcUaDriver implements Driver {
     for (const [samplingMs, items] of bySampling) {
       for (let start = 0; start < items.length; start += chunk) {
         const part = items.slice(start, start + chunk);
-        const group = await withTimeout(subscription.monitorItems(
-          part.map((it) => ({ nodeId: it.nodeId, attributeId: AttributeIds.Value })),
-          { samplingInterval: samplingMs, queueSize: 1, discardOldest: true },
-          TimestampsToReturn.Both,
-        ), this.options.timeoutMs + part.length, 'create monitored items');
+        const group = await withTimeout(
+          subscription.monitorItems(
+            part.map((it) => ({ nodeId: it.nodeId, attributeId: AttributeIds.Value })),
+            { samplingInterval: samplingMs, queueSize: 1, discardOldest: true },
+            TimestampsToReturn.Both,
+          ),
+          this.options.timeoutMs + part.length,
+          'create monitored items',
+        );
         link.groups.push(group);
         this.check(gen);
         group.on('changed', (_item: unknown, dataValue: DataValue, index: number) => {
@@ -297,7 +340,10 @@ export class OpcUaDriver implements Driver {
         allFit = false;
         this.host.setQuality(t.index, Quality.BAD_CONFIGURATION_ERROR, ts);
         if (!item.complained) {
-          this.host.logger.warn({ tag: t.def.name, node: item.nodeId }, `value of data type ${DataType[variant.dataType]} does not fit the tag: ${r.message}`);
+          this.host.logger.warn(
+            { tag: t.def.name, node: item.nodeId },
+            `value of data type ${DataType[variant.dataType]} does not fit the tag: ${r.message}`,
+          );
         }
       }
     }
@@ -337,7 +383,8 @@ export class OpcUaDriver implements Driver {
   async write(tag: DriverTag, value: TagValue): Promise<void> {
     const session = this.liveSession(`write '${tag.def.name}'`);
     const nodeId = this.nodeIds.get(tag.index);
-    if (nodeId === undefined) throw new TagwayError('DEVICE_UNAVAILABLE', `Tag '${tag.def.name}': address '${tag.def.address ?? ''}' is not usable on this server`);
+    if (nodeId === undefined)
+      throw new TagwayError('DEVICE_UNAVAILABLE', `Tag '${tag.def.name}': address '${tag.def.address ?? ''}' is not usable on this server`);
     const started = performance.now();
     try {
       let dataType = this.dataTypes.get(nodeId);
@@ -346,11 +393,15 @@ export class OpcUaDriver implements Driver {
         this.dataTypes.set(nodeId, dataType);
       }
       const v = wireToVariant(dataType, value, tag.def.name);
-      const status = await withTimeout(session.write({
-        nodeId,
-        attributeId: AttributeIds.Value,
-        value: { value: new Variant({ dataType: v.dataType, arrayType: VariantArrayType.Scalar, value: v.value }) },
-      }), this.options.timeoutMs, `write ${nodeId}`);
+      const status = await withTimeout(
+        session.write({
+          nodeId,
+          attributeId: AttributeIds.Value,
+          value: { value: new Variant({ dataType: v.dataType, arrayType: VariantArrayType.Scalar, value: v.value }) },
+        }),
+        this.options.timeoutMs,
+        `write ${nodeId}`,
+      );
       const code = status.value >>> 0;
       if (code >= 0x80000000) {
         if (writeStatusToProblem(code) === 'TYPE_MISMATCH') this.dataTypes.delete(nodeId);

@@ -21,7 +21,14 @@ export interface OpcUaOptions {
   monitoredItemsPerRequest: number;
 }
 
-export const SECURITY_POLICIES = ['None', 'Basic128Rsa15', 'Basic256', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+export const SECURITY_POLICIES = [
+  'None',
+  'Basic128Rsa15',
+  'Basic256',
+  'Basic256Sha256',
+  'Aes128_Sha256_RsaOaep',
+  'Aes256_Sha256_RsaPss',
+] as const;
 export type SecurityPolicyName = (typeof SECURITY_POLICIES)[number];
 
 /** Where the PKI goes when `pkiDir` is not set: under the data directory, never node-opcua's ~/.config default. */
@@ -30,19 +37,30 @@ export function defaultPkiDir(connectionName: string, dataDir?: string): string 
   return `${base}/pki/opcua/${connectionName.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
-export function readOpcUaOptions(options: Readonly<Record<string, unknown>>, dataDir?: string): { options: OpcUaOptions; problems: OptionProblem[] } {
+export function readOpcUaOptions(
+  options: Readonly<Record<string, unknown>>,
+  dataDir?: string,
+): { options: OpcUaOptions; problems: OptionProblem[] } {
   const r = new OptionReader(options);
-  const endpointUrl = r.string('endpointUrl', { required: true, pattern: /^opc\.tcp:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, patternText: 'an opc.tcp:// URL such as "opc.tcp://10.0.0.5:4840"' }) ?? '';
+  const endpointUrl =
+    r.string('endpointUrl', {
+      required: true,
+      pattern: /^opc\.tcp:\/\/[^\s/]+(:\d+)?(\/\S*)?$/,
+      patternText: 'an opc.tcp:// URL such as "opc.tcp://10.0.0.5:4840"',
+    }) ?? '';
   const securityMode = r.oneOf('securityMode', ['None', 'Sign', 'SignAndEncrypt'] as const, 'None');
   const securityPolicy = r.oneOf('securityPolicy', SECURITY_POLICIES, securityMode === 'None' ? 'None' : 'Basic256Sha256');
-  if (securityMode === 'None' && securityPolicy !== 'None') r.problems.push(['securityPolicy', 'must be "None" when securityMode is "None"']);
-  if (securityMode !== 'None' && securityPolicy === 'None') r.problems.push(['securityPolicy', `must not be "None" when securityMode is "${securityMode}"`]);
+  if (securityMode === 'None' && securityPolicy !== 'None')
+    r.problems.push(['securityPolicy', 'must be "None" when securityMode is "None"']);
+  if (securityMode !== 'None' && securityPolicy === 'None')
+    r.problems.push(['securityPolicy', `must not be "None" when securityMode is "${securityMode}"`]);
   const username = r.string('username');
   // An empty password is legitimate for some servers, so it is not read with `string` (which refuses '').
   const rawPassword = options['password'];
   let password: string | undefined;
-  if (typeof rawPassword === 'string') { password = rawPassword; }
-  else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
+  if (typeof rawPassword === 'string') {
+    password = rawPassword;
+  } else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
   r.markSeen('password');
   // Keeps the secret out of the project file: the password comes from this environment variable when set.
   const passwordEnv = r.string('passwordEnv', { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternText: 'an environment variable name' });
@@ -50,7 +68,8 @@ export function readOpcUaOptions(options: Readonly<Record<string, unknown>>, dat
     if (password !== undefined) r.problems.push(['passwordEnv', 'give either password or passwordEnv, not both']);
     else password = process.env[passwordEnv] ?? '';
   }
-  if ((username === undefined) !== (password === undefined)) r.problems.push([username === undefined ? 'username' : 'password', 'username and password go together']);
+  if ((username === undefined) !== (password === undefined))
+    r.problems.push([username === undefined ? 'username' : 'password', 'username and password go together']);
   const publishingIntervalMs = r.number('publishingIntervalMs', 250, { min: 10, max: 3_600_000 });
   const samplingIntervalMs = r.number('samplingIntervalMs', 250, { min: 0, max: 3_600_000 });
   const timeoutMs = r.number('timeoutMs', 5000, { min: 100, max: 600_000 });
@@ -63,18 +82,37 @@ export function readOpcUaOptions(options: Readonly<Record<string, unknown>>, dat
   const monitoredItemsPerRequest = r.number('monitoredItemsPerRequest', 1000, { min: 1, max: 100_000 });
   return {
     options: {
-      endpointUrl, securityMode, securityPolicy, username, password, publishingIntervalMs, samplingIntervalMs, timeoutMs,
-      reconnectMinMs, reconnectMaxMs, pkiDir, acceptUnknownCertificate, monitoredItemsPerRequest,
+      endpointUrl,
+      securityMode,
+      securityPolicy,
+      username,
+      password,
+      publishingIntervalMs,
+      samplingIntervalMs,
+      timeoutMs,
+      reconnectMinMs,
+      reconnectMaxMs,
+      pkiDir,
+      acceptUnknownCertificate,
+      monitoredItemsPerRequest,
     },
     problems: r.finish(),
   };
 }
 
 /** Tag options of the opcua driver. */
-export interface OpcUaTagOptions { samplingIntervalMs: number | undefined }
+export interface OpcUaTagOptions {
+  samplingIntervalMs: number | undefined;
+}
 
-export function readOpcUaTagOptions(options: Readonly<Record<string, unknown>> | undefined): { options: OpcUaTagOptions; problems: OptionProblem[] } {
+export function readOpcUaTagOptions(options: Readonly<Record<string, unknown>> | undefined): {
+  options: OpcUaTagOptions;
+  problems: OptionProblem[];
+} {
   const r = new OptionReader(options ?? {}, []);
-  const samplingIntervalMs = options?.['samplingIntervalMs'] === undefined ? (r.number('samplingIntervalMs', 0), undefined) : r.number('samplingIntervalMs', 0, { min: 0, max: 3_600_000 });
+  const samplingIntervalMs =
+    options?.['samplingIntervalMs'] === undefined
+      ? (r.number('samplingIntervalMs', 0), undefined)
+      : r.number('samplingIntervalMs', 0, { min: 0, max: 3_600_000 });
   return { options: { samplingIntervalMs }, problems: r.finish() };
 }

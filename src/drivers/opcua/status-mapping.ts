@@ -99,11 +99,18 @@ export function statusName(status: number): string {
  */
 export function writeStatusToProblem(status: number): ProblemCode {
   switch (subCode(status)) {
-    case 0x80740000: return 'TYPE_MISMATCH';               // BadTypeMismatch
-    case 0x803c0000: return 'OUT_OF_RANGE';                // BadOutOfRange
-    case 0x803b0000: case 0x801f0000: case 0x80730000:     // BadNotWritable, BadUserAccessDenied, BadWriteNotSupported
+    case 0x80740000:
+      return 'TYPE_MISMATCH'; // BadTypeMismatch
+    case 0x803c0000:
+      return 'OUT_OF_RANGE'; // BadOutOfRange
+    case 0x803b0000:
+    case 0x801f0000:
+    case 0x80730000: // BadNotWritable, BadUserAccessDenied, BadWriteNotSupported
       return 'READ_ONLY';
-    case 0x800a0000: case 0x80850000: return 'DEVICE_TIMEOUT'; // BadTimeout, BadRequestTimeout
-    default: return 'DEVICE_UNAVAILABLE';
+    case 0x800a0000:
+    case 0x80850000:
+      return 'DEVICE_TIMEOUT'; // BadTimeout, BadRequestTimeout
+    default:
+      return 'DEVICE_UNAVAILABLE';
   }
 }

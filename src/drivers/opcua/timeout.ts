@@ -9,8 +9,14 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TagwayError('DEVICE_TIMEOUT', `${what}: no answer within ${ms} ms`)), ms);
     promise.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e: unknown) => { clearTimeout(timer); reject(e); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
     );
   });
 }

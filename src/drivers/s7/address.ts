@@ -26,13 +26,37 @@ export interface S7Address {
 }
 
 const TYPE_NAMES: Record<string, S7Type | 'W' | 'D'> = {
-  X: 'X', B: 'BYTE', BYTE: 'BYTE', C: 'CHAR', CHAR: 'CHAR', I: 'INT', INT: 'INT', W: 'W', WORD: 'WORD',
-  DI: 'DINT', DINT: 'DINT', DW: 'DWORD', DWORD: 'DWORD', D: 'D', R: 'REAL', REAL: 'REAL', LR: 'LREAL', LREAL: 'LREAL',
-  S: 'STRING', STRING: 'STRING',
+  X: 'X',
+  B: 'BYTE',
+  BYTE: 'BYTE',
+  C: 'CHAR',
+  CHAR: 'CHAR',
+  I: 'INT',
+  INT: 'INT',
+  W: 'W',
+  WORD: 'WORD',
+  DI: 'DINT',
+  DINT: 'DINT',
+  DW: 'DWORD',
+  DWORD: 'DWORD',
+  D: 'D',
+  R: 'REAL',
+  REAL: 'REAL',
+  LR: 'LREAL',
+  LREAL: 'LREAL',
+  S: 'STRING',
+  STRING: 'STRING',
 };
 
 const AREA_SUFFIX: Record<Exclude<S7Type, 'X' | 'STRING'>, string> = {
-  BYTE: 'B', CHAR: 'C', INT: 'I', WORD: 'W', DINT: 'DI', DWORD: 'D', REAL: 'R', LREAL: 'LR',
+  BYTE: 'B',
+  CHAR: 'C',
+  INT: 'I',
+  WORD: 'W',
+  DINT: 'DI',
+  DWORD: 'D',
+  REAL: 'R',
+  LREAL: 'LR',
 };
 
 const DB_NODES7 = /^DB(\d+),([A-Z]+)(\d+)(?:\.(\d+))?$/;
@@ -77,7 +101,8 @@ export function parseS7Address(text: string, tagType: string): S7Address | strin
   let bit = 0;
   let length = 0;
   if (type === 'X') {
-    if (extra === undefined) return `'${text}': a bit address needs the bit number, e.g. ${area === 'DB' ? `DB${db},X${offset}.0` : `${area}${offset}.0`}`;
+    if (extra === undefined)
+      return `'${text}': a bit address needs the bit number, e.g. ${area === 'DB' ? `DB${db},X${offset}.0` : `${area}${offset}.0`}`;
     bit = Number(extra);
     if (bit > 7) return `'${text}': the bit number must be 0…7`;
   } else if (type === 'STRING') {
@@ -89,7 +114,8 @@ export function parseS7Address(text: string, tagType: string): S7Address | strin
   }
   let canonical: string;
   if (area === 'DB') {
-    canonical = type === 'X' ? `DB${db},X${offset}.${bit}` : type === 'STRING' ? `DB${db},S${offset}.${length}` : `DB${db},${type}${offset}`;
+    canonical =
+      type === 'X' ? `DB${db},X${offset}.${bit}` : type === 'STRING' ? `DB${db},S${offset}.${length}` : `DB${db},${type}${offset}`;
   } else {
     canonical = type === 'X' ? `${area}${offset}.${bit}` : `${area}${AREA_SUFFIX[type as keyof typeof AREA_SUFFIX]}${offset}`;
   }
@@ -98,6 +124,14 @@ export function parseS7Address(text: string, tagType: string): S7Address | strin
 
 /** The tag type an S7 type reads as when nothing else is said; numeric types also convert to other numeric tags. */
 export const NATURAL_TAG_TYPE: Record<S7Type, string> = {
-  X: 'Bool', BYTE: 'UInt8', CHAR: 'String', INT: 'Int16', WORD: 'UInt16', DINT: 'Int32', DWORD: 'UInt32',
-  REAL: 'Float32', LREAL: 'Float64', STRING: 'String',
+  X: 'Bool',
+  BYTE: 'UInt8',
+  CHAR: 'String',
+  INT: 'Int16',
+  WORD: 'UInt16',
+  DINT: 'Int32',
+  DWORD: 'UInt32',
+  REAL: 'Float32',
+  LREAL: 'Float64',
+  STRING: 'String',
 };

@@ -1,5 +1,5 @@
 import type { TagType } from '../../domain/tag-types.js';
-import type { TagDefinition } from '../../runtime/tag-definition.js';
+import type { TagDefinition } from '../../domain/tag-definition.js';
 import { GENERIC_CONNECTION_KEYS, OptionReader, type Problems } from '../shared/options.js';
 import { validateScaling, type Scaling } from '../shared/scaling.js';
 import { NATURAL_TAG_TYPE, parseS7Address, type S7Address } from './address.js';
@@ -35,7 +35,8 @@ export function readS7ConnectionOptions(src: Record<string, unknown>, problems: 
     reconnectMinMs: r.int('reconnectMinMs', 500, 1, 600_000),
     reconnectMaxMs: r.int('reconnectMaxMs', 30_000, 1, 3_600_000),
   };
-  if ((o.localTSAP === undefined) !== (o.remoteTSAP === undefined)) problems.push(['remoteTSAP', 'localTSAP and remoteTSAP go together (they replace rack and slot)']);
+  if ((o.localTSAP === undefined) !== (o.remoteTSAP === undefined))
+    problems.push(['remoteTSAP', 'localTSAP and remoteTSAP go together (they replace rack and slot)']);
   if (o.reconnectMaxMs < o.reconnectMinMs) problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
   r.rejectUnknown(GENERIC_CONNECTION_KEYS);
   return o;
@@ -56,16 +57,26 @@ type TagLike = Pick<TagDefinition, 'address' | 'options' | 'scaling'> & { type: 
 /** A tag's binding or problems. Tag options: `pollMs`. */
 export function readS7Binding(tag: TagLike, conn: Pick<S7ConnectionOptions, 'pollMs'>, problems: Problems = []): S7Binding | undefined {
   const start = problems.length;
-  if (!tag.address) { problems.push(['address', 'an s7 tag needs an address such as DB1,REAL4']); return undefined; }
+  if (!tag.address) {
+    problems.push(['address', 'an s7 tag needs an address such as DB1,REAL4']);
+    return undefined;
+  }
   const address = parseS7Address(tag.address, tag.type);
-  if (typeof address === 'string') { problems.push(['address', address]); return undefined; }
+  if (typeof address === 'string') {
+    problems.push(['address', address]);
+    return undefined;
+  }
   const r = new OptionReader(tag.options ?? {}, problems, 'options.');
   const pollMs = r.int('pollMs', conn.pollMs, 10, 3_600_000);
   r.rejectUnknown();
   const natural = NATURAL_TAG_TYPE[address.type];
   let rawType = natural as TagType;
   if (natural === 'Bool' || natural === 'String') {
-    if (tag.type !== natural) problems.push(['type', `${address.canonical} is ${address.type === 'X' ? 'a bit' : address.type}: the tag type must be ${natural}, not ${tag.type}`]);
+    if (tag.type !== natural)
+      problems.push([
+        'type',
+        `${address.canonical} is ${address.type === 'X' ? 'a bit' : address.type}: the tag type must be ${natural}, not ${tag.type}`,
+      ]);
     if (tag.scaling) problems.push(['scaling', 'scaling applies to numeric tags only']);
   } else if (!NUMERIC.has(tag.type)) {
     problems.push(['type', `${address.canonical} is a number (${address.type}); the tag type must be numeric, not ${tag.type}`]);

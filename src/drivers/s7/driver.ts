@@ -8,11 +8,21 @@ import { ConnectionSupervisor, PollCycle } from '../shared/supervisor.js';
 import type { S7Binding, S7ConnectionOptions } from './config.js';
 import { S7Session } from './session.js';
 
-interface Item { readonly key: string; readonly tag: DriverTag; readonly b: S7Binding }
+interface Item {
+  readonly key: string;
+  readonly tag: DriverTag;
+  readonly b: S7Binding;
+}
 
-interface Group { readonly pollMs: number; readonly items: Item[]; cycle: PollCycle | undefined }
+interface Group {
+  readonly pollMs: number;
+  readonly items: Item[];
+  cycle: PollCycle | undefined;
+}
 
-export interface S7Stats extends ConnectionStats { skippedCycles: number }
+export interface S7Stats extends ConnectionStats {
+  skippedCycles: number;
+}
 
 /**
  * Polls S7 tags through nodes7. Polling groups (tags with the same `pollMs`) that fall due together are read
@@ -50,31 +60,51 @@ export class S7Driver implements Driver {
     }
     for (const [pollMs, items] of [...byCycle].sort((a, b) => a[0] - b[0])) this.groups.push({ pollMs, items, cycle: undefined });
     const translate = (key: string) => this.byKey.get(key)?.b.address.canonical;
-    this.supervisor = new ConnectionSupervisor(host, bindings.map((b) => b.tag), new Backoff(opts.reconnectMinMs, opts.reconnectMaxMs), {
-      open: (signal) => S7Session.open(opts, translate, host.clock, signal),
-      close: (s) => s.close(),
-      up: (s) => this.up(s),
-      down: () => this.down(),
-    });
+    this.supervisor = new ConnectionSupervisor(
+      host,
+      bindings.map((b) => b.tag),
+      new Backoff(opts.reconnectMinMs, opts.reconnectMaxMs),
+      {
+        open: (signal) => S7Session.open(opts, translate, host.clock, signal),
+        close: (s) => s.close(),
+        up: (s) => this.up(s),
+        down: () => this.down(),
+      },
+    );
   }
 
-  async start(): Promise<void> { this.supervisor.start(); }
-  async stop(): Promise<void> { await this.supervisor.stop(); }
+  async start(): Promise<void> {
+    this.supervisor.start();
+  }
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+  }
 
   stats(): S7Stats {
     let skipped = 0;
     for (const g of this.groups) skipped += g.cycle?.skipped ?? 0;
-    return { reads: this.reads, writes: this.writes, errors: this.errors + this.supervisor.failures, rttMs: this.supervisor.session?.lastRttMs, skippedCycles: skipped };
+    return {
+      reads: this.reads,
+      writes: this.writes,
+      errors: this.errors + this.supervisor.failures,
+      rttMs: this.supervisor.session?.lastRttMs,
+      skippedCycles: skipped,
+    };
   }
 
   private up(session: S7Session): void {
     session.onClose = (reason) => this.supervisor.lost(session, reason);
     this.waiting = [];
     for (const g of this.groups) {
-      g.cycle = new PollCycle(this.host.clock, g.pollMs, () => new Promise<void>((done) => {
-        this.waiting.push({ group: g, done });
-        this.readDue(session);
-      }));
+      g.cycle = new PollCycle(
+        this.host.clock,
+        g.pollMs,
+        () =>
+          new Promise<void>((done) => {
+            this.waiting.push({ group: g, done });
+            this.readDue(session);
+          }),
+      );
       g.cycle.start();
     }
   }
@@ -91,24 +121,32 @@ export class S7Driver implements Driver {
     const batch = this.waiting.splice(0);
     const items = batch.flatMap((w) => w.group.items);
     this.readingOn = session;
-    session.read(items.map((i) => i.key)).then(
-      (results) => {
-        this.reads++;
-        const now = this.host.clock.now();
-        for (const it of items) {
-          const r = results.get(it.key);
-          if (!r || !r.ok) { this.host.setQuality(it.tag.index, Quality.BAD_NO_COMMUNICATION, now); continue; }
-          const v = this.toTagValue(it, r.value);
-          if (v === undefined) this.host.setQuality(it.tag.index, Quality.BAD_CONFIGURATION_ERROR, now);
-          else this.host.update(it.tag.index, v, Quality.GOOD, now);
-        }
-      },
-      () => { this.errors++; /* the supervisor marks the tags NOT_CONNECTED and reconnects */ },
-    ).finally(() => {
-      if (this.readingOn === session) this.readingOn = undefined;
-      for (const w of batch) w.done();
-      if (!session.closed) this.readDue(session);
-    });
+    session
+      .read(items.map((i) => i.key))
+      .then(
+        (results) => {
+          this.reads++;
+          const now = this.host.clock.now();
+          for (const it of items) {
+            const r = results.get(it.key);
+            if (!r || !r.ok) {
+              this.host.setQuality(it.tag.index, Quality.BAD_NO_COMMUNICATION, now);
+              continue;
+            }
+            const v = this.toTagValue(it, r.value);
+            if (v === undefined) this.host.setQuality(it.tag.index, Quality.BAD_CONFIGURATION_ERROR, now);
+            else this.host.update(it.tag.index, v, Quality.GOOD, now);
+          }
+        },
+        () => {
+          this.errors++; /* the supervisor marks the tags NOT_CONNECTED and reconnects */
+        },
+      )
+      .finally(() => {
+        if (this.readingOn === session) this.readingOn = undefined;
+        for (const w of batch) w.done();
+        if (!session.closed) this.readDue(session);
+      });
   }
 
   private toTagValue(it: Item, raw: unknown): TagValue | undefined {
@@ -133,10 +171,13 @@ export class S7Driver implements Driver {
     else if (a.type === 'STRING' || a.type === 'CHAR') {
       const s = String(value);
       const max = a.type === 'CHAR' ? 1 : a.length;
-      if (a.type === 'CHAR' && s.length !== 1) throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': a CHAR holds exactly one character`);
-      if (s.length > max) throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': the string has ${s.length} characters; ${a.canonical} holds ${max}`);
+      if (a.type === 'CHAR' && s.length !== 1)
+        throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': a CHAR holds exactly one character`);
+      if (s.length > max)
+        throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': the string has ${s.length} characters; ${a.canonical} holds ${max}`);
       // nodes7 writes one byte per character.
-      if (/[^\u0000-\u00ff]/.test(s)) throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': only Latin-1 characters fit an S7 string`);
+      if (/[^\u0000-\u00ff]/.test(s))
+        throw new TagwayError('OUT_OF_RANGE', `Tag '${tag.def.name}': only Latin-1 characters fit an S7 string`);
       out = s;
     } else {
       let raw = Number(engValueToRaw(tag.def.name, value, it.b.rawType, it.b.scaling));

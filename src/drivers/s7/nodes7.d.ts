@@ -2,10 +2,20 @@
 declare module 'nodes7' {
   import type { Socket } from 'node:net';
   interface ConnectionParams {
-    host: string; port: number; rack?: number; slot?: number; timeout?: number;
-    localTSAP?: number; remoteTSAP?: number; doNotOptimize?: boolean;
+    host: string;
+    port: number;
+    rack?: number;
+    slot?: number;
+    timeout?: number;
+    localTSAP?: number;
+    remoteTSAP?: number;
+    doNotOptimize?: boolean;
   }
-  interface S7Item { value: unknown; quality: string; useraddr: string }
+  interface S7Item {
+    value: unknown;
+    quality: string;
+    useraddr: string;
+  }
   class NodeS7 {
     constructor(opts?: { silent?: boolean; debug?: boolean });
     initiateConnection(params: ConnectionParams, cb: (err?: unknown) => void): void;

@@ -16,21 +16,34 @@ export class OptionReader {
     private readonly prefix = '',
   ) {}
 
-  private path(key: string): string { return this.prefix + key; }
+  private path(key: string): string {
+    return this.prefix + key;
+  }
 
-  has(key: string): boolean { return this.source[key] !== undefined; }
+  has(key: string): boolean {
+    return this.source[key] !== undefined;
+  }
 
   int(key: string, def: number, min: number, max: number): number {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v)) { this.problems.push([this.path(key), `'${key}' must be an integer, got ${JSON.stringify(v)}`]); return def; }
-    if (v < min || v > max) { this.problems.push([this.path(key), `'${key}' must be between ${min} and ${max}, got ${v}`]); return def; }
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.problems.push([this.path(key), `'${key}' must be an integer, got ${JSON.stringify(v)}`]);
+      return def;
+    }
+    if (v < min || v > max) {
+      this.problems.push([this.path(key), `'${key}' must be between ${min} and ${max}, got ${v}`]);
+      return def;
+    }
     return v;
   }
 
   optionalInt(key: string, min: number, max: number): number | undefined {
-    if (this.source[key] === undefined) { this.seen.add(key); return undefined; }
+    if (this.source[key] === undefined) {
+      this.seen.add(key);
+      return undefined;
+    }
     return this.int(key, min, min, max);
   }
 
@@ -40,7 +53,10 @@ export class OptionReader {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'string' || v.length === 0) { this.problems.push([this.path(key), `'${key}' must be a non-empty string`]); return def; }
+    if (typeof v !== 'string' || v.length === 0) {
+      this.problems.push([this.path(key), `'${key}' must be a non-empty string`]);
+      return def;
+    }
     return v;
   }
 
@@ -67,14 +83,18 @@ export class OptionReader {
     this.seen.add(key);
     const v = this.source[key];
     if (v === undefined) return def;
-    if (typeof v !== 'boolean') { this.problems.push([this.path(key), `'${key}' must be true or false, got ${JSON.stringify(v)}`]); return def; }
+    if (typeof v !== 'boolean') {
+      this.problems.push([this.path(key), `'${key}' must be true or false, got ${JSON.stringify(v)}`]);
+      return def;
+    }
     return v;
   }
 
   /** Reports keys no reader asked for: a typo in the project file should not silently fall back to a default. */
   rejectUnknown(ignore: readonly string[] = []): void {
     for (const key of Object.keys(this.source)) {
-      if (!this.seen.has(key) && !ignore.includes(key)) this.problems.push([this.path(key), `'${key}' is not a known option of this driver`]);
+      if (!this.seen.has(key) && !ignore.includes(key))
+        this.problems.push([this.path(key), `'${key}' is not a known option of this driver`]);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { TagwayError } from '../../domain/problems.js';
-import type { TagDefinition } from '../../runtime/tag-definition.js';
+import type { TagDefinition } from '../../domain/tag-definition.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
 import type { DriverModule } from '../registry.js';
 import type { Problems } from './options.js';
@@ -28,10 +28,16 @@ export function polledDriverModule<O extends C, B, C = O>(spec: PolledDriverSpec
         return { tag, binding };
       });
       if (problems.length > 0) {
-        throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([p, m]) => `${p} ${m}`).join('; ')}`,
-          { errors: problems.map(([field, message]) => ({ field, message })) });
+        throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([p, m]) => `${p} ${m}`).join('; ')}`, {
+          errors: problems.map(([field, message]) => ({ field, message })),
+        });
       }
-      return spec.create(connection.name, opts, bindings.map(({ tag, binding }) => ({ tag, binding: binding! })), host);
+      return spec.create(
+        connection.name,
+        opts,
+        bindings.map(({ tag, binding }) => ({ tag, binding: binding! })),
+        host,
+      );
     },
 
     /** Paths are JSON pointers relative to the connection (`/port`), as the project loader appends them. */

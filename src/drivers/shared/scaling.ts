@@ -1,6 +1,6 @@
 import { TagwayError } from '../../domain/problems.js';
 import { BIG_INTEGER_RANGES, FLOAT32_MAX, INTEGER_RANGES, type TagType, type TagValue } from '../../domain/tag-types.js';
-import type { TagDefinition } from '../../runtime/tag-definition.js';
+import type { TagDefinition } from '../../domain/tag-definition.js';
 
 /**
  * Linear scaling between the number a device holds (raw) and the engineering value a tag shows, and the
@@ -32,21 +32,31 @@ export function engToRaw(eng: number, s: Scaling): number {
  */
 export function numberToTagValue(type: TagType, n: number | bigint): TagValue | undefined {
   switch (type) {
-    case 'Float32': case 'Float64': {
+    case 'Float32':
+    case 'Float64': {
       const v = Number(n);
       if (!Number.isFinite(v) || (type === 'Float32' && Math.abs(v) > FLOAT32_MAX)) return undefined;
       return v === 0 ? 0 : v;
     }
-    case 'Int8': case 'UInt8': case 'Int16': case 'UInt16': case 'Int32': case 'UInt32': {
+    case 'Int8':
+    case 'UInt8':
+    case 'Int16':
+    case 'UInt16':
+    case 'Int32':
+    case 'UInt32': {
       const v = typeof n === 'bigint' ? Number(n) : Math.round(n);
       const r = INTEGER_RANGES[type];
       if (!Number.isFinite(v) || v < r.min || v > r.max) return undefined;
       return v === 0 ? 0 : v;
     }
-    case 'Int64': case 'UInt64': {
+    case 'Int64':
+    case 'UInt64': {
       let b: bigint;
       if (typeof n === 'bigint') b = n;
-      else { if (!Number.isFinite(n)) return undefined; b = BigInt(Math.round(n)); }
+      else {
+        if (!Number.isFinite(n)) return undefined;
+        b = BigInt(Math.round(n));
+      }
       const r = BIG_INTEGER_RANGES[type];
       if (b < r.min || b > r.max) return undefined;
       return b.toString();
@@ -72,7 +82,10 @@ export function engValueToRaw(tagName: string, value: TagValue, rawType: TagType
   if (scaling) n = engToRaw(Number(n), scaling);
   const raw = numberToTagValue(rawType, n);
   if (raw === undefined) {
-    throw new TagwayError('OUT_OF_RANGE', `Tag '${tagName}': ${String(value)} gives the device value ${String(n)}, outside the ${rawType} range`);
+    throw new TagwayError(
+      'OUT_OF_RANGE',
+      `Tag '${tagName}': ${String(value)} gives the device value ${String(n)}, outside the ${rawType} range`,
+    );
   }
   return raw;
 }

@@ -40,8 +40,12 @@ export class ConnectionSupervisor<S> {
     private readonly factory: SessionFactory<S>,
   ) {}
 
-  get session(): S | undefined { return this.current; }
-  get isStopped(): boolean { return this.stopped; }
+  get session(): S | undefined {
+    return this.current;
+  }
+  get isStopped(): boolean {
+    return this.stopped;
+  }
 
   start(): void {
     this.stopped = false;
@@ -54,22 +58,34 @@ export class ConnectionSupervisor<S> {
     this.host.state('CONNECTING');
     const abort = new AbortController();
     this.abort = abort;
-    this.attempt = this.factory.open(abort.signal).then(
-      async (session) => {
-        if (this.stopped || abort.signal.aborted) { await this.factory.close(session); return; }
-        this.current = session;
-        this.backoff.reset();
-        this.host.state('CONNECTED');
-        try { this.factory.up(session); } catch (err) { this.lost(session, errorMessage(err)); }
-      },
-      (err: unknown) => {
-        if (this.stopped) return;
-        this.failures++;
-        this.markAll(Quality.BAD_NOT_CONNECTED);
-        this.host.state('DISCONNECTED', errorMessage(err));
-        this.scheduleRetry();
-      },
-    ).finally(() => { if (this.abort === abort) this.abort = undefined; });
+    this.attempt = this.factory
+      .open(abort.signal)
+      .then(
+        async (session) => {
+          if (this.stopped || abort.signal.aborted) {
+            await this.factory.close(session);
+            return;
+          }
+          this.current = session;
+          this.backoff.reset();
+          this.host.state('CONNECTED');
+          try {
+            this.factory.up(session);
+          } catch (err) {
+            this.lost(session, errorMessage(err));
+          }
+        },
+        (err: unknown) => {
+          if (this.stopped) return;
+          this.failures++;
+          this.markAll(Quality.BAD_NOT_CONNECTED);
+          this.host.state('DISCONNECTED', errorMessage(err));
+          this.scheduleRetry();
+        },
+      )
+      .finally(() => {
+        if (this.abort === abort) this.abort = undefined;
+      });
   }
 
   /** The protocol layer saw the session die (socket closed, protocol error). Idempotent. */
@@ -97,7 +113,10 @@ export class ConnectionSupervisor<S> {
   /** Stops for good: no timer, socket or pending attempt survives. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retryTimer !== undefined) { this.host.clock.clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+    if (this.retryTimer !== undefined) {
+      this.host.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
     this.abort?.abort();
     const s = this.current;
     this.current = undefined;
@@ -133,12 +152,22 @@ export class PollCycle {
   }
 
   private tick(): void {
-    if (this.busy) { this.skipped++; return; }
+    if (this.busy) {
+      this.skipped++;
+      return;
+    }
     this.busy = true;
-    this.task().catch(() => undefined).finally(() => { this.busy = false; });
+    this.task()
+      .catch(() => undefined)
+      .finally(() => {
+        this.busy = false;
+      });
   }
 
   stop(): void {
-    if (this.timer !== undefined) { this.clock.clearInterval(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      this.clock.clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 }

@@ -1,5 +1,13 @@
 import { Quality } from '../../domain/quality.js';
-import { BIG_INTEGER_RANGES, INTEGER_RANGES, defaultValue, isBigIntegerType, toNumber, type TagType, type TagValue } from '../../domain/tag-types.js';
+import {
+  BIG_INTEGER_RANGES,
+  INTEGER_RANGES,
+  defaultValue,
+  isBigIntegerType,
+  toNumber,
+  type TagType,
+  type TagValue,
+} from '../../domain/tag-types.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
 import { waveform } from './waveforms.js';
 
@@ -14,7 +22,11 @@ export class SimulatorDriver implements Driver {
   private ticks = 0;
   private writes = 0;
 
-  constructor(private readonly tags: DriverTag[], private readonly host: DriverHost, private readonly random: () => number = Math.random) {
+  constructor(
+    private readonly tags: DriverTag[],
+    private readonly host: DriverHost,
+    private readonly random: () => number = Math.random,
+  ) {
     for (const tag of tags) {
       const cycle = tag.def.simulation?.cycleMs ?? 1000;
       const list = this.byCycle.get(cycle) ?? [];
@@ -30,11 +42,13 @@ export class SimulatorDriver implements Driver {
       this.tick(tag, now);
     }
     for (const [cycle, list] of this.byCycle) {
-      this.timers.push(this.host.clock.setInterval(() => {
-        const t = this.host.clock.now();
-        this.ticks++;
-        for (let i = 0; i < list.length; i++) this.tick(list[i]!, t);
-      }, cycle));
+      this.timers.push(
+        this.host.clock.setInterval(() => {
+          const t = this.host.clock.now();
+          this.ticks++;
+          for (let i = 0; i < list.length; i++) this.tick(list[i]!, t);
+        }, cycle),
+      );
     }
     this.host.state('CONNECTED');
   }
@@ -50,7 +64,9 @@ export class SimulatorDriver implements Driver {
     this.writes++;
   }
 
-  stats() { return { reads: this.ticks, writes: this.writes, errors: 0 }; }
+  stats() {
+    return { reads: this.ticks, writes: this.writes, errors: 0 };
+  }
 
   private tick(tag: DriverTag, t: number): void {
     const spec = tag.def.simulation;
@@ -78,17 +94,23 @@ export class SimulatorDriver implements Driver {
 /** Converts a waveform number to the tag's wire form, rounding and clamping to what the type can hold. */
 export function toType(type: TagType, x: number, min = 0, max = 100): TagValue {
   switch (type) {
-    case 'Bool': return x >= (min + max) / 2;
-    case 'Float32': case 'Float64': return Math.round(x * 1e4) / 1e4;
-    case 'Int64': case 'UInt64': {
+    case 'Bool':
+      return x >= (min + max) / 2;
+    case 'Float32':
+    case 'Float64':
+      return Math.round(x * 1e4) / 1e4;
+    case 'Int64':
+    case 'UInt64': {
       const r = BIG_INTEGER_RANGES[type];
       let b = BigInt(Math.round(x));
       if (b < r.min) b = r.min;
       if (b > r.max) b = r.max;
       return b.toString();
     }
-    case 'String': return x.toFixed(2);
-    case 'DateTime': return new Date(Math.round(x)).toISOString();
+    case 'String':
+      return x.toFixed(2);
+    case 'DateTime':
+      return new Date(Math.round(x)).toISOString();
     default: {
       const r = INTEGER_RANGES[type];
       return Math.min(r.max, Math.max(r.min, Math.round(x)));
@@ -96,7 +118,13 @@ export function toType(type: TagType, x: number, min = 0, max = 100): TagValue {
   }
 }
 
-function bigCounter(type: 'Int64' | 'UInt64', step: number, min: number | undefined, max: number | undefined, prev: TagValue | undefined): string {
+function bigCounter(
+  type: 'Int64' | 'UInt64',
+  step: number,
+  min: number | undefined,
+  max: number | undefined,
+  prev: TagValue | undefined,
+): string {
   const r = BIG_INTEGER_RANGES[type];
   // Like every other counter, it starts at 0 unless `min` says otherwise (not at -2^63 for an Int64).
   const lo = min === undefined ? 0n : BigInt(Math.round(min));

@@ -1,4 +1,4 @@
-import type { SimulationSpec } from '../../runtime/tag-definition.js';
+import type { SimulationSpec } from '../../domain/tag-definition.js';
 
 /**
  * Pure waveform functions of time (and, for stateful kinds, of the previous value) so that the simulator's
@@ -18,10 +18,14 @@ export function waveform({ spec, t, previous, random }: WaveformInput): number {
   const period = spec.periodMs ?? 60_000;
   const phase = (((t % period) + period) % period) / period;
   switch (spec.kind) {
-    case 'sine': return min + (max - min) * (0.5 + 0.5 * Math.sin(2 * Math.PI * phase));
-    case 'ramp': return min + (max - min) * phase;
-    case 'square': return phase < 0.5 ? max : min;
-    case 'random': return min + (max - min) * random();
+    case 'sine':
+      return min + (max - min) * (0.5 + 0.5 * Math.sin(2 * Math.PI * phase));
+    case 'ramp':
+      return min + (max - min) * phase;
+    case 'square':
+      return phase < 0.5 ? max : min;
+    case 'random':
+      return min + (max - min) * random();
     case 'randomWalk': {
       const step = spec.step ?? (max - min) / 50;
       const start = Number.isFinite(previous) ? previous : (min + max) / 2;
@@ -33,7 +37,9 @@ export function waveform({ spec, t, previous, random }: WaveformInput): number {
       const next = previous + (spec.step ?? 1);
       return next > max ? min : next;
     }
-    case 'constant': case 'clock': case 'text':
+    case 'constant':
+    case 'clock':
+    case 'text':
       return previous;
   }
 }

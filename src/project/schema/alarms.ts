@@ -1,7 +1,12 @@
 import Type, { type Static } from 'typebox';
 import {
-  BUILTIN_CLASSES, LIMIT_TYPES, PRIORITY_MAX, PRIORITY_MIN, STATE_MACHINES,
-  type AlarmClass, type AlarmDefinition,
+  BUILTIN_CLASSES,
+  LIMIT_TYPES,
+  PRIORITY_MAX,
+  PRIORITY_MIN,
+  STATE_MACHINES,
+  type AlarmClass,
+  type AlarmDefinition,
 } from '../../domain/alarms/definition.js';
 import { isIntegerType, isNumericType, type TagType } from '../../domain/tag-types.js';
 
@@ -16,41 +21,53 @@ export const SYSTEM_ALARM_PREFIX = 'System.ConnectionLost.';
 
 const DelayMs = Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'Milliseconds (at most one day)' });
 
-export const AlarmLimitSchema = Type.Object({
-  type: Type.Enum([...LIMIT_TYPES], { description: 'HH/H raise above, L/LL below the value' }),
-  value: Type.Number(),
-}, { additionalProperties: false });
+export const AlarmLimitSchema = Type.Object(
+  {
+    type: Type.Enum([...LIMIT_TYPES], { description: 'HH/H raise above, L/LL below the value' }),
+    value: Type.Number(),
+  },
+  { additionalProperties: false },
+);
 
-export const AlarmDefinitionSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200, pattern: ALARM_NAME_PATTERN }),
-  number: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Unique; 0 is reserved for System alarms' }),
-  class: Type.String({ minLength: 1, maxLength: 100 }),
-  priority: Type.Integer({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX }),
-  tag: Type.String({ minLength: 1 }),
-  kind: Type.Optional(Type.Union([Type.Literal('discrete'), Type.Literal('analog')], {
-    description: 'Defaults to analog when `limit` is given, else discrete',
-  })),
-  bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 63, description: 'Discrete alarm on one bit of an integer tag' })),
-  limit: Type.Optional(AlarmLimitSchema),
-  hysteresis: Type.Optional(Type.Number({ minimum: 0 })),
-  onDelayMs: Type.Optional(DelayMs),
-  offDelayMs: Type.Optional(DelayMs),
-  text: Type.Union([
-    Type.String({ maxLength: 1000, description: 'Placeholders: {value} {value:N} {unit} {tag} {limit}' }),
-    Type.Record(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$' }), Type.String({ maxLength: 1000 }), {
-      minProperties: 1,
-      description: 'Texts by language ({en: …, de: …}); the first (or `en`) is the journal language, clients choose one with ?lang= or Accept-Language',
-    }),
-  ]),
-  enabled: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false });
+export const AlarmDefinitionSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: ALARM_NAME_PATTERN }),
+    number: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Unique; 0 is reserved for System alarms' }),
+    class: Type.String({ minLength: 1, maxLength: 100 }),
+    priority: Type.Integer({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX }),
+    tag: Type.String({ minLength: 1 }),
+    kind: Type.Optional(
+      Type.Union([Type.Literal('discrete'), Type.Literal('analog')], {
+        description: 'Defaults to analog when `limit` is given, else discrete',
+      }),
+    ),
+    bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 63, description: 'Discrete alarm on one bit of an integer tag' })),
+    limit: Type.Optional(AlarmLimitSchema),
+    hysteresis: Type.Optional(Type.Number({ minimum: 0 })),
+    onDelayMs: Type.Optional(DelayMs),
+    offDelayMs: Type.Optional(DelayMs),
+    text: Type.Union([
+      Type.String({ maxLength: 1000, description: 'Placeholders: {value} {value:N} {unit} {tag} {limit}' }),
+      Type.Record(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$' }), Type.String({ maxLength: 1000 }), {
+        minProperties: 1,
+        description:
+          'Texts by language ({en: …, de: …}); the first (or `en`) is the journal language, clients choose one with ?lang= or Accept-Language',
+      }),
+    ]),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 export type AlarmDefinitionEntry = Static<typeof AlarmDefinitionSchema>;
 
-export const AlarmClassSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  stateMachine: Type.Enum([...STATE_MACHINES]),
-  color: Type.Optional(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$' })),
-}, { additionalProperties: false });
+export const AlarmClassSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    stateMachine: Type.Enum([...STATE_MACHINES]),
+    color: Type.Optional(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$' })),
+  },
+  { additionalProperties: false },
+);
 export type AlarmClassEntry = Static<typeof AlarmClassSchema>;
 
 export const AlarmsSectionSchema = Type.Array(AlarmDefinitionSchema);
@@ -70,7 +87,14 @@ export interface ProjectIssue {
 }
 
 const BIT_WIDTH: Partial<Record<TagType, number>> = {
-  Int8: 8, UInt8: 8, Int16: 16, UInt16: 16, Int32: 32, UInt32: 32, Int64: 64, UInt64: 64,
+  Int8: 8,
+  UInt8: 8,
+  Int16: 16,
+  UInt16: 16,
+  Int32: 32,
+  UInt32: 32,
+  Int64: 64,
+  UInt64: 64,
 };
 
 export function alarmKind(e: AlarmDefinitionEntry): 'discrete' | 'analog' {
@@ -98,9 +122,11 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
     const firstName = names.get(a.name);
     if (firstName !== undefined) issues.push({ path: at('name'), message: `Duplicate alarm name '${a.name}' (also /alarms/${firstName})` });
     else names.set(a.name, i);
-    if (a.name.startsWith(SYSTEM_ALARM_PREFIX)) issues.push({ path: at('name'), message: `Alarm names starting with '${SYSTEM_ALARM_PREFIX}' are reserved` });
+    if (a.name.startsWith(SYSTEM_ALARM_PREFIX))
+      issues.push({ path: at('name'), message: `Alarm names starting with '${SYSTEM_ALARM_PREFIX}' are reserved` });
     const firstNumber = numbers.get(a.number);
-    if (firstNumber !== undefined) issues.push({ path: at('number'), message: `Duplicate alarm number ${a.number} (also /alarms/${firstNumber})` });
+    if (firstNumber !== undefined)
+      issues.push({ path: at('number'), message: `Duplicate alarm number ${a.number} (also /alarms/${firstNumber})` });
     else numbers.set(a.number, i);
     if (!classNames.has(a.class)) issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'` });
 
@@ -124,7 +150,8 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
     if (kind === 'discrete') {
       if (a.bit !== undefined) {
         const width = BIT_WIDTH[type];
-        if (!isIntegerType(type) || width === undefined) issues.push({ path: at('bit'), message: `bit needs an integer tag; '${a.tag}' is ${type}` });
+        if (!isIntegerType(type) || width === undefined)
+          issues.push({ path: at('bit'), message: `bit needs an integer tag; '${a.tag}' is ${type}` });
         else if (a.bit >= width) issues.push({ path: at('bit'), message: `bit ${a.bit} does not exist in ${type} (0–${width - 1})` });
       } else if (type !== 'Bool' && !isIntegerType(type)) {
         issues.push({ path: at('tag'), message: `A discrete alarm needs a Bool or integer tag; '${a.tag}' is ${type}` });
@@ -143,8 +170,15 @@ function alarmTexts(text: string | Record<string, string>): { text: string; text
 /** Entries (already validated) → domain definitions. */
 export function toAlarmDefinition(e: AlarmDefinitionEntry): AlarmDefinition {
   const common = {
-    name: e.name, number: e.number, class: e.class, priority: e.priority, tag: e.tag, ...alarmTexts(e.text),
-    onDelayMs: e.onDelayMs, offDelayMs: e.offDelayMs, enabled: e.enabled ?? true,
+    name: e.name,
+    number: e.number,
+    class: e.class,
+    priority: e.priority,
+    tag: e.tag,
+    ...alarmTexts(e.text),
+    onDelayMs: e.onDelayMs,
+    offDelayMs: e.offDelayMs,
+    enabled: e.enabled ?? true,
   };
   return alarmKind(e) === 'analog'
     ? { ...common, kind: 'analog', limit: e.limit ?? { type: '>', value: 0 }, hysteresis: e.hysteresis }

@@ -6,17 +6,20 @@ import { ClientSchema, GroupSchema, UserSchema } from './security.js';
  * The project file: the plant's connections and tags, alarms, and its users and groups.
  * Sections owned by other modules (alarms) are validated by those modules' schemas.
  */
-export const ProjectSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 128 }),
-  description: Type.Optional(Type.String()),
-  connections: Type.Array(ConnectionSchema),
-  tags: Type.Array(TagSchema),
-  alarmClasses: Type.Optional(Type.Array(Type.Unknown())),
-  alarms: Type.Optional(Type.Array(Type.Unknown())),
-  groups: Type.Optional(Type.Array(GroupSchema)),
-  users: Type.Optional(Type.Array(UserSchema)),
-  clients: Type.Optional(Type.Array(ClientSchema)),
-}, { additionalProperties: false });
+export const ProjectSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    description: Type.Optional(Type.String()),
+    connections: Type.Array(ConnectionSchema),
+    tags: Type.Array(TagSchema),
+    alarmClasses: Type.Optional(Type.Array(Type.Unknown())),
+    alarms: Type.Optional(Type.Array(Type.Unknown())),
+    groups: Type.Optional(Type.Array(GroupSchema)),
+    users: Type.Optional(Type.Array(UserSchema)),
+    clients: Type.Optional(Type.Array(ClientSchema)),
+  },
+  { additionalProperties: false },
+);
 
 export type ProjectFile = Static<typeof ProjectSchema>;
 export type TagEntry = Static<typeof TagSchema>;

@@ -29,10 +29,23 @@ export function occurrenceView(o: Occurrence): AlarmOccurrence {
   let v = o.view;
   if (!v) {
     v = {
-      id: o.id, alarm: o.alarm, number: o.number, class: o.className, priority: o.priority, text: o.text, tag: o.tag,
-      value: o.value, state: o.st.state, status: statusSymbol(o.st), active: o.st.active, acknowledged: o.st.acknowledged,
-      raisedAt: new Date(o.raisedAt).toISOString(), clearedAt: iso(o.clearedAt), acknowledgedAt: iso(o.acknowledgedAt),
-      acknowledgedBy: o.acknowledgedBy, userResponse: userResponse(o.st),
+      id: o.id,
+      alarm: o.alarm,
+      number: o.number,
+      class: o.className,
+      priority: o.priority,
+      text: o.text,
+      tag: o.tag,
+      value: o.value,
+      state: o.st.state,
+      status: statusSymbol(o.st),
+      active: o.st.active,
+      acknowledged: o.st.acknowledged,
+      raisedAt: new Date(o.raisedAt).toISOString(),
+      clearedAt: iso(o.clearedAt),
+      acknowledgedAt: iso(o.acknowledgedAt),
+      acknowledgedBy: o.acknowledgedBy,
+      userResponse: userResponse(o.st),
     };
     o.view = v;
   }
@@ -44,17 +57,36 @@ export function occurrenceFromEvents(stateMachine: StateMachine, events: readonl
   const first = events[0];
   if (!first) return undefined;
   const o: Occurrence = {
-    id: first.id, alarm: first.alarm, number: first.number, className: first.class, priority: first.priority, stateMachine,
-    tag: first.tag, st: applyEvent(stateMachine, undefined, 'RAISED'), text: first.text, value: first.value,
-    raisedAt: Date.parse(first.at), clearedAt: null, acknowledgedAt: null, acknowledgedBy: null, view: undefined,
+    id: first.id,
+    alarm: first.alarm,
+    number: first.number,
+    className: first.class,
+    priority: first.priority,
+    stateMachine,
+    tag: first.tag,
+    st: applyEvent(stateMachine, undefined, 'RAISED'),
+    text: first.text,
+    value: first.value,
+    raisedAt: Date.parse(first.at),
+    clearedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    view: undefined,
   };
   for (const e of events) {
     const at = Date.parse(e.at);
     if (e.event !== 'RAISED') o.st = applyEvent(stateMachine, o.st, e.event);
     if (e.event === 'RAISED') o.raisedAt = at;
     if (e.event === 'CLEARED') o.clearedAt = at;
-    if (e.event === 'ACKNOWLEDGED') { o.acknowledgedAt = at; o.acknowledgedBy = e.user; }
-    o.text = e.text; o.value = e.value; o.number = e.number; o.className = e.class; o.priority = e.priority;
+    if (e.event === 'ACKNOWLEDGED') {
+      o.acknowledgedAt = at;
+      o.acknowledgedBy = e.user;
+    }
+    o.text = e.text;
+    o.value = e.value;
+    o.number = e.number;
+    o.className = e.class;
+    o.priority = e.priority;
   }
   return o;
 }

@@ -1,5 +1,5 @@
 import type { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 export interface PrunerOptions {
   retentionDays: number;
@@ -20,11 +20,17 @@ export class AlarmJournalPruner {
   private running: Promise<number> | undefined;
   private stopping = false;
 
-  constructor(private readonly journal: AlarmJournal, private readonly clock: Clock, private readonly opts: PrunerOptions) {}
+  constructor(
+    private readonly journal: AlarmJournal,
+    private readonly clock: Clock,
+    private readonly opts: PrunerOptions,
+  ) {}
 
   start(): void {
     this.stopping = false;
-    this.timer = this.clock.setInterval(() => { void this.runOnce(); }, this.opts.intervalMs ?? 3_600_000);
+    this.timer = this.clock.setInterval(() => {
+      void this.runOnce();
+    }, this.opts.intervalMs ?? 3_600_000);
     void this.runOnce();
   }
 
@@ -37,7 +43,9 @@ export class AlarmJournalPruner {
 
   /** One full pass; resolves with the number of events deleted. Concurrent calls share the pass. */
   runOnce(): Promise<number> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 

@@ -23,8 +23,13 @@ export function alarmEngineOf(runtime: Runtime): AlarmEngine | undefined {
 export function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOptions = {}): AlarmEngine {
   const { definitions, classes } = alarmsOfProject(runtime.project);
   const engine = new AlarmEngine({
-    tags: runtime.tags, journal: new AlarmJournal(runtime.db), clock: runtime.clock, definitions, classes,
-    retentionDays: opts.retentionDays ?? 365, logger: runtime.logger,
+    tags: runtime.tags,
+    journal: new AlarmJournal(runtime.db),
+    clock: runtime.clock,
+    definitions,
+    classes,
+    retentionDays: opts.retentionDays ?? 365,
+    logger: runtime.logger,
   });
   engine.start();
   engines.set(runtime, engine);

@@ -21,7 +21,12 @@ export type AlarmPredicate = (e: AlarmEvent) => boolean;
 
 function list(s: string | undefined): Set<string> | undefined {
   if (s === undefined) return undefined;
-  return new Set(s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+  return new Set(
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
 }
 
 export function compileAlarmFilter(spec: AlarmFilterSpec): AlarmPredicate {
@@ -43,10 +48,11 @@ export function compileAlarmFilter(spec: AlarmFilterSpec): AlarmPredicate {
   const tag = spec.tag === undefined ? undefined : compileGlob(spec.tag);
   const alarm = spec.alarm === undefined ? undefined : compileGlob(spec.alarm);
   return (e) =>
-    e.priority >= min && e.priority <= max
-    && (classes === undefined || classes.has(e.class))
-    && (states === undefined || states.has(e.state))
-    && (events === undefined || events.has(e.event))
-    && (tag === undefined || (typeof e.tag === 'string' && tag(e.tag)))
-    && (alarm === undefined || alarm(e.alarm));
+    e.priority >= min &&
+    e.priority <= max &&
+    (classes === undefined || classes.has(e.class)) &&
+    (states === undefined || states.has(e.state)) &&
+    (events === undefined || events.has(e.event)) &&
+    (tag === undefined || (typeof e.tag === 'string' && tag(e.tag))) &&
+    (alarm === undefined || alarm(e.alarm));
 }

@@ -61,7 +61,9 @@ export class AlarmQueue<S> {
 
   constructor(private readonly max: number) {}
 
-  get size(): number { return this.items.length - this.head; }
+  get size(): number {
+    return this.items.length - this.head;
+  }
 
   /** Appends an event; returns true when the queue overflowed and was replaced by resync markers first. */
   push(sub: S, eventId: number, json: string, allSubs: Iterable<S>): boolean {
@@ -81,15 +83,22 @@ export class AlarmQueue<S> {
     this.items.push({ sub, eventId: 0, json: undefined });
   }
 
-  peek(): QueuedAlarm<S> | undefined { return this.items[this.head]; }
+  peek(): QueuedAlarm<S> | undefined {
+    return this.items[this.head];
+  }
 
   shift(): QueuedAlarm<S> | undefined {
     const it = this.items[this.head];
     if (it === undefined) return undefined;
     this.head++;
     // Compact now and then instead of Array.shift on every event, which is O(n).
-    if (this.head === this.items.length) { this.items = []; this.head = 0; }
-    else if (this.head > 1024 && this.head * 2 > this.items.length) { this.items = this.items.slice(this.head); this.head = 0; }
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
     return it;
   }
 
@@ -99,5 +108,8 @@ export class AlarmQueue<S> {
     this.head = 0;
   }
 
-  clear(): void { this.items = []; this.head = 0; }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
 }

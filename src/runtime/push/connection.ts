@@ -16,7 +16,11 @@ export class AlarmSubscription {
    */
   awaitingResync = false;
   readonly idJson: string;
-  constructor(readonly id: string, readonly predicate: AlarmPredicate, since: number) {
+  constructor(
+    readonly id: string,
+    readonly predicate: AlarmPredicate,
+    since: number,
+  ) {
     this.lastEventId = since;
     this.idJson = JSON.stringify(id);
   }
@@ -57,9 +61,13 @@ export class PushConnection {
     this.alarms = new AlarmQueue(o.maxQueuedAlarmEvents);
   }
 
-  get permissions(): PermissionSet { return this.perms; }
+  get permissions(): PermissionSet {
+    return this.perms;
+  }
 
-  get subscriptionCount(): number { return this.subs.size; }
+  get subscriptionCount(): number {
+    return this.subs.size;
+  }
 
   /** Value slots waiting to go out. */
   get pendingValues(): number {
@@ -68,7 +76,9 @@ export class PushConnection {
     return n;
   }
 
-  get queuedAlarmEvents(): number { return this.alarms.size; }
+  get queuedAlarmEvents(): number {
+    return this.alarms.size;
+  }
 
   /**
    * Subscribes to tags; returns how many tags the subscription covers. Current values follow on the next tick,
@@ -102,7 +112,10 @@ export class PushConnection {
       const replay = source.eventsSince(since, limit);
       for (const e of replay) this.offerAlarmTo(sub, e, JSON.stringify(e));
       // A full page may not be all: let the client come back for the rest.
-      if (replay.length >= limit) { this.alarms.pushResync(sub); sub.awaitingResync = true; }
+      if (replay.length >= limit) {
+        this.alarms.pushResync(sub);
+        sub.awaitingResync = true;
+      }
       if (this.alarms.size > 0) this.hub.requestFlush(this);
     }
   }
@@ -146,7 +159,11 @@ export class PushConnection {
   close(code: number = PUSH_CLOSE.NORMAL, reason = ''): void {
     if (this.closed) return;
     this.dispose();
-    try { this.sink.close(code, reason); } catch { /* the transport may already be gone */ }
+    try {
+      this.sink.close(code, reason);
+    } catch {
+      /* the transport may already be gone */
+    }
   }
 
   /** Forgets everything; the adapter calls this when the transport closed. Idempotent. */
@@ -192,11 +209,20 @@ export class PushConnection {
     this.scheduled = false;
     if (this.closed) return;
     const now = this.hub.clock.now();
-    if (this.bp.enter(now)) { this.hub.watchCongestion(this); return; }
+    if (this.bp.enter(now)) {
+      this.hub.watchCongestion(this);
+      return;
+    }
     for (const sub of this.tagSubs) {
       if (sub.pending.size === 0) continue;
-      if (now < sub.nextAt) { this.armInterval(sub, now); continue; }
-      if (!this.sendValues(sub, now)) { this.hub.watchCongestion(this); return; }
+      if (now < sub.nextAt) {
+        this.armInterval(sub, now);
+        continue;
+      }
+      if (!this.sendValues(sub, now)) {
+        this.hub.watchCongestion(this);
+        return;
+      }
     }
     if (!this.sendAlarms(now)) return;
     // Register congestion now rather than on the next change, so the stall timeout starts counting.
@@ -235,7 +261,10 @@ export class PushConnection {
     for (;;) {
       const it = this.alarms.peek();
       if (it === undefined) return true;
-      if (this.bp.enter(now)) { this.hub.watchCongestion(this); return false; }
+      if (this.bp.enter(now)) {
+        this.hub.watchCongestion(this);
+        return false;
+      }
       this.alarms.shift();
       if (it.json === undefined) {
         const text = this.encoder.resync(it.sub.idJson);
@@ -268,7 +297,9 @@ export class PushConnection {
 
   private checkNewId(id: string): void {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
-      throw new TagwayError('VALIDATION_FAILED', 'id: must be a string of 1 to 200 characters', { errors: [{ field: 'id', message: 'must be a string of 1 to 200 characters' }] });
+      throw new TagwayError('VALIDATION_FAILED', 'id: must be a string of 1 to 200 characters', {
+        errors: [{ field: 'id', message: 'must be a string of 1 to 200 characters' }],
+      });
     }
     if (this.subs.has(id)) throw new TagwayError('CONFLICT', `Subscription id '${id}' is already in use; unsubscribe it first`);
     if (this.subs.size >= this.hub.options.maxSubscriptions) {

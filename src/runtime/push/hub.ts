@@ -1,11 +1,16 @@
 import type { PermissionSet } from '../../domain/permissions.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../domain/clock.js';
 import type { TagEngine, TagState } from '../tag-engine.js';
 import { PushConnection } from './connection.js';
 import type { TagSubscription } from './subscription.js';
 import {
   PUSH_CLOSE,
-  type AlarmEvent, type AlarmEventSource, type PushEncoder, type PushHubOptions, type PushSink, type PushStats,
+  type AlarmEvent,
+  type AlarmEventSource,
+  type PushEncoder,
+  type PushHubOptions,
+  type PushSink,
+  type PushStats,
 } from './types.js';
 
 interface IndexEntry {
@@ -23,7 +28,9 @@ const DEFAULTS: Required<PushHubOptions> = {
   maxQueuedAlarmEvents: 1_000,
   maxBatchItems: 1_000,
   maxSubscriptions: 100,
-  schedule: (fn) => { setImmediate(fn); },
+  schedule: (fn) => {
+    setImmediate(fn);
+  },
 };
 
 /**
@@ -38,9 +45,14 @@ const DEFAULTS: Required<PushHubOptions> = {
 export class PushHub {
   readonly options: Required<PushHubOptions>;
   readonly clock: Clock;
-  readonly stats: Omit<PushStats, 'connections' | 'congested' | 'subscriptions' | 'pendingValues' | 'queuedAlarmEvents' | 'bufferedBytes'> = {
-    droppedConnections: 0, resyncs: 0, valueMessages: 0, valueItems: 0, alarmMessages: 0,
-  };
+  readonly stats: Omit<PushStats, 'connections' | 'congested' | 'subscriptions' | 'pendingValues' | 'queuedAlarmEvents' | 'bufferedBytes'> =
+    {
+      droppedConnections: 0,
+      resyncs: 0,
+      valueMessages: 0,
+      valueItems: 0,
+      alarmMessages: 0,
+    };
   private readonly byTag: (IndexEntry[] | undefined)[];
   private readonly connections = new Set<PushConnection>();
   private readonly alarmConnections = new Set<PushConnection>();
@@ -52,7 +64,10 @@ export class PushHub {
   private offAlarms: (() => void) | undefined;
   private readonly offTags: () => void;
 
-  constructor(readonly engine: TagEngine, opts: PushHubOptions & { clock?: Clock; alarms?: AlarmEventSource } = {}) {
+  constructor(
+    readonly engine: TagEngine,
+    opts: PushHubOptions & { clock?: Clock; alarms?: AlarmEventSource } = {},
+  ) {
     const { clock, alarms, ...rest } = opts;
     this.options = { ...DEFAULTS, ...stripUndefined(rest) };
     this.clock = clock ?? systemClock;
@@ -61,7 +76,9 @@ export class PushHub {
     if (alarms) this.setAlarmSource(alarms);
   }
 
-  get alarmSource(): AlarmEventSource | undefined { return this.source; }
+  get alarmSource(): AlarmEventSource | undefined {
+    return this.source;
+  }
 
   /** Changes options (from configuration); limits apply to connections made afterwards. */
   configure(opts: PushHubOptions): void {
@@ -93,14 +110,25 @@ export class PushHub {
   }
 
   currentStats(): PushStats {
-    let subscriptions = 0, pendingValues = 0, queuedAlarmEvents = 0, bufferedBytes = 0;
+    let subscriptions = 0,
+      pendingValues = 0,
+      queuedAlarmEvents = 0,
+      bufferedBytes = 0;
     for (const c of this.connections) {
       bufferedBytes += c.sink.bufferedAmount();
       subscriptions += c.subscriptionCount;
       pendingValues += c.pendingValues;
       queuedAlarmEvents += c.queuedAlarmEvents;
     }
-    return { connections: this.connections.size, congested: this.congested.size, subscriptions, pendingValues, queuedAlarmEvents, bufferedBytes, ...this.stats };
+    return {
+      connections: this.connections.size,
+      congested: this.congested.size,
+      subscriptions,
+      pendingValues,
+      queuedAlarmEvents,
+      bufferedBytes,
+      ...this.stats,
+    };
   }
 
   /** Stops listening and closes every connection (server shutdown). */
@@ -137,7 +165,9 @@ export class PushHub {
     this.pending.push(conn);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      this.options.schedule(() => { if (this.flushScheduled) this.flush(); });
+      this.options.schedule(() => {
+        if (this.flushScheduled) this.flush();
+      });
     }
   }
 
@@ -164,10 +194,14 @@ export class PushHub {
   }
 
   /** @internal */
-  alarmConnectionAdded(conn: PushConnection): void { this.alarmConnections.add(conn); }
+  alarmConnectionAdded(conn: PushConnection): void {
+    this.alarmConnections.add(conn);
+  }
 
   /** @internal */
-  alarmConnectionRemoved(conn: PushConnection): void { this.alarmConnections.delete(conn); }
+  alarmConnectionRemoved(conn: PushConnection): void {
+    this.alarmConnections.delete(conn);
+  }
 
   /** @internal */
   removeConnection(conn: PushConnection): void {
@@ -203,7 +237,10 @@ export class PushHub {
       if (state === 'drained') c.flush();
       else {
         this.stats.droppedConnections++;
-        c.close(PUSH_CLOSE.SLOW_CONSUMER, `client too slow: send buffer not drained for ${Math.round(this.options.stallTimeoutMs / 1000)} s`);
+        c.close(
+          PUSH_CLOSE.SLOW_CONSUMER,
+          `client too slow: send buffer not drained for ${Math.round(this.options.stallTimeoutMs / 1000)} s`,
+        );
       }
     }
     if (this.congested.size === 0) this.stopCongestionTimer();

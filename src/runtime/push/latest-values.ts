@@ -24,7 +24,9 @@ export class LatestValues {
     return n >= 0 ? n : n + this.order.length;
   }
 
-  has(pos: number): boolean { return this.flags[pos] === 1; }
+  has(pos: number): boolean {
+    return this.flags[pos] === 1;
+  }
 
   /** Marks a position as changed; a position already marked keeps its place (first change decides the order). */
   mark(pos: number): boolean {

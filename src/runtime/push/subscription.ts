@@ -21,8 +21,10 @@ export const MAX_MIN_INTERVAL_MS = 3_600_000;
 
 export function validateSpec(spec: TagSubscriptionSpec): void {
   const errors: FieldError[] = [];
-  if (!Array.isArray(spec.tags) || spec.tags.length === 0) errors.push({ field: 'tags', message: 'must be a non-empty list of tag names or globs' });
-  else if (spec.tags.some((t) => typeof t !== 'string' || t.length === 0)) errors.push({ field: 'tags', message: 'every entry must be a non-empty string' });
+  if (!Array.isArray(spec.tags) || spec.tags.length === 0)
+    errors.push({ field: 'tags', message: 'must be a non-empty list of tag names or globs' });
+  else if (spec.tags.some((t) => typeof t !== 'string' || t.length === 0))
+    errors.push({ field: 'tags', message: 'every entry must be a non-empty string' });
   const nonNegative = (field: string, v: number | undefined, max = Infinity) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)) {
       errors.push({ field, message: `must be a number from 0 to ${max}` });
@@ -44,12 +46,18 @@ export function validateSpec(spec: TagSubscriptionSpec): void {
  * as the same name would fail `GET /tags/{name}/value`.
  */
 export function resolveTags(
-  engine: TagEngine, patterns: readonly string[], perms: PermissionSet, opts: { lenient?: boolean } = {},
+  engine: TagEngine,
+  patterns: readonly string[],
+  perms: PermissionSet,
+  opts: { lenient?: boolean } = {},
 ): Int32Array {
   const picked = new Uint8Array(engine.size);
   let count = 0;
   const pick = (t: TagState) => {
-    if (picked[t.index] === 0 && perms.allows('tags:read', t.def.name)) { picked[t.index] = 1; count++; }
+    if (picked[t.index] === 0 && perms.allows('tags:read', t.def.name)) {
+      picked[t.index] = 1;
+      count++;
+    }
   };
   const missing: string[] = [];
   const forbidden: string[] = [];
@@ -67,8 +75,10 @@ export function resolveTags(
     }
   }
   // Lenient (re-authentication of a live subscription): what can no longer be read simply drops out.
-  if (missing.length > 0 && !opts.lenient) throw new TagwayError('TAG_NOT_FOUND', `No tag named ${missing.map((n) => `'${n}'`).join(', ')}`);
-  if (forbidden.length > 0 && !opts.lenient) throw new TagwayError('FORBIDDEN', `Not allowed to read ${forbidden.map((n) => `'${n}'`).join(', ')}`);
+  if (missing.length > 0 && !opts.lenient)
+    throw new TagwayError('TAG_NOT_FOUND', `No tag named ${missing.map((n) => `'${n}'`).join(', ')}`);
+  if (forbidden.length > 0 && !opts.lenient)
+    throw new TagwayError('FORBIDDEN', `Not allowed to read ${forbidden.map((n) => `'${n}'`).join(', ')}`);
   const out = new Int32Array(count);
   let j = 0;
   for (let i = 0; i < picked.length; i++) if (picked[i] === 1) out[j++] = i;
@@ -106,7 +116,9 @@ export class TagSubscription {
     this.deadbands = computeDeadbands(engine, tags, spec);
   }
 
-  get size(): number { return this.tags.length; }
+  get size(): number {
+    return this.tags.length;
+  }
 
   /**
    * Whether the tag's current state differs enough from what this client last got. Quality changes always
@@ -146,7 +158,10 @@ export class TagSubscription {
     for (let i = 0; i < old.tags.length; i++) oldPos.set(old.tags[i]!, i);
     for (let i = 0; i < this.tags.length; i++) {
       const p = oldPos.get(this.tags[i]!);
-      if (p === undefined) { this.pending.mark(i); continue; }
+      if (p === undefined) {
+        this.pending.mark(i);
+        continue;
+      }
       this.lastValue[i] = old.lastValue[p];
       this.lastQuality[i] = old.lastQuality[p]!;
       if (old.pending.has(p)) this.pending.mark(i);
@@ -163,7 +178,10 @@ function computeDeadbands(engine: TagEngine, tags: Int32Array, spec: TagSubscrip
   for (let i = 0; i < tags.length; i++) {
     const def = engine.tags[tags[i]!]!.def;
     if (!isNumericType(def.type)) continue;
-    if (abs > 0) { out[i] = abs; continue; }
+    if (abs > 0) {
+      out[i] = abs;
+      continue;
+    }
     const min = Number(def.min);
     const max = Number(def.max);
     if (def.min !== undefined && def.max !== undefined && Number.isFinite(min) && Number.isFinite(max) && max > min) {

@@ -52,7 +52,10 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;`,
 ];
 
-export interface AlarmSetting { enabled: boolean; shelvedUntil: number | null }
+export interface AlarmSetting {
+  enabled: boolean;
+  shelvedUntil: number | null;
+}
 
 /** An event to record: the archive event without `eventId` (the journal assigns it), its time in epoch ms. */
 export interface NewAlarmEvent extends Omit<AlarmEventRecord, 'eventId' | 'at'> {
@@ -99,8 +102,19 @@ export interface OpenOccurrenceHistory {
 }
 
 interface Row {
-  event_id: number; occurrence: number; alarm: string; number: number; class: string; priority: number;
-  event: AlarmEventType; at: number; state: AlarmState; text: string; tag: string | null; value: string | null; user: string | null;
+  event_id: number;
+  occurrence: number;
+  alarm: string;
+  number: number;
+  class: string;
+  priority: number;
+  event: AlarmEventType;
+  at: number;
+  state: AlarmState;
+  text: string;
+  tag: string | null;
+  value: string | null;
+  user: string | null;
 }
 
 export const ARCHIVE_MAX_LIMIT = 10_000;
@@ -114,22 +128,38 @@ export function encodeCursor(eventId: number, order: 'asc' | 'desc'): string {
 
 export function decodeCursor(cursor: string, order: 'asc' | 'desc'): number {
   let parsed: unknown;
-  try { parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')); } catch { parsed = undefined; }
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
   const p = parsed as { k?: unknown; o?: unknown } | undefined;
   if (!p || typeof p.k !== 'number' || !Number.isSafeInteger(p.k) || (p.o !== 'asc' && p.o !== 'desc')) {
     throw new TagwayError('VALIDATION_FAILED', 'Invalid cursor', { errors: [{ field: 'cursor', message: 'not a cursor of this list' }] });
   }
   if (p.o !== order) {
-    throw new TagwayError('VALIDATION_FAILED', 'The cursor belongs to the other order', { errors: [{ field: 'cursor', message: `cursor was made for order=${p.o}` }] });
+    throw new TagwayError('VALIDATION_FAILED', 'The cursor belongs to the other order', {
+      errors: [{ field: 'cursor', message: `cursor was made for order=${p.o}` }],
+    });
   }
   return p.k;
 }
 
 function toRecord(r: Row): AlarmEventRecord {
   return {
-    eventId: r.event_id, id: r.occurrence, alarm: r.alarm, number: r.number, class: r.class, priority: r.priority,
-    event: r.event, at: new Date(r.at).toISOString(), state: r.state, text: r.text, tag: r.tag,
-    value: r.value === null ? null : (JSON.parse(r.value) as TagValue), user: r.user,
+    eventId: r.event_id,
+    id: r.occurrence,
+    alarm: r.alarm,
+    number: r.number,
+    class: r.class,
+    priority: r.priority,
+    event: r.event,
+    at: new Date(r.at).toISOString(),
+    state: r.state,
+    text: r.text,
+    tag: r.tag,
+    value: r.value === null ? null : (JSON.parse(r.value) as TagValue),
+    user: r.user,
   };
 }
 
@@ -149,7 +179,8 @@ export class AlarmJournal {
     migrate(db, 'alarm-journal', MIGRATIONS);
     // Our glob syntax (segments split by . and /) differs from SQLite's GLOB; the compiled matchers are cached.
     db.function('tagway_glob', { deterministic: true }, (pattern: unknown, name: unknown) =>
-      (typeof pattern === 'string' && typeof name === 'string' && compileGlob(pattern)(name) ? 1 : 0));
+      typeof pattern === 'string' && typeof name === 'string' && compileGlob(pattern)(name) ? 1 : 0,
+    );
     this.insertEvent = db.prepare(`INSERT INTO alarm_events
       (occurrence, alarm, number, class, priority, event, at, state, text, tag, value, user)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -157,7 +188,10 @@ export class AlarmJournal {
     this.deleteOpen = db.prepare('DELETE FROM alarm_open WHERE occurrence = ?');
     this.insertName = db.prepare('INSERT OR IGNORE INTO alarm_names (name) VALUES (?)');
     this.firstAtOrAfter = db.prepare('SELECT event_id AS id FROM alarm_events WHERE at >= ? ORDER BY at, event_id LIMIT 1').pluck();
-    const last = db.prepare('SELECT max(at) AS at, max(occurrence) AS occ FROM alarm_events').get() as { at: number | null; occ: number | null };
+    const last = db.prepare('SELECT max(at) AS at, max(occurrence) AS occ FROM alarm_events').get() as {
+      at: number | null;
+      occ: number | null;
+    };
     const openMax = db.prepare('SELECT max(occurrence) FROM alarm_open').pluck().get() as number | null;
     this.lastAt = last.at ?? 0;
     this.maxOccurrence = Math.max(last.occ ?? 0, openMax ?? 0);
@@ -175,8 +209,19 @@ export class AlarmJournal {
         }
         this.lastAt = at;
         out.push({
-          eventId: Number(info.lastInsertRowid), id: e.id, alarm: e.alarm, number: e.number, class: e.class, priority: e.priority,
-          event: e.event, at: new Date(at).toISOString(), state: e.state, text: e.text, tag: e.tag, value: e.value, user: e.user,
+          eventId: Number(info.lastInsertRowid),
+          id: e.id,
+          alarm: e.alarm,
+          number: e.number,
+          class: e.class,
+          priority: e.priority,
+          event: e.event,
+          at: new Date(at).toISOString(),
+          state: e.state,
+          text: e.text,
+          tag: e.tag,
+          value: e.value,
+          user: e.user,
         });
       }
       return out;
@@ -184,7 +229,9 @@ export class AlarmJournal {
   }
 
   /** A fresh occurrence id: never used before, even across restarts (the journal remembers the highest). */
-  nextOccurrenceId(): number { return ++this.maxOccurrence; }
+  nextOccurrenceId(): number {
+    return ++this.maxOccurrence;
+  }
 
   /**
    * Records events in one transaction (one fsync with `synchronous=FULL`), in order; returns them with their
@@ -205,21 +252,33 @@ export class AlarmJournal {
 
   /** Open occurrences with all their events, for rebuilding the current list at start-up. */
   loadOpen(): OpenOccurrenceHistory[] {
-    const open = this.db.prepare('SELECT occurrence, alarm, state_machine FROM alarm_open ORDER BY occurrence').all() as { occurrence: number; alarm: string; state_machine: StateMachine }[];
+    const open = this.db.prepare('SELECT occurrence, alarm, state_machine FROM alarm_open ORDER BY occurrence').all() as {
+      occurrence: number;
+      alarm: string;
+      state_machine: StateMachine;
+    }[];
     const evs = this.db.prepare('SELECT * FROM alarm_events WHERE occurrence = ? ORDER BY event_id');
     return open.map((o) => ({
-      id: o.occurrence, alarm: o.alarm, stateMachine: o.state_machine,
+      id: o.occurrence,
+      alarm: o.alarm,
+      stateMachine: o.state_machine,
       events: (evs.all(o.occurrence) as Row[]).map(toRecord),
     }));
   }
 
   /** Remembers an operator override of an alarm definition. */
   saveSetting(alarm: string, setting: AlarmSetting): void {
-    this.db.prepare('INSERT OR REPLACE INTO alarm_settings (alarm, enabled, shelved_until) VALUES (?, ?, ?)').run(alarm, setting.enabled ? 1 : 0, setting.shelvedUntil);
+    this.db
+      .prepare('INSERT OR REPLACE INTO alarm_settings (alarm, enabled, shelved_until) VALUES (?, ?, ?)')
+      .run(alarm, setting.enabled ? 1 : 0, setting.shelvedUntil);
   }
 
   loadSettings(): Map<string, AlarmSetting> {
-    const rows = this.db.prepare('SELECT alarm, enabled, shelved_until FROM alarm_settings').all() as { alarm: string; enabled: number; shelved_until: number | null }[];
+    const rows = this.db.prepare('SELECT alarm, enabled, shelved_until FROM alarm_settings').all() as {
+      alarm: string;
+      enabled: number;
+      shelved_until: number | null;
+    }[];
     return new Map(rows.map((r) => [r.alarm, { enabled: r.enabled === 1, shelvedUntil: r.shelved_until }]));
   }
 
@@ -239,7 +298,9 @@ export class AlarmJournal {
 
   /** Events after `eventId` in order (SSE resumption with Last-Event-ID). */
   since(eventId: number, limit = 1000): AlarmEventRecord[] {
-    return (this.db.prepare('SELECT * FROM alarm_events WHERE event_id > ? ORDER BY event_id LIMIT ?').all(eventId, limit) as Row[]).map(toRecord);
+    return (this.db.prepare('SELECT * FROM alarm_events WHERE event_id > ? ORDER BY event_id LIMIT ?').all(eventId, limit) as Row[]).map(
+      toRecord,
+    );
   }
 
   private alarmNames(): Set<string> {
@@ -258,42 +319,70 @@ export class AlarmJournal {
     if (q.from !== undefined) {
       const lo = this.firstAtOrAfter.get(q.from) as number | undefined;
       if (lo === undefined) return { items: [], next: null };
-      where.push('event_id >= ?', 'at >= ?'); params.push(lo, q.from);
+      where.push('event_id >= ?', 'at >= ?');
+      params.push(lo, q.from);
     }
     if (q.to !== undefined) {
       const hi = this.firstAtOrAfter.get(q.to) as number | undefined;
-      if (hi !== undefined) { where.push('event_id < ?'); params.push(hi); }
-      where.push('at < ?'); params.push(q.to);
+      if (hi !== undefined) {
+        where.push('event_id < ?');
+        params.push(hi);
+      }
+      where.push('at < ?');
+      params.push(q.to);
     }
     if (q.cursor !== undefined) {
       const k = decodeCursor(q.cursor, order);
-      where.push(order === 'desc' ? 'event_id < ?' : 'event_id > ?'); params.push(k);
+      where.push(order === 'desc' ? 'event_id < ?' : 'event_id > ?');
+      params.push(k);
     }
     if (q.alarm !== undefined) {
-      if (!isGlob(q.alarm)) { where.push('alarm = ?'); params.push(q.alarm); }
-      else {
+      if (!isGlob(q.alarm)) {
+        where.push('alarm = ?');
+        params.push(q.alarm);
+      } else {
         const m = compileGlob(q.alarm);
         const matching = [...this.alarmNames()].filter(m);
         if (matching.length === 0) return { items: [], next: null };
         if (matching.length <= GLOB_IN_LIST_MAX) {
-          where.push(`alarm IN (${matching.map(() => '?').join(',')})`); params.push(...matching);
+          where.push(`alarm IN (${matching.map(() => '?').join(',')})`);
+          params.push(...matching);
         } else {
-          where.push('tagway_glob(?, alarm)'); params.push(q.alarm);
+          where.push('tagway_glob(?, alarm)');
+          params.push(q.alarm);
         }
       }
     }
-    if (q.tag !== undefined) { where.push('tag = ?'); params.push(q.tag); }
-    if (q.class !== undefined) { where.push('class = ?'); params.push(q.class); }
-    if (q.minPriority !== undefined) { where.push('priority >= ?'); params.push(q.minPriority); }
-    if (q.maxPriority !== undefined) { where.push('priority <= ?'); params.push(q.maxPriority); }
+    if (q.tag !== undefined) {
+      where.push('tag = ?');
+      params.push(q.tag);
+    }
+    if (q.class !== undefined) {
+      where.push('class = ?');
+      params.push(q.class);
+    }
+    if (q.minPriority !== undefined) {
+      where.push('priority >= ?');
+      params.push(q.minPriority);
+    }
+    if (q.maxPriority !== undefined) {
+      where.push('priority <= ?');
+      params.push(q.maxPriority);
+    }
     if (q.event !== undefined) {
       const evs = (typeof q.event === 'string' ? [q.event] : [...q.event]).filter((e) => (ALARM_EVENTS as readonly string[]).includes(e));
-      if (evs.length === 1) { where.push('event = ?'); params.push(evs[0]); }
-      else if (evs.length > 1 && evs.length < ALARM_EVENTS.length) { where.push(`event IN (${evs.map(() => '?').join(',')})`); params.push(...evs); }
+      if (evs.length === 1) {
+        where.push('event = ?');
+        params.push(evs[0]);
+      } else if (evs.length > 1 && evs.length < ALARM_EVENTS.length) {
+        where.push(`event IN (${evs.map(() => '?').join(',')})`);
+        params.push(...evs);
+      }
     }
     if (q.text !== undefined && q.text !== '') {
       // LIKE is case-insensitive for ASCII; escape its wildcards so the text is a plain substring.
-      where.push("text LIKE ? ESCAPE '\\'"); params.push(`%${q.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+      where.push("text LIKE ? ESCAPE '\\'");
+      params.push(`%${q.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
     }
 
     const sql = `SELECT * FROM alarm_events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY event_id ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
@@ -319,9 +408,11 @@ export class AlarmJournal {
    */
   pruneBatch(before: number, batch = 1000): number {
     const hi = this.firstAtOrAfter.get(before) as number | undefined;
-    const info = this.db.prepare(`DELETE FROM alarm_events WHERE event_id IN (
+    const info = this.db
+      .prepare(`DELETE FROM alarm_events WHERE event_id IN (
       SELECT event_id FROM alarm_events WHERE event_id < ? AND occurrence NOT IN (SELECT occurrence FROM alarm_open)
-      ORDER BY event_id LIMIT ?)`).run(hi ?? Number.MAX_SAFE_INTEGER, batch);
+      ORDER BY event_id LIMIT ?)`)
+      .run(hi ?? Number.MAX_SAFE_INTEGER, batch);
     return info.changes;
   }
 }

@@ -42,25 +42,46 @@ export interface AuditQuery {
   cursor?: string | undefined;
 }
 
-export interface AuditPage { items: AuditRow[]; next: string | null }
+export interface AuditPage {
+  items: AuditRow[];
+  next: string | null;
+}
 
 export const AUDIT_DEFAULT_LIMIT = 100;
 export const AUDIT_MAX_LIMIT = 10_000;
 
 interface DbRow {
-  id: number; at: string; action: string; user: string | null; client_address: string | null; target: string | null;
-  details: string | null; result: string; prev_hash: string; hash: string;
+  id: number;
+  at: string;
+  action: string;
+  user: string | null;
+  client_address: string | null;
+  target: string | null;
+  details: string | null;
+  result: string;
+  prev_hash: string;
+  hash: string;
 }
 
 export function fromDbRow(r: DbRow): AuditRow {
   return {
-    id: r.id, at: r.at, action: r.action, user: r.user, clientAddress: r.client_address, target: r.target,
-    details: r.details, result: r.result, prevHash: r.prev_hash, hash: r.hash,
+    id: r.id,
+    at: r.at,
+    action: r.action,
+    user: r.user,
+    clientAddress: r.client_address,
+    target: r.target,
+    details: r.details,
+    result: r.result,
+    prevHash: r.prev_hash,
+    hash: r.hash,
   };
 }
 
 /** Cursor = the last row id seen, base64url so clients treat it as opaque. */
-function encodeCursor(id: number): string { return Buffer.from(`a${id}`).toString('base64url'); }
+function encodeCursor(id: number): string {
+  return Buffer.from(`a${id}`).toString('base64url');
+}
 export function decodeCursor(c: string): number | null {
   const s = Buffer.from(c, 'base64url').toString('utf8');
   return /^a\d{1,15}$/.test(s) ? Number(s.slice(1)) : null;
@@ -113,12 +134,24 @@ export class SqliteAuditLog {
     const where: string[] = [];
     const params: unknown[] = [];
     const desc = (q.order ?? 'desc') === 'desc';
-    if (q.from !== undefined) { where.push('at >= ?'); params.push(q.from); }
-    if (q.to !== undefined) { where.push('at < ?'); params.push(q.to); }
-    if (q.user !== undefined) { where.push('user = ?'); params.push(q.user); }
+    if (q.from !== undefined) {
+      where.push('at >= ?');
+      params.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('at < ?');
+      params.push(q.to);
+    }
+    if (q.user !== undefined) {
+      where.push('user = ?');
+      params.push(q.user);
+    }
     if (q.action !== undefined) {
       const list = typeof q.action === 'string' ? [q.action] : [...q.action];
-      if (list.length > 0) { where.push(`action IN (${list.map(() => '?').join(',')})`); params.push(...list); }
+      if (list.length > 0) {
+        where.push(`action IN (${list.map(() => '?').join(',')})`);
+        params.push(...list);
+      }
     }
     if (q.cursor !== undefined) {
       const after = decodeCursor(q.cursor);

@@ -22,11 +22,22 @@ const MIGRATIONS = [
    )`,
 ];
 
-interface Row { client_id: string; name: string; secret_hash: string; groups: string; created_at: string; created_by: string | null }
+interface Row {
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  groups: string;
+  created_at: string;
+  created_by: string | null;
+}
 
 const toRecord = (r: Row): ApiClientRecord => ({
-  clientId: r.client_id, name: r.name, secretHash: r.secret_hash, groups: JSON.parse(r.groups) as string[],
-  createdAt: r.created_at, createdBy: r.created_by,
+  clientId: r.client_id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  groups: JSON.parse(r.groups) as string[],
+  createdAt: r.created_at,
+  createdBy: r.created_by,
 });
 
 export class SqliteClientStore {
@@ -39,7 +50,8 @@ export class SqliteClientStore {
   }
 
   insert(c: ApiClientRecord): void {
-    this.db.prepare('INSERT INTO api_clients (client_id, name, secret_hash, groups, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO api_clients (client_id, name, secret_hash, groups, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
       .run(c.clientId, c.name, c.secretHash, JSON.stringify(c.groups), c.createdAt, c.createdBy);
   }
 

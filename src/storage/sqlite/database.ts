@@ -35,7 +35,11 @@ export function migrate(db: Database, module: string, steps: readonly string[]):
     if (done.has(version)) return;
     db.transaction(() => {
       db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (module, version, applied_at) VALUES (?, ?, ?)').run(module, version, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (module, version, applied_at) VALUES (?, ?, ?)').run(
+        module,
+        version,
+        new Date().toISOString(),
+      );
     })();
   });
 }

@@ -11,19 +11,28 @@ const MIGRATIONS = [
    )`,
 ];
 
-interface Row { name: string; description: string | null; permissions: string }
+interface Row {
+  name: string;
+  description: string | null;
+  permissions: string;
+}
 
 export class SqliteGroupStore {
-  constructor(private readonly db: Database) { migrate(db, 'admin_groups', MIGRATIONS); }
+  constructor(private readonly db: Database) {
+    migrate(db, 'admin_groups', MIGRATIONS);
+  }
 
   list(): Group[] {
     return (this.db.prepare('SELECT * FROM admin_groups ORDER BY name').all() as Row[]).map((r) => ({
-      name: r.name, ...(r.description === null ? {} : { description: r.description }), permissions: JSON.parse(r.permissions) as Grant[],
+      name: r.name,
+      ...(r.description === null ? {} : { description: r.description }),
+      permissions: JSON.parse(r.permissions) as Grant[],
     }));
   }
 
   upsert(g: Group): void {
-    this.db.prepare(`INSERT INTO admin_groups (name, description, permissions, updated_at) VALUES (?, ?, ?, ?)
+    this.db
+      .prepare(`INSERT INTO admin_groups (name, description, permissions, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET description = excluded.description, permissions = excluded.permissions, updated_at = excluded.updated_at`)
       .run(g.name, g.description ?? null, JSON.stringify(g.permissions), new Date().toISOString());
   }

@@ -33,7 +33,8 @@ function indexOf(ts: Float64Array, t: number): number {
   let hi = ts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < t) lo = mid + 1; else hi = mid;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
@@ -73,7 +74,9 @@ export class SqliteHistoryStore implements HistoryRepository {
     const range = 'FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts';
     this.colTs = db.prepare(`SELECT ts - ? ${range}`).pluck();
     this.colValue = db.prepare(`SELECT value ${range}`).pluck();
-    this.oddQuality = db.prepare(`SELECT ts, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? AND quality <> ${COMMON_QUALITY} ORDER BY ts`).raw();
+    this.oddQuality = db
+      .prepare(`SELECT ts, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? AND quality <> ${COMMON_QUALITY} ORDER BY ts`)
+      .raw();
     // One read transaction: the three statements see the same snapshot even if another connection writes between.
     this.readSeries = db.transaction((tagId: number, from: number, to: number): Series => {
       const ts = this.colTs.all(from, tagId, from, to) as number[];
@@ -85,7 +88,10 @@ export class SqliteHistoryStore implements HistoryRepository {
       const outTs = new Float64Array(n);
       const outValues: StoredValue[] = prior ? [prior.value, ...values] : values;
       const quality = new Uint8Array(n).fill(COMMON_QUALITY);
-      if (prior) { outTs[0] = prior.ts; quality[0] = prior.quality; }
+      if (prior) {
+        outTs[0] = prior.ts;
+        quality[0] = prior.quality;
+      }
       for (let i = 0; i < ts.length; i++) outTs[i + offset] = ts[i]! + from;
       for (const [t, q] of odd) quality[indexOf(outTs, t)] = q;
       return { length: n, ts: outTs, values: outValues, quality };
@@ -103,7 +109,10 @@ export class SqliteHistoryStore implements HistoryRepository {
       for (; i + ROWS_PER_STATEMENT <= count; i += ROWS_PER_STATEMENT) {
         for (let k = 0, j = i; k < params.length; k += 4, j++) {
           const r = order[j]!;
-          params[k] = tagIds[r]!; params[k + 1] = ts[r]!; params[k + 2] = values[r]!; params[k + 3] = quality[r]!;
+          params[k] = tagIds[r]!;
+          params[k + 1] = ts[r]!;
+          params[k + 2] = values[r]!;
+          params[k + 3] = quality[r]!;
         }
         this.insertMany.run(params);
       }
@@ -150,9 +159,11 @@ export class SqliteHistoryStore implements HistoryRepository {
   }
 
   raw(tagId: number, q: RawQuery): RawPage {
-    const rows = (q.order === 'asc'
-      ? this.rangeAsc.all(tagId, q.from, q.to, q.after ?? -Number.MAX_SAFE_INTEGER, q.limit + 1)
-      : this.rangeDesc.all(tagId, q.from, q.to, q.after ?? Number.MAX_SAFE_INTEGER, q.limit + 1)) as Row[];
+    const rows = (
+      q.order === 'asc'
+        ? this.rangeAsc.all(tagId, q.from, q.to, q.after ?? -Number.MAX_SAFE_INTEGER, q.limit + 1)
+        : this.rangeDesc.all(tagId, q.from, q.to, q.after ?? Number.MAX_SAFE_INTEGER, q.limit + 1)
+    ) as Row[];
     const more = rows.length > q.limit;
     if (more) rows.length = q.limit;
     const samples = rows.map((r) => ({ ts: r[0], value: r[1], quality: r[2] }));

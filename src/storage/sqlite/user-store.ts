@@ -14,14 +14,26 @@ export interface UserRecord {
 }
 
 interface Row {
-  username: string; display_name: string; password_hash: string; groups: string; disabled: number; source: string;
-  created_at: string; updated_at: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  groups: string;
+  disabled: number;
+  source: string;
+  created_at: string;
+  updated_at: string;
 }
 
 function toRecord(r: Row): UserRecord {
   return {
-    username: r.username, displayName: r.display_name, passwordHash: r.password_hash, groups: JSON.parse(r.groups) as string[],
-    disabled: r.disabled === 1, source: r.source as UserRecord['source'], createdAt: r.created_at, updatedAt: r.updated_at,
+    username: r.username,
+    displayName: r.display_name,
+    passwordHash: r.password_hash,
+    groups: JSON.parse(r.groups) as string[],
+    disabled: r.disabled === 1,
+    source: r.source as UserRecord['source'],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -55,7 +67,10 @@ export class UserStore {
     if (now - this.versionCheckedAt >= 200) {
       this.versionCheckedAt = now;
       const v = st.version.get() as number;
-      if (v !== this.cacheVersion) { this.cache.clear(); this.cacheVersion = v; }
+      if (v !== this.cacheVersion) {
+        this.cache.clear();
+        this.cacheVersion = v;
+      }
     }
     let u = this.cache.get(username);
     if (u === undefined) {
@@ -74,7 +89,8 @@ export class UserStore {
 
   upsert(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): void {
     const now = new Date().toISOString();
-    this.db.prepare(`INSERT INTO users (username, display_name, password_hash, groups, disabled, source, created_at, updated_at)
+    this.db
+      .prepare(`INSERT INTO users (username, display_name, password_hash, groups, disabled, source, created_at, updated_at)
       VALUES (@username, @displayName, @passwordHash, @groups, @disabled, @source, @now, @now)
       ON CONFLICT(username) DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash,
         groups = excluded.groups, disabled = excluded.disabled, source = excluded.source, updated_at = excluded.updated_at`)

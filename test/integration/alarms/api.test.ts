@@ -61,12 +61,28 @@ describe('alarms over HTTPS', () => {
     viewer = await s.login('viewer', 'viewer-password');
     outsider = await s.login('outsider', 'outsider-password');
   });
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   it('a tag write raises an alarm that is in /alarms/current at once; acknowledge, clear, archive in order', async () => {
     await write('Pump.Fault', true);
     const [occ] = await current();
-    expect(occ).toMatchObject({ alarm: 'Pump.Fault', number: 1, class: 'Alarm', priority: 12, state: 'RAISED', status: '+', active: true, acknowledged: false, tag: 'Pump.Fault', value: true, text: 'Pump fault', userResponse: 'NONE', clearedAt: null });
+    expect(occ).toMatchObject({
+      alarm: 'Pump.Fault',
+      number: 1,
+      class: 'Alarm',
+      priority: 12,
+      state: 'RAISED',
+      status: '+',
+      active: true,
+      acknowledged: false,
+      tag: 'Pump.Fault',
+      value: true,
+      text: 'Pump fault',
+      userResponse: 'NONE',
+      clearedAt: null,
+    });
 
     const ack = await s.request('POST', `/alarms/${occ.id}/acknowledge`, { token: op });
     expect(ack.status).toBe(200);
@@ -81,7 +97,9 @@ describe('alarms over HTTPS', () => {
     const arch = await s.request('GET', '/alarms/archive?alarm=Pump.Fault&order=asc', { token: viewer });
     expect(arch.status).toBe(200);
     expect(arch.json.items.map((e: any) => [e.event, e.state, e.user])).toEqual([
-      ['RAISED', 'RAISED', null], ['ACKNOWLEDGED', 'RAISED_ACKNOWLEDGED', 'operator'], ['CLEARED', 'RAISED_ACKNOWLEDGED_CLEARED', null],
+      ['RAISED', 'RAISED', null],
+      ['ACKNOWLEDGED', 'RAISED_ACKNOWLEDGED', 'operator'],
+      ['CLEARED', 'RAISED_ACKNOWLEDGED_CLEARED', null],
     ]);
     expect(arch.json.next).toBeNull();
     expect(arch.json.items.every((e: any) => e.id === occ.id && e.number === 1 && /Z$/.test(e.at))).toBe(true);
@@ -155,7 +173,9 @@ describe('alarms over HTTPS', () => {
     let next: string | null = null;
     let round = 0;
     do {
-      const r: any = await s.request('GET', `/alarms/archive?alarm=Toggle.*&event=RAISED,CLEARED&limit=3${next ? `&cursor=${next}` : ''}`, { token: viewer });
+      const r: any = await s.request('GET', `/alarms/archive?alarm=Toggle.*&event=RAISED,CLEARED&limit=3${next ? `&cursor=${next}` : ''}`, {
+        token: viewer,
+      });
       expect(r.status).toBe(200);
       seen.push(...r.json.items.map((e: any) => e.eventId));
       next = r.json.next;
@@ -168,7 +188,11 @@ describe('alarms over HTTPS', () => {
     expect(asc.json.items.map((e: any) => e.eventId)).toEqual([...before].reverse().slice(0, 5));
     // Time window: from inclusive, to exclusive.
     const mid = all.json.items[10];
-    const win = await s.request('GET', `/alarms/archive?alarm=Toggle.On&from=${encodeURIComponent(mid.at)}&to=${encodeURIComponent(new Date(Date.parse(mid.at) + 1).toISOString())}`, { token: viewer });
+    const win = await s.request(
+      'GET',
+      `/alarms/archive?alarm=Toggle.On&from=${encodeURIComponent(mid.at)}&to=${encodeURIComponent(new Date(Date.parse(mid.at) + 1).toISOString())}`,
+      { token: viewer },
+    );
     expect(win.json.items.map((e: any) => e.eventId)).toContain(mid.eventId);
     expect(win.json.items.every((e: any) => e.at === mid.at)).toBe(true);
     const text = await s.request('GET', '/alarms/archive?text=TOGGLE%20TRUE&limit=10000', { token: viewer });
@@ -185,7 +209,16 @@ describe('alarms over HTTPS', () => {
     expect(lines[1]).toMatch(/^\d+,\d+,Pump\.Fault,1,Alarm,12,RAISED,\d{4}-.*Z,RAISED,Pump fault,Pump\.Fault,true,$/);
     expect(lines).toHaveLength(4);
     expect(typeof r.headers['x-next-cursor']).toBe('string');
-    for (const qs of ['limit=0', 'limit=10001', 'cursor=nope', 'from=yesterday', 'order=up', 'event=BOOM', 'minPriority=17', 'colour=red']) {
+    for (const qs of [
+      'limit=0',
+      'limit=10001',
+      'cursor=nope',
+      'from=yesterday',
+      'order=up',
+      'event=BOOM',
+      'minPriority=17',
+      'colour=red',
+    ]) {
       const bad = await s.request('GET', `/alarms/archive?${qs}`, { token: viewer });
       expect(bad.status, qs).toBe(400);
       expect(bad.json.code, qs).toBe('VALIDATION_FAILED');
@@ -195,15 +228,25 @@ describe('alarms over HTTPS', () => {
   it('lists definitions and classes; enables, disables and shelves', async () => {
     const defs = await s.request('GET', '/alarms/definitions', { token: viewer });
     expect(defs.json.items.find((d: any) => d.name === 'Tank.High')).toEqual({
-      name: 'Tank.High', number: 2, class: 'Warning', priority: 6, tag: 'Tank.Level', kind: 'analog', limit: { type: 'H', value: 80 },
-      hysteresis: 2, text: 'Tank high: {value} {unit}', enabled: true,
+      name: 'Tank.High',
+      number: 2,
+      class: 'Warning',
+      priority: 6,
+      tag: 'Tank.Level',
+      kind: 'analog',
+      limit: { type: 'H', value: 80 },
+      hysteresis: 2,
+      text: 'Tank high: {value} {unit}',
+      enabled: true,
     });
     const classes = await s.request('GET', '/alarms/classes', { token: viewer });
-    expect(classes.json.items).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: 'Fault', stateMachine: 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET' }),
-      expect.objectContaining({ name: 'Warning', stateMachine: 'RAISE_CLEAR' }),
-      expect.objectContaining({ name: 'System' }),
-    ]));
+    expect(classes.json.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'Fault', stateMachine: 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET' }),
+        expect.objectContaining({ name: 'Warning', stateMachine: 'RAISE_CLEAR' }),
+        expect.objectContaining({ name: 'System' }),
+      ]),
+    );
     const dis = await s.request('POST', '/alarms/definitions/Tank.High/disable', { token: op });
     expect(dis.json.enabled).toBe(false);
     await write('Tank.Level', 99);
@@ -241,7 +284,10 @@ describe('alarms over HTTPS', () => {
 
   it('alarms:read scoped by a tag glob shows only the alarms of those tags, in current and archive (paged)', async () => {
     const watcher = await s.login('pumpwatcher', 'pumpwatcher-password');
-    for (let i = 0; i < 3; i++) { await write('Toggle', true); await write('Toggle', false); }
+    for (let i = 0; i < 3; i++) {
+      await write('Toggle', true);
+      await write('Toggle', false);
+    }
     await write('Pump.Fault', true);
     await write('Tank.Level', 95);
     const all = (await current()).map((o) => o.alarm);
@@ -271,7 +317,10 @@ describe('alarms over HTTPS', () => {
     await write('Toggle', true);
     const de = await s.request('GET', '/alarms/current?lang=de&alarm=Toggle.On', { token: viewer });
     expect(de.json.items[0].text).toBe('Schalter true');
-    const at = await s.request('GET', '/alarms/current?alarm=Toggle.On', { token: viewer, headers: { 'accept-language': 'de-AT,de;q=0.9,en;q=0.5' } });
+    const at = await s.request('GET', '/alarms/current?alarm=Toggle.On', {
+      token: viewer,
+      headers: { 'accept-language': 'de-AT,de;q=0.9,en;q=0.5' },
+    });
     expect(at.json.items[0].text).toBe('Schalter true');
     const br = await s.request('GET', '/alarms/current?lang=pt-br&alarm=Toggle.On', { token: viewer });
     expect(br.json.items[0].text).toBe('Interruptor true');

@@ -14,7 +14,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('alarm journal under kill -9', () => {
   it('loses no event that was published before the process died', async () => {
     const file = join(dir, 'alarms.db');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/alarm-crash-child.ts', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/alarm-crash-child.ts', file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const published: number[] = [];
     let buf = '';
     await new Promise<void>((resolve, reject) => {
@@ -38,7 +40,10 @@ describe('alarm journal under kill -9', () => {
       expect(missing).toEqual([]);
       // The open occurrences rebuild into legal states.
       for (const o of j.loadOpen()) {
-        const st = replay(o.stateMachine, o.events.map((e) => e.event))!;
+        const st = replay(
+          o.stateMachine,
+          o.events.map((e) => e.event),
+        )!;
         expect(isLegal(o.stateMachine, st)).toBe(true);
         expect(st.closed).toBe(false);
       }

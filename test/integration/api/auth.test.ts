@@ -13,13 +13,22 @@ function cookieOf(headers: Record<string, string | string[] | undefined>): strin
 
 describe('authentication and sessions over HTTPS', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startTestServer(); });
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   it('logs in with a token, an HttpOnly Secure SameSite=Strict cookie and a CSRF token', async () => {
     const r = await s.request('POST', '/auth/login', { body: { username: 'operator', password: 'operator-password' } });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ tokenType: 'Bearer', token: expect.any(String), csrfToken: expect.any(String), expiresAt: expect.any(String) });
+    expect(r.json).toMatchObject({
+      tokenType: 'Bearer',
+      token: expect.any(String),
+      csrfToken: expect.any(String),
+      expiresAt: expect.any(String),
+    });
     expect(r.json.user).toMatchObject({ username: 'operator', groups: ['operators'], authMethod: 'session' });
     expect(r.json.user.permissions).toEqual(['tags:read', 'tags:write', 'alarms:read', 'alarms:acknowledge', 'history:read']);
     const c = cookieOf(r.headers);
@@ -43,14 +52,22 @@ describe('authentication and sessions over HTTPS', () => {
     expect((await s.request('POST', '/auth/login', { body: { username: 'admin' } })).status).toBe(400);
     expect((await s.request('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD, extra: 1 } })).status).toBe(400);
     expect((await s.request('POST', '/auth/login', { body: { username: 1, password: ADMIN_PASSWORD } })).status).toBe(400);
-    expect((await s.request('POST', '/auth/login', { rawBody: '{', headers: { 'content-type': 'application/json' } })).json.code).toBe('VALIDATION_FAILED');
+    expect((await s.request('POST', '/auth/login', { rawBody: '{', headers: { 'content-type': 'application/json' } })).json.code).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 
   it('GET /users/current describes the session user', async () => {
     const token = await s.login('viewer', 'viewer-password');
     const r = await s.request('GET', '/users/current', { token });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ username: 'viewer', displayName: 'viewer', groups: ['viewers'], permissions: ['tags:read', 'alarms:read', 'history:read'], authMethod: 'session' });
+    expect(r.json).toMatchObject({
+      username: 'viewer',
+      displayName: 'viewer',
+      groups: ['viewers'],
+      permissions: ['tags:read', 'alarms:read', 'history:read'],
+      authMethod: 'session',
+    });
     expect(Date.parse(r.json.sessionExpiresAt)).toBeGreaterThan(Date.now());
     expect((await s.request('GET', '/users/current')).status).toBe(401);
     expect((await s.request('GET', '/users/current', { token: 'not-a-token' })).json.code).toBe('UNAUTHENTICATED');
@@ -79,7 +96,10 @@ describe('authentication and sessions over HTTPS', () => {
     const wrong = await s.request('PUT', '/tags/T.Int8/value', { headers: { cookie, 'x-csrf-token': 'guess' }, body: { value: 99 } });
     expect(wrong.json.code).toBe('CSRF_FAILED');
     expect((await s.request('GET', '/tags/T.Int8/value', { headers: { cookie } })).json.value).toBe(before);
-    const ok = await s.request('PUT', '/tags/T.Int8/value', { headers: { cookie, 'x-csrf-token': login.json.csrfToken }, body: { value: 99 } });
+    const ok = await s.request('PUT', '/tags/T.Int8/value', {
+      headers: { cookie, 'x-csrf-token': login.json.csrfToken },
+      body: { value: 99 },
+    });
     expect(ok.status).toBe(200);
     const tampered = cookie.slice(0, -2) + (cookie.endsWith('AA') ? 'BB' : 'AA');
     expect((await s.request('GET', '/tags/T.Int8/value', { headers: { cookie: tampered } })).status).toBe(401);
@@ -101,7 +121,8 @@ describe('authentication and sessions over HTTPS', () => {
     const o = await s.request('GET', '/openapi.json');
     expect(o.status).toBe(200);
     expect(o.json.openapi).toBe('3.1.0');
-    for (const p of ['/auth/login', '/auth/logout', '/tags', '/tags/{name}/value', '/tags/values', '/users/current']) expect(Object.keys(o.json.paths)).toContain(p);
+    for (const p of ['/auth/login', '/auth/logout', '/tags', '/tags/{name}/value', '/tags/values', '/users/current'])
+      expect(Object.keys(o.json.paths)).toContain(p);
     const d = await s.request('GET', '/docs/');
     expect(d.status).toBe(200);
     expect(d.text).toMatch(/swagger/i);
@@ -138,7 +159,16 @@ describe('restart', () => {
     const s = await startTestServer();
     try {
       const token = await s.login();
-      await s.request('PUT', '/tags/values', { token, body: { items: [{ name: 'T.UInt64', value: '18446744073709551615' }, { name: 'T.String', value: 'kept' }, { name: 'T.DateTime', value: '2030-01-01T00:00:00Z' }] } });
+      await s.request('PUT', '/tags/values', {
+        token,
+        body: {
+          items: [
+            { name: 'T.UInt64', value: '18446744073709551615' },
+            { name: 'T.String', value: 'kept' },
+            { name: 'T.DateTime', value: '2030-01-01T00:00:00Z' },
+          ],
+        },
+      });
       await s.restart();
       const r = await s.request('POST', '/tags/values', { token, body: { names: ['T.UInt64', 'T.String', 'T.DateTime', 'T.Limited'] } });
       expect(r.status).toBe(200);

@@ -5,7 +5,6 @@ import { ModbusPeer } from '../drivers/modbus-peer.js';
 import { startPeer, type Peer } from '../drivers/opcua-peer.js';
 import { freePort, tempDir } from '../drivers/support.js';
 
-
 /** Drivers seen through the HTTP API: connection state, BAD quality while down, 503 writes, OPC UA browse. */
 describe('connections over HTTPS with real Modbus and OPC UA peers', () => {
   let s: TestServer;
@@ -44,7 +43,10 @@ tags:
   const value = async (name: string) => (await s.request('GET', `/tags/${name}/value`, { token })).json;
 
   it('lists connections with their state and counters', async () => {
-    await waitFor(async () => (await value('Mb.Value')).quality === 'GOOD' && (await value('Ua.Double')).quality === 'GOOD', 'both drivers connected');
+    await waitFor(
+      async () => (await value('Mb.Value')).quality === 'GOOD' && (await value('Ua.Double')).quality === 'GOOD',
+      'both drivers connected',
+    );
     const r = await s.request('GET', '/connections', { token });
     expect(r.status).toBe(200);
     const byName = Object.fromEntries(r.json.items.map((c: any) => [c.name, c]));
@@ -69,14 +71,20 @@ tags:
     const plant = root.json.items.find((i: any) => i.browseName.endsWith('Plant'));
     expect(plant).toMatchObject({ nodeClass: 'Object' });
     const children = await s.request('GET', `/connections/ua/browse?nodeId=${encodeURIComponent(plant.nodeId)}`, { token });
-    expect(children.json.items.find((i: any) => i.nodeId.includes('Plant.Double'))).toMatchObject({ nodeClass: 'Variable', dataType: 'Double' });
+    expect(children.json.items.find((i: any) => i.nodeId.includes('Plant.Double'))).toMatchObject({
+      nodeClass: 'Variable',
+      dataType: 'Double',
+    });
     expect((await s.request('GET', '/connections/mb/browse', { token })).json.code).toBe('NOT_FOUND');
     expect((await s.request('GET', '/connections/ua/browse?nodeId=garbage', { token })).status).toBe(400);
   });
 
   it('reads BAD and refuses writes with 503 while a device is down, then recovers', async () => {
     await modbus.stop();
-    const bad = await waitFor(async () => { const v = await value('Mb.Value'); return v.quality === 'BAD' ? v : undefined; }, 'Modbus tag BAD');
+    const bad = await waitFor(async () => {
+      const v = await value('Mb.Value');
+      return v.quality === 'BAD' ? v : undefined;
+    }, 'Modbus tag BAD');
     expect(bad.subStatus).toBe('NOT_CONNECTED');
     expect(bad.value).toBe(-2);
     const w = await s.request('PUT', '/tags/Mb.Value/value', { token, body: { value: 5 } });
@@ -89,6 +97,9 @@ tags:
     expect((await value('Local')).quality).toBe('GOOD');
     await modbus.start();
     modbus.holding[0] = 77;
-    await waitFor(async () => { const v = await value('Mb.Value'); return v.quality === 'GOOD' && v.value === 77; }, 'Modbus tag back to GOOD');
+    await waitFor(async () => {
+      const v = await value('Mb.Value');
+      return v.quality === 'GOOD' && v.value === 77;
+    }, 'Modbus tag back to GOOD');
   });
 });

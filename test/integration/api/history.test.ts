@@ -33,10 +33,17 @@ const enc = encodeURIComponent;
 /** Deterministic pseudo-random numbers, so a failure can be reproduced. */
 function rng(seed: number): () => number {
   let x = seed;
-  return () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
 }
 
-interface S { ts: number; value: number | string; quality: number }
+interface S {
+  ts: number;
+  value: number | string;
+  quality: number;
+}
 
 // Level: ~150 samples in the hour at whole seconds, some BAD/UNCERTAIN; one sample before the hour.
 const rand = rng(7);
@@ -48,14 +55,18 @@ for (let sec = 0; sec < 3600; sec += 1 + Math.floor(rand() * 45)) {
 level.push({ ts: H0 + 3_700_000, value: 99, quality: GOOD }); // after the hour
 // Counter: counts up with one reset.
 const counter: S[] = [];
-for (let i = 0, v = 100; i < 60; i++) { v = i === 30 ? 4 : v + Math.floor(rand() * 10); counter.push({ ts: H0 + i * 60_000 + 500, value: v, quality: GOOD }); }
+for (let i = 0, v = 100; i < 60; i++) {
+  v = i === 30 ? 4 : v + Math.floor(rand() * 10);
+  counter.push({ ts: H0 + i * 60_000 + 500, value: v, quality: GOOD });
+}
 
 // ---- expected values, computed second by second from the definitions in the API contract ----
 const usable = (q: number) => (q & 0xc0) !== 0;
 function expectedBuckets(samples: S[], agg: string, from: number, to: number, interval: number) {
   const out: { timestamp: string; value: number | null; count: number }[] = [];
   for (let b = Math.floor(from / interval) * interval; b < to; b += interval) {
-    const start = Math.max(b, from); const end = Math.min(b + interval, to);
+    const start = Math.max(b, from);
+    const end = Math.min(b + interval, to);
     const inside = samples.filter((s) => s.ts >= start && s.ts < end);
     const good = inside.filter((s) => usable(s.quality)).map((s) => s.value as number);
     let value: number | null = null;
@@ -66,17 +77,26 @@ function expectedBuckets(samples: S[], agg: string, from: number, to: number, in
       if (agg === 'first' && good.length) value = good[0]!;
       if (agg === 'last' && good.length) value = good.at(-1)!;
       if (agg === 'avg') {
-        let sum = 0; let n = 0;
-        for (let t = start; t < end; t += 500) { // all timestamps here are multiples of 500 ms
+        let sum = 0;
+        let n = 0;
+        for (let t = start; t < end; t += 500) {
+          // all timestamps here are multiples of 500 ms
           const held = samples.filter((s) => s.ts <= t).at(-1);
-          if (held && usable(held.quality)) { sum += held.value as number; n++; }
+          if (held && usable(held.quality)) {
+            sum += held.value as number;
+            n++;
+          }
         }
         value = n ? sum / n : (good.at(-1) ?? null);
       }
       if (agg === 'delta') {
         const prior = samples.filter((s) => s.ts < start && usable(s.quality)).at(-1);
-        let prev = prior ? (prior.value as number) : NaN; let sum = 0;
-        for (const v of good) { if (!Number.isNaN(prev)) sum += v >= prev ? v - prev : v; prev = v; }
+        let prev = prior ? (prior.value as number) : NaN;
+        let sum = 0;
+        for (const v of good) {
+          if (!Number.isNaN(prev)) sum += v >= prev ? v - prev : v;
+          prev = v;
+        }
         value = good.length ? sum : null;
       }
     }
@@ -85,7 +105,12 @@ function expectedBuckets(samples: S[], agg: string, from: number, to: number, in
   return out;
 }
 
-const rawOf = (s: S) => ({ timestamp: iso(s.ts), value: s.value, quality: s.quality === GOOD ? 'GOOD' : s.quality === BAD ? 'BAD' : 'UNCERTAIN', qualityCode: s.quality });
+const rawOf = (s: S) => ({
+  timestamp: iso(s.ts),
+  value: s.value,
+  quality: s.quality === GOOD ? 'GOOD' : s.quality === BAD ? 'BAD' : 'UNCERTAIN',
+  qualityCode: s.quality,
+});
 
 describe('history API over HTTPS', () => {
   let s: TestServer;
@@ -98,16 +123,27 @@ describe('history API over HTTPS', () => {
     [admin, hreader, plain] = await Promise.all([s.login(), s.login('hreader', 'hreader-password'), s.login('plain', 'plain-password')]);
     // Known history, written straight into the server's own database (as the historian would have).
     const store = new SqliteHistoryStore(s.server.runtime.db);
-    const put = (name: string, rows: S[]) => store.insertBatch({
-      count: rows.length, tagIds: rows.map(() => store.tagId(name)), ts: rows.map((r) => r.ts), values: rows.map((r) => r.value), quality: rows.map((r) => r.quality),
-    });
+    const put = (name: string, rows: S[]) =>
+      store.insertBatch({
+        count: rows.length,
+        tagIds: rows.map(() => store.tagId(name)),
+        ts: rows.map((r) => r.ts),
+        values: rows.map((r) => r.value),
+        quality: rows.map((r) => r.quality),
+      });
     put('H.Level', level);
     put('H.Counter', counter);
-    put('H.Text', [{ ts: H0 + 1000, value: 'plain', quality: GOOD }, { ts: H0 + 2000, value: 'with, comma and "quotes"', quality: GOOD }, { ts: H0 + 3000, value: 'two\nlines', quality: GOOD }]);
+    put('H.Text', [
+      { ts: H0 + 1000, value: 'plain', quality: GOOD },
+      { ts: H0 + 2000, value: 'with, comma and "quotes"', quality: GOOD },
+      { ts: H0 + 3000, value: 'two\nlines', quality: GOOD },
+    ]);
     put('H.Text', [{ ts: H0 + 7_200_000, value: '=HYPERLINK("http://x")', quality: GOOD }]);
     put('Line1/Speed #1', [{ ts: H0, value: 1, quality: GOOD }]);
   });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => {
+    await s?.stop();
+  });
 
   const get = (path: string, token = admin) => s.request('GET', path, { token });
   const hist = (name: string, q: string, token = admin) => get(`/tags/${enc(name)}/history?${q}`, token);
@@ -120,7 +156,8 @@ describe('history API over HTTPS', () => {
       const want = level.filter((x) => x.ts >= H0 && x.ts < H0 + 3_600_000).map(rawOf);
       expect(r.json).toEqual({ items: want, next: null });
       // from inclusive, to exclusive, exactly on sample timestamps
-      const a = level[5]!; const b = level[9]!;
+      const a = level[5]!;
+      const b = level[9]!;
       const r2 = await hist('H.Level', `from=${iso(a.ts)}&to=${iso(b.ts)}`);
       expect(r2.json.items.map((i: any) => i.timestamp)).toEqual(level.slice(5, 9).map((x) => iso(x.ts)));
     });
@@ -177,7 +214,8 @@ describe('history API over HTTPS', () => {
     }
 
     it('delta of a counter with a reset, per 7 minutes (unaligned range, ISO 8601 interval)', async () => {
-      const from = H0 + 123_000; const to = H0 + 3_000_000;
+      const from = H0 + 123_000;
+      const to = H0 + 3_000_000;
       const r = await hist('H.Counter', `from=${iso(from)}&to=${iso(to)}&interval=PT7M&aggregate=delta`);
       expect(r.status).toBe(200);
       expect(r.json.items).toEqual(expectedBuckets(counter, 'delta', from, to, 420_000));
@@ -185,11 +223,18 @@ describe('history API over HTTPS', () => {
     });
 
     it('answers empty buckets as null with count 0, and bounding values beside the buckets', async () => {
-      const from = H0 + 3_600_000; const to = H0 + 3_900_000;
+      const from = H0 + 3_600_000;
+      const to = H0 + 3_900_000;
       const r = await hist('H.Level', `from=${iso(from)}&to=${iso(to)}&interval=1m&aggregate=avg&boundingValues=true`);
       // The one sample (99 at 1:01:40) holds from there, the value before it from the bucket start (step interpolation).
       const held = level.at(-2)!.value as number;
-      expect(r.json.items.map((b: any) => [b.value, b.count])).toEqual([[null, 0], [(held * 40 + 99 * 20) / 60, 1], [null, 0], [null, 0], [null, 0]]);
+      expect(r.json.items.map((b: any) => [b.value, b.count])).toEqual([
+        [null, 0],
+        [(held * 40 + 99 * 20) / 60, 1],
+        [null, 0],
+        [null, 0],
+        [null, 0],
+      ]);
       expect(r.json.boundingValues.before).toEqual(rawOf(level.at(-2)!));
       // After `to` the next sample is the live historian's first point of the tag (its state at start-up).
       expect(Date.parse(r.json.boundingValues.after.timestamp)).toBeGreaterThan(to);
@@ -201,7 +246,9 @@ describe('history API over HTTPS', () => {
       const r = await hist('H.Text', `${range}&format=csv&limit=2`);
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toMatch(/^text\/csv/);
-      expect(r.text).toBe(`timestamp,value,quality,qualityCode\r\n${iso(H0 + 1000)},plain,GOOD,192\r\n${iso(H0 + 2000)},"with, comma and ""quotes""",GOOD,192\r\n`);
+      expect(r.text).toBe(
+        `timestamp,value,quality,qualityCode\r\n${iso(H0 + 1000)},plain,GOOD,192\r\n${iso(H0 + 2000)},"with, comma and ""quotes""",GOOD,192\r\n`,
+      );
       expect(r.headers['x-next-cursor']).toEqual(expect.any(String));
       const link = String(r.headers.link);
       const m = /^<([^>]+)>; rel="next"$/.exec(link);
@@ -227,7 +274,13 @@ describe('history API over HTTPS', () => {
     it('answers many tags in request order, each alone', async () => {
       const r = await s.request('POST', '/history/query', {
         token: hreader,
-        body: { tags: ['H.Counter', 'Nope', 'H.NoHistory', 'Line1/Speed #1', 'H.Level'], from: iso(H0), to: iso(H0 + 3_600_000), interval: '1h', aggregate: 'max' },
+        body: {
+          tags: ['H.Counter', 'Nope', 'H.NoHistory', 'Line1/Speed #1', 'H.Level'],
+          from: iso(H0),
+          to: iso(H0 + 3_600_000),
+          interval: '1h',
+          aggregate: 'max',
+        },
       });
       expect(r.status).toBe(200);
       const [c, nope, noHist, forbidden, l] = r.json.items;
@@ -243,18 +296,27 @@ describe('history API over HTTPS', () => {
       const p1 = await s.request('POST', '/history/query', { token: admin, body });
       const [lv, tx] = p1.json.items;
       expect(lv.items).toEqual(level.slice(1, 3).map(rawOf));
-      const p2 = await s.request('POST', '/history/query', { token: admin, body: { ...body, cursors: { 'H.Level': lv.next, 'H.Text': tx.next } } });
+      const p2 = await s.request('POST', '/history/query', {
+        token: admin,
+        body: { ...body, cursors: { 'H.Level': lv.next, 'H.Text': tx.next } },
+      });
       expect(p2.json.items[0].items).toEqual(level.slice(3, 5).map(rawOf));
       expect(p2.json.items[1].items.map((i: any) => i.value)).toEqual(['two\nlines']);
       expect(p2.json.items[1].next).toBeNull();
-      const csv = await s.request('POST', '/history/query?format=csv', { token: admin, body: { ...body, tags: ['H.Text'], interval: '1h', aggregate: 'first' } });
+      const csv = await s.request('POST', '/history/query?format=csv', {
+        token: admin,
+        body: { ...body, tags: ['H.Text'], interval: '1h', aggregate: 'first' },
+      });
       expect(csv.text).toBe(`name,timestamp,value,count\r\nH.Text,${iso(H0)},plain,3\r\n`);
       const bad = await s.request('POST', '/history/query?format=csv', { token: admin, body: { ...body, tags: ['H.Text', 'Nope'] } });
       expect(bad.status).toBe(404);
     });
 
     it('refuses too many tags and a body with unknown fields', async () => {
-      const many = await s.request('POST', '/history/query', { token: admin, body: { tags: Array.from({ length: 1001 }, (_, i) => `T${i}`) } });
+      const many = await s.request('POST', '/history/query', {
+        token: admin,
+        body: { tags: Array.from({ length: 1001 }, (_, i) => `T${i}`) },
+      });
       expect(many.status).toBe(413);
       const odd = await s.request('POST', '/history/query', { token: admin, body: { tags: ['H.Level'], colour: 'red' } });
       expect(odd.status).toBe(400);
@@ -279,7 +341,9 @@ describe('history API over HTTPS', () => {
   it('documents both routes in the OpenAPI description', async () => {
     const r = await s.request('GET', '/openapi.json');
     expect(r.status).toBe(200);
-    expect(r.json.paths['/tags/{name}/history'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['name', 'from', 'to', 'interval', 'aggregate', 'cursor', 'format']));
+    expect(r.json.paths['/tags/{name}/history'].get.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining(['name', 'from', 'to', 'interval', 'aggregate', 'cursor', 'format']),
+    );
     expect(r.json.paths['/history/query'].post).toBeDefined();
   });
 
@@ -297,16 +361,26 @@ describe('history API over HTTPS', () => {
       expect(p.detail).toContain('does not log history');
     });
     it('bad interval, lone aggregate, bad aggregate, reversed range, bad cursor, numeric aggregate on text: 400 naming the field', async () => {
-      expect((await problem(hist('H.Level', `${range}&interval=5 parsecs&aggregate=avg`), 400, 'VALIDATION_FAILED')).errors).toEqual([{ field: 'query.interval', message: expect.any(String) }]);
+      expect((await problem(hist('H.Level', `${range}&interval=5 parsecs&aggregate=avg`), 400, 'VALIDATION_FAILED')).errors).toEqual([
+        { field: 'query.interval', message: expect.any(String) },
+      ]);
       expect((await problem(hist('H.Level', `${range}&interval=P1M&aggregate=avg`), 400, 'VALIDATION_FAILED')).detail).toContain('months');
       expect((await problem(hist('H.Level', `${range}&aggregate=avg`), 400, 'VALIDATION_FAILED')).errors[0].field).toBe('query.interval');
-      expect((await problem(hist('H.Level', `${range}&interval=1m&aggregate=median`), 400, 'VALIDATION_FAILED')).errors[0].field).toMatch(/aggregate/);
-      expect((await problem(hist('H.Level', `from=${iso(H0)}&to=${iso(H0)}`), 400, 'VALIDATION_FAILED')).errors[0].field).toBe('query.from');
+      expect((await problem(hist('H.Level', `${range}&interval=1m&aggregate=median`), 400, 'VALIDATION_FAILED')).errors[0].field).toMatch(
+        /aggregate/,
+      );
+      expect((await problem(hist('H.Level', `from=${iso(H0)}&to=${iso(H0)}`), 400, 'VALIDATION_FAILED')).errors[0].field).toBe(
+        'query.from',
+      );
       expect((await problem(hist('H.Level', `${range}&cursor=garbage`), 400, 'VALIDATION_FAILED')).errors[0].field).toBe('query.cursor');
       await problem(hist('H.Level', `${range}&interval=1ms&aggregate=avg`), 400, 'VALIDATION_FAILED');
       await problem(hist('H.Text', `${range}&interval=1m&aggregate=avg`), 400, 'VALIDATION_FAILED');
       await problem(hist('H.Level', 'from=yesterday'), 400, 'VALIDATION_FAILED');
-      const body = await problem(s.request('POST', '/history/query', { token: admin, body: { tags: ['H.Level'], interval: 'soon', aggregate: 'avg' } }), 400, 'VALIDATION_FAILED');
+      const body = await problem(
+        s.request('POST', '/history/query', { token: admin, body: { tags: ['H.Level'], interval: 'soon', aggregate: 'avg' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect(body.errors[0].field).toBe('body.interval');
     });
     it('403 without history:read (at all, or for that tag); 401 without a token', async () => {

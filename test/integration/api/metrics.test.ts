@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderMetrics } from '../../../src/api/metrics/prometheus.js';
+import { renderMetrics } from '../../../src/adapters/http/rest/metrics/prometheus.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 describe('GET /metrics', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startTestServer(); });
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   it('answers Prometheus text with tags, connections, alarms, history and push figures', async () => {
     const token = await s.login('viewer', 'viewer-password');
@@ -30,7 +34,8 @@ describe('GET /metrics', () => {
   });
 
   it('escapes label values', () => {
-    expect(renderMetrics([{ name: 'm', help: 'h', type: 'gauge', samples: [{ labels: { a: 'x"y\\z\nw' }, value: 1 }] }]))
-      .toBe('# HELP m h\n# TYPE m gauge\nm{a="x\\"y\\\\z\\nw"} 1\n');
+    expect(renderMetrics([{ name: 'm', help: 'h', type: 'gauge', samples: [{ labels: { a: 'x"y\\z\nw' }, value: 1 }] }])).toBe(
+      '# HELP m h\n# TYPE m gauge\nm{a="x\\"y\\\\z\\nw"} 1\n',
+    );
   });
 });

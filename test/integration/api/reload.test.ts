@@ -7,7 +7,6 @@ import { waitUntil as waitFor } from '../../helpers/wait.js';
 import { ModbusPeer } from '../drivers/modbus-peer.js';
 import { freePort, tempDir } from '../drivers/support.js';
 
-
 const OPTS = 'pollMs: 100, timeoutMs: 500, reconnectMinMs: 100, reconnectMaxMs: 300';
 
 function projectYaml(portA: number, portB: number, extraTags = ''): string {
@@ -74,14 +73,17 @@ describe('live reload of connection configuration', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual({ changed: ['A'], added: [], removed: [], unchanged: ['B', 'local'] });
 
-    await waitFor(async () => { const v = await value('A.Value'); return v.quality === 'GOOD' && v.value === 333; }, 'A reads the third peer');
+    await waitFor(async () => {
+      const v = await value('A.Value');
+      return v.quality === 'GOOD' && v.value === 333;
+    }, 'A reads the third peer');
     expect(conns().driver('A')).not.toBe(driverA);
     expect(conns().driver('B')).toBe(driverB);
     expect(conns().driver('local')).toBe(driverLocal);
     expect(conns().definition('A')).toMatchObject({ port: p3.port });
     // B's driver kept running: its counters went on, no reset.
     await waitFor(async () => conns().get('B').stats.reads > readsB, 'B keeps polling');
-    expect((await value('B.Value'))).toMatchObject({ value: 222, quality: 'GOOD' });
+    expect(await value('B.Value')).toMatchObject({ value: 222, quality: 'GOOD' });
     expect(await value('Local')).toEqual(localBefore);
     expect(s.server.runtime.project.connections.find((c) => c.name === 'A')).toMatchObject({ port: p3.port });
     // The new driver writes to the new peer.
@@ -108,17 +110,28 @@ describe('live reload of connection configuration', () => {
 
   it('answers 400 with the problems for an invalid file, and changes nothing', async () => {
     const driverA = conns().driver('A');
-    writeFileSync(file, projectYaml(p1.port, p2.port).replace('connection: B, address: "holding:0"', 'connection: nowhere, address: "holding:0"'));
+    writeFileSync(
+      file,
+      projectYaml(p1.port, p2.port).replace('connection: B, address: "holding:0"', 'connection: nowhere, address: "holding:0"'),
+    );
     const r = await s.request('POST', '/connections/reload', { token });
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('VALIDATION_FAILED');
-    expect(r.json.errors).toEqual([expect.objectContaining({ field: '/tags/1/connection', message: expect.stringContaining("no connection named 'nowhere'") })]);
+    expect(r.json.errors).toEqual([
+      expect.objectContaining({ field: '/tags/1/connection', message: expect.stringContaining("no connection named 'nowhere'") }),
+    ]);
     expect(conns().driver('A')).toBe(driverA);
     expect(conns().definition('A')).toMatchObject({ port: p3.port });
   });
 
   it('adds and removes connections without tags', async () => {
-    writeFileSync(file, projectYaml(p3.port, p2.port).replace('  - { name: local, driver: internal }', '  - { name: local, driver: internal }\n  - { name: spare, driver: internal }'));
+    writeFileSync(
+      file,
+      projectYaml(p3.port, p2.port).replace(
+        '  - { name: local, driver: internal }',
+        '  - { name: local, driver: internal }\n  - { name: spare, driver: internal }',
+      ),
+    );
     const added = await s.request('POST', '/connections/reload', { token });
     expect(added.json).toEqual({ changed: [], added: ['spare'], removed: [], unchanged: ['A', 'B', 'local'] });
     expect(conns().get('spare').tagCount).toBe(0);
@@ -139,7 +152,10 @@ describe('live reload of connection configuration', () => {
     await reloadOnSignal(s.server.runtime);
     expect(conns().driver('A')).not.toBe(driverA);
     expect(conns().driver('B')).toBe(driverB);
-    await waitFor(async () => { const v = await value('A.Value'); return v.quality === 'GOOD' && v.value === 111; }, 'A back on the first peer');
+    await waitFor(async () => {
+      const v = await value('A.Value');
+      return v.quality === 'GOOD' && v.value === 111;
+    }, 'A back on the first peer');
   });
 
   it('needs users:admin', async () => {
@@ -149,7 +165,10 @@ describe('live reload of connection configuration', () => {
   });
 
   it('answers 409 when the server runs an in-memory project', async () => {
-    const mem = await startTestServer({ projectYaml: 'name: Memory\nconnections:\n  - { name: local, driver: internal }\ntags:\n  - { name: X, type: Bool, connection: local }\n' });
+    const mem = await startTestServer({
+      projectYaml:
+        'name: Memory\nconnections:\n  - { name: local, driver: internal }\ntags:\n  - { name: X, type: Bool, connection: local }\n',
+    });
     try {
       const r = await mem.request('POST', '/connections/reload', { token: await mem.login() });
       expect(r.status).toBe(409);

@@ -11,9 +11,15 @@ describe('tags API over HTTPS', () => {
   let viewer: string;
   beforeAll(async () => {
     s = await startTestServer();
-    [admin, operator, viewer] = await Promise.all([s.login(), s.login('operator', 'operator-password'), s.login('viewer', 'viewer-password')]);
+    [admin, operator, viewer] = await Promise.all([
+      s.login(),
+      s.login('operator', 'operator-password'),
+      s.login('viewer', 'viewer-password'),
+    ]);
   });
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   describe('GET /tags', () => {
     it('lists every tag with type and link', async () => {
@@ -21,7 +27,15 @@ describe('tags API over HTTPS', () => {
       expect(r.status).toBe(200);
       expect(r.json.total).toBe(20);
       const t = r.json.items.find((i: any) => i.name === 'T.Limited');
-      expect(t).toMatchObject({ type: 'Float64', unit: 'bar', access: 'readwrite', connection: 'internal', min: 0, max: 10, links: { value: '/tags/T.Limited/value' } });
+      expect(t).toMatchObject({
+        type: 'Float64',
+        unit: 'bar',
+        access: 'readwrite',
+        connection: 'internal',
+        min: 0,
+        max: 10,
+        links: { value: '/tags/T.Limited/value' },
+      });
       expect(r.json.items.find((i: any) => i.name === SPECIAL).links.value).toBe(`/tags/${enc(SPECIAL)}/value`);
       expect(r.json.items.find((i: any) => i.name === 'T.ReadOnly').access).toBe('read');
       expect(r.json.next).toBeUndefined();
@@ -68,7 +82,14 @@ describe('tags API over HTTPS', () => {
     it('reads a value object', async () => {
       const r = await s.request('GET', '/tags/T.Limited/value', { token: viewer });
       expect(r.status).toBe(200);
-      expect(r.json).toEqual({ name: 'T.Limited', value: 5, quality: 'GOOD', qualityCode: 192, subStatus: 'NON_SPECIFIC', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+      expect(r.json).toEqual({
+        name: 'T.Limited',
+        value: 5,
+        quality: 'GOOD',
+        qualityCode: 192,
+        subStatus: 'NON_SPECIFIC',
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
     });
     it('handles a name with / . : [ ] # and a space, percent-encoded', async () => {
       const r = await s.request('GET', `/tags/${enc(SPECIAL)}/value`, { token: admin });
@@ -80,10 +101,19 @@ describe('tags API over HTTPS', () => {
     });
     it('writes every type and reads it back', async () => {
       const cases: Array<[string, unknown, unknown]> = [
-        ['T.Bool', true, true], ['T.Int8', -128, -128], ['T.UInt8', 255, 255], ['T.Int16', -32768, -32768], ['T.UInt16', 65535, 65535],
-        ['T.Int32', -2147483648, -2147483648], ['T.UInt32', 4294967295, 4294967295],
-        ['T.Int64', '-9223372036854775808', '-9223372036854775808'], ['T.UInt64', '18446744073709551615', '18446744073709551615'],
-        ['T.Int64', 42, '42'], ['T.Float32', 1.5, 1.5], ['T.Float64', -0.1, -0.1], ['T.String', 'héllo wörld', 'héllo wörld'],
+        ['T.Bool', true, true],
+        ['T.Int8', -128, -128],
+        ['T.UInt8', 255, 255],
+        ['T.Int16', -32768, -32768],
+        ['T.UInt16', 65535, 65535],
+        ['T.Int32', -2147483648, -2147483648],
+        ['T.UInt32', 4294967295, 4294967295],
+        ['T.Int64', '-9223372036854775808', '-9223372036854775808'],
+        ['T.UInt64', '18446744073709551615', '18446744073709551615'],
+        ['T.Int64', 42, '42'],
+        ['T.Float32', 1.5, 1.5],
+        ['T.Float64', -0.1, -0.1],
+        ['T.String', 'héllo wörld', 'héllo wörld'],
         ['T.DateTime', '2026-11-25T05:00:00+01:00', '2026-11-25T04:00:00.000Z'],
       ];
       for (const [name, value, expected] of cases) {
@@ -96,11 +126,20 @@ describe('tags API over HTTPS', () => {
     it('refuses wrong types, out-of-range values and read-only tags, changing nothing', async () => {
       const before = (await s.request('GET', '/tags/T.Int16/value', { token: admin })).json;
       const bad: Array<[string, unknown, string, number]> = [
-        ['T.Int16', '12', 'TYPE_MISMATCH', 422], ['T.Int16', 40000, 'OUT_OF_RANGE', 422], ['T.Int16', 1.5, 'TYPE_MISMATCH', 422],
-        ['T.Int16', null, 'TYPE_MISMATCH', 422], ['T.Int16', [1], 'TYPE_MISMATCH', 422], ['T.Bool', 1, 'TYPE_MISMATCH', 422],
-        ['T.Int64', 2 ** 60, 'TYPE_MISMATCH', 422], ['T.UInt64', '-1', 'OUT_OF_RANGE', 422], ['T.DateTime', '2026-02-30T00:00:00Z', 'TYPE_MISMATCH', 422],
-        ['T.String', 'x'.repeat(21), 'OUT_OF_RANGE', 422], ['T.Limited', 10.5, 'OUT_OF_RANGE', 422], ['T.Limited', -1, 'OUT_OF_RANGE', 422],
-        ['T.ReadOnly', 1, 'READ_ONLY', 409], ['Sim.Sine', 1, 'READ_ONLY', 409],
+        ['T.Int16', '12', 'TYPE_MISMATCH', 422],
+        ['T.Int16', 40000, 'OUT_OF_RANGE', 422],
+        ['T.Int16', 1.5, 'TYPE_MISMATCH', 422],
+        ['T.Int16', null, 'TYPE_MISMATCH', 422],
+        ['T.Int16', [1], 'TYPE_MISMATCH', 422],
+        ['T.Bool', 1, 'TYPE_MISMATCH', 422],
+        ['T.Int64', 2 ** 60, 'TYPE_MISMATCH', 422],
+        ['T.UInt64', '-1', 'OUT_OF_RANGE', 422],
+        ['T.DateTime', '2026-02-30T00:00:00Z', 'TYPE_MISMATCH', 422],
+        ['T.String', 'x'.repeat(21), 'OUT_OF_RANGE', 422],
+        ['T.Limited', 10.5, 'OUT_OF_RANGE', 422],
+        ['T.Limited', -1, 'OUT_OF_RANGE', 422],
+        ['T.ReadOnly', 1, 'READ_ONLY', 409],
+        ['Sim.Sine', 1, 'READ_ONLY', 409],
       ];
       for (const [name, value, code, status] of bad) {
         const r = await s.request('PUT', `/tags/${name}/value`, { token: admin, body: { value } });
@@ -118,14 +157,22 @@ describe('tags API over HTTPS', () => {
       expect((await s.request('PUT', '/tags/No.Such.Tag/value', { token: admin, body: { value: 1 } })).json.code).toBe('TAG_NOT_FOUND');
     });
     it('refuses malformed JSON, bodies without value, unknown fields and wrong media types', async () => {
-      const m = await s.request('PUT', '/tags/T.Int8/value', { token: admin, rawBody: '{"value": ', headers: { 'content-type': 'application/json' } });
+      const m = await s.request('PUT', '/tags/T.Int8/value', {
+        token: admin,
+        rawBody: '{"value": ',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(m.status).toBe(400);
       expect(m.json.code).toBe('VALIDATION_FAILED');
       const missing = await s.request('PUT', '/tags/T.Int8/value', { token: admin, body: {} });
       expect(missing.json).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body.value', message: 'is required' }] });
       const extra = await s.request('PUT', '/tags/T.Int8/value', { token: admin, body: { value: 1, unit: 'x' } });
       expect(extra.json.errors).toEqual([{ field: 'body.unit', message: 'unknown field' }]);
-      const text = await s.request('PUT', '/tags/T.Int8/value', { token: admin, rawBody: 'value=1', headers: { 'content-type': 'text/plain' } });
+      const text = await s.request('PUT', '/tags/T.Int8/value', {
+        token: admin,
+        rawBody: 'value=1',
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(text.status).toBe(415);
     });
     it('refuses an oversize body with 413', async () => {
@@ -152,7 +199,10 @@ describe('tags API over HTTPS', () => {
 
   describe('POST /tags/values (bulk read)', () => {
     it('answers in request order with per-item errors', async () => {
-      const r = await s.request('POST', '/tags/values', { token: viewer, body: { names: ['T.Limited', 'nope', SPECIAL, 'T.ReadOnly', 'T.Limited'] } });
+      const r = await s.request('POST', '/tags/values', {
+        token: viewer,
+        body: { names: ['T.Limited', 'nope', SPECIAL, 'T.ReadOnly', 'T.Limited'] },
+      });
       expect(r.status).toBe(200);
       expect(r.json.items.map((i: any) => i.name)).toEqual(['T.Limited', 'nope', SPECIAL, 'T.ReadOnly', 'T.Limited']);
       expect(r.json.items[1]).toEqual({ name: 'nope', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'nope'" } });
@@ -186,10 +236,15 @@ describe('tags API over HTTPS', () => {
     it('writes good items and reports bad ones, in order', async () => {
       const r = await s.request('PUT', '/tags/values', {
         token: operator,
-        body: { items: [
-          { name: 'Line1.Setpoint', value: 33 }, { name: 'nope', value: 1 }, { name: 'Line2.Setpoint', value: 1 },
-          { name: 'Line1.Setpoint', value: 'x' }, { name: `${SPECIAL}`, value: 9 },
-        ] },
+        body: {
+          items: [
+            { name: 'Line1.Setpoint', value: 33 },
+            { name: 'nope', value: 1 },
+            { name: 'Line2.Setpoint', value: 1 },
+            { name: 'Line1.Setpoint', value: 'x' },
+            { name: `${SPECIAL}`, value: 9 },
+          ],
+        },
       });
       expect(r.status).toBe(200);
       expect(r.json.items).toEqual([
@@ -203,10 +258,21 @@ describe('tags API over HTTPS', () => {
       expect((await s.request('GET', '/tags/Line2.Setpoint/value', { token: admin })).json.value).toBe(20);
     });
     it('writes nothing when the body as a whole is invalid', async () => {
-      const r = await s.request('PUT', '/tags/values', { token: admin, body: { items: [{ name: 'T.Int8', value: 7 }, { nam: 'T.Int8', value: 8 }] } });
+      const r = await s.request('PUT', '/tags/values', {
+        token: admin,
+        body: {
+          items: [
+            { name: 'T.Int8', value: 7 },
+            { nam: 'T.Int8', value: 8 },
+          ],
+        },
+      });
       expect(r.status).toBe(400);
       expect((await s.request('GET', '/tags/T.Int8/value', { token: admin })).json.value).not.toBe(7);
-      const big = await s.request('PUT', '/tags/values', { token: admin, body: { items: Array.from({ length: 10_001 }, () => ({ name: 'T.Int8', value: 1 })) } });
+      const big = await s.request('PUT', '/tags/values', {
+        token: admin,
+        body: { items: Array.from({ length: 10_001 }, () => ({ name: 'T.Int8', value: 1 })) },
+      });
       expect(big.status).toBe(413);
     });
     it('writes 1,000 items in one request', async () => {

@@ -21,7 +21,9 @@ export class ModbusPeer {
 
   constructor(readonly port: number) {}
 
-  private static illegal(): never { throw Object.assign(new Error('illegal data address'), { modbusErrorCode: 2 }); }
+  private static illegal(): never {
+    throw Object.assign(new Error('illegal data address'), { modbusErrorCode: 2 });
+  }
 
   private checkHolding(addr: number, length: number): void {
     if (addr + length > this.holding.length) ModbusPeer.illegal();
@@ -32,20 +34,49 @@ export class ModbusPeer {
     const vector = {
       getCoil: (a: number) => this.coils[a] ?? ModbusPeer.illegal(),
       getDiscreteInput: (a: number) => this.discrete[a] ?? ModbusPeer.illegal(),
-      getHoldingRegister: (a: number) => { this.checkHolding(a, 1); this.registerReads++; return this.holding[a]!; },
+      getHoldingRegister: (a: number) => {
+        this.checkHolding(a, 1);
+        this.registerReads++;
+        return this.holding[a]!;
+      },
       // The callback form (four parameters) lets the server answer late; ServerTCP does not await promises here.
       getMultipleHoldingRegisters: (a: number, n: number, _unit: number, cb: (err: Error | null, v: number[]) => void) => {
-        try { this.checkHolding(a, n); } catch (err) { cb(err as Error, []); return; }
+        try {
+          this.checkHolding(a, n);
+        } catch (err) {
+          cb(err as Error, []);
+          return;
+        }
         this.registerReads++;
         const values = Array.from(this.holding.subarray(a, a + n));
-        if (this.delayMs === 0) { cb(null, values); return; }
+        if (this.delayMs === 0) {
+          cb(null, values);
+          return;
+        }
         this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-        setTimeout(() => { this.inFlight--; cb(null, values); }, this.delayMs);
+        setTimeout(() => {
+          this.inFlight--;
+          cb(null, values);
+        }, this.delayMs);
       },
-      getInputRegister: (a: number) => { if (a >= this.input.length) ModbusPeer.illegal(); this.registerReads++; return this.input[a]!; },
-      getMultipleInputRegisters: (a: number, n: number) => { if (a + n > this.input.length) ModbusPeer.illegal(); this.registerReads++; return Array.from(this.input.subarray(a, a + n)); },
-      setCoil: (a: number, v: boolean) => { if (a >= this.coils.length) ModbusPeer.illegal(); this.coils[a] = v; },
-      setRegister: (a: number, v: number) => { this.checkHolding(a, 1); this.holding[a] = v; },
+      getInputRegister: (a: number) => {
+        if (a >= this.input.length) ModbusPeer.illegal();
+        this.registerReads++;
+        return this.input[a]!;
+      },
+      getMultipleInputRegisters: (a: number, n: number) => {
+        if (a + n > this.input.length) ModbusPeer.illegal();
+        this.registerReads++;
+        return Array.from(this.input.subarray(a, a + n));
+      },
+      setCoil: (a: number, v: boolean) => {
+        if (a >= this.coils.length) ModbusPeer.illegal();
+        this.coils[a] = v;
+      },
+      setRegister: (a: number, v: number) => {
+        this.checkHolding(a, 1);
+        this.holding[a] = v;
+      },
     };
     const server = new modbusSerial.ServerTCP(vector, { host: '127.0.0.1', port: this.port, unitID: 0 });
     // Errors on a client socket (the driver hanging up) are part of the tests, not failures.

@@ -3,25 +3,42 @@ import { TagwayError } from '../../../src/domain/problems.js';
 import { Quality } from '../../../src/domain/quality.js';
 import type { Driver } from '../../../src/drivers/driver.js';
 import { modbusTcp, type ModbusTcpDriver } from '../../../src/drivers/modbus-tcp/index.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { freePort, freezableProxy, lastState, makeHost, silentServer, tag, tcpHandles, waitFor, type TestHost } from './helpers.js';
 import { ModbusPeer } from './modbus-peer.js';
 
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 async function startPeer(port?: number): Promise<ModbusPeer> {
-  const peer = new ModbusPeer(port ?? await freePort());
+  const peer = new ModbusPeer(port ?? (await freePort()));
   await peer.start();
   cleanups.push(() => peer.stop());
   return peer;
 }
 
-function startDriver(port: number, defs: TagDefinition[], options: Record<string, unknown> = {}): { host: TestHost; driver: ModbusTcpDriver } {
+function startDriver(
+  port: number,
+  defs: TagDefinition[],
+  options: Record<string, unknown> = {},
+): { host: TestHost; driver: ModbusTcpDriver } {
   const host = makeHost(defs);
   const driver = modbusTcp.create(
-    { name: 'plc', driver: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs: 300, pollMs: 50, reconnectMinMs: 20, reconnectMaxMs: 100, ...options },
-    host.driverTags, host,
+    {
+      name: 'plc',
+      driver: 'modbus-tcp',
+      host: '127.0.0.1',
+      port,
+      timeoutMs: 300,
+      pollMs: 50,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      ...options,
+    },
+    host.driverTags,
+    host,
   ) as ModbusTcpDriver;
   for (const t of host.engine.tags) host.engine.bindDriver(t.def.connection, driver as Driver);
   void driver.start();
@@ -37,20 +54,41 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
   it('reads every type and address form', async () => {
     const peer = await startPeer();
     const b = (n: number) => Buffer.alloc(n);
-    let x = b(2); x.writeInt16BE(-1234); peer.setBytes(0, x);
+    let x = b(2);
+    x.writeInt16BE(-1234);
+    peer.setBytes(0, x);
     peer.holding[1] = 65000;
-    x = b(4); x.writeInt32BE(-123456789); peer.setBytes(2, x);
-    x = b(4); x.writeUInt32BE(4_000_000_000); peer.setBytes(4, x);
-    x = b(4); x.writeFloatBE(12.5); peer.setBytes(6, x);
-    x = b(8); x.writeDoubleBE(Math.PI); peer.setBytes(8, x);
-    x = b(8); x.writeBigInt64BE(-9007199254740993n); peer.setBytes(12, x);
-    x = b(8); x.writeBigUInt64BE(18446744073709551615n); peer.setBytes(16, x);
-    x = b(10); x.write('Hello', 'latin1'); peer.setBytes(20, x);
+    x = b(4);
+    x.writeInt32BE(-123456789);
+    peer.setBytes(2, x);
+    x = b(4);
+    x.writeUInt32BE(4_000_000_000);
+    peer.setBytes(4, x);
+    x = b(4);
+    x.writeFloatBE(12.5);
+    peer.setBytes(6, x);
+    x = b(8);
+    x.writeDoubleBE(Math.PI);
+    peer.setBytes(8, x);
+    x = b(8);
+    x.writeBigInt64BE(-9007199254740993n);
+    peer.setBytes(12, x);
+    x = b(8);
+    x.writeBigUInt64BE(18446744073709551615n);
+    peer.setBytes(16, x);
+    x = b(10);
+    x.write('Hello', 'latin1');
+    peer.setBytes(20, x);
     peer.holding[30] = 0b1010;
     // CDAB: the low word first.
-    x = b(4); x.writeInt32BE(-2); peer.setBytes(40, Buffer.concat([x.subarray(2), x.subarray(0, 2)]));
+    x = b(4);
+    x.writeInt32BE(-2);
+    peer.setBytes(40, Buffer.concat([x.subarray(2), x.subarray(0, 2)]));
     // Bytes swapped inside each register.
-    x = b(4); x.writeFloatBE(-0.5); x.swap16(); peer.setBytes(42, x);
+    x = b(4);
+    x.writeFloatBE(-0.5);
+    x.swap16();
+    peer.setBytes(42, x);
     peer.holding[50] = 13824; // half of the S7 analog range 0…27648
     peer.holding[51] = 7;
     peer.coils[5] = true;
@@ -74,7 +112,10 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
       tag('regBool', 'Bool', 'holding:51'),
       tag('cdab', 'Int32', 'holding:40', { options: { wordOrder: 'little' } }),
       tag('swapped', 'Float32', 'holding:42', { options: { byteOrder: 'little' } }),
-      tag('scaled', 'Float32', 'holding:50', { options: { rawType: 'Int16' }, scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 } }),
+      tag('scaled', 'Float32', 'holding:50', {
+        options: { rawType: 'Int16' },
+        scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 },
+      }),
       tag('coil', 'Bool', 'coil:5'),
       tag('coilClassic', 'Bool', '00006'),
       tag('di', 'Bool', 'discrete:7', { access: 'read' }),
@@ -85,9 +126,28 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
     ]);
     await waitFor('all tags GOOD', () => allGood(host));
     expect(Object.fromEntries(host.engine.tags.map((t) => [t.def.name, t.value]))).toEqual({
-      i16: -1234, classic: -1234, u16: 65000, i32: -123456789, u32: 4_000_000_000, f32: 12.5, f64: Math.PI,
-      i64: '-9007199254740993', u64: '18446744073709551615', str: 'Hello', bit0: false, bit1: true, regBool: true,
-      cdab: -2, swapped: -0.5, scaled: 50, coil: true, coilClassic: true, di: true, diClassic: true, ir: 777, irClassic: 777,
+      i16: -1234,
+      classic: -1234,
+      u16: 65000,
+      i32: -123456789,
+      u32: 4_000_000_000,
+      f32: 12.5,
+      f64: Math.PI,
+      i64: '-9007199254740993',
+      u64: '18446744073709551615',
+      str: 'Hello',
+      bit0: false,
+      bit1: true,
+      regBool: true,
+      cdab: -2,
+      swapped: -0.5,
+      scaled: 50,
+      coil: true,
+      coilClassic: true,
+      di: true,
+      diClassic: true,
+      ir: 777,
+      irClassic: 777,
       irBit: true,
     });
     expect(lastState(host)).toBe('CONNECTED');
@@ -109,7 +169,10 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
       tag('bit', 'Bool', 'holding:30.2'),
       tag('bitOff', 'Bool', 'holding:30.3'),
       tag('regBool', 'Bool', 'holding:31'),
-      tag('scaled', 'Float64', 'holding:32', { options: { rawType: 'UInt16' }, scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 } }),
+      tag('scaled', 'Float64', 'holding:32', {
+        options: { rawType: 'UInt16' },
+        scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 },
+      }),
       tag('multi', 'UInt16', 'holding:33', { options: { writeMultiple: true } }),
       tag('coil', 'Bool', 'coil:1'),
       tag('coilMulti', 'Bool', 'coil:2', { options: { writeMultiple: true } }),
@@ -151,7 +214,10 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
   it('refuses a raw value that does not fit after inverse scaling', async () => {
     const peer = await startPeer();
     const { host } = startDriver(peer.port, [
-      tag('scaled', 'Float32', 'holding:0', { options: { rawType: 'Int16' }, scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 } }),
+      tag('scaled', 'Float32', 'holding:0', {
+        options: { rawType: 'Int16' },
+        scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 },
+      }),
     ]);
     await waitFor('connected', () => allGood(host));
     await expect(host.engine.write(host.engine.require('scaled'), 1000)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
@@ -160,12 +226,13 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
 
   it('splits a merged request that hits a hole in the device memory', async () => {
     const peer = await startPeer();
-    peer.holding[598] = 1; peer.holding[612] = 2;
-    const { host, driver } = startDriver(peer.port, [
-      tag('before', 'UInt16', 'holding:598'),
-      tag('after', 'UInt16', 'holding:612'),
-      tag('inHole', 'UInt16', 'holding:605'),
-    ], { maxGap: 20 });
+    peer.holding[598] = 1;
+    peer.holding[612] = 2;
+    const { host, driver } = startDriver(
+      peer.port,
+      [tag('before', 'UInt16', 'holding:598'), tag('after', 'UInt16', 'holding:612'), tag('inHole', 'UInt16', 'holding:605')],
+      { maxGap: 20 },
+    );
     await waitFor('good tags GOOD', () => quality(host, 'before') === Quality.GOOD && quality(host, 'after') === Quality.GOOD);
     await waitFor('hole BAD config', () => quality(host, 'inHole') === Quality.BAD_CONFIGURATION_ERROR);
     expect([value(host, 'before'), value(host, 'after')]).toEqual([1, 2]);
@@ -179,7 +246,8 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
       tag('slow', 'UInt16', 'holding:1', { options: { pollMs: 60_000 } }),
     ]);
     await waitFor('GOOD', () => allGood(host));
-    peer.holding[0] = 11; peer.holding[1] = 22;
+    peer.holding[0] = 11;
+    peer.holding[1] = 22;
     await waitFor('fast group sees the change', () => value(host, 'fast') === 11);
     // The slow group polled once at connect and not again within its minute.
     expect(value(host, 'slow')).toBe(0);
@@ -223,7 +291,9 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
   it('rejects DEVICE_TIMEOUT when the device accepts TCP but never answers, without hanging', async () => {
     const silent = await silentServer();
     cleanups.push(() => silent.close());
-    const { host, driver } = startDriver(silent.port, [tag('a', 'UInt16', 'holding:0', { options: { pollMs: 60_000 } })], { timeoutMs: 150 });
+    const { host, driver } = startDriver(silent.port, [tag('a', 'UInt16', 'holding:0', { options: { pollMs: 60_000 } })], {
+      timeoutMs: 150,
+    });
     await waitFor('connected', () => host.states.some((s) => s.state === 'CONNECTED'));
     const err = await host.engine.write(host.engine.require('a'), 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TagwayError);
@@ -257,7 +327,10 @@ describe('modbus-tcp driver against a modbus-serial ServerTCP', () => {
     const { host: h2, driver: d2 } = startDriver(silent.port, [tag('b', 'UInt16', 'holding:0')], { timeoutMs: 100 });
     const dead = await freePort();
     const { host: h3, driver: d3 } = startDriver(dead, [tag('c', 'UInt16', 'holding:0')]);
-    await waitFor('states', () => allGood(h1) && h2.states.some((s) => s.state === 'CONNECTED') && h3.states.some((s) => s.state === 'DISCONNECTED'));
+    await waitFor(
+      'states',
+      () => allGood(h1) && h2.states.some((s) => s.state === 'CONNECTED') && h3.states.some((s) => s.state === 'DISCONNECTED'),
+    );
     // A write in flight when the driver stops is answered, not left hanging.
     const pending = h2.engine.write(h2.engine.require('b'), 3).catch((e: unknown) => e);
     await Promise.all([d1.stop(), d2.stop(), d3.stop()]);

@@ -4,7 +4,11 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
-export interface Broker { port: number; aedes: Aedes; stop(): Promise<void> }
+export interface Broker {
+  port: number;
+  aedes: Aedes;
+  stop(): Promise<void>;
+}
 
 /** aedes (MQTT 3.1.1) in this process on 127.0.0.1. */
 export async function startAedes(port: number, options: AedesOptions = {}): Promise<Broker> {
@@ -15,7 +19,10 @@ export async function startAedes(port: number, options: AedesOptions = {}): Prom
     s.on('close', () => sockets.delete(s));
     aedes.handle(s);
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
   return {
     port,
     aedes,
@@ -42,7 +49,11 @@ export function ensureMosquitto(): void {
   if (!existsSync(MOSQUITTO)) throw new Error('MQTT 5 tests need Debian\'s "mosquitto" package: apt-get install -y mosquitto');
 }
 
-export interface Mosquitto { port: number; process: ChildProcess; stop(): Promise<void> }
+export interface Mosquitto {
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
 
 export async function startMosquitto(port: number, dir: string): Promise<Mosquitto> {
   ensureMosquitto();
@@ -53,17 +64,27 @@ export async function startMosquitto(port: number, dir: string): Promise<Mosquit
   chmodSync(conf, 0o644);
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
   const until = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      const s = createConnection({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) break;
-    if (Date.now() > until) { child.kill(); throw new Error(`mosquitto did not listen: ${log}`); }
+    if (Date.now() > until) {
+      child.kill();
+      throw new Error(`mosquitto did not listen: ${log}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

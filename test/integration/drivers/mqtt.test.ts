@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
 import type { TagType, TagValue } from '../../../src/domain/tag-types.js';
 import { mqtt, MqttDriver } from '../../../src/drivers/mqtt/index.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { startAedes, startMosquitto, type Broker, type Mosquitto } from './mqtt-peers.js';
 import { def, freePort, harness, silentServer, tempDir, waitFor, type Harness } from './support.js';
 
@@ -41,7 +41,10 @@ function defs(conn: string, prefix: string): TagDefinition[] {
 
 async function connectClient(url: string, protocolVersion: 4 | 5 = 4): Promise<MqttClient> {
   const c = mqttjs.connect(url, { protocolVersion, reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
   return c;
 }
 
@@ -61,17 +64,24 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
 
   // aedes hook: publishes to this topic are never acknowledged, the "peer that does not answer in time".
   const HANG_TOPIC = 'p/hang';
-  const startBroker = () => startAedes(port, {
-    authenticate: (_c, user, pw, done) => done(null, user === undefined || (user === 'tagway' && pw?.toString() === 'pw')),
-    authorizePublish: (_c, packet, cb) => { if (packet.topic !== HANG_TOPIC) cb(null); },
-  });
+  const startBroker = () =>
+    startAedes(port, {
+      authenticate: (_c, user, pw, done) => done(null, user === undefined || (user === 'tagway' && pw?.toString() === 'pw')),
+      authorizePublish: (_c, packet, cb) => {
+        if (packet.topic !== HANG_TOPIC) cb(null);
+      },
+    });
 
   beforeAll(async () => {
     port = await freePort();
     broker = await startBroker();
     pub = await connectClient(`mqtt://127.0.0.1:${port}`);
     h = harness([...defs('m', 'p'), def('m.hang', 'Int32', 'm', HANG_TOPIC)]);
-    driver = mqtt.create({ name: 'm', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, ...FAST }, h.tags, h.host) as MqttDriver;
+    driver = mqtt.create(
+      { name: 'm', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, ...FAST },
+      h.tags,
+      h.host,
+    ) as MqttDriver;
     h.engine.bindDriver('m', driver);
     await driver.start();
     await waitFor(() => h.lastState() === 'CONNECTED', 'connected');
@@ -87,15 +97,23 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
   it('refuses a wildcard topic and malformed options', () => {
     expect(tag('m.wildcard').quality).toBe(Quality.BAD_CONFIGURATION_ERROR);
     expect(mqtt.validateTag!({ type: 'Int16', address: 'a/+/b' })).toMatch(/wildcard/);
-    expect(mqtt.validateTag!({ type: 'Int16', address: 'a', options: { jsonPointer: 'x', qos: 3 } })).toMatch(/jsonPointer.*qos|qos.*jsonPointer/);
-    expect(mqtt.validateConnection!({ name: 'x', driver: 'mqtt', url: 'http://x', protocolVersion: 3 }).map(([k]) => k)).toEqual(['url', 'protocolVersion']);
+    expect(mqtt.validateTag!({ type: 'Int16', address: 'a', options: { jsonPointer: 'x', qos: 3 } })).toMatch(
+      /jsonPointer.*qos|qos.*jsonPointer/,
+    );
+    expect(mqtt.validateConnection!({ name: 'x', driver: 'mqtt', url: 'http://x', protocolVersion: 3 }).map(([k]) => k)).toEqual([
+      'url',
+      'protocolVersion',
+    ]);
   });
 
   it('reads plain payloads of every type and values inside JSON', async () => {
     for (const [t, , payload] of PLAIN) await pub.publishAsync(`p/${t}`, payload, { qos: 1 });
     await pub.publishAsync('p/json', JSON.stringify({ data: { speed: 12.5, count: '18446744073709551615' }, flags: [true] }), { qos: 1 });
     for (const [t, , , expected] of PLAIN) {
-      const s = await waitFor(() => { const x = tag(`m.${t}`); return x.quality === Quality.GOOD && x; }, `m.${t} GOOD`);
+      const s = await waitFor(() => {
+        const x = tag(`m.${t}`);
+        return x.quality === Quality.GOOD && x;
+      }, `m.${t} GOOD`);
       expect(s.value, t).toEqual(expected);
     }
     await waitFor(() => tag('m.json.speed').value === 12.5, 'json speed');
@@ -105,7 +123,7 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
   });
 
   it('keeps the last value with BAD CONFIGURATION_ERROR when a payload does not fit', async () => {
-    await pub.publishAsync('p/int16', '40000', { qos: 1 });          // out of range
+    await pub.publishAsync('p/int16', '40000', { qos: 1 }); // out of range
     await waitFor(() => tag('m.int16').quality === Quality.BAD_CONFIGURATION_ERROR, 'int16 BAD');
     expect(tag('m.int16').value).toBe(-32768);
     for (const bad of [' 12', '12.0', '+1', '0x10', '']) {
@@ -115,12 +133,12 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
       await waitFor(() => tag('m.int16').quality === Quality.BAD_CONFIGURATION_ERROR, `int16 refuses ${JSON.stringify(bad)}`);
       expect(tag('m.int16').value).toBe(7);
     }
-    await pub.publishAsync('p/json', '{"data":{}}', { qos: 1 });       // the pointer designates nothing
+    await pub.publishAsync('p/json', '{"data":{}}', { qos: 1 }); // the pointer designates nothing
     await waitFor(() => tag('m.json.speed').quality === Quality.BAD_CONFIGURATION_ERROR, 'json missing');
     expect(tag('m.json.speed').value).toBe(12.5);
   });
 
-  it('publishes writes (QoS, retain, writeTopic, JSON pointer) and resolves on the broker\'s acknowledgement', async () => {
+  it("publishes writes (QoS, retain, writeTopic, JSON pointer) and resolves on the broker's acknowledgement", async () => {
     const sub = await connectClient(`mqtt://127.0.0.1:${port}`);
     try {
       const got = received(sub);
@@ -164,9 +182,17 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
   it('reports wrong credentials as ERROR and connects with the right ones', async () => {
     const clientsBefore = broker.aedes.connectedClients;
     const wrong = harness(defs('w', 'p'));
-    const dw = mqtt.create({ name: 'w', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, username: 'tagway', password: 'nope', ...FAST }, wrong.tags, wrong.host);
+    const dw = mqtt.create(
+      { name: 'w', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, username: 'tagway', password: 'nope', ...FAST },
+      wrong.tags,
+      wrong.host,
+    );
     const right = harness(defs('r', 'p'));
-    const dr = mqtt.create({ name: 'r', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, username: 'tagway', password: 'pw', ...FAST }, right.tags, right.host);
+    const dr = mqtt.create(
+      { name: 'r', driver: 'mqtt', url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4, username: 'tagway', password: 'pw', ...FAST },
+      right.tags,
+      right.host,
+    );
     try {
       await dw.start();
       await dr.start();
@@ -249,7 +275,10 @@ describe('mqtt driver against mosquitto (MQTT 5)', () => {
       const got = received(c);
       await c.subscribeAsync('five/cmd', { qos: 2 });
       await c.publishAsync('five/json', JSON.stringify({ data: { speed: 3.5, count: 42 }, flags: [false] }), { qos: 1 });
-      await waitFor(() => h.engine.require('v5.json.speed').value === 3.5 && h.engine.require('v5.json.count').value === '42', 'json over MQTT 5');
+      await waitFor(
+        () => h.engine.require('v5.json.speed').value === 3.5 && h.engine.require('v5.json.count').value === '42',
+        'json over MQTT 5',
+      );
       await h.engine.write(h.engine.require('v5.cmd'), 1234);
       await waitFor(() => got.get('five/cmd'), 'command');
       expect(got.get('five/cmd')).toMatchObject({ payload: '1234', qos: 2 });

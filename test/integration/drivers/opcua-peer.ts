@@ -1,5 +1,11 @@
 import {
-  DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAServer, SecurityPolicy, Variant, VariantArrayType,
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAServer,
+  SecurityPolicy,
+  Variant,
+  VariantArrayType,
   type UAVariable,
 } from 'node-opcua';
 import { join } from 'node:path';
@@ -13,8 +19,8 @@ export const VARIABLES: Array<{ name: string; dataType: DataType; initial: unkno
   { name: 'UInt16', dataType: DataType.UInt16, initial: 60000 },
   { name: 'Int32', dataType: DataType.Int32, initial: -2000000000 },
   { name: 'UInt32', dataType: DataType.UInt32, initial: 4000000000 },
-  { name: 'Int64', dataType: DataType.Int64, initial: [0xffffffff, 0xfffffffe] },      // -2
-  { name: 'UInt64', dataType: DataType.UInt64, initial: [0xffffffff, 0xffffffff] },   // 2^64-1
+  { name: 'Int64', dataType: DataType.Int64, initial: [0xffffffff, 0xfffffffe] }, // -2
+  { name: 'UInt64', dataType: DataType.UInt64, initial: [0xffffffff, 0xffffffff] }, // 2^64-1
   { name: 'Float', dataType: DataType.Float, initial: 1.5 },
   { name: 'Double', dataType: DataType.Double, initial: 3.141592653589793 },
   { name: 'String', dataType: DataType.String, initial: 'héllo' },
@@ -36,7 +42,10 @@ export interface Peer {
  * Each server gets its own PKI folder (node-opcua's default, ~/.config, would be shared between tests).
  */
 export async function startPeer(port: number, pkiRoot: string): Promise<Peer> {
-  const serverCertificateManager = new OPCUACertificateManager({ rootFolder: join(pkiRoot, 'server'), automaticallyAcceptUnknownCertificate: true });
+  const serverCertificateManager = new OPCUACertificateManager({
+    rootFolder: join(pkiRoot, 'server'),
+    automaticallyAcceptUnknownCertificate: true,
+  });
   await serverCertificateManager.initialize();
   const server = new OPCUAServer({
     port,
@@ -66,11 +75,19 @@ export async function startPeer(port: number, pkiRoot: string): Promise<Peer> {
     });
     variables.set(v.name, variable);
   }
-  variables.set('ReadOnly', ns.addVariable({
-    organizedBy: plant, browseName: 'ReadOnly', nodeId: 's=Plant.ReadOnly', dataType: DataType.Double,
-    accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead', minimumSamplingInterval: 10,
-    value: new Variant({ dataType: DataType.Double, value: 7 }),
-  }));
+  variables.set(
+    'ReadOnly',
+    ns.addVariable({
+      organizedBy: plant,
+      browseName: 'ReadOnly',
+      nodeId: 's=Plant.ReadOnly',
+      dataType: DataType.Double,
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
+      minimumSamplingInterval: 10,
+      value: new Variant({ dataType: DataType.Double, value: 7 }),
+    }),
+  );
   await server.start();
   return {
     server,

@@ -4,7 +4,7 @@ import { TagwayError } from '../../../src/domain/problems.js';
 import { Quality } from '../../../src/domain/quality.js';
 import type { TagType, TagValue } from '../../../src/domain/tag-types.js';
 import { browse, opcua, OpcUaDriver } from '../../../src/drivers/opcua/index.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { get, set, startPeer, USER, type Peer } from './opcua-peer.js';
 import { def, freePort, harness, silentServer, tempDir, waitFor, type Harness } from './support.js';
 
@@ -25,7 +25,14 @@ const EXPECTED: Array<[string, TagType, TagValue]> = [
   ['DateTime', 'DateTime', '2026-11-25T04:00:00.123Z'],
 ];
 
-const FAST = { publishingIntervalMs: 50, samplingIntervalMs: 20, timeoutMs: 3000, reconnectMinMs: 100, reconnectMaxMs: 400, acceptUnknownCertificate: true };
+const FAST = {
+  publishingIntervalMs: 50,
+  samplingIntervalMs: 20,
+  timeoutMs: 3000,
+  reconnectMinMs: 100,
+  reconnectMaxMs: 400,
+  acceptUnknownCertificate: true,
+};
 
 describe('opcua driver against a node-opcua server', () => {
   const dir = tempDir('tagway-opcua-');
@@ -38,7 +45,12 @@ describe('opcua driver against a node-opcua server', () => {
     return [
       ...EXPECTED.map(([n, type]) => def(`${connection}.${n}`, type, connection, `ns=1;s=Plant.${n}`)),
       def(`${connection}.Unknown`, 'Float64', connection, 'ns=1;s=Plant.DoesNotExist'),
-      def(`${connection}.ByUri`, 'Float64', connection, `nsu=${peer.server.engine.addressSpace!.getOwnNamespace().namespaceUri};s=Plant.Double`),
+      def(
+        `${connection}.ByUri`,
+        'Float64',
+        connection,
+        `nsu=${peer.server.engine.addressSpace!.getOwnNamespace().namespaceUri};s=Plant.Double`,
+      ),
       def(`${connection}.ReadOnly`, 'Float64', connection, 'ns=1;s=Plant.ReadOnly'),
       def(`${connection}.WrongType`, 'Bool', connection, 'ns=1;s=Plant.Double'),
       def(`${connection}.SmallFromByte`, 'Int16', connection, 'ns=1;s=Plant.Byte', { options: { samplingIntervalMs: 50 } }),
@@ -72,7 +84,10 @@ describe('opcua driver against a node-opcua server', () => {
 
   it('reads every type through monitored items', async () => {
     for (const [n, , expected] of EXPECTED) {
-      const tag = await waitFor(() => { const t = value(h, `plc.${n}`); return t.quality === Quality.GOOD && t; }, `plc.${n} GOOD`);
+      const tag = await waitFor(() => {
+        const t = value(h, `plc.${n}`);
+        return t.quality === Quality.GOOD && t;
+      }, `plc.${n} GOOD`);
       expect(tag.value, n).toEqual(expected);
     }
     // A namespace given by URI resolves to the same node.
@@ -91,11 +106,12 @@ describe('opcua driver against a node-opcua server', () => {
     // A Byte fits an Int16 tag: conversions that lose nothing are fine.
     await waitFor(() => value(h, 'plc.SmallFromByte').quality === Quality.GOOD, 'Byte into Int16');
     expect(opcua.validateTag!({ type: 'Int16', address: 'ns=1;x=1' })).toMatch(/not an OPC UA NodeId/);
-    expect(opcua.validateConnection!({ name: 'x', driver: 'opcua', endpointUrl: 'http://x', samplingIntervallMs: 5 }).map(([k]) => k))
-      .toEqual(['endpointUrl', 'samplingIntervallMs']);
+    expect(
+      opcua.validateConnection!({ name: 'x', driver: 'opcua', endpointUrl: 'http://x', samplingIntervallMs: 5 }).map(([k]) => k),
+    ).toEqual(['endpointUrl', 'samplingIntervallMs']);
   });
 
-  it('writes every type with the node\'s data type', async () => {
+  it("writes every type with the node's data type", async () => {
     const writes: Array<[string, TagValue, unknown]> = [
       ['Bool', false, false],
       ['SByte', -128, -128],
@@ -118,7 +134,10 @@ describe('opcua driver against a node-opcua server', () => {
       expect(tag.value).toEqual(v);
     }
     // The subscription then reports the same value back, still GOOD.
-    await waitFor(() => value(h, 'plc.Int64').value === '-9007199254740993' && value(h, 'plc.Int64').quality === Quality.GOOD, 'Int64 echoed');
+    await waitFor(
+      () => value(h, 'plc.Int64').value === '-9007199254740993' && value(h, 'plc.Int64').quality === Quality.GOOD,
+      'Int64 echoed',
+    );
     expect(driver.stats().writes).toBe(writes.length);
     expect(driver.stats().rttMs).toBeGreaterThan(0);
   });
@@ -130,12 +149,20 @@ describe('opcua driver against a node-opcua server', () => {
     expect(get(peer, 'ReadOnly')).toBe(7);
   });
 
-  it('browses the server\'s folders and variables', async () => {
+  it("browses the server's folders and variables", async () => {
     const top = await browse(driver);
-    expect(top).toContainEqual(expect.objectContaining({ nodeId: 'ns=1;s=Plant', browseName: '1:Plant', displayName: 'Plant', nodeClass: 'Object' }));
+    expect(top).toContainEqual(
+      expect.objectContaining({ nodeId: 'ns=1;s=Plant', browseName: '1:Plant', displayName: 'Plant', nodeClass: 'Object' }),
+    );
     expect(top).toContainEqual(expect.objectContaining({ nodeId: 'i=2253', nodeClass: 'Object', displayName: 'Server' }));
     const plant = await browse(driver, 'ns=1;s=Plant');
-    expect(plant).toContainEqual({ nodeId: 'ns=1;s=Plant.Double', browseName: '1:Double', displayName: 'Double', nodeClass: 'Variable', dataType: 'Double' });
+    expect(plant).toContainEqual({
+      nodeId: 'ns=1;s=Plant.Double',
+      browseName: '1:Double',
+      displayName: 'Double',
+      nodeClass: 'Variable',
+      dataType: 'Double',
+    });
     expect(plant).toContainEqual(expect.objectContaining({ nodeId: 'ns=1;s=Plant.Int64', dataType: 'Int64' }));
     expect(plant).toHaveLength(14);
     // Server.ServerStatus.CurrentTime is a UtcTime (a subtype of DateTime), named by the type's BrowseName.
@@ -146,8 +173,17 @@ describe('opcua driver against a node-opcua server', () => {
   });
 
   it('connects with SignAndEncrypt (Basic256Sha256) and a user name', async () => {
-    const before = { sessions: peer.server.currentSessionCount, subscriptions: peer.server.currentSubscriptionCount, channels: peer.server.currentChannelCount };
-    const s = start('secure', { endpointUrl: peer.endpointUrl, securityMode: 'SignAndEncrypt', username: USER.name, password: USER.password });
+    const before = {
+      sessions: peer.server.currentSessionCount,
+      subscriptions: peer.server.currentSubscriptionCount,
+      channels: peer.server.currentChannelCount,
+    };
+    const s = start('secure', {
+      endpointUrl: peer.endpointUrl,
+      securityMode: 'SignAndEncrypt',
+      username: USER.name,
+      password: USER.password,
+    });
     try {
       await s.driver.start();
       await waitFor(() => s.h.lastState() === 'CONNECTED', 'secure connected');
@@ -160,8 +196,13 @@ describe('opcua driver against a node-opcua server', () => {
       s.h.close();
     }
     // stop() closed its session, subscription and secure channel on the server.
-    await waitFor(() => peer.server.currentSessionCount === before.sessions && peer.server.currentSubscriptionCount === before.subscriptions
-      && peer.server.currentChannelCount === before.channels, 'server back to the counts before');
+    await waitFor(
+      () =>
+        peer.server.currentSessionCount === before.sessions &&
+        peer.server.currentSubscriptionCount === before.subscriptions &&
+        peer.server.currentChannelCount === before.channels,
+      'server back to the counts before',
+    );
     expect(value(s.h, 'secure.String').quality).toBe(Quality.BAD_NOT_CONNECTED);
   });
 

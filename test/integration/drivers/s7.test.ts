@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
 import type { Driver } from '../../../src/drivers/driver.js';
 import { s7, type S7Driver } from '../../../src/drivers/s7/index.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { freePort, freezableProxy, lastState, makeHost, silentServer, tag, tcpHandles, waitFor, type TestHost } from './helpers.js';
 
 /*
@@ -30,20 +30,38 @@ class S7Peer {
     this.srv.SetArea(this.srv.srvAreaPA, Buffer.alloc(16));
   }
   start(): Promise<void> {
-    return new Promise((resolve, reject) => this.srv.StartTo('127.0.0.1', (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.srv.StartTo('127.0.0.1', (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
+    );
   }
-  stop(): void { this.srv.Stop(); }
-  db(): Buffer { return this.srv.GetArea(this.srv.srvAreaDB, 1); }
-  setDb(edit: (b: Buffer) => void): void { const b = this.db(); edit(b); this.srv.SetArea(this.srv.srvAreaDB, 1, b); }
-  mk(): Buffer { return this.srv.GetArea(this.srv.srvAreaMK); }
-  setMk(edit: (b: Buffer) => void): void { const b = this.mk(); edit(b); this.srv.SetArea(this.srv.srvAreaMK, b); }
+  stop(): void {
+    this.srv.Stop();
+  }
+  db(): Buffer {
+    return this.srv.GetArea(this.srv.srvAreaDB, 1);
+  }
+  setDb(edit: (b: Buffer) => void): void {
+    const b = this.db();
+    edit(b);
+    this.srv.SetArea(this.srv.srvAreaDB, 1, b);
+  }
+  mk(): Buffer {
+    return this.srv.GetArea(this.srv.srvAreaMK);
+  }
+  setMk(edit: (b: Buffer) => void): void {
+    const b = this.mk();
+    edit(b);
+    this.srv.SetArea(this.srv.srvAreaMK, b);
+  }
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 async function startPeer(port?: number): Promise<S7Peer> {
-  const peer = new S7Peer(port ?? await freePort());
+  const peer = new S7Peer(port ?? (await freePort()));
   await peer.start();
   cleanups.push(() => peer.stop());
   return peer;
@@ -52,8 +70,21 @@ async function startPeer(port?: number): Promise<S7Peer> {
 function startDriver(port: number, defs: TagDefinition[], options: Record<string, unknown> = {}): { host: TestHost; driver: S7Driver } {
   const host = makeHost(defs);
   const driver = s7.create(
-    { name: 'plc', driver: 's7', host: '127.0.0.1', port, rack: 0, slot: 1, timeoutMs: 500, pollMs: 50, reconnectMinMs: 20, reconnectMaxMs: 100, ...options },
-    host.driverTags, host,
+    {
+      name: 'plc',
+      driver: 's7',
+      host: '127.0.0.1',
+      port,
+      rack: 0,
+      slot: 1,
+      timeoutMs: 500,
+      pollMs: 50,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      ...options,
+    },
+    host.driverTags,
+    host,
   ) as S7Driver;
   for (const t of host.engine.tags) host.engine.bindDriver(t.def.connection, driver as Driver);
   void driver.start();
@@ -77,10 +108,16 @@ describe('s7 driver against a snap7 server', () => {
       b[24] = 0b0000_0100;
       b[25] = 200;
       b[26] = 'Z'.charCodeAt(0);
-      b[30] = 20; b[31] = 5; b.write('hello', 32, 'latin1');
+      b[30] = 20;
+      b[31] = 5;
+      b.write('hello', 32, 'latin1');
       b.writeInt16BE(13824, 60);
     });
-    peer.setMk((b) => { b[10] = 0b10; b.writeInt16BE(-5, 20); b.writeFloatBE(1.25, 30); });
+    peer.setMk((b) => {
+      b[10] = 0b10;
+      b.writeInt16BE(-5, 20);
+      b.writeFloatBE(1.25, 30);
+    });
     const { host } = startDriver(peer.port, [
       tag('real', 'Float32', 'DB1,REAL0'),
       tag('int', 'Int16', 'DB1,INT4'),
@@ -106,16 +143,36 @@ describe('s7 driver against a snap7 server', () => {
     ]);
     await waitFor('all tags GOOD', () => allGood(host));
     expect(Object.fromEntries(host.engine.tags.map((t) => [t.def.name, t.value]))).toEqual({
-      real: 12.5, int: -300, word: 60000, dint: -70000, dword: 4_000_000_000, lreal: Math.E, bit: true, bitStep7: true,
-      byte: 200, sbyte: -56, char: 'Z', str: 'hello', dbw: -300, dbd: 12.5, scaled: 50, m: true, mw: -5, mr: 1.25,
-      in: false, out: false, eIn: false,
+      real: 12.5,
+      int: -300,
+      word: 60000,
+      dint: -70000,
+      dword: 4_000_000_000,
+      lreal: Math.E,
+      bit: true,
+      bitStep7: true,
+      byte: 200,
+      sbyte: -56,
+      char: 'Z',
+      str: 'hello',
+      dbw: -300,
+      dbd: 12.5,
+      scaled: 50,
+      m: true,
+      mw: -5,
+      mr: 1.25,
+      in: false,
+      out: false,
+      eIn: false,
     });
     expect(lastState(host)).toBe('CONNECTED');
   });
 
   it('writes and the PLC memory shows it', async () => {
     const peer = await startPeer();
-    peer.setDb((b) => { b[24] = 0b1000_0001; });
+    peer.setDb((b) => {
+      b[24] = 0b1000_0001;
+    });
     const { host } = startDriver(peer.port, [
       tag('real', 'Float32', 'DB1,REAL0'),
       tag('int', 'Int16', 'DB1,INT4'),
@@ -220,7 +277,9 @@ describe('s7 driver against a snap7 server', () => {
     const { host: h1, driver: d1 } = startDriver(peer.port, [tag('a', 'Int16', 'DB1,INT0')]);
     const { host: h2, driver: d2 } = startDriver(silent.port, [tag('b', 'Int16', 'DB1,INT0')], { timeoutMs: 100 });
     const proxy = await freezableProxy(peer.port);
-    const { host: h3, driver: d3 } = startDriver(proxy.port, [tag('c', 'Int16', 'DB1,INT0', { options: { pollMs: 60_000 } })], { timeoutMs: 5000 });
+    const { host: h3, driver: d3 } = startDriver(proxy.port, [tag('c', 'Int16', 'DB1,INT0', { options: { pollMs: 60_000 } })], {
+      timeoutMs: 5000,
+    });
     await waitFor('states', () => allGood(h1) && allGood(h3) && h2.states.some((s) => s.state === 'DISCONNECTED'));
     // A write that is waiting for a frozen PLC when the driver stops is answered, not left hanging.
     proxy.frozen = true;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { ConnectionState, DriverHost, DriverTag } from '../../../src/drivers/driver.js';
-import { systemClock } from '../../../src/runtime/clock.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { systemClock } from '../../../src/domain/clock.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 
@@ -29,10 +29,14 @@ export function harness(defs: TagDefinition[]): Harness {
     db,
     update: (i, v, q, ts) => engine.update(i, v, q, ts),
     setQuality: (i, q, ts) => engine.setQuality(i, q, ts),
-    state: (state, error) => { states.push({ state, error }); },
+    state: (state, error) => {
+      states.push({ state, error });
+    },
   };
   return {
-    engine, host, states,
+    engine,
+    host,
+    states,
     tags: engine.tags.map((t) => ({ index: t.index, def: t.def })),
     lastState: () => states.at(-1)?.state,
     close: () => db.close(),
@@ -66,15 +70,28 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 /** A TCP server that accepts connections and never says a word: the peer every driver must survive. */
 export async function silentServer(): Promise<{ port: number; sockets: Set<Socket>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => undefined); });
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as { port: number }).port,
     sockets,
-    close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((r) => server.close(() => r())); },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
 
-export function def(name: string, type: TagDefinition['type'], connection: string, address: string, extra: Partial<TagDefinition> = {}): TagDefinition {
+export function def(
+  name: string,
+  type: TagDefinition['type'],
+  connection: string,
+  address: string,
+  extra: Partial<TagDefinition> = {},
+): TagDefinition {
   return { name, type, connection, address, access: 'readwrite', ...extra };
 }

@@ -19,8 +19,12 @@ export class WsClient {
   closed: { code: number; reason: string } | undefined;
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => this.messages.push(JSON.parse(String(d)) as Msg));
-    ws.on('close', (code, reason) => { this.closed = { code, reason: reason.toString() }; });
-    ws.on('error', () => { /* the close event reports it */ });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
+    ws.on('error', () => {
+      /* the close event reports it */
+    });
   }
 
   static async open(url: string, ca: string, headers: Record<string, string> = {}): Promise<WsClient> {
@@ -34,33 +38,45 @@ export class WsClient {
     return c;
   }
 
-  send(msg: unknown): void { this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg)); }
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
 
   /** The first message (from index `from`) that matches. */
   waitFor(pred: (m: Msg) => boolean, what = 'a message', from = 0): Promise<Msg> {
     return until(() => this.messages.slice(from).find(pred), what);
   }
 
-  waitClosed(): Promise<{ code: number; reason: string }> { return until(() => this.closed, 'close'); }
+  waitClosed(): Promise<{ code: number; reason: string }> {
+    return until(() => this.closed, 'close');
+  }
 
   /** Latest value received per tag over all `values` messages. */
   latest(): Map<string, unknown> {
     const m = new Map<string, unknown>();
-    for (const msg of this.messages) if (msg.type === 'values') for (const it of msg.items as Array<{ name: string; value: unknown }>) m.set(it.name, it.value);
+    for (const msg of this.messages)
+      if (msg.type === 'values') for (const it of msg.items as Array<{ name: string; value: unknown }>) m.set(it.name, it.value);
     return m;
   }
 
   /** `[name, value]` of every value item received, in order. */
   values(): Array<[string, unknown]> {
     const out: Array<[string, unknown]> = [];
-    for (const msg of this.messages) if (msg.type === 'values') for (const it of msg.items as Array<{ name: string; value: unknown }>) out.push([it.name, it.value]);
+    for (const msg of this.messages)
+      if (msg.type === 'values') for (const it of msg.items as Array<{ name: string; value: unknown }>) out.push([it.name, it.value]);
     return out;
   }
 
-  close(): void { this.ws.terminate(); }
+  close(): void {
+    this.ws.terminate();
+  }
 }
 
-export interface SseEvent { event: string; id: string | undefined; data: string }
+export interface SseEvent {
+  event: string;
+  id: string | undefined;
+  data: string;
+}
 
 /** An SSE client over undici fetch: parses the stream into events as they arrive. */
 export class SseClient {
@@ -69,7 +85,11 @@ export class SseClient {
   ended = false;
   private constructor(private readonly abort: AbortController) {}
 
-  static async open(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<{ status: number; client: SseClient; body?: unknown }> {
+  static async open(
+    url: string,
+    agent: Agent,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; client: SseClient; body?: unknown }> {
     const abort = new AbortController();
     const res = await fetch(url, { dispatcher: agent, headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
     const client = new SseClient(abort);
@@ -88,19 +108,26 @@ export class SseClient {
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          let event = 'message', id: string | undefined, data = '', isComment = true;
+          let event = 'message',
+            id: string | undefined,
+            data = '',
+            isComment = true;
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) continue;
             isComment = false;
             const [k, ...rest] = line.split(':');
             const v = rest.join(':').replace(/^ /, '');
-            if (k === 'event') event = v; else if (k === 'id') id = v; else if (k === 'data') data += v;
+            if (k === 'event') event = v;
+            else if (k === 'id') id = v;
+            else if (k === 'data') data += v;
           }
           if (isComment) this.comments++;
           else if (data !== '') this.events.push({ event, id, data });
         }
       }
-    } catch { /* aborted */ }
+    } catch {
+      /* aborted */
+    }
     this.ended = true;
   }
 
@@ -109,10 +136,15 @@ export class SseClient {
   }
 
   waitCount(pred: (e: SseEvent) => boolean, n: number): Promise<SseEvent[]> {
-    return until(() => { const l = this.events.filter(pred); return l.length >= n ? l : undefined; }, `${n} events`);
+    return until(() => {
+      const l = this.events.filter(pred);
+      return l.length >= n ? l : undefined;
+    }, `${n} events`);
   }
 
-  close(): void { this.abort.abort(); }
+  close(): void {
+    this.abort.abort();
+  }
 }
 
 export { until };

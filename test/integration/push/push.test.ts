@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushFor } from '../../../src/api/push/service.js';
+import { pushFor } from '../../../src/adapters/http/rest/push/service.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -65,12 +65,16 @@ describe('push over real HTTPS', () => {
     bearer = { authorization: `Bearer ${adminToken}` };
     for (const n of ['Line1.Speed', 'Line1.Filler.Level', 'Line2.Speed', 'Tank1.Level']) set(n, 1);
   });
-  afterAll(async () => { await p.s.stop(); });
+  afterAll(async () => {
+    await p.s.stop();
+  });
 
   it('WebSocket accepts a client-credentials JWT (auth message) and Basic (upgrade header)', async () => {
     const created = await p.s.request('POST', '/clients', { token: adminToken, body: { name: 'dashboard', groups: ['line1watchers'] } });
     expect(created.status).toBe(201);
-    const tok = await p.s.request('POST', '/auth/token', { body: { grant_type: 'client_credentials', client_id: created.json.clientId, client_secret: created.json.clientSecret } });
+    const tok = await p.s.request('POST', '/auth/token', {
+      body: { grant_type: 'client_credentials', client_id: created.json.clientId, client_secret: created.json.clientSecret },
+    });
     expect(tok.status).toBe(200);
     const jwtClient = await WsClient.open(s.wsUrl, s.ca);
     jwtClient.send({ type: 'auth', token: tok.json.access_token });
@@ -78,7 +82,9 @@ describe('push over real HTTPS', () => {
     await jwtClient.waitFor((m) => m.type === 'values' && m.id === 'j1');
     expect(jwtClient.messages.find((m) => m.type === 'authenticated')).toMatchObject({ user: { authMethod: 'jwt' } });
     jwtClient.close();
-    const basic = await WsClient.open(s.wsUrl, s.ca, { authorization: `Basic ${Buffer.from('watcher:watcher-password').toString('base64')}` });
+    const basic = await WsClient.open(s.wsUrl, s.ca, {
+      authorization: `Basic ${Buffer.from('watcher:watcher-password').toString('base64')}`,
+    });
     await basic.waitFor((m) => m.type === 'authenticated');
     expect(basic.messages[0]).toMatchObject({ user: { username: 'watcher', authMethod: 'basic' } });
     basic.close();
@@ -90,16 +96,21 @@ describe('push over real HTTPS', () => {
   it('WebSocket with a Bearer upgrade header: current values first, then changes', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, bearer);
     await c.waitFor((m) => m.type === 'authenticated');
-    expect(c.messages[0]).toMatchObject({ type: 'authenticated', user: { username: 'admin', permissions: expect.arrayContaining(['tags:read']) } });
+    expect(c.messages[0]).toMatchObject({
+      type: 'authenticated',
+      user: { username: 'admin', permissions: expect.arrayContaining(['tags:read']) },
+    });
     c.send({ type: 'subscribe', id: 's1', tags: ['Line1.Speed', 'Tank1.Level'] });
     await c.waitFor((m) => m.type === 'values');
     const iSub = c.messages.findIndex((m) => m.type === 'subscribed');
     const iVal = c.messages.findIndex((m) => m.type === 'values');
     expect(c.messages[iSub]).toEqual({ type: 'subscribed', id: 's1', count: 2 });
     expect(iSub).toBeLessThan(iVal);
-    expect(c.messages[iVal]!.items).toEqual(expect.arrayContaining([
-      { name: 'Line1.Speed', value: 1, quality: 'GOOD', qualityCode: 192, subStatus: 'NON_SPECIFIC', timestamp: expect.any(String) },
-    ]));
+    expect(c.messages[iVal]!.items).toEqual(
+      expect.arrayContaining([
+        { name: 'Line1.Speed', value: 1, quality: 'GOOD', qualityCode: 192, subStatus: 'NON_SPECIFIC', timestamp: expect.any(String) },
+      ]),
+    );
     set('Line1.Speed', 42);
     set('Line2.Speed', 42); // not subscribed
     await until(() => c.latest().get('Line1.Speed') === 42 || undefined, 'the change');
@@ -137,7 +148,11 @@ describe('push over real HTTPS', () => {
     await until(() => c.latest().get('Line1.Filler.Level') === 8 || undefined, 'permitted change');
     expect([...c.latest().keys()].sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed', 'Line1.Stop']);
     c.send({ type: 'write', id: 'w', items: [{ name: 'Line1.Speed', value: 3 }] });
-    expect(await c.waitFor((m) => m.type === 'written')).toEqual({ type: 'written', id: 'w', items: [{ name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: expect.any(String) } }] });
+    expect(await c.waitFor((m) => m.type === 'written')).toEqual({
+      type: 'written',
+      id: 'w',
+      items: [{ name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: expect.any(String) } }],
+    });
     c.send({ type: 'auth', token: adminToken });
     await c.waitFor((m) => m.type === 'authenticated' && (m.user as { username: string }).username === 'admin');
     await until(() => c.latest().has('Tank1.Level') || undefined, 'newly permitted tags');
@@ -148,7 +163,16 @@ describe('push over real HTTPS', () => {
     const c = await WsClient.open(s.wsUrl, s.ca, bearer);
     c.send({ type: 'subscribe', id: 's', tags: ['Line2.Speed'] });
     await c.waitFor((m) => m.type === 'values');
-    c.send({ type: 'write', id: 'w1', items: [{ name: 'Line2.Speed', value: 55.5 }, { name: 'Tank1.Pump', value: true }, { name: 'Nope', value: 1 }, { name: 'Line2.Speed', value: 'x' }] });
+    c.send({
+      type: 'write',
+      id: 'w1',
+      items: [
+        { name: 'Line2.Speed', value: 55.5 },
+        { name: 'Tank1.Pump', value: true },
+        { name: 'Nope', value: 1 },
+        { name: 'Line2.Speed', value: 'x' },
+      ],
+    });
     const w = await c.waitFor((m) => m.type === 'written');
     expect(w.items).toEqual([
       { name: 'Line2.Speed', status: 'OK' },
@@ -169,9 +193,14 @@ describe('push over real HTTPS', () => {
     c.send({ type: 'frobnicate' });
     c.send({ type: 'unsubscribe', id: 'never' });
     c.send({ type: 'subscribe', id: 'z', tags: ['Line1.Speed'], deadband: 1, deadbandPercent: 1 });
-    await until(() => (c.messages.filter((m) => m.type === 'error').length >= 6) || undefined, 'six errors');
+    await until(() => c.messages.filter((m) => m.type === 'error').length >= 6 || undefined, 'six errors');
     expect(c.messages.filter((m) => m.type === 'error').map((m) => [m.id, m.code])).toEqual([
-      [null, 'VALIDATION_FAILED'], ['x', 'VALIDATION_FAILED'], ['y', 'TAG_NOT_FOUND'], [null, 'VALIDATION_FAILED'], ['never', 'NOT_FOUND'], ['z', 'VALIDATION_FAILED'],
+      [null, 'VALIDATION_FAILED'],
+      ['x', 'VALIDATION_FAILED'],
+      ['y', 'TAG_NOT_FOUND'],
+      [null, 'VALIDATION_FAILED'],
+      ['never', 'NOT_FOUND'],
+      ['z', 'VALIDATION_FAILED'],
     ]);
     const pong = new Promise<string>((r) => c.ws.once('pong', (d) => r(d.toString())));
     c.ws.ping('hello');
@@ -186,7 +215,10 @@ describe('push over real HTTPS', () => {
     expect(bad.messages).toEqual([{ type: 'error', id: null, code: 'UNAUTHENTICATED', message: expect.any(String) }]);
     const early = await WsClient.open(s.wsUrl, s.ca);
     early.send({ type: 'subscribe', id: 's', tags: ['**'] });
-    expect(await early.waitClosed()).toEqual({ code: PUSH_CLOSE.UNAUTHENTICATED, reason: expect.stringContaining('authentication required') });
+    expect(await early.waitClosed()).toEqual({
+      code: PUSH_CLOSE.UNAUTHENTICATED,
+      reason: expect.stringContaining('authentication required'),
+    });
     const silent = await WsClient.open(s.wsUrl, s.ca);
     expect((await silent.waitClosed()).code).toBe(PUSH_CLOSE.UNAUTHENTICATED); // auth timeout (300 ms here)
     const cross = await WsClient.open(s.wsUrl, s.ca, { cookie: `tagway_session=${adminToken}`, origin: 'https://evil.example' });
@@ -221,8 +253,11 @@ describe('push over real HTTPS', () => {
     expect(got.every((e) => e.alarm === 'Tank1.LevelHigh')).toBe(true);
     expect(got.map((e) => e.eventId)).toEqual([...got.map((e) => e.eventId)].sort((a, b) => a - b));
     // The watcher may read alarms of Line1.** only.
-    await until(() => alarmEvents(watcher).length === 2 || undefined, 'the watcher\'s events');
-    expect(alarmEvents(watcher).map((e) => [e.alarm, e.event])).toEqual([['Line1.Stop', 'RAISED'], ['Line1.Stop', 'CLEARED']]);
+    await until(() => alarmEvents(watcher).length === 2 || undefined, "the watcher's events");
+    expect(alarmEvents(watcher).map((e) => [e.alarm, e.event])).toEqual([
+      ['Line1.Stop', 'RAISED'],
+      ['Line1.Stop', 'CLEARED'],
+    ]);
     admin.close();
     watcher.close();
   });
@@ -257,7 +292,9 @@ describe('push over real HTTPS', () => {
     const forbidden = await SseClient.open(`${s.url}/events?tags=Tank1.Level`, s.agent, { authorization: `Bearer ${viewerToken}` });
     expect(forbidden).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     expect(await SseClient.open(`${s.url}/events`, s.agent, bearer)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    expect(await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': 'abc' })).toMatchObject({ status: 400 });
+    expect(await SseClient.open(`${s.url}/events?alarms=true`, s.agent, { ...bearer, 'last-event-id': 'abc' })).toMatchObject({
+      status: 400,
+    });
   });
 });
 
@@ -268,7 +305,12 @@ function bigProject(n: number): string {
 
 describe('a client that stops reading', () => {
   let p: PushServer;
-  let s: { wsUrl: string; ca: string; engine: { update(i: number, v: string, q: number): void }; hub: PushServer['hub'] extends () => infer H ? H : never };
+  let s: {
+    wsUrl: string;
+    ca: string;
+    engine: { update(i: number, v: string, q: number): void };
+    hub: PushServer['hub'] extends () => infer H ? H : never;
+  };
   let token: string;
   const N = 2_000;
   const HIGH = 64 * 1024;
@@ -278,7 +320,9 @@ describe('a client that stops reading', () => {
     s = { wsUrl: p.wsUrl, ca: p.s.ca, engine: p.s.server.runtime.tags, hub: p.hub() };
     token = await p.s.login();
   });
-  afterAll(async () => { await p.s.stop(); });
+  afterAll(async () => {
+    await p.s.stop();
+  });
 
   it('gets coalesced latest values after it resumes; the server buffer stays bounded meanwhile', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${token}` });
@@ -306,7 +350,11 @@ describe('a client that stops reading', () => {
     // The user-space buffer never exceeds the mark by more than one batch (1,000 values of ~380 bytes).
     expect(maxBuffered).toBeLessThan(HIGH + 1_000 * 400 + 64 * 1024);
     socket.resume();
-    await until(() => (c.latest().get(`Big.${N - 1}`) === `${round}:${pad}` && c.latest().get('Big.0') === `${round}:${pad}`) || undefined, 'latest values after resume', 20_000);
+    await until(
+      () => (c.latest().get(`Big.${N - 1}`) === `${round}:${pad}` && c.latest().get('Big.0') === `${round}:${pad}`) || undefined,
+      'latest values after resume',
+      20_000,
+    );
     const final = c.latest();
     for (let i = 0; i < N; i++) expect(final.get(`Big.${i}`)).toBe(`${round}:${pad}`);
     // Far fewer value items than changes made: the rounds in between were coalesced.
@@ -317,7 +365,12 @@ describe('a client that stops reading', () => {
 
 describe('a client that never reads again', () => {
   let p: PushServer;
-  let s: { wsUrl: string; ca: string; engine: { update(i: number, v: string, q: number): void }; hub: PushServer['hub'] extends () => infer H ? H : never };
+  let s: {
+    wsUrl: string;
+    ca: string;
+    engine: { update(i: number, v: string, q: number): void };
+    hub: PushServer['hub'] extends () => infer H ? H : never;
+  };
   let token: string;
   beforeAll(async () => {
     p = await startPushServer(bigProject(500));
@@ -325,7 +378,9 @@ describe('a client that never reads again', () => {
     s = { wsUrl: p.wsUrl, ca: p.s.ca, engine: p.s.server.runtime.tags, hub: p.hub() };
     token = await p.s.login();
   });
-  afterAll(async () => { await p.s.stop(); });
+  afterAll(async () => {
+    await p.s.stop();
+  });
 
   it('is dropped after the stall timeout', async () => {
     const c = await WsClient.open(s.wsUrl, s.ca, { authorization: `Bearer ${token}` });

@@ -36,9 +36,12 @@ group('coerceValue: 8–32-bit integers', () => {
 
   it('has the exact ranges of the contract', () => {
     expect(INTEGER_RANGES).toEqual({
-      Int8: { min: -128, max: 127 }, UInt8: { min: 0, max: 255 },
-      Int16: { min: -32768, max: 32767 }, UInt16: { min: 0, max: 65535 },
-      Int32: { min: -2147483648, max: 2147483647 }, UInt32: { min: 0, max: 4294967295 },
+      Int8: { min: -128, max: 127 },
+      UInt8: { min: 0, max: 255 },
+      Int16: { min: -32768, max: 32767 },
+      UInt16: { min: 0, max: 65535 },
+      Int32: { min: -2147483648, max: 2147483647 },
+      UInt32: { min: 0, max: 4294967295 },
     });
   });
 
@@ -122,9 +125,11 @@ group('coerceValue: 64-bit integers', () => {
   });
 
   it.each(['01', '-0', '1e3', ' 1', '1 ', '+1', '1.0', '0x10', '', '-', '1_000', '١٢', '1\n', '--1', 'abc'])(
-    'refuses the decimal string %j', (s) => {
+    'refuses the decimal string %j',
+    (s) => {
       for (const t of BIG_INTS) expect(code(coerceValue(t, s))).toBe('TYPE_MISMATCH');
-    });
+    },
+  );
 
   it('refuses 1.5, NaN, Infinity, null, arrays, objects, booleans', () => {
     for (const t of BIG_INTS) {
@@ -219,13 +224,31 @@ group('coerceValue: DateTime', () => {
   });
 
   it.each([
-    '2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2025-04-31T00:00:00Z', '2100-02-29T00:00:00Z',
-    '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z', '2026-01-00T00:00:00Z',
-    '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z',
-    '2026-01-01T00:00:00', '2026-01-01', '2026-01-01 00:00:00Z', '2026-01-01t00:00:00z',
-    '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+01:60', '2026-01-01T00:00:00+0100',
-    '2026-1-1T00:00:00Z', '+002026-01-01T00:00:00Z', ' 2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z ',
-    '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00.1234567890Z', 'now', '',
+    '2026-02-30T00:00:00Z',
+    '2026-02-29T00:00:00Z',
+    '2025-04-31T00:00:00Z',
+    '2100-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-01-00T00:00:00Z',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T23:60:00Z',
+    '2026-01-01T23:59:60Z',
+    '2026-01-01T00:00:00',
+    '2026-01-01',
+    '2026-01-01 00:00:00Z',
+    '2026-01-01t00:00:00z',
+    '2026-01-01T00:00:00+24:00',
+    '2026-01-01T00:00:00+01:60',
+    '2026-01-01T00:00:00+0100',
+    '2026-1-1T00:00:00Z',
+    '+002026-01-01T00:00:00Z',
+    ' 2026-01-01T00:00:00Z',
+    '2026-01-01T00:00:00Z ',
+    '2026-01-01T00:00:00.Z',
+    '2026-01-01T00:00:00.1234567890Z',
+    'now',
+    '',
   ])('refuses %j with TYPE_MISMATCH', (s) => {
     expect(code(coerceValue('DateTime', s))).toBe('TYPE_MISMATCH');
   });
@@ -262,18 +285,27 @@ const RUNS = { numRuns: 500 };
 
 /** Any JSON-ish value of any shape. */
 const anyValue = fc.oneof(
-  fc.boolean(), fc.integer(), fc.double(), fc.string(), fc.constant(null),
-  fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
-  fc.bigInt().map((b) => b.toString()), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.boolean(),
+  fc.integer(),
+  fc.double(),
+  fc.string(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+  fc.bigInt().map((b) => b.toString()),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
 );
 
 group('coerceValue properties', () => {
   it.each(SMALL_INTS)('%s: every integer in range is accepted unchanged', (t) => {
     const r = INTEGER_RANGES[t];
-    fc.assert(fc.property(fc.integer({ min: r.min, max: r.max }), (v) => {
-      const out = coerceValue(t, v);
-      return out.ok && Object.is(out.value, v === 0 ? 0 : v);
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.integer({ min: r.min, max: r.max }), (v) => {
+        const out = coerceValue(t, v);
+        return out.ok && Object.is(out.value, v === 0 ? 0 : v);
+      }),
+      RUNS,
+    );
   });
 
   it.each(SMALL_INTS)('%s: every integer outside the range is refused with OUT_OF_RANGE', (t) => {
@@ -283,89 +315,128 @@ group('coerceValue properties', () => {
       fc.integer({ min: r.max + 1, max: Number.MAX_SAFE_INTEGER }),
       fc.constantFrom(r.min - 1, r.max + 1, 1e300, -1e300),
     );
-    fc.assert(fc.property(outside, (v) => code(coerceValue(t, v)) === 'OUT_OF_RANGE'), RUNS);
+    fc.assert(
+      fc.property(outside, (v) => code(coerceValue(t, v)) === 'OUT_OF_RANGE'),
+      RUNS,
+    );
   });
 
   it.each([...SMALL_INTS, ...BIG_INTS])('%s: every non-integer number is refused with TYPE_MISMATCH', (t) => {
     const nonInteger = fc.double().filter((d) => !Number.isInteger(d));
-    fc.assert(fc.property(nonInteger, (v) => code(coerceValue(t, v)) === 'TYPE_MISMATCH'), RUNS);
+    fc.assert(
+      fc.property(nonInteger, (v) => code(coerceValue(t, v)) === 'TYPE_MISMATCH'),
+      RUNS,
+    );
   });
 
   it.each(BIG_INTS)('%s: every integer in range round-trips through its decimal string and BigInt', (t) => {
     const r = BIG_INTEGER_RANGES[t];
-    fc.assert(fc.property(fc.bigInt({ min: r.min, max: r.max }), (b) => {
-      const out = coerceValue(t, b.toString());
-      return out.ok && out.value === b.toString() && BigInt(out.value) === b;
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.bigInt({ min: r.min, max: r.max }), (b) => {
+        const out = coerceValue(t, b.toString());
+        return out.ok && out.value === b.toString() && BigInt(out.value) === b;
+      }),
+      RUNS,
+    );
   });
 
   it.each(BIG_INTS)('%s: every integer outside the range is refused with OUT_OF_RANGE', (t) => {
     const r = BIG_INTEGER_RANGES[t];
     const outside = fc.oneof(fc.bigInt({ max: r.min - 1n }), fc.bigInt({ min: r.max + 1n }));
-    fc.assert(fc.property(outside, (b) => code(coerceValue(t, b.toString())) === 'OUT_OF_RANGE'), RUNS);
+    fc.assert(
+      fc.property(outside, (b) => code(coerceValue(t, b.toString())) === 'OUT_OF_RANGE'),
+      RUNS,
+    );
   });
 
   it.each(BIG_INTS)('%s: every safe integer number gives the same result as its decimal string', (t) => {
-    fc.assert(fc.property(fc.maxSafeInteger(), (n) => {
-      const a = coerceValue(t, n);
-      const b = coerceValue(t, String(n === 0 ? 0 : n));
-      return a.ok === b.ok && (a.ok ? b.ok && a.value === b.value && a.value === BigInt(n).toString() : !b.ok && a.code === b.code);
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (n) => {
+        const a = coerceValue(t, n);
+        const b = coerceValue(t, String(n === 0 ? 0 : n));
+        return a.ok === b.ok && (a.ok ? b.ok && a.value === b.value && a.value === BigInt(n).toString() : !b.ok && a.code === b.code);
+      }),
+      RUNS,
+    );
   });
 
   it('any string is refused by the 8–32-bit and float types', () => {
     const types = [...SMALL_INTS, 'Float32', 'Float64'] as const;
-    fc.assert(fc.property(fc.constantFrom(...types), fc.string(), (t, s) => code(coerceValue(t, s)) === 'TYPE_MISMATCH'), RUNS);
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.string(), (t, s) => code(coerceValue(t, s)) === 'TYPE_MISMATCH'),
+      RUNS,
+    );
   });
 
   it('a string that is not a canonical decimal integer is refused by Int64/UInt64', () => {
     const nonCanonical = fc.string().filter((s) => !/^-?(0|[1-9][0-9]*)$/.test(s) || s === '-0');
-    fc.assert(fc.property(fc.constantFrom(...BIG_INTS), nonCanonical, (t, s) => code(coerceValue(t, s)) === 'TYPE_MISMATCH'), RUNS);
+    fc.assert(
+      fc.property(fc.constantFrom(...BIG_INTS), nonCanonical, (t, s) => code(coerceValue(t, s)) === 'TYPE_MISMATCH'),
+      RUNS,
+    );
   });
 
   it('only the Bool type accepts booleans, only String/64-bit/DateTime accept strings', () => {
-    fc.assert(fc.property(fc.constantFrom(...TAG_TYPES), fc.boolean(), (t, b) => coerceValue(t, b).ok === (t === 'Bool')), RUNS);
+    fc.assert(
+      fc.property(fc.constantFrom(...TAG_TYPES), fc.boolean(), (t, b) => coerceValue(t, b).ok === (t === 'Bool')),
+      RUNS,
+    );
   });
 
   it('coerce is idempotent: coerce(coerce(x)) === coerce(x) for every type', () => {
-    fc.assert(fc.property(fc.constantFrom(...TAG_TYPES), anyValue, (t: TagType, v) => {
-      const once = coerceValue(t, v);
-      if (!once.ok) return true;
-      const twice = coerceValue(t, once.value);
-      return twice.ok && Object.is(twice.value, once.value);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.constantFrom(...TAG_TYPES), anyValue, (t: TagType, v) => {
+        const once = coerceValue(t, v);
+        if (!once.ok) return true;
+        const twice = coerceValue(t, once.value);
+        return twice.ok && Object.is(twice.value, once.value);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('coerce never throws and always answers a known code', () => {
-    fc.assert(fc.property(fc.constantFrom(...TAG_TYPES), fc.anything(), (t, v) => {
-      const r = coerceValue(t, v);
-      return r.ok || r.code === 'TYPE_MISMATCH' || r.code === 'OUT_OF_RANGE';
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.constantFrom(...TAG_TYPES), fc.anything(), (t, v) => {
+        const r = coerceValue(t, v);
+        return r.ok || r.code === 'TYPE_MISMATCH' || r.code === 'OUT_OF_RANGE';
+      }),
+      RUNS,
+    );
   });
 
   it('DateTime: every Date in 0001…9999 round-trips via toISOString', () => {
     const dates = fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true });
-    fc.assert(fc.property(dates, (d) => {
-      const out = coerceValue('DateTime', d.toISOString());
-      return out.ok && out.value === d.toISOString() && Date.parse(out.value as string) === d.getTime();
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(dates, (d) => {
+        const out = coerceValue('DateTime', d.toISOString());
+        return out.ok && out.value === d.toISOString() && Date.parse(out.value as string) === d.getTime();
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('DateTime: the same instant written with any whole-minute offset normalises to the same UTC string', () => {
     const dates = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true });
     const offsets = fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 });
-    fc.assert(fc.property(dates, offsets, (d, off) => {
-      const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, -1); // wall clock at that offset
-      const sign = off < 0 ? '-' : '+';
-      const a = Math.abs(off);
-      const zone = `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
-      const out = coerceValue('DateTime', local + zone);
-      return out.ok && out.value === d.toISOString();
-    }), RUNS);
+    fc.assert(
+      fc.property(dates, offsets, (d, off) => {
+        const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, -1); // wall clock at that offset
+        const sign = off < 0 ? '-' : '+';
+        const a = Math.abs(off);
+        const zone = `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+        const out = coerceValue('DateTime', local + zone);
+        return out.ok && out.value === d.toISOString();
+      }),
+      RUNS,
+    );
   });
 
   it('numeric types refuse every non-number that is not a string', () => {
     const nonNumbers = fc.oneof(fc.constant(null), fc.boolean(), fc.array(fc.anything(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
-    fc.assert(fc.property(fc.constantFrom(...NUMERIC), nonNumbers, (t, v) => code(coerceValue(t, v)) === 'TYPE_MISMATCH'), RUNS);
+    fc.assert(
+      fc.property(fc.constantFrom(...NUMERIC), nonNumbers, (t, v) => code(coerceValue(t, v)) === 'TYPE_MISMATCH'),
+      RUNS,
+    );
   });
 });

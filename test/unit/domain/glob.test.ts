@@ -156,40 +156,48 @@ describe('glob: reference matcher', () => {
 
   // Small alphabets so that matches happen often; metacharacters and separators included.
   const nameChar = fc.constantFrom('a', 'b', 'A', '.', '/', '[', ']', '#', '(', '+', '$', ' ', '\\', '^', '|', '{', '-', ':', '_', '1');
-  const patChar = fc.oneof(
-    { weight: 4, arbitrary: nameChar },
-    { weight: 1, arbitrary: fc.constantFrom('*', '**', '?') },
-  );
+  const patChar = fc.oneof({ weight: 4, arbitrary: nameChar }, { weight: 1, arbitrary: fc.constantFrom('*', '**', '?') });
   const name = fc.array(nameChar, { maxLength: 10 }).map((cs) => cs.join(''));
   const pattern = fc.array(patChar, { maxLength: 8 }).map((cs) => cs.join(''));
 
   it('compileGlob agrees with the reference on random patterns and names', () => {
-    fc.assert(fc.property(pattern, name, (p, n) => compileGlob(p)(n) === refMatch(p, n)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(pattern, name, (p, n) => compileGlob(p)(n) === refMatch(p, n)),
+      { numRuns: 1000 },
+    );
   });
 
   it('compileGlob agrees with the reference on names derived from the pattern (mostly matching)', () => {
     // Replace each wildcard by a random fill so that the pair is likely (not certain) to match.
     const fill = fc.array(nameChar, { maxLength: 3 }).map((cs) => cs.join(''));
-    const derived = pattern.chain((p) => fc.tuple(fc.constant(p), fc.array(fill, { minLength: 12, maxLength: 12 })).map(([pp, fills]) => {
-      let k = 0;
-      const n = pp.replace(/\*\*|\*|\?/g, (m) => {
-        const f = fills[k++] ?? '';
-        return m === '?' ? (f[0] ?? 'a') : f;
-      });
-      return [pp, n] as const;
-    }));
+    const derived = pattern.chain((p) =>
+      fc.tuple(fc.constant(p), fc.array(fill, { minLength: 12, maxLength: 12 })).map(([pp, fills]) => {
+        let k = 0;
+        const n = pp.replace(/\*\*|\*|\?/g, (m) => {
+          const f = fills[k++] ?? '';
+          return m === '?' ? (f[0] ?? 'a') : f;
+        });
+        return [pp, n] as const;
+      }),
+    );
     let matched = 0;
-    fc.assert(fc.property(derived, ([p, n]) => {
-      const r = refMatch(p, n);
-      if (r) matched++;
-      return compileGlob(p)(n) === r;
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(derived, ([p, n]) => {
+        const r = refMatch(p, n);
+        if (r) matched++;
+        return compileGlob(p)(n) === r;
+      }),
+      { numRuns: 1000 },
+    );
     expect(matched).toBeGreaterThan(100);
   });
 
   it('a literal pattern (no wildcards) matches exactly itself', () => {
     const literal = fc.array(nameChar, { maxLength: 10 }).map((cs) => cs.join(''));
-    fc.assert(fc.property(literal, name, (p, n) => matchGlob(p, p) && matchGlob(p, n) === (p === n)), { numRuns: 500 });
+    fc.assert(
+      fc.property(literal, name, (p, n) => matchGlob(p, p) && matchGlob(p, n) === (p === n)),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -6,22 +6,36 @@ import { PermissionSet, PERMISSIONS, type Grant, type Group, type Permission } f
 /** The demo groups of the API contract. */
 const DEMO_GROUPS: ReadonlyMap<string, Group> = new Map<string, Group>([
   ['admins', { name: 'admins', permissions: PERMISSIONS.map((permission) => ({ permission })) }],
-  ['operators', {
-    name: 'operators',
-    permissions: [
-      { permission: 'tags:read' },
-      { permission: 'tags:write', tags: 'Line1.**' },
-      { permission: 'alarms:read' },
-      { permission: 'alarms:acknowledge' },
-      { permission: 'history:read' },
-    ],
-  }],
-  ['viewers', { name: 'viewers', permissions: [{ permission: 'tags:read' }, { permission: 'alarms:read' }, { permission: 'history:read' }] }],
+  [
+    'operators',
+    {
+      name: 'operators',
+      permissions: [
+        { permission: 'tags:read' },
+        { permission: 'tags:write', tags: 'Line1.**' },
+        { permission: 'alarms:read' },
+        { permission: 'alarms:acknowledge' },
+        { permission: 'history:read' },
+      ],
+    },
+  ],
+  [
+    'viewers',
+    { name: 'viewers', permissions: [{ permission: 'tags:read' }, { permission: 'alarms:read' }, { permission: 'history:read' }] },
+  ],
 ]);
 
 describe('PermissionSet', () => {
   it('knows the seven permissions of the contract', () => {
-    expect([...PERMISSIONS]).toEqual(['tags:read', 'tags:write', 'alarms:read', 'alarms:acknowledge', 'history:read', 'users:admin', 'audit:read']);
+    expect([...PERMISSIONS]).toEqual([
+      'tags:read',
+      'tags:write',
+      'alarms:read',
+      'alarms:acknowledge',
+      'history:read',
+      'users:admin',
+      'audit:read',
+    ]);
   });
 
   it('an empty set holds nothing', () => {
@@ -83,8 +97,11 @@ describe('PermissionSet', () => {
 
   it('names() lists each permission once, in contract order', () => {
     const s = new PermissionSet([
-      { permission: 'audit:read' }, { permission: 'tags:read', tags: 'A.*' }, { permission: 'tags:read', tags: 'B.*' },
-      { permission: 'tags:read' }, { permission: 'alarms:read' },
+      { permission: 'audit:read' },
+      { permission: 'tags:read', tags: 'A.*' },
+      { permission: 'tags:read', tags: 'B.*' },
+      { permission: 'tags:read' },
+      { permission: 'alarms:read' },
     ]);
     expect(s.names()).toEqual(['tags:read', 'alarms:read', 'audit:read']);
   });
@@ -124,7 +141,10 @@ describe('PermissionSet.forGroups with the demo groups', () => {
   });
 
   it('the union of several groups holds the grants of each', () => {
-    const extra: Group = { name: 'tank-writers', permissions: [{ permission: 'tags:write', tags: 'Tank*.Setpoint' }, { permission: 'audit:read' }] };
+    const extra: Group = {
+      name: 'tank-writers',
+      permissions: [{ permission: 'tags:write', tags: 'Tank*.Setpoint' }, { permission: 'audit:read' }],
+    };
     const groups = new Map(DEMO_GROUPS).set('tank-writers', extra);
     const s = PermissionSet.forGroups(['viewers', 'tank-writers'], groups);
     expect(s.names()).toEqual(['tags:read', 'tags:write', 'alarms:read', 'history:read', 'audit:read']);
@@ -150,25 +170,35 @@ describe('PermissionSet properties', () => {
   const tag = fc.array(fc.constantFrom('Line1', 'Line2', 'Tank1', 'A', 'x'), { minLength: 1, maxLength: 4 }).map((s) => s.join('.'));
 
   it('allows(p, tag) iff some grant of p is unscoped or its glob matches the tag', () => {
-    fc.assert(fc.property(fc.array(grant, { maxLength: 6 }), perm, tag, (grants, p, t) => {
-      const expected = grants.some((g) => g.permission === p && (g.tags === undefined || matchGlob(g.tags, t)));
-      return new PermissionSet(grants).allows(p, t) === expected;
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(grant, { maxLength: 6 }), perm, tag, (grants, p, t) => {
+        const expected = grants.some((g) => g.permission === p && (g.tags === undefined || matchGlob(g.tags, t)));
+        return new PermissionSet(grants).allows(p, t) === expected;
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('the set of a union is the union of the sets', () => {
-    fc.assert(fc.property(fc.array(grant, { maxLength: 4 }), fc.array(grant, { maxLength: 4 }), perm, tag, (a, b, p, t) => {
-      const union = new PermissionSet([...a, ...b]);
-      const sa = new PermissionSet(a), sb = new PermissionSet(b);
-      return union.allows(p, t) === (sa.allows(p, t) || sb.allows(p, t)) && union.has(p) === (sa.has(p) || sb.has(p));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(grant, { maxLength: 4 }), fc.array(grant, { maxLength: 4 }), perm, tag, (a, b, p, t) => {
+        const union = new PermissionSet([...a, ...b]);
+        const sa = new PermissionSet(a),
+          sb = new PermissionSet(b);
+        return union.allows(p, t) === (sa.allows(p, t) || sb.allows(p, t)) && union.has(p) === (sa.has(p) || sb.has(p));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('names() is exactly the permissions that has() answers true for', () => {
-    fc.assert(fc.property(fc.array(grant, { maxLength: 6 }), (grants) => {
-      const s = new PermissionSet(grants);
-      const expected = PERMISSIONS.filter((p: Permission) => grants.some((g) => g.permission === p));
-      return JSON.stringify(s.names()) === JSON.stringify(expected);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(grant, { maxLength: 6 }), (grants) => {
+        const s = new PermissionSet(grants);
+        const expected = PERMISSIONS.filter((p: Permission) => grants.some((g) => g.permission === p));
+        return JSON.stringify(s.names()) === JSON.stringify(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

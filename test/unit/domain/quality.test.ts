@@ -96,10 +96,17 @@ describe('quality byte: properties over all 256 bytes', () => {
   });
 
   it('names depend only on QQ and SSSS (fast-check over bytes and limit bits)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 }), (q, ll) => {
-      const base = q & 0xfc;
-      return qualityName(base | ll) === qualityName(q) && subStatusName(base | ll) === subStatusName(q)
-        && isGood(base | ll) === isGood(q) && limitName(q) === ['OK', 'LOW_LIMITED', 'HIGH_LIMITED', 'CONSTANT'][q & 3];
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 }), (q, ll) => {
+        const base = q & 0xfc;
+        return (
+          qualityName(base | ll) === qualityName(q) &&
+          subStatusName(base | ll) === subStatusName(q) &&
+          isGood(base | ll) === isGood(q) &&
+          limitName(q) === ['OK', 'LOW_LIMITED', 'HIGH_LIMITED', 'CONSTANT'][q & 3]
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -30,7 +30,9 @@ describe('Backoff', () => {
   it('counts attempts and reset() starts over', () => {
     const b = new Backoff(100, 10_000, () => 0);
     expect(b.attempts).toBe(0);
-    b.next(); b.next(); b.next();
+    b.next();
+    b.next();
+    b.next();
     expect(b.attempts).toBe(3);
     expect(b.next()).toBe(400);
     b.reset();
@@ -51,36 +53,52 @@ describe('Backoff', () => {
   });
 
   it('property: every delay is within [ceiling/2, ceiling] of the expected ceiling', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 120_000 }),
-      fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 40 }),
-      (initial, max, randoms) => {
-        const b = new Backoff(initial, max, seq(...randoms));
-        for (let k = 0; k < randoms.length; k++) {
-          const ceiling = Math.min(max, initial * 2 ** k);
-          const d = b.next();
-          if (!(d >= ceiling / 2 && d <= ceiling)) return false;
-        }
-        return true;
-      }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 120_000 }),
+        fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        (initial, max, randoms) => {
+          const b = new Backoff(initial, max, seq(...randoms));
+          for (let k = 0; k < randoms.length; k++) {
+            const ceiling = Math.min(max, initial * 2 ** k);
+            const d = b.next();
+            if (!(d >= ceiling / 2 && d <= ceiling)) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('property: with a fixed random, delays never decrease and stop growing at the cap', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 120_000 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (initial, max, r) => {
-      const b = new Backoff(initial, max, () => r);
-      const ds = Array.from({ length: 30 }, () => b.next());
-      for (let i = 1; i < ds.length; i++) if (ds[i]! < ds[i - 1]!) return false;
-      return ds[29] === Math.round(max / 2 + r * (max / 2)) || initial * 2 ** 29 < max;
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 120_000 }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (initial, max, r) => {
+          const b = new Backoff(initial, max, () => r);
+          const ds = Array.from({ length: 30 }, () => b.next());
+          for (let i = 1; i < ds.length; i++) if (ds[i]! < ds[i - 1]!) return false;
+          return ds[29] === Math.round(max / 2 + r * (max / 2)) || initial * 2 ** 29 < max;
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('property: after reset the sequence repeats', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 20 }), (n) => {
-      const b = new Backoff(500, 30_000, () => 0.3);
-      const first = Array.from({ length: n }, () => b.next());
-      b.reset();
-      const second = Array.from({ length: n }, () => b.next());
-      return JSON.stringify(first) === JSON.stringify(second);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), (n) => {
+        const b = new Backoff(500, 30_000, () => 0.3);
+        const first = Array.from({ length: n }, () => b.next());
+        b.reset();
+        const second = Array.from({ length: n }, () => b.next());
+        return JSON.stringify(first) === JSON.stringify(second);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

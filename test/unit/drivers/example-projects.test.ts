@@ -6,7 +6,10 @@ import { opcua } from '../../../src/drivers/opcua/index.js';
 import type { DriverModule } from '../../../src/drivers/registry.js';
 
 /** The example projects use only options the drivers accept (the project loader checks the rest). */
-describe.each([['opcua', opcua], ['mqtt', mqtt]] as Array<[string, DriverModule]>)('projects/examples/%s.yaml', (name, module) => {
+describe.each([
+  ['opcua', opcua],
+  ['mqtt', mqtt],
+] as Array<[string, DriverModule]>)('projects/examples/%s.yaml', (name, module) => {
   const project = parse(readFileSync(`projects/examples/${name}.yaml`, 'utf8')) as {
     connections: Array<Record<string, unknown>>;
     tags: Array<{ name: string; type: string; connection: string; address?: string; options?: Record<string, unknown> }>;

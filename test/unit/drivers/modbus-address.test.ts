@@ -23,9 +23,11 @@ describe('parseModbusAddress', () => {
   });
 
   it.each(['holding:65536', 'holding:1.16', 'coil:1.2', 'discrete:0.0', '40000', '465537', '20001', 'hr:1', 'holding', '', '4x0001'])(
-    'refuses %s with a message', (text) => {
+    'refuses %s with a message',
+    (text) => {
       expect(typeof parseModbusAddress(text)).toBe('string');
-    });
+    },
+  );
 });
 
 describe('modbus-tcp validation', () => {
@@ -34,7 +36,15 @@ describe('modbus-tcp validation', () => {
     expect(v({ type: 'Float32', address: 'holding:0' })).toBeUndefined();
     expect(v({ type: 'String', address: 'holding:0', options: { length: 10 } })).toBeUndefined();
     expect(v({ type: 'Bool', address: 'holding:0.3' })).toBeUndefined();
-    expect(v({ type: 'Float64', address: 'input:0', options: { rawType: 'Int16' }, access: 'read', scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 } })).toBeUndefined();
+    expect(
+      v({
+        type: 'Float64',
+        address: 'input:0',
+        options: { rawType: 'Int16' },
+        access: 'read',
+        scaling: { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 },
+      }),
+    ).toBeUndefined();
   });
   it('explains what is wrong', () => {
     expect(v({ type: 'Int16', address: 'coil:1' })).toMatch(/must be Bool/);
@@ -49,7 +59,14 @@ describe('modbus-tcp validation', () => {
   });
   it('checks connection options', () => {
     expect(modbusTcp.validateConnection!({ name: 'plc', driver: 'modbus-tcp', host: '10.0.0.5' })).toEqual([]);
-    const problems = modbusTcp.validateConnection!({ name: 'plc', driver: 'modbus-tcp', port: 70000, unitId: 'x', maxRegistersPerRequest: 126, prot: 1 });
+    const problems = modbusTcp.validateConnection!({
+      name: 'plc',
+      driver: 'modbus-tcp',
+      port: 70000,
+      unitId: 'x',
+      maxRegistersPerRequest: 126,
+      prot: 1,
+    });
     expect(problems.map(([p]) => p).sort()).toEqual(['/host', '/maxRegistersPerRequest', '/port', '/prot', '/unitId']);
   });
 });

@@ -1,12 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeNumber, decodeString, encodeNumber, encodeString, REGISTER_TYPES, registerWidth, stringProblem, type RegisterType, type WordLayout,
+  decodeNumber,
+  decodeString,
+  encodeNumber,
+  encodeString,
+  REGISTER_TYPES,
+  registerWidth,
+  stringProblem,
+  type RegisterType,
+  type WordLayout,
 } from '../../../src/drivers/modbus-tcp/codec.js';
 
 const layouts: WordLayout[] = [
-  { byteOrder: 'big', wordOrder: 'big' }, { byteOrder: 'big', wordOrder: 'little' },
-  { byteOrder: 'little', wordOrder: 'big' }, { byteOrder: 'little', wordOrder: 'little' },
+  { byteOrder: 'big', wordOrder: 'big' },
+  { byteOrder: 'big', wordOrder: 'little' },
+  { byteOrder: 'little', wordOrder: 'big' },
+  { byteOrder: 'little', wordOrder: 'little' },
 ];
 
 const arb: Record<RegisterType, fc.Arbitrary<number | bigint>> = {
@@ -31,13 +41,16 @@ describe('register codec', () => {
   for (const t of REGISTER_TYPES) {
     for (const layout of layouts) {
       it(`${t} ${layout.byteOrder}/${layout.wordOrder} round-trips`, () => {
-        fc.assert(fc.property(arb[t], (v) => {
-          const regs = encodeNumber(v, t, layout);
-          expect(regs).toHaveLength(registerWidth(t));
-          for (const r of regs) expect(r >= 0 && r <= 0xffff && Number.isInteger(r)).toBe(true);
-          // Decoding from an odd position inside a bigger reply, as the driver does.
-          expect(Object.is(decodeNumber(wire(regs), 2, t, layout), v)).toBe(true);
-        }), { numRuns: 300 });
+        fc.assert(
+          fc.property(arb[t], (v) => {
+            const regs = encodeNumber(v, t, layout);
+            expect(regs).toHaveLength(registerWidth(t));
+            for (const r of regs) expect(r >= 0 && r <= 0xffff && Number.isInteger(r)).toBe(true);
+            // Decoding from an odd position inside a bigger reply, as the driver does.
+            expect(Object.is(decodeNumber(wire(regs), 2, t, layout), v)).toBe(true);
+          }),
+          { numRuns: 300 },
+        );
       });
     }
   }
@@ -54,13 +67,15 @@ describe('register codec', () => {
   const latin1 = fc.string({ unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
   for (const byteOrder of ['big', 'little'] as const) {
     it(`String ${byteOrder} round-trips`, () => {
-      fc.assert(fc.property(latin1, fc.integer({ min: 0, max: 10 }), (s, extra) => {
-        const len = Math.max(1, s.length + extra);
-        expect(stringProblem(s, len)).toBeUndefined();
-        const regs = encodeString(s, len, byteOrder);
-        expect(regs).toHaveLength(Math.ceil(len / 2));
-        expect(decodeString(wire(regs), 2, len, byteOrder)).toBe(s);
-      }));
+      fc.assert(
+        fc.property(latin1, fc.integer({ min: 0, max: 10 }), (s, extra) => {
+          const len = Math.max(1, s.length + extra);
+          expect(stringProblem(s, len)).toBeUndefined();
+          const regs = encodeString(s, len, byteOrder);
+          expect(regs).toHaveLength(Math.ceil(len / 2));
+          expect(decodeString(wire(regs), 2, len, byteOrder)).toBe(s);
+        }),
+      );
     });
   }
 

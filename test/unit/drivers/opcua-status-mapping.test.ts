@@ -38,18 +38,20 @@ describe('OPC UA StatusCode → quality byte', () => {
   });
 
   it('never raises the severity: any Bad code is BAD, any Uncertain code UNCERTAIN, any Good code GOOD', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (status) => {
-      const q = statusToQuality(status);
-      const expected = { Good: 'GOOD', Uncertain: 'UNCERTAIN', Bad: 'BAD' }[severity(status)];
-      expect(qualityName(q)).toBe(expected);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (status) => {
+        const q = statusToQuality(status);
+        const expected = { Good: 'GOOD', Uncertain: 'UNCERTAIN', Bad: 'BAD' }[severity(status)];
+        expect(qualityName(q)).toBe(expected);
+      }),
+    );
   });
 
   it('carries the limit bits of a DataValue status into LL', () => {
     const infoDataValue = 0x400;
-    expect(statusToQuality(0x00000000 | infoDataValue | 0x100)).toBe(Quality.GOOD | 1);   // low limited
-    expect(statusToQuality(0x00000000 | infoDataValue | 0x200)).toBe(Quality.GOOD | 2);   // high limited
-    expect(statusToQuality(0x80000000 | infoDataValue | 0x300)).toBe(Quality.BAD | 3);    // constant
+    expect(statusToQuality(0x00000000 | infoDataValue | 0x100)).toBe(Quality.GOOD | 1); // low limited
+    expect(statusToQuality(0x00000000 | infoDataValue | 0x200)).toBe(Quality.GOOD | 2); // high limited
+    expect(statusToQuality(0x80000000 | infoDataValue | 0x300)).toBe(Quality.BAD | 3); // constant
     // Without InfoType = DataValue the bits mean nothing.
     expect(statusToQuality(0x00000300)).toBe(Quality.GOOD);
   });

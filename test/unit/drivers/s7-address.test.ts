@@ -35,7 +35,11 @@ describe('parseS7Address', () => {
   });
 
   it.each(['DB1,X8', 'DB1,X8.8', 'DB1,S10', 'DB1,S10.255', 'DB0,INT2', 'DB1,FOO2', 'DB1,INT2.3', 'MS10.2', 'Z10', 'M10.1.2', 'DB1,LINT0'])(
-    'refuses %s', (text) => { expect(typeof parseS7Address(text, 'Int16')).toBe('string'); });
+    'refuses %s',
+    (text) => {
+      expect(typeof parseS7Address(text, 'Int16')).toBe('string');
+    },
+  );
 });
 
 describe('s7 validation', () => {
@@ -48,6 +52,8 @@ describe('s7 validation', () => {
   });
   it('checks connection options', () => {
     expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', rack: 0, slot: 2 })).toEqual([]);
-    expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', localTSAP: 0x100 }).map(([p]) => p)).toEqual(['/remoteTSAP']);
+    expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', localTSAP: 0x100 }).map(([p]) => p)).toEqual([
+      '/remoteTSAP',
+    ]);
   });
 });

@@ -8,8 +8,8 @@ import type { ConnectionState, DriverHost } from '../../../src/drivers/driver.js
 import { InternalDriver } from '../../../src/drivers/internal/driver.js';
 import { SimulatorDriver, toType } from '../../../src/drivers/simulator/driver.js';
 import { waveform } from '../../../src/drivers/simulator/waveforms.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
-import type { SimulationSpec, TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import type { SimulationSpec, TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine, type TagChange } from '../../../src/runtime/tag-engine.js';
 import { createLogger } from '../../../src/server/logger.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
@@ -19,7 +19,10 @@ const T0 = Date.UTC(2026, 0, 1);
 /** A deterministic "random" source (a linear congruential generator) so that runs are reproducible. */
 function seeded(seed = 42): () => number {
   let s = seed;
-  return () => { s = (s * 1_103_515_245 + 12_345) % 2 ** 31; return s / 2 ** 31; };
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
 }
 
 const spec = (kind: SimulationSpec['kind'], extra: Partial<SimulationSpec> = {}): SimulationSpec => ({ kind, cycleMs: 1000, ...extra });
@@ -31,7 +34,10 @@ describe('waveforms', () => {
     const s = spec(kind, { min: -5, max: 20, periodMs: 10_000 });
     const random = seeded();
     const xs = times.map((t) => waveform({ spec: s, t, previous: NaN, random }));
-    for (const x of xs) { expect(x).toBeGreaterThanOrEqual(-5); expect(x).toBeLessThanOrEqual(20); }
+    for (const x of xs) {
+      expect(x).toBeGreaterThanOrEqual(-5);
+      expect(x).toBeLessThanOrEqual(20);
+    }
     // Over several periods the wave covers its range (not stuck in the middle).
     expect(Math.min(...xs)).toBeLessThan(-5 + 25 * 0.1);
     expect(Math.max(...xs)).toBeGreaterThan(20 - 25 * 0.1);
@@ -76,7 +82,10 @@ describe('waveforms', () => {
     const s = spec('counter', { min: 2, max: 8, step: 3 });
     const seq: number[] = [];
     let prev = NaN;
-    for (let i = 0; i < 6; i++) { prev = waveform({ spec: s, t: T0, previous: prev, random: Math.random }); seq.push(prev); }
+    for (let i = 0; i < 6; i++) {
+      prev = waveform({ spec: s, t: T0, previous: prev, random: Math.random });
+      seq.push(prev);
+    }
     expect(seq).toEqual([2, 5, 8, 2, 5, 8]);
   });
 
@@ -102,13 +111,20 @@ function hostFor(engine: TagEngine, clock: ManualClock, db?: Database): DriverHo
     db: db as Database,
     update: (i, v, q, t) => engine.update(i, v, q, t),
     setQuality: (i, q, t) => engine.setQuality(i, q, t),
-    state: (s) => { states.push(s); },
+    state: (s) => {
+      states.push(s);
+    },
     states,
   };
 }
 
-const def = (name: string, type: TagType, extra: Partial<TagDefinition> = {}): TagDefinition =>
-  ({ name, type, access: 'read', connection: 'c', ...extra });
+const def = (name: string, type: TagType, extra: Partial<TagDefinition> = {}): TagDefinition => ({
+  name,
+  type,
+  access: 'read',
+  connection: 'c',
+  ...extra,
+});
 
 describe('SimulatorDriver with a manual clock and a real tag engine', () => {
   function setup(defs: TagDefinition[], random = seeded()) {
@@ -165,13 +181,19 @@ describe('SimulatorDriver with a manual clock and a real tag engine', () => {
 
   it('counts a 64-bit counter exactly with BigInt, beyond 2^53, wrapping to min', async () => {
     const s = setup([
-      def('Big', 'Int64', { initial: '9007199254740991', simulation: spec('counter', { cycleMs: 100, step: 1, min: -5, max: 9007199254740994 }) }),
+      def('Big', 'Int64', {
+        initial: '9007199254740991',
+        simulation: spec('counter', { cycleMs: 100, step: 1, min: -5, max: 9007199254740994 }),
+      }),
       def('U', 'UInt64', { simulation: spec('counter', { cycleMs: 100, step: 6 }) }),
       def('I', 'Int64', { simulation: spec('counter', { cycleMs: 100, step: 2 }) }),
     ]);
     await s.driver.start();
     const seq: TagValue[] = [s.value('Big')];
-    for (let i = 0; i < 3; i++) { s.clock.advance(100); seq.push(s.value('Big')); }
+    for (let i = 0; i < 3; i++) {
+      s.clock.advance(100);
+      seq.push(s.value('Big'));
+    }
     expect(seq).toEqual(['9007199254740992', '9007199254740993', '9007199254740994', '-5']);
     expect(s.value('U')).toBe('18'); // '0' at start, +6 per cycle, as a decimal string
     expect(s.value('I')).toBe('6'); // an Int64 counter without min also starts at 0, not at -2^63
@@ -189,7 +211,10 @@ describe('SimulatorDriver with a manual clock and a real tag engine', () => {
     ]);
     await s.driver.start();
     const states: TagValue[] = [s.value('State')];
-    for (let i = 0; i < 3; i++) { s.clock.advance(1000); states.push(s.value('State')); }
+    for (let i = 0; i < 3; i++) {
+      s.clock.advance(1000);
+      states.push(s.value('State'));
+    }
     // T0 is a multiple of 3 s, so the sequence starts at the first value.
     expect(states).toEqual(['A', 'B', 'C', 'A']);
     expect(s.value('Clock')).toBe(new Date(T0 + 3000).toISOString());
@@ -234,7 +259,9 @@ describe('SimulatorDriver with a manual clock and a real tag engine', () => {
 describe('InternalDriver against a real SQLite file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tagway-internal-'));
   const open: Database[] = [];
-  afterEach(() => { for (const db of open.splice(0)) db.close(); });
+  afterEach(() => {
+    for (const db of open.splice(0)) db.close();
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function boot(file: string, defs: TagDefinition[], clock = new ManualClock(T0)) {
@@ -304,7 +331,12 @@ describe('InternalDriver against a real SQLite file', () => {
   it('writes in the same tick are committed together, and each resolves only once stored', async () => {
     const a = boot('batch.db', DEFS);
     await a.driver.start();
-    const rows = () => a.db.prepare('SELECT name, value, updated_at AS at FROM internal_values ORDER BY name').all() as Array<{ name: string; value: string; at: number }>;
+    const rows = () =>
+      a.db.prepare('SELECT name, value, updated_at AS at FROM internal_values ORDER BY name').all() as Array<{
+        name: string;
+        value: string;
+        at: number;
+      }>;
     const tags = ['SP', 'Count', 'Lot', 'Recipe'].map((n) => a.engine.get(n)!);
     const values: TagValue[] = [1.5, -7, '5', 'x'];
     const writes = tags.map((t, i) => a.driver.write(t, values[i]!));

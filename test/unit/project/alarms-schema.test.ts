@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Compile } from 'typebox/compile';
 import {
-  AlarmClassSchema, AlarmDefinitionSchema, toAlarmDefinition, validateAlarms, type AlarmDefinitionEntry,
+  AlarmClassSchema,
+  AlarmDefinitionSchema,
+  toAlarmDefinition,
+  validateAlarms,
+  type AlarmDefinitionEntry,
 } from '../../../src/project/schema/alarms.js';
 
 const tags = [
@@ -10,14 +14,23 @@ const tags = [
   { name: 'Pump1.Status', type: 'UInt16' as const },
   { name: 'Line1.Product', type: 'String' as const },
 ];
-const a = (over: Partial<AlarmDefinitionEntry>): AlarmDefinitionEntry =>
-  ({ name: 'A', number: 1, class: 'Alarm', priority: 5, tag: 'Pump1.Running', text: 'x', ...over });
+const a = (over: Partial<AlarmDefinitionEntry>): AlarmDefinitionEntry => ({
+  name: 'A',
+  number: 1,
+  class: 'Alarm',
+  priority: 5,
+  tag: 'Pump1.Running',
+  text: 'x',
+  ...over,
+});
 
 describe('alarm schemas', () => {
   const def = Compile(AlarmDefinitionSchema);
   const cls = Compile(AlarmClassSchema);
   it('accepts a full analog and a discrete definition', () => {
-    expect(def.Check(a({ tag: 'Tank1.Level', limit: { type: 'H', value: 90 }, hysteresis: 1, onDelayMs: 500, offDelayMs: 0, enabled: false }))).toBe(true);
+    expect(
+      def.Check(a({ tag: 'Tank1.Level', limit: { type: 'H', value: 90 }, hysteresis: 1, onDelayMs: 500, offDelayMs: 0, enabled: false })),
+    ).toBe(true);
     expect(def.Check(a({ kind: 'discrete', bit: 3, tag: 'Pump1.Status' }))).toBe(true);
   });
   it('refuses unknown keys, bad priorities and limit types', () => {
@@ -32,11 +45,17 @@ describe('alarm schemas', () => {
 
 describe('validateAlarms', () => {
   it('is silent for a good project', () => {
-    expect(validateAlarms({
-      tags,
-      alarms: [a({}), a({ name: 'B', number: 2, tag: 'Tank1.Level', limit: { type: 'LL', value: 5 }, class: 'Mine' }), a({ name: 'C', number: 3, tag: 'Pump1.Status', bit: 15 })],
-      alarmClasses: [{ name: 'Mine', stateMachine: 'RAISE_CLEAR' }],
-    })).toEqual([]);
+    expect(
+      validateAlarms({
+        tags,
+        alarms: [
+          a({}),
+          a({ name: 'B', number: 2, tag: 'Tank1.Level', limit: { type: 'LL', value: 5 }, class: 'Mine' }),
+          a({ name: 'C', number: 3, tag: 'Pump1.Status', bit: 15 }),
+        ],
+        alarmClasses: [{ name: 'Mine', stateMachine: 'RAISE_CLEAR' }],
+      }),
+    ).toEqual([]);
   });
   it('names each problem by JSON pointer', () => {
     const issues = validateAlarms({
@@ -50,13 +69,26 @@ describe('validateAlarms', () => {
         a({ name: 'F', number: 6, kind: 'analog' }),
         a({ name: 'System.ConnectionLost.x', number: 7 }),
       ],
-      alarmClasses: [{ name: 'K', stateMachine: 'RAISE_CLEAR' }, { name: 'K', stateMachine: 'RAISE_CLEAR' }],
+      alarmClasses: [
+        { name: 'K', stateMachine: 'RAISE_CLEAR' },
+        { name: 'K', stateMachine: 'RAISE_CLEAR' },
+      ],
     });
     const paths = issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      '/alarmClasses/1/name', '/alarms/0/tag', '/alarms/1/name', '/alarms/1/number', '/alarms/1/class', '/alarms/2/bit',
-      '/alarms/3/limit', '/alarms/4/bit', '/alarms/5/limit', '/alarms/6/name',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/alarmClasses/1/name',
+        '/alarms/0/tag',
+        '/alarms/1/name',
+        '/alarms/1/number',
+        '/alarms/1/class',
+        '/alarms/2/bit',
+        '/alarms/3/limit',
+        '/alarms/4/bit',
+        '/alarms/5/limit',
+        '/alarms/6/name',
+      ]),
+    );
     expect(issues.find((i) => i.path === '/alarms/0/tag')!.message).toContain("No tag named 'Nope'");
   });
   it('turns entries into domain definitions, inferring the kind', () => {
@@ -81,14 +113,27 @@ describe('alarm sections in the project loader', () => {
       '',
     ].join('\n');
     let problems: { line: number; path: string; message: string }[] = [];
-    try { parseProject(yaml); } catch (e) { problems = (e as { problems: typeof problems }).problems; }
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ line: 7, path: '/alarms/1/number' }),
-      expect.objectContaining({ line: 7, path: '/alarms/1/tag', message: "No tag named 'Missing'" }),
-    ]));
-    try { parseProject(yaml.replace('text: x }', 'text: x, hysterisis: 1 }')); } catch (e) { problems = (e as { problems: typeof problems }).problems; }
+    try {
+      parseProject(yaml);
+    } catch (e) {
+      problems = (e as { problems: typeof problems }).problems;
+    }
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ line: 7, path: '/alarms/1/number' }),
+        expect.objectContaining({ line: 7, path: '/alarms/1/tag', message: "No tag named 'Missing'" }),
+      ]),
+    );
+    try {
+      parseProject(yaml.replace('text: x }', 'text: x, hysterisis: 1 }'));
+    } catch (e) {
+      problems = (e as { problems: typeof problems }).problems;
+    }
     expect(problems).toEqual([expect.objectContaining({ line: 6, path: '/alarms/0/hysterisis', message: "unknown key 'hysterisis'" })]);
-    expect(parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw.alarms).toHaveLength(2);
+    expect(
+      parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw
+        .alarms,
+    ).toHaveLength(2);
   });
 });
 
@@ -103,7 +148,8 @@ describe('demo plant alarms', () => {
     expect(definitions.length).toBeGreaterThanOrEqual(10);
     expect(new Set(definitions.map((d) => d.kind))).toEqual(new Set(['discrete', 'analog']));
     expect(definitions.some((d) => d.kind === 'discrete' && d.bit !== undefined)).toBe(true);
-    const byClass = (c: string) => definitions.filter((d) => d.class === c && tagOf(d.tag).connection === 'internal' && tagOf(d.tag).access === 'readwrite');
+    const byClass = (c: string) =>
+      definitions.filter((d) => d.class === c && tagOf(d.tag).connection === 'internal' && tagOf(d.tag).access === 'readwrite');
     expect(byClass('Alarm').length).toBeGreaterThan(0);
     expect(byClass('Warning').length).toBeGreaterThan(0);
     expect(classes.find((c) => c.name === 'Alarm')!.stateMachine).toBe('RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT');

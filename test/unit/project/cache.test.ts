@@ -13,7 +13,9 @@ tags: [{ name: A, type: Int16, connection: internal, initial: ${initial} }]
 
 describe('validated-project cache', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tagway-cache-'));
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('serves an unchanged file from the cache and revalidates a changed one', () => {
     vi.useFakeTimers();

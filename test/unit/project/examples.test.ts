@@ -16,7 +16,9 @@ describe('shipped projects pass the real loader', () => {
     expect(p.tags.some((t) => t.access === 'read' && t.connection === 'internal')).toBe(true);
   });
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml'))) {
-    it(f, () => { expect(loadProjectFile(join(dir, f)).tags.length).toBeGreaterThan(0); });
+    it(f, () => {
+      expect(loadProjectFile(join(dir, f)).tags.length).toBeGreaterThan(0);
+    });
   }
   it('there is one example per driver', () => {
     expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['modbus-tcp.yaml', 'mqtt.yaml', 'opcua.yaml', 's7.yaml']));

@@ -35,7 +35,8 @@ function expectOne(text: string, message: string | RegExp, at: { line: number; c
   const ps = problemsOf(text);
   expect(ps.map((p) => `${p.line}:${p.column} ${p.message}`)).toHaveLength(1);
   const p = ps[0]!;
-  if (typeof message === 'string') expect(p.message).toBe(message); else expect(p.message).toMatch(message);
+  if (typeof message === 'string') expect(p.message).toBe(message);
+  else expect(p.message).toMatch(message);
   expect({ line: p.line, column: p.column }).toEqual(at);
   return p;
 }
@@ -81,10 +82,12 @@ describe('valid projects', () => {
   });
 
   it('fills in the default cycle of 1000 ms and coerces initial values to their wire form', () => {
-    const p = parseProject(project(`  - { name: S, type: Float64, connection: sim, simulation: { kind: sine } }
+    const p = parseProject(
+      project(`  - { name: S, type: Float64, connection: sim, simulation: { kind: sine } }
   - { name: I, type: Int64, connection: internal, initial: 5 }
   - { name: D, type: DateTime, connection: internal, initial: "2026-01-01T06:00:00Z" }
-`));
+`),
+    );
     expect(p.tags[0]!.simulation!.cycleMs).toBe(1000);
     expect(p.tags[1]!.initial).toBe('5');
     expect(p.tags[2]!.initial).toBe('2026-01-01T06:00:00.000Z');
@@ -297,7 +300,10 @@ describe('problems are reported with message, line and column', () => {
   });
 
   it('user with both password and passwordHash, or neither', () => {
-    const both = project('  []\n', 'users:\n  - username: bob\n    password: secret\n    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def"\n    groups: [admins]\n');
+    const both = project(
+      '  []\n',
+      'users:\n  - username: bob\n    password: secret\n    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def"\n    groups: [admins]\n',
+    );
     expectOne(both, "give either 'password' or 'passwordHash', not both", pos(both, 'username'));
     const neither = project('  []\n', 'users:\n  - { username: bob, groups: [admins] }\n');
     expectOne(neither, "a user needs 'passwordHash' (or 'password' for demos)", pos(neither, '{ username'));
@@ -308,7 +314,10 @@ describe('problems are reported with message, line and column', () => {
     expectOne(hash, /^must be an argon2id hash/, pos(hash, 'passwordHash'));
     const name = project('  []\n', 'users:\n  - { username: "bob smith", password: x, groups: [] }\n');
     expectOne(name, /^a username may contain letters, digits and _ \. @ -/, pos(name, 'username'));
-    const dup = project('  []\n', 'users:\n  - { username: bob, password: x, groups: [] }\n  - { username: bob, password: y, groups: [] }\n');
+    const dup = project(
+      '  []\n',
+      'users:\n  - { username: bob, password: x, groups: [] }\n  - { username: bob, password: y, groups: [] }\n',
+    );
     expectOne(dup, "duplicate user 'bob'", pos(dup, 'username', 1));
   });
 
@@ -325,7 +334,11 @@ describe('problems are reported with message, line and column', () => {
       expectOne(text, /^a tag name may contain letters, digits, spaces and _ \. - : \/ \[ \] #/, pos(text, `name: ${bad}`));
     }
     // The allowed characters, including an inner space and 256 characters, are fine.
-    parseProject(project(`  - { name: "Line1/Filler Speed:rpm.[1]#a_b-c", type: Int16, connection: internal }\n  - { name: ${'a'.repeat(256)}, type: Int16, connection: internal }\n`));
+    parseProject(
+      project(
+        `  - { name: "Line1/Filler Speed:rpm.[1]#a_b-c", type: Int16, connection: internal }\n  - { name: ${'a'.repeat(256)}, type: Int16, connection: internal }\n`,
+      ),
+    );
   });
 
   it('connection names must be identifiers', () => {
@@ -344,10 +357,13 @@ describe('several problems at once', () => {
   });
 
   it('reports every cross-check problem, sorted by line and column', () => {
-    const text = project(`  - { name: A, type: Int16, connection: internal, initial: 40000 }
+    const text = project(
+      `  - { name: A, type: Int16, connection: internal, initial: 40000 }
   - { name: B, type: String, connection: nowhere, min: 1 }
   - { name: A, type: Int16, connection: internal }
-`, 'users:\n  - { username: bob, password: x, groups: [ghosts] }\n');
+`,
+      'users:\n  - { username: bob, password: x, groups: [ghosts] }\n',
+    );
     const ps = problemsOf(text);
     expect(ps.map((p) => [p.line, p.column, p.message])).toEqual([
       [pos(text, 'initial').line, pos(text, 'initial').column, 'initial value: 40000 is outside the Int16 range -32768…32767'],
@@ -361,7 +377,11 @@ describe('several problems at once', () => {
   it('formats each problem as file:line:column: message (at path), and the error lists them all', () => {
     const text = project('  - { name: A, type: Int16, connection: internal, colour: red }\n');
     let error: ProjectError | undefined;
-    try { parseProject(text, 'plant.yaml'); } catch (e) { error = e as ProjectError; }
+    try {
+      parseProject(text, 'plant.yaml');
+    } catch (e) {
+      error = e as ProjectError;
+    }
     expect(error).toBeInstanceOf(ProjectError);
     const { line, column } = pos(text, 'colour');
     expect(formatProblem(error!.problems[0]!)).toBe(`plant.yaml:${line}:${column}: unknown key 'colour' (at /tags/0/colour)`);
@@ -378,7 +398,13 @@ describe('loadProjectFile', () => {
     const text = project('  - { name: A, type: Int16, connection: nowhere }\n');
     writeFileSync(file, text);
     expect(() => loadProjectFile(file)).toThrow(ProjectError);
-    try { loadProjectFile(file); } catch (e) { expect((e as ProjectError).problems).toEqual([{ file, ...pos(text, 'connection: nowhere'), path: '/tags/0/connection', message: "no connection named 'nowhere'" }]); }
+    try {
+      loadProjectFile(file);
+    } catch (e) {
+      expect((e as ProjectError).problems).toEqual([
+        { file, ...pos(text, 'connection: nowhere'), path: '/tags/0/connection', message: "no connection named 'nowhere'" },
+      ]);
+    }
   });
 
   it('a missing file is one problem at 1:1', () => {
@@ -387,7 +413,9 @@ describe('loadProjectFile', () => {
       loadProjectFile(file);
       expect.unreachable();
     } catch (e) {
-      expect((e as ProjectError).problems).toEqual([{ file, line: 1, column: 1, path: '', message: expect.stringMatching(/^cannot read the file: ENOENT/) }]);
+      expect((e as ProjectError).problems).toEqual([
+        { file, line: 1, column: 1, path: '', message: expect.stringMatching(/^cannot read the file: ENOENT/) },
+      ]);
     }
   });
 });

@@ -13,7 +13,11 @@ const TAGS = [
 ];
 
 function code(fn: () => unknown): string | undefined {
-  try { fn(); } catch (e) { return e instanceof TagwayError ? e.code : 'NOT_A_TAGWAY_ERROR'; }
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof TagwayError ? e.code : 'NOT_A_TAGWAY_ERROR';
+  }
   return undefined;
 }
 
@@ -37,7 +41,10 @@ describe('PushHub values', () => {
     set('Line2.Speed', 99); // not subscribed
     hub.flush();
     expect(sink.delivered).toHaveLength(1);
-    expect(sink.values()).toEqual([['Line1.Speed', 12], ['Tank1.Level', 3]]);
+    expect(sink.values()).toEqual([
+      ['Line1.Speed', 12],
+      ['Tank1.Level', 3],
+    ]);
   });
 
   it('resolves globs once, and permissions filter what a glob yields', () => {
@@ -47,7 +54,12 @@ describe('PushHub values', () => {
     const conn = hub.connect(sink, wsEncoder, viewer);
     expect(conn.subscribe('all', { tags: ['**'] })).toBe(2);
     hub.flush();
-    expect(sink.values().map(([n]) => n).sort()).toEqual(['Line1.Filler.Level', 'Line1.Speed']);
+    expect(
+      sink
+        .values()
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(['Line1.Filler.Level', 'Line1.Speed']);
     sink.take();
     set('Line2.Speed', 5);
     set('Line1.Filler.Level', 5);
@@ -81,7 +93,10 @@ describe('PushHub values', () => {
     set('Line1.Speed', 10);
     hub.flush();
     sink.take();
-    for (const v of [10.2, 10.4, 10.5]) { set('Line1.Speed', v); hub.flush(); }
+    for (const v of [10.2, 10.4, 10.5]) {
+      set('Line1.Speed', v);
+      hub.flush();
+    }
     expect(sink.values()).toEqual([]); // each within 0.5 of the 10 that was sent
     set('Line1.Speed', 10.6);
     hub.flush();
@@ -97,7 +112,9 @@ describe('PushHub values', () => {
     for (const n of ['Line1.Speed', 'Tank1.Level', 'Line2.Speed']) set(n, 0);
     set('Line2.Mode', '');
     const sink = new TestSink();
-    hub.connect(sink, wsEncoder, ALL).subscribe('s', { tags: ['Line1.Speed', 'Tank1.Level', 'Line2.Speed', 'Line2.Mode'], deadbandPercent: 10 });
+    hub
+      .connect(sink, wsEncoder, ALL)
+      .subscribe('s', { tags: ['Line1.Speed', 'Tank1.Level', 'Line2.Speed', 'Line2.Mode'], deadbandPercent: 10 });
     hub.flush();
     sink.take();
     set('Line1.Speed', 15); // range 200 → deadband 20
@@ -105,7 +122,11 @@ describe('PushHub values', () => {
     set('Line2.Speed', 0.001); // no range → no deadband
     set('Line2.Mode', 'AUTO');
     hub.flush();
-    expect(sink.values().sort()).toEqual([['Line2.Mode', 'AUTO'], ['Line2.Speed', 0.001], ['Tank1.Level', 1.5]]);
+    expect(sink.values().sort()).toEqual([
+      ['Line2.Mode', 'AUTO'],
+      ['Line2.Speed', 0.001],
+      ['Tank1.Level', 1.5],
+    ]);
   });
 
   it('a value that moved back within the deadband before the flush is not sent', () => {
@@ -127,7 +148,11 @@ describe('PushHub values', () => {
     hub.connect(sink, wsEncoder, ALL).subscribe('s', { tags: ['Line1.Speed'], minIntervalMs: 200 });
     hub.flush();
     sink.take();
-    for (let i = 1; i <= 10; i++) { set('Line1.Speed', i); hub.flush(); clock.advance(10); }
+    for (let i = 1; i <= 10; i++) {
+      set('Line1.Speed', i);
+      hub.flush();
+      clock.advance(10);
+    }
     expect(sink.delivered).toEqual([]); // 100 ms after the snapshot: still inside the interval
     clock.advance(100);
     expect(sink.values()).toEqual([['Line1.Speed', 10]]);
@@ -173,7 +198,12 @@ describe('PushHub values', () => {
     conn.setPermissions(perms({ permission: 'tags:read', tags: 'Line2.*' }, { permission: 'tags:read', tags: 'Line1.Speed' }));
     hub.flush();
     // Only the tags the client could not see before arrive as new; Line1.Speed is not repeated.
-    expect(sink.values().map(([n]) => n).sort()).toEqual(['Line2.Mode', 'Line2.Speed']);
+    expect(
+      sink
+        .values()
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(['Line2.Mode', 'Line2.Speed']);
     sink.take();
     conn.setPermissions(perms({ permission: 'tags:read', tags: 'Line2.Speed' }));
     set('Line1.Speed', 7);
@@ -211,7 +241,7 @@ describe('PushHub backpressure', () => {
     expect(hub.currentStats()).toMatchObject({ congested: 0, pendingValues: 0 });
   });
 
-  it('resumes on the sink\'s drain signal without waiting for the congestion poll', () => {
+  it("resumes on the sink's drain signal without waiting for the congestion poll", () => {
     const { hub, set } = setup(TAGS, { highWaterBytes: 10, lowWaterBytes: 0 });
     const sink = new TestSink();
     hub.connect(sink, wsEncoder, ALL).subscribe('s', { tags: ['Line1.Speed'] });
@@ -255,7 +285,10 @@ describe('PushHub alarms', () => {
     alarms.emit({ alarm: 'Line1.Jam', tag: 'Line1.Speed', priority: 12 });
     alarms.emit({ alarm: 'Tank1.High', priority: 10, event: 'ACKNOWLEDGED', state: 'RAISED_ACKNOWLEDGED' });
     hub.flush();
-    expect(a.json().map((m) => [m.type, m.id, (m.event as { eventId: number }).eventId])).toEqual([['alarm', 'a1', 1], ['alarm', 'a1', 4]]);
+    expect(a.json().map((m) => [m.type, m.id, (m.event as { eventId: number }).eventId])).toEqual([
+      ['alarm', 'a1', 1],
+      ['alarm', 'a1', 4],
+    ]);
     expect(b.json().map((m) => (m.event as { alarm: string }).alarm)).toEqual(['Line1.Jam']);
   });
 
@@ -306,7 +339,9 @@ describe('PushHub alarms', () => {
     alarms.emit({ alarm: 'Live' });
     hub.flush();
     // A full page (3 = the limit) may not be all: the stream ends after it so that the client resumes.
-    expect(sink.delivered.join('')).toBe([2, 3, 4].map((id) => `id: ${id}\nevent: alarm\ndata: ${JSON.stringify(alarms.events[id - 1])}\n\n`).join(''));
+    expect(sink.delivered.join('')).toBe(
+      [2, 3, 4].map((id) => `id: ${id}\nevent: alarm\ndata: ${JSON.stringify(alarms.events[id - 1])}\n\n`).join(''),
+    );
     expect(sink.closed?.code).toBe(PUSH_CLOSE.RESYNC);
     const sink2 = new TestSink();
     hub.connect(sink2, sseEncoder, ALL).subscribeAlarms('sse', {}, { sinceEventId: 4 });

@@ -4,8 +4,8 @@ import type { AlarmClass, AlarmDefinition } from '../../../src/domain/alarms/def
 import type { AlarmEventRecord } from '../../../src/domain/alarms/records.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { AlarmEngine } from '../../../src/runtime/alarm-engine.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { AlarmJournal } from '../../../src/storage/sqlite/alarm-journal.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
@@ -18,8 +18,28 @@ const TAGS: TagDefinition[] = [
 ];
 const base = { priority: 8, text: '' };
 const DEFS: AlarmDefinition[] = [
-  { ...base, name: 'Tank1.High', number: 1, class: 'Alarm', tag: 'Tank1.Level', kind: 'analog', limit: { type: 'H', value: 80 }, hysteresis: 2, text: 'Tank 1 high: {value} {unit} > {limit}' },
-  { ...base, name: 'Tank1.Low', number: 2, class: 'Warning', tag: 'Tank1.Level', kind: 'analog', limit: { type: 'L', value: 10 }, onDelayMs: 1000, offDelayMs: 500 },
+  {
+    ...base,
+    name: 'Tank1.High',
+    number: 1,
+    class: 'Alarm',
+    tag: 'Tank1.Level',
+    kind: 'analog',
+    limit: { type: 'H', value: 80 },
+    hysteresis: 2,
+    text: 'Tank 1 high: {value} {unit} > {limit}',
+  },
+  {
+    ...base,
+    name: 'Tank1.Low',
+    number: 2,
+    class: 'Warning',
+    tag: 'Tank1.Level',
+    kind: 'analog',
+    limit: { type: 'L', value: 10 },
+    onDelayMs: 1000,
+    offDelayMs: 500,
+  },
   { ...base, name: 'Pump1.Fault', number: 3, class: 'Fault', tag: 'Pump1.Fault', kind: 'discrete', priority: 14 },
   { ...base, name: 'Pump1.Overload', number: 4, class: 'Alarm', tag: 'Pump1.Status', kind: 'discrete', bit: 2 },
   { ...base, name: 'Valve.Open', number: 5, class: 'Info', tag: 'Valve.Open', kind: 'discrete' },
@@ -53,7 +73,10 @@ beforeEach(() => {
   boot();
   engine.start();
 });
-afterEach(async () => { await engine.stop(); db.close(); });
+afterEach(async () => {
+  await engine.stop();
+  db.close();
+});
 
 describe('AlarmEngine', () => {
   it('raises and clears an analog alarm with hysteresis and fills the text', async () => {
@@ -61,14 +84,28 @@ describe('AlarmEngine', () => {
     await Promise.resolve();
     expect(kinds()).toEqual(['Tank1.High:RAISED']);
     const [cur] = engine.current();
-    expect(cur).toMatchObject({ alarm: 'Tank1.High', state: 'RAISED', status: '+', active: true, text: 'Tank 1 high: 85 % > 80', value: 85, tag: 'Tank1.Level', class: 'Alarm' });
+    expect(cur).toMatchObject({
+      alarm: 'Tank1.High',
+      state: 'RAISED',
+      status: '+',
+      active: true,
+      text: 'Tank 1 high: 85 % > 80',
+      value: 85,
+      tag: 'Tank1.Level',
+      class: 'Alarm',
+    });
     set('Tank1.Level', 79);
     engine.flush();
     expect(kinds()).toHaveLength(1);
     set('Tank1.Level', 77.5);
     engine.flush();
     expect(kinds()).toEqual(['Tank1.High:RAISED', 'Tank1.High:CLEARED']);
-    expect(engine.current()[0]).toMatchObject({ state: 'RAISED_CLEARED', status: '-', active: false, clearedAt: new Date(clock.now()).toISOString() });
+    expect(engine.current()[0]).toMatchObject({
+      state: 'RAISED_CLEARED',
+      status: '-',
+      active: false,
+      clearedAt: new Date(clock.now()).toISOString(),
+    });
   });
 
   it('publishes only events that are already committed', () => {
@@ -171,7 +208,9 @@ describe('AlarmEngine', () => {
     // A BAD value must not raise Tank1.High.
     tags.update(idx('Tank1.Level'), 99, Quality.BAD_NO_COMMUNICATION);
     engine.flush();
-    expect(engine.current().map((o) => [o.alarm, o.class, o.text])).toEqual([['System.ConnectionLost.plc1', 'System', 'Connection lost: plc1']]);
+    expect(engine.current().map((o) => [o.alarm, o.class, o.text])).toEqual([
+      ['System.ConnectionLost.plc1', 'System', 'Connection lost: plc1'],
+    ]);
     set('Tank1.Level', 50);
     engine.flush();
     expect(engine.current()[0]!.active).toBe(true);
@@ -215,7 +254,17 @@ describe('AlarmEngine', () => {
   it('lists definitions and classes', () => {
     const defs = engine.definitions();
     expect(defs).toHaveLength(5);
-    expect(defs.find((d) => d.name === 'Pump1.Overload')).toEqual({ name: 'Pump1.Overload', number: 4, class: 'Alarm', priority: 8, tag: 'Pump1.Status', kind: 'discrete', bit: 2, text: '', enabled: true });
+    expect(defs.find((d) => d.name === 'Pump1.Overload')).toEqual({
+      name: 'Pump1.Overload',
+      number: 4,
+      class: 'Alarm',
+      priority: 8,
+      tag: 'Pump1.Status',
+      kind: 'discrete',
+      bit: 2,
+      text: '',
+      enabled: true,
+    });
     expect(engine.classList().find((c) => c.name === 'Fault')!.stateMachine).toBe('RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET');
     expect(engine.classList().map((c) => c.name)).toEqual(expect.arrayContaining(['Alarm', 'Warning', 'System', 'Info']));
   });
@@ -239,7 +288,10 @@ describe('AlarmEngine', () => {
     set('Tank1.Level', 95);
     engine.flush();
     expect(kinds()).toEqual(['Pump1.Overload:CLEARED']);
-    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([['Tank1.High', 'RAISED_ACKNOWLEDGED'], ['Pump1.Overload', 'RAISED_CLEARED']]);
+    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([
+      ['Tank1.High', 'RAISED_ACKNOWLEDGED'],
+      ['Pump1.Overload', 'RAISED_CLEARED'],
+    ]);
     // A new occurrence id never repeats an old one.
     set('Valve.Open', true);
     expect(engine.current()[0]!.id).toBeGreaterThan(tankId);
@@ -280,8 +332,15 @@ describe('AlarmEngine', () => {
 
 describe('AlarmEngine (property): random changes, responses and restarts', () => {
   it('keeps legal states and rebuilds the same current list from the journal', () => {
-    type Op = { k: 'level'; v: number } | { k: 'bit'; v: number } | { k: 'fault'; v: boolean } | { k: 'bad'; tag: number }
-      | { k: 'ack'; pick: number } | { k: 'reset'; pick: number } | { k: 'time'; ms: number } | { k: 'restart' };
+    type Op =
+      | { k: 'level'; v: number }
+      | { k: 'bit'; v: number }
+      | { k: 'fault'; v: boolean }
+      | { k: 'bad'; tag: number }
+      | { k: 'ack'; pick: number }
+      | { k: 'reset'; pick: number }
+      | { k: 'time'; ms: number }
+      | { k: 'restart' };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ k: fc.constant('level' as const), v: fc.integer({ min: 0, max: 100 }) }),
       fc.record({ k: fc.constant('bit' as const), v: fc.integer({ min: 0, max: 7 }) }),
@@ -292,49 +351,66 @@ describe('AlarmEngine (property): random changes, responses and restarts', () =>
       fc.record({ k: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
       fc.constant({ k: 'restart' as const }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-      db.close();
-      db = openDatabase(':memory:');
-      clock = new ManualClock();
-      boot();
-      engine.start();
-      for (const o of ops) {
-        switch (o.k) {
-          case 'level': set('Tank1.Level', o.v); break;
-          case 'bit': set('Pump1.Status', o.v); break;
-          case 'fault': set('Pump1.Fault', o.v); break;
-          case 'bad': tags.setQuality(o.tag, Quality.BAD_NOT_CONNECTED); break;
-          case 'time': clock.advance(o.ms); break;
-          case 'ack': case 'reset': {
-            const cur = engine.current();
-            const target = cur[o.pick % Math.max(1, cur.length)];
-            if (!target) break;
-            try { if (o.k === 'ack') engine.acknowledge(target.id, 'op'); else engine.reset(target.id, 'op'); } catch (err) {
-              expect((err as { code: string }).code).toBe('INVALID_STATE');
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        db.close();
+        db = openDatabase(':memory:');
+        clock = new ManualClock();
+        boot();
+        engine.start();
+        for (const o of ops) {
+          switch (o.k) {
+            case 'level':
+              set('Tank1.Level', o.v);
+              break;
+            case 'bit':
+              set('Pump1.Status', o.v);
+              break;
+            case 'fault':
+              set('Pump1.Fault', o.v);
+              break;
+            case 'bad':
+              tags.setQuality(o.tag, Quality.BAD_NOT_CONNECTED);
+              break;
+            case 'time':
+              clock.advance(o.ms);
+              break;
+            case 'ack':
+            case 'reset': {
+              const cur = engine.current();
+              const target = cur[o.pick % Math.max(1, cur.length)];
+              if (!target) break;
+              try {
+                if (o.k === 'ack') engine.acknowledge(target.id, 'op');
+                else engine.reset(target.id, 'op');
+              } catch (err) {
+                expect((err as { code: string }).code).toBe('INVALID_STATE');
+              }
+              break;
             }
-            break;
+            case 'restart': {
+              engine.flush();
+              const before = engine.current();
+              void engine.stop();
+              boot();
+              engine.start();
+              // Before any tag has a value, the rebuilt list equals the list before the restart.
+              expect(engine.current()).toEqual(before);
+              break;
+            }
           }
-          case 'restart': {
-            engine.flush();
-            const before = engine.current();
-            void engine.stop();
-            boot();
-            engine.start();
-            // Before any tag has a value, the rebuilt list equals the list before the restart.
-            expect(engine.current()).toEqual(before);
-            break;
+          for (const occ of engine.current()) {
+            expect(occ.active || occ.state !== 'RAISED').toBe(true);
+            expect(occ.acknowledged).toBe(occ.state.includes('ACKNOWLEDGED'));
           }
         }
-        for (const occ of engine.current()) {
-          expect(occ.active || occ.state !== 'RAISED').toBe(true);
-          expect(occ.acknowledged).toBe(occ.state.includes('ACKNOWLEDGED'));
-        }
-      }
-      engine.flush();
-      const list = engine.current();
-      boot();
-      engine.start();
-      expect(engine.current()).toEqual(list);
-    }), { numRuns: 60 });
+        engine.flush();
+        const list = engine.current();
+        boot();
+        engine.start();
+        expect(engine.current()).toEqual(list);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

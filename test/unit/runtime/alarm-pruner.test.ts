@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AlarmJournalPruner } from '../../../src/runtime/alarms/pruner.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
+import { ManualClock } from '../../../src/domain/clock.js';
 import { AlarmJournal, type NewAlarmEvent } from '../../../src/storage/sqlite/alarm-journal.js';
 import { openDatabase } from '../../../src/storage/sqlite/database.js';
 
@@ -13,16 +13,45 @@ describe('AlarmJournalPruner', () => {
     const events: NewAlarmEvent[] = [];
     for (let i = 0; i < 2500; i++) {
       const id = j.nextOccurrenceId();
-      const common = { id, alarm: 'A', number: 1, class: 'Warning', priority: 1, state: 'RAISED' as const, text: '', tag: null, value: null, user: null, stateMachine: 'RAISE_CLEAR' as const };
+      const common = {
+        id,
+        alarm: 'A',
+        number: 1,
+        class: 'Warning',
+        priority: 1,
+        state: 'RAISED' as const,
+        text: '',
+        tag: null,
+        value: null,
+        user: null,
+        stateMachine: 'RAISE_CLEAR' as const,
+      };
       events.push({ ...common, event: 'RAISED', at: clock.now() - 40 * day + i * 1000, closes: false });
       events.push({ ...common, event: 'CLEARED', state: 'RAISED' as const, at: clock.now() - 40 * day + i * 1000 + 1, closes: true });
     }
-    events.push({ id: j.nextOccurrenceId(), alarm: 'B', number: 2, class: 'Warning', priority: 1, state: 'RAISED', text: '', tag: null, value: null, user: null, stateMachine: 'RAISE_CLEAR', event: 'RAISED', at: clock.now() - 1000, closes: false });
+    events.push({
+      id: j.nextOccurrenceId(),
+      alarm: 'B',
+      number: 2,
+      class: 'Warning',
+      priority: 1,
+      state: 'RAISED',
+      text: '',
+      tag: null,
+      value: null,
+      user: null,
+      stateMachine: 'RAISE_CLEAR',
+      event: 'RAISED',
+      at: clock.now() - 1000,
+      closes: false,
+    });
     j.append(events);
     const p = new AlarmJournalPruner(j, clock, { retentionDays: 30, batch: 700 });
     // Queued before the pass starts, so it runs at the pass's first yield: proof that other work gets a turn.
     let seenMidway = -1;
-    setImmediate(() => { seenMidway = j.count(); });
+    setImmediate(() => {
+      seenMidway = j.count();
+    });
     const deleted = await p.runOnce();
     expect(seenMidway).toBe(5001 - 700);
     expect(deleted).toBe(5000);

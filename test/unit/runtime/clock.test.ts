@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../../src/runtime/clock.js';
+import { ManualClock, systemClock } from '../../../src/domain/clock.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -75,7 +75,7 @@ describe('ManualClock', () => {
     const c = new ManualClock(0);
     let fired = 0;
     const h = c.setTimeout(() => fired++, 10);
-    c.setTimeout(() => fired += 10, 20);
+    c.setTimeout(() => (fired += 10), 20);
     c.clearTimeout(h);
     c.clearTimeout(h);
     c.clearTimeout(12345);
@@ -87,7 +87,9 @@ describe('ManualClock', () => {
   it('an interval may clear itself from its own callback', () => {
     const c = new ManualClock(0);
     let n = 0;
-    const h = c.setInterval(() => { if (++n === 3) c.clearInterval(h); }, 10);
+    const h = c.setInterval(() => {
+      if (++n === 3) c.clearInterval(h);
+    }, 10);
     c.advance(1000);
     expect(n).toBe(3);
   });
@@ -112,7 +114,10 @@ describe('ManualClock', () => {
     const c = new ManualClock(0);
     const log: string[] = [];
     let later: unknown;
-    c.setTimeout(() => { log.push('first'); c.clearTimeout(later); }, 10);
+    c.setTimeout(() => {
+      log.push('first');
+      c.clearTimeout(later);
+    }, 10);
     later = c.setTimeout(() => log.push('later'), 20);
     c.advance(30);
     expect(log).toEqual(['first']);
@@ -142,34 +147,46 @@ describe('ManualClock', () => {
   });
 
   it('property: every timeout fires exactly once, at its due time, in non-decreasing time order', () => {
-    fc.assert(fc.property(
-      fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 30 }),
-      fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 10 }),
-      (delays, steps) => {
-        const c = new ManualClock(0);
-        const fired: { i: number; at: number }[] = [];
-        delays.forEach((d, i) => c.setTimeout(() => fired.push({ i, at: c.now() }), d));
-        let last = 0;
-        for (const s of steps) {
-          c.advance(s);
-          if (c.now() < last) return false;
-          last = c.now();
-        }
-        const end = c.now();
-        const due = delays.map((d, i) => ({ i, at: d })).filter((x) => x.at <= end)
-          .sort((a, b) => a.at - b.at || a.i - b.i);
-        return JSON.stringify(fired) === JSON.stringify(due);
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 10 }),
+        (delays, steps) => {
+          const c = new ManualClock(0);
+          const fired: { i: number; at: number }[] = [];
+          delays.forEach((d, i) => c.setTimeout(() => fired.push({ i, at: c.now() }), d));
+          let last = 0;
+          for (const s of steps) {
+            c.advance(s);
+            if (c.now() < last) return false;
+            last = c.now();
+          }
+          const end = c.now();
+          const due = delays
+            .map((d, i) => ({ i, at: d }))
+            .filter((x) => x.at <= end)
+            .sort((a, b) => a.at - b.at || a.i - b.i);
+          return JSON.stringify(fired) === JSON.stringify(due);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('property: an interval of period p fires floor(t/p) times in t ms, however t is split', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 100 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 10 }), (p, steps) => {
-      const c = new ManualClock(0);
-      let n = 0;
-      c.setInterval(() => { n++; if (c.now() !== n * p) throw new Error(`fired at ${c.now()}, expected ${n * p}`); }, p);
-      for (const s of steps) c.advance(s);
-      return n === Math.floor(c.now() / p);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 10 }), (p, steps) => {
+        const c = new ManualClock(0);
+        let n = 0;
+        c.setInterval(() => {
+          n++;
+          if (c.now() !== n * p) throw new Error(`fired at ${c.now()}, expected ${n * p}`);
+        }, p);
+        for (const s of steps) c.advance(s);
+        return n === Math.floor(c.now() / p);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -177,12 +194,18 @@ describe('systemClock', () => {
   it('reads the wall clock and runs real timers', async () => {
     const before = Date.now();
     expect(systemClock.now()).toBeGreaterThanOrEqual(before);
-    await new Promise<void>((resolve) => { systemClock.setTimeout(resolve, 1); });
+    await new Promise<void>((resolve) => {
+      systemClock.setTimeout(resolve, 1);
+    });
     let fired = false;
-    const h = systemClock.setTimeout(() => { fired = true; }, 1);
+    const h = systemClock.setTimeout(() => {
+      fired = true;
+    }, 1);
     systemClock.clearTimeout(h);
     let ticks = 0;
-    const i = systemClock.setInterval(() => { ticks++; }, 1);
+    const i = systemClock.setInterval(() => {
+      ticks++;
+    }, 1);
     await new Promise((r) => setTimeout(r, 20));
     systemClock.clearInterval(i);
     const after = ticks;

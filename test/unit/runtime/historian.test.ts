@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
+import { ManualClock } from '../../../src/domain/clock.js';
 import { Historian, type HistorianOptions } from '../../../src/runtime/historian.js';
-import type { HistorySpec, TagDefinition } from '../../../src/runtime/tag-definition.js';
+import type { HistorySpec, TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
@@ -16,8 +16,15 @@ const T0 = Date.UTC(2026, 0, 1); // a multiple of every interval used below
 /** Counts live timers, to check that cyclic logging uses one timer per distinct interval. */
 class CountingClock extends ManualClock {
   intervals = new Set<unknown>();
-  override setInterval(fn: () => void, ms: number): unknown { const h = super.setInterval(fn, ms); this.intervals.add(h); return h; }
-  override clearInterval(h: unknown): void { this.intervals.delete(h); super.clearInterval(h); }
+  override setInterval(fn: () => void, ms: number): unknown {
+    const h = super.setInterval(fn, ms);
+    this.intervals.add(h);
+    return h;
+  }
+  override clearInterval(h: unknown): void {
+    this.intervals.delete(h);
+    super.clearInterval(h);
+  }
 }
 
 let dir: string;
@@ -61,13 +68,23 @@ describe('Historian', () => {
     setup([tag('A', { mode: 'onChange', deadband: 0.5 }), tag('NoHistory', undefined)]);
     historian.start();
     const a = idx('A');
-    for (const [dt, v] of [[10, 10], [20, 10.2], [30, 10.6], [40, 10.7], [50, 11.2], [60, 10.9]] as const) {
+    for (const [dt, v] of [
+      [10, 10],
+      [20, 10.2],
+      [30, 10.6],
+      [40, 10.7],
+      [50, 11.2],
+      [60, 10.9],
+    ] as const) {
       engine.update(a, v, GOOD, T0 + dt);
     }
     engine.update(idx('NoHistory'), 5, GOOD);
     clock.advance(1000);
     expect(stored('A').map((s) => [s.ts - T0, s.value, s.quality])).toEqual([
-      [0, 0, Quality.UNCERTAIN_INITIAL_VALUE], [10, 10, GOOD], [30, 10.6, GOOD], [50, 11.2, GOOD],
+      [0, 0, Quality.UNCERTAIN_INITIAL_VALUE],
+      [10, 10, GOOD],
+      [30, 10.6, GOOD],
+      [50, 11.2, GOOD],
     ]);
     expect(store.findTagId('NoHistory')).toBeUndefined();
     expect(historian.logs(engine.require('NoHistory'))).toBe(false);
@@ -82,30 +99,51 @@ describe('Historian', () => {
       engine.setQuality(idx(name), GOOD, T0 + 3);
     }
     historian.flush();
-    expect(stored('On').map((s) => [s.ts - T0, s.value, s.quality]))
-      .toEqual([[0, 0, 0x4c], [1, 1, GOOD], [2, 1, 0x08], [3, 1, GOOD]]);
+    expect(stored('On').map((s) => [s.ts - T0, s.value, s.quality])).toEqual([
+      [0, 0, 0x4c],
+      [1, 1, GOOD],
+      [2, 1, 0x08],
+      [3, 1, GOOD],
+    ]);
     // Cyclic: the value change itself waits for the next tick, the quality changes do not.
-    expect(stored('Cyc').map((s) => [s.ts - T0, s.value, s.quality]))
-      .toEqual([[0, 0, 0x4c], [1, 1, GOOD], [2, 1, 0x08], [3, 1, GOOD]]);
+    expect(stored('Cyc').map((s) => [s.ts - T0, s.value, s.quality])).toEqual([
+      [0, 0, 0x4c],
+      [1, 1, GOOD],
+      [2, 1, 0x08],
+      [3, 1, GOOD],
+    ]);
   });
 
   it('logs cyclic tags on aligned ticks with one timer per distinct interval; both = cyclic plus changes', () => {
     clock = new CountingClock(T0 + 300);
-    setup([
-      tag('C1', { mode: 'cyclic', intervalMs: 1000 }), tag('C2', { mode: 'cyclic', intervalMs: 1000 }),
-      tag('C5', { mode: 'cyclic', intervalMs: 5000 }), tag('B', { mode: 'both', intervalMs: 5000 }),
-    ], { flushIntervalMs: 60_000 });
+    setup(
+      [
+        tag('C1', { mode: 'cyclic', intervalMs: 1000 }),
+        tag('C2', { mode: 'cyclic', intervalMs: 1000 }),
+        tag('C5', { mode: 'cyclic', intervalMs: 5000 }),
+        tag('B', { mode: 'both', intervalMs: 5000 }),
+      ],
+      { flushIntervalMs: 60_000 },
+    );
     historian.start();
     engine.update(idx('B'), 7, GOOD, T0 + 1500);
     clock.advance(10_000 - 300);
     // Timers: flush, prune, and one per interval (1 s and 5 s) — not one per tag.
     expect(clock.intervals.size).toBe(4);
     historian.flush();
-    const ticks = (name: string) => stored(name).slice(1).map((s) => s.ts - T0);
+    const ticks = (name: string) =>
+      stored(name)
+        .slice(1)
+        .map((s) => s.ts - T0);
     expect(ticks('C1')).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000]);
     expect(ticks('C2')).toEqual(ticks('C1'));
     expect(ticks('C5')).toEqual([5000, 10_000]);
-    expect(stored('B').map((s) => [s.ts - T0, s.value])).toEqual([[300, 0], [1500, 7], [5000, 7], [10_000, 7]]);
+    expect(stored('B').map((s) => [s.ts - T0, s.value])).toEqual([
+      [300, 0],
+      [1500, 7],
+      [5000, 7],
+      [10_000, 7],
+    ]);
     historian.stop();
     expect(clock.intervals.size).toBe(0);
   });
@@ -159,17 +197,28 @@ describe('Historian', () => {
     const old = (name: string) => {
       const id = store.tagId(name);
       store.insertBatch({
-        count: 10, tagIds: Array(10).fill(id), ts: Array.from({ length: 10 }, (_, i) => now - (i + 0.5) * DAY),
-        values: Array(10).fill(1), quality: Array(10).fill(GOOD),
+        count: 10,
+        tagIds: Array(10).fill(id),
+        ts: Array.from({ length: 10 }, (_, i) => now - (i + 0.5) * DAY),
+        values: Array(10).fill(1),
+        quality: Array(10).fill(GOOD),
       });
     };
-    old('Short'); old('Default'); old('Gone');
-    setup([tag('Short', { mode: 'onChange', retentionDays: 2 }), tag('Default', { mode: 'onChange' })],
-      { defaultRetentionDays: 5, pruneBatchRows: 3, pruneIntervalMs: 3_600_000 });
+    old('Short');
+    old('Default');
+    old('Gone');
+    setup([tag('Short', { mode: 'onChange', retentionDays: 2 }), tag('Default', { mode: 'onChange' })], {
+      defaultRetentionDays: 5,
+      pruneBatchRows: 3,
+      pruneIntervalMs: 3_600_000,
+    });
     historian.start();
     expect(await historian.prune()).toBe(8 + 5 + 5);
     historian.flush();
-    const ages = (name: string) => stored(name).map((s) => (now - s.ts) / DAY).filter((d) => d > 0);
+    const ages = (name: string) =>
+      stored(name)
+        .map((s) => (now - s.ts) / DAY)
+        .filter((d) => d > 0);
     expect(ages('Short')).toEqual([1.5, 0.5]);
     expect(ages('Default')).toEqual([4.5, 3.5, 2.5, 1.5, 0.5]);
     expect(ages('Gone')).toEqual([4.5, 3.5, 2.5, 1.5, 0.5]);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import '../../../src/drivers/index.js';
 import { parseProject } from '../../../src/project/load.js';
-import { systemClock } from '../../../src/runtime/clock.js';
-import { diffProjects, sameValue } from '../../../src/runtime/reload.js';
+import { systemClock } from '../../../src/domain/clock.js';
+import { diffProjects } from '../../../src/runtime/reload.js';
+import { sameValue } from '../../../src/domain/same-value.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 
 const BASE = {
@@ -40,12 +41,28 @@ describe('diffProjects', () => {
   });
 
   it('counts any change to a connection definition, even its description', () => {
-    const d = diffProjects(project(), project({ connections: BASE.connections.replace('{ name: local, driver: internal }', '{ name: local, driver: internal, description: Local values }') }));
+    const d = diffProjects(
+      project(),
+      project({
+        connections: BASE.connections.replace(
+          '{ name: local, driver: internal }',
+          '{ name: local, driver: internal, description: Local values }',
+        ),
+      }),
+    );
     expect(d.changed).toEqual(['local']);
   });
 
   it('restarts the connection of a tag whose address, options or scaling changed', () => {
-    const d = diffProjects(project(), project({ tags: BASE.tags.replace('{ name: B.Value, type: Int16, connection: B, address: "holding:0" }', '{ name: B.Value, type: Int16, connection: B, address: "holding:5", scaling: { rawMin: 0, rawMax: 100, engMin: 0, engMax: 1 } }') }));
+    const d = diffProjects(
+      project(),
+      project({
+        tags: BASE.tags.replace(
+          '{ name: B.Value, type: Int16, connection: B, address: "holding:0" }',
+          '{ name: B.Value, type: Int16, connection: B, address: "holding:5", scaling: { rawMin: 0, rawMax: 100, engMin: 0, engMax: 1 } }',
+        ),
+      }),
+    );
     expect(d.changed).toEqual(['B']);
     expect(d.unchanged).toEqual(['A', 'local']);
     expect(d.restartNeeded).toEqual([]);
@@ -60,18 +77,26 @@ describe('diffProjects', () => {
 
   it('lists every change that needs a restart', () => {
     const next = project({
-      tags: BASE.tags.replace('type: Int16, connection: A', 'type: Int32, connection: A') + '\n  - { name: Extra, type: Bool, connection: local }',
+      tags:
+        BASE.tags.replace('type: Int16, connection: A', 'type: Int32, connection: A') +
+        '\n  - { name: Extra, type: Bool, connection: local }',
       rest: BASE.rest.replace('viewer-password', 'another-password') + '\nalarms: []',
     });
     const d = diffProjects(project(), next);
     expect(d.restartNeeded.map((r) => r.message)).toEqual([
-      'alarms changed', 'users changed', "tag 'Extra' added", "tag 'A.Value': type changed",
+      'alarms changed',
+      'users changed',
+      "tag 'Extra' added",
+      "tag 'A.Value': type changed",
     ]);
     expect(d.restartNeeded.map((r) => r.path)).toEqual(['/alarms', '/users', '/tags/Extra', '/tags/A.Value']);
   });
 
   it('refuses removed tags, a tag moved to another connection and reordered tags', () => {
-    const removed = diffProjects(project(), project({ tags: BASE.tags.replace('\n  - { name: Local, type: Bool, connection: local }', '') }));
+    const removed = diffProjects(
+      project(),
+      project({ tags: BASE.tags.replace('\n  - { name: Local, type: Bool, connection: local }', '') }),
+    );
     expect(removed.restartNeeded.map((r) => r.message)).toEqual(["tag 'Local' removed"]);
     const moved = diffProjects(project(), project({ tags: BASE.tags.replace('connection: B', 'connection: A') }));
     expect(moved.restartNeeded.map((r) => r.message)).toEqual(["tag 'B.Value': connection changed"]);
@@ -94,7 +119,9 @@ describe('TagEngine.replaceDefinition', () => {
     const engine = new TagEngine(p.tags, systemClock);
     const tag = engine.require('A.Value');
     engine.update(tag.index, 42, 0xc0, 1000);
-    const next = project({ tags: BASE.tags.replace('address: "holding:0" }\n  - { name: B.Value', 'address: "holding:9" }\n  - { name: B.Value') });
+    const next = project({
+      tags: BASE.tags.replace('address: "holding:0" }\n  - { name: B.Value', 'address: "holding:9" }\n  - { name: B.Value'),
+    });
     const def = next.tags.find((t) => t.name === 'A.Value')!;
     expect(engine.replaceDefinition(def)).toBe(tag);
     expect(tag.def.address).toBe('holding:9');

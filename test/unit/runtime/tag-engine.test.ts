@@ -5,8 +5,8 @@ import { TagwayError } from '../../../src/domain/problems.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { BIG_INTEGER_RANGES, INTEGER_RANGES, TAG_TYPES, type TagType, type TagValue } from '../../../src/domain/tag-types.js';
 import type { Driver, DriverTag } from '../../../src/drivers/driver.js';
-import { ManualClock } from '../../../src/runtime/clock.js';
-import type { TagDefinition } from '../../../src/runtime/tag-definition.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine, type TagChange, type WriteObserver } from '../../../src/runtime/tag-engine.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -20,14 +20,26 @@ class RecordingDriver implements Driver {
   private pending: (() => void)[] = [];
   started = false;
 
-  constructor(readonly publishesWrites = false, private readonly engine?: TagEngine, private readonly clock?: ManualClock) {}
+  constructor(
+    readonly publishesWrites = false,
+    private readonly engine?: TagEngine,
+    private readonly clock?: ManualClock,
+  ) {}
 
-  async start(): Promise<void> { this.started = true; }
-  async stop(): Promise<void> { this.started = false; }
+  async start(): Promise<void> {
+    this.started = true;
+  }
+  async stop(): Promise<void> {
+    this.started = false;
+  }
 
-  failWith(message = 'PLC1 is disconnected'): void { this.failure = new TagwayError('DEVICE_UNAVAILABLE', message); }
+  failWith(message = 'PLC1 is disconnected'): void {
+    this.failure = new TagwayError('DEVICE_UNAVAILABLE', message);
+  }
 
-  release(): void { for (const p of this.pending.splice(0)) p(); }
+  release(): void {
+    for (const p of this.pending.splice(0)) p();
+  }
 
   async write(tag: DriverTag, value: TagValue): Promise<void> {
     if (this.hold) await new Promise<void>((resolve) => this.pending.push(resolve));
@@ -71,7 +83,12 @@ beforeEach(() => {
 const tag = (name: string) => engine.require(name);
 
 async function rejection(p: Promise<unknown>): Promise<TagwayError> {
-  try { await p; } catch (err) { if (err instanceof TagwayError) return err; throw err; }
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TagwayError) return err;
+    throw err;
+  }
   throw new Error('expected a rejection');
 }
 
@@ -86,7 +103,9 @@ describe('TagEngine: initial state', () => {
 
   it('require answers TAG_NOT_FOUND for unknown names', () => {
     expect(() => engine.require('Nope')).toThrowError(TagwayError);
-    try { engine.require('Nope'); } catch (err) {
+    try {
+      engine.require('Nope');
+    } catch (err) {
       expect((err as TagwayError).code).toBe('TAG_NOT_FOUND');
       expect((err as TagwayError).status).toBe(404);
       expect((err as TagwayError).message).toBe("No tag named 'Nope'");
@@ -105,7 +124,12 @@ describe('TagEngine: initial state', () => {
     expect(tag('Line1.Stamp').value).toBe('1970-01-01T00:00:00.000Z');
     expect(tag('Tank1.Level').value).toBe(7);
     expect(engine.valueObject(tag('Line1.Count'))).toEqual({
-      name: 'Line1.Count', value: 0, quality: 'UNCERTAIN', qualityCode: 76, subStatus: 'INITIAL_VALUE', timestamp: '2026-01-01T00:00:00.000Z',
+      name: 'Line1.Count',
+      value: 0,
+      quality: 'UNCERTAIN',
+      qualityCode: 76,
+      subStatus: 'INITIAL_VALUE',
+      timestamp: '2026-01-01T00:00:00.000Z',
     });
   });
 
@@ -139,7 +163,9 @@ describe('TagEngine: update and setQuality', () => {
     engine.update(0, 13, Quality.GOOD);
     engine.update(0, 13, Quality.UNCERTAIN_LAST_USABLE_VALUE);
     expect(changes.map((c) => [c.previousValue, c.previousQuality, c.tag.value, c.tag.quality])).toEqual([
-      [0, 0x4c, 12.5, 0xc0], [12.5, 0xc0, 13, 0xc0], [13, 0xc0, 13, 0x44],
+      [0, 0x4c, 12.5, 0xc0],
+      [12.5, 0xc0, 13, 0xc0],
+      [13, 0xc0, 13, 0x44],
     ]);
   });
 
@@ -180,7 +206,9 @@ describe('TagEngine: update and setQuality', () => {
 
   it('a throwing listener neither stops other listeners nor the update', () => {
     const seen: number[] = [];
-    engine.onChange(() => { throw new Error('boom'); });
+    engine.onChange(() => {
+      throw new Error('boom');
+    });
     engine.onChange((c) => seen.push(c.tag.value as number));
     engine.update(1, 3, Quality.GOOD);
     expect(seen).toEqual([3]);
@@ -193,7 +221,10 @@ describe('TagEngine: update and setQuality', () => {
     const off = engine.onChange((c) => seen.push(c.tag.value as number));
     let offSelf: () => void = () => {};
     const selfSeen: number[] = [];
-    offSelf = engine.onChange((c) => { selfSeen.push(c.tag.value as number); offSelf(); });
+    offSelf = engine.onChange((c) => {
+      selfSeen.push(c.tag.value as number);
+      offSelf();
+    });
     engine.update(1, 1, Quality.GOOD);
     off();
     engine.update(1, 2, Quality.GOOD);
@@ -253,7 +284,9 @@ describe('TagEngine: write', () => {
     ['Line1.Stamp', '2026-02-30T00:00:00Z', 'TYPE_MISMATCH', 422],
   ] as const)('refuses %s := %j with %s and changes nothing', async (name, value, code, status) => {
     const observed: Parameters<WriteObserver>[0][] = [];
-    engine.onWrite((e) => { observed.push(e); });
+    engine.onWrite((e) => {
+      observed.push(e);
+    });
     const before = { ...tag(name) };
     const err = await rejection(engine.write(tag(name), value, { user: 'op' }));
     expect(err.code).toBe(code);
@@ -277,7 +310,9 @@ describe('TagEngine: write', () => {
     engine.update(1, 5, Quality.GOOD);
     changes.length = 0;
     const observed: Parameters<WriteObserver>[0][] = [];
-    engine.onWrite((e) => { observed.push(e); });
+    engine.onWrite((e) => {
+      observed.push(e);
+    });
     driver.failWith('PLC1 is disconnected');
     const err = await rejection(engine.write(tag('Line1.Count'), 6, { user: 'op', clientAddress: '10.0.0.7' }));
     expect(err.code).toBe('DEVICE_UNAVAILABLE');
@@ -285,9 +320,16 @@ describe('TagEngine: write', () => {
     expect(tag('Line1.Count').value).toBe(5);
     expect(tag('Line1.Count').quality).toBe(0xc0);
     expect(changes).toEqual([]);
-    expect(observed).toEqual([{
-      tag: tag('Line1.Count'), oldValue: 5, newValue: 6, ok: false, error: 'PLC1 is disconnected', ctx: { user: 'op', clientAddress: '10.0.0.7' },
-    }]);
+    expect(observed).toEqual([
+      {
+        tag: tag('Line1.Count'),
+        oldValue: 5,
+        newValue: 6,
+        ok: false,
+        error: 'PLC1 is disconnected',
+        ctx: { user: 'op', clientAddress: '10.0.0.7' },
+      },
+    ]);
   });
 
   it('a tag whose connection has no running driver answers DEVICE_UNAVAILABLE', async () => {
@@ -299,7 +341,9 @@ describe('TagEngine: write', () => {
 
   it('write observers see successful writes with old and new value and the context', async () => {
     const observed: Parameters<WriteObserver>[0][] = [];
-    const off = engine.onWrite((e) => { observed.push(e); });
+    const off = engine.onWrite((e) => {
+      observed.push(e);
+    });
     await engine.write(tag('Line1.Count'), 7, { user: 'alice' });
     await engine.write(tag('Line1.Count'), 8);
     off();
@@ -311,7 +355,9 @@ describe('TagEngine: write', () => {
   });
 
   it('a throwing write observer does not break the write', async () => {
-    engine.onWrite(() => { throw new Error('audit down'); });
+    engine.onWrite(() => {
+      throw new Error('audit down');
+    });
     await engine.write(tag('Line1.Count'), 3);
     expect(tag('Line1.Count').value).toBe(3);
     driver.failWith();
@@ -344,14 +390,20 @@ describe('TagEngine: value JSON', () => {
     const t = tag('Line1.Speed');
     expect(t.json).toBeUndefined();
     const s = engine.valueJson(t);
-    expect(s).toBe('{"name":"Line1.Speed","value":0,"quality":"UNCERTAIN","qualityCode":76,"subStatus":"INITIAL_VALUE","timestamp":"2026-01-01T00:00:00.000Z"}');
+    expect(s).toBe(
+      '{"name":"Line1.Speed","value":0,"quality":"UNCERTAIN","qualityCode":76,"subStatus":"INITIAL_VALUE","timestamp":"2026-01-01T00:00:00.000Z"}',
+    );
     expect(t.json).toBe(s);
     expect(engine.valueJson(t)).toBe(s);
     engine.update(0, 1.5, Quality.GOOD, T0 + 1);
     expect(t.json).toBeUndefined();
-    expect(engine.valueJson(t)).toBe('{"name":"Line1.Speed","value":1.5,"quality":"GOOD","qualityCode":192,"subStatus":"NON_SPECIFIC","timestamp":"2026-01-01T00:00:00.001Z"}');
+    expect(engine.valueJson(t)).toBe(
+      '{"name":"Line1.Speed","value":1.5,"quality":"GOOD","qualityCode":192,"subStatus":"NON_SPECIFIC","timestamp":"2026-01-01T00:00:00.001Z"}',
+    );
     engine.setQuality(0, Quality.BAD_NO_COMMUNICATION, T0 + 2);
-    expect(engine.valueJson(t)).toBe('{"name":"Line1.Speed","value":1.5,"quality":"BAD","qualityCode":24,"subStatus":"NO_COMMUNICATION_NO_USABLE_VALUE","timestamp":"2026-01-01T00:00:00.002Z"}');
+    expect(engine.valueJson(t)).toBe(
+      '{"name":"Line1.Speed","value":1.5,"quality":"BAD","qualityCode":24,"subStatus":"NO_COMMUNICATION_NO_USABLE_VALUE","timestamp":"2026-01-01T00:00:00.002Z"}',
+    );
   });
 
   it('the cache is invalidated by a write', async () => {
@@ -381,66 +433,102 @@ describe('TagEngine: value JSON', () => {
 
   /** A valid wire value of each type, built by coercing generated input. */
   function valueOf(t: TagType): fc.Arbitrary<TagValue> {
-    const coerced = (a: fc.Arbitrary<unknown>) => a.map((v) => {
-      const r = coerceValue(t, v);
-      if (!r.ok) throw new Error(`generator produced an invalid ${t}: ${String(v)}`);
-      return r.value;
-    });
+    const coerced = (a: fc.Arbitrary<unknown>) =>
+      a.map((v) => {
+        const r = coerceValue(t, v);
+        if (!r.ok) throw new Error(`generator produced an invalid ${t}: ${String(v)}`);
+        return r.value;
+      });
     switch (t) {
-      case 'Bool': return fc.boolean();
-      case 'Int8': case 'UInt8': case 'Int16': case 'UInt16': case 'Int32': case 'UInt32':
+      case 'Bool':
+        return fc.boolean();
+      case 'Int8':
+      case 'UInt8':
+      case 'Int16':
+      case 'UInt16':
+      case 'Int32':
+      case 'UInt32':
         return coerced(fc.integer({ min: INTEGER_RANGES[t].min, max: INTEGER_RANGES[t].max }));
-      case 'Int64': case 'UInt64':
+      case 'Int64':
+      case 'UInt64':
         return coerced(fc.bigInt({ min: BIG_INTEGER_RANGES[t].min, max: BIG_INTEGER_RANGES[t].max }).map(String));
-      case 'Float32': return coerced(fc.float({ noNaN: true, noDefaultInfinity: true }));
-      case 'Float64': return coerced(fc.double({ noNaN: true, noDefaultInfinity: true }));
-      case 'String': return anyString(20);
+      case 'Float32':
+        return coerced(fc.float({ noNaN: true, noDefaultInfinity: true }));
+      case 'Float64':
+        return coerced(fc.double({ noNaN: true, noDefaultInfinity: true }));
+      case 'String':
+        return anyString(20);
       case 'DateTime':
-        return coerced(fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true }).map((d) => d.toISOString()));
+        return coerced(
+          fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true }).map((d) => d.toISOString()),
+        );
     }
   }
 
   it('property: valueJson equals JSON.stringify(valueObject) for random values of every type', () => {
     const name = fc.oneof(fc.constantFrom('Line1.Speed', 'DB1[3].Value', 'Pump #1/Motor (A)'), anyString(15));
-    const sample = fc.oneof(...TAG_TYPES.map((t) => fc.record({
-      type: fc.constant(t),
-      name,
-      value: valueOf(t),
-      quality: fc.integer({ min: 0, max: 255 }),
-      timestamp: fc.integer({ min: -62135596800000, max: 253402300799999 }),
-    })));
-    fc.assert(fc.property(sample, ({ type, name: n, value, quality, timestamp }) => {
-      // The clock starts at `timestamp` so that the expected timestamp holds whether or not the update changed anything.
-      const e = new TagEngine([def(n, type)], new ManualClock(timestamp));
-      const t = e.tags[0]!;
-      e.update(0, value, quality, timestamp);
-      const json = e.valueJson(t);
-      const obj = e.valueObject(t);
-      if (json !== JSON.stringify(obj)) return false;
-      // …and the object carries what was put in.
-      return Object.is(obj.value, value) && obj.qualityCode === quality && obj.timestamp === new Date(timestamp).toISOString()
-        && obj.name === n && JSON.parse(json).name === n;
-    }), { numRuns: 1000 });
+    const sample = fc.oneof(
+      ...TAG_TYPES.map((t) =>
+        fc.record({
+          type: fc.constant(t),
+          name,
+          value: valueOf(t),
+          quality: fc.integer({ min: 0, max: 255 }),
+          timestamp: fc.integer({ min: -62135596800000, max: 253402300799999 }),
+        }),
+      ),
+    );
+    fc.assert(
+      fc.property(sample, ({ type, name: n, value, quality, timestamp }) => {
+        // The clock starts at `timestamp` so that the expected timestamp holds whether or not the update changed anything.
+        const e = new TagEngine([def(n, type)], new ManualClock(timestamp));
+        const t = e.tags[0]!;
+        e.update(0, value, quality, timestamp);
+        const json = e.valueJson(t);
+        const obj = e.valueObject(t);
+        if (json !== JSON.stringify(obj)) return false;
+        // …and the object carries what was put in.
+        return (
+          Object.is(obj.value, value) &&
+          obj.qualityCode === quality &&
+          obj.timestamp === new Date(timestamp).toISOString() &&
+          obj.name === n &&
+          JSON.parse(json).name === n
+        );
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('property: after any sequence of updates, valueJson reflects the last change', () => {
-    const step = fc.record({ value: fc.integer({ min: -5, max: 5 }), quality: fc.constantFrom(0xc0, 0x08, 0x4c), dt: fc.integer({ min: 0, max: 3 }), read: fc.boolean() });
-    fc.assert(fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
-      const c = new ManualClock(T0);
-      const e = new TagEngine([def('X', 'Int8')], c);
-      const t = e.tags[0]!;
-      let published = 0;
-      e.onChange(() => published++);
-      let expected = 0;
-      let last = { value: 0, quality: 0x4c };
-      for (const s of steps) {
-        c.advance(s.dt);
-        e.update(0, s.value, s.quality);
-        if (s.value !== last.value || s.quality !== last.quality) { expected++; last = { value: s.value, quality: s.quality }; }
-        if (s.read) e.valueJson(t); // reads interleaved with changes
-      }
-      return published === expected && e.valueJson(t) === JSON.stringify(e.valueObject(t)) && t.value === last.value;
-    }), { numRuns: 300 });
+    const step = fc.record({
+      value: fc.integer({ min: -5, max: 5 }),
+      quality: fc.constantFrom(0xc0, 0x08, 0x4c),
+      dt: fc.integer({ min: 0, max: 3 }),
+      read: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
+        const c = new ManualClock(T0);
+        const e = new TagEngine([def('X', 'Int8')], c);
+        const t = e.tags[0]!;
+        let published = 0;
+        e.onChange(() => published++);
+        let expected = 0;
+        let last = { value: 0, quality: 0x4c };
+        for (const s of steps) {
+          c.advance(s.dt);
+          e.update(0, s.value, s.quality);
+          if (s.value !== last.value || s.quality !== last.quality) {
+            expected++;
+            last = { value: s.value, quality: s.quality };
+          }
+          if (s.read) e.valueJson(t); // reads interleaved with changes
+        }
+        return published === expected && e.valueJson(t) === JSON.stringify(e.valueObject(t)) && t.value === last.value;
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

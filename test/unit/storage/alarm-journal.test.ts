@@ -12,10 +12,21 @@ let db: Database;
 let j: AlarmJournal;
 
 function ev(over: Partial<NewAlarmEvent> & { id: number; event: AlarmEventType; at: number }): NewAlarmEvent {
-  const state: AlarmState = over.event === 'RAISED' ? 'RAISED' : over.event === 'CLEARED' ? 'RAISED_CLEARED' : 'RAISED_CLEARED_ACKNOWLEDGED';
+  const state: AlarmState =
+    over.event === 'RAISED' ? 'RAISED' : over.event === 'CLEARED' ? 'RAISED_CLEARED' : 'RAISED_CLEARED_ACKNOWLEDGED';
   return {
-    alarm: 'Tank1.High', number: 1, class: 'Alarm', priority: 10, state, text: 'Tank 1 high', tag: 'Tank1.Level', value: 91.5,
-    user: null, stateMachine: 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT', closes: over.event === 'ACKNOWLEDGED', ...over,
+    alarm: 'Tank1.High',
+    number: 1,
+    class: 'Alarm',
+    priority: 10,
+    state,
+    text: 'Tank 1 high',
+    tag: 'Tank1.Level',
+    value: 91.5,
+    user: null,
+    stateMachine: 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT',
+    closes: over.event === 'ACKNOWLEDGED',
+    ...over,
   };
 }
 
@@ -24,7 +35,14 @@ function fill(n: number, alarms = 5): void {
   const events: NewAlarmEvent[] = [];
   for (let i = 0; i < n; i++) {
     const id = j.nextOccurrenceId();
-    const common = { id, alarm: `Line1.A${i % alarms}`, number: i % alarms, priority: i % 17, class: i % 2 ? 'Alarm' : 'Warning', text: `Alarm ${i} Level HIGH_50%` };
+    const common = {
+      id,
+      alarm: `Line1.A${i % alarms}`,
+      number: i % alarms,
+      priority: i % 17,
+      class: i % 2 ? 'Alarm' : 'Warning',
+      text: `Alarm ${i} Level HIGH_50%`,
+    };
     events.push(ev({ ...common, event: 'RAISED', at: T0 + i * 3000 }));
     events.push(ev({ ...common, event: 'CLEARED', at: T0 + i * 3000 + 1000 }));
     events.push(ev({ ...common, event: 'ACKNOWLEDGED', at: T0 + i * 3000 + 2000, user: 'op' }));
@@ -37,7 +55,10 @@ beforeEach(() => {
   db = openDatabase(join(dir, 'j.db'), { synchronous: 'NORMAL' });
   j = new AlarmJournal(db);
 });
-afterEach(() => { db.close(); rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('AlarmJournal', () => {
   it('appends in order and returns the events with increasing ids', () => {
@@ -88,7 +109,8 @@ describe('AlarmJournal', () => {
     check({ text: 'alarm 1' }, (e) => e.text.toLowerCase().includes('alarm 1'));
     check({ text: '_50%' }, () => true);
     expect(j.query({ text: 'x_50' }).items).toEqual([]);
-    const from = T0 + 30 * 3000 + 1000, to = T0 + 40 * 3000;
+    const from = T0 + 30 * 3000 + 1000,
+      to = T0 + 40 * 3000;
     check({ from, to }, (e) => Date.parse(e.at) >= from && Date.parse(e.at) < to);
     expect(j.query({ from: T0 + 10_000_000 }).items).toEqual([]);
     expect(j.query({ alarm: 'Nothing.*' }).items).toEqual([]);
@@ -121,7 +143,10 @@ describe('AlarmJournal', () => {
         cursor = p.next ?? undefined;
         // New events keep arriving between pages.
         const id = j.nextOccurrenceId();
-        j.append([ev({ id, event: 'RAISED', class: 'Alarm', at: T0 + 1e7 + pages }), ev({ id, event: 'ACKNOWLEDGED', class: 'Alarm', at: T0 + 1e7 + pages })]);
+        j.append([
+          ev({ id, event: 'RAISED', class: 'Alarm', at: T0 + 1e7 + pages }),
+          ev({ id, event: 'ACKNOWLEDGED', class: 'Alarm', at: T0 + 1e7 + pages }),
+        ]);
         pages++;
       } while (cursor && pages < 1000);
       expect(new Set(seen).size).toBe(seen.length);
@@ -144,8 +169,12 @@ describe('AlarmJournal', () => {
     j.append([ev({ id: open, event: 'RAISED', at: T0 - 1000 })]);
     fill(100);
     const cutoff = T0 + 50 * 3000;
-    let total = 0, n: number;
-    do { n = j.pruneBatch(cutoff, 40); total += n; } while (n === 40);
+    let total = 0,
+      n: number;
+    do {
+      n = j.pruneBatch(cutoff, 40);
+      total += n;
+    } while (n === 40);
     expect(total).toBe(150);
     expect(j.loadOpen().map((o) => o.id)).toEqual([open]);
     const left = j.query({ order: 'asc', limit: 10_000 }).items;

@@ -46,11 +46,19 @@ describe('SqliteHistoryStore', () => {
 
   it('stores numbers, 64-bit decimal strings and text as given; a second sample at the same ms replaces the first', () => {
     const id = store.tagId('x');
-    insert(id, [[1, 1.5], [2, '9007199254740993'], [3, 'text "quoted", with comma'], [4, 0.1 + 0.2, 0x08], [4, 7]]);
+    insert(id, [
+      [1, 1.5],
+      [2, '9007199254740993'],
+      [3, 'text "quoted", with comma'],
+      [4, 0.1 + 0.2, 0x08],
+      [4, 7],
+    ]);
     const page = store.raw(id, { from: 0, to: 10, limit: 10, order: 'asc' });
     expect(page.samples).toEqual([
-      { ts: 1, value: 1.5, quality: 0xc0 }, { ts: 2, value: '9007199254740993', quality: 0xc0 },
-      { ts: 3, value: 'text "quoted", with comma', quality: 0xc0 }, { ts: 4, value: 7, quality: 0xc0 },
+      { ts: 1, value: 1.5, quality: 0xc0 },
+      { ts: 2, value: '9007199254740993', quality: 0xc0 },
+      { ts: 3, value: 'text "quoted", with comma', quality: 0xc0 },
+      { ts: 4, value: 7, quality: 0xc0 },
     ]);
     expect(page.next).toBeNull();
     const s = store.series(id, 0, 10);
@@ -60,16 +68,25 @@ describe('SqliteHistoryStore', () => {
   it('inserts large batches (multi-row statements plus a remainder) exactly', () => {
     const id = store.tagId('big');
     const n = 1234;
-    insert(id, Array.from({ length: n }, (_, i) => [i * 10, Math.sin(i)] as [number, number]));
+    insert(
+      id,
+      Array.from({ length: n }, (_, i) => [i * 10, Math.sin(i)] as [number, number]),
+    );
     const s = store.series(id, 0, n * 10);
     expect(s.length).toBe(n);
-    for (let i = 0; i < n; i++) { expect(s.ts[i]).toBe(i * 10); expect(s.values[i]).toBe(Math.sin(i)); }
+    for (let i = 0; i < n; i++) {
+      expect(s.ts[i]).toBe(i * 10);
+      expect(s.values[i]).toBe(Math.sin(i));
+    }
   });
 
   it('pages raw samples with a keyset cursor in both directions; from inclusive, to exclusive', () => {
     const id = store.tagId('p');
     const other = store.tagId('q');
-    insert(id, Array.from({ length: 25 }, (_, i) => [1000 + i, i] as [number, number]));
+    insert(
+      id,
+      Array.from({ length: 25 }, (_, i) => [1000 + i, i] as [number, number]),
+    );
     insert(other, [[1005, 99]]);
     const collect = (order: 'asc' | 'desc') => {
       const seen: number[] = [];
@@ -89,7 +106,12 @@ describe('SqliteHistoryStore', () => {
 
   it('series starts with the last sample before from; neighbours are found', () => {
     const id = store.tagId('s');
-    insert(id, [[10, 1], [20, 2], [30, 3], [40, 4]]);
+    insert(id, [
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+    ]);
     const s = store.series(id, 25, 40);
     expect(Array.from(s.ts)).toEqual([20, 30]);
     expect(store.series(id, 0, 15).length).toBe(1);
@@ -101,7 +123,14 @@ describe('SqliteHistoryStore', () => {
 
   it('series reads qualities other than GOOD exactly where they are, including the sample before from', () => {
     const id = store.tagId('qual');
-    insert(id, [[5, 0, 0x08], [10, 1], [20, 2, 0x44], [30, 3], [40, 4, 0x00], [50, 5]]);
+    insert(id, [
+      [5, 0, 0x08],
+      [10, 1],
+      [20, 2, 0x44],
+      [30, 3],
+      [40, 4, 0x00],
+      [50, 5],
+    ]);
     const s = store.series(id, 10, 60);
     expect(Array.from(s.ts)).toEqual([5, 10, 20, 30, 40, 50]);
     expect(Array.from(s.quality)).toEqual([0x08, 0xc0, 0x44, 0xc0, 0x00, 0xc0]);
@@ -111,8 +140,14 @@ describe('SqliteHistoryStore', () => {
   it('prunes the oldest samples below the cut-off in bounded batches, one tag at a time', () => {
     const id = store.tagId('r');
     const other = store.tagId('o');
-    insert(id, Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]));
-    insert(other, Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]));
+    insert(
+      id,
+      Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]),
+    );
+    insert(
+      other,
+      Array.from({ length: 100 }, (_, i) => [i, i] as [number, number]),
+    );
     expect(store.prune(id, 55, 20)).toBe(20);
     expect(store.lastBefore(id, 20)).toBeUndefined();
     expect(store.firstAtOrAfter(id, 0)?.ts).toBe(20);

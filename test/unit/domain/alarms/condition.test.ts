@@ -4,8 +4,12 @@ import { compileCondition } from '../../../../src/domain/alarms/condition.js';
 import type { AlarmDefinition, LimitType } from '../../../../src/domain/alarms/definition.js';
 
 const base = { name: 'A', number: 1, class: 'Alarm', priority: 5, tag: 'T', text: '' };
-const analog = (type: LimitType, value: number, hysteresis?: number): AlarmDefinition =>
-  ({ ...base, kind: 'analog', limit: { type, value }, hysteresis });
+const analog = (type: LimitType, value: number, hysteresis?: number): AlarmDefinition => ({
+  ...base,
+  kind: 'analog',
+  limit: { type, value },
+  hysteresis,
+});
 
 describe('discrete conditions', () => {
   it('follows a Bool', () => {
@@ -24,10 +28,12 @@ describe('discrete conditions', () => {
     expect(compileCondition({ ...base, kind: 'discrete', bit: 31 }, 'Int32')(-5, false)).toBe(true);
   });
   it('agrees with a BigInt reference for every bit of 32-bit values', () => {
-    fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 31 }), (v, bit) => {
-      const c = compileCondition({ ...base, kind: 'discrete', bit }, 'Int32');
-      expect(c(v, false)).toBe(((BigInt.asUintN(32, BigInt(v)) >> BigInt(bit)) & 1n) === 1n);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 31 }), (v, bit) => {
+        const c = compileCondition({ ...base, kind: 'discrete', bit }, 'Int32');
+        expect(c(v, false)).toBe(((BigInt.asUintN(32, BigInt(v)) >> BigInt(bit)) & 1n) === 1n);
+      }),
+    );
   });
   it('reads bits of 64-bit integers exactly (they travel as strings)', () => {
     const c = compileCondition({ ...base, kind: 'discrete', bit: 60 }, 'UInt64');
@@ -70,21 +76,25 @@ describe('analog conditions', () => {
     expect(compileCondition(analog('H', 1), 'Float32')(Number.NaN, true)).toBeUndefined();
   });
   it('with hysteresis never chatters: between the two thresholds the previous state holds', () => {
-    fc.assert(fc.property(
-      fc.constantFrom<LimitType>('HH', 'H', 'L', 'LL', '>', '>=', '<', '<='),
-      fc.double({ min: -1000, max: 1000, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }),
-      fc.array(fc.double({ min: -1100, max: 1100, noNaN: true }), { maxLength: 50 }),
-      (type, limit, h, values) => {
-        const c = compileCondition(analog(type, limit, h), 'Float64');
-        let active = false;
-        const high = type === 'HH' || type === 'H' || type === '>' || type === '>=';
-        for (const v of values) {
-          const next: boolean = c(v, active)!;
-          // Entering needs the limit itself violated; leaving needs the value beyond the deadband.
-          if (!active && next) expect(high ? v >= limit : v <= limit).toBe(true);
-          if (active && !next) expect(high ? v <= limit - h : v >= limit + h).toBe(true);
-          active = next;
-        }
-      }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom<LimitType>('HH', 'H', 'L', 'LL', '>', '>=', '<', '<='),
+        fc.double({ min: -1000, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.array(fc.double({ min: -1100, max: 1100, noNaN: true }), { maxLength: 50 }),
+        (type, limit, h, values) => {
+          const c = compileCondition(analog(type, limit, h), 'Float64');
+          let active = false;
+          const high = type === 'HH' || type === 'H' || type === '>' || type === '>=';
+          for (const v of values) {
+            const next: boolean = c(v, active)!;
+            // Entering needs the limit itself violated; leaving needs the value beyond the deadband.
+            if (!active && next) expect(high ? v >= limit : v <= limit).toBe(true);
+            if (active && !next) expect(high ? v <= limit - h : v >= limit + h).toBe(true);
+            active = next;
+          }
+        },
+      ),
+    );
   });
 });

@@ -2,18 +2,32 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { STATE_MACHINES, type StateMachine } from '../../../../src/domain/alarms/definition.js';
 import {
-  applyEvent, isLegal, replay, statusSymbol, transition, userResponse,
-  type AlarmEventType, type AlarmInput, type OccurrenceState, type Transition,
+  applyEvent,
+  isLegal,
+  replay,
+  statusSymbol,
+  transition,
+  userResponse,
+  type AlarmEventType,
+  type AlarmInput,
+  type OccurrenceState,
+  type Transition,
 } from '../../../../src/domain/alarms/state-machine.js';
 
-function run(sm: StateMachine, inputs: AlarmInput[]): { occ: OccurrenceState | undefined; events: AlarmEventType[]; results: Transition[] } {
+function run(
+  sm: StateMachine,
+  inputs: AlarmInput[],
+): { occ: OccurrenceState | undefined; events: AlarmEventType[]; results: Transition[] } {
   let occ: OccurrenceState | undefined;
   const events: AlarmEventType[] = [];
   const results: Transition[] = [];
   for (const i of inputs) {
     const t = transition(sm, occ, i);
     results.push(t);
-    if (t.kind === 'event') { occ = t.next; events.push(t.event); }
+    if (t.kind === 'event') {
+      occ = t.next;
+      events.push(t.event);
+    }
   }
   return { occ, events, results };
 }
@@ -83,59 +97,76 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 describe('alarm state machines (properties)', () => {
   it('every reachable state is legal and the journal replays to the same current list', () => {
-    fc.assert(fc.property(fc.constantFrom(...STATE_MACHINES), fc.array(stepArb, { maxLength: 120 }), (sm, steps) => {
-      const open = new Map<number, OccurrenceState>();
-      const journal: { id: number; event: AlarmEventType }[] = [];
-      let activeId: number | undefined;
-      let nextId = 1;
-      const apply = (id: number, t: Transition): void => {
-        if (t.kind !== 'event') return;
-        journal.push({ id, event: t.event });
-        expect(isLegal(sm, t.next)).toBe(true);
-        if (t.next.closed) open.delete(id); else open.set(id, t.next);
-      };
-      for (const s of steps) {
-        if (s.kind === 'cond') {
-          if (s.on && activeId === undefined) {
-            const t = transition(sm, undefined, 'RAISE');
-            activeId = nextId++;
-            apply(activeId, t);
-          } else if (!s.on && activeId !== undefined) {
-            apply(activeId, transition(sm, open.get(activeId), 'CLEAR'));
-            activeId = undefined;
+    fc.assert(
+      fc.property(fc.constantFrom(...STATE_MACHINES), fc.array(stepArb, { maxLength: 120 }), (sm, steps) => {
+        const open = new Map<number, OccurrenceState>();
+        const journal: { id: number; event: AlarmEventType }[] = [];
+        let activeId: number | undefined;
+        let nextId = 1;
+        const apply = (id: number, t: Transition): void => {
+          if (t.kind !== 'event') return;
+          journal.push({ id, event: t.event });
+          expect(isLegal(sm, t.next)).toBe(true);
+          if (t.next.closed) open.delete(id);
+          else open.set(id, t.next);
+        };
+        for (const s of steps) {
+          if (s.kind === 'cond') {
+            if (s.on && activeId === undefined) {
+              const t = transition(sm, undefined, 'RAISE');
+              activeId = nextId++;
+              apply(activeId, t);
+            } else if (!s.on && activeId !== undefined) {
+              apply(activeId, transition(sm, open.get(activeId), 'CLEAR'));
+              activeId = undefined;
+            }
+          } else {
+            const ids = [...open.keys()];
+            if (ids.length === 0) continue;
+            const id = ids[s.pick % ids.length]!;
+            const before = open.get(id)!;
+            const t = transition(sm, before, s.kind === 'ack' ? 'ACKNOWLEDGE' : 'RESET');
+            if (s.kind === 'ack' && (before.acknowledged || sm === 'RAISE_CLEAR')) expect(t.kind).toBe('none');
+            if (t.kind === 'invalid') expect(s.kind).toBe('reset');
+            apply(id, t);
           }
-        } else {
-          const ids = [...open.keys()];
-          if (ids.length === 0) continue;
-          const id = ids[s.pick % ids.length]!;
-          const before = open.get(id)!;
-          const t = transition(sm, before, s.kind === 'ack' ? 'ACKNOWLEDGE' : 'RESET');
-          if (s.kind === 'ack' && (before.acknowledged || sm === 'RAISE_CLEAR')) expect(t.kind).toBe('none');
-          if (t.kind === 'invalid') expect(s.kind).toBe('reset');
-          apply(id, t);
+          // At most one occurrence of an alarm has its condition active.
+          expect([...open.values()].filter((o) => o.active).length).toBe(activeId === undefined ? 0 : 1);
         }
-        // At most one occurrence of an alarm has its condition active.
-        expect([...open.values()].filter((o) => o.active).length).toBe(activeId === undefined ? 0 : 1);
-      }
-      // Rebuild from the journal alone.
-      const rebuilt = new Map<number, OccurrenceState>();
-      const byId = new Map<number, AlarmEventType[]>();
-      for (const e of journal) byId.set(e.id, [...(byId.get(e.id) ?? []), e.event]);
-      for (const [id, evs] of byId) {
-        const o = replay(sm, evs)!;
-        expect(isLegal(sm, o)).toBe(true);
-        if (!o.closed) rebuilt.set(id, o);
-      }
-      expect(rebuilt).toEqual(open);
-    }), { numRuns: 500 });
+        // Rebuild from the journal alone.
+        const rebuilt = new Map<number, OccurrenceState>();
+        const byId = new Map<number, AlarmEventType[]>();
+        for (const e of journal) byId.set(e.id, [...(byId.get(e.id) ?? []), e.event]);
+        for (const [id, evs] of byId) {
+          const o = replay(sm, evs)!;
+          expect(isLegal(sm, o)).toBe(true);
+          if (!o.closed) rebuilt.set(id, o);
+        }
+        expect(rebuilt).toEqual(open);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('applyEvent agrees with transition for every event transition yields', () => {
-    const occArb = fc.constantFrom<AlarmInput[]>(['RAISE'], ['RAISE', 'ACKNOWLEDGE'], ['RAISE', 'CLEAR'], ['RAISE', 'CLEAR', 'ACKNOWLEDGE'], ['RAISE', 'ACKNOWLEDGE', 'CLEAR']);
-    fc.assert(fc.property(fc.constantFrom(...STATE_MACHINES), occArb, fc.constantFrom<AlarmInput>('RAISE', 'CLEAR', 'ACKNOWLEDGE', 'RESET'), (sm, prefix, input) => {
-      const { occ } = run(sm, prefix);
-      const t = transition(sm, occ, input);
-      if (t.kind === 'event') expect(applyEvent(sm, occ, t.event)).toEqual(t.next);
-    }));
+    const occArb = fc.constantFrom<AlarmInput[]>(
+      ['RAISE'],
+      ['RAISE', 'ACKNOWLEDGE'],
+      ['RAISE', 'CLEAR'],
+      ['RAISE', 'CLEAR', 'ACKNOWLEDGE'],
+      ['RAISE', 'ACKNOWLEDGE', 'CLEAR'],
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...STATE_MACHINES),
+        occArb,
+        fc.constantFrom<AlarmInput>('RAISE', 'CLEAR', 'ACKNOWLEDGE', 'RESET'),
+        (sm, prefix, input) => {
+          const { occ } = run(sm, prefix);
+          const t = transition(sm, occ, input);
+          if (t.kind === 'event') expect(applyEvent(sm, occ, t.event)).toEqual(t.next);
+        },
+      ),
+    );
   });
 });

@@ -9,7 +9,11 @@ const GOOD = 0xc0;
 const UNCERTAIN = 0x44;
 const BAD = 0x08;
 
-interface S { ts: number; value: StoredValue; quality: number }
+interface S {
+  ts: number;
+  value: StoredValue;
+  quality: number;
+}
 const s = (ts: number, value: StoredValue, quality = GOOD): S => ({ ts, value, quality });
 
 function run(name: AggregateName, samples: S[], from: number, to: number, intervalMs: number, horizon?: number) {
@@ -27,21 +31,38 @@ function reference(name: AggregateName, samples: S[], from: number, to: number, 
     const start = Math.max(b, from);
     const end = Math.min(b + interval, to);
     const inside = samples.filter((x) => x.ts >= start && x.ts < end);
-    if (inside.length === 0) { out.push({ timestamp: b, value: null, count: 0 }); continue; }
+    if (inside.length === 0) {
+      out.push({ timestamp: b, value: null, count: 0 });
+      continue;
+    }
     const good = inside.filter((x) => isUsable(x.quality));
     const goodNum = good.map((x) => num(x.value)).filter((v) => !Number.isNaN(v));
     let value: StoredValue | null = null;
     switch (name) {
-      case 'count': value = inside.length; break;
-      case 'min': value = goodNum.length ? Math.min(...goodNum) : null; break;
-      case 'max': value = goodNum.length ? Math.max(...goodNum) : null; break;
-      case 'first': value = good[0]?.value ?? null; break;
-      case 'last': value = good.at(-1)?.value ?? null; break;
+      case 'count':
+        value = inside.length;
+        break;
+      case 'min':
+        value = goodNum.length ? Math.min(...goodNum) : null;
+        break;
+      case 'max':
+        value = goodNum.length ? Math.max(...goodNum) : null;
+        break;
+      case 'first':
+        value = good[0]?.value ?? null;
+        break;
+      case 'last':
+        value = good.at(-1)?.value ?? null;
+        break;
       case 'avg': {
-        let sum = 0; let n = 0;
+        let sum = 0;
+        let n = 0;
         for (let t = start; t < Math.min(end, horizon); t++) {
           const held = samples.filter((x) => x.ts <= t).at(-1);
-          if (held && isUsable(held.quality) && !Number.isNaN(num(held.value))) { sum += num(held.value); n++; }
+          if (held && isUsable(held.quality) && !Number.isNaN(num(held.value))) {
+            sum += num(held.value);
+            n++;
+          }
         }
         value = n > 0 ? sum / n : (goodNum.at(-1) ?? null);
         break;
@@ -68,8 +89,9 @@ const sampleArb = fc.record({
   quality: fc.constantFrom(GOOD, GOOD, GOOD, UNCERTAIN, BAD),
 });
 const caseArb = fc.record({
-  samples: fc.uniqueArray(fc.integer({ min: -50, max: 399 }), { maxLength: 60 }).chain((tss) =>
-    fc.tuple(...tss.sort((a, b) => a - b).map((ts) => sampleArb.map((x) => s(ts, x.value, x.quality))))),
+  samples: fc
+    .uniqueArray(fc.integer({ min: -50, max: 399 }), { maxLength: 60 })
+    .chain((tss) => fc.tuple(...tss.sort((a, b) => a - b).map((ts) => sampleArb.map((x) => s(ts, x.value, x.quality))))),
   from: fc.integer({ min: 0, max: 200 }),
   span: fc.integer({ min: 1, max: 200 }),
   interval: fc.integer({ min: 1, max: 120 }),
@@ -84,69 +106,80 @@ function close(a: StoredValue | null, b: StoredValue | null): boolean {
 describe('aggregates against a millisecond-by-millisecond reference', () => {
   for (const name of Object.keys(AGGREGATES) as AggregateName[]) {
     it(name, () => {
-      fc.assert(fc.property(caseArb, ({ samples, from, span, interval, horizonSlack }) => {
-        const to = from + span;
-        const horizon = horizonSlack === undefined ? to : Math.max(from, to + horizonSlack);
-        const got = run(name, samples, from, to, interval, horizon);
-        const want = reference(name, samples, from, to, interval, horizon);
-        expect(got.length).toBe(want.length);
-        got.forEach((g, i) => {
-          const w = want[i]!;
-          expect(g.timestamp).toBe(w.timestamp);
-          expect(g.count).toBe(w.count);
-          if (!close(g.value, w.value)) expect(g.value).toBe(w.value);
-        });
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(caseArb, ({ samples, from, span, interval, horizonSlack }) => {
+          const to = from + span;
+          const horizon = horizonSlack === undefined ? to : Math.max(from, to + horizonSlack);
+          const got = run(name, samples, from, to, interval, horizon);
+          const want = reference(name, samples, from, to, interval, horizon);
+          expect(got.length).toBe(want.length);
+          got.forEach((g, i) => {
+            const w = want[i]!;
+            expect(g.timestamp).toBe(w.timestamp);
+            expect(g.count).toBe(w.count);
+            if (!close(g.value, w.value)) expect(g.value).toBe(w.value);
+          });
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 });
 
 describe('aggregate properties', () => {
   it('avg of a constant is the constant', () => {
-    fc.assert(fc.property(caseArb, fc.double({ min: -1e6, max: 1e6, noNaN: true }), ({ samples, from, span, interval }, c) => {
-      const constant = samples.map((x) => ({ ...x, value: c, quality: GOOD }));
-      for (const b of run('avg', constant, from, from + span, interval)) if (b.count > 0) expect(close(b.value, c)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(caseArb, fc.double({ min: -1e6, max: 1e6, noNaN: true }), ({ samples, from, span, interval }, c) => {
+        const constant = samples.map((x) => ({ ...x, value: c, quality: GOOD }));
+        for (const b of run('avg', constant, from, from + span, interval)) if (b.count > 0) expect(close(b.value, c)).toBe(true);
+      }),
+    );
   });
 
   it('counts add up to the number of samples in [from, to)', () => {
-    fc.assert(fc.property(caseArb, ({ samples, from, span, interval }) => {
-      const to = from + span;
-      const total = run('count', samples, from, to, interval).reduce((a, b) => a + b.count, 0);
-      expect(total).toBe(samples.filter((x) => x.ts >= from && x.ts < to).length);
-    }));
+    fc.assert(
+      fc.property(caseArb, ({ samples, from, span, interval }) => {
+        const to = from + span;
+        const total = run('count', samples, from, to, interval).reduce((a, b) => a + b.count, 0);
+        expect(total).toBe(samples.filter((x) => x.ts >= from && x.ts < to).length);
+      }),
+    );
   });
 
   it('avg lies between the smallest and largest value held in the bucket', () => {
-    fc.assert(fc.property(caseArb, ({ samples, from, span, interval }) => {
-      const to = from + span;
-      const avgs = run('avg', samples, from, to, interval);
-      const mins = run('min', samples, from, to, interval);
-      const maxs = run('max', samples, from, to, interval);
-      avgs.forEach((a, k) => {
-        if (typeof a.value !== 'number') return;
-        // The value held at the bucket start (the sample before it) also counts towards the average.
-        const start = Math.max(a.timestamp, from);
-        const held = samples.filter((x) => x.ts < start).at(-1);
-        const extra = held && isUsable(held.quality) ? [held.value as number] : [];
-        const lo = Math.min(...extra, ...(typeof mins[k]!.value === 'number' ? [mins[k]!.value] : []));
-        const hi = Math.max(...extra, ...(typeof maxs[k]!.value === 'number' ? [maxs[k]!.value] : []));
-        expect(a.value).toBeGreaterThanOrEqual(lo - 1e-9);
-        expect(a.value).toBeLessThanOrEqual(hi + 1e-9);
-      });
-    }));
+    fc.assert(
+      fc.property(caseArb, ({ samples, from, span, interval }) => {
+        const to = from + span;
+        const avgs = run('avg', samples, from, to, interval);
+        const mins = run('min', samples, from, to, interval);
+        const maxs = run('max', samples, from, to, interval);
+        avgs.forEach((a, k) => {
+          if (typeof a.value !== 'number') return;
+          // The value held at the bucket start (the sample before it) also counts towards the average.
+          const start = Math.max(a.timestamp, from);
+          const held = samples.filter((x) => x.ts < start).at(-1);
+          const extra = held && isUsable(held.quality) ? [held.value as number] : [];
+          const lo = Math.min(...extra, ...(typeof mins[k]!.value === 'number' ? [mins[k]!.value] : []));
+          const hi = Math.max(...extra, ...(typeof maxs[k]!.value === 'number' ? [maxs[k]!.value] : []));
+          expect(a.value).toBeGreaterThanOrEqual(lo - 1e-9);
+          expect(a.value).toBeLessThanOrEqual(hi + 1e-9);
+        });
+      }),
+    );
   });
 
   it('deltas of adjacent buckets add up to the delta of their union', () => {
-    fc.assert(fc.property(caseArb, fc.integer({ min: 2, max: 8 }), ({ samples, from, interval }, parts) => {
-      const big = interval * parts;
-      const aligned = Math.floor(from / big) * big;
-      const whole = run('delta', samples, aligned, aligned + big, big)[0]!;
-      const pieces = run('delta', samples, aligned, aligned + big, interval);
-      const sum = pieces.reduce((a, b) => a + (typeof b.value === 'number' ? b.value : 0), 0);
-      if (whole.value === null) expect(pieces.every((p) => p.value === null)).toBe(true);
-      else expect(sum).toBe(whole.value);
-    }));
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 2, max: 8 }), ({ samples, from, interval }, parts) => {
+        const big = interval * parts;
+        const aligned = Math.floor(from / big) * big;
+        const whole = run('delta', samples, aligned, aligned + big, big)[0]!;
+        const pieces = run('delta', samples, aligned, aligned + big, interval);
+        const sum = pieces.reduce((a, b) => a + (typeof b.value === 'number' ? b.value : 0), 0);
+        if (whole.value === null) expect(pieces.every((p) => p.value === null)).toBe(true);
+        else expect(sum).toBe(whole.value);
+      }),
+    );
   });
 });
 
@@ -175,8 +208,11 @@ describe('worked examples', () => {
       { timestamp: 3000, value: 2, count: 1 },
     ]);
     // Unaligned from/to: the buckets containing them are answered with only the samples inside [from, to).
-    expect(run('count', [s(1005, 1), s(1500, 3), s(3100, 2)], 1200, 3050, 1000))
-      .toEqual([{ timestamp: 1000, value: 1, count: 1 }, { timestamp: 2000, value: null, count: 0 }, { timestamp: 3000, value: null, count: 0 }]);
+    expect(run('count', [s(1005, 1), s(1500, 3), s(3100, 2)], 1200, 3050, 1000)).toEqual([
+      { timestamp: 1000, value: 1, count: 1 },
+      { timestamp: 2000, value: null, count: 0 },
+      { timestamp: 3000, value: null, count: 0 },
+    ]);
   });
 
   it('first and last skip BAD samples and keep text', () => {

@@ -34,19 +34,21 @@ describe('shouldLog', () => {
     expect(shouldLog({ value: '1000', quality: GOOD }, '1006', GOOD, 5)).toBe(true);
   });
   it('property: a drift in small steps is logged once it adds up past the deadband', () => {
-    fc.assert(fc.property(
-      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 200 }),
-      fc.double({ min: 0.5, max: 10, noNaN: true }),
-      (steps, deadband) => {
-        let value = 0;
-        let last = { value: 0, quality: GOOD };
-        for (const s of steps) {
-          value += s;
-          if (shouldLog(last, value, GOOD, deadband)) last = { value, quality: GOOD };
-          // Whatever was suppressed, the logged value never lags the real one by more than the deadband.
-          expect(Math.abs(value - last.value)).toBeLessThanOrEqual(deadband);
-        }
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0.5, max: 10, noNaN: true }),
+        (steps, deadband) => {
+          let value = 0;
+          let last = { value: 0, quality: GOOD };
+          for (const s of steps) {
+            value += s;
+            if (shouldLog(last, value, GOOD, deadband)) last = { value, quality: GOOD };
+            // Whatever was suppressed, the logged value never lags the real one by more than the deadband.
+            expect(Math.abs(value - last.value)).toBeLessThanOrEqual(deadband);
+          }
+        },
+      ),
+    );
   });
 });

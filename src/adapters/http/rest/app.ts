@@ -1,0 +1,210 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { TagwayError } from '../../../domain/problems.js';
+import type { Runtime } from '../../../runtime/runtime.js';
+import { defaultAuthenticators, type Authenticator } from './authenticate.js';
+import { sendProblem, toTagwayError } from './problem.js';
+import { securityHeaders } from './security-headers.js';
+import type { ApiPlugin } from './plugin.js';
+import { validatorCompiler } from './validation.js';
+import { authRoutes } from './auth/routes.js';
+import { connectionRoutes } from './connections/routes.js';
+import { healthRoutes } from './health/routes.js';
+import { tagRoutes } from './tags/routes.js';
+import { userRoutes } from './users/routes.js';
+
+export interface AppOptions {
+  https?: { cert: string; key: string } | undefined;
+  /** Extra authenticators tried after the built-in session ones (Basic, JWT). */
+  authenticators?: Authenticator[];
+  /** Extra route plugins (alarms, history, push, …) registered under the base path. */
+  plugins?: ApiPlugin[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+// Request ids are unique per process start (random prefix) and cheap (a counter), unlike a UUID per request.
+const ID_PREFIX = randomUUID().slice(0, 8);
+let requestCounter = 0;
+
+/** The plugins every build has; other capabilities add theirs through AppOptions.plugins. */
+export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes];
+
+export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = runtime;
+  const app = Fastify({
+    loggerInstance: runtime.logger,
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } } : {}),
+    bodyLimit: config.bodyLimit,
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    // A client's own request id is kept when it is safe to log; otherwise we make one.
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : `${ID_PREFIX}-${(++requestCounter).toString(36)}`;
+    },
+    // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is refused with 415 rather than half-understood.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('principal', undefined);
+  await app.register(cookie, { hook: false });
+  // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
+  // what we do not do). The default CSP suits a JSON API; the docs UI sets its own (staticCSP).
+  // A JSON API needs a strict, short CSP (nothing may load, nothing may frame it); headers that only concern old
+  // browsers rendering HTML (X-XSS-Protection, X-Download-Options, …) are left out: every byte is paid per answer.
+  const headers = await securityHeaders({
+    hsts: opts.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    xXssProtection: false,
+    xDownloadOptions: false,
+    xDnsPrefetchControl: false,
+    xPermittedCrossDomainPolicies: false,
+    originAgentCluster: false,
+  });
+  // CORS: only the configured origins; with none configured (the default) the plugin is not loaded at all, since
+  // it would cost every request a hook for headers it never sends. Registered before the authentication hook, so a
+  // preflight is answered without credentials, as browsers send it.
+  if (config.security.corsOrigins.length > 0)
+    await app.register(cors, {
+      origin: config.security.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id', 'Last-Event-ID'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Link'],
+      maxAge: 600,
+    });
+
+  // Authentication is attached per route when the route is declared, so public routes cost nothing and
+  // protected ones do not look up their config on every request.
+  const authenticators = [...defaultAuthenticators, ...(opts.authenticators ?? [])];
+  const unauthenticated = () =>
+    new TagwayError(
+      'UNAUTHENTICATED',
+      'Log in first: send Authorization: Bearer <session token or JWT>, the session cookie, or Basic credentials (over HTTPS)',
+    );
+  // Callback style, and synchronous while the authenticators answer synchronously (sessions do): the hot path of
+  // every request allocates no promise unless a method needs one (JWT, Basic).
+  // The security headers are set in the same hook as authentication (one hook call per request, not two).
+  const withHeaders = (_request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    reply.headers(headers);
+    done();
+  };
+  const authenticate = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    reply.headers(headers);
+    const next = (i: number): void => {
+      for (; i < authenticators.length; i++) {
+        let r: ReturnType<Authenticator>;
+        try {
+          r = authenticators[i]!(request, runtime);
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
+        if (r instanceof Promise) {
+          const at = i;
+          r.then(
+            (p) => {
+              if (p) {
+                request.principal = p;
+                done();
+              } else next(at + 1);
+            },
+            (err: unknown) => done(err as Error),
+          );
+          return;
+        }
+        if (r) {
+          request.principal = r;
+          done();
+          return;
+        }
+      }
+      done(unauthenticated());
+    };
+    next(0);
+  };
+  const prefix = config.basePath === '/' ? '' : config.basePath;
+  app.addHook('onRoute', (route) => {
+    // The docs UI's routes come from its plugin; they are public like /openapi.json.
+    const isPublic = (route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`);
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [(isPublic ? withHeaders : authenticate) as never, ...existing];
+  });
+
+  // One line per request at debug level only (errors are logged by the error handler); without debug the hook is
+  // not installed at all. Never headers or bodies: they carry tokens, passwords and values.
+  if (runtime.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug(
+        {
+          method: request.method,
+          url: request.routeOptions.url ?? request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+          user: request.principal?.username,
+        },
+        'request',
+      );
+      done();
+    });
+  }
+
+  app.setErrorHandler((err, request, reply) => {
+    const te = toTagwayError(err);
+    if (te.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    return sendProblem(request, reply, te);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply.headers(headers), new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tagway API',
+        version: '1',
+        description:
+          'Live plant data (tags, alarms, history) over HTTPS. Errors are RFC 9457 application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: config.basePath === '/' ? '/' : config.basePath }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login, or a JWT from POST /auth/token' },
+          cookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'tagway_session',
+            description: 'Session cookie; state-changing requests also need X-CSRF-Token',
+          },
+          basic: { type: 'http', scheme: 'basic', description: 'Username and password with every request; HTTPS (or loopback) only' },
+          oauth2: {
+            type: 'oauth2',
+            flows: { clientCredentials: { tokenUrl: 'auth/token', scopes: {} } },
+            description: 'Machine clients: POST /auth/token returns a JWT',
+          },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }, { basic: [] }, { oauth2: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  await app.register(
+    async (scoped) => {
+      scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+      for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])]) await scoped.register(plugin, { runtime });
+    },
+    { prefix },
+  );
+
+  return app;
+}

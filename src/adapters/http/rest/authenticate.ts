@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../../../auth/principal.js';
+import { TagwayError } from '../../../domain/problems.js';
+import type { Permission } from '../../../domain/permissions.js';
+import type { Runtime } from '../../../runtime/runtime.js';
+
+export const SESSION_COOKIE = 'tagway_session';
+
+/**
+ * One way of proving identity. Each returns the principal, undefined when the request does not use it, or
+ * throws TagwayError when it uses it wrongly. The chain is open so that Basic, JWT and others can be added.
+ */
+export type Authenticator = (request: FastifyRequest, runtime: Runtime) => Principal | undefined | Promise<Principal | undefined>;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const bearerSession: Authenticator = (request, runtime) => {
+  const h = request.headers.authorization;
+  if (!h || !/^Bearer\s/i.test(h)) return undefined;
+  const token = h.slice(7).trim();
+  // JWTs (three dot-separated parts) are for the JWT authenticator; session tokens have no dots.
+  if (token.includes('.')) return undefined;
+  const p = runtime.sessions.authenticate(token);
+  if (!p) throw new TagwayError('UNAUTHENTICATED', 'The session token is unknown, expired or revoked; log in again');
+  return p;
+};
+
+/**
+ * The session cookie of a request, parsed only when a Cookie header is there (the cookie plugin's per-request
+ * parsing hook is off: most API clients send no cookies, and the hook cost every request).
+ */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  return request.server.parseCookie(header)[SESSION_COOKIE];
+}
+
+export const cookieSession: Authenticator = (request, runtime) => {
+  const token = sessionCookie(request);
+  if (!token) return undefined;
+  const p = runtime.sessions.authenticate(token);
+  if (!p) throw new TagwayError('UNAUTHENTICATED', 'The session cookie is unknown, expired or revoked; log in again');
+  // A cookie is sent by the browser on its own, so a state-changing request must also prove it came from our page.
+  if (!SAFE_METHODS.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !p.csrfToken || !sameSecret(sent, p.csrfToken)) {
+      throw new TagwayError(
+        'CSRF_FAILED',
+        'A request authenticated by the session cookie needs the header X-CSRF-Token with the csrfToken from login',
+      );
+    }
+  }
+  return p;
+};
+
+export const defaultAuthenticators: Authenticator[] = [bearerSession, cookieSession];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** The route needs no authentication (health, docs, login). */
+    public?: boolean;
+  }
+}
+
+/** The authenticated principal of a request, or UNAUTHENTICATED. */
+export function principalOf(request: FastifyRequest): Principal {
+  const p = request.principal;
+  if (!p) throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
+  return p;
+}
+
+/** The principal, if it holds the permission (for at least some tags); FORBIDDEN otherwise. */
+export function requirePermission(request: FastifyRequest, permission: Permission): Principal {
+  const p = principalOf(request);
+  if (!p.permissions.has(permission)) throw new TagwayError('FORBIDDEN', `You lack the permission '${permission}'`);
+  return p;
+}

@@ -1,0 +1,138 @@
+import Type from 'typebox';
+import { TagwayError } from '../../../../domain/problems.js';
+import { unwrapDriver } from '../../../../drivers/lazy.js';
+import { requirePermission } from '../authenticate.js';
+import type { ApiPlugin } from '../plugin.js';
+import { problems } from '../schemas.js';
+
+const ConnectionStatus = Type.Object({
+  name: Type.String(),
+  driver: Type.String(),
+  description: Type.Optional(Type.String()),
+  state: Type.Enum(['CONNECTING', 'CONNECTED', 'DISCONNECTED', 'ERROR']),
+  since: Type.String({ format: 'date-time' }),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  tagCount: Type.Integer(),
+  stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
+});
+
+export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
+  app.get(
+    '/connections',
+    {
+      schema: {
+        summary: 'Connections and their state',
+        tags: ['connections'],
+        response: { 200: Type.Object({ items: Type.Array(ConnectionStatus) }), ...problems(401, 403) },
+      },
+    },
+    async (request) => {
+      requirePermission(request, 'tags:read');
+      return { items: runtime.connections.list() };
+    },
+  );
+
+  app.get(
+    '/connections/:name',
+    {
+      schema: {
+        summary: 'One connection',
+        tags: ['connections'],
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: ConnectionStatus, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      requirePermission(request, 'tags:read');
+      return runtime.connections.get((request.params as { name: string }).name);
+    },
+  );
+
+  app.post(
+    '/connections/reload',
+    {
+      schema: {
+        summary: 'Reload connection configuration from the project file',
+        description:
+          'Re-reads the project file and applies changed connections (options, driver, tag addresses) without a restart. ' +
+          'Connections whose definition is unchanged are not touched. Changes that need a restart (tags added or removed, alarms, users…) ' +
+          'are refused with 409 and the list of them; nothing is changed then.',
+        tags: ['connections'],
+        response: {
+          200: Type.Object({
+            changed: Type.Array(Type.String()),
+            added: Type.Array(Type.String()),
+            removed: Type.Array(Type.String()),
+            unchanged: Type.Array(Type.String()),
+          }),
+          ...problems(400, 401, 403, 409),
+        },
+      },
+    },
+    async (request) => {
+      const admin = requirePermission(request, 'users:admin');
+      const audit = (result: string, details: Record<string, unknown>) =>
+        runtime.security.audit.record({
+          action: 'connections.reload',
+          user: admin.username,
+          clientAddress: request.ip,
+          target: runtime.projectFile ?? null,
+          details,
+          result,
+        });
+      try {
+        const result = await runtime.reloadProjectFile();
+        audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
+        return result;
+      } catch (err) {
+        if (err instanceof TagwayError) audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/connections/:name/browse',
+    {
+      schema: {
+        summary: 'Browse a device address space (OPC UA)',
+        description:
+          'Children of a node (default: the Objects folder) on a running OPC UA connection, to help configure tags. Variables carry their data type.',
+        tags: ['connections'],
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
+        querystring: Type.Object(
+          { nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'NodeId to browse, e.g. ns=2;s=Line1' })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                nodeId: Type.String(),
+                browseName: Type.String(),
+                displayName: Type.String(),
+                nodeClass: Type.String(),
+                dataType: Type.Optional(Type.String()),
+              }),
+            ),
+          }),
+          ...problems(400, 401, 403, 404, 503, 504),
+        },
+      },
+    },
+    async (request) => {
+      requirePermission(request, 'tags:read');
+      const { name } = request.params as { name: string };
+      const status = runtime.connections.get(name);
+      if (status.driver !== 'opcua')
+        throw new TagwayError(
+          'NOT_FOUND',
+          `Connection '${name}' uses driver '${status.driver}'; browsing is available on OPC UA connections`,
+        );
+      const driver = unwrapDriver(runtime.connections.driver(name));
+      if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' has not started`);
+      const { browse } = await import('../../../../drivers/opcua/index.js');
+      return { items: await browse(driver, (request.query as { nodeId?: string }).nodeId) };
+    },
+  );
+};

@@ -1,0 +1,52 @@
+import { PushHub } from '../../../../runtime/push/hub.js';
+import type { PushHubOptions } from '../../../../runtime/push/types.js';
+import type { Runtime } from '../../../../runtime/runtime.js';
+
+export interface WsSettings {
+  /** A socket that has not authenticated after this long is closed. Default 10 s. */
+  authTimeoutMs: number;
+  /**
+   * How often the session behind a socket is checked again (logout, expiry, disabled user, changed groups).
+   * The check counts as activity, so an open socket keeps its session alive. Default 60 s.
+   */
+  revalidateMs: number;
+  /** Protocol ping interval; a socket that misses a pong for a whole interval is dead and terminated. Default 30 s. */
+  heartbeatMs: number;
+  /** Largest client message in bytes; larger ones close the socket with 1009. Default 1 MiB. */
+  maxMessageBytes: number;
+}
+
+export interface SseSettings {
+  /** A comment line this often keeps proxies from closing an idle stream. Default 15 s. */
+  keepAliveMs: number;
+  /** Tells EventSource how long to wait before reconnecting. Default 3 s. */
+  retryMs: number;
+}
+
+/** The push service of one runtime: the hub and the transport settings, read at each new connection. */
+export interface PushService {
+  hub: PushHub;
+  ws: WsSettings;
+  sse: SseSettings;
+}
+
+const services = new WeakMap<Runtime, PushService>();
+
+/**
+ * The runtime's push service, created on first use and closed when the runtime stops. Runtime stays free of
+ * push knowledge; the extension and the routes find the same hub through here.
+ */
+export function pushFor(runtime: Runtime, hubOptions: PushHubOptions = {}): PushService {
+  let s = services.get(runtime);
+  if (!s) {
+    const hub = new PushHub(runtime.tags, { clock: runtime.clock, ...hubOptions });
+    s = {
+      hub,
+      ws: { authTimeoutMs: 10_000, revalidateMs: 60_000, heartbeatMs: 30_000, maxMessageBytes: 1024 * 1024 },
+      sse: { keepAliveMs: 15_000, retryMs: 3_000 },
+    };
+    services.set(runtime, s);
+    runtime.onStop(() => hub.close());
+  }
+  return s;
+}
