@@ -21,6 +21,7 @@ export const PROBLEMS = {
   DEVICE_UNAVAILABLE: { status: 503, title: 'Device unavailable' },
   DEVICE_TIMEOUT: { status: 504, title: 'Device timeout' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  STORAGE_UNAVAILABLE: { status: 503, title: 'Storage unavailable' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../../auth/principal.js';
+import type { Actor, Via } from '../../../services/actor.js';
 import { TagwayError } from '../../../domain/problems.js';
 import type { Permission } from '../../../domain/permissions.js';
 import type { Runtime } from '../../../runtime/runtime.js';
@@ -84,4 +85,9 @@ export function requirePermission(request: FastifyRequest, permission: Permissio
   const p = principalOf(request);
   if (!p.permissions.has(permission)) throw new TagwayError('FORBIDDEN', `You lack the permission '${permission}'`);
   return p;
+}
+
+/** The service-layer actor of an authenticated request (UNAUTHENTICATED without a principal). */
+export function actorOf(request: FastifyRequest, via: Via = 'rest'): Actor {
+  return { principal: principalOf(request), clientAddress: request.ip, requestId: request.id, via };
 }
