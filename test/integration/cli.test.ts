@@ -14,7 +14,7 @@ import { verify } from '@node-rs/argon2';
 import { generate } from 'selfsigned';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatProblem, ProjectError } from '../../src/project/problems.js';
+import { formatProblem, type ProjectError } from '../../src/project/problems.js';
 import { loadProjectFile } from '../../src/project/load.js';
 import '../../src/drivers/index.js';
 import { buildCli, ROOT } from '../helpers/cli.js';

@@ -1,6 +1,6 @@
 import {
   AttributeIds,
-  ClientMonitoredItemGroup,
+  type ClientMonitoredItemGroup,
   DataType,
   MessageSecurityMode,
   OPCUACertificateManager,
