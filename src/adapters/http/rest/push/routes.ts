@@ -65,7 +65,7 @@ export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      handleSse(request, reply, principalOf(request), service.hub, service.sse, request.query as SseQuery);
+      handleSse(request, reply, runtime, principalOf(request), service.hub, service.sse, request.query as SseQuery);
     },
   );
 };
