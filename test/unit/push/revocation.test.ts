@@ -130,7 +130,12 @@ describe('ChannelRevocation', () => {
     w.alarms.emit({ alarm: 'Line1.Stop', tag: 'Line1.Speed' });
     w.hub.flush();
     expect(sink.values().map(([n]) => n)).toEqual(['Line1.Speed']);
-    expect(sink.json().filter((m) => m.type === 'alarm').map((m) => (m.event as { alarm: string }).alarm)).toEqual(['Line1.Stop']);
+    expect(
+      sink
+        .json()
+        .filter((m) => m.type === 'alarm')
+        .map((m) => (m.event as { alarm: string }).alarm),
+    ).toEqual(['Line1.Stop']);
     expect(sink.closed).toBeUndefined();
   });
 
