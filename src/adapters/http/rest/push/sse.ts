@@ -72,7 +72,8 @@ export function handleSse(
       // Nor may a revoked client keep it open by not reading.
       if (code === PUSH_CLOSE.UNAUTHENTICATED || code === PUSH_CLOSE.FORBIDDEN)
         setTimeout(() => {
-          if (!raw.destroyed) raw.destroy();
+          // Only a stream still stuck behind unread bytes; a finished one keeps its keep-alive socket.
+          if (!raw.writableFinished && !raw.destroyed) raw.destroy();
         }, 1_000).unref();
     },
     onDrain: (listener) => {
