@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
+import type { EventBus, TagwayEvents } from '../runtime/event-bus.js';
 import type { SessionRecord, SessionStore } from '../storage/sqlite/session-store.js';
 import type { Principal } from './principal.js';
 import type { UserDirectory } from './user-directory.js';
@@ -33,6 +34,7 @@ export class SessionService {
     private readonly users: UserDirectory,
     private readonly clock: Clock,
     readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+    private readonly events?: EventBus,
   ) {
     users.onChange((username) => {
       // A disabled or deleted user loses every session at once; other changes only refresh permissions.
@@ -80,12 +82,12 @@ export class SessionService {
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
-      this.revoke(tokenHash);
+      this.revoke(tokenHash, 'expired');
       return undefined;
     }
     const user = this.users.get(r.username);
     if (!user || user.disabled) {
-      this.revoke(tokenHash);
+      this.revoke(tokenHash, 'user');
       return undefined;
     }
     r.lastSeenAt = now;
@@ -105,9 +107,12 @@ export class SessionService {
     };
   }
 
-  revoke(tokenHash: string): void {
+  revoke(tokenHash: string, reason: TagwayEvents['session.revoked']['reason'] = 'revoked'): void {
+    const username = this.cache.get(tokenHash)?.record.username ?? this.store.get(tokenHash)?.username;
     this.cache.delete(tokenHash);
     this.store.delete(tokenHash);
+    // Live channels opened with this session end on this event (after the session is gone).
+    if (username !== undefined) this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
   }
 
   /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
@@ -120,12 +125,22 @@ export class SessionService {
             const record = this.store.get(keep);
             return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
           })());
-    for (const h of this.store.deleteForUser(username)) this.cache.delete(h);
-    for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
+    const ended = new Set<string>();
+    for (const h of this.store.deleteForUser(username)) {
+      this.cache.delete(h);
+      ended.add(h);
+    }
+    for (const [h, c] of this.cache)
+      if (c.record.username === username) {
+        this.cache.delete(h);
+        ended.add(h);
+      }
     if (kept && kept.record.username === username) {
       this.store.insert(kept.record);
       this.cache.set(kept.record.tokenHash, kept);
+      ended.delete(kept.record.tokenHash);
     }
+    for (const sessionId of ended) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
@@ -137,7 +152,7 @@ export class SessionService {
         return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
       })();
     if (!c) return undefined;
-    this.revoke(tokenHash);
+    this.revoke(tokenHash, 'refresh');
     return this.create(c.record.username, clientAddress);
   }
 

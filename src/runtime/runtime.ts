@@ -71,7 +71,7 @@ export class Runtime {
       dataDir: this.config.dataDir,
     });
     this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger);
-    this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions);
+    this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions, this.events);
     this.security = new Security({
       db: this.db,
       clock: this.clock,

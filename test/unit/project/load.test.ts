@@ -328,6 +328,14 @@ describe('problems are reported with message, line and column', () => {
     expectOne(dup, "duplicate group name 'g'", pos(dup, 'name: g', 1));
   });
 
+  it('a permission glob over 1,024 characters (at its line)', () => {
+    const long = project(
+      '  []\n',
+      `groups:\n  - name: g\n    permissions:\n      - { permission: "tags:read", tags: "${'L'.repeat(1_025)}*" }\n`,
+    );
+    expectOne(long, /has 1026 characters; at most 1024 are allowed/, pos(long, 'tags: "'));
+  });
+
   it('tag names with forbidden characters', () => {
     for (const bad of ['"A*B"', '"A?"', '" Leading"', '"Trailing "', '"Tab\\tName"', '"Ümlaut"', `${'a'.repeat(257)}`]) {
       const text = project(`  - name: ${bad}\n    type: Int16\n    connection: internal\n`);

@@ -235,6 +235,11 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       users.upsertLocal({ username: name, displayName: b.displayName ?? u.displayName, passwordHash, groups, disabled, source: u.source });
       if (b.password !== undefined) runtime.sessions.revokeUser(name);
       if (b.disabled === false && u.disabled) security.throttle.reset(name);
+      if (b.disabled !== undefined || b.password !== undefined || b.groups)
+        runtime.events.emit('user.changed', {
+          username: name,
+          reason: b.disabled === true ? 'disabled' : b.password !== undefined ? 'password' : b.groups ? 'groups' : 'enabled',
+        });
       const changed = Object.keys(b);
       const action = b.disabled === true && !u.disabled ? 'user.disable' : b.password !== undefined ? 'user.password' : 'user.update';
       security.audit.record({
@@ -271,6 +276,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       keepAnAdmin(runtime, name, undefined);
       users.delete(name);
       runtime.sessions.revokeUser(name);
+      runtime.events.emit('user.changed', { username: name, reason: 'deleted' });
       security.audit.record({
         action: 'user.delete',
         user: admin.username,
@@ -328,6 +334,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       // Other sessions (perhaps an attacker's) end; the one making this request stays.
       const keep = p.sessionId;
       runtime.sessions.revokeUser(p.username, keep);
+      runtime.events.emit('user.changed', { username: p.username, reason: 'password' });
       security.audit.record({ action: 'user.password', user: p.username, clientAddress: request.ip, target: p.username, result: 'OK' });
       return reply.code(204).send();
     },
@@ -417,6 +424,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         permissions: b.permissions ? checkGrants(b.permissions) : cur.permissions,
       };
       const old = security.groups.update(next);
+      runtime.events.emit('user.changed', { group: name, reason: 'permissions' });
       security.audit.record({
         action: 'group.update',
         user: admin.username,
@@ -443,6 +451,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       const admin = requirePermission(request, 'users:admin');
       const name = (request.params as { name: string }).name;
       const old = security.groups.delete(name);
+      runtime.events.emit('user.changed', { group: name, reason: 'permissions' });
       security.audit.record({
         action: 'group.delete',
         user: admin.username,
@@ -526,6 +535,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       const admin = requirePermission(request, 'users:admin');
       const id = (request.params as { clientId: string }).clientId;
       security.clients.delete(id);
+      runtime.events.emit('user.changed', { username: id, reason: 'deleted' });
       security.audit.record({ action: 'client.delete', user: admin.username, clientAddress: request.ip, target: id, result: 'OK' });
       return reply.code(204).send();
     },

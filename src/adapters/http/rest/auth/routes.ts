@@ -84,7 +84,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     },
     async (request, reply) => {
       const p = principalOf(request);
-      if (p.sessionId) runtime.sessions.revoke(p.sessionId);
+      if (p.sessionId) runtime.sessions.revoke(p.sessionId, 'logout');
       runtime.security.audit.record({
         action: 'auth.logout',
         user: p.username,
