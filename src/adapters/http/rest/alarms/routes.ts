@@ -140,7 +140,8 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
       {
         schema: {
           summary: 'Acknowledge many alarm occurrences',
-          description: 'Each id succeeds or fails alone (`NOT_FOUND`).',
+          description:
+            "Each id succeeds or fails alone (`NOT_FOUND`, or `FORBIDDEN` for an alarm outside the caller's `alarms:acknowledge` scope).",
           tags: ['alarms'],
           body: BulkAckBody,
           response: { 200: BulkAckReply, ...problems(400, 401, 403, 413) },
