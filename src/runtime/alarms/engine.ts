@@ -3,9 +3,10 @@ import type { AlarmEventRecord, AlarmOccurrence } from '../../domain/alarms/reco
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { TagValue } from '../../domain/tag-types.js';
-import { encodeCursor, type AlarmJournal, type ArchivePage, type ArchiveQuery } from '../../storage/sqlite/alarm-journal.js';
+import type { AlarmJournal, ArchivePage, ArchiveQuery } from '../../storage/sqlite/alarm-journal.js';
 import type { TagEngine } from '../tag-engine.js';
 import { definitionView, textIn } from './alarm-runtime.js';
+import { filteredArchivePage } from './archive-page.js';
 import { CommitQueue, type QueuedEvent } from './commit-queue.js';
 import { CurrentList } from './current-list.js';
 import { AlarmEvaluator } from './evaluator.js';
@@ -323,27 +324,10 @@ export class AlarmEngine {
   }
 
   /**
-   * One archive page of the events `visible` admits: reads journal pages until `limit` such events are found (or
-   * the journal ends), and answers a keyset cursor positioned after the last event returned.
+   * One archive page; with `visible`, only of the events it admits (pages stay full, see filteredArchivePage).
    */
   archivePage(query: ArchiveQuery, visible?: (e: AlarmEventRecord) => boolean): ArchivePage {
-    if (!visible) return this.journal.query(query);
-    const limit = query.limit ?? 100;
-    const order = query.order ?? 'desc';
-    const items: AlarmEventRecord[] = [];
-    let cursor = query.cursor;
-    for (let round = 0; round < 1000; round++) {
-      const page = this.journal.query({ ...query, cursor, limit: Math.max(limit, 500) });
-      for (const e of page.items) {
-        if (!visible(e)) continue;
-        items.push(e);
-        if (items.length === limit) return { items, next: encodeCursor(e.eventId, order) };
-      }
-      if (!page.next) return { items, next: null };
-      cursor = page.next;
-    }
-    const last = items[items.length - 1];
-    return { items, next: last ? encodeCursor(last.eventId, order) : (cursor ?? null) };
+    return visible ? filteredArchivePage(this.journal, query, visible) : this.journal.query(query);
   }
 }
 
