@@ -60,9 +60,12 @@ export class CommitQueue {
     return this.pending.length;
   }
 
-  /** At the bound: hold back what can wait (a clear); never a raise. Notes the overflow for the state and log. */
+  /**
+   * At the bound during an outage: hold back what can wait (a clear), never a raise. A long burst while the journal
+   * works is not held back: it commits at the end of its tick anyway.
+   */
   get full(): boolean {
-    if (this.pending.length < this.maxPending) return false;
+    if (this.failure === undefined || this.pending.length < this.maxPending) return false;
     if (!this.overflowed) {
       this.overflowed = true;
       this.opts.logger?.warn({ pending: this.pending.length }, 'alarm journal queue full; clears are held back until storage returns');
