@@ -2,6 +2,7 @@ import { alarmRoutes } from '../adapters/http/rest/alarms/routes.js';
 import type { ApiPlugin } from '../adapters/http/rest/plugin.js';
 import type { Authenticator } from '../adapters/http/rest/authenticate.js';
 import { createAlarmEngine } from '../runtime/alarms/setup.js';
+import { AlarmService } from '../services/alarm-service.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { adminRoutes } from '../adapters/http/rest/admin/routes.js';
 import { auditRoutes } from '../adapters/http/rest/audit/routes.js';
@@ -93,7 +94,15 @@ export async function extensions(runtime: Runtime): Promise<Extensions> {
     },
   ]);
   return {
-    plugins: [metrics, alarmRoutes(alarms), history.plugin, push.plugin, tokenRoutes, auditRoutes, adminRoutes],
+    plugins: [
+      metrics,
+      alarmRoutes(new AlarmService({ engine: alarms, audit: runtime.security.audit, maxBulkItems: runtime.config.maxBulkItems })),
+      history.plugin,
+      push.plugin,
+      tokenRoutes,
+      auditRoutes,
+      adminRoutes,
+    ],
     authenticators: [...securityAuthenticators],
   };
 }

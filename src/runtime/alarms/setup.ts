@@ -1,6 +1,6 @@
 import { alarmsOfProject } from '../../project/alarms.js';
 import { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
-import { AlarmEngine } from '../alarm-engine.js';
+import { AlarmEngine } from './engine.js';
 import type { Runtime } from '../runtime.js';
 
 export interface AlarmSetupOptions {
