@@ -39,52 +39,61 @@ export function auditValue(v: unknown, maxBytes = AUDIT_VALUE_MAX_BYTES): unknow
   return { truncated: true, bytes, sha256 } satisfies TruncatedValue;
 }
 
+const COMMA = { text: ',' };
+const CLOSE_ARRAY = { text: ']' };
+const CLOSE_OBJECT = { text: '}' };
+class Key {
+  constructor(readonly key: string) {}
+}
+
 /**
- * Length and SHA-256 of a JSON value's text (as JSON.stringify would write it for parsed JSON), computed with an
- * explicit stack: no recursion, so any depth is fine; the text is hashed in pieces and never built whole.
+ * Length and SHA-256 of a JSON value's text as JSON.stringify writes it. Ordinary values go through the native
+ * JSON.stringify; one too deep for it (a RangeError) is walked with an explicit stack instead: any depth works, and
+ * the text is hashed in pieces rather than built whole.
  */
 export function jsonDigest(root: unknown): { bytes: number; sha256: string } {
+  try {
+    const text = JSON.stringify(root) ?? 'null';
+    return { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+  }
   const hash = createHash('sha256');
   let bytes = 0;
   let chunk = '';
-  const emit = (s: string): void => {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    let s: string;
+    if (v === COMMA || v === CLOSE_ARRAY || v === CLOSE_OBJECT) s = v.text;
+    else if (v instanceof Key) s = `${JSON.stringify(v.key)}:`;
+    else if (v === null || typeof v !== 'object' || v instanceof Date) s = (typeof v === 'bigint' ? JSON.stringify(v.toString()) : JSON.stringify(v)) ?? 'null';
+    else if (Array.isArray(v)) {
+      s = '[';
+      stack.push(CLOSE_ARRAY);
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push(v[i]);
+        if (i > 0) stack.push(COMMA);
+      }
+    } else {
+      s = '{';
+      stack.push(CLOSE_OBJECT);
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      let last = true;
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const x = o[keys[i]!];
+        if (x === undefined) continue;
+        if (!last) stack.push(COMMA);
+        last = false;
+        stack.push(x, new Key(keys[i]!));
+      }
+    }
     chunk += s;
     if (chunk.length >= 16_384) {
       bytes += Buffer.byteLength(chunk);
       hash.update(chunk);
       chunk = '';
-    }
-  };
-  // Work items: a value to write, or a literal piece of text (closing brackets, separators).
-  const stack: Array<{ value: unknown } | string> = [{ value: root }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (typeof item === 'string') {
-      emit(item);
-      continue;
-    }
-    const v = item.value;
-    if (v === null || typeof v !== 'object' || v instanceof Date) {
-      const s = typeof v === 'bigint' ? JSON.stringify(v.toString()) : JSON.stringify(v);
-      emit(s === undefined ? 'null' : s);
-      continue;
-    }
-    if (Array.isArray(v)) {
-      emit('[');
-      stack.push(']');
-      for (let i = v.length - 1; i >= 0; i--) {
-        stack.push({ value: v[i] });
-        if (i > 0) stack.push(',');
-      }
-      continue;
-    }
-    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
-    emit('{');
-    stack.push('}');
-    for (let i = keys.length - 1; i >= 0; i--) {
-      stack.push({ value: (v as Record<string, unknown>)[keys[i]!] });
-      stack.push(`${JSON.stringify(keys[i])}:`);
-      if (i > 0) stack.push(',');
     }
   }
   bytes += Buffer.byteLength(chunk);
