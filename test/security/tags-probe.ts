@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { TestServer } from '../helpers/server.js';
 
 /** A scoped attacker: reads Line1.** and Tank1.Level, writes Line1.** only; Tank1.Secret is out of its sight. */
@@ -62,4 +63,35 @@ export async function loopFor(ms: number, fn: () => Promise<void>): Promise<numb
     n++;
   }
   return n;
+}
+
+export interface AttackResult {
+  /** Answers per HTTP status. */
+  statuses: Record<string, number>;
+  retryAfter: string[];
+  /** The first answer body (up to 2,000 characters) per status. */
+  samples: Record<string, string>;
+  /** Requests that failed without an answer, and the first one's error code. */
+  errors: number;
+  firstError?: string;
+}
+
+/**
+ * `loops` parallel keep-alive clients sending the same request again and again for `durationMs`, in a worker
+ * thread: the attacker's own TLS and parsing work must not run on the event loop of the server under test.
+ */
+export function attackInWorker(
+  s: TestServer,
+  a: { token: string; method: 'POST' | 'PUT'; path: string; body: string; loops: number; durationMs: number },
+): Promise<AttackResult> {
+  const worker = new Worker(new URL('./attack-worker.mjs', import.meta.url), {
+    workerData: { url: s.url + a.path, ca: s.ca, token: a.token, method: a.method, body: a.body, loops: a.loops, durationMs: a.durationMs },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: AttackResult) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`attack worker exited with ${code}`));
+    });
+  });
 }
