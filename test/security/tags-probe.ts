@@ -1,7 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import type { TestServer } from '../helpers/server.js';
 
-/** A scoped attacker: reads Line1.** and Tank1.Level, writes Line1.** only; Tank1.Secret is out of its sight. */
+/**
+ * A scoped attacker, mallory: reads Line1.** and Tank1.Level, writes Line1.** only; Tank1.Secret is out of her sight.
+ * nemo holds no permission at all.
+ */
 export const ATTACK_PROJECT = `
 name: Attack plant
 connections:
@@ -17,8 +20,11 @@ groups:
       - { permission: "tags:read", tags: "Line1.**" }
       - { permission: "tags:read", tags: "Tank1.Level" }
       - { permission: "tags:write", tags: "Line1.**" }
+  - name: nobody
+    permissions: []
 users:
   - { username: mallory, password: mallory-password, groups: [line1] }
+  - { username: nemo, password: nemo-password, groups: [nobody] }
 `;
 
 export interface ProbeResult {
