@@ -177,7 +177,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         continue;
       }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
-      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk') && n < 1) throw new ConfigError(`${source} must be at least 1`);
+      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk') && n < 1)
+        throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
     }

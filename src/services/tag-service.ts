@@ -236,7 +236,9 @@ export class TagService {
       const only = refused[0]!;
       return this.audit.recordSoon({ ...base, target: only.name, details: { newValue: auditValue(only.value) } });
     }
-    const listed = refused.slice(0, AUDIT_REFUSED_ITEMS_MAX).map((r) => ({ name: r.name, code: 'FORBIDDEN', newValue: auditValue(r.value) }));
+    const listed = refused
+      .slice(0, AUDIT_REFUSED_ITEMS_MAX)
+      .map((r) => ({ name: r.name, code: 'FORBIDDEN', newValue: auditValue(r.value) }));
     const details: Record<string, unknown> = { refused: refused.length, items: listed };
     if (refused.length > listed.length) details.omitted = refused.length - listed.length;
     return this.audit.recordSoon({ ...base, target: null, details });

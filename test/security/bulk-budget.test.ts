@@ -57,7 +57,8 @@ describe('per-principal bulk budget (finding 13)', () => {
   });
 
   it('bulk writes share the budget, and a refused one writes nothing', async () => {
-    const bodyOf = (k: number) => JSON.stringify({ items: Array.from({ length: 2_500 }, (_, i) => ({ name: 'T.Int32', value: k * 10_000 + i })) });
+    const bodyOf = (k: number) =>
+      JSON.stringify({ items: Array.from({ length: 2_500 }, (_, i) => ({ name: 'T.Int32', value: k * 10_000 + i })) });
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, k) =>
         s.request('PUT', '/tags/values', { token: admin, rawBody: bodyOf(k), headers: { 'content-type': 'application/json' } }),

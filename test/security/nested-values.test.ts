@@ -40,7 +40,8 @@ describe('deeply nested values (finding 12)', () => {
       it(`${kind} nested ${depth} deep: refused, hidden and wrong-typed writes answer 4xx; the audit keeps size and hash`, async () => {
         const value = make(depth);
         const summary = { truncated: true, bytes: value.length, sha256: sha(value) };
-        const put = (tag: string) => s.request('PUT', `/tags/${tag}/value`, { token: mallory, rawBody: `{"value":${value}}`, headers: json });
+        const put = (tag: string) =>
+          s.request('PUT', `/tags/${tag}/value`, { token: mallory, rawBody: `{"value":${value}}`, headers: json });
 
         const refused = await put('Tank1.Level');
         expect([refused.status, refused.json.code]).toEqual([403, 'FORBIDDEN']);

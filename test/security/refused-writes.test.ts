@@ -46,10 +46,12 @@ describe('refused bulk writes (finding 5)', () => {
     const requests = result.statuses['200']!;
     expect(result.errors).toBeLessThan(requests);
     expect(requests).toBeGreaterThanOrEqual(2);
-    expect(result.samples['200']!.startsWith(
-      `{"items":[{"name":"Tank1.Level","error":{"code":"FORBIDDEN","message":"You may not write tag 'Tank1.Level'"}},` +
-        `{"name":"Tank1.Secret","error":{"code":"TAG_NOT_FOUND","message":"No tag named 'Tank1.Secret'"}},`,
-    )).toBe(true);
+    expect(
+      result.samples['200']!.startsWith(
+        `{"items":[{"name":"Tank1.Level","error":{"code":"FORBIDDEN","message":"You may not write tag 'Tank1.Level'"}},` +
+          `{"name":"Tank1.Secret","error":{"code":"TAG_NOT_FOUND","message":"No tag named 'Tank1.Secret'"}},`,
+      ),
+    ).toBe(true);
 
     const rows = await auditRows();
     // One row per refused request (the old code wrote 10,000 per request).

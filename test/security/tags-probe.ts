@@ -39,7 +39,13 @@ export interface ProbeResult {
  * While `attack` runs: every `everyMs`, GET /health and read one tag (as a client who is not the attacker), each
  * timed. The attack reproductions assert that these stay answered within a generous bound.
  */
-export async function probeDuring(s: TestServer, token: string, tag: string, attack: Promise<unknown>, everyMs = 100): Promise<ProbeResult> {
+export async function probeDuring(
+  s: TestServer,
+  token: string,
+  tag: string,
+  attack: Promise<unknown>,
+  everyMs = 100,
+): Promise<ProbeResult> {
   let done = false;
   const finished = attack.finally(() => {
     done = true;

@@ -67,7 +67,8 @@ export function jsonDigest(root: unknown): { bytes: number; sha256: string } {
     let s: string;
     if (v === COMMA || v === CLOSE_ARRAY || v === CLOSE_OBJECT) s = v.text;
     else if (v instanceof Key) s = `${JSON.stringify(v.key)}:`;
-    else if (v === null || typeof v !== 'object' || v instanceof Date) s = (typeof v === 'bigint' ? JSON.stringify(v.toString()) : JSON.stringify(v)) ?? 'null';
+    else if (v === null || typeof v !== 'object' || v instanceof Date)
+      s = (typeof v === 'bigint' ? JSON.stringify(v.toString()) : JSON.stringify(v)) ?? 'null';
     else if (Array.isArray(v)) {
       s = '[';
       stack.push(CLOSE_ARRAY);

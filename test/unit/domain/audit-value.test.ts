@@ -6,7 +6,13 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('auditValue', () => {
   it('keeps scalars and small values as they are', () => {
-    expect([auditValue(1.5), auditValue(true), auditValue(null), auditValue(undefined), auditValue('abc')]).toEqual([1.5, true, null, null, 'abc']);
+    expect([auditValue(1.5), auditValue(true), auditValue(null), auditValue(undefined), auditValue('abc')]).toEqual([
+      1.5,
+      true,
+      null,
+      null,
+      'abc',
+    ]);
     expect([auditValue(12n), auditValue(new Date(0)), auditValue(Number.NaN)]).toEqual(['12', '1970-01-01T00:00:00.000Z', 'NaN']);
     expect(auditValue({ a: [1, 2], b: 'x' })).toEqual({ a: [1, 2], b: 'x' });
   });
@@ -26,12 +32,12 @@ describe('auditValue', () => {
     }
   });
   it('digests like JSON.stringify for ordinary values', () => {
-    const v = { a: [1, 'two', { three: [null, true, false, -0.5e-7] }], 'é': '\u2028"\\', skip: undefined, d: new Date(0) };
+    const v = { a: [1, 'two', { three: [null, true, false, -0.5e-7] }], é: '\u2028"\\', skip: undefined, d: new Date(0) };
     const text = JSON.stringify(v);
     expect(jsonDigest(v)).toEqual({ bytes: Buffer.byteLength(text), sha256: sha(text) });
   });
   it('digests a deep mixed value exactly as its JSON text', () => {
-    const inner = { a: [1, 'two', { three: [null, true, false, -0.5e-7] }], 'é': '\u2028"\\', skip: undefined, n: 12n, d: new Date(0) };
+    const inner = { a: [1, 'two', { three: [null, true, false, -0.5e-7] }], é: '\u2028"\\', skip: undefined, n: 12n, d: new Date(0) };
     let v: unknown = inner;
     let text = `{"a":[1,"two",{"three":[null,true,false,-5e-8]}],"é":"\u2028\\"\\\\","n":"12","d":"1970-01-01T00:00:00.000Z"}`;
     for (let i = 0; i < 100_000; i++) v = [v, i, { k: undefined, j: 'q' }];

@@ -137,7 +137,12 @@ describe('TagService', () => {
     });
     it('answers many names in order with states and TAG_NOT_FOUND items', () => {
       const r = service.readMany(scoped, ['Line1.Speed', 'Tank2.Level', 'nope', 'Line1.Speed']);
-      expect(r.map((x) => (isFailure(x) ? x.error.code : x.def.name))).toEqual(['Line1.Speed', 'TAG_NOT_FOUND', 'TAG_NOT_FOUND', 'Line1.Speed']);
+      expect(r.map((x) => (isFailure(x) ? x.error.code : x.def.name))).toEqual([
+        'Line1.Speed',
+        'TAG_NOT_FOUND',
+        'TAG_NOT_FOUND',
+        'Line1.Speed',
+      ]);
       // States are the engine's own objects (the REST encoder copies their cached bytes).
       expect(r[0]).toBe(engine.get('Line1.Speed'));
       expect(r[1]).toEqual({ name: 'Tank2.Level', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'Tank2.Level'" } });
@@ -233,7 +238,16 @@ describe('TagService', () => {
     });
     it('refuses as a whole without tags:write unless answering per item', async () => {
       expect((await refusal(service.writeMany(viewer, [{ name: 'Line1.Speed', value: 1 }]))).code).toBe('FORBIDDEN');
-      expect(await service.writeMany(viewer, [{ name: 'Line1.Speed', value: 1 }, { name: 'nope', value: 1 }], { perItem: true })).toEqual([
+      expect(
+        await service.writeMany(
+          viewer,
+          [
+            { name: 'Line1.Speed', value: 1 },
+            { name: 'nope', value: 1 },
+          ],
+          { perItem: true },
+        ),
+      ).toEqual([
         { name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: "You may not write tag 'Line1.Speed'" } },
         { name: 'nope', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'nope'" } },
       ]);

@@ -124,8 +124,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
       preParsing: admitBulk,
       schema: {
         summary: 'Read many tags',
-        description:
-          'Answers in request order; each unknown name, and each name the caller may not read, gets its own TAG_NOT_FOUND item.',
+        description: 'Answers in request order; each unknown name, and each name the caller may not read, gets its own TAG_NOT_FOUND item.',
         tags: ['tags'],
         body: ReadManyBody,
         response: { 200: ReadManyReply, ...problems(400, 401, 403, 413, 429) },
