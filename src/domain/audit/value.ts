@@ -65,7 +65,7 @@ export function jsonDigest(root: unknown): { bytes: number; sha256: string } {
   while (stack.length > 0) {
     const v = stack.pop();
     let s: string;
-    if (v === COMMA || v === CLOSE_ARRAY || v === CLOSE_OBJECT) s = v.text;
+    if (v === COMMA || v === CLOSE_ARRAY || v === CLOSE_OBJECT) s = (v as { text: string }).text;
     else if (v instanceof Key) s = `${JSON.stringify(v.key)}:`;
     else if (v === null || typeof v !== 'object' || v instanceof Date)
       s = (typeof v === 'bigint' ? JSON.stringify(v.toString()) : JSON.stringify(v)) ?? 'null';

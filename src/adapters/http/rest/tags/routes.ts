@@ -1,5 +1,6 @@
 import type { preParsingHookHandler } from 'fastify';
 import { TagwayError, type ItemError } from '../../../../domain/problems.js';
+import type { TagType } from '../../../../domain/tag-types.js';
 import { isFailure } from '../../../../services/tag-service.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
@@ -63,7 +64,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request) => {
-      const q = request.query as { filter?: string; group?: string; type?: never; limit?: number; cursor?: string };
+      const q = request.query as { filter?: string; group?: string; type?: TagType; limit?: number; cursor?: string };
       const page = tags.list(actorOf(request), { ...q, after: q.cursor ? decodeCursor(q.cursor) : undefined });
       const items = page.tags.map(({ def: d }) => ({
         name: d.name,
