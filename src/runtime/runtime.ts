@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
 import { TagEngine } from './tag-engine.js';
+import { TagService } from '../services/tag-service.js';
 import { join } from 'node:path';
 
 export interface RuntimeOptions {
@@ -47,6 +48,8 @@ export class Runtime {
   readonly sessions: SessionService;
   /** Audit trail, login throttling, Basic cache, JWT keys, API clients, LDAP. */
   readonly security: Security;
+  /** Tag listing, reads and writes with their permission checks, budgets and audit, for every front end. */
+  readonly tagService: TagService;
   /** In-process events (revocations, user changes, committed alarm events): the seam a cluster will cross. */
   readonly events = new EventBus();
   readonly startedAt: number;
@@ -81,6 +84,10 @@ export class Runtime {
       logger: this.logger,
       settings: this.config.security,
       projectClients: this.project.raw.clients ?? [],
+    });
+    this.tagService = new TagService(this.tags, this.security.audit, {
+      maxBulkItems: this.config.maxBulkItems,
+      maxConcurrentBulk: this.config.maxConcurrentBulk,
     });
   }
 

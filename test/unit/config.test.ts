@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       tlsKey: undefined,
       bodyLimit: 1_048_576,
       maxBulkItems: 10_000,
+      maxConcurrentBulk: 4,
       basePath: '/',
       logLevel: 'info',
       adminPassword: undefined,
@@ -56,6 +57,8 @@ describe('loadConfig', () => {
       '2048',
       '--max-bulk-items',
       '50',
+      '--max-concurrent-bulk',
+      '2',
       '--base-path',
       '/scada/',
       '--log-level',
@@ -75,6 +78,7 @@ describe('loadConfig', () => {
       http: true,
       bodyLimit: 2048,
       maxBulkItems: 50,
+      maxConcurrentBulk: 2,
       basePath: '/scada',
       logLevel: 'debug',
       sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 },
@@ -97,6 +101,7 @@ describe('loadConfig', () => {
       TAGWAY_TLS_KEY: 'k.pem',
       TAGWAY_BODY_LIMIT: '100',
       TAGWAY_MAX_BULK_ITEMS: '7',
+      TAGWAY_MAX_CONCURRENT_BULK: '3',
       TAGWAY_BASE_PATH: '/x',
       TAGWAY_LOG_LEVEL: 'warn',
       TAGWAY_SESSION_IDLE_MINUTES: '1',
@@ -122,6 +127,7 @@ describe('loadConfig', () => {
       tlsKey: 'k.pem',
       bodyLimit: 100,
       maxBulkItems: 7,
+      maxConcurrentBulk: 3,
       basePath: '/x',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
@@ -202,6 +208,7 @@ describe('loadConfig', () => {
     it('limits, levels, modes and paths', () => {
       expect(configError(['--body-limit', '0'])).toMatch(/--body-limit \/ TAGWAY_BODY_LIMIT must be at least 1/);
       expect(configError(['--max-bulk-items', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--max-concurrent-bulk', '0'])).toMatch(/--max-concurrent-bulk \/ TAGWAY_MAX_CONCURRENT_BULK must be at least 1/);
       expect(configError(['--session-idle-minutes', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');

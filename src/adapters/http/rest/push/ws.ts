@@ -13,7 +13,6 @@ import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
 import { channelOwner, credentialToken, principalOfToken } from './owner.js';
 import type { WsSettings } from './service.js';
-import { writeItems } from '../../../../runtime/write-items.js';
 
 const OPEN = 1;
 
@@ -217,21 +216,16 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
           if (!conn.unsubscribe(msg.id)) throw new TagwayError('NOT_FOUND', `No subscription '${msg.id}'`);
           break;
         case 'write': {
-          const p = principal;
           const id = msg.id;
-          writeItems(runtime.tags, p.permissions, msg.items, { user: p.username, clientAddress: request.ip }, (name, value) =>
-            runtime.security.audit.record({
-              action: 'tag.write',
-              user: p.username,
-              clientAddress: request.ip,
-              target: name,
-              details: { newValue: value ?? null },
-              result: 'FORBIDDEN',
-            }),
-          ).then(
-            (items) => send({ type: 'written', id, items }),
-            (err: unknown) => sendError(id, err),
-          );
+          const actor = { principal, clientAddress: request.ip, requestId: request.id, via: 'ws' as const };
+          const release = runtime.tagService.admitBulk(actor, text.length);
+          runtime.tagService
+            .writeMany(actor, msg.items, { perItem: true })
+            .then(
+              (items) => send({ type: 'written', id, items }),
+              (err: unknown) => sendError(id, err),
+            )
+            .finally(release);
           break;
         }
       }
