@@ -11,6 +11,7 @@ import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import type { ApiPlugin } from './plugin.js';
 import { validatorCompiler } from './validation.js';
+import { errorSignature, RepeatLimiter } from '../../../server/logger.js';
 import { authRoutes } from './auth/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -158,9 +159,22 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     });
   }
 
+  // Faults that repeat per request (a full disk, a bug on a hot path) are logged once per signature a minute,
+  // with the count suppressed since; a storage fault without its stack (it is a state, not a bug).
+  const repeats = new RepeatLimiter(60_000);
   app.setErrorHandler((err, request, reply) => {
     const te = toTagwayError(err);
-    if (te.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    if (te.code === 'INTERNAL_ERROR' || te.code === 'STORAGE_UNAVAILABLE') {
+      const cause = te.code === 'STORAGE_UNAVAILABLE' && te.cause !== undefined ? te.cause : err;
+      if (te.code === 'STORAGE_UNAVAILABLE') runtime.storageHealth.fault(cause);
+      const gate = repeats.admit(errorSignature(cause));
+      if (gate) {
+        const e = cause as { code?: unknown; message?: unknown };
+        if (te.code === 'STORAGE_UNAVAILABLE')
+          request.log.error({ code: e.code, error: String(e.message).slice(0, 300), suppressed: gate.suppressed }, 'storage unavailable');
+        else request.log.error({ err, suppressed: gate.suppressed }, 'unhandled error');
+      }
+    }
     return sendProblem(request, reply, te);
   });
   app.setNotFoundHandler((request, reply) =>

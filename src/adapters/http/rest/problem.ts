@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEMS, TagwayError, problemType, type FieldError, type ProblemCode } from '../../../domain/problems.js';
+import { isStorageFault } from '../../../runtime/storage-health.js';
 import { MAX_VALIDATION_ERRORS, omittedOf, withOmitted } from './validation.js';
 
 /**
@@ -10,6 +11,9 @@ const MAX_FIELD = 120;
 const MAX_MESSAGE = 200;
 const MAX_DETAIL = 1000;
 const MAX_INSTANCE = 300;
+
+/** Retry-After of a 503 STORAGE_UNAVAILABLE, in seconds. */
+export const STORAGE_RETRY_AFTER_S = 30;
 
 function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
@@ -61,6 +65,12 @@ function fieldOf(instancePath: string, part: string | undefined): string {
 /** Maps anything thrown in a request to a TagwayError: ours as they are, fastify's by code, the rest as 500. */
 export function toTagwayError(err: unknown): TagwayError {
   if (err instanceof TagwayError) return err;
+  // A full disk is a state the client can wait out, not a bug: 503 with a time to come back.
+  if (isStorageFault(err))
+    return new TagwayError('STORAGE_UNAVAILABLE', 'Storage is full or failing; the server cannot record this now. Try again later', {
+      headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_S) },
+      cause: err,
+    });
   const e = err as FastifyError & { validationContext?: string };
   if (e.validation) {
     const errors: FieldError[] = e.validation.slice(0, MAX_VALIDATION_ERRORS).map((v) => {
