@@ -45,7 +45,10 @@ users:
   });
 
   const tagCounts = (text: string) =>
-    ['GOOD', 'UNCERTAIN', 'BAD'].reduce((n, q) => n + Number(new RegExp(`^tagway_tags\\{quality="${q}"\\} (\\d+)$`, 'm').exec(text)?.[1]), 0);
+    ['GOOD', 'UNCERTAIN', 'BAD'].reduce(
+      (n, q) => n + Number(new RegExp(`^tagway_tags\\{quality="${q}"\\} (\\d+)$`, 'm').exec(text)?.[1]),
+      0,
+    );
 
   it('an unscoped reader sees every connection and every tag', async () => {
     const m = await s.request('GET', '/metrics', { token: full });
