@@ -5,7 +5,9 @@
 // Load: single reads, bulk reads, durable writes (each writer owns a tag and writes an increasing counter; every
 // acknowledged value is recorded), logins/logouts, history queries, SSE and WebSocket subscribers.
 // Faults: kill -9 of the server process at 1/3 and 2/3 of the run, restart on the same data dir, and a check that
-// every writer tag holds its last acknowledged value (or the one in flight at the kill).
+// every writer tag holds its last acknowledged value (or the one in flight at the kill); and a 15 s "full disk"
+// window at 1/2 and 5/6 of the run (the child fills its database and sets `PRAGMA max_page_count` on SIGUSR2,
+// frees it on SIGUSR1), during which writes must answer 503, never 500, and /health must say degraded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,9 +17,30 @@ import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 
 if (process.argv[2] === '--serve') {
-  // The child: the real CLI, as `tagway start` runs it (compiled or not makes no difference to what is measured).
-  const { main } = await import('../src/cli/main.js');
-  process.exitCode = await main(process.argv.slice(3));
+  // The child: the server as `tagway start` runs it (config from flags, startServer, stop on SIGTERM), plus the
+  // full-disk switch, which needs the server's own database connection (max_page_count is per connection).
+  const { loadConfig } = await import('../src/config.js');
+  const { startServer } = await import('../src/server/start.js');
+  const server = await startServer(loadConfig(process.argv.slice(3)));
+  process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+  const db = server.runtime.db;
+  process.on('SIGUSR2', () => {
+    db.exec('CREATE TABLE IF NOT EXISTS soak_filler (x BLOB)');
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 2}`);
+    const insert = db.prepare('INSERT INTO soak_filler VALUES (zeroblob(?))');
+    for (const size of [65_536, 4096, 512, 64, 8])
+      for (let i = 0; i < 100_000; i++) {
+        try {
+          insert.run(size);
+        } catch {
+          break;
+        }
+      }
+  });
+  process.on('SIGUSR1', () => {
+    db.pragma('max_page_count = 1073741823');
+    db.exec('DELETE FROM soak_filler');
+  });
 } else {
   await soak();
 }
@@ -69,7 +92,6 @@ async function soak(): Promise<void> {
         'tsx',
         join(root, 'scripts', 'soak.ts'),
         '--serve',
-        'start',
         '--host',
         '127.0.0.1',
         '--port',
@@ -100,7 +122,12 @@ async function soak(): Promise<void> {
   const ca = readFileSync(join(dataDir, 'tls', 'server.crt'), 'utf8');
   const agent = new Agent({ connect: { ca }, connections: 24, pipelining: 1 });
   const stats = new Map<string, RouteStats>();
-  const record = (route: string, ms: number, ok: boolean) => {
+  const fullStatuses = new Map<number, number>();
+  const record = (route: string, ms: number, ok: boolean, status = 0) => {
+    if (diskFull) {
+      route += ' (disk full)';
+      fullStatuses.set(status, (fullStatuses.get(status) ?? 0) + 1);
+    }
     let s = stats.get(route);
     if (!s) stats.set(route, (s = { ok: 0, failed: 0, ms: [] }));
     if (ok) {
@@ -109,6 +136,7 @@ async function soak(): Promise<void> {
     } else s.failed++;
   };
   let serverUp = true;
+  let diskFull = false;
   const call = async (route: string, method: string, path: string, body?: unknown, token?: string) => {
     const t0 = performance.now();
     try {
@@ -122,7 +150,7 @@ async function soak(): Promise<void> {
       });
       const text = await r.body.text();
       const ok = r.statusCode < 300;
-      if (serverUp) record(route, performance.now() - t0, ok);
+      if (serverUp) record(route, performance.now() - t0, ok, r.statusCode);
       return { status: r.statusCode, json: text && r.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : undefined };
     } catch (err) {
       if (serverUp) record(route, performance.now() - t0, false);
@@ -191,7 +219,13 @@ async function soak(): Promise<void> {
   const reader = async () => {
     while (running()) {
       await waitWhilePaused();
-      const r = await call('GET /tags/{name}/value', 'GET', `/tags/Plant.T${Math.floor(Math.random() * READ_TAGS)}/value`, undefined, token);
+      const r = await call(
+        'GET /tags/{name}/value',
+        'GET',
+        `/tags/Plant.T${Math.floor(Math.random() * READ_TAGS)}/value`,
+        undefined,
+        token,
+      );
       if (r.status === 401) token = await login();
       if (r.status === 0) await sleep(100);
     }
@@ -293,10 +327,33 @@ async function soak(): Promise<void> {
       if (!ok) lost.push({ tag: `Soak.W${i} (${when})`, acked: acked[i]!, found: v });
     }
   };
+  let fullWindows = 0;
+  let degradedSeen = 0;
+  const fullDisk = async () => {
+    diskFull = true;
+    fullWindows++;
+    child!.kill('SIGUSR2');
+    await sleep(2000);
+    const h = await call('GET /health', 'GET', '/health');
+    if (h.json?.storage?.status === 'degraded') degradedSeen++;
+    await sleep(13_000);
+    child!.kill('SIGUSR1');
+    await sleep(200);
+    diskFull = false;
+  };
   const faults = async () => {
-    for (const at of [1 / 3, 2 / 3]) {
+    for (const [at, fault] of [
+      [1 / 3, 'kill'],
+      [1 / 2, 'full'],
+      [2 / 3, 'kill'],
+      [5 / 6, 'full'],
+    ] as const) {
       while (running() && Date.now() < started + durationMs * at) await sleep(200);
       if (!running()) return;
+      if (fault === 'full') {
+        await fullDisk();
+        continue;
+      }
       serverUp = false;
       child!.kill('SIGKILL');
       await new Promise((r) => child!.once('exit', r));
@@ -388,6 +445,7 @@ async function soak(): Promise<void> {
     ackedWrites,
     lostWrites: lost.length,
     lost,
+    diskFull: { windows: fullWindows, healthDegraded: degradedSeen, statuses: Object.fromEntries(fullStatuses) },
     sse: { connects: sseConnects, events: sseEvents },
     ws: { connects: wsConnects, messages: wsMessages },
     rss: incarnations,
@@ -398,6 +456,9 @@ async function soak(): Promise<void> {
   console.log(`\nSoak: ${minutes} min, ${kills} × kill -9, ${ackedWrites} acknowledged writes, ${lost.length} lost`);
   console.log(line(['route', 'ok', 'failed', 'p50 ms', 'p99 ms', 'max ms'], w));
   for (const r of routes) console.log(line([r.route, r.ok, r.failed, r.p50, r.p99, r.max], w));
+  console.log(
+    `Full-disk windows: ${fullWindows} × 15 s, /health degraded in ${degradedSeen}; answers then by status: ${JSON.stringify(Object.fromEntries(fullStatuses))}`,
+  );
   console.log(`SSE: ${sseConnects} connections, ${sseEvents} events; WebSocket: ${wsConnects} connections, ${wsMessages} messages`);
   incarnations.forEach((r, i) =>
     console.log(
@@ -405,7 +466,7 @@ async function soak(): Promise<void> {
     ),
   );
   console.log(`SOAK ${JSON.stringify(summary)}`);
-  if (lost.length > 0) process.exitCode = 1;
+  if (lost.length > 0 || (fullStatuses.get(500) ?? 0) > 0 || degradedSeen < fullWindows) process.exitCode = 1;
 }
 
 function sleep(ms: number): Promise<void> {
