@@ -23,6 +23,9 @@ export interface Extensions {
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
+  // The alarm journal's storage state in /health, once the engine reports one (storageState(): { ok, reason }).
+  const alarmStorage = (alarms as { storageState?: () => { ok: boolean; reason?: string | undefined } }).storageState;
+  if (alarmStorage) runtime.onStop(runtime.storageHealth.register(() => ({ name: 'alarm journal', ...alarmStorage.call(alarms) })));
   // Tag logging (historian) and /tags/{name}/history, /history/query.
   const history = attachHistory(runtime);
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
