@@ -21,6 +21,16 @@ export interface Config {
   maxBulkItems: number;
   /** Bulk tag reads/writes (over 64 KiB) one user may have in flight at once (default 4). */
   maxConcurrentBulk: number;
+  /** Time for a client to send a whole request, headers and body (default 30 s). */
+  requestTimeoutMs: number;
+  /** Time for a client to complete TLS and send a request's headers (default 10 s): what cuts slowloris clients. */
+  headersTimeoutMs: number;
+  /** Time an idle keep-alive connection stays open between requests (default 5 s). */
+  keepAliveTimeoutMs: number;
+  /** Time a connection may stay without any traffic in either direction (default 60 s; WebSockets are exempt). */
+  idleTimeoutMs: number;
+  /** Most open TCP connections from one client address (default 64); more are closed when accepted. */
+  maxConnectionsPerAddress: number;
   basePath: string;
   logLevel: string;
   adminPassword: string | undefined;
@@ -41,7 +51,11 @@ type SecurityKey =
   | 'loginWindow'
   | 'coolingOff'
   | 'lockoutAfter'
-  | 'ldapConfig';
+  | 'ldapConfig'
+  | 'requestTimeout'
+  | 'headersTimeout'
+  | 'keepAliveTimeout'
+  | 'idleTimeout';
 const FLAGS: Record<
   string,
   { key: keyof Config | 'sessionIdle' | 'sessionLifetime' | SecurityKey; env: string; kind: 'int' | 'string' | 'bool' }
@@ -56,6 +70,11 @@ const FLAGS: Record<
   '--body-limit': { key: 'bodyLimit', env: 'TAGWAY_BODY_LIMIT', kind: 'int' },
   '--max-bulk-items': { key: 'maxBulkItems', env: 'TAGWAY_MAX_BULK_ITEMS', kind: 'int' },
   '--max-concurrent-bulk': { key: 'maxConcurrentBulk', env: 'TAGWAY_MAX_CONCURRENT_BULK', kind: 'int' },
+  '--request-timeout-seconds': { key: 'requestTimeout', env: 'TAGWAY_REQUEST_TIMEOUT_SECONDS', kind: 'int' },
+  '--headers-timeout-seconds': { key: 'headersTimeout', env: 'TAGWAY_HEADERS_TIMEOUT_SECONDS', kind: 'int' },
+  '--keep-alive-timeout-seconds': { key: 'keepAliveTimeout', env: 'TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'int' },
+  '--idle-timeout-seconds': { key: 'idleTimeout', env: 'TAGWAY_IDLE_TIMEOUT_SECONDS', kind: 'int' },
+  '--max-connections-per-address': { key: 'maxConnectionsPerAddress', env: 'TAGWAY_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
@@ -94,6 +113,11 @@ export function defaultConfig(): Config {
     bodyLimit: 1_048_576,
     maxBulkItems: 10_000,
     maxConcurrentBulk: 4,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    idleTimeoutMs: 60_000,
+    maxConnectionsPerAddress: 64,
     basePath: '/',
     logLevel: 'info',
     adminPassword: undefined,
@@ -146,6 +170,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         c.sessions.absoluteLifetimeMs = n * 3_600_000;
         continue;
       }
+      const seconds = {
+        requestTimeout: 'requestTimeoutMs',
+        headersTimeout: 'headersTimeoutMs',
+        keepAliveTimeout: 'keepAliveTimeoutMs',
+        idleTimeout: 'idleTimeoutMs',
+      } as const;
+      if (f.key in seconds) {
+        if (n < 1 || n > 3600) throw new ConfigError(`${source} must be 1…3600`);
+        c[seconds[f.key as keyof typeof seconds]] = n * 1000;
+        continue;
+      }
       const t = c.security.throttle;
       if (f.key === 'jwtLifetime') {
         if (n < 1 || n > 1440) throw new ConfigError(`${source} must be 1…1440`);
@@ -177,7 +212,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         continue;
       }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
-      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk') && n < 1)
+      if (
+        (f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk' || f.key === 'maxConnectionsPerAddress') &&
+        n < 1
+      )
         throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
@@ -207,6 +245,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if (c.headersTimeoutMs > c.requestTimeoutMs)
+    throw new ConfigError('--headers-timeout-seconds must not be longer than --request-timeout-seconds');
   if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
   c.basePath = c.basePath.replace(/\/+$/, '') || '/';
   c.dataDir = resolve(c.dataDir);

@@ -19,6 +19,7 @@ registerDriver('opcua', {
   ...opcuaValidators,
   validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)),
   create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create),
+  browse: async (driver, nodeId) => (await import('./opcua/index.js')).browse(driver, nodeId),
 });
 registerDriver('mqtt', {
   ...mqttValidators,

@@ -14,6 +14,7 @@ import { UserStore } from '../storage/sqlite/user-store.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
+import { sqliteCheck, StorageHealth } from './storage-health.js';
 import { TagEngine } from './tag-engine.js';
 import { TagService } from '../services/tag-service.js';
 import { join } from 'node:path';
@@ -52,6 +53,8 @@ export class Runtime {
   readonly tagService: TagService;
   /** In-process events (revocations, user changes, committed alarm events): the seam a cluster will cross. */
   readonly events = new EventBus();
+  /** Storage state for /health: parts register their checks (`storageHealth.register(() => ({ name, ok, reason }))`). */
+  readonly storageHealth: StorageHealth;
   readonly startedAt: number;
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private pruneTimer: unknown;
@@ -66,6 +69,8 @@ export class Runtime {
     this.print = opts.print ?? ((l) => process.stdout.write(l + '\n'));
     this.startedAt = this.clock.now();
     this.db = openDatabase(join(this.config.dataDir, 'tagway.db'), { synchronous: this.config.sqliteSynchronous });
+    this.storageHealth = new StorageHealth(this.clock, this.config.dataDir);
+    this.storageHealth.register(sqliteCheck('database', this.db, this.storageHealth));
     this.tags = new TagEngine(this.project.tags, this.clock);
     this.connections = new ConnectionManager(this.project.connections, this.tags, {
       clock: this.clock,

@@ -24,6 +24,19 @@ export interface Extensions {
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
+  // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
+  runtime.onStop(
+    runtime.storageHealth.register(() => {
+      const s = alarms.storageState();
+      return s.state === 'ok'
+        ? { name: 'alarm journal', ok: true }
+        : {
+            name: 'alarm journal',
+            ok: false,
+            reason: `${s.reason ?? 'commit refused'}; ${s.pendingEvents} events waiting since ${s.since ?? '?'}`,
+          };
+    }),
+  );
   // Tag logging (historian) and /tags/{name}/history, /history/query.
   const history = attachHistory(runtime);
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
