@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { EventBus, TagwayEvents } from '../runtime/event-bus.js';
 import type { SessionRecord, SessionStore } from '../storage/sqlite/session-store.js';
 import type { Principal } from './principal.js';
 import type { UserDirectory } from './user-directory.js';
@@ -16,6 +18,11 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 6
 /** How often at most the sliding "last seen" time is written back, so reads do not write on every request. */
 const TOUCH_PERSIST_MS = 60_000;
 
+type RevokeReason = TagwayEvents['session.revoked']['reason'];
+
+/** At most one log line per this period for failed "last seen" writes (a full disk would fail every request). */
+const TOUCH_ERROR_LOG_MS = 60_000;
+
 interface CachedSession {
   record: SessionRecord;
   persistedLastSeen: number;
@@ -27,12 +34,17 @@ interface CachedSession {
  */
 export class SessionService {
   private readonly cache = new Map<string, CachedSession>();
+  private touchErrors = 0;
+  private touchErrorLoggedAt = -Infinity;
 
   constructor(
     private readonly store: SessionStore,
     private readonly users: UserDirectory,
     private readonly clock: Clock,
     readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+    /** Where early session ends are announced (live channels close on them); none in the CLI. */
+    private readonly events?: EventBus | undefined,
+    private readonly logger?: Logger | undefined,
   ) {
     users.onChange((username) => {
       // A disabled or deleted user loses every session at once; other changes only refresh permissions.
@@ -46,7 +58,8 @@ export class SessionService {
     return createHash('sha256').update(token).digest('hex');
   }
 
-  create(username: string, clientAddress: string): { token: string; record: SessionRecord } {
+  /** A new session; `absoluteExpiresAt` is given by refresh, which must not extend the absolute lifetime. */
+  create(username: string, clientAddress: string, absoluteExpiresAt?: number): { token: string; record: SessionRecord } {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const record: SessionRecord = {
@@ -55,7 +68,7 @@ export class SessionService {
       csrfToken: randomBytes(24).toString('base64url'),
       createdAt: now,
       lastSeenAt: now,
-      absoluteExpiresAt: now + this.settings.absoluteLifetimeMs,
+      absoluteExpiresAt: absoluteExpiresAt ?? now + this.settings.absoluteLifetimeMs,
       clientAddress,
     };
     this.store.insert(record);
@@ -80,18 +93,19 @@ export class SessionService {
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
-      this.revoke(tokenHash);
+      this.revoke(tokenHash, 'expired');
       return undefined;
     }
     const user = this.users.get(r.username);
     if (!user || user.disabled) {
-      this.revoke(tokenHash);
+      this.revoke(tokenHash, 'user');
       return undefined;
     }
     r.lastSeenAt = now;
     if (now - c.persistedLastSeen >= TOUCH_PERSIST_MS) {
-      this.store.touch(tokenHash, now);
+      // Set first: after a failed write the next try waits a period too, instead of hitting a full disk per request.
       c.persistedLastSeen = now;
+      this.touch(tokenHash, now);
     }
     return {
       username: user.username,
@@ -105,9 +119,33 @@ export class SessionService {
     };
   }
 
-  revoke(tokenHash: string): void {
+  /**
+   * The "last seen" time is metadata: losing a write costs at most a shorter idle timeout after a restart, while
+   * failing here would fail every authenticated read on a full disk. So errors are logged (rate-limited) and the
+   * session keeps working from memory.
+   */
+  private touch(tokenHash: string, now: number): void {
+    try {
+      this.store.touch(tokenHash, now);
+    } catch (err) {
+      this.touchErrors++;
+      if (now - this.touchErrorLoggedAt >= TOUCH_ERROR_LOG_MS) {
+        this.logger?.warn(
+          { err: (err as Error).message, failedWrites: this.touchErrors },
+          'session last-seen time not saved (storage unavailable); sessions keep working from memory',
+        );
+        this.touchErrorLoggedAt = now;
+        this.touchErrors = 0;
+      }
+    }
+  }
+
+  revoke(tokenHash: string, reason: RevokeReason = 'revoked'): void {
+    const c = this.cache.get(tokenHash);
     this.cache.delete(tokenHash);
+    const username = c?.record.username ?? this.store.get(tokenHash)?.username;
     this.store.delete(tokenHash);
+    if (username !== undefined) this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
   }
 
   /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
@@ -120,12 +158,18 @@ export class SessionService {
             const record = this.store.get(keep);
             return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
           })());
-    for (const h of this.store.deleteForUser(username)) this.cache.delete(h);
-    for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
+    const ended = new Set(this.store.deleteForUser(username));
+    for (const [h, c] of this.cache)
+      if (c.record.username === username) {
+        this.cache.delete(h);
+        ended.add(h);
+      }
     if (kept && kept.record.username === username) {
       this.store.insert(kept.record);
       this.cache.set(kept.record.tokenHash, kept);
+      ended.delete(kept.record.tokenHash);
     }
+    for (const sessionId of ended) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
@@ -137,8 +181,9 @@ export class SessionService {
         return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
       })();
     if (!c) return undefined;
-    this.revoke(tokenHash);
-    return this.create(c.record.username, clientAddress);
+    this.revoke(tokenHash, 'refresh');
+    // The new session inherits the absolute limit: refreshing must not keep a token alive forever.
+    return this.create(c.record.username, clientAddress, c.record.absoluteExpiresAt);
   }
 
   prune(): number {

@@ -16,6 +16,21 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** Permissions about tags, the only ones a tag-name glob can scope; on the others a scope would mean nothing. */
+export const TAG_SCOPED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
+  'tags:read',
+  'tags:write',
+  'alarms:read',
+  'alarms:acknowledge',
+  'history:read',
+]);
+
+/** The problem with a grant's scope, or undefined: `users:admin` on `Line1.*` must not silently mean full admin. */
+export function grantScopeProblem(g: Grant): string | undefined {
+  if (g.tags === undefined || TAG_SCOPED_PERMISSIONS.has(g.permission)) return undefined;
+  return `'${g.permission}' is not about tags and cannot be scoped by 'tags'; remove 'tags' (it grants everything) or use a tag permission`;
+}
+
 export interface Grant {
   permission: Permission;
   tags?: string | undefined;
@@ -36,6 +51,8 @@ export class PermissionSet {
   constructor(grants: Grant[]) {
     this.grants = grants;
     for (const g of grants) {
+      // Fail closed on a scoped non-tag grant stored before such grants were refused: it grants nothing.
+      if (g.tags !== undefined && !TAG_SCOPED_PERMISSIONS.has(g.permission)) continue;
       if (g.tags === undefined || g.tags === '**') this.unscopedSet.add(g.permission);
       else {
         const list = this.scoped.get(g.permission) ?? [];

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'alarm.reset',
   'user.create',
   'user.update',
+  'user.unlock',
   'user.delete',
   'user.disable',
   'user.password',
