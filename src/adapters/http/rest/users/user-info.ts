@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { Principal } from '../../../../auth/principal.js';
-import { PERMISSIONS, TAG_SCOPED_PERMISSIONS, type PermissionSet } from '../../../../domain/permissions.js';
+import { TAG_SCOPED_PERMISSIONS, type PermissionSet } from '../../../../domain/permissions.js';
 
 const Grant = Type.Object({
   permission: Type.String(),
@@ -22,8 +22,7 @@ export const CurrentUser = Type.Object({
 /** The grants of a principal, one per permission and scope, without those an unscoped grant covers. */
 export function grantsOf(permissions: PermissionSet): Array<{ permission: string; tags?: string }> {
   const out: Array<{ permission: string; tags?: string }> = [];
-  for (const p of PERMISSIONS) {
-    if (!permissions.has(p)) continue;
+  for (const p of permissions.names()) {
     if (permissions.unscoped(p)) {
       out.push({ permission: p });
       continue;
