@@ -217,7 +217,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         .split(',')
         .map((x) => x.trim())
         .filter(Boolean);
-      for (const x of list) if (!isAddressOrCidr(x)) throw new ConfigError(`${source}: '${x}' is not an IP address or CIDR block like 10.0.0.0/8`);
+      for (const x of list)
+        if (!isAddressOrCidr(x)) throw new ConfigError(`${source}: '${x}' is not an IP address or CIDR block like 10.0.0.0/8`);
       c.trustedProxies = list;
       continue;
     }

@@ -305,7 +305,13 @@ export class Security {
   }
 
   /** Counts a failed verification, audits it, and disables the user when it reaches the optional lockout. */
-  failed(attempt: Attempt, username: string, o: Origin, action: 'auth.login_failed' | 'user.password', details?: Record<string, unknown>): void {
+  failed(
+    attempt: Attempt,
+    username: string,
+    o: Origin,
+    action: 'auth.login_failed' | 'user.password',
+    details?: Record<string, unknown>,
+  ): void {
     const outcome = attempt.fail();
     this.audit.record({
       action,

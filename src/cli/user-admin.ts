@@ -126,7 +126,9 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           return 0;
         case 'unlock': {
           const r = service.unlockUser(actor, name!);
-          io.out(`user '${name}': ${r.enabled ? 'enabled again' : 'was not disabled'}; a running server's cooling-off ends on its own or with POST /users/${name}/unlock`);
+          io.out(
+            `user '${name}': ${r.enabled ? 'enabled again' : 'was not disabled'}; a running server's cooling-off ends on its own or with POST /users/${name}/unlock`,
+          );
           return 0;
         }
         default:
@@ -135,7 +137,9 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
       }
     } catch (err) {
       if (!(err instanceof TagwayError)) throw err;
-      io.err(err.code === 'NOT_FOUND' ? `no user '${name}'` : err.code === 'CONFLICT' && sub === 'add' ? `user '${name}' exists` : err.message);
+      io.err(
+        err.code === 'NOT_FOUND' ? `no user '${name}'` : err.code === 'CONFLICT' && sub === 'add' ? `user '${name}' exists` : err.message,
+      );
       return 1;
     }
   } finally {

@@ -46,7 +46,9 @@ export class AuditService {
       });
     } catch (err) {
       if (err instanceof RangeError)
-        throw new TagwayError('VALIDATION_FAILED', 'cursor is not valid', { errors: [{ field: 'querystring.cursor', message: 'is not valid' }] });
+        throw new TagwayError('VALIDATION_FAILED', 'cursor is not valid', {
+          errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
+        });
       throw err;
     }
   }
@@ -57,6 +59,8 @@ function isoBound(s: string | undefined, field: string): string | undefined {
   if (s === undefined) return undefined;
   const t = Date.parse(s);
   if (Number.isNaN(t))
-    throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, { errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }] });
+    throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
+      errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }],
+    });
   return new Date(t).toISOString();
 }

@@ -17,7 +17,10 @@ export interface AuthDeps {
   login(username: string, password: string, o: { clientAddress: string }): Promise<{ username: string }>;
   sessions: {
     create(username: string, clientAddress: string): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } };
-    refresh(tokenHash: string, clientAddress: string): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } } | undefined;
+    refresh(
+      tokenHash: string,
+      clientAddress: string,
+    ): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } } | undefined;
     revoke(tokenHash: string, reason?: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user'): void;
     authenticate(token: string): Principal | undefined;
   };
@@ -36,7 +39,13 @@ export class AuthService {
   logout(actor: Actor): void {
     const p = actor.principal;
     if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
-    this.d.audit.record({ action: 'auth.logout', user: p.username, clientAddress: actor.clientAddress, details: { method: p.authMethod }, result: 'OK' });
+    this.d.audit.record({
+      action: 'auth.logout',
+      user: p.username,
+      clientAddress: actor.clientAddress,
+      details: { method: p.authMethod },
+      result: 'OK',
+    });
   }
 
   /** A new token for the session; the old one stops working, the absolute lifetime stays that of the first login. */
@@ -52,6 +61,11 @@ export class AuthService {
   private issue(s: { token: string; record: { csrfToken: string; absoluteExpiresAt: number } }, username: string): IssuedSession {
     const principal = this.d.sessions.authenticate(s.token);
     if (!principal || principal.username !== username) throw new TagwayError('INTERNAL_ERROR', 'The new session could not be read back');
-    return { token: s.token, csrfToken: s.record.csrfToken, expiresAt: principal.sessionExpiresAt ?? s.record.absoluteExpiresAt, principal };
+    return {
+      token: s.token,
+      csrfToken: s.record.csrfToken,
+      expiresAt: principal.sessionExpiresAt ?? s.record.absoluteExpiresAt,
+      principal,
+    };
   }
 }

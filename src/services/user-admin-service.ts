@@ -223,7 +223,9 @@ export class UserAdminService {
     }
     if (!ok) {
       throttle.failed(attempt, p.username, origin, 'user.password');
-      throw new TagwayError('VALIDATION_FAILED', 'currentPassword is wrong', { errors: [{ field: 'body.currentPassword', message: 'is wrong' }] });
+      throw new TagwayError('VALIDATION_FAILED', 'currentPassword is wrong', {
+        errors: [{ field: 'body.currentPassword', message: 'is wrong' }],
+      });
     }
     attempt.release();
     this.checkPassword(newPassword, p.username, 'newPassword');
@@ -326,7 +328,12 @@ export class UserAdminService {
   }
 
   private groupView(g: Group): GroupView {
-    return { name: g.name, description: g.description, permissions: g.permissions, source: this.d.groups.isFixed(g.name) ? 'project' : 'admin' };
+    return {
+      name: g.name,
+      description: g.description,
+      permissions: g.permissions,
+      source: this.d.groups.isFixed(g.name) ? 'project' : 'admin',
+    };
   }
 
   /** The distinct groups, each of which must exist. */

@@ -25,7 +25,13 @@ describe('tag scopes on non-tag permissions', () => {
     for (const permission of ['users:admin', 'audit:read']) {
       const r = await s.request('POST', '/groups', {
         token: admin,
-        body: { name: 'scoped', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }, { permission, tags: 'Line1.*' }] },
+        body: {
+          name: 'scoped',
+          permissions: [
+            { permission: 'tags:read', tags: 'Line1.**' },
+            { permission, tags: 'Line1.*' },
+          ],
+        },
       });
       expect(r.status).toBe(400);
       expect(r.json.code).toBe('VALIDATION_FAILED');
@@ -33,12 +39,21 @@ describe('tag scopes on non-tag permissions', () => {
       expect((await s.request('GET', '/groups/scoped', { token: admin })).status).toBe(404);
     }
     expect(
-      (await s.request('POST', '/groups', { token: admin, body: { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] } }))
-        .status,
+      (
+        await s.request('POST', '/groups', {
+          token: admin,
+          body: { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] },
+        })
+      ).status,
     ).toBe(201);
-    const p = await s.request('PATCH', '/groups/line1', { token: admin, body: { permissions: [{ permission: 'users:admin', tags: 'Line1.*' }] } });
+    const p = await s.request('PATCH', '/groups/line1', {
+      token: admin,
+      body: { permissions: [{ permission: 'users:admin', tags: 'Line1.*' }] },
+    });
     expect(p.status).toBe(400);
-    expect((await s.request('GET', '/groups/line1', { token: admin })).json.permissions).toEqual([{ permission: 'tags:read', tags: 'Line1.**' }]);
+    expect((await s.request('GET', '/groups/line1', { token: admin })).json.permissions).toEqual([
+      { permission: 'tags:read', tags: 'Line1.**' },
+    ]);
   });
 
   it('a scoped non-tag grant that reached storage earlier grants nothing (fail closed)', () => {

@@ -52,7 +52,11 @@ describe('UserAdminService', () => {
   const cliActor: Actor = { principal: systemPrincipal('cli'), clientAddress: '', via: 'cli' };
   const cli = async (args: string[], password = STRONG) => {
     cliErr = [];
-    return runUserCommand([...args, '--data-dir', dir], { out: () => {}, err: (l) => cliErr.push(l), readPassword: async () => password }, {});
+    return runUserCommand(
+      [...args, '--data-dir', dir],
+      { out: () => {}, err: (l) => cliErr.push(l), readPassword: async () => password },
+      {},
+    );
   };
   const code = async (p: Promise<unknown> | (() => unknown)) => {
     try {
@@ -210,7 +214,8 @@ describe('UserAdminService', () => {
     const here = sessions.create('vera', '192.0.2.10');
     const other = sessions.create('vera', '192.0.2.11');
     const me = { ...actorFor('vera'), principal: sessions.authenticate(here.token)! };
-    for (let i = 0; i < 5; i++) expect(await code(service.changeOwnPassword(me, `wrong-${i}`, 'Brand-New-Pass-77'))).toBe('VALIDATION_FAILED');
+    for (let i = 0; i < 5; i++)
+      expect(await code(service.changeOwnPassword(me, `wrong-${i}`, 'Brand-New-Pass-77'))).toBe('VALIDATION_FAILED');
     expect(await code(service.changeOwnPassword(me, STRONG, 'Brand-New-Pass-77'))).toBe('TOO_MANY_REQUESTS');
     expect(service.unlockUser(cliActor, 'vera')).toEqual({ username: 'vera', clearedCounters: 1, enabled: false });
     expect(await code(service.changeOwnPassword(me, STRONG, 'Brand-New-Pass-77'))).toBe('OK');

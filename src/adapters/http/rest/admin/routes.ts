@@ -57,7 +57,8 @@ const Grant = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 256,
-        description: 'Tag-name glob (default: all tags); only for tag permissions (tags:*, alarms:*, history:read), refused on users:admin and audit:read',
+        description:
+          'Tag-name glob (default: all tags); only for tag permissions (tags:*, alarms:*, history:read), refused on users:admin and audit:read',
       }),
     ),
   },
@@ -260,7 +261,11 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request) =>
-      service.updateGroup(actorOf(request), (request.params as { name: string }).name, request.body as { description?: string; permissions?: GrantT[] }),
+      service.updateGroup(
+        actorOf(request),
+        (request.params as { name: string }).name,
+        request.body as { description?: string; permissions?: GrantT[] },
+      ),
   );
   app.delete(
     '/groups/:name',
