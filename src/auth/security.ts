@@ -185,6 +185,13 @@ export class Security {
       if (u && !u.disabled && u.passwordHash === cached.passwordHash) return cached.principal;
       this.basicCache.invalidate(username);
     }
+    // A client's parallel requests with the same credentials share one verification (and one throttle slot).
+    const joined = this.basicCache.pending(username, password);
+    if (joined) {
+      const p = (await joined)?.principal;
+      if (!p) throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+      return p;
+    }
     const attempt = this.reserve(username, o);
     let hit;
     try {
