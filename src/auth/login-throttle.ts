@@ -83,6 +83,11 @@ export class LoginThrottle {
   private readonly addresses = new Map<string, Entry>();
   /** Consecutive failures per user across addresses, only for the optional lockout. */
   private readonly users = new Map<string, Entry>();
+  /**
+   * (user, network) pairs that logged in successfully, most recent last: the global budget does not refuse them,
+   * so a distributed attack that spends it does not lock out users at the addresses they always use.
+   */
+  private readonly known = new Map<string, number>();
   private globalFailures: number[] = [];
   private globalPending = 0;
 
@@ -97,11 +102,12 @@ export class LoginThrottle {
   check(username: string, address: string): ThrottleVerdict {
     const now = this.clock.now();
     const net = addressPrefix(address);
-    const u = this.pairs.get(pairKey(username, net));
+    const pk = pairKey(username, net);
+    const u = this.pairs.get(pk);
     const a = this.addresses.get(net);
     const uWait = u && u.blockedUntil > now ? u.blockedUntil - now : 0;
     const aWait = a && a.blockedUntil > now ? a.blockedUntil - now : 0;
-    if (uWait === 0 && aWait === 0) return this.globalVerdict(now, 0);
+    if (uWait === 0 && aWait === 0) return this.known.has(pk) ? { allowed: true } : this.globalVerdict(now, 0);
     return uWait >= aWait
       ? { allowed: false, scope: 'user', retryAfterSeconds: Math.ceil(uWait / 1000) }
       : { allowed: false, scope: 'address', retryAfterSeconds: Math.ceil(aWait / 1000) };
@@ -125,7 +131,7 @@ export class LoginThrottle {
     // Busy with attempts in flight: a second or so settles them, then the real count decides.
     if (u.failures.length + u.pending >= s.maxFailuresPerUser) return { allowed: false, scope: 'user', retryAfterSeconds: 1 };
     if (a.failures.length + a.pending >= s.maxFailuresPerAddress) return { allowed: false, scope: 'address', retryAfterSeconds: 1 };
-    const g = this.globalVerdict(now, 1);
+    const g = this.known.has(pk) ? ({ allowed: true } as const) : this.globalVerdict(now, 1);
     if (!g.allowed) return g;
     u.pending++;
     a.pending++;
@@ -184,8 +190,15 @@ export class LoginThrottle {
    */
   recordSuccess(username: string, address?: string): void {
     this.users.delete(norm(username));
-    if (address !== undefined) this.pairs.delete(pairKey(username, addressPrefix(address)));
-    else this.clearPairs(username);
+    if (address === undefined) {
+      this.clearPairs(username);
+      return;
+    }
+    const pk = pairKey(username, addressPrefix(address));
+    this.pairs.delete(pk);
+    this.known.delete(pk);
+    this.known.set(pk, this.clock.now());
+    if (this.known.size > this.settings.maxEntries) this.known.delete(this.known.keys().next().value!);
   }
 
   /** An administrator unlocked or re-enabled a user: forget its history at every address. Returns entries cleared. */

@@ -65,6 +65,16 @@ describe('LoginThrottle', () => {
     expect(t.reserve('someone', '10.1.1.1').allowed).toBe(true);
   });
 
+  it('the global budget does not refuse a user at a network where they logged in before', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock, { maxFailuresGlobal: 10 });
+    const ok = t.reserve('owner', '192.0.2.5');
+    if (ok.allowed) ok.attempt.succeed();
+    for (let i = 0; i < 10; i++) t.recordFailure(`u${i}`, `10.0.${i}.1`);
+    expect(t.reserve('owner', '198.51.100.1')).toMatchObject({ allowed: false, scope: 'global' });
+    expect(t.reserve('owner', '192.0.2.5').allowed).toBe(true);
+  });
+
   it('an unlock (reset) clears the user at every address', () => {
     const clock = new ManualClock();
     const t = new LoginThrottle(clock);
