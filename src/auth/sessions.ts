@@ -34,8 +34,8 @@ interface CachedSession {
  */
 export class SessionService {
   private readonly cache = new Map<string, CachedSession>();
-  private touchErrors = 0;
-  private touchErrorLoggedAt = -Infinity;
+  private storeErrors = 0;
+  private storeErrorLoggedAt = -Infinity;
 
   constructor(
     private readonly store: SessionStore,
@@ -93,12 +93,12 @@ export class SessionService {
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
-      this.revoke(tokenHash, 'expired');
+      this.endQuietly(c, 'expired');
       return undefined;
     }
     const user = this.users.get(r.username);
     if (!user || user.disabled) {
-      this.revoke(tokenHash, 'user');
+      this.endQuietly(c, 'user');
       return undefined;
     }
     r.lastSeenAt = now;
@@ -128,16 +128,34 @@ export class SessionService {
     try {
       this.store.touch(tokenHash, now);
     } catch (err) {
-      this.touchErrors++;
-      if (now - this.touchErrorLoggedAt >= TOUCH_ERROR_LOG_MS) {
-        this.logger?.warn(
-          { err: (err as Error).message, failedWrites: this.touchErrors },
-          'session last-seen time not saved (storage unavailable); sessions keep working from memory',
-        );
-        this.touchErrorLoggedAt = now;
-        this.touchErrors = 0;
-      }
+      this.storeFailed(err, 'session last-seen time not saved (storage unavailable); sessions keep working from memory');
     }
+  }
+
+  /**
+   * Ends an expired session or one of a disabled user, found while authenticating: the request is refused from
+   * memory whether or not the row could be deleted (a row left behind is refused again after a restart, for
+   * the same reason), so a full disk turns this into a logged warning, not a 500.
+   */
+  private endQuietly(c: CachedSession, reason: RevokeReason): void {
+    const { tokenHash, username } = c.record;
+    this.cache.delete(tokenHash);
+    try {
+      this.store.delete(tokenHash);
+    } catch (err) {
+      this.storeFailed(err, 'ended session not deleted (storage unavailable); it stays refused');
+    }
+    this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
+  }
+
+  /** Logs storage failures of session metadata at most once per period, with the number of failures since. */
+  private storeFailed(err: unknown, message: string): void {
+    const now = this.clock.now();
+    this.storeErrors++;
+    if (now - this.storeErrorLoggedAt < TOUCH_ERROR_LOG_MS) return;
+    this.logger?.warn({ err: (err as Error).message, failedWrites: this.storeErrors }, message);
+    this.storeErrorLoggedAt = now;
+    this.storeErrors = 0;
   }
 
   revoke(tokenHash: string, reason: RevokeReason = 'revoked'): void {
@@ -186,9 +204,15 @@ export class SessionService {
     return this.create(c.record.username, clientAddress, c.record.absoluteExpiresAt);
   }
 
+  /** Drops expired sessions; runs from a timer, so a storage failure is logged (rate-limited), never thrown. */
   prune(): number {
     const now = this.clock.now();
     for (const [h, c] of this.cache) if (now >= this.expiresAt(c.record)) this.cache.delete(h);
-    return this.store.deleteExpired(now, this.settings.idleTimeoutMs);
+    try {
+      return this.store.deleteExpired(now, this.settings.idleTimeoutMs);
+    } catch (err) {
+      this.storeFailed(err, 'expired sessions not pruned (storage unavailable); they stay refused');
+      return 0;
+    }
   }
 }
