@@ -51,8 +51,6 @@ export class PermissionSet {
   constructor(grants: Grant[]) {
     this.grants = grants;
     for (const g of grants) {
-      // Fail closed on a scoped non-tag grant stored before such grants were refused: it grants nothing.
-      if (g.tags !== undefined && !TAG_SCOPED_PERMISSIONS.has(g.permission)) continue;
       if (g.tags === undefined || g.tags === '**') this.unscopedSet.add(g.permission);
       else {
         const list = this.scoped.get(g.permission) ?? [];

@@ -33,7 +33,8 @@ export class AuditService {
   constructor(private readonly store: AuditQueryPort) {}
 
   query(actor: Actor, f: AuditFilter): { items: AuditRow[]; next: string | null } {
-    if (!actor.principal.permissions.has('audit:read')) throw new TagwayError('FORBIDDEN', "You lack the permission 'audit:read'");
+    // audit:read has no tag scope; a scoped grant (refused on input) must not read everything.
+    if (!actor.principal.permissions.unscoped('audit:read')) throw new TagwayError('FORBIDDEN', "You lack the permission 'audit:read'");
     try {
       return this.store.query({
         from: isoBound(f.from, 'from'),

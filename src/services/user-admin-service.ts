@@ -313,7 +313,9 @@ export class UserAdminService {
   // --- rules ---------------------------------------------------------------------------------------------------
 
   private requireAdmin(actor: Actor): void {
-    if (!actor.principal.permissions.has('users:admin')) throw new TagwayError('FORBIDDEN', "You lack the permission 'users:admin'");
+    // Held without a scope: a tag glob on users:admin means nothing, so a scoped grant (refused on input, dropped
+    // from old stored groups) must never count as admin.
+    if (!actor.principal.permissions.unscoped('users:admin')) throw new TagwayError('FORBIDDEN', "You lack the permission 'users:admin'");
   }
 
   private existing(username: string): UserRecord {
@@ -358,7 +360,7 @@ export class UserAdminService {
   private keepAnAdmin(username: string, next: { groups: readonly string[]; disabled: boolean } | undefined): void {
     const { users } = this.d;
     const isAdmin = (v: { groups: readonly string[]; disabled: boolean } | undefined) =>
-      v !== undefined && !v.disabled && users.permissionsFor(v.groups).has('users:admin');
+      v !== undefined && !v.disabled && users.permissionsFor(v.groups).unscoped('users:admin');
     const all = users.list();
     if (!all.some((u) => isAdmin(u))) return;
     if (!all.some((u) => isAdmin(u.username === username ? next : u)))

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/drivers/index.js';
-import { PermissionSet } from '../../src/domain/permissions.js';
 import { parseProject } from '../../src/project/load.js';
 import { ProjectError } from '../../src/project/problems.js';
+import { SqliteGroupStore } from '../../src/storage/sqlite/group-store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -56,16 +56,31 @@ describe('tag scopes on non-tag permissions', () => {
     ]);
   });
 
-  it('a scoped non-tag grant that reached storage earlier grants nothing (fail closed)', () => {
-    const p = new PermissionSet([
-      { permission: 'users:admin', tags: 'Line1.*' },
-      { permission: 'audit:read', tags: 'Line1.*' },
-      { permission: 'tags:read', tags: 'Line1.*' },
+  it('a scoped non-tag grant stored before the fix grants nothing after a restart (fail closed)', async () => {
+    // Written the way an older version stored it, past today's API check.
+    new SqliteGroupStore(s.server.runtime.db).upsert({
+      name: 'legacy',
+      permissions: [
+        { permission: 'users:admin', tags: 'Line1.*' },
+        { permission: 'audit:read', tags: 'Line1.*' },
+        { permission: 'tags:read', tags: 'Line1.**' },
+      ],
+    });
+    await s.restart();
+    admin = await s.login();
+    expect((await s.request('GET', '/groups/legacy', { token: admin })).json.permissions).toEqual([
+      { permission: 'tags:read', tags: 'Line1.**' },
     ]);
-    expect(p.has('users:admin')).toBe(false);
-    expect(p.has('audit:read')).toBe(false);
-    expect(p.allows('tags:read', 'Line1.A')).toBe(true);
-  });
+    const created = await s.request('POST', '/users', {
+      token: admin,
+      body: { username: 'lena', password: 'Strong-Pass-for-L1', groups: ['legacy'] },
+    });
+    expect(created.status).toBe(201);
+    const lena = await s.login('lena', 'Strong-Pass-for-L1');
+    expect((await s.request('GET', '/users', { token: lena })).status).toBe(403);
+    expect((await s.request('PATCH', '/users/lena', { token: lena, body: { groups: ['admins'] } })).status).toBe(403);
+    expect((await s.request('GET', '/audit', { token: lena })).status).toBe(403);
+  }, 30_000);
 
   it('the project loader reports them with their line', () => {
     const yaml = [
