@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LdapSettings } from './auth/ldap.js';
 import type { SecuritySettings } from './auth/security.js';
@@ -37,6 +38,11 @@ export interface Config {
   sessions: SessionSettings;
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
+   * is the client. Without this, behind a proxy every client shares one address and one login budget.
+   */
+  trustedProxies: string[];
   /** Throttling, JWT, CORS and LDAP settings (defaults in auth/security.ts). */
   security: Partial<SecuritySettings> & { throttle: NonNullable<SecuritySettings['throttle']>; corsOrigins: string[] };
 }
@@ -52,6 +58,7 @@ type SecurityKey =
   | 'coolingOff'
   | 'lockoutAfter'
   | 'ldapConfig'
+  | 'maxFailuresGlobal'
   | 'requestTimeout'
   | 'headersTimeout'
   | 'keepAliveTimeout'
@@ -87,6 +94,8 @@ const FLAGS: Record<
   '--login-window-minutes': { key: 'loginWindow', env: 'TAGWAY_LOGIN_WINDOW_MINUTES', kind: 'int' },
   '--login-cooling-off-seconds': { key: 'coolingOff', env: 'TAGWAY_LOGIN_COOLING_OFF_SECONDS', kind: 'int' },
   '--login-lockout-after': { key: 'lockoutAfter', env: 'TAGWAY_LOGIN_LOCKOUT_AFTER', kind: 'int' },
+  '--login-max-failures-global': { key: 'maxFailuresGlobal', env: 'TAGWAY_LOGIN_MAX_FAILURES_GLOBAL', kind: 'int' },
+  '--trusted-proxies': { key: 'trustedProxies', env: 'TAGWAY_TRUSTED_PROXIES', kind: 'string' },
   '--ldap-config': { key: 'ldapConfig', env: 'TAGWAY_LDAP_CONFIG', kind: 'string' },
 };
 
@@ -97,6 +106,17 @@ function parseBool(value: string, source: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
   throw new ConfigError(`${source} must be true or false, got '${value}'`);
+}
+
+/** An IPv4/IPv6 address, optionally with a prefix length (what fastify's trustProxy accepts as a list). */
+function isAddressOrCidr(s: string): boolean {
+  const [addr, bits, extra] = s.split('/');
+  if (extra !== undefined || !addr) return false;
+  const v = isIP(addr);
+  if (v === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (v === 4 ? 32 : 128);
 }
 
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
@@ -123,6 +143,7 @@ export function defaultConfig(): Config {
     adminPassword: undefined,
     sessions: { ...DEFAULT_SESSION_SETTINGS },
     sqliteSynchronous: 'FULL',
+    trustedProxies: [],
     security: { throttle: {}, corsOrigins: [] },
   };
 }
@@ -211,6 +232,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         t.lockoutAfter = n;
         continue;
       }
+      if (f.key === 'maxFailuresGlobal') {
+        t.maxFailuresGlobal = n;
+        continue;
+      }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
       if (
         (f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk' || f.key === 'maxConnectionsPerAddress') &&
@@ -228,6 +253,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       for (const o of origins)
         if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${source}: '${o}' is not an origin like https://host:port`);
       c.security.corsOrigins = origins;
+      continue;
+    }
+    if (f.key === 'trustedProxies') {
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      for (const x of list)
+        if (!isAddressOrCidr(x)) throw new ConfigError(`${source}: '${x}' is not an IP address or CIDR block like 10.0.0.0/8`);
+      c.trustedProxies = list;
       continue;
     }
     if (f.key === 'ldapConfig') {

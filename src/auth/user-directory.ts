@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PermissionSet, type Group } from '../domain/permissions.js';
 import type { UserEntry } from '../project/schema/project.js';
+import type { EventBus } from '../runtime/event-bus.js';
 import type { UserRecord, UserStore } from '../storage/sqlite/user-store.js';
 import { dummyHash, hashPassword, randomPassword, verifyPassword } from './passwords.js';
 
@@ -19,6 +20,8 @@ export class UserDirectory {
     private readonly store: UserStore,
     groups: readonly Group[],
     private readonly logger: Logger,
+    /** Where `user.changed` is announced: every change of a user or group passes here, whoever makes it. */
+    private readonly events?: EventBus | undefined,
   ) {
     this.groups = new Map(groups.map((g) => [g.name, g]));
   }
@@ -30,8 +33,15 @@ export class UserDirectory {
     return [...this.groups.values()];
   }
   setGroups(groups: readonly Group[]): void {
+    const old = this.groups;
     this.groups = new Map(groups.map((g) => [g.name, g]));
     this.changed(undefined);
+    if (!this.events) return;
+    for (const [name, g] of old) {
+      const next = this.groups.get(name);
+      if (!next || JSON.stringify(next.permissions) !== JSON.stringify(g.permissions))
+        this.events.emit('user.changed', { group: name, reason: 'permissions' });
+    }
   }
 
   get(username: string): UserRecord | undefined {
@@ -111,13 +121,23 @@ export class UserDirectory {
   }
 
   upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): void {
+    const old = this.events ? this.store.get(u.username) : undefined;
     this.store.upsert(u);
     this.changed(u.username);
+    if (!this.events || !old) return;
+    const emit = (reason: 'disabled' | 'enabled' | 'password' | 'groups') =>
+      this.events!.emit('user.changed', { username: u.username, reason });
+    if (u.disabled !== old.disabled) emit(u.disabled ? 'disabled' : 'enabled');
+    if (u.passwordHash !== old.passwordHash && old.passwordHash !== '') emit('password');
+    if (u.groups.join('\n') !== old.groups.join('\n')) emit('groups');
   }
 
   delete(username: string): boolean {
     const ok = this.store.delete(username);
-    if (ok) this.changed(username);
+    if (ok) {
+      this.changed(username);
+      this.events?.emit('user.changed', { username, reason: 'deleted' });
+    }
     return ok;
   }
 

@@ -17,7 +17,7 @@ Usage:
   tagway start [options]        start the server (default command)
   tagway check FILE             validate a project file; prints every problem with line and column
   tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
-  tagway user list|add|passwd|disable|enable …   manage users in the data directory (passwords on stdin)
+  tagway user list|add|passwd|disable|enable|unlock …  manage users in the data directory (passwords on stdin)
   tagway audit verify [--data-dir DIR]   check the audit trail's hash chain; exit 1 names the first tampered row
   tagway version | help
 

@@ -15,7 +15,7 @@ function yaml(): typeof Yaml {
 }
 import { coerceValue } from '../domain/coerce.js';
 import { compileGlob } from '../domain/glob.js';
-import { PERMISSIONS, type Group } from '../domain/permissions.js';
+import { grantScopeProblem, PERMISSIONS, type Group } from '../domain/permissions.js';
 import { BIG_INTEGER_RANGES, INTEGER_RANGES, isIntegerType, isNumericType, isBigIntegerType } from '../domain/tag-types.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import { driverModule, driverNames } from '../drivers/registry.js';
@@ -318,6 +318,8 @@ function crossCheck(p: ProjectFile): PathMessage[] {
     groups.add(g.name);
     g.permissions.forEach((grant, j) => {
       if (grant.tags === undefined) return;
+      const scope = grantScopeProblem(grant);
+      if (scope) out.push({ path: `/groups/${i}/permissions/${j}/tags`, message: scope });
       try {
         compileGlob(grant.tags);
       } catch (err) {

@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'alarm.unshelve',
   'user.create',
   'user.update',
+  'user.unlock',
   'user.delete',
   'user.disable',
   'user.password',

@@ -78,8 +78,8 @@ export class Runtime {
       db: this.db,
       dataDir: this.config.dataDir,
     });
-    this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger);
-    this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions, this.events);
+    this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger, this.events);
+    this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions, this.events, this.logger);
     this.security = new Security({
       db: this.db,
       clock: this.clock,

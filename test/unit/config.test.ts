@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       adminPassword: undefined,
       sessions: DEFAULT_SESSION_SETTINGS,
       sqliteSynchronous: 'FULL',
+      trustedProxies: [],
       security: { corsOrigins: [], throttle: {} },
     });
     expect(defaultConfig()).toEqual(c);
@@ -125,6 +126,8 @@ describe('loadConfig', () => {
       TAGWAY_LOGIN_WINDOW_MINUTES: '2',
       TAGWAY_LOGIN_COOLING_OFF_SECONDS: '30',
       TAGWAY_LOGIN_LOCKOUT_AFTER: '10',
+      TAGWAY_LOGIN_MAX_FAILURES_GLOBAL: '50',
+      TAGWAY_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16,fd00::/8',
       TAGWAY_LDAP_CONFIG: ldapFile,
     };
     expect(load([], env)).toEqual({
@@ -148,10 +151,18 @@ describe('loadConfig', () => {
       adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
       sqliteSynchronous: 'NORMAL',
+      trustedProxies: ['10.0.0.1', '192.168.0.0/16', 'fd00::/8'],
       security: {
         corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],
         jwtLifetimeMs: 5 * 60_000,
-        throttle: { maxFailuresPerUser: 3, maxFailuresPerAddress: 9, windowMs: 2 * 60_000, coolingOffMs: 30_000, lockoutAfter: 10 },
+        throttle: {
+          maxFailuresPerUser: 3,
+          maxFailuresPerAddress: 9,
+          windowMs: 2 * 60_000,
+          coolingOffMs: 30_000,
+          lockoutAfter: 10,
+          maxFailuresGlobal: 50,
+        },
         ldap: { url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} },
       },
     });
@@ -166,6 +177,8 @@ describe('loadConfig', () => {
   it('refuses a CORS entry that is not an origin and an unreadable LDAP file', () => {
     expect(configError(['--cors-origins', 'https://ok.example,hmi.example'])).toMatch(/not an origin/);
     expect(configError(['--ldap-config', '/nonexistent/ldap.json'])).toMatch(/cannot read LDAP settings/);
+    expect(configError(['--trusted-proxies', '10.0.0.0/33'])).toMatch(/not an IP address or CIDR/);
+    expect(configError(['--trusted-proxies', 'proxy.example'])).toMatch(/not an IP address or CIDR/);
   });
 
   it('flags win over the environment; an empty variable counts as unset', () => {

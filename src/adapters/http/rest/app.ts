@@ -61,6 +61,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     },
     // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    // Only the configured proxies' X-Forwarded-For sets request.ip (the address login budgets count).
+    ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     return503OnClosing: true,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;

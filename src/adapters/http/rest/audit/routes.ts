@@ -1,8 +1,8 @@
 import Type from 'typebox';
 import type { AuditRow } from '../../../../domain/audit/chain.js';
-import { TagwayError } from '../../../../domain/problems.js';
+import { AuditService } from '../../../../services/audit-service.js';
 import { AUDIT_MAX_LIMIT } from '../../../../storage/sqlite/audit-log.js';
-import { requirePermission } from '../authenticate.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 
@@ -58,6 +58,7 @@ function item(r: AuditRow) {
 }
 
 export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
+  const service = new AuditService(runtime.security.auditLog);
   app.get(
     '/audit',
     {
@@ -74,7 +75,6 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      requirePermission(request, 'audit:read');
       const q = request.query as {
         from?: string;
         to?: string;
@@ -85,37 +85,18 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
         cursor?: string;
         format?: 'json' | 'csv';
       };
-      // Stored times are ISO strings with milliseconds; normalise the bounds so string comparison is time comparison.
-      const norm = (s: string | undefined, field: string) => {
-        if (s === undefined) return undefined;
-        const t = Date.parse(s);
-        if (Number.isNaN(t))
-          throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-            errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }],
-          });
-        return new Date(t).toISOString();
-      };
-      let page;
-      try {
-        page = runtime.security.auditLog.query({
-          from: norm(q.from, 'from'),
-          to: norm(q.to, 'to'),
-          user: q.user,
-          order: q.order,
-          limit: q.limit,
-          cursor: q.cursor,
-          action: q.action
-            ?.split(',')
-            .map((a) => a.trim())
-            .filter(Boolean),
-        });
-      } catch (err) {
-        if (err instanceof RangeError)
-          throw new TagwayError('VALIDATION_FAILED', 'cursor is not valid', {
-            errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
-          });
-        throw err;
-      }
+      const page = service.query(actorOf(request), {
+        from: q.from,
+        to: q.to,
+        user: q.user,
+        order: q.order,
+        limit: q.limit,
+        cursor: q.cursor,
+        actions: q.action
+          ?.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      });
       if (q.format === 'csv') {
         const lines = [CSV_FIELDS.join(',')];
         for (const r of page.items) lines.push(CSV_FIELDS.map((f) => csvField(r[f])).join(','));
