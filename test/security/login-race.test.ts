@@ -14,7 +14,8 @@ describe('login throttle under a concurrent burst', () => {
   // handshakes (the shared test agent opens a connection per request).
   let agent: Agent;
   beforeAll(async () => {
-    s = await startTestServer();
+    // 100 parallel clients from one address: above the default per-address connection cap, which is not under test here.
+    s = await startTestServer({ config: { maxConnectionsPerAddress: 1000 } });
     admin = await s.login();
     agent = new Agent({ connect: { ca: s.ca }, pipelining: 1, keepAliveTimeout: 60_000 });
   }, 60_000);
