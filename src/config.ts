@@ -19,6 +19,10 @@ export interface Config {
   bodyLimit: number;
   /** Most names or items in one bulk request (default 10,000). */
   maxBulkItems: number;
+  /** Most samples (raw items or buckets, over all tags) one history request may answer (default 1,000,000). */
+  maxHistorySamples: number;
+  /** Most history queries one user may have in flight (default 2). */
+  maxConcurrentHistory: number;
   basePath: string;
   logLevel: string;
   adminPassword: string | undefined;
@@ -53,6 +57,8 @@ const FLAGS: Record<
   '--tls-key': { key: 'tlsKey', env: 'TAGWAY_TLS_KEY', kind: 'string' },
   '--body-limit': { key: 'bodyLimit', env: 'TAGWAY_BODY_LIMIT', kind: 'int' },
   '--max-bulk-items': { key: 'maxBulkItems', env: 'TAGWAY_MAX_BULK_ITEMS', kind: 'int' },
+  '--max-history-samples': { key: 'maxHistorySamples', env: 'TAGWAY_MAX_HISTORY_SAMPLES', kind: 'int' },
+  '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
@@ -90,6 +96,8 @@ export function defaultConfig(): Config {
     tlsKey: undefined,
     bodyLimit: 1_048_576,
     maxBulkItems: 10_000,
+    maxHistorySamples: 1_000_000,
+    maxConcurrentHistory: 2,
     basePath: '/',
     logLevel: 'info',
     adminPassword: undefined,
@@ -173,7 +181,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         continue;
       }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
-      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems') && n < 1) throw new ConfigError(`${source} must be at least 1`);
+      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxHistorySamples' || f.key === 'maxConcurrentHistory') && n < 1)
+        throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
     }

@@ -5,6 +5,9 @@ import { AUDIT_MAX_LIMIT } from '../../../../storage/sqlite/audit-log.js';
 import { requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
+import { CSV_TYPE, toCsv } from '../../shared/csv.js';
+import { setNextPage } from '../../shared/paging.js';
+import { isoTimeParam } from '../../shared/time.js';
 
 const AuditQuery = Type.Object(
   {
@@ -35,13 +38,6 @@ const AuditItem = Type.Object({
 });
 
 const CSV_FIELDS = ['id', 'at', 'action', 'user', 'clientAddress', 'target', 'details', 'result', 'hash'] as const;
-
-/** RFC 4180 field; also defuses spreadsheet formulas (a cell starting with = + - @ runs as a formula in Excel). */
-function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function item(r: AuditRow) {
   return {
@@ -85,21 +81,12 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
         cursor?: string;
         format?: 'json' | 'csv';
       };
-      // Stored times are ISO strings with milliseconds; normalise the bounds so string comparison is time comparison.
-      const norm = (s: string | undefined, field: string) => {
-        if (s === undefined) return undefined;
-        const t = Date.parse(s);
-        if (Number.isNaN(t))
-          throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-            errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }],
-          });
-        return new Date(t).toISOString();
-      };
       let page;
       try {
         page = runtime.security.auditLog.query({
-          from: norm(q.from, 'from'),
-          to: norm(q.to, 'to'),
+          // Stored times are ISO strings with milliseconds; normalised bounds make string comparison time comparison.
+          from: isoTimeParam(q.from, 'from'),
+          to: isoTimeParam(q.to, 'to'),
           user: q.user,
           order: q.order,
           limit: q.limit,
@@ -117,14 +104,17 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
         throw err;
       }
       if (q.format === 'csv') {
-        const lines = [CSV_FIELDS.join(',')];
-        for (const r of page.items) lines.push(CSV_FIELDS.map((f) => csvField(r[f])).join(','));
-        if (page.next) reply.header('link', `<?cursor=${encodeURIComponent(page.next)}>; rel="next"`);
+        setNextPage(reply, request, page.next);
         reply.header('content-disposition', 'attachment; filename="audit.csv"');
         return reply
-          .type('text/csv; charset=utf-8')
+          .type(CSV_TYPE)
           .serializer(String)
-          .send(lines.join('\r\n') + '\r\n');
+          .send(
+            toCsv(
+              CSV_FIELDS,
+              page.items.map((r) => CSV_FIELDS.map((f) => r[f])),
+            ),
+          );
       }
       return { items: page.items.map(item), next: page.next };
     },
