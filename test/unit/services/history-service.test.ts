@@ -101,7 +101,7 @@ describe('HistoryService: one tag', () => {
           const whole = queries.query(tag, q);
           const sink = new CollectingSink();
           await service({ chunkSize: 7 }).query(admin, 'A.Level', { ...q, cursor }, sink);
-          const [only] = sink.tags as [{ items: unknown[]; tail: { next: string | null } }];
+          const [only] = sink.tags as unknown as [{ items: unknown[]; tail: { next: string | null } }];
           expect(sink.tags).toHaveLength(1);
           expect(only.items).toEqual(whole.items);
           expect(only.tail.next).toEqual(whole.kind === 'raw' ? whole.next : undefined);
@@ -117,7 +117,7 @@ describe('HistoryService: one tag', () => {
     const sink = new CollectingSink();
     await service().query(admin, 'A.Level', { ...range, interval: '1m', aggregate: 'max', boundingValues: true }, sink);
     expect(sink.aggregated).toBe(true);
-    const [only] = sink.tags as [{ items: { value: number; count: number }[]; tail: any }];
+    const [only] = sink.tags as unknown as [{ items: { value: number; count: number }[]; tail: any }];
     expect(only.items).toHaveLength(9);
     expect(only.items[0]).toMatchObject({ value: 59, count: 60 });
     expect(only.tail.boundingValues.before).toMatchObject({ value: -1 });
