@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       tlsKey: undefined,
       bodyLimit: 1_048_576,
       maxBulkItems: 10_000,
+      maxHistorySamples: 1_000_000,
+      maxConcurrentHistory: 2,
       basePath: '/',
       logLevel: 'info',
       adminPassword: undefined,
@@ -56,6 +58,9 @@ describe('loadConfig', () => {
       '2048',
       '--max-bulk-items',
       '50',
+      '--max-history-samples',
+      '20000',
+      '--max-concurrent-history=3',
       '--base-path',
       '/scada/',
       '--log-level',
@@ -75,6 +80,8 @@ describe('loadConfig', () => {
       http: true,
       bodyLimit: 2048,
       maxBulkItems: 50,
+      maxHistorySamples: 20_000,
+      maxConcurrentHistory: 3,
       basePath: '/scada',
       logLevel: 'debug',
       sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 },
@@ -97,6 +104,8 @@ describe('loadConfig', () => {
       TAGWAY_TLS_KEY: 'k.pem',
       TAGWAY_BODY_LIMIT: '100',
       TAGWAY_MAX_BULK_ITEMS: '7',
+      TAGWAY_MAX_HISTORY_SAMPLES: '5000',
+      TAGWAY_MAX_CONCURRENT_HISTORY: '4',
       TAGWAY_BASE_PATH: '/x',
       TAGWAY_LOG_LEVEL: 'warn',
       TAGWAY_SESSION_IDLE_MINUTES: '1',
@@ -122,6 +131,8 @@ describe('loadConfig', () => {
       tlsKey: 'k.pem',
       bodyLimit: 100,
       maxBulkItems: 7,
+      maxHistorySamples: 5000,
+      maxConcurrentHistory: 4,
       basePath: '/x',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
@@ -202,6 +213,8 @@ describe('loadConfig', () => {
     it('limits, levels, modes and paths', () => {
       expect(configError(['--body-limit', '0'])).toMatch(/--body-limit \/ TAGWAY_BODY_LIMIT must be at least 1/);
       expect(configError(['--max-bulk-items', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--max-history-samples', '0'])).toMatch(/TAGWAY_MAX_HISTORY_SAMPLES must be at least 1/);
+      expect(configError(['--max-concurrent-history', '0'])).toMatch(/TAGWAY_MAX_CONCURRENT_HISTORY must be at least 1/);
       expect(configError(['--session-idle-minutes', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');
