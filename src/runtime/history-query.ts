@@ -1,10 +1,10 @@
 import { AGGREGATES, NUMERIC_AGGREGATES, type AggregateName } from '../domain/history/aggregates.js';
 import { bucketize } from '../domain/history/bucket.js';
-import { numeric, type AggregateValue, type StoredValue } from '../domain/history/series.js';
+import { numeric, type AggregateValue, type Series, type StoredValue } from '../domain/history/series.js';
 import { TagwayError } from '../domain/problems.js';
 import { qualityName, type QualityName } from '../domain/quality.js';
 import { isBigIntegerType, isNumericType, type TagType, type TagValue } from '../domain/tag-types.js';
-import type { HistoryRepository, Sample } from '../storage/history-repository.js';
+import { SeriesTooLarge, type HistoryRepository, type Sample } from '../storage/history-repository.js';
 import type { Clock } from '../domain/clock.js';
 import type { Historian } from './historian.js';
 import type { TagEngine, TagState } from './tag-engine.js';
@@ -37,6 +37,8 @@ export interface HistoryQuery {
   intervalMs?: number | undefined;
   aggregate?: AggregateName | undefined;
   boundingValues: boolean;
+  /** Aggregates: most samples of the tag to read (PAYLOAD_TOO_LARGE beyond, before reading values); default none. */
+  maxSamplesRead?: number | undefined;
 }
 
 export type HistoryResult =
@@ -152,7 +154,16 @@ export class HistoryQueries {
   ): HistoryResult {
     const type = tag.def.type;
     checkTagQuery(tag, q);
-    const series = tagId === undefined ? { length: 0, ts: [], values: [], quality: [] } : this.store.series(tagId, q.from, q.to);
+    let series: Series = { length: 0, ts: [], values: [], quality: [] };
+    try {
+      if (tagId !== undefined) series = this.store.series(tagId, q.from, q.to, q.maxSamplesRead);
+    } catch (err) {
+      if (!(err instanceof SeriesTooLarge)) throw err;
+      throw new TagwayError(
+        'PAYLOAD_TOO_LARGE',
+        `Tag '${tag.def.name}' has more than ${err.maxSamples} samples in the range; at most that many are aggregated per tag and request. Ask for a shorter range.`,
+      );
+    }
     const buckets = bucketize(series, AGGREGATES[q.aggregate], {
       from: q.from,
       to: q.to,

@@ -11,6 +11,7 @@ import {
   type BucketItem,
   type HistoryQueries,
   type HistoryQuery,
+  type HistoryResult,
   type RawItem,
 } from '../runtime/history-query.js';
 import type { TagState } from '../runtime/tag-engine.js';
@@ -79,6 +80,7 @@ export const MAX_TAGS_PER_QUERY = 1000;
 const DEFAULT_SPAN_MS = 3_600_000;
 const DEFAULT_CHUNK = 2000;
 
+type AggregateResult = Extract<HistoryResult, { kind: 'aggregate' }>;
 type Planned = { name: string; tag: TagState; cursor: string | undefined } | { name: string; error: ItemError };
 
 /**
@@ -109,8 +111,10 @@ export class HistoryService {
     this.checkBudget(q, 1);
     await this.budget.run(actor.principal.username, async () => {
       this.queries.flush();
+      const buckets = q.aggregate !== undefined ? this.aggregate(tag, q) : undefined;
       await sink.begin({ aggregated: q.aggregate !== undefined });
-      await this.answer(tag, q, sink);
+      if (buckets) await this.emitBuckets(buckets, sink);
+      else await this.emitRaw(tag, q, sink);
     });
   }
 
@@ -141,15 +145,40 @@ export class HistoryService {
     });
     await this.budget.run(actor.principal.username, async () => {
       this.queries.flush();
-      await sink.begin({ aggregated: base.aggregate !== undefined });
+      // The answer starts with the first tag's: a one-tag request whose aggregate is over budget still gets a
+      // problem answer rather than a cut connection.
+      let begun = false;
+      const begin = async () => {
+        if (!begun) await sink.begin({ aggregated: base.aggregate !== undefined });
+        begun = true;
+      };
       for (const p of plan) {
         if ('error' in p) {
+          await begin();
           await sink.failed(p.name, p.error);
           continue;
         }
+        const q = { ...base, cursor: p.cursor };
+        if (q.aggregate === undefined) {
+          await begin();
+          await sink.tag(p.name);
+          await this.emitRaw(p.tag, q, sink);
+          continue;
+        }
+        let buckets: AggregateResult;
+        try {
+          buckets = this.aggregate(p.tag, q);
+        } catch (err) {
+          if (input.failOnTagError || !(err instanceof TagwayError)) throw err;
+          await begin();
+          await sink.failed(p.name, { code: err.code, message: err.message });
+          continue;
+        }
+        await begin();
         await sink.tag(p.name);
-        await this.answer(p.tag, { ...base, cursor: p.cursor }, sink);
+        await this.emitBuckets(buckets, sink);
       }
+      await begin();
     });
   }
 
@@ -215,16 +244,22 @@ export class HistoryService {
     }
   }
 
-  private async answer(tag: TagState, q: HistoryQuery, sink: HistorySink): Promise<void> {
-    if (q.aggregate !== undefined) {
-      // Buckets are few next to the samples they summarise (bounded by the budget); the samples of one tag are
-      // read, summarised and dropped before the next tag's.
-      const r = this.queries.query(tag, q);
-      if (r.kind !== 'aggregate') throw new Error('expected an aggregated result');
-      for (let i = 0; i < r.items.length; i += this.chunkSize) await sink.items(r.items.slice(i, i + this.chunkSize));
-      await sink.end(r.boundingValues ? { boundingValues: r.boundingValues } : {});
-      return;
-    }
+  /**
+   * One tag's buckets. They are few next to the samples they summarise (bounded by the budget); the samples are
+   * read (at most `maxSamples` of them, PAYLOAD_TOO_LARGE beyond), summarised and dropped before the next tag's.
+   */
+  private aggregate(tag: TagState, q: HistoryQuery): AggregateResult {
+    const r = this.queries.query(tag, { ...q, maxSamplesRead: this.opts.maxSamples });
+    if (r.kind !== 'aggregate') throw new Error('expected an aggregated result');
+    return r;
+  }
+
+  private async emitBuckets(r: AggregateResult, sink: HistorySink): Promise<void> {
+    for (let i = 0; i < r.items.length; i += this.chunkSize) await sink.items(r.items.slice(i, i + this.chunkSize));
+    await sink.end(r.boundingValues ? { boundingValues: r.boundingValues } : {});
+  }
+
+  private async emitRaw(tag: TagState, q: HistoryQuery, sink: HistorySink): Promise<void> {
     const chunks = this.queries.rawChunks(tag, q, this.chunkSize);
     for (;;) {
       const step = chunks.next();

@@ -1,5 +1,12 @@
 import type { Series, StoredValue } from '../../domain/history/series.js';
-import type { HistoryRepository, RawPage, RawQuery, Sample, SampleBatch } from '../history-repository.js';
+import {
+  SeriesTooLarge,
+  type HistoryRepository,
+  type RawPage,
+  type RawQuery,
+  type Sample,
+  type SampleBatch,
+} from '../history-repository.js';
 import { migrate, type Database } from './database.js';
 
 /**
@@ -72,14 +79,16 @@ export class SqliteHistoryStore implements HistoryRepository {
     // fifth of one JS array per row, which is what dominates reading 86,400 rows. Quality is nearly always GOOD,
     // so only the exceptions are read and patched in.
     const range = 'FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts';
-    this.colTs = db.prepare(`SELECT ts - ? ${range}`).pluck();
+    this.colTs = db.prepare(`SELECT ts - ? ${range} LIMIT ?`).pluck();
     this.colValue = db.prepare(`SELECT value ${range}`).pluck();
     this.oddQuality = db
       .prepare(`SELECT ts, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? AND quality <> ${COMMON_QUALITY} ORDER BY ts`)
       .raw();
     // One read transaction: the three statements see the same snapshot even if another connection writes between.
-    this.readSeries = db.transaction((tagId: number, from: number, to: number): Series => {
-      const ts = this.colTs.all(from, tagId, from, to) as number[];
+    this.readSeries = db.transaction((tagId: number, from: number, to: number, maxSamples: number | undefined): Series => {
+      // The timestamps come first and alone: a range over the budget is refused before its values are read.
+      const ts = this.colTs.all(from, tagId, from, to, maxSamples === undefined ? -1 : maxSamples + 1) as number[];
+      if (maxSamples !== undefined && ts.length > maxSamples) throw new SeriesTooLarge(maxSamples);
       const values = this.colValue.all(tagId, from, to) as StoredValue[];
       const odd = this.oddQuality.all(tagId, from, to) as [number, number][];
       const prior = this.lastBefore(tagId, from);
@@ -170,8 +179,8 @@ export class SqliteHistoryStore implements HistoryRepository {
     return { samples, next: more ? samples[samples.length - 1]!.ts : null };
   }
 
-  series(tagId: number, from: number, to: number): Series {
-    return this.readSeries(tagId, from, to);
+  series(tagId: number, from: number, to: number, maxSamples?: number): Series {
+    return this.readSeries(tagId, from, to, maxSamples);
   }
 
   lastBefore(tagId: number, t: number): Sample | undefined {

@@ -228,6 +228,28 @@ describe('HistoryService: budgets', () => {
     await s.query(admin, 'A.Level', { from: T0, to: T0 + 86_400_000, interval: '2m', aggregate: 'avg' }, new CollectingSink());
   });
 
+  it('reads at most maxSamples samples of a tag for an aggregate: PAYLOAD_TOO_LARGE before anything is answered', async () => {
+    const s = service({ maxSamples: 400 });
+    const agg = { ...range, interval: '1m', aggregate: 'avg' as const };
+    const one = new CollectingSink();
+    const err = await failure(s.query(admin, 'A.Level', agg, one));
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(err.message).toMatch(/'A.Level' has more than 400 samples in the range/);
+    expect(one.tags).toEqual([]);
+    // Many tags: that tag's error, the others answer; with failOnTagError the request fails.
+    const many = new CollectingSink();
+    await s.queryMany(admin, { ...agg, tags: ['B.Level', 'A.Level'] }, many);
+    expect(many.tags[0]).toMatchObject({ name: 'B.Level', items: expect.any(Array) });
+    expect(many.tags[1]).toMatchObject({ name: 'A.Level', error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const strict = new CollectingSink();
+    expect((await failure(s.queryMany(admin, { ...agg, tags: ['A.Level', 'B.Level'], failOnTagError: true }, strict))).code).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+    expect(strict.tags).toEqual([]);
+    // A shorter range is fine.
+    await s.query(admin, 'A.Level', { ...agg, to: T0 + 300_000 }, new CollectingSink());
+  });
+
   it('lets a user have at most maxConcurrent queries in flight (429 with Retry-After), others unaffected', async () => {
     const s = service({ maxConcurrent: 1 });
     let release!: () => void;

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredValue } from '../../../src/domain/history/series.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import { SeriesTooLarge } from '../../../src/storage/history-repository.js';
 
 let dir: string;
 let db: Database;
@@ -119,6 +120,18 @@ describe('SqliteHistoryStore', () => {
     expect(store.lastBefore(id, 30)).toEqual({ ts: 20, value: 2, quality: 0xc0 });
     expect(store.firstAtOrAfter(id, 30)).toEqual({ ts: 30, value: 3, quality: 0xc0 });
     expect(store.firstAtOrAfter(id, 41)).toBeUndefined();
+  });
+
+  it('series refuses a range over its budget (SeriesTooLarge), and answers one at the budget', () => {
+    const id = store.tagId('budget');
+    insert(id, [
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+    ]);
+    expect(() => store.series(id, 15, 50, 2)).toThrow(SeriesTooLarge);
+    expect(Array.from(store.series(id, 15, 50, 3).ts)).toEqual([10, 20, 30, 40]);
   });
 
   it('series reads qualities other than GOOD exactly where they are, including the sample before from', () => {
