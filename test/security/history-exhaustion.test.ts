@@ -4,6 +4,7 @@
  * Now tags are de-duplicated, the samples a request could answer are budgeted before any work, answers are streamed,
  * and a user has at most two history queries in flight.
  */
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteHistoryStore } from '../../src/storage/sqlite/history-store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -96,6 +97,35 @@ describe('POST /history/query cannot exhaust memory (finding 1)', () => {
     expect((peak - rss0) / MB).toBeLessThan(200);
     expect(worstHealthMs).toBeLessThan(2000);
   }, 60_000);
+
+  it('a client that goes away mid-answer frees its slot: the server stops reading for it', async () => {
+    const body = JSON.stringify({ tags: ['P.T0'], from: iso(T0), to: iso(T0 + DAY * 1000), limit: 100_000 });
+    for (let i = 0; i < 2; i++) {
+      const ac = new AbortController();
+      const r = await request(`${s.url}/history/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${mallory}`, 'content-type': 'application/json' },
+        body,
+        dispatcher: s.agent,
+        signal: ac.signal,
+      });
+      expect(r.statusCode).toBe(200);
+      for await (const _ of r.body) break; // one chunk, then hang up
+      ac.abort();
+    }
+    // Both slots come back: two parallel queries are answered again (within a bounded wait).
+    const small = { tags: ['P.T0'], from: iso(T0), to: iso(T0 + 10_000) };
+    const deadline = Date.now() + 5000;
+    let statuses: number[] = [];
+    while (Date.now() < deadline) {
+      statuses = (await Promise.all([1, 2].map(() => s.request('POST', '/history/query', { token: mallory, body: small })))).map(
+        (r) => r.status,
+      );
+      if (statuses.every((x) => x === 200)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(statuses).toEqual([200, 200]);
+  });
 
   it('many distinct tags × a large limit are refused with 413 before any data is read', async () => {
     const tags = Array.from({ length: TAGS }, (_, i) => `P.T${i}`);
