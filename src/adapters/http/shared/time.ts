@@ -23,15 +23,3 @@ export function isoTimeParam(value: string | undefined, field: string, part: Par
   const t = timeParam(value, field, part);
   return t === undefined ? undefined : new Date(t).toISOString();
 }
-
-/** A `[from, to)` range with defaults: `to` now, `from` `defaultSpanMs` before `to`. */
-export function timeRange(
-  q: { from?: string | undefined; to?: string | undefined },
-  now: number,
-  defaultSpanMs: number,
-  part: ParamPart = 'querystring',
-): { from: number; to: number } {
-  const to = timeParam(q.to, 'to', part) ?? now;
-  const from = timeParam(q.from, 'from', part) ?? to - defaultSpanMs;
-  return { from, to };
-}

@@ -66,8 +66,12 @@ async function streamed(
     body.finish();
   } catch (err) {
     if (!reply.sent) throw located(err, part);
-    request.log.warn({ err }, 'history answer cut short');
-    body.destroy(err as Error);
+    // A client that hung up is ordinary; the store failing mid-answer is not.
+    if (body.destroyed) request.log.debug({ err }, 'history answer abandoned by the client');
+    else {
+      request.log.warn({ err }, 'history answer cut short');
+      body.destroy(err as Error);
+    }
   }
   return reply;
 }
