@@ -64,9 +64,12 @@ export interface HistorySink {
 }
 
 export interface HistoryServiceOptions {
-  /** Most samples (raw items or buckets) one request may answer, over all its tags. */
+  /**
+   * Most samples (raw items or buckets) one request may answer, over all its tags; also the most samples of one
+   * tag an aggregate reads. Settings `--max-history-samples` (default 1,000,000).
+   */
   maxSamples: number;
-  /** Most history queries one principal may have in flight. */
+  /** Most history queries one principal may have in flight (`--max-concurrent-history`, default 2). */
   maxConcurrent: number;
   /** Most tags in one many-tag query. */
   maxTags: number;
@@ -74,8 +77,6 @@ export interface HistoryServiceOptions {
   chunkSize?: number | undefined;
 }
 
-export const DEFAULT_MAX_HISTORY_SAMPLES = 1_000_000;
-export const DEFAULT_MAX_CONCURRENT_HISTORY = 2;
 export const MAX_TAGS_PER_QUERY = 1000;
 const DEFAULT_SPAN_MS = 3_600_000;
 const DEFAULT_CHUNK = 2000;
@@ -87,7 +88,8 @@ type Planned = { name: string; tag: TagState; cursor: string | undefined } | { n
  * Reading history (raw pages, aggregates, many tags at once) for every front end. `history:read` is tag-scoped:
  * the caller needs it for each tag (and for some tag to ask at all). Every request is bounded before any data is
  * read: duplicate names count once, the samples it could answer must fit `maxSamples`, and a principal has at most
- * `maxConcurrent` queries in flight; answers are streamed to a sink in chunks.
+ * `maxConcurrent` queries in flight; answers are streamed to a sink in chunks (raw samples are read chunk by chunk,
+ * aggregates one tag at a time).
  */
 export class HistoryService {
   private readonly budget: ConcurrencyBudget;
