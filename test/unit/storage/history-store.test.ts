@@ -103,6 +103,15 @@ describe('SqliteHistoryStore', () => {
     const asc = Array.from({ length: 18 }, (_, i) => 1002 + i);
     expect(collect('asc')).toEqual(asc);
     expect(collect('desc')).toEqual([...asc].reverse());
+    // A cursor outside the range (from another query) still answers only the range.
+    const ts = (q: { order: 'asc' | 'desc'; after: number }) =>
+      store.raw(id, { from: 1002, to: 1020, limit: 3, ...q }).samples.map((x) => x.ts);
+    expect(ts({ order: 'asc', after: 900 })).toEqual([1002, 1003, 1004]);
+    expect(ts({ order: 'asc', after: 1002 })).toEqual([1003, 1004, 1005]);
+    expect(ts({ order: 'asc', after: 1019 })).toEqual([]);
+    expect(ts({ order: 'desc', after: 5000 })).toEqual([1019, 1018, 1017]);
+    expect(ts({ order: 'desc', after: 1019 })).toEqual([1018, 1017, 1016]);
+    expect(ts({ order: 'desc', after: 1002 })).toEqual([]);
   });
 
   it('series starts with the last sample before from; neighbours are found', () => {
