@@ -47,31 +47,37 @@ function options(o: Options, part: ParamPart): HistoryOptions {
   };
 }
 
+/** Sends the streamed body with its content type and headers: the answer starts. */
+type Start = (type: string, headers?: Record<string, string>) => void;
+
 /**
- * Runs a streamed answer: the body starts when the service has checked everything (`begin`); a failure before
- * that is an ordinary problem answer, one after it can only cut the connection (the status is gone).
+ * Runs a streamed answer: the body starts when the service has checked everything (`start`, from the sink's
+ * `begin`); a failure before that is an ordinary problem answer, one after it can only cut the connection.
  */
 async function streamed(
   request: FastifyRequest,
   reply: FastifyReply,
   part: 'query' | 'body',
-  run: (body: ChunkedBody) => Promise<void>,
+  run: (body: ChunkedBody, start: Start) => Promise<void>,
 ): Promise<FastifyReply> {
   const body = new ChunkedBody();
+  let started = false;
+  const start: Start = (type, headers = {}) => {
+    started = true;
+    reply.type(type).headers(headers).send(body);
+  };
+  // A client that hangs up ends the body, which makes the service's next write fail: it stops reading.
   reply.raw.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });
   try {
-    await run(body);
+    await run(body, start);
     body.finish();
   } catch (err) {
-    if (!reply.sent) throw located(err, part);
-    // A client that hung up is ordinary; the store failing mid-answer is not.
+    if (!started) throw located(err, part);
     if (body.destroyed) request.log.debug({ err }, 'history answer abandoned by the client');
-    else {
-      request.log.warn({ err }, 'history answer cut short');
-      body.destroy(err as Error);
-    }
+    // Fastify logs the error and drops the connection: the client sees a truncated body, never a wrong one.
+    else body.destroy(err as Error);
   }
   return reply;
 }
@@ -127,11 +133,11 @@ export function historyRoutes(service: HistoryService): ApiPlugin {
             .serializer(String)
             .send(parts.join(''));
         }
-        return streamed(request, reply, 'query', async (body) => {
+        return streamed(request, reply, 'query', async (body, start) => {
           const sink = new JsonHistorySink(
             (t) => body.write(t),
             false,
-            () => reply.type(JSON_TYPE).send(body),
+            () => start(JSON_TYPE),
           );
           await service.query(actor, name, input, sink);
         });
@@ -160,16 +166,16 @@ export function historyRoutes(service: HistoryService): ApiPlugin {
         const body = request.body as Options & { tags: string[]; cursors?: Record<string, string> };
         const csv = (request.query as { format?: string }).format === 'csv';
         const input = { ...options(body, 'body'), tags: body.tags, cursors: body.cursors, failOnTagError: csv };
-        return streamed(request, reply, 'body', async (out) => {
+        return streamed(request, reply, 'body', async (out, start) => {
           const write = (t: string) => out.write(t);
           if (csv) {
             const sink = new CsvHistorySink(write, true, () =>
-              reply.type(CSV_TYPE).header('content-disposition', 'attachment; filename="history.csv"').send(out),
+              start(CSV_TYPE, { 'content-disposition': 'attachment; filename="history.csv"' }),
             );
             await service.queryMany(actor, input, sink);
             return;
           }
-          const sink = new JsonHistorySink(write, true, () => reply.type(JSON_TYPE).send(out));
+          const sink = new JsonHistorySink(write, true, () => start(JSON_TYPE));
           await service.queryMany(actor, input, sink);
           await sink.finish();
         });
