@@ -32,6 +32,10 @@ export interface Config {
   idleTimeoutMs: number;
   /** Most open TCP connections from one client address (default 64); more are closed when accepted. */
   maxConnectionsPerAddress: number;
+  /** Most samples (raw items or buckets, over all tags) one history request may answer (default 1,000,000). */
+  maxHistorySamples: number;
+  /** Most history queries one user may have in flight (default 2). */
+  maxConcurrentHistory: number;
   basePath: string;
   logLevel: string;
   adminPassword: string | undefined;
@@ -82,6 +86,8 @@ const FLAGS: Record<
   '--keep-alive-timeout-seconds': { key: 'keepAliveTimeout', env: 'TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'int' },
   '--idle-timeout-seconds': { key: 'idleTimeout', env: 'TAGWAY_IDLE_TIMEOUT_SECONDS', kind: 'int' },
   '--max-connections-per-address': { key: 'maxConnectionsPerAddress', env: 'TAGWAY_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int' },
+  '--max-history-samples': { key: 'maxHistorySamples', env: 'TAGWAY_MAX_HISTORY_SAMPLES', kind: 'int' },
+  '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
@@ -121,6 +127,16 @@ function isAddressOrCidr(s: string): boolean {
 
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
 
+/** Settings for which 0 would mean "refuse everything": at least 1. */
+const AT_LEAST_ONE = new Set([
+  'bodyLimit',
+  'maxBulkItems',
+  'maxConcurrentBulk',
+  'maxConnectionsPerAddress',
+  'maxHistorySamples',
+  'maxConcurrentHistory',
+]);
+
 export function defaultConfig(): Config {
   return {
     port: 8443,
@@ -138,6 +154,8 @@ export function defaultConfig(): Config {
     keepAliveTimeoutMs: 5_000,
     idleTimeoutMs: 60_000,
     maxConnectionsPerAddress: 64,
+    maxHistorySamples: 1_000_000,
+    maxConcurrentHistory: 2,
     basePath: '/',
     logLevel: 'info',
     adminPassword: undefined,
@@ -237,11 +255,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         continue;
       }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
-      if (
-        (f.key === 'bodyLimit' || f.key === 'maxBulkItems' || f.key === 'maxConcurrentBulk' || f.key === 'maxConnectionsPerAddress') &&
-        n < 1
-      )
-        throw new ConfigError(`${source} must be at least 1`);
+      if (AT_LEAST_ONE.has(f.key) && n < 1) throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
     }

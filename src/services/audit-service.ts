@@ -1,5 +1,6 @@
 import type { AuditRow } from '../domain/audit/chain.js';
 import { TagwayError } from '../domain/problems.js';
+import { isoTimeParam } from '../domain/time-param.js';
 import type { Actor } from './actor.js';
 
 /** The query side of the audit store (the SQLite audit log implements it). */
@@ -37,8 +38,9 @@ export class AuditService {
     if (!actor.principal.permissions.unscoped('audit:read')) throw new TagwayError('FORBIDDEN', "You lack the permission 'audit:read'");
     try {
       return this.store.query({
-        from: isoBound(f.from, 'from'),
-        to: isoBound(f.to, 'to'),
+        // Stored times are ISO strings with milliseconds; normalised bounds make string comparison time comparison.
+        from: isoTimeParam(f.from, 'from'),
+        to: isoTimeParam(f.to, 'to'),
         user: f.user,
         order: f.order,
         limit: f.limit,
@@ -53,15 +55,4 @@ export class AuditService {
       throw err;
     }
   }
-}
-
-/** Stored times are ISO strings with milliseconds; normalising the bounds makes string comparison time comparison. */
-function isoBound(s: string | undefined, field: string): string | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  if (Number.isNaN(t))
-    throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-      errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }],
-    });
-  return new Date(t).toISOString();
 }

@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 5_000,
       idleTimeoutMs: 60_000,
       maxConnectionsPerAddress: 64,
+      maxHistorySamples: 1_000_000,
+      maxConcurrentHistory: 2,
       basePath: '/',
       logLevel: 'info',
       adminPassword: undefined,
@@ -65,6 +67,9 @@ describe('loadConfig', () => {
       '50',
       '--max-concurrent-bulk',
       '2',
+      '--max-history-samples',
+      '20000',
+      '--max-concurrent-history=3',
       '--base-path',
       '/scada/',
       '--log-level',
@@ -85,6 +90,8 @@ describe('loadConfig', () => {
       bodyLimit: 2048,
       maxBulkItems: 50,
       maxConcurrentBulk: 2,
+      maxHistorySamples: 20_000,
+      maxConcurrentHistory: 3,
       basePath: '/scada',
       logLevel: 'debug',
       sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 },
@@ -113,6 +120,8 @@ describe('loadConfig', () => {
       TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS: '3',
       TAGWAY_IDLE_TIMEOUT_SECONDS: '90',
       TAGWAY_MAX_CONNECTIONS_PER_ADDRESS: '16',
+      TAGWAY_MAX_HISTORY_SAMPLES: '5000',
+      TAGWAY_MAX_CONCURRENT_HISTORY: '4',
       TAGWAY_BASE_PATH: '/x',
       TAGWAY_LOG_LEVEL: 'warn',
       TAGWAY_SESSION_IDLE_MINUTES: '1',
@@ -146,6 +155,8 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 3_000,
       idleTimeoutMs: 90_000,
       maxConnectionsPerAddress: 16,
+      maxHistorySamples: 5000,
+      maxConcurrentHistory: 4,
       basePath: '/x',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
@@ -237,6 +248,8 @@ describe('loadConfig', () => {
       expect(configError(['--body-limit', '0'])).toMatch(/--body-limit \/ TAGWAY_BODY_LIMIT must be at least 1/);
       expect(configError(['--max-bulk-items', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--max-concurrent-bulk', '0'])).toMatch(/--max-concurrent-bulk \/ TAGWAY_MAX_CONCURRENT_BULK must be at least 1/);
+      expect(configError(['--max-history-samples', '0'])).toMatch(/TAGWAY_MAX_HISTORY_SAMPLES must be at least 1/);
+      expect(configError(['--max-concurrent-history', '0'])).toMatch(/TAGWAY_MAX_CONCURRENT_HISTORY must be at least 1/);
       expect(configError(['--session-idle-minutes', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');

@@ -1,11 +1,13 @@
 import type { AlarmEventType, AlarmState } from '../../../../domain/alarms/state-machine.js';
-import { TagwayError } from '../../../../domain/problems.js';
 import type { FastifyRequest } from 'fastify';
 import type { AlarmService } from '../../../../services/alarm-service.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { archiveCsv } from './csv.js';
+import { CSV_TYPE } from '../../shared/csv.js';
+import { setNextPage } from '../../shared/paging.js';
+import { timeParam } from '../../shared/time.js';
 import {
   ArchiveQuery,
   ArchiveReply,
@@ -36,16 +38,6 @@ interface ArchiveQs {
   limit?: number;
   cursor?: string;
   format?: 'json' | 'csv';
-}
-
-function time(field: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  if (Number.isNaN(t))
-    throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-      errors: [{ field: `querystring.${field}`, message: 'must be an ISO 8601 date-time' }],
-    });
-  return t;
 }
 
 /**
@@ -93,8 +85,8 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
       async (request, reply) => {
         const q = request.query as ArchiveQs;
         const query = {
-          from: time('from', q.from),
-          to: time('to', q.to),
+          from: timeParam(q.from, 'from'),
+          to: timeParam(q.to, 'to'),
           alarm: q.alarm,
           tag: q.tag,
           class: q.class,
@@ -108,9 +100,9 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
         };
         const page = service.archive(actorOf(request), query, languageOf(request));
         if (q.format === 'csv') {
-          if (page.next) reply.header('x-next-cursor', page.next);
+          setNextPage(reply, request, page.next);
           return reply
-            .type('text/csv; charset=utf-8')
+            .type(CSV_TYPE)
             .header('content-disposition', 'attachment; filename="alarm-archive.csv"')
             .serializer(String)
             .send(archiveCsv(page.items));

@@ -5,6 +5,8 @@ import { AUDIT_MAX_LIMIT } from '../../../../storage/sqlite/audit-log.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
+import { CSV_TYPE, toCsv } from '../../shared/csv.js';
+import { setNextPage } from '../../shared/paging.js';
 
 const AuditQuery = Type.Object(
   {
@@ -35,13 +37,6 @@ const AuditItem = Type.Object({
 });
 
 const CSV_FIELDS = ['id', 'at', 'action', 'user', 'clientAddress', 'target', 'details', 'result', 'hash'] as const;
-
-/** RFC 4180 field; also defuses spreadsheet formulas (a cell starting with = + - @ runs as a formula in Excel). */
-function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function item(r: AuditRow) {
   return {
@@ -98,14 +93,17 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
           .filter(Boolean),
       });
       if (q.format === 'csv') {
-        const lines = [CSV_FIELDS.join(',')];
-        for (const r of page.items) lines.push(CSV_FIELDS.map((f) => csvField(r[f])).join(','));
-        if (page.next) reply.header('link', `<?cursor=${encodeURIComponent(page.next)}>; rel="next"`);
+        setNextPage(reply, request, page.next);
         reply.header('content-disposition', 'attachment; filename="audit.csv"');
         return reply
-          .type('text/csv; charset=utf-8')
+          .type(CSV_TYPE)
           .serializer(String)
-          .send(lines.join('\r\n') + '\r\n');
+          .send(
+            toCsv(
+              CSV_FIELDS,
+              page.items.map((r) => CSV_FIELDS.map((f) => r[f])),
+            ),
+          );
       }
       return { items: page.items.map(item), next: page.next };
     },
