@@ -10,6 +10,7 @@ import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { startServer } from '../server/start.js';
+import { StartupError } from '../server/instance-lock.js';
 
 const HELP = `Tagway — open plant-data server
 
@@ -153,6 +154,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ProjectError) {
       process.stderr.write(`The project file is invalid; Tagway did not start.\n${err.problems.map(formatProblem).join('\n')}\n`);
+      return 1;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`Tagway did not start: ${err.message}\n`);
       return 1;
     }
     if (err instanceof ConfigError) {
