@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LdapSettings } from './auth/ldap.js';
+import { closest } from './domain/suggest.js';
 import type { SecuritySettings } from './auth/security.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
 
@@ -77,6 +78,25 @@ function parseBool(value: string, source: string): boolean {
   throw new ConfigError(`${source} must be true or false, got '${value}'`);
 }
 
+/**
+ * The message for an argument that is no flag: the nearest flag for a typo, and for a bare value the likely cause,
+ * `npm start --port 9443` without `--`, where npm keeps `--port` for itself (as npm_config_port) and passes on
+ * only `9443`.
+ */
+function unknownArgument(arg: string, name: string, env: NodeJS.ProcessEnv): string {
+  if (name.startsWith('-')) {
+    const near = closest(name, Object.keys(FLAGS));
+    return `unknown option '${arg}'${near ? `; did you mean '${near}'?` : '.'} Run 'tagway help' for the list of options.`;
+  }
+  const swallowed = Object.keys(FLAGS).filter((flag) => env[`npm_config_${flag.slice(2).replace(/-/g, '_')}`] !== undefined);
+  const viaNpm = env.npm_lifecycle_event !== undefined || swallowed.length > 0;
+  const hint = viaNpm
+    ? ` npm passes options to Tagway only after '--': write 'npm start -- ${swallowed[0] ?? '--port'} ${arg}'` +
+      (swallowed.length ? ` (npm kept '${swallowed.join("', '")}' for itself).` : '.')
+    : ` Options are written '--name value' (or '--name=value'); run 'tagway help' for the list.`;
+  return `unexpected argument '${arg}'.${hint}`;
+}
+
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
 
 export function defaultConfig(): Config {
@@ -111,7 +131,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const f = FLAGS[name];
-    if (!f) throw new ConfigError(`unknown option '${arg}'`);
+    if (!f) throw new ConfigError(unknownArgument(arg, name, env));
     if (f.kind === 'bool') {
       raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false');
       continue;

@@ -8,9 +8,12 @@ import '../drivers/index.js';
 import { loadProjectFile } from '../project/load.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
+import { didYouMean } from '../domain/suggest.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { startServer } from '../server/start.js';
 import { StartupError } from '../server/instance-lock.js';
+
+const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'version', 'help'];
 
 const HELP = `Tagway — open plant-data server
 
@@ -148,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         if (command.startsWith('--')) return await start(argv);
-        process.stderr.write(`unknown command '${command}'\n\n${HELP}`);
+        process.stderr.write(`unknown command '${command}'${didYouMean(command, COMMANDS)}\n\n${HELP}`);
         return 2;
     }
   } catch (err) {

@@ -29,6 +29,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestScore = Infinity;
   for (const c of candidates) {
     if (c === word) return undefined;
+    if (Math.abs(c.length - word.length) > limit) continue;
     const score = c.toLowerCase() === word.toLowerCase() ? 0.5 : editDistance(word.toLowerCase(), c.toLowerCase());
     if (score < bestScore) {
       best = c;

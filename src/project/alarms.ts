@@ -2,7 +2,8 @@ import { Compile } from 'typebox/compile';
 import type { AlarmClass, AlarmDefinition } from '../domain/alarms/definition.js';
 import { mergeClasses } from '../domain/alarms/definition.js';
 import type { TagType } from '../domain/tag-types.js';
-import { registerProjectValidator, type Project } from './load.js';
+import type { Project } from './types.js';
+import { registerProjectValidator } from './validators.js';
 import {
   AlarmClassesSectionSchema,
   AlarmsSectionSchema,
@@ -27,17 +28,24 @@ export function validateAlarmSections(raw: ProjectFile): PathMessage[] {
   const alarms = raw.alarms ?? [];
   const classes = raw.alarmClasses ?? [];
   if (!checkAlarms.Check(alarms)) {
-    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>))
+    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>, undefined, { root: AlarmsSectionSchema, data: alarms }))
       out.push({ path: `/alarms${p.path}`, message: p.message });
   }
   if (!checkClasses.Check(classes)) {
-    for (const p of summariseSchemaErrors(checkClasses.Errors(classes) as Iterable<SchemaError>))
+    for (const p of summariseSchemaErrors(checkClasses.Errors(classes) as Iterable<SchemaError>, undefined, {
+      root: AlarmClassesSectionSchema,
+      data: classes,
+    }))
       out.push({ path: `/alarmClasses${p.path}`, message: p.message });
   }
   // Cross-checks read fields the schema vouched for; skip them while the shapes are wrong.
   if (out.length) return out;
   return validateAlarms({
-    tags: raw.tags as { name: string; type: TagType }[],
+    // Entries the project schema refused are passed only when they can be read; a wrong type is skipped there.
+    tags: (Array.isArray(raw.tags) ? raw.tags : []).filter((t) => t !== null && typeof t === 'object' && typeof t.name === 'string') as {
+      name: string;
+      type: TagType;
+    }[],
     alarms: alarms as AlarmDefinitionEntry[],
     alarmClasses: classes as AlarmClassEntry[],
   });

@@ -8,7 +8,8 @@ import {
   type AlarmClass,
   type AlarmDefinition,
 } from '../../domain/alarms/definition.js';
-import { isIntegerType, isNumericType, type TagType } from '../../domain/tag-types.js';
+import { didYouMean } from '../../domain/suggest.js';
+import { isIntegerType, isNumericType, TAG_TYPES, type TagType } from '../../domain/tag-types.js';
 
 /**
  * The `alarms:` and `alarmClasses:` sections of the project file. The schemas refuse unknown keys so that a typo
@@ -101,6 +102,9 @@ export function alarmKind(e: AlarmDefinitionEntry): 'discrete' | 'analog' {
   return e.kind ?? (e.limit ? 'analog' : 'discrete');
 }
 
+// "Did you mean" compares with every tag name: affordable for a plant of ordinary size, not for 100,000 tags.
+const SUGGEST_AMONG_AT_MOST = 10_000;
+
 /** Checks references and uniqueness; the entries are assumed to have passed the schemas. */
 export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
   const issues: ProjectIssue[] = [];
@@ -128,7 +132,7 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
     if (firstNumber !== undefined)
       issues.push({ path: at('number'), message: `Duplicate alarm number ${a.number} (also /alarms/${firstNumber})` });
     else numbers.set(a.number, i);
-    if (!classNames.has(a.class)) issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'` });
+    if (!classNames.has(a.class)) issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'${didYouMean(a.class, classNames)}` });
 
     const kind = alarmKind(a);
     if (kind === 'analog') {
@@ -141,9 +145,11 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
 
     const type = tagTypes.get(a.tag);
     if (type === undefined) {
-      issues.push({ path: at('tag'), message: `No tag named '${a.tag}'` });
+      issues.push({ path: at('tag'), message: `No tag named '${a.tag}'${tagTypes.size <= SUGGEST_AMONG_AT_MOST ? didYouMean(a.tag, tagTypes.keys()) : ''}` });
       return;
     }
+    // A tag whose type is no tag type was reported by the project schema; its alarms are not checked against it.
+    if (!(TAG_TYPES as readonly string[]).includes(type)) return;
     if (kind === 'analog' && !isNumericType(type) && type !== 'Bool') {
       issues.push({ path: at('limit'), message: `Limits need a numeric tag; '${a.tag}' is ${type}` });
     }

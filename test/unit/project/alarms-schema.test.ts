@@ -129,7 +129,7 @@ describe('alarm sections in the project loader', () => {
     } catch (e) {
       problems = (e as { problems: typeof problems }).problems;
     }
-    expect(problems).toEqual([expect.objectContaining({ line: 6, path: '/alarms/0/hysterisis', message: "unknown key 'hysterisis'" })]);
+    expect(problems).toEqual([expect.objectContaining({ line: 6, path: '/alarms/0/hysterisis', message: "unknown key 'hysterisis'; did you mean 'hysteresis'?" })]);
     expect(
       parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw
         .alarms,

@@ -162,7 +162,7 @@ describe('problems are reported with message, line and column', () => {
 
   it('wrong type enum', () => {
     const text = project('  - name: A\n    type: Int17\n    connection: internal\n');
-    const p = expectOne(text, /^must be one of "Bool", "Int8", .*"DateTime"$/, pos(text, 'type'));
+    const p = expectOne(text, /^must be one of "Bool", "Int8", .*"DateTime"; did you mean 'Int16'\?$/, pos(text, 'type'));
     expect(p.path).toBe('/tags/0/type');
   });
 
