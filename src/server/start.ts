@@ -40,20 +40,27 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   await checkPortFree(config.host, config.port);
+  // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
+  const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
+  const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
   const lock = lockDataDir(config.dataDir);
   try {
-    return await startLocked(config, opts, lock.release);
+    return await startLocked(config, opts, project, projectFile, lock.release);
   } catch (err) {
     lock.release();
     throw err;
   }
 }
 
-async function startLocked(config: Config, opts: StartOptions, releaseLock: () => void): Promise<RunningServer> {
+async function startLocked(
+  config: Config,
+  opts: StartOptions,
+  project: Project,
+  projectFile: string | undefined,
+  releaseLock: () => void,
+): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
-  const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile });
   let ext: Awaited<ReturnType<typeof extensions>>;
