@@ -132,7 +132,7 @@ describe.concurrent('tagway CLI', () => {
     expect(await c.exit).toEqual({ code: 1, signal: null });
     expect(c.stderr).toBe(
       `bad.yaml:5:51: initial value: 40000 is outside the Int16 range -32768…32767 (at /tags/0/initial)\n` +
-        `bad.yaml:6:39: no connection named 'nowhere' (at /tags/1/connection)\n` +
+        `bad.yaml:6:29: no connection named 'nowhere' (at /tags/1/connection)\n` +
         `bad.yaml:6:50: unknown key 'colour' (at /tags/1/colour)\nbad.yaml: 3 problems\n`,
     );
     expect(c.stderr.split('\n').slice(0, 3)).toEqual(expectedLines);
