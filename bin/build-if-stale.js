@@ -20,7 +20,8 @@ function newestSource() {
     }
   };
   walk(join(ROOT, 'src'));
-  for (const f of ['tsconfig.json', 'tsconfig.build.json']) if (existsSync(join(ROOT, f))) newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
+  for (const f of ['tsconfig.json', 'tsconfig.build.json'])
+    if (existsSync(join(ROOT, f))) newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
   return newest;
 }
 
@@ -33,7 +34,9 @@ export function buildIfStale({ quiet = false } = {}) {
   try {
     tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   } catch {
-    process.stderr.write('Tagway is not built and TypeScript is not installed: run `npm install` (with dev dependencies), then `npm run build`.\n');
+    process.stderr.write(
+      'Tagway is not built and TypeScript is not installed: run `npm install` (with dev dependencies), then `npm run build`.\n',
+    );
     return false;
   }
   if (!quiet) process.stderr.write(existsSync(STAMP) ? 'Sources changed; rebuilding Tagway…\n' : 'Building Tagway (first run)…\n');

@@ -4,7 +4,6 @@ import { runAuditVerify } from './audit-verify.js';
 import { runUserCommand } from './user-admin.js';
 import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
 import { hashPassword } from '../auth/passwords.js';
-import '../drivers/index.js';
 import { loadProjectFile } from '../project/load.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
@@ -12,6 +11,7 @@ import { didYouMean } from '../domain/suggest.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { startServer } from '../server/start.js';
 import { StartupError } from '../server/instance-lock.js';
+import { registerBuiltIns } from '../server/built-ins.js';
 
 const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'version', 'help'];
 
@@ -110,6 +110,7 @@ async function readStdin(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  registerBuiltIns();
   const [command = 'start', ...rest] = argv;
   try {
     switch (command) {

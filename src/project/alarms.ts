@@ -3,7 +3,6 @@ import type { AlarmClass, AlarmDefinition } from '../domain/alarms/definition.js
 import { mergeClasses } from '../domain/alarms/definition.js';
 import type { TagType } from '../domain/tag-types.js';
 import type { Project } from './types.js';
-import { registerProjectValidator } from './validators.js';
 import {
   AlarmClassesSectionSchema,
   AlarmsSectionSchema,
@@ -18,7 +17,7 @@ import { summariseSchemaErrors, type PathMessage, type SchemaError } from './sch
 
 /**
  * The project's `alarms:` and `alarmClasses:` sections. The project schema leaves them open (`unknown[]`) so that
- * this module owns them: importing it registers the validator with the loader, which adds line numbers.
+ * this module owns them: registerBuiltInProjectValidators (validators.ts) adds its validator to the loader, which adds line numbers.
  */
 const checkAlarms = Compile(AlarmsSectionSchema);
 const checkClasses = Compile(AlarmClassesSectionSchema);
@@ -28,7 +27,10 @@ export function validateAlarmSections(raw: ProjectFile): PathMessage[] {
   const alarms = raw.alarms ?? [];
   const classes = raw.alarmClasses ?? [];
   if (!checkAlarms.Check(alarms)) {
-    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>, undefined, { root: AlarmsSectionSchema, data: alarms }))
+    for (const p of summariseSchemaErrors(checkAlarms.Errors(alarms) as Iterable<SchemaError>, undefined, {
+      root: AlarmsSectionSchema,
+      data: alarms,
+    }))
       out.push({ path: `/alarms${p.path}`, message: p.message });
   }
   if (!checkClasses.Check(classes)) {
@@ -50,8 +52,6 @@ export function validateAlarmSections(raw: ProjectFile): PathMessage[] {
     alarmClasses: classes as AlarmClassEntry[],
   });
 }
-
-registerProjectValidator(validateAlarmSections);
 
 /** Domain definitions and classes (built-ins merged) of a loaded project. */
 export function alarmsOfProject(project: Project): { definitions: AlarmDefinition[]; classes: AlarmClass[] } {

@@ -1,14 +1,7 @@
 import { coerceValue } from '../domain/coerce.js';
 import { compileGlob } from '../domain/glob.js';
 import { closest, didYouMean } from '../domain/suggest.js';
-import {
-  BIG_INTEGER_RANGES,
-  INTEGER_RANGES,
-  isBigIntegerType,
-  isIntegerType,
-  isNumericType,
-  TAG_TYPES,
-} from '../domain/tag-types.js';
+import { BIG_INTEGER_RANGES, INTEGER_RANGES, isBigIntegerType, isIntegerType, isNumericType, TAG_TYPES } from '../domain/tag-types.js';
 import { driverModule, driverNames } from '../drivers/registry.js';
 import { BUILT_IN_GROUPS } from './normalise.js';
 import type { ProjectFile } from './schema/project.js';
@@ -97,7 +90,10 @@ export function crossCheck(p: ProjectFile, unsound = new Unsound()): PathMessage
     if (typeof t.connection === 'string' && ok('connection')) {
       driver = connections.get(t.connection);
       if (driver === undefined)
-        out.push({ path: at('connection'), message: `no connection named '${t.connection}'${didYouMean(t.connection, connections.keys())}` });
+        out.push({
+          path: at('connection'),
+          message: `no connection named '${t.connection}'${didYouMean(t.connection, connections.keys())}`,
+        });
     }
     // From here on, `driver` is a known driver's name, or the checks that need one are skipped.
     const known = typeof driver === 'string' ? driver : undefined;
@@ -107,7 +103,8 @@ export function crossCheck(p: ProjectFile, unsound = new Unsound()): PathMessage
           path: at('simulation'),
           message: `'simulation' needs a connection with driver 'simulator', '${t.connection}' uses '${known}'`,
         });
-      if (known === 'simulator' && !t.simulation) out.push({ path: `/tags/${i}`, message: `a tag of a simulator connection needs 'simulation'` });
+      if (known === 'simulator' && !t.simulation)
+        out.push({ path: `/tags/${i}`, message: `a tag of a simulator connection needs 'simulation'` });
     }
     if (known !== undefined && !INTERNAL_DRIVERS.has(known) && t.address === undefined)
       out.push({ path: `/tags/${i}`, message: `a tag of a '${known}' connection needs 'address'` });
@@ -136,7 +133,8 @@ export function crossCheck(p: ProjectFile, unsound = new Unsound()): PathMessage
     if (t.min !== undefined && t.max !== undefined && numeric && ok('min', 'max')) {
       const lo = isBigIntegerType(t.type) ? safeBig(t.min) : Number(t.min);
       const hi = isBigIntegerType(t.type) ? safeBig(t.max) : Number(t.max);
-      if (lo !== undefined && hi !== undefined && lo > hi) out.push({ path: at('max'), message: `'max' (${t.max}) is below 'min' (${t.min})` });
+      if (lo !== undefined && hi !== undefined && lo > hi)
+        out.push({ path: at('max'), message: `'max' (${t.max}) is below 'min' (${t.min})` });
     }
     if (t.maxLength !== undefined && t.type !== 'String' && ok('maxLength'))
       out.push({ path: at('maxLength'), message: `'maxLength' applies to String tags only` });
@@ -166,7 +164,8 @@ export function crossCheck(p: ProjectFile, unsound = new Unsound()): PathMessage
         if (!fits)
           out.push({ path: at(`simulation/${k}`), message: `simulation '${k}' (${v}) is outside the ${t.type} range ${r.min}…${r.max}` });
       }
-      if (s.kind === 'text' && t.type !== 'String') out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
+      if (s.kind === 'text' && t.type !== 'String')
+        out.push({ path: at('simulation/kind'), message: `simulation 'text' needs a String tag` });
       if (s.kind === 'text' && !s.values) out.push({ path: at('simulation'), message: `simulation 'text' needs 'values'` });
       if (s.kind === 'clock' && t.type !== 'DateTime')
         out.push({ path: at('simulation/kind'), message: `simulation 'clock' needs a DateTime tag` });

@@ -50,7 +50,12 @@ export function summariseSchemaErrors(
   const valueAt = (path: string): unknown => (context ? atPointer(context.data, path) : undefined);
   const suggest = (path: string, allowed: unknown[]): string => {
     const v = valueAt(path);
-    return typeof v === 'string' ? didYouMean(v, allowed.filter((a): a is string => typeof a === 'string')) : '';
+    return typeof v === 'string'
+      ? didYouMean(
+          v,
+          allowed.filter((a): a is string => typeof a === 'string'),
+        )
+      : '';
   };
   const out: PathMessage[] = [];
   const unionConsts = new Map<string, unknown[]>();
@@ -67,7 +72,10 @@ export function summariseSchemaErrors(
     if (e.keyword === 'boolean') continue; // the additionalProperties error below names the key
     if (e.keyword === 'additionalProperties') {
       for (const k of (e.params.additionalProperties as string[] | undefined) ?? [])
-        push(`${e.instancePath}/${pointerSegment(k)}`, `unknown key '${k}'${context ? didYouMean(k, knownKeys(context.root, e.schemaPath)) : ''}`);
+        push(
+          `${e.instancePath}/${pointerSegment(k)}`,
+          `unknown key '${k}'${context ? didYouMean(k, knownKeys(context.root, e.schemaPath)) : ''}`,
+        );
       continue;
     }
     if (e.keyword === 'const' && /\/anyOf\/\d+$/.test(e.schemaPath)) {

@@ -1,3 +1,4 @@
+import { validateAlarmSections } from './alarms.js';
 import type { ProjectValidator } from './types.js';
 
 const validators: ProjectValidator[] = [];
@@ -9,4 +10,9 @@ export function registerProjectValidator(v: ProjectValidator): void {
 
 export function projectValidators(): readonly ProjectValidator[] {
   return validators;
+}
+
+/** The cross-checks of Tagway's own modules (alarm sections). Called by start-up and the CLI (server/built-ins.ts). */
+export function registerBuiltInProjectValidators(): void {
+  registerProjectValidator(validateAlarmSections);
 }

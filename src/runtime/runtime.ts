@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import '../drivers/index.js';
 import { Security } from '../auth/security.js';
 import { SessionService } from '../auth/sessions.js';
 import { UserDirectory } from '../auth/user-directory.js';

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type AppOptions } from '../adapters/http/rest/app.js';
 import type { Config } from '../config.js';
-import '../drivers/index.js';
 import { DEMO_PROJECT_FILE, loadProjectFile, type Project } from '../project/load.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Clock } from '../domain/clock.js';
@@ -11,6 +10,7 @@ import { createLogger } from './logger.js';
 import { ensureTls } from './tls.js';
 import { extensions } from './extensions.js';
 import { checkPortFree, lockDataDir } from './instance-lock.js';
+import { registerBuiltIns } from './built-ins.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -39,6 +39,7 @@ export interface StartOptions {
  * anything has a side effect (database, drivers, the admin and its printed password).
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  registerBuiltIns();
   await checkPortFree(config.host, config.port);
   // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
   const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);

@@ -16,8 +16,7 @@ export function bashBlocks(file: string): DocBlock[] {
   const text = readFileSync(file, 'utf8');
   const out: DocBlock[] = [];
   const re = /(?:<!--\s*docs-test:\s*skip\s*\(([^)]*)\)\s*-->\s*\n)?```bash\n([\s\S]*?)```/g;
-  for (let m = re.exec(text); m; m = re.exec(text))
-    out.push({ code: m[2]!, line: text.slice(0, m.index).split('\n').length, skip: m[1] });
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ code: m[2]!, line: text.slice(0, m.index).split('\n').length, skip: m[1] });
   return out;
 }
 

@@ -74,10 +74,12 @@ describe.concurrent('a wrong command line gets a hint', () => {
   it('a misspelt flag names the nearest one and points at tagway help', { timeout: SLOW }, async () => {
     const c = cli(['start', '--prot', '9443']);
     expect(await c.exit).toBe(2);
-    expect(c.stderr).toBe("Configuration error: unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.\n");
+    expect(c.stderr).toBe(
+      "Configuration error: unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.\n",
+    );
   });
 
-  it("`npm start --port 9443` (no `--`) explains that npm kept the flag", { timeout: SLOW }, async () => {
+  it('`npm start --port 9443` (no `--`) explains that npm kept the flag', { timeout: SLOW }, async () => {
     // What npm runs for that line: the script with the bare value, and the flag in its own config variable.
     const c = cli(['start', '9443'], { npm_lifecycle_event: 'start', npm_config_port: 'true' });
     expect(await c.exit).toBe(2);
@@ -132,7 +134,9 @@ describe('a second instance is refused before any side effect', () => {
     const second = cli(['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', first.data, '--http']);
     expect(await second.exit).toBe(1);
     expect(second.stderr).toMatch(
-      new RegExp(`^Tagway did not start: The data directory ${first.data} is in use by another Tagway: PID ${first.child.proc.pid} \\(.*\\) holds ${pidFile}\\. Stop it first, or give this instance its own --data-dir\\.\\n$`),
+      new RegExp(
+        `^Tagway did not start: The data directory ${first.data} is in use by another Tagway: PID ${first.child.proc.pid} \\(.*\\) holds ${pidFile}\\. Stop it first, or give this instance its own --data-dir\\.\\n$`,
+      ),
     );
     expect(second.stdout).toBe('');
     expect(readdirSync(first.data).sort()).toEqual(before);
@@ -153,7 +157,9 @@ describe('a second instance is refused before any side effect', () => {
     rmSync(data, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', data]);
     writeFileSync(join(data, 'tagway.pid'), `${deadPid}\n`);
-    const c = cli(['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', data, '--http'], { TAGWAY_ADMIN_PASSWORD: 'first-hour-admin-secret' });
+    const c = cli(['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', data, '--http'], {
+      TAGWAY_ADMIN_PASSWORD: 'first-hour-admin-secret',
+    });
     await c.waitFor(SERVING);
     expect(readFileSync(join(data, 'tagway.pid'), 'utf8')).toBe(`${c.proc.pid}\n`);
     c.proc.kill('SIGTERM');

@@ -16,7 +16,6 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProblem, ProjectError } from '../../src/project/problems.js';
 import { loadProjectFile } from '../../src/project/load.js';
-import '../../src/drivers/index.js';
 import { buildCli, ROOT } from '../helpers/cli.js';
 
 const SLOW = 60_000; // a child process that loads fastify on two busy cores

@@ -188,7 +188,9 @@ describe('loadConfig', () => {
     });
 
     it('unknown option', () => {
-      expect(configError(['--prot', '8443'])).toBe("unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.");
+      expect(configError(['--prot', '8443'])).toBe(
+        "unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.",
+      );
       expect(configError(['--port', '1', 'extra'])).toMatch(/^unexpected argument 'extra'\. Options are written '--name value'/);
       expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'. Run 'tagway help' for the list of options.");
     });
@@ -196,7 +198,9 @@ describe('loadConfig', () => {
     it('a bare value after `npm start` without `--` names the option npm kept for itself', () => {
       // `npm start --port 9443` runs `tagway start 9443` with npm_config_port=true in the environment.
       const m = configError(['9443'], { npm_lifecycle_event: 'start', npm_config_port: 'true' });
-      expect(m).toBe("unexpected argument '9443'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (npm kept '--port' for itself).");
+      expect(m).toBe(
+        "unexpected argument '9443'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (npm kept '--port' for itself).",
+      );
       expect(configError(['--data-dirr', 'x'])).toContain("did you mean '--data-dir'?");
       expect(configError(['--sesion-idle-minutes', '5'])).toContain("did you mean '--session-idle-minutes'?");
     });

@@ -132,7 +132,8 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
     if (firstNumber !== undefined)
       issues.push({ path: at('number'), message: `Duplicate alarm number ${a.number} (also /alarms/${firstNumber})` });
     else numbers.set(a.number, i);
-    if (!classNames.has(a.class)) issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'${didYouMean(a.class, classNames)}` });
+    if (!classNames.has(a.class))
+      issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'${didYouMean(a.class, classNames)}` });
 
     const kind = alarmKind(a);
     if (kind === 'analog') {
@@ -145,7 +146,10 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
 
     const type = tagTypes.get(a.tag);
     if (type === undefined) {
-      issues.push({ path: at('tag'), message: `No tag named '${a.tag}'${tagTypes.size <= SUGGEST_AMONG_AT_MOST ? didYouMean(a.tag, tagTypes.keys()) : ''}` });
+      issues.push({
+        path: at('tag'),
+        message: `No tag named '${a.tag}'${tagTypes.size <= SUGGEST_AMONG_AT_MOST ? didYouMean(a.tag, tagTypes.keys()) : ''}`,
+      });
       return;
     }
     // A tag whose type is no tag type was reported by the project schema; its alarms are not checked against it.

@@ -36,7 +36,8 @@ describe('docs pages', () => {
       const script = blocks.map((b) => `# ${page} line ${b.line}\n${b.code}`).join('\n');
       const before = readdirSync(ROOT).sort();
       const r = await runBash(script, { cwd: ROOT, env: { API: t.url, TAGWAY_DATA_DIR: t.dataDir }, timeoutMs: 100_000 });
-      if (r.code !== 0) throw new Error(`exit ${r.code}\n--- stdout (end)\n${r.stdout.slice(-3000)}\n--- stderr (end)\n${r.stderr.slice(-4000)}`);
+      if (r.code !== 0)
+        throw new Error(`exit ${r.code}\n--- stdout (end)\n${r.stdout.slice(-3000)}\n--- stderr (end)\n${r.stderr.slice(-4000)}`);
       expect(readdirSync(ROOT).sort()).toEqual(before);
     });
   }

@@ -48,7 +48,8 @@ describe('README', () => {
       .map((b) => `# README.md line ${b.line}\n${b.code}`)
       .join('\n');
     const r = await runBash(script, { cwd: ROOT, env: { API: t.url, TAGWAY_DATA_DIR: t.dataDir }, timeoutMs: 100_000 });
-    if (r.code !== 0) throw new Error(`exit ${r.code}\n--- stdout (end)\n${r.stdout.slice(-3000)}\n--- stderr (end)\n${r.stderr.slice(-4000)}`);
+    if (r.code !== 0)
+      throw new Error(`exit ${r.code}\n--- stdout (end)\n${r.stdout.slice(-3000)}\n--- stderr (end)\n${r.stderr.slice(-4000)}`);
     // What the comments promise: the refreshed token keeps working, the alarms were acknowledged and reset,
     // the WebSocket authenticated with its first message, and the session ended.
     expect(r.stdout).toContain('"type":"authenticated"');

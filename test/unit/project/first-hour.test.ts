@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import '../../../src/drivers/index.js';
-import '../../../src/project/alarms.js';
 import { DEMO_PROJECT_FILE, parseProject } from '../../../src/project/load.js';
 import { ProjectError, type ProjectProblem } from '../../../src/project/problems.js';
 import { closest, editDistance } from '../../../src/domain/suggest.js';
@@ -46,7 +44,10 @@ describe('tagway check reports every independent problem once', () => {
   });
 
   it('a schema problem does not hide a later, independent driver typo and a dangling reference', () => {
-    const text = DEMO.replace('driver: internal', 'driver: internl').replace('name: Tank1.Level, type: Float64, unit: "%",', 'name: Tank1.Level, type: Float64, unit: "%", colour: red,');
+    const text = DEMO.replace('driver: internal', 'driver: internl').replace(
+      'name: Tank1.Level, type: Float64, unit: "%",',
+      'name: Tank1.Level, type: Float64, unit: "%", colour: red,',
+    );
     const ms = messages(text);
     expect(ms).toEqual([
       "/connections/1/driver: unknown driver 'internl'; did you mean 'internal'? (known drivers: internal, modbus-tcp, mqtt, opcua, s7, simulator)",

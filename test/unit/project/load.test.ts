@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import '../../../src/drivers/index.js';
 import { DEMO_PROJECT_FILE, loadProjectFile, parseProject } from '../../../src/project/load.js';
 import { formatProblem, ProjectError, type ProjectProblem } from '../../../src/project/problems.js';
 import { TAG_TYPES } from '../../../src/domain/tag-types.js';
