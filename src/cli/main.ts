@@ -9,7 +9,7 @@ import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
 import { didYouMean } from '../domain/suggest.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { startServer } from '../server/start.js';
+import { startServer, type RunningServer } from '../server/start.js';
 import { StartupError } from '../server/instance-lock.js';
 import { registerBuiltIns } from '../server/built-ins.js';
 
@@ -37,19 +37,27 @@ function version(): string {
 
 async function start(args: string[]): Promise<number> {
   const config = loadConfig(args);
-  const server = await startServer(config);
+  // The handlers are in place before start-up, so that a signal that arrives while it runs, or right after the
+  // "serving" line, stops the server gracefully instead of killing the process (and leaving its PID file).
+  let server: RunningServer | undefined;
+  let pending: string | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
+    if (!server) {
+      pending ??= signal;
+      return;
+    }
     if (stopping) {
       process.stderr.write('Forced exit.\n');
       process.exit(1);
     }
     stopping = true;
-    server.runtime.logger.info({ signal }, 'shutting down');
-    server.stop().then(
+    const running = server;
+    running.runtime.logger.info({ signal }, 'shutting down');
+    running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        server.runtime.logger.error({ err }, 'shutdown failed');
+        running.runtime.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -57,9 +65,11 @@ async function start(args: string[]): Promise<number> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => {
-    if (stopping) return;
+    if (stopping || !server) return;
     void reloadOnSignal(server.runtime);
   });
+  server = await startServer(config);
+  if (pending) shutdown(pending);
   return -1; // keep running
 }
 

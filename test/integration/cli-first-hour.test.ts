@@ -129,6 +129,9 @@ describe('a second instance is refused before any side effect', () => {
     const first = await running('shared');
     const pidFile = join(first.data, 'tagway.pid');
     expect(readFileSync(pidFile, 'utf8')).toBe(`${first.child.proc.pid}\n`);
+    // The first instance writes its project cache a moment after start; wait for it, so that the comparison
+    // below sees only what the second instance might change.
+    for (let i = 0; i < 100 && !existsSync(join(first.data, 'cache')); i++) await new Promise((r) => setTimeout(r, 100));
     const before = readdirSync(first.data).sort();
     // Without TAGWAY_ADMIN_PASSWORD a first start would create and print a random admin password.
     const second = cli(['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', first.data, '--http']);
