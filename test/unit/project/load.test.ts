@@ -214,7 +214,7 @@ describe('problems are reported with message, line and column', () => {
     const ua = 'name: Test\nconnections:\n  - name: ua\n    driver: opcua\n    endpointUrl: http://x\ntags: []\n';
     expectOne(ua, /^'endpointUrl' must be an opc\.tcp:\/\/ URL/, pos(ua, 'endpointUrl'));
     const mq = 'name: Test\nconnections:\n  - name: mq\n    driver: mqtt\n    url: mqtt://127.0.0.1\n    keepalivee: 5\ntags: []\n';
-    expectOne(mq, "'keepalivee' is not an option of this driver", pos(mq, 'keepalivee'));
+    expectOne(mq, "'keepalivee' is not an option of this driver; did you mean 'keepalive'?", pos(mq, 'keepalivee'));
   });
 
   it('duplicate connection name', () => {
