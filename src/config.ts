@@ -88,13 +88,37 @@ function unknownArgument(arg: string, name: string, env: NodeJS.ProcessEnv): str
     const near = closest(name, Object.keys(FLAGS));
     return `unknown option '${arg}'${near ? `; did you mean '${near}'?` : '.'} Run 'tagway help' for the list of options.`;
   }
-  const swallowed = Object.keys(FLAGS).filter((flag) => env[`npm_config_${flag.slice(2).replace(/-/g, '_')}`] !== undefined);
-  const viaNpm = env.npm_lifecycle_event !== undefined || swallowed.length > 0;
-  const hint = viaNpm
-    ? ` npm passes options to Tagway only after '--': write 'npm start -- ${swallowed[0] ?? '--port'} ${arg}'` +
-      (swallowed.length ? ` (npm kept '${swallowed.join("', '")}' for itself).` : '.')
-    : ` Options are written '--name value' (or '--name=value'); run 'tagway help' for the list.`;
-  return `unexpected argument '${arg}'.${hint}`;
+  if (env.npm_lifecycle_event === undefined && npmKept(env).length === 0)
+    return `unexpected argument '${arg}'. Options are written '--name value' (or '--name=value'); run 'tagway help' for the list.`;
+  return `unexpected argument '${arg}'. ${npmHint(env, arg)}`;
+}
+
+/** Tagway flags that npm took as its own config (`npm start --port 9443` sets npm_config_port), with their values. */
+function npmKept(env: NodeJS.ProcessEnv): Array<[flag: string, value: string]> {
+  return Object.keys(FLAGS)
+    .map((flag): [string, string | undefined] => [flag, env[`npm_config_${flag.slice(2).replace(/-/g, '_')}`]])
+    .filter((e): e is [string, string] => e[1] !== undefined);
+}
+
+/** "npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (…)". */
+function npmHint(env: NodeJS.ProcessEnv, bare?: string): string {
+  const kept = npmKept(env);
+  // npm gives a flag written without '=' the value "true" and passes its value on as a bare argument.
+  const valueless = kept.filter(([flag, v]) => v === 'true' && FLAGS[flag]!.kind !== 'bool');
+  const parts = kept.map(([flag, v]) =>
+    FLAGS[flag]!.kind === 'bool'
+      ? flag
+      : v === 'true'
+        ? valueless.length === 1 && bare !== undefined
+          ? `${flag} ${bare}`
+          : `${flag} …`
+        : `${flag} ${v}`,
+  );
+  if (parts.length === 0) parts.push(`--port ${bare ?? '…'}`);
+  return (
+    `npm passes options to Tagway only after '--': write 'npm start -- ${parts.join(' ')}'` +
+    (kept.length ? ` (npm kept '${kept.map(([f]) => f).join("', '")}' for itself).` : '.')
+  );
 }
 
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
@@ -126,6 +150,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const [flag, f] of Object.entries(FLAGS)) {
     const v = env[f.env];
     if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (parseBool(v, f.env) ? true : 'false') : v);
+  }
+  // `npm start --http` (no `--`) would otherwise start without the option, silently.
+  if (env.npm_lifecycle_event === 'start' && npmKept(env).length > 0) {
+    const bare = argv.find((a) => !a.startsWith('-'));
+    throw new ConfigError(bare === undefined ? npmHint(env) : `unexpected argument '${bare}'. ${npmHint(env, bare)}`);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -201,6 +201,16 @@ describe('loadConfig', () => {
       expect(m).toBe(
         "unexpected argument '9443'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (npm kept '--port' for itself).",
       );
+      // `npm start --data-dir /x --port=9443`: both flags kept by npm, only '/x' passed on.
+      expect(configError(['/x'], { npm_lifecycle_event: 'start', npm_config_data_dir: 'true', npm_config_port: '9443' })).toBe(
+        "unexpected argument '/x'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443 --data-dir /x' (npm kept '--port', '--data-dir' for itself).",
+      );
+      // `npm start --http`: nothing reaches Tagway, which would otherwise start without the option.
+      expect(configError([], { npm_lifecycle_event: 'start', npm_config_http: 'true' })).toBe(
+        "npm passes options to Tagway only after '--': write 'npm start -- --http' (npm kept '--http' for itself).",
+      );
+      // Under other npm scripts (npm test) npm_config_* of the test runner are not Tagway's business.
+      expect(load(['--port', '1'], { npm_lifecycle_event: 'test', npm_config_port: 'true' }).port).toBe(1);
       expect(configError(['--data-dirr', 'x'])).toContain("did you mean '--data-dir'?");
       expect(configError(['--sesion-idle-minutes', '5'])).toContain("did you mean '--session-idle-minutes'?");
     });
