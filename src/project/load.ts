@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import jsyaml from 'js-yaml';
 import { Compile } from 'typebox/compile';
-import { Settings } from 'typebox/system';
 import { readCachedProject, writeCachedProject } from './cache.js';
 import { crossCheck, Unsound } from './cross-check.js';
 import { locateAll } from './locate.js';
@@ -10,7 +9,7 @@ import { normalise } from './normalise.js';
 import { ProjectError } from './problems.js';
 import { PATTERN_MESSAGES } from './schema/common.js';
 import { ProjectSchema, type ProjectFile } from './schema/project.js';
-import { summariseSchemaErrors, type PathMessage, type SchemaError } from './schema-errors.js';
+import { allSchemaErrors, summariseSchemaErrors, type PathMessage, type SchemaError } from './schema-errors.js';
 import type { Project } from './types.js';
 import { projectValidators } from './validators.js';
 
@@ -71,7 +70,7 @@ export function parseProject(text: string, file = '<project>'): Project {
   const problems: PathMessage[] = [];
   let unsound = new Unsound();
   if (!checkSchema.Check(data)) {
-    const errors = allSchemaErrors(data);
+    const errors = allSchemaErrors(checkSchema, data);
     problems.push(...summariseSchemaErrors(errors, PATTERN_MESSAGES, { root: ProjectSchema, data }));
     unsound = new Unsound(unsoundPaths(errors));
   }
@@ -100,19 +99,4 @@ function unsoundPaths(errors: SchemaError[]): string[] {
     out.push(e.instancePath);
   }
   return out;
-}
-
-/**
- * Every schema error, not just the first few: TypeBox buffers at most `maxErrors` (default 8, a guard for
- * untrusted API bodies), which would hide most problems of a project file. The file is trusted local input,
- * so the cap is lifted for this one synchronous call and restored at once.
- */
-function allSchemaErrors(data: unknown): SchemaError[] {
-  const previous = Settings.Get().maxErrors;
-  Settings.Set({ maxErrors: 100_000 });
-  try {
-    return checkSchema.Errors(data) as SchemaError[];
-  } finally {
-    Settings.Set({ maxErrors: previous });
-  }
 }

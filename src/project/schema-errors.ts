@@ -1,3 +1,4 @@
+import { Settings } from 'typebox/system';
 import { didYouMean } from '../domain/suggest.js';
 
 /**
@@ -149,4 +150,30 @@ export function atPointer(data: unknown, pointer: string): unknown {
 function knownKeys(root: unknown, schemaPath: string): string[] {
   const schema = atPointer(root, schemaPath.replace(/^#/, '')) as { properties?: Record<string, unknown> } | undefined;
   return schema?.properties ? Object.keys(schema.properties) : [];
+}
+
+/**
+ * Every schema error, not just the first few: TypeBox buffers at most `maxErrors` (default 8, a guard for
+ * untrusted API bodies), which would hide most problems of a project file. The file is trusted local input,
+ * so the cap is lifted for this one synchronous call and restored at once.
+ */
+export function allSchemaErrors(check: { Errors(data: unknown): unknown }, data: unknown): SchemaError[] {
+  const previous = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: 100_000 });
+  try {
+    return [...(check.Errors(data) as Iterable<SchemaError>)];
+  } finally {
+    Settings.Set({ maxErrors: previous });
+  }
+}
+
+/** The indices of list entries that have a schema problem other than an unknown key (`/3/limit` → 3). */
+export function brokenEntries(errors: readonly SchemaError[]): Set<number> {
+  const out = new Set<number>();
+  for (const e of errors) {
+    if (e.keyword === 'additionalProperties' || e.keyword === 'boolean') continue;
+    const m = /^\/(\d+)/.exec(e.instancePath);
+    if (m) out.add(Number(m[1]));
+  }
+  return out;
 }

@@ -113,7 +113,9 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
 
   const classNames = new Set(BUILTIN_CLASSES.map((c) => c.name));
   const seenClasses = new Set<string>();
+  // An entry left out (undefined) had a schema problem of its own; indices stay those of the file.
   (project.alarmClasses ?? []).forEach((c, i) => {
+    if (!c) return;
     if (seenClasses.has(c.name)) issues.push({ path: `/alarmClasses/${i}/name`, message: `Duplicate alarm class '${c.name}'` });
     seenClasses.add(c.name);
     classNames.add(c.name);
@@ -122,6 +124,7 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
   const names = new Map<string, number>();
   const numbers = new Map<number, number>();
   (project.alarms ?? []).forEach((a, i) => {
+    if (!a) return;
     const at = (field: string): string => `/alarms/${i}/${field}`;
     const firstName = names.get(a.name);
     if (firstName !== undefined) issues.push({ path: at('name'), message: `Duplicate alarm name '${a.name}' (also /alarms/${firstName})` });

@@ -127,8 +127,11 @@ describe('alarm sections in the project loader', () => {
     } catch (e) {
       problems = (e as { problems: typeof problems }).problems;
     }
+    // An unknown key no longer hides the cross-checks: one run reports every independent problem.
     expect(problems).toEqual([
       expect.objectContaining({ line: 6, path: '/alarms/0/hysterisis', message: "unknown key 'hysterisis'; did you mean 'hysteresis'?" }),
+      expect.objectContaining({ line: 7, path: '/alarms/1/number' }),
+      expect.objectContaining({ line: 7, path: '/alarms/1/tag', message: "No tag named 'Missing'" }),
     ]);
     expect(
       parseProject(yaml.replace('number: 1, class: Alarm, priority: 5, tag: Missing', 'number: 2, class: Alarm, priority: 5, tag: A')).raw

@@ -99,4 +99,24 @@ users:
       "/users/0/groups/0: no group named 'operator'; did you mean 'operators'?",
     ]);
   });
+
+  it('an alarm with a schema problem does not hide the cross-check problems of the others, nor cause its own', () => {
+    const text = `name: P
+connections: [{ name: plc1, driver: internal }]
+tags:
+  - { name: Tank.Level, type: Float64, connection: plc1 }
+alarmClasses:
+  - { name: Critical, stateMachine: RAISE_CLEAR_WHATEVER }
+alarms:
+  - { name: A1, number: 1, class: Warning, priority: 99, tag: No.Such.Tag, limit: { type: H, value: 90 }, text: a }
+  - { name: A2, number: 2, class: Warning, priority: 5, tag: Tank.Levl, limit: { type: H, value: 90 }, text: b }
+  - { name: A3, number: 3, class: Critical, priority: 5, tag: Tank.Level, limit: { type: H, value: 95 }, text: c }
+`;
+    const ms = messages(text);
+    expect(ms.filter((m) => m.startsWith('/alarmClasses/0/stateMachine: must be one of'))).toHaveLength(1);
+    expect(ms.filter((m) => !m.startsWith('/alarmClasses/0/stateMachine: must be one of'))).toEqual([
+      '/alarms/0/priority: must be <= 16',
+      "/alarms/1/tag: No tag named 'Tank.Levl'; did you mean 'Tank.Level'?",
+    ]);
+  });
 });
