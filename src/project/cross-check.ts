@@ -40,6 +40,7 @@ export class Unsound {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const TYPES = new Set<string>(TAG_TYPES);
+const sound = (): boolean => true;
 
 /**
  * Checks across entries (names unique, references resolve, values fit the tag type, drivers accept the options
@@ -77,10 +78,12 @@ export function crossCheck(p: ProjectFile, unsound = new Unsound()): PathMessage
   });
   const names = new Set<string>();
   const tagList = Array.isArray(p.tags) ? p.tags : [];
+  // A valid file (the common case, 100,000 tags in a big plant) pays nothing for the follow-on bookkeeping.
+  const allSound = unsound.empty;
   tagList.forEach((t, i) => {
     if (!isObject(t)) return;
     const at = (k: string) => `/tags/${i}/${k}`;
-    const ok = (...keys: string[]) => unsound.ok(...keys.map(at));
+    const ok: (...keys: string[]) => boolean = allSound ? sound : (...keys) => unsound.ok(...keys.map(at));
     if (typeof t.name === 'string' && ok('name')) {
       if (names.has(t.name)) out.push({ path: at('name'), message: `duplicate tag name '${t.name}'` });
       names.add(t.name);
