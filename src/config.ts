@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LdapSettings } from './auth/ldap.js';
+import { closest } from './domain/suggest.js';
 import type { SecuritySettings } from './auth/security.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
 
@@ -125,6 +126,49 @@ function isAddressOrCidr(s: string): boolean {
   return Number(bits) <= (v === 4 ? 32 : 128);
 }
 
+/**
+ * The message for an argument that is no flag: the nearest flag for a typo, and for a bare value the likely cause,
+ * `npm start --port 9443` without `--`, where npm keeps `--port` for itself (as npm_config_port) and passes on
+ * only `9443`.
+ */
+function unknownArgument(arg: string, name: string, env: NodeJS.ProcessEnv): string {
+  if (name.startsWith('-')) {
+    const near = closest(name, Object.keys(FLAGS));
+    return `unknown option '${arg}'${near ? `; did you mean '${near}'?` : '.'} Run 'tagway help' for the list of options.`;
+  }
+  if (env.npm_lifecycle_event === undefined && npmKept(env).length === 0)
+    return `unexpected argument '${arg}'. Options are written '--name value' (or '--name=value'); run 'tagway help' for the list.`;
+  return `unexpected argument '${arg}'. ${npmHint(env, arg)}`;
+}
+
+/** Tagway flags that npm took as its own config (`npm start --port 9443` sets npm_config_port), with their values. */
+function npmKept(env: NodeJS.ProcessEnv): Array<[flag: string, value: string]> {
+  return Object.keys(FLAGS)
+    .map((flag): [string, string | undefined] => [flag, env[`npm_config_${flag.slice(2).replace(/-/g, '_')}`]])
+    .filter((e): e is [string, string] => e[1] !== undefined);
+}
+
+/** "npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (…)". */
+function npmHint(env: NodeJS.ProcessEnv, bare?: string): string {
+  const kept = npmKept(env);
+  // npm gives a flag written without '=' the value "true" and passes its value on as a bare argument.
+  const valueless = kept.filter(([flag, v]) => v === 'true' && FLAGS[flag]!.kind !== 'bool');
+  const parts = kept.map(([flag, v]) =>
+    FLAGS[flag]!.kind === 'bool'
+      ? flag
+      : v === 'true'
+        ? valueless.length === 1 && bare !== undefined
+          ? `${flag} ${bare}`
+          : `${flag} …`
+        : `${flag} ${v}`,
+  );
+  if (parts.length === 0) parts.push(`--port ${bare ?? '…'}`);
+  return (
+    `npm passes options to Tagway only after '--': write 'npm start -- ${parts.join(' ')}'` +
+    (kept.length ? ` (npm kept '${kept.map(([f]) => f).join("', '")}' for itself).` : '.')
+  );
+}
+
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
 
 /** Settings for which 0 would mean "refuse everything": at least 1. */
@@ -174,11 +218,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const v = env[f.env];
     if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (parseBool(v, f.env) ? true : 'false') : v);
   }
+  // `npm start --http` (no `--`) would otherwise start without the option, silently.
+  if (env.npm_lifecycle_event === 'start' && npmKept(env).length > 0) {
+    const bare = argv.find((a) => !a.startsWith('-'));
+    throw new ConfigError(bare === undefined ? npmHint(env) : `unexpected argument '${bare}'. ${npmHint(env, bare)}`);
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const f = FLAGS[name];
-    if (!f) throw new ConfigError(`unknown option '${arg}'`);
+    if (!f) throw new ConfigError(unknownArgument(arg, name, env));
     if (f.kind === 'bool') {
       raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false');
       continue;

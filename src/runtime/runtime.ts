@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import '../drivers/index.js';
 import { Security } from '../auth/security.js';
 import { SessionService } from '../auth/sessions.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import type { Config } from '../config.js';
 import { TagwayError } from '../domain/problems.js';
-import { loadProjectFile, type Project } from '../project/load.js';
+import { loadProjectFile } from '../project/load.js';
+import type { Project } from '../project/types.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { diffProjects, type ReloadResult } from './reload.js';
 import { openDatabase, type Database } from '../storage/sqlite/database.js';

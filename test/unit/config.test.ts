@@ -233,9 +233,31 @@ describe('loadConfig', () => {
     });
 
     it('unknown option', () => {
-      expect(configError(['--prot', '8443'])).toBe("unknown option '--prot'");
-      expect(configError(['--port', '1', 'extra'])).toBe("unknown option 'extra'");
-      expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'");
+      expect(configError(['--prot', '8443'])).toBe(
+        "unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.",
+      );
+      expect(configError(['--port', '1', 'extra'])).toMatch(/^unexpected argument 'extra'\. Options are written '--name value'/);
+      expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'. Run 'tagway help' for the list of options.");
+    });
+
+    it('a bare value after `npm start` without `--` names the option npm kept for itself', () => {
+      // `npm start --port 9443` runs `tagway start 9443` with npm_config_port=true in the environment.
+      const m = configError(['9443'], { npm_lifecycle_event: 'start', npm_config_port: 'true' });
+      expect(m).toBe(
+        "unexpected argument '9443'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (npm kept '--port' for itself).",
+      );
+      // `npm start --data-dir /x --port=9443`: both flags kept by npm, only '/x' passed on.
+      expect(configError(['/x'], { npm_lifecycle_event: 'start', npm_config_data_dir: 'true', npm_config_port: '9443' })).toBe(
+        "unexpected argument '/x'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443 --data-dir /x' (npm kept '--port', '--data-dir' for itself).",
+      );
+      // `npm start --http`: nothing reaches Tagway, which would otherwise start without the option.
+      expect(configError([], { npm_lifecycle_event: 'start', npm_config_http: 'true' })).toBe(
+        "npm passes options to Tagway only after '--': write 'npm start -- --http' (npm kept '--http' for itself).",
+      );
+      // Under other npm scripts (npm test) npm_config_* of the test runner are not Tagway's business.
+      expect(load(['--port', '1'], { npm_lifecycle_event: 'test', npm_config_port: 'true' }).port).toBe(1);
+      expect(configError(['--data-dirr', 'x'])).toContain("did you mean '--data-dir'?");
+      expect(configError(['--sesion-idle-minutes', '5'])).toContain("did you mean '--session-idle-minutes'?");
     });
 
     it('missing value, also when the next word is another option', () => {

@@ -9,6 +9,7 @@ import type { Runtime } from '../../../runtime/runtime.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
+import { DOCS_UI_BRANDING } from './docs-branding.js';
 import type { ApiPlugin } from './plugin.js';
 import { validatorCompiler } from './validation.js';
 import { errorSignature, RepeatLimiter } from '../../../server/logger.js';
@@ -227,7 +228,16 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
       security: [{ bearer: [] }, { cookie: [] }, { basic: [] }, { oauth2: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: `${prefix}/docs`,
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+    staticCSP: true,
+    ...DOCS_UI_BRANDING,
+  });
+  // Until a page lives at the root (the dashboard), the root of the API leads to its documentation.
+  const docsRoot = { config: { public: true }, schema: { hide: true } };
+  app.get(prefix || '/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
+  if (prefix) app.get('/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
   await app.register(
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
