@@ -39,7 +39,7 @@ async function start(args: string[]): Promise<number> {
   const config = loadConfig(args);
   // The handlers are in place before start-up, so that a signal that arrives while it runs, or right after the
   // "serving" line, stops the server gracefully instead of killing the process (and leaving its PID file).
-  let server: RunningServer | undefined;
+  let server: RunningServer | undefined; // eslint-disable-line prefer-const -- assigned after the handlers exist
   let pending: string | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {

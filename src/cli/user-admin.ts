@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 // The project file's connections are checked against the registered drivers (its groups are what we need).
-import '../drivers/index.js';
 import { ApiClients } from '../auth/api-clients.js';
 import { GroupAdmin } from '../auth/group-admin.js';
 import { SessionService } from '../auth/sessions.js';

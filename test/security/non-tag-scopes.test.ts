@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../../src/drivers/index.js';
 import { parseProject } from '../../src/project/load.js';
 import { ProjectError } from '../../src/project/problems.js';
 import { SqliteGroupStore } from '../../src/storage/sqlite/group-store.js';

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import '../../../src/drivers/index.js';
 import { ApiClients } from '../../../src/auth/api-clients.js';
 import { GroupAdmin } from '../../../src/auth/group-admin.js';
 import { LoginThrottle } from '../../../src/auth/login-throttle.js';
