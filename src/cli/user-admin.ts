@@ -1,18 +1,14 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { hashPassword } from '../auth/passwords.js';
 import { passwordProblems } from '../auth/password-policy.js';
 import { AuditTrail } from '../runtime/audit.js';
 import { systemClock } from '../domain/clock.js';
-import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
-import { openDatabase } from '../storage/sqlite/database.js';
-import { SessionStore } from '../storage/sqlite/session-store.js';
-import { UserStore } from '../storage/sqlite/user-store.js';
-import { DATABASE_FILE } from './audit-verify.js';
+import { openStorage } from '../storage/open.js';
 
 /**
  * `tagway user add|passwd|disable|enable|list` — works on the data directory's database directly, so an operator
- * can recover access with the server stopped or running (a running server reads users per request, so a
- * disabled user is refused at once). Passwords come from stdin, never from arguments (they would show in `ps`).
+ * can recover access with the server stopped or running (a running server notices the change within a
+ * fraction of a second and refuses a disabled user). Passwords come from stdin, never from arguments (they would show in `ps`).
  * Every change is audited with user `cli`.
  */
 export interface CliIo {
@@ -51,10 +47,10 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
     io.err(USAGE);
     return 2;
   }
-  const db = openDatabase(join(dataDir, DATABASE_FILE));
+  const storage = await openStorage({ dataDir });
   try {
-    const users = new UserStore(db);
-    const audit = new AuditTrail(new SqliteAuditLog(db), systemClock);
+    const users = storage.users;
+    const audit = new AuditTrail(storage.audit, systemClock);
     const rec = (
       action: 'user.create' | 'user.password' | 'user.disable' | 'user.update',
       target: string,
@@ -62,11 +58,11 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
     ) => audit.record({ action, user: 'cli', clientAddress: null, target, details, result: 'OK' });
     switch (sub) {
       case 'list':
-        for (const u of users.list())
+        for (const u of await users.list())
           io.out(`${u.username.padEnd(24)} ${u.disabled ? 'disabled' : 'enabled '} ${u.source.padEnd(8)} ${u.groups.join(',')}`);
         return 0;
       case 'add': {
-        if (users.get(name!)) {
+        if (await users.get(name!)) {
           io.err(`user '${name}' exists`);
           return 1;
         }
@@ -88,7 +84,7 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           io.err(`password ${problems.join('; ')}`);
           return 1;
         }
-        users.upsert({
+        await users.upsert({
           username: name!,
           displayName: flags.get('display-name') ?? name!,
           passwordHash: await hashPassword(password),
@@ -96,14 +92,14 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           disabled: false,
           source: 'local',
         });
-        rec('user.create', name!, { groups });
+        await rec('user.create', name!, { groups });
         io.out(`user '${name}' added to ${groups.join(', ')}`);
         return 0;
       }
       case 'passwd':
       case 'disable':
       case 'enable': {
-        const u = users.get(name!);
+        const u = await users.get(name!);
         if (!u) {
           io.err(`no user '${name}'`);
           return 1;
@@ -119,10 +115,10 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           passwordHash = await hashPassword(password);
         }
         const disabled = sub === 'disable' ? true : sub === 'enable' ? false : u.disabled;
-        users.upsert({ username: u.username, displayName: u.displayName, passwordHash, groups: u.groups, disabled, source: u.source });
+        await users.upsert({ username: u.username, displayName: u.displayName, passwordHash, groups: u.groups, disabled, source: u.source });
         // A new password or a disabled account ends every session.
-        if (sub !== 'enable') new SessionStore(db).deleteForUser(u.username);
-        rec(
+        if (sub !== 'enable') await storage.sessions.deleteForUser(u.username);
+        await rec(
           sub === 'passwd' ? 'user.password' : sub === 'disable' ? 'user.disable' : 'user.update',
           u.username,
           sub === 'enable' ? { newDisabled: false } : undefined,
@@ -135,6 +131,6 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
         return 2;
     }
   } finally {
-    db.close();
+    await storage.close();
   }
 }

@@ -70,27 +70,27 @@ export class HistoryQueries {
       throw new TagwayError('NOT_FOUND', `Tag '${tag.def.name}' does not log history (no 'history:' in the project)`);
   }
 
-  query(tag: TagState, q: HistoryQuery): HistoryResult {
+  async query(tag: TagState, q: HistoryQuery): Promise<HistoryResult> {
     checkQuery(q);
     // Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second.
-    this.historian.flush();
-    const tagId = this.store.findTagId(tag.def.name);
+    await this.historian.flush();
+    const tagId = await this.store.findTagId(tag.def.name);
     if (q.intervalMs !== undefined && q.aggregate !== undefined)
       return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
     return this.raw(tag, tagId, q);
   }
 
-  private raw(tag: TagState, tagId: number | undefined, q: HistoryQuery): HistoryResult {
+  private async raw(tag: TagState, tagId: number | undefined, q: HistoryQuery): Promise<HistoryResult> {
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.order);
     if (tagId === undefined) return { kind: 'raw', items: [], next: null };
-    const page = this.store.raw(tagId, { from: q.from, to: q.to, limit: q.limit, order: q.order, after });
+    const page = await this.store.raw(tagId, { from: q.from, to: q.to, limit: q.limit, order: q.order, after });
     const type = tag.def.type;
     const items = page.samples.map((s) => rawItem(type, s));
     if (q.boundingValues) {
       // The bounds belong to the ends of the whole result: the one before `from` on the page that starts at
       // `from`, the one at/after `to` on the page that reaches `to`.
-      const before = this.store.lastBefore(tagId, q.from);
-      const after2 = this.store.firstAtOrAfter(tagId, q.to);
+      const before = await this.store.lastBefore(tagId, q.from);
+      const after2 = await this.store.firstAtOrAfter(tagId, q.to);
       const firstPage = after === undefined;
       const lastPage = page.next === null;
       const lowEnd = q.order === 'asc' ? firstPage : lastPage;
@@ -106,18 +106,18 @@ export class HistoryQueries {
     return { kind: 'raw', items, next: page.next === null ? null : encodeCursor(page.next, q.order) };
   }
 
-  private aggregated(
+  private async aggregated(
     tag: TagState,
     tagId: number | undefined,
     q: HistoryQuery & { intervalMs: number; aggregate: AggregateName },
-  ): HistoryResult {
+  ): Promise<HistoryResult> {
     const type = tag.def.type;
     if (NUMERIC_AGGREGATES.has(q.aggregate) && !isNumericType(type) && type !== 'Bool') {
       throw new TagwayError('VALIDATION_FAILED', `Aggregate '${q.aggregate}' needs a numeric tag; '${tag.def.name}' is ${type}`, {
         errors: [{ field: 'aggregate', message: `not defined for ${type} tags (first, last and count are)` }],
       });
     }
-    const series = tagId === undefined ? { length: 0, ts: [], values: [], quality: [] } : this.store.series(tagId, q.from, q.to);
+    const series = tagId === undefined ? { length: 0, ts: [], values: [], quality: [] } : await this.store.series(tagId, q.from, q.to);
     const buckets = bucketize(series, AGGREGATES[q.aggregate], {
       from: q.from,
       to: q.to,
@@ -131,8 +131,8 @@ export class HistoryQueries {
       count: b.count,
     }));
     if (!q.boundingValues) return { kind: 'aggregate', items };
-    const before = tagId === undefined ? undefined : this.store.lastBefore(tagId, q.from);
-    const after = tagId === undefined ? undefined : this.store.firstAtOrAfter(tagId, q.to);
+    const before = tagId === undefined ? undefined : await this.store.lastBefore(tagId, q.from);
+    const after = tagId === undefined ? undefined : await this.store.firstAtOrAfter(tagId, q.to);
     return {
       kind: 'aggregate',
       items,

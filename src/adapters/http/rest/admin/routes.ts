@@ -177,7 +177,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       if (users.get(b.username)) throw new TagwayError('CONFLICT', `User '${b.username}' exists`);
       checkGroups(runtime, b.groups);
       checkPassword(b.password, b.username, 'password');
-      users.upsertLocal({
+      await users.upsertLocal({
         username: b.username,
         displayName: b.displayName ?? b.username,
         passwordHash: await hashPassword(b.password),
@@ -185,7 +185,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         disabled: b.disabled ?? false,
         source: 'local',
       });
-      security.audit.record({
+      await security.audit.record({
         action: 'user.create',
         user: admin.username,
         clientAddress: request.ip,
@@ -232,12 +232,12 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       const disabled = b.disabled ?? u.disabled;
       keepAnAdmin(runtime, name, { groups, disabled });
       const passwordHash = b.password !== undefined ? await hashPassword(b.password) : u.passwordHash;
-      users.upsertLocal({ username: name, displayName: b.displayName ?? u.displayName, passwordHash, groups, disabled, source: u.source });
+      await users.upsertLocal({ username: name, displayName: b.displayName ?? u.displayName, passwordHash, groups, disabled, source: u.source });
       if (b.password !== undefined) runtime.sessions.revokeUser(name);
       if (b.disabled === false && u.disabled) security.throttle.reset(name);
       const changed = Object.keys(b);
       const action = b.disabled === true && !u.disabled ? 'user.disable' : b.password !== undefined ? 'user.password' : 'user.update';
-      security.audit.record({
+      await security.audit.record({
         action,
         user: admin.username,
         clientAddress: request.ip,
@@ -269,9 +269,9 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       const u = users.get(name);
       if (!u) throw new TagwayError('NOT_FOUND', 'No such user');
       keepAnAdmin(runtime, name, undefined);
-      users.delete(name);
+      await users.delete(name);
       runtime.sessions.revokeUser(name);
-      security.audit.record({
+      await security.audit.record({
         action: 'user.delete',
         user: admin.username,
         clientAddress: request.ip,
@@ -305,7 +305,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts', { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
       if (!(await verifyPassword(u.passwordHash, b.currentPassword))) {
         security.throttle.recordFailure(p.username, request.ip);
-        security.audit.record({
+        await security.audit.record({
           action: 'user.password',
           user: p.username,
           clientAddress: request.ip,
@@ -317,7 +317,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         });
       }
       checkPassword(b.newPassword, p.username, 'newPassword');
-      users.upsertLocal({
+      await users.upsertLocal({
         username: u.username,
         displayName: u.displayName,
         passwordHash: await hashPassword(b.newPassword),
@@ -328,7 +328,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       // Other sessions (perhaps an attacker's) end; the one making this request stays.
       const keep = p.sessionId;
       runtime.sessions.revokeUser(p.username, keep);
-      security.audit.record({ action: 'user.password', user: p.username, clientAddress: request.ip, target: p.username, result: 'OK' });
+      await security.audit.record({ action: 'user.password', user: p.username, clientAddress: request.ip, target: p.username, result: 'OK' });
       return reply.code(204).send();
     },
   );
@@ -381,8 +381,8 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         ...(b.description !== undefined ? { description: b.description } : {}),
         permissions: checkGrants(b.permissions),
       };
-      security.groups.create(g);
-      security.audit.record({
+      await security.groups.create(g);
+      await security.audit.record({
         action: 'group.create',
         user: admin.username,
         clientAddress: request.ip,
@@ -416,7 +416,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         description: b.description ?? cur.description,
         permissions: b.permissions ? checkGrants(b.permissions) : cur.permissions,
       };
-      const old = security.groups.update(next);
+      const old = await security.groups.update(next);
       security.audit.record({
         action: 'group.update',
         user: admin.username,
@@ -442,7 +442,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
     async (request, reply) => {
       const admin = requirePermission(request, 'users:admin');
       const name = (request.params as { name: string }).name;
-      const old = security.groups.delete(name);
+      const old = await security.groups.delete(name);
       security.audit.record({
         action: 'group.delete',
         user: admin.username,
@@ -498,7 +498,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         groups: [...new Set(b.groups)],
         createdBy: admin.username,
       });
-      security.audit.record({
+      await security.audit.record({
         action: 'client.create',
         user: admin.username,
         clientAddress: request.ip,
@@ -525,8 +525,8 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
     async (request, reply) => {
       const admin = requirePermission(request, 'users:admin');
       const id = (request.params as { clientId: string }).clientId;
-      security.clients.delete(id);
-      security.audit.record({ action: 'client.delete', user: admin.username, clientAddress: request.ip, target: id, result: 'OK' });
+      await security.clients.delete(id);
+      await security.audit.record({ action: 'client.delete', user: admin.username, clientAddress: request.ip, target: id, result: 'OK' });
       return reply.code(204).send();
     },
   );

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { AuditRow } from '../../../../domain/audit/chain.js';
 import { TagwayError } from '../../../../domain/problems.js';
-import { AUDIT_MAX_LIMIT } from '../../../../storage/sqlite/audit-log.js';
+import { AUDIT_MAX_LIMIT } from '../../../../storage/audit-repository.js';
 import { requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -97,7 +97,7 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
       };
       let page;
       try {
-        page = runtime.security.auditLog.query({
+        page = await runtime.security.auditLog.query({
           from: norm(q.from, 'from'),
           to: norm(q.to, 'to'),
           user: q.user,

@@ -85,7 +85,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     async (request, reply) => {
       const p = principalOf(request);
       if (p.sessionId) runtime.sessions.revoke(p.sessionId);
-      runtime.security.audit.record({
+      await runtime.security.audit.record({
         action: 'auth.logout',
         user: p.username,
         clientAddress: request.ip,
@@ -112,7 +112,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
       if (!p.sessionId) throw new TagwayError('INVALID_STATE', 'Only session logins can be refreshed');
       const renewed = runtime.sessions.refresh(p.sessionId, request.ip);
       if (!renewed) throw new TagwayError('UNAUTHENTICATED', 'The session ended; log in again');
-      runtime.security.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: request.ip, result: 'OK' });
+      await runtime.security.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: request.ip, result: 'OK' });
       return sendSession(
         runtime,
         reply,

@@ -82,10 +82,10 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
         });
       try {
         const result = await runtime.reloadProjectFile();
-        audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
+        await audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
         return result;
       } catch (err) {
-        if (err instanceof TagwayError) audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
+        if (err instanceof TagwayError) await audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
         throw err;
       }
     },

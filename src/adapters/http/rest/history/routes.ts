@@ -122,7 +122,7 @@ export function historyRoutes(queries: HistoryQueries, clock: Clock): ApiPlugin 
         const q = toQuery(o, clock.now(), 'query');
         let r: HistoryResult;
         try {
-          r = queries.query(tag, q);
+          r = await queries.query(tag, q);
         } catch (err) {
           throw located(err, 'query');
         }
@@ -166,7 +166,7 @@ export function historyRoutes(queries: HistoryQueries, clock: Clock): ApiPlugin 
         for (const name of body.tags) {
           try {
             const tag = tagFor(request, name);
-            const r = queries.query(tag, { ...base, cursor: body.cursors?.[name] });
+            const r = await queries.query(tag, { ...base, cursor: body.cursors?.[name] });
 
             if (csv) rows.push(...csvRows(r, name));
             else items.push({ name, ...resultJson(r) });
