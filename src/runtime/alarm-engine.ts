@@ -7,7 +7,7 @@ import { compileGlob } from '../domain/glob.js';
 import { TagwayError } from '../domain/problems.js';
 import { Quality } from '../domain/quality.js';
 import type { TagValue } from '../domain/tag-types.js';
-import type { AlarmJournal, NewAlarmEvent } from '../storage/sqlite/alarm-journal.js';
+import type { AlarmJournalRepository, AlarmSettingsRepository, NewAlarmEvent, OpenOccurrenceHistory } from '../storage/alarm-journal-repository.js';
 import { occurrenceFromEvents, occurrenceView, type Occurrence } from './alarms/occurrence.js';
 import { AlarmJournalPruner } from './alarms/pruner.js';
 import type { Clock } from '../domain/clock.js';
@@ -20,7 +20,9 @@ const SYSTEM_PRIORITY = 16;
 
 export interface AlarmEngineOptions {
   tags: TagEngine;
-  journal: AlarmJournal;
+  journal: AlarmJournalRepository;
+  /** Where operator overrides (disabled, shelved) are kept across restarts. */
+  settings: AlarmSettingsRepository;
   clock: Clock;
   definitions: readonly AlarmDefinition[];
   /** Project classes; merged over the built-in Alarm, Fault, Warning and System. */
@@ -111,7 +113,8 @@ function usable(quality: number): boolean {
  */
 export class AlarmEngine {
   private readonly tags: TagEngine;
-  private readonly journal: AlarmJournal;
+  private readonly journal: AlarmJournalRepository;
+  private readonly settings: AlarmSettingsRepository;
   private readonly clock: Clock;
   private readonly classes: Map<string, AlarmClass>;
   private readonly alarms = new Map<string, AlarmRuntime>();
@@ -120,6 +123,9 @@ export class AlarmEngine {
   private readonly byConnection = new Map<string, AlarmRuntime>();
   private readonly open = new Map<number, Occurrence>();
   private pending: Pending[] = [];
+  /** Commits run one after the other; a failed one bumps the generation, which fails the batches taken before. */
+  private commits: Promise<void> = Promise.resolve();
+  private generation = 0;
   private flushQueued = false;
   private listeners: AlarmEventListener[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -131,6 +137,7 @@ export class AlarmEngine {
   constructor(opts: AlarmEngineOptions) {
     this.tags = opts.tags;
     this.journal = opts.journal;
+    this.settings = opts.settings;
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.classes = new Map(mergeClasses(opts.classes).map((c) => [c.name, c]));
@@ -207,9 +214,9 @@ export class AlarmEngine {
    * alarm whose tag already has a usable value. Alarms whose tag has none yet are judged on its first value, so a
    * condition that went away while the server was down clears (a CLEARED event now) as soon as it can be seen.
    */
-  start(): void {
-    this.restore();
-    this.applySettings();
+  async start(): Promise<void> {
+    this.restoreFrom(await this.journal.loadOpen());
+    await this.applySettings();
     this.unsubscribe = this.tags.onChange(this.onTagChange);
     for (const tag of this.tags.tags) {
       if ((tag.quality & 0xc0) === 0) this.qualityChanged(tag, Quality.GOOD);
@@ -217,7 +224,7 @@ export class AlarmEngine {
       const list = this.byTag[tag.index];
       if (list && usable(tag.quality)) for (const a of list) this.evaluate(a, tag.value);
     }
-    this.flush();
+    await this.flush();
     this.pruner?.start();
   }
 
@@ -230,14 +237,14 @@ export class AlarmEngine {
       a.timer = undefined;
       a.shelveTimer = undefined;
     }
-    this.flush();
+    await this.flush();
     await this.pruner?.stop();
   }
 
   /** Operator overrides from before a restart: disabled stays disabled, a shelf that has not expired holds. */
-  private applySettings(): void {
+  private async applySettings(): Promise<void> {
     const now = this.clock.now();
-    for (const [name, st] of this.journal.loadSettings()) {
+    for (const [name, st] of await this.settings.load()) {
       const a = this.alarms.get(name);
       if (!a?.def) continue;
       a.enabled = st.enabled;
@@ -251,27 +258,27 @@ export class AlarmEngine {
     a.shelveTimer = this.clock.setTimeout(() => {
       a.shelveTimer = undefined;
       this.unshelveNow(a);
-      this.saveSetting(a);
+      void this.saveSetting(a);
       this.flushOrLog();
     }, until - this.clock.now());
   }
 
-  private saveSetting(a: AlarmRuntime): void {
+  private async saveSetting(a: AlarmRuntime): Promise<void> {
     try {
-      this.journal.saveSetting(a.name, { enabled: a.enabled, shelvedUntil: a.shelvedUntil ?? null });
+      await this.settings.save(a.name, { enabled: a.enabled, shelvedUntil: a.shelvedUntil ?? null });
     } catch (err) {
       this.logger?.error({ err }, 'could not store an alarm setting');
     }
   }
 
-  private restore(): void {
+  private restoreFrom(histories: readonly OpenOccurrenceHistory[]): void {
     this.open.clear();
     for (const a of this.alarms.values()) {
       a.active = undefined;
       a.cond = false;
     }
     const orphans: Occurrence[] = [];
-    for (const h of this.journal.loadOpen()) {
+    for (const h of histories) {
       const occ = occurrenceFromEvents(h.stateMachine, h.events);
       if (!occ || occ.st.closed) continue;
       this.open.set(occ.id, occ);
@@ -295,7 +302,7 @@ export class AlarmEngine {
   }
 
   /** Committed events after `eventId`, ascending, at most `limit` (SSE Last-Event-ID resumption). */
-  eventsSince(eventId: number, limit = 1000): AlarmEventRecord[] {
+  eventsSince(eventId: number, limit = 1000): Promise<AlarmEventRecord[]> {
     return this.journal.since(eventId, limit);
   }
 
@@ -467,24 +474,42 @@ export class AlarmEngine {
   }
 
   private flushOrLog(): void {
-    try {
-      this.flush();
-    } catch {
+    this.flush().catch(() => {
       /* already logged; memory was rebuilt from the journal */
-    }
+    });
   }
 
-  /** Commits queued events in one transaction, then tells listeners. Throws if the journal refused them. */
-  flush(): void {
-    if (this.pending.length === 0) return;
+  /**
+   * Commits the queued events in one transaction, then tells listeners; resolves once they (and every batch
+   * queued before) are committed. Rejects with SERVICE_UNAVAILABLE if the journal refused them, or refused an
+   * earlier batch (memory was then rebuilt from the journal, and these events were built on what was undone).
+   */
+  flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    const generation = this.generation;
+    const run = this.commits.then(() => this.commit(batch, generation));
+    this.commits = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commit(batch: readonly Pending[], generation: number): Promise<void> {
+    if (generation !== this.generation) throw new TagwayError('SERVICE_UNAVAILABLE', 'The alarm journal could not be written');
+    if (batch.length === 0) return;
     let records: AlarmEventRecord[];
     try {
-      records = this.journal.append(batch.map((p) => p.event));
+      records = await this.journal.append(batch.map((p) => p.event));
     } catch (err) {
       this.logger?.error({ err }, 'alarm journal write failed; current alarms rebuilt from the journal');
-      this.restore();
+      this.generation++;
+      try {
+        const histories = await this.journal.loadOpen();
+        // What was queued meanwhile was built on the memory being replaced: it goes with it.
+        this.pending = [];
+        this.restoreFrom(histories);
+      } catch (err2) {
+        this.logger?.error({ err: err2 }, 'rebuilding the current alarms from the journal failed');
+      }
       throw new TagwayError('SERVICE_UNAVAILABLE', 'The alarm journal could not be written', { cause: err });
     }
     const ls = this.listeners;
@@ -505,38 +530,39 @@ export class AlarmEngine {
    * Acknowledges one occurrence. One that needs none, or is acknowledged already, or is closed, is answered with
    * its state and writes nothing. Unknown id → NOT_FOUND.
    */
-  acknowledge(id: number, user: string): AlarmOccurrence {
-    const r = this.respond(id, 'ACKNOWLEDGE', user);
-    this.flush();
+  async acknowledge(id: number, user: string): Promise<AlarmOccurrence> {
+    const r = await this.respond(id, 'ACKNOWLEDGE', user);
+    await this.flush();
     return r;
   }
 
   /** Acknowledges many; each item succeeds or fails alone; one journal transaction for all. */
-  acknowledgeMany(ids: readonly number[], user: string): AckResult[] {
-    const out: AckResult[] = ids.map((id) => {
+  async acknowledgeMany(ids: readonly number[], user: string): Promise<AckResult[]> {
+    const out: AckResult[] = [];
+    for (const id of ids) {
       try {
-        return { id, state: this.respond(id, 'ACKNOWLEDGE', user).state };
+        out.push({ id, state: (await this.respond(id, 'ACKNOWLEDGE', user)).state });
       } catch (err) {
         if (err instanceof TagwayError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE'))
-          return { id, error: { code: err.code, message: err.message } };
-        throw err;
+          out.push({ id, error: { code: err.code, message: err.message } });
+        else throw err;
       }
-    });
-    this.flush();
+    }
+    await this.flush();
     return out;
   }
 
   /** Resets an occurrence of a class that needs a reset, once cleared and acknowledged; otherwise INVALID_STATE. */
-  reset(id: number, user: string): AlarmOccurrence {
-    const r = this.respond(id, 'RESET', user);
-    this.flush();
+  async reset(id: number, user: string): Promise<AlarmOccurrence> {
+    const r = await this.respond(id, 'RESET', user);
+    await this.flush();
     return r;
   }
 
-  private respond(id: number, input: 'ACKNOWLEDGE' | 'RESET', user: string): AlarmOccurrence {
+  private async respond(id: number, input: 'ACKNOWLEDGE' | 'RESET', user: string): Promise<AlarmOccurrence> {
     const occ = this.open.get(id);
     if (!occ) {
-      const past = this.closedOccurrence(id);
+      const past = await this.closedOccurrence(id);
       if (!past) throw new TagwayError('NOT_FOUND', `No alarm occurrence ${id}`);
       if (input === 'RESET') throw new TagwayError('INVALID_STATE', `Alarm occurrence ${id} is closed; no reset is due`);
       return past;
@@ -546,9 +572,9 @@ export class AlarmEngine {
     return occurrenceView(occ);
   }
 
-  private closedOccurrence(id: number): AlarmOccurrence | undefined {
+  private async closedOccurrence(id: number): Promise<AlarmOccurrence | undefined> {
     if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-    const events = this.journal.eventsOf(id);
+    const events = await this.journal.eventsOf(id);
     const first = events[0];
     if (!first) return undefined;
     const sm = this.classes.get(first.class)?.stateMachine ?? 'RAISE_CLEAR';
@@ -557,17 +583,18 @@ export class AlarmEngine {
   }
 
   /** Enables or disables an alarm; a disabled alarm's active occurrence clears at once. */
-  setEnabled(name: string, enabled: boolean): AlarmDefinitionView {
+  async setEnabled(name: string, enabled: boolean): Promise<AlarmDefinitionView> {
     const a = this.requireDefined(name);
     a.enabled = enabled;
-    this.saveSetting(a);
+    const saved = this.saveSetting(a);
     this.reevaluate(a);
-    this.flush();
+    await this.flush();
+    await saved;
     return this.definitionView(a);
   }
 
   /** Shelves an alarm for a while: treated as disabled until then, then judged again. */
-  shelve(name: string, durationMs: number): AlarmDefinitionView {
+  async shelve(name: string, durationMs: number): Promise<AlarmDefinitionView> {
     const a = this.requireDefined(name);
     if (!(durationMs > 0) || durationMs > 30 * 86_400_000) {
       throw new TagwayError('VALIDATION_FAILED', 'durationMs must be between 1 ms and 30 days', {
@@ -575,19 +602,21 @@ export class AlarmEngine {
       });
     }
     this.shelveUntil(a, this.clock.now() + durationMs);
-    this.saveSetting(a);
+    const saved = this.saveSetting(a);
     this.reevaluate(a);
-    this.flush();
+    await this.flush();
+    await saved;
     return this.definitionView(a);
   }
 
-  unshelve(name: string): AlarmDefinitionView {
+  async unshelve(name: string): Promise<AlarmDefinitionView> {
     const a = this.requireDefined(name);
     if (a.shelveTimer !== undefined) this.clock.clearTimeout(a.shelveTimer);
     a.shelveTimer = undefined;
     this.unshelveNow(a);
-    this.saveSetting(a);
-    this.flush();
+    const saved = this.saveSetting(a);
+    await this.flush();
+    await saved;
     return this.definitionView(a);
   }
 
@@ -690,7 +719,7 @@ export class AlarmEngine {
   }
 
   /** The journal, for archive queries (the API reads it directly; the engine is the only writer). */
-  get archive(): AlarmJournal {
+  get archive(): AlarmJournalRepository {
     return this.journal;
   }
 }

@@ -21,7 +21,7 @@ export interface Extensions {
 }
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
-  const alarms = createAlarmEngine(runtime);
+  const alarms = await createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
   // Tag logging (historian) and /tags/{name}/history, /history/query.
   const history = attachHistory(runtime);

@@ -4,7 +4,7 @@ import type { AlarmEngine } from '../../../../runtime/alarm-engine.js';
 import type { FastifyRequest } from 'fastify';
 import type { TagValue } from '../../../../domain/tag-types.js';
 import type { PermissionSet } from '../../../../domain/permissions.js';
-import { encodeCursor, type ArchivePage, type ArchiveQuery as JournalQuery } from '../../../../storage/sqlite/alarm-journal.js';
+import { encodeCursor, type ArchivePage, type ArchiveQuery as JournalQuery } from '../../../../storage/alarm-journal-repository.js';
 import { requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -116,7 +116,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
           event: q.event === undefined ? undefined : (q.event.split(',') as AlarmEventType[]),
         };
         const visible = alarmVisibility(p.permissions);
-        const raw = visible ? scopedArchivePage(engine, query, visible) : engine.archive.query(query);
+        const raw = visible ? await scopedArchivePage(engine, query, visible) : await engine.archive.query(query);
         const page = { ...raw, items: localize(engine, languageOf(request), raw.items) };
         if (q.format === 'csv') {
           if (page.next) reply.header('x-next-cursor', page.next);
@@ -277,13 +277,17 @@ function alarmVisibility(permissions: PermissionSet): ((tag: string | null | und
  * One archive page of visible events: reads journal pages until `limit` visible events are found (or the
  * journal ends), and answers a keyset cursor positioned after the last event returned.
  */
-function scopedArchivePage(engine: AlarmEngine, query: JournalQuery, visible: (tag: string | null | undefined) => boolean): ArchivePage {
+async function scopedArchivePage(
+  engine: AlarmEngine,
+  query: JournalQuery,
+  visible: (tag: string | null | undefined) => boolean,
+): Promise<ArchivePage> {
   const limit = query.limit ?? 100;
   const order = query.order ?? 'desc';
   const items: ArchivePage['items'] = [];
   let cursor = query.cursor;
   for (let round = 0; round < 1000; round++) {
-    const page = engine.archive.query({ ...query, cursor, limit: Math.max(limit, 500) });
+    const page = await engine.archive.query({ ...query, cursor, limit: Math.max(limit, 500) });
     for (const e of page.items) {
       if (!visible(e.tag)) continue;
       items.push(e);
