@@ -99,6 +99,8 @@ export class Historian {
   private pruning: Promise<number> | undefined;
   /** The flush under way: flushes run one after the other, in order. */
   private flushing: Promise<number> = Promise.resolve(0);
+  /** Samples of the write under way (still held in memory, counted against `maxBufferedValues`). */
+  private inFlight = 0;
 
   // The buffer, column-wise: plain arrays grow cheaply and go to the store without copying (bTag holds tag
   // indexes, turned into store ids at the flush).
@@ -197,7 +199,7 @@ export class Historian {
     for (const l of this.logged) if (l) tags++;
     return {
       tags,
-      buffered: this.bTag.length,
+      buffered: this.bTag.length + this.inFlight,
       written: this.written,
       dropped: this.dropped,
       failedFlushes: this.failedFlushes,
@@ -228,6 +230,7 @@ export class Historian {
     this.bTs = [];
     this.bValue = [];
     this.bQuality = [];
+    this.inFlight = n;
     try {
       const tagIds = new Array<number>(n);
       for (let i = 0; i < n; i++) {
@@ -241,12 +244,14 @@ export class Historian {
       this.bTs = ts.concat(this.bTs);
       this.bValue = values.concat(this.bValue);
       this.bQuality = quality.concat(this.bQuality);
+      this.inFlight = 0;
       this.failedFlushes++;
       const msg = err instanceof Error ? err.message : String(err);
       if (this.lastError !== msg) this.log.error({ err, buffered: n }, 'writing history failed; keeping the samples to retry');
       this.lastError = msg;
       return 0;
     }
+    this.inFlight = 0;
     this.written += n;
     if (this.lastError !== undefined) {
       this.log.info({ written: n, dropped: this.dropped }, 'writing history works again');
@@ -313,7 +318,7 @@ export class Historian {
 
   private append(l: Logged, value: TagValue, quality: number, ts: number): void {
     l.last = { value, quality };
-    const n = this.bTag.length;
+    const n = this.bTag.length + this.inFlight;
     if (n >= this.maxBuffered) {
       if (this.dropped++ === 0 || this.dropped % 100_000 === 0) {
         this.log.warn({ dropped: this.dropped, buffered: n }, 'history buffer full (storage not keeping up); dropping new samples');
@@ -324,7 +329,7 @@ export class Historian {
     this.bTs.push(ts);
     this.bValue.push(toStored(value));
     this.bQuality.push(quality);
-    if (n + 1 >= this.flushMaxValues && !this.flushScheduled && this.running && this.lastError === undefined) {
+    if (this.bTag.length >= this.flushMaxValues && !this.flushScheduled && this.running && this.lastError === undefined) {
       // Not inline: the listener runs inside a driver's update; the write waits for the next turn. While the
       // store is failing, only the regular timer retries, so a dead disk is not hammered on every change.
       this.flushScheduled = true;

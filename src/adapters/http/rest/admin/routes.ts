@@ -5,7 +5,7 @@ import { compileGlob } from '../../../../domain/glob.js';
 import { PERMISSIONS, type Grant as GrantT, type Group } from '../../../../domain/permissions.js';
 import { TagwayError } from '../../../../domain/problems.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
-import type { UserRecord } from '../../../../storage/sqlite/user-store.js';
+import type { UserRecord } from '../../../../storage/user-repository.js';
 import { principalOf, requirePermission } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
