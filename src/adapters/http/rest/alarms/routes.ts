@@ -162,7 +162,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         const p = requirePermission(request, 'alarms:acknowledge');
         const ids = (request.body as { ids: number[] }).ids;
         if (ids.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} ids per request; got ${ids.length}`);
-        return { items: engine.acknowledgeMany(ids, p.username) };
+        return { items: await engine.acknowledgeMany(ids, p.username) };
       },
     );
 
