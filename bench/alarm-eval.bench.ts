@@ -93,7 +93,13 @@ try {
   const db = openDatabase(join(dir, 'alarms.db'), { synchronous: 'FULL' });
   const tags = new TagEngine(tagDefs, systemClock);
   const journal = new SqliteAlarmJournalRepository(db);
-  const engine = new AlarmEngine({ tags, journal, settings: new SqliteAlarmSettingsRepository(journal.journal), clock: systemClock, definitions: defs });
+  const engine = new AlarmEngine({
+    tags,
+    journal,
+    settings: new SqliteAlarmSettingsRepository(journal.journal),
+    clock: systemClock,
+    definitions: defs,
+  });
   await engine.start();
   await run(tags, quietValue); // warm-up
   const e0 = engine.evaluations;

@@ -115,7 +115,14 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           passwordHash = await hashPassword(password);
         }
         const disabled = sub === 'disable' ? true : sub === 'enable' ? false : u.disabled;
-        await users.upsert({ username: u.username, displayName: u.displayName, passwordHash, groups: u.groups, disabled, source: u.source });
+        await users.upsert({
+          username: u.username,
+          displayName: u.displayName,
+          passwordHash,
+          groups: u.groups,
+          disabled,
+          source: u.source,
+        });
         // A new password or a disabled account ends every session.
         if (sub !== 'enable') await storage.sessions.deleteForUser(u.username);
         await rec(

@@ -7,7 +7,12 @@ import { compileGlob } from '../domain/glob.js';
 import { TagwayError } from '../domain/problems.js';
 import { Quality } from '../domain/quality.js';
 import type { TagValue } from '../domain/tag-types.js';
-import type { AlarmJournalRepository, AlarmSettingsRepository, NewAlarmEvent, OpenOccurrenceHistory } from '../storage/alarm-journal-repository.js';
+import type {
+  AlarmJournalRepository,
+  AlarmSettingsRepository,
+  NewAlarmEvent,
+  OpenOccurrenceHistory,
+} from '../storage/alarm-journal-repository.js';
 import { occurrenceFromEvents, occurrenceView, type Occurrence } from './alarms/occurrence.js';
 import { AlarmJournalPruner } from './alarms/pruner.js';
 import type { Clock } from '../domain/clock.js';

@@ -123,9 +123,15 @@ describe('JWT access tokens', () => {
     expect(row.public_jwk).not.toContain('"d"');
     expect(loadOrCreateKek(dir, {}).equals(kek)).toBe(true);
     // Restart: same keys, the token still verifies.
-    const keys2 = await SigningKeys.open(new SqliteSigningKeyRepository(db), { clock, kek: loadOrCreateKek(dir, {}), tokenLifetimeMs: LIFETIME });
+    const keys2 = await SigningKeys.open(new SqliteSigningKeyRepository(db), {
+      clock,
+      kek: loadOrCreateKek(dir, {}),
+      tokenLifetimeMs: LIFETIME,
+    });
     expect(await new JwtService(keys2, clock, { issuer: 'https://tagway.test' }).verify(token)).toMatchObject({ sub: 'c' });
-    await expect(SigningKeys.open(new SqliteSigningKeyRepository(db), { clock, kek: Buffer.alloc(32, 7), tokenLifetimeMs: LIFETIME })).rejects.toThrow(/cannot decrypt/);
+    await expect(
+      SigningKeys.open(new SqliteSigningKeyRepository(db), { clock, kek: Buffer.alloc(32, 7), tokenLifetimeMs: LIFETIME }),
+    ).rejects.toThrow(/cannot decrypt/);
     expect(loadOrCreateKek(dir, { TAGWAY_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') })).toEqual(Buffer.alloc(32, 1));
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(kek.toString('base64'));
   });

@@ -16,7 +16,16 @@ import {
   type OpenOccurrenceHistory,
 } from '../alarm-journal-repository.js';
 
-export { ARCHIVE_MAX_LIMIT, decodeCursor, encodeCursor, type AlarmSetting, type ArchivePage, type ArchiveQuery, type NewAlarmEvent, type OpenOccurrenceHistory };
+export {
+  ARCHIVE_MAX_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  type AlarmSetting,
+  type ArchivePage,
+  type ArchiveQuery,
+  type NewAlarmEvent,
+  type OpenOccurrenceHistory,
+};
 
 /**
  * The alarm journal: every state change of every occurrence, in commit order. `event_id` (AUTOINCREMENT, so never

@@ -91,10 +91,12 @@ export class SqliteStorage implements Storage {
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.gate.transaction(() => fn(this.tx)).catch((err: unknown) => {
-      this.fault(err);
-      throw err;
-    });
+    return this.gate
+      .transaction(() => fn(this.tx))
+      .catch((err: unknown) => {
+        this.fault(err);
+        throw err;
+      });
   }
 
   async health(): Promise<StorageHealth> {

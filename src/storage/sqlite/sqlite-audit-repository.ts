@@ -1,5 +1,12 @@
 import { chainRow, GENESIS_HASH, verifyChainDetailed, type AuditRow, type ChainVerdict } from '../../domain/audit/chain.js';
-import { AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, type AuditPage, type AuditQuery, type AuditRepository, type NewAuditEntry } from '../audit-repository.js';
+import {
+  AUDIT_DEFAULT_LIMIT,
+  AUDIT_MAX_LIMIT,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRepository,
+  type NewAuditEntry,
+} from '../audit-repository.js';
 import { migrate, type Database } from './database.js';
 import { SqliteRepository } from './repository.js';
 

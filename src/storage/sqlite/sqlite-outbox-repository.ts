@@ -140,8 +140,6 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
   }
 
   pruneDelivered(before: number): Promise<number> {
-    return this.exec(
-      () => this.db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?").run(before).changes,
-    );
+    return this.exec(() => this.db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?").run(before).changes);
   }
 }

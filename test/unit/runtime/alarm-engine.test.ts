@@ -7,7 +7,10 @@ import { AlarmEngine } from '../../../src/runtime/alarm-engine.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
-import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from '../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
+import {
+  SqliteAlarmJournalRepository,
+  SqliteAlarmSettingsRepository,
+} from '../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 
 const TAGS: TagDefinition[] = [

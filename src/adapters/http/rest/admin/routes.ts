@@ -232,7 +232,14 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       const disabled = b.disabled ?? u.disabled;
       keepAnAdmin(runtime, name, { groups, disabled });
       const passwordHash = b.password !== undefined ? await hashPassword(b.password) : u.passwordHash;
-      await users.upsertLocal({ username: name, displayName: b.displayName ?? u.displayName, passwordHash, groups, disabled, source: u.source });
+      await users.upsertLocal({
+        username: name,
+        displayName: b.displayName ?? u.displayName,
+        passwordHash,
+        groups,
+        disabled,
+        source: u.source,
+      });
       if (b.password !== undefined) runtime.sessions.revokeUser(name);
       if (b.disabled === false && u.disabled) security.throttle.reset(name);
       const changed = Object.keys(b);
@@ -328,7 +335,13 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       // Other sessions (perhaps an attacker's) end; the one making this request stays.
       const keep = p.sessionId;
       runtime.sessions.revokeUser(p.username, keep);
-      await security.audit.record({ action: 'user.password', user: p.username, clientAddress: request.ip, target: p.username, result: 'OK' });
+      await security.audit.record({
+        action: 'user.password',
+        user: p.username,
+        clientAddress: request.ip,
+        target: p.username,
+        result: 'OK',
+      });
       return reply.code(204).send();
     },
   );
