@@ -214,8 +214,9 @@ export class Historian {
    */
   flush(): Promise<number> {
     this.flushScheduled = false;
-    this.flushing = this.flushing.then(() => this.flushNow());
-    return this.flushing;
+    const run = this.flushing.then(() => this.flushNow());
+    this.flushing = run.catch(() => 0);
+    return run;
   }
 
   private async flushNow(): Promise<number> {
