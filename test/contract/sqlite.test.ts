@@ -94,6 +94,17 @@ describe('SQLite storage specifics', () => {
     expect(await storage.health()).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/bytes free/) });
   });
 
+  it('verify names the first audit row altered behind the application’s back', async () => {
+    const { storage } = open();
+    const at = '2026-01-01T00:00:00.000Z';
+    await storage.audit.appendMany(
+      [1, 2, 3].map((i) => ({ at, action: 'tag.write', user: 'u', clientAddress: null, target: `T${i}`, details: null, result: 'OK' })),
+    );
+    const db = (storage as unknown as { db: { exec(s: string): void } }).db;
+    db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET result = 'FAILED' WHERE id = 2");
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: 2, reason: 'hash-mismatch', checked: 1 });
+  });
+
   it('moves the internal driver’s retained values into the key-value store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tagway-sqlite-'));
     dirs.push(dir);
