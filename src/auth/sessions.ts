@@ -10,6 +10,8 @@ export interface SessionSettings {
   idleTimeoutMs: number;
   /** Absolute lifetime (default 12 h). */
   absoluteLifetimeMs: number;
+  /** Live sessions held at most (default MAX_SESSIONS); beyond it the oldest one ends. */
+  maxSessions?: number | undefined;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 60_000, absoluteLifetimeMs: 12 * 3_600_000 };
@@ -17,7 +19,7 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 6
 /** How often at most the sliding "last seen" time is written back, so reads do not write on every request. */
 const TOUCH_PERSIST_MS = 60_000;
 
-/** Sessions held in memory at most; beyond it the least recently created is ended (see docs/security.md). */
+/** Sessions held in memory at most by default; beyond it the least recently created is ended (see docs/security.md). */
 export const MAX_SESSIONS = 100_000;
 
 interface CachedSession {
@@ -53,7 +55,7 @@ export class SessionService {
   /** Loads the live sessions from the repository (at start). */
   async load(): Promise<void> {
     const now = this.clock.now();
-    for (const record of await this.store.listLive(now, this.settings.idleTimeoutMs, MAX_SESSIONS))
+    for (const record of await this.store.listLive(now, this.settings.idleTimeoutMs, this.settings.maxSessions ?? MAX_SESSIONS))
       this.cache.set(record.tokenHash, { record, persistedLastSeen: record.lastSeenAt });
   }
 
@@ -73,7 +75,7 @@ export class SessionService {
   }
 
   private remember(c: CachedSession): void {
-    if (this.cache.size >= MAX_SESSIONS && !this.cache.has(c.record.tokenHash)) {
+    if (this.cache.size >= (this.settings.maxSessions ?? MAX_SESSIONS) && !this.cache.has(c.record.tokenHash)) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.revoke(oldest);
     }

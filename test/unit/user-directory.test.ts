@@ -72,6 +72,19 @@ describe('UserDirectory and SessionService over the repositories', () => {
     expect(await c.prune()).toBe(1);
   });
 
+  it('holds at most maxSessions: a new session ends the oldest, in memory and in storage', async () => {
+    const s = new SessionService(storage.sessions, users, clock, { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3_600_000, maxSessions: 2 });
+    await s.load();
+    const first = s.create('erin', '127.0.0.1');
+    const second = s.create('erin', '127.0.0.1');
+    const third = s.create('erin', '127.0.0.1');
+    await s.flush();
+    expect(s.authenticate(first.token)).toBeUndefined();
+    expect(s.authenticate(second.token)).toBeDefined();
+    expect(s.authenticate(third.token)).toBeDefined();
+    expect(await storage.sessions.get(first.record.tokenHash)).toBeUndefined();
+  });
+
   it('revoking every session of a user but one keeps that one stored', async () => {
     const s = new SessionService(storage.sessions, users, clock);
     await s.load();

@@ -336,6 +336,30 @@ describe('AlarmEngine', () => {
   });
 });
 
+describe('AlarmEngine when the journal cannot be written', () => {
+  it('shows and publishes nothing uncommitted, fails the operator action, and works again once storage does', async () => {
+    set('Pump1.Status', 4);
+    await engine.flush();
+    const id = engine.current()[0]!.id;
+    // A full disk: every growing write fails with SQLITE_FULL.
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    db.pragma('cache_size = 0');
+    const big = Array.from({ length: 200 }, (_, i) => i);
+    for (const i of big) {
+      set('Pump1.Fault', i % 2 === 0);
+      set('Valve.Open', i % 2 === 0);
+    }
+    await expect(engine.acknowledge(id, 'op')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Memory was rebuilt from the journal: only the committed occurrence, unacknowledged; nothing was published.
+    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([['Pump1.Overload', 'RAISED']]);
+    expect(kinds()).toEqual(['Pump1.Overload:RAISED']);
+    db.pragma('max_page_count = 1073741823');
+    expect(await engine.acknowledge(id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED' });
+    expect(kinds()).toEqual(['Pump1.Overload:RAISED', 'Pump1.Overload:ACKNOWLEDGED']);
+  });
+});
+
 describe('AlarmEngine (property): random changes, responses and restarts', () => {
   it('keeps legal states and rebuilds the same current list from the journal', async () => {
     type Op =
