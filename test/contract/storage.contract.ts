@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StorageClosedError } from '../../src/storage/errors.js';
 import type { Storage } from '../../src/storage/open.js';
 
 /** The whole storage: units of work across repositories, health and close. */
@@ -120,6 +121,8 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       await storage.close();
       await storage.close();
       expect((await storage.health()).status).toBe('degraded');
+      await expect(storage.users.list()).rejects.toBeInstanceOf(StorageClosedError);
+      await expect(storage.transaction(async () => 1)).rejects.toBeInstanceOf(StorageClosedError);
     });
   });
 }

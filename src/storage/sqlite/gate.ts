@@ -1,3 +1,4 @@
+import { StorageClosedError } from '../errors.js';
 import type { Database } from './database.js';
 
 /**
@@ -10,12 +11,15 @@ import type { Database } from './database.js';
 export class SqliteGate {
   private open: Promise<void> | undefined;
   private readonly rollbackHooks: Array<() => void> = [];
+  /** Set by close: every later call is refused with StorageClosedError. */
+  closed = false;
 
   constructor(readonly db: Database) {}
 
   /** Runs `fn` now, or after the open transaction ended. */
   run<T>(fn: () => T): Promise<T> {
     if (this.open) return this.open.then(() => this.run(fn));
+    if (this.closed) return Promise.reject(new StorageClosedError());
     try {
       return Promise.resolve(fn());
     } catch (err) {
@@ -30,6 +34,7 @@ export class SqliteGate {
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     while (this.open) await this.open;
+    if (this.closed) throw new StorageClosedError();
     let release!: () => void;
     this.open = new Promise<void>((r) => (release = r));
     try {

@@ -119,6 +119,7 @@ export class SqliteStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     await this.gate.run(() => undefined);
+    this.gate.closed = true;
     this.db.close();
   }
 
