@@ -51,31 +51,18 @@ export class SqliteStorage implements Storage {
     private readonly minFreeBytes = DEFAULT_MIN_FREE_BYTES,
   ) {
     this.gate = new SqliteGate(db);
-    const alarmJournal = new SqliteAlarmJournalRepository(db);
+    this.alarmJournal = new SqliteAlarmJournalRepository(db);
+    this.alarmSettings = new SqliteAlarmSettingsRepository(this.alarmJournal.journal);
+    this.history = new SqliteHistoryRepository(db);
+    this.audit = new SqliteAuditRepository(db);
+    this.users = new SqliteUserRepository(db);
+    this.groups = new SqliteGroupRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
+    this.apiClients = new SqliteApiClientRepository(db);
+    this.signingKeys = new SqliteSigningKeyRepository(db);
+    this.keyValues = new SqliteKeyValueRepository(db);
+    this.outbox = new SqliteOutboxRepository(db);
     const repos: SqliteRepositories = {
-      alarmJournal,
-      alarmSettings: new SqliteAlarmSettingsRepository(alarmJournal.journal),
-      history: new SqliteHistoryRepository(db),
-      audit: new SqliteAuditRepository(db),
-      users: new SqliteUserRepository(db),
-      groups: new SqliteGroupRepository(db),
-      sessions: new SqliteSessionRepository(db),
-      apiClients: new SqliteApiClientRepository(db),
-      signingKeys: new SqliteSigningKeyRepository(db),
-      keyValues: new SqliteKeyValueRepository(db),
-      outbox: new SqliteOutboxRepository(db),
-    };
-    const tx = {} as Record<string, SqliteRepository>;
-    for (const [k, r] of Object.entries(repos) as Array<[string, SqliteRepository]>) {
-      r.gatedBy(this.gate, (err) => this.fault(err));
-      tx[k] = r.unGated((err) => this.fault(err));
-    }
-    this.tx = tx as unknown as SqliteRepositories;
-    this.gate.onRollback(() => {
-      (repos.alarmJournal as SqliteAlarmJournalRepository).afterRollback();
-      (repos.history as SqliteHistoryRepository).afterRollback();
-    });
-    ({
       alarmJournal: this.alarmJournal,
       alarmSettings: this.alarmSettings,
       history: this.history,
@@ -87,7 +74,18 @@ export class SqliteStorage implements Storage {
       signingKeys: this.signingKeys,
       keyValues: this.keyValues,
       outbox: this.outbox,
-    } = repos as unknown as SqliteStorage);
+    };
+    // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
+    const tx: Record<string, SqliteRepository> = {};
+    for (const [k, r] of Object.entries(repos) as Array<[string, SqliteRepository]>) {
+      r.gatedBy(this.gate, (err) => this.fault(err));
+      tx[k] = r.unGated((err) => this.fault(err));
+    }
+    this.tx = tx as unknown as SqliteRepositories;
+    this.gate.onRollback(() => {
+      this.alarmJournal.afterRollback();
+      this.history.afterRollback();
+    });
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
