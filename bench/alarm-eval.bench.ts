@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlarmDefinition } from '../src/domain/alarms/definition.js';
 import { Quality } from '../src/domain/quality.js';
-import { AlarmEngine } from '../src/runtime/alarm-engine.js';
+import { AlarmEngine } from '../src/runtime/alarms/engine.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';

@@ -39,6 +39,7 @@ async function serve(dataDir: string): Promise<void> {
   const { extensions } = await import('../src/server/extensions.js');
   const { buildApp } = await import('../src/adapters/http/rest/app.js');
   const { PermissionSet, PERMISSIONS } = await import('../src/domain/permissions.js');
+  (await import('../src/server/built-ins.js')).registerBuiltIns();
   const config = defaultConfig();
   Object.assign(config, { port: 0, host: '127.0.0.1', dataDir, adminPassword: PASSWORD, logLevel: 'silent', sqliteSynchronous: 'NORMAL' });
   const logger = pino({ level: 'silent' });

@@ -17,6 +17,10 @@ import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteHistoryRepository } from '../src/storage/sqlite/sqlite-history-repository.js';
 import { percentile, report } from './lib/report.js';
+import { JsonHistorySink } from '../src/adapters/http/rest/history/encoders.js';
+import { PermissionSet } from '../src/domain/permissions.js';
+import type { Actor } from '../src/services/actor.js';
+import { HistoryService } from '../src/services/history-service.js';
 
 const TAGS = 10;
 const DAY_S = 86_400;
@@ -96,6 +100,43 @@ try {
   const others: Record<string, number> = {};
   for (const a of ['min', 'max', 'delta', 'count', 'last'] as const) others[a] = percentile(await time(() => queries.query(tag, q(a))), 50);
   const rawPage = await time(() => queries.query(tag, { from: FROM + 3_600_000, to: TO, limit: 1000, order: 'asc', boundingValues: true }));
+  // A whole day raw (86,400 samples) as JSON: the way the API answered before streaming (one result, one
+  // JSON.stringify) against the HistoryService streaming it in chunks through the REST encoder.
+  const dayRaw: HistoryQuery = { from: FROM, to: TO, limit: 100_000, order: 'asc', boundingValues: false };
+  const service = new HistoryService(queries, systemClock, { maxSamples: 1_000_000, maxConcurrent: 2, maxTags: 1000 });
+  const actor: Actor = {
+    principal: {
+      username: 'bench',
+      displayName: 'bench',
+      groups: [],
+      permissions: new PermissionSet([{ permission: 'history:read' }]),
+      authMethod: 'none',
+    },
+    clientAddress: '127.0.0.1',
+    via: 'system',
+  };
+  // Interleaved, so that a busy machine disturbs both alike.
+  let bytesWhole = 0;
+  let bytesStreamed = 0;
+  const whole: number[] = [];
+  const streamedTimes: number[] = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    let t0 = performance.now();
+    const r = await queries.query(tag, dayRaw);
+    bytesWhole = JSON.stringify(r.kind === 'raw' ? { items: r.items, next: r.next } : r).length;
+    if (i >= 3) whole.push(performance.now() - t0);
+    let n = 0;
+    t0 = performance.now();
+    const sink = new JsonHistorySink(
+      (t) => void (n += t.length),
+      false,
+      () => {},
+    );
+    await service.query(actor, tag.def.name, { from: FROM, to: TO, limit: 100_000 }, sink);
+    if (i >= 3) streamedTimes.push(performance.now() - t0);
+    bytesStreamed = n;
+  }
+  if (bytesStreamed !== bytesWhole) throw new Error(`streamed ${bytesStreamed} chars, whole ${bytesWhole}`);
 
   const p50 = percentile(avg, 50);
   const base50 = percentile(bare, 50);
@@ -112,6 +153,14 @@ try {
     { name: 'baseline bare SELECT (p50)', value: base50, unit: 'ms' },
     ...Object.entries(others).map(([a, v]) => ({ name: `1 day → 1 min ${a} (p50)`, value: v, unit: 'ms' })),
     { name: 'raw page of 1,000 with bounding values (p50)', value: percentile(rawPage, 50), unit: 'ms' },
+    {
+      name: '1 day raw (86,400) streamed as JSON via HistoryService (p50)',
+      value: percentile(streamedTimes, 50),
+      unit: 'ms',
+      ratio: percentile(streamedTimes, 50) / percentile(whole, 50),
+      baseline: 'the same answer as one result + one JSON.stringify (before streaming)',
+    },
+    { name: '1 day raw as one result + JSON.stringify (p50)', value: percentile(whole, 50), unit: 'ms' },
   ]);
   db.close();
 } finally {

@@ -1,4 +1,5 @@
-// Installs the Debian packages that the test suite's real peers need (OpenLDAP, mosquitto), when missing.
+// Installs the Debian packages that the test suite needs (OpenLDAP, mosquitto as real peers; curl and jq for the
+// README's examples), when missing.
 // As root it installs them non-interactively; otherwise it stops with a message naming the packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,9 @@ export const TEST_PACKAGES = {
   slapd: '/usr/sbin/slapd',
   'ldap-utils': '/usr/bin/ldapadd',
   mosquitto: '/usr/sbin/mosquitto',
+  // The docs tests run the README's curl tour as written (test/integration/docs/).
+  curl: '/usr/bin/curl',
+  jq: '/usr/bin/jq',
 };
 
 export function missingPackages(packages = TEST_PACKAGES) {

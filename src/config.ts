@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LdapSettings } from './auth/ldap.js';
+import { closest } from './domain/suggest.js';
 import type { SecuritySettings } from './auth/security.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
 
@@ -19,12 +21,33 @@ export interface Config {
   bodyLimit: number;
   /** Most names or items in one bulk request (default 10,000). */
   maxBulkItems: number;
+  /** Bulk tag reads/writes (over 64 KiB) one user may have in flight at once (default 4). */
+  maxConcurrentBulk: number;
+  /** Time for a client to send a whole request, headers and body (default 30 s). */
+  requestTimeoutMs: number;
+  /** Time for a client to complete TLS and send a request's headers (default 10 s): what cuts slowloris clients. */
+  headersTimeoutMs: number;
+  /** Time an idle keep-alive connection stays open between requests (default 5 s). */
+  keepAliveTimeoutMs: number;
+  /** Time a connection may stay without any traffic in either direction (default 60 s; WebSockets are exempt). */
+  idleTimeoutMs: number;
+  /** Most open TCP connections from one client address (default 64); more are closed when accepted. */
+  maxConnectionsPerAddress: number;
+  /** Most samples (raw items or buckets, over all tags) one history request may answer (default 1,000,000). */
+  maxHistorySamples: number;
+  /** Most history queries one user may have in flight (default 2). */
+  maxConcurrentHistory: number;
   basePath: string;
   logLevel: string;
   adminPassword: string | undefined;
   sessions: SessionSettings;
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
+   * is the client. Without this, behind a proxy every client shares one address and one login budget.
+   */
+  trustedProxies: string[];
   /** Throttling, JWT, CORS and LDAP settings (defaults in auth/security.ts). */
   security: Partial<SecuritySettings> & { throttle: NonNullable<SecuritySettings['throttle']>; corsOrigins: string[] };
 }
@@ -39,7 +62,12 @@ type SecurityKey =
   | 'loginWindow'
   | 'coolingOff'
   | 'lockoutAfter'
-  | 'ldapConfig';
+  | 'ldapConfig'
+  | 'maxFailuresGlobal'
+  | 'requestTimeout'
+  | 'headersTimeout'
+  | 'keepAliveTimeout'
+  | 'idleTimeout';
 const FLAGS: Record<
   string,
   { key: keyof Config | 'sessionIdle' | 'sessionLifetime' | SecurityKey; env: string; kind: 'int' | 'string' | 'bool' }
@@ -53,6 +81,14 @@ const FLAGS: Record<
   '--tls-key': { key: 'tlsKey', env: 'TAGWAY_TLS_KEY', kind: 'string' },
   '--body-limit': { key: 'bodyLimit', env: 'TAGWAY_BODY_LIMIT', kind: 'int' },
   '--max-bulk-items': { key: 'maxBulkItems', env: 'TAGWAY_MAX_BULK_ITEMS', kind: 'int' },
+  '--max-concurrent-bulk': { key: 'maxConcurrentBulk', env: 'TAGWAY_MAX_CONCURRENT_BULK', kind: 'int' },
+  '--request-timeout-seconds': { key: 'requestTimeout', env: 'TAGWAY_REQUEST_TIMEOUT_SECONDS', kind: 'int' },
+  '--headers-timeout-seconds': { key: 'headersTimeout', env: 'TAGWAY_HEADERS_TIMEOUT_SECONDS', kind: 'int' },
+  '--keep-alive-timeout-seconds': { key: 'keepAliveTimeout', env: 'TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'int' },
+  '--idle-timeout-seconds': { key: 'idleTimeout', env: 'TAGWAY_IDLE_TIMEOUT_SECONDS', kind: 'int' },
+  '--max-connections-per-address': { key: 'maxConnectionsPerAddress', env: 'TAGWAY_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int' },
+  '--max-history-samples': { key: 'maxHistorySamples', env: 'TAGWAY_MAX_HISTORY_SAMPLES', kind: 'int' },
+  '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
@@ -65,6 +101,8 @@ const FLAGS: Record<
   '--login-window-minutes': { key: 'loginWindow', env: 'TAGWAY_LOGIN_WINDOW_MINUTES', kind: 'int' },
   '--login-cooling-off-seconds': { key: 'coolingOff', env: 'TAGWAY_LOGIN_COOLING_OFF_SECONDS', kind: 'int' },
   '--login-lockout-after': { key: 'lockoutAfter', env: 'TAGWAY_LOGIN_LOCKOUT_AFTER', kind: 'int' },
+  '--login-max-failures-global': { key: 'maxFailuresGlobal', env: 'TAGWAY_LOGIN_MAX_FAILURES_GLOBAL', kind: 'int' },
+  '--trusted-proxies': { key: 'trustedProxies', env: 'TAGWAY_TRUSTED_PROXIES', kind: 'string' },
   '--ldap-config': { key: 'ldapConfig', env: 'TAGWAY_LDAP_CONFIG', kind: 'string' },
 };
 
@@ -77,7 +115,71 @@ function parseBool(value: string, source: string): boolean {
   throw new ConfigError(`${source} must be true or false, got '${value}'`);
 }
 
+/** An IPv4/IPv6 address, optionally with a prefix length (what fastify's trustProxy accepts as a list). */
+function isAddressOrCidr(s: string): boolean {
+  const [addr, bits, extra] = s.split('/');
+  if (extra !== undefined || !addr) return false;
+  const v = isIP(addr);
+  if (v === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (v === 4 ? 32 : 128);
+}
+
+/**
+ * The message for an argument that is no flag: the nearest flag for a typo, and for a bare value the likely cause,
+ * `npm start --port 9443` without `--`, where npm keeps `--port` for itself (as npm_config_port) and passes on
+ * only `9443`.
+ */
+function unknownArgument(arg: string, name: string, env: NodeJS.ProcessEnv): string {
+  if (name.startsWith('-')) {
+    const near = closest(name, Object.keys(FLAGS));
+    return `unknown option '${arg}'${near ? `; did you mean '${near}'?` : '.'} Run 'tagway help' for the list of options.`;
+  }
+  if (env.npm_lifecycle_event === undefined && npmKept(env).length === 0)
+    return `unexpected argument '${arg}'. Options are written '--name value' (or '--name=value'); run 'tagway help' for the list.`;
+  return `unexpected argument '${arg}'. ${npmHint(env, arg)}`;
+}
+
+/** Tagway flags that npm took as its own config (`npm start --port 9443` sets npm_config_port), with their values. */
+function npmKept(env: NodeJS.ProcessEnv): Array<[flag: string, value: string]> {
+  return Object.keys(FLAGS)
+    .map((flag): [string, string | undefined] => [flag, env[`npm_config_${flag.slice(2).replace(/-/g, '_')}`]])
+    .filter((e): e is [string, string] => e[1] !== undefined);
+}
+
+/** "npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (…)". */
+function npmHint(env: NodeJS.ProcessEnv, bare?: string): string {
+  const kept = npmKept(env);
+  // npm gives a flag written without '=' the value "true" and passes its value on as a bare argument.
+  const valueless = kept.filter(([flag, v]) => v === 'true' && FLAGS[flag]!.kind !== 'bool');
+  const parts = kept.map(([flag, v]) =>
+    FLAGS[flag]!.kind === 'bool'
+      ? flag
+      : v === 'true'
+        ? valueless.length === 1 && bare !== undefined
+          ? `${flag} ${bare}`
+          : `${flag} …`
+        : `${flag} ${v}`,
+  );
+  if (parts.length === 0) parts.push(`--port ${bare ?? '…'}`);
+  return (
+    `npm passes options to Tagway only after '--': write 'npm start -- ${parts.join(' ')}'` +
+    (kept.length ? ` (npm kept '${kept.map(([f]) => f).join("', '")}' for itself).` : '.')
+  );
+}
+
 export const CONFIG_FLAGS = Object.entries(FLAGS).map(([flag, f]) => ({ flag, env: f.env, kind: f.kind }));
+
+/** Settings for which 0 would mean "refuse everything": at least 1. */
+const AT_LEAST_ONE = new Set([
+  'bodyLimit',
+  'maxBulkItems',
+  'maxConcurrentBulk',
+  'maxConnectionsPerAddress',
+  'maxHistorySamples',
+  'maxConcurrentHistory',
+]);
 
 export function defaultConfig(): Config {
   return {
@@ -90,11 +192,20 @@ export function defaultConfig(): Config {
     tlsKey: undefined,
     bodyLimit: 1_048_576,
     maxBulkItems: 10_000,
+    maxConcurrentBulk: 4,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    idleTimeoutMs: 60_000,
+    maxConnectionsPerAddress: 64,
+    maxHistorySamples: 1_000_000,
+    maxConcurrentHistory: 2,
     basePath: '/',
     logLevel: 'info',
     adminPassword: undefined,
     sessions: { ...DEFAULT_SESSION_SETTINGS },
     sqliteSynchronous: 'FULL',
+    trustedProxies: [],
     security: { throttle: {}, corsOrigins: [] },
   };
 }
@@ -107,11 +218,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const v = env[f.env];
     if (v !== undefined && v !== '') raw.set(flag, f.kind === 'bool' ? (parseBool(v, f.env) ? true : 'false') : v);
   }
+  // `npm start --http` (no `--`) would otherwise start without the option, silently.
+  if (env.npm_lifecycle_event === 'start' && npmKept(env).length > 0) {
+    const bare = argv.find((a) => !a.startsWith('-'));
+    throw new ConfigError(bare === undefined ? npmHint(env) : `unexpected argument '${bare}'. ${npmHint(env, bare)}`);
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const f = FLAGS[name];
-    if (!f) throw new ConfigError(`unknown option '${arg}'`);
+    if (!f) throw new ConfigError(unknownArgument(arg, name, env));
     if (f.kind === 'bool') {
       raw.set(name, inline === undefined || parseBool(inline, name) ? true : 'false');
       continue;
@@ -140,6 +256,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       if (f.key === 'sessionLifetime') {
         if (n < 1) throw new ConfigError(`${source} must be at least 1`);
         c.sessions.absoluteLifetimeMs = n * 3_600_000;
+        continue;
+      }
+      const seconds = {
+        requestTimeout: 'requestTimeoutMs',
+        headersTimeout: 'headersTimeoutMs',
+        keepAliveTimeout: 'keepAliveTimeoutMs',
+        idleTimeout: 'idleTimeoutMs',
+      } as const;
+      if (f.key in seconds) {
+        if (n < 1 || n > 3600) throw new ConfigError(`${source} must be 1…3600`);
+        c[seconds[f.key as keyof typeof seconds]] = n * 1000;
         continue;
       }
       const t = c.security.throttle;
@@ -172,8 +299,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         t.lockoutAfter = n;
         continue;
       }
+      if (f.key === 'maxFailuresGlobal') {
+        t.maxFailuresGlobal = n;
+        continue;
+      }
       if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
-      if ((f.key === 'bodyLimit' || f.key === 'maxBulkItems') && n < 1) throw new ConfigError(`${source} must be at least 1`);
+      if (AT_LEAST_ONE.has(f.key) && n < 1) throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;
     }
@@ -185,6 +316,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       for (const o of origins)
         if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${source}: '${o}' is not an origin like https://host:port`);
       c.security.corsOrigins = origins;
+      continue;
+    }
+    if (f.key === 'trustedProxies') {
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      for (const x of list)
+        if (!isAddressOrCidr(x)) throw new ConfigError(`${source}: '${x}' is not an IP address or CIDR block like 10.0.0.0/8`);
+      c.trustedProxies = list;
       continue;
     }
     if (f.key === 'ldapConfig') {
@@ -202,6 +343,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if (c.headersTimeoutMs > c.requestTimeoutMs)
+    throw new ConfigError('--headers-timeout-seconds must not be longer than --request-timeout-seconds');
   if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
   c.basePath = c.basePath.replace(/\/+$/, '') || '/';
   c.dataDir = resolve(c.dataDir);

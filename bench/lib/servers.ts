@@ -6,6 +6,7 @@ import { defaultConfig, type Config } from '../../src/config.js';
 import { parseProject } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
+import { registerBuiltIns } from '../../src/server/built-ins.js';
 import { ensureTls } from '../../src/server/tls.js';
 
 export const BENCH_PASSWORD = 'bench-admin-password';
@@ -43,6 +44,7 @@ export async function startBenchTagway(n = 10_000, overrides: Partial<Config> = 
     sqliteSynchronous: 'FULL',
     ...overrides,
   };
+  registerBuiltIns();
   const tagway = await startServer(config, {
     project: parseProject(benchProjectYaml(n)),
     print: () => undefined,

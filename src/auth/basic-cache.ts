@@ -80,6 +80,11 @@ export class BasicAuthCache<P> {
     return p;
   }
 
+  /** The verification already running for these exact credentials, if any (joining it costs no new verification). */
+  pending(username: string, password: string): Promise<P | null> | undefined {
+    return this.inFlight.get(this.digest(username, password));
+  }
+
   /** Password changed, user disabled or deleted, groups changed: forget every entry of that user. */
   invalidate(username: string): void {
     this.generations.set(username, (this.generations.get(username) ?? 0) + 1);

@@ -1,4 +1,4 @@
-import type { Group } from '../domain/permissions.js';
+import { grantScopeProblem, type Group } from '../domain/permissions.js';
 import { TagwayError } from '../domain/problems.js';
 import type { GroupRepository } from '../storage/group-repository.js';
 import type { ApiClients } from './api-clients.js';
@@ -22,7 +22,11 @@ export class GroupAdmin {
 
   /** Merges the stored groups in (at start). */
   async load(): Promise<void> {
-    const extra = (await this.store.list()).filter((g) => !this.fixed.has(g.name));
+    // A scoped non-tag grant stored before such grants were refused (users:admin on Line1.* meant full admin) is
+    // dropped: it grants nothing rather than everything.
+    const extra = (await this.store.list())
+      .filter((g) => !this.fixed.has(g.name))
+      .map((g) => ({ ...g, permissions: g.permissions.filter((p) => grantScopeProblem(p) === undefined) }));
     if (extra.length) this.users.setGroups([...this.users.listGroups(), ...extra]);
   }
 
@@ -75,7 +79,8 @@ export class GroupAdmin {
   private keepAnAdmin(name: string, next: Group): void {
     const groups = new Map(this.users.listGroups().map((g) => [g.name, g] as const));
     groups.set(name, next);
-    const can = (gs: readonly string[]) => gs.some((n) => groups.get(n)?.permissions.some((p) => p.permission === 'users:admin'));
+    const can = (gs: readonly string[]) =>
+      gs.some((n) => groups.get(n)?.permissions.some((p) => p.permission === 'users:admin' && p.tags === undefined));
     if (!this.users.list().some((u) => !u.disabled && can(u.groups)))
       throw new TagwayError('CONFLICT', 'This change would leave no enabled user with users:admin');
   }

@@ -11,7 +11,8 @@ import { BasicAuthCache } from './basic-cache.js';
 import { GroupAdmin } from './group-admin.js';
 import { JwtService, type AccessClaims } from './jwt.js';
 import { LdapAuthenticator, LdapUnavailableError, type LdapSettings } from './ldap.js';
-import { LoginThrottle, type ThrottleSettings } from './login-throttle.js';
+import { LoginThrottle, type Attempt, type ThrottleSettings } from './login-throttle.js';
+import { ThrottleAudit } from './throttle-audit.js';
 import type { Principal } from './principal.js';
 import { loadOrCreateKek, SigningKeys } from './signing-keys.js';
 import type { UserDirectory } from './user-directory.js';
@@ -68,6 +69,8 @@ export class Security {
   readonly auditLog: AuditRepository;
   readonly audit: AuditTrail;
   readonly throttle: LoginThrottle;
+  /** Refused (429) attempts, audited at most once per window and client network. */
+  readonly throttleAudit: ThrottleAudit;
   readonly basicCache: BasicAuthCache<{ principal: Principal; passwordHash: string }>;
   readonly clients: ApiClients;
   readonly ldap: LdapAuthenticator | undefined;
@@ -82,6 +85,7 @@ export class Security {
     this.auditLog = d.storage.audit;
     this.audit = new AuditTrail(this.auditLog, d.clock);
     this.throttle = new LoginThrottle(d.clock, this.settings.throttle);
+    this.throttleAudit = new ThrottleAudit((e) => this.audit.record(e), d.clock);
     this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
     this.clients = new ApiClients(d.storage.apiClients, d.clock, d.projectClients ?? []);
     this.ldap = this.settings.ldap ? new LdapAuthenticator(this.settings.ldap) : undefined;
@@ -112,6 +116,7 @@ export class Security {
       lifetimeMs: settings.jwtLifetimeMs,
     });
     this.unsubscribe.push(this.audit.attachTo(d.tags));
+    this.throttleAudit.start();
     // A changed, disabled or deleted user must not keep authenticating from the Basic cache; a group change
     // (undefined) may change anybody's permissions.
     this.unsubscribe.push(
@@ -129,6 +134,7 @@ export class Security {
   async stop(): Promise<void> {
     this.d.clock.clearInterval(this.rotationTimer);
     for (const u of this.unsubscribe.splice(0)) u();
+    this.throttleAudit.stop();
     await this.audit.flush();
   }
 
@@ -147,14 +153,20 @@ export class Security {
    * per client address; every outcome audited. Wrong user and wrong password answer alike.
    */
   async login(username: string, password: string, o: Origin): Promise<UserRecord> {
-    this.checkThrottle(username, o, 'auth.login_throttled');
-    let user = await this.d.users.verifyCredentials(username, password);
-    if (!user && this.ldap && !this.isLocalUser(username)) user = await this.ldapLogin(username, password, o);
+    const attempt = this.reserve(username, o);
+    let user: UserRecord | undefined;
+    try {
+      user = await this.d.users.verifyCredentials(username, password);
+      if (!user && this.ldap && !this.isLocalUser(username)) user = await this.ldapLogin(username, password, o);
+    } catch (err) {
+      attempt.release();
+      throw err;
+    }
     if (!user) {
-      await this.failed(username, o, 'auth.login_failed');
+      await this.failed(attempt, username, o, 'auth.login_failed');
       throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
     }
-    this.throttle.recordSuccess(username);
+    attempt.succeed();
     await this.audit.record({ action: 'auth.login', user: user.username, clientAddress: o.clientAddress, result: 'OK' });
     return user;
   }
@@ -173,17 +185,30 @@ export class Security {
       if (u && !u.disabled && u.passwordHash === cached.passwordHash) return cached.principal;
       this.basicCache.invalidate(username);
     }
-    this.checkThrottle(username, o, 'auth.login_throttled');
-    const hit = await this.basicCache.resolve(username, password, async () => {
-      const u = await this.d.users.verifyCredentials(username, password);
-      return u ? { principal: this.principalOf(u, 'basic'), passwordHash: u.passwordHash } : null;
-    });
+    // A client's parallel requests with the same credentials share one verification (and one throttle slot).
+    const joined = this.basicCache.pending(username, password);
+    if (joined) {
+      const p = (await joined)?.principal;
+      if (!p) throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+      return p;
+    }
+    const attempt = this.reserve(username, o);
+    let hit;
+    try {
+      hit = await this.basicCache.resolve(username, password, async () => {
+        const u = await this.d.users.verifyCredentials(username, password);
+        return u ? { principal: this.principalOf(u, 'basic'), passwordHash: u.passwordHash } : null;
+      });
+    } catch (err) {
+      attempt.release();
+      throw err;
+    }
     const p = hit?.principal;
     if (!p) {
-      await this.failed(username, o, 'auth.login_failed', { method: 'basic' });
+      await this.failed(attempt, username, o, 'auth.login_failed', { method: 'basic' });
       throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
     }
-    this.throttle.recordSuccess(username);
+    attempt.succeed();
     return p;
   }
 
@@ -211,20 +236,26 @@ export class Security {
   /** OAuth2 client credentials: a JWT for a client whose id and secret match, else null (throttled, audited). */
   async issueToken(clientId: string, secret: string, o: Origin): Promise<{ token: string; expiresIn: number; client: ApiClient } | null> {
     const key = `client:${clientId}`;
-    const v = this.throttle.check(key, o.clientAddress);
-    if (!v.allowed) {
-      await this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'TOO_MANY_REQUESTS' });
+    const r = this.throttle.reserve(key, o.clientAddress);
+    if (!r.allowed) {
+      this.throttleAudit.refused('auth.token_failed', clientId, o.clientAddress, r);
       throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts; try again later', {
-        headers: { 'Retry-After': String(v.retryAfterSeconds) },
+        headers: { 'Retry-After': String(r.retryAfterSeconds) },
       });
     }
-    const client = await this.clients.authenticate(clientId, secret);
+    let client;
+    try {
+      client = await this.clients.authenticate(clientId, secret);
+    } catch (err) {
+      r.attempt.release();
+      throw err;
+    }
     if (!client) {
-      this.throttle.recordFailure(key, o.clientAddress);
+      r.attempt.fail();
       await this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'UNAUTHENTICATED' });
       return null;
     }
-    this.throttle.recordSuccess(key);
+    r.attempt.succeed();
     const { token, expiresIn } = await this.jwt.issue({ clientId: client.clientId, groups: client.groups });
     await this.audit.record({ action: 'auth.token', user: client.clientId, clientAddress: o.clientAddress, result: 'OK' });
     return { token, expiresIn, client };
@@ -267,28 +298,34 @@ export class Security {
     }
   }
 
-  private checkThrottle(username: string, o: Origin, action: 'auth.login_throttled'): void {
-    const v = this.throttle.check(username, o.clientAddress);
-    if (v.allowed) return;
-    this.audit.record({
-      action,
-      user: username,
-      clientAddress: o.clientAddress,
-      details: { scope: v.scope, retryAfterSeconds: v.retryAfterSeconds },
-      result: 'TOO_MANY_REQUESTS',
-    });
-    throw new TagwayError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${v.retryAfterSeconds} s`, {
-      headers: { 'Retry-After': String(v.retryAfterSeconds) },
+  /**
+   * Reserves a password verification within the throttle's budgets (before the awaited argon2, so a concurrent
+   * burst gets no more verifications than the budget); a refusal is audited at most once per window and network.
+   */
+  reserve(username: string, o: Origin): Attempt {
+    const r = this.throttle.reserve(username, o.clientAddress);
+    if (r.allowed) return r.attempt;
+    this.throttleAudit.refused('auth.login_throttled', username, o.clientAddress, r);
+    throw new TagwayError('TOO_MANY_REQUESTS', `Too many failed logins; try again in ${r.retryAfterSeconds} s`, {
+      headers: { 'Retry-After': String(r.retryAfterSeconds) },
     });
   }
 
-  private async failed(username: string, o: Origin, action: 'auth.login_failed', details?: Record<string, unknown>): Promise<void> {
-    const outcome = this.throttle.recordFailure(username, o.clientAddress);
+  /** Counts a failed verification, audits it, and disables the user when it reaches the optional lockout. */
+  async failed(
+    attempt: Attempt,
+    username: string,
+    o: Origin,
+    action: 'auth.login_failed' | 'user.password',
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    const outcome = attempt.fail();
     await this.audit.record({
       action,
       user: username,
       clientAddress: o.clientAddress,
       details: outcome.blocked ? { ...details, blocked: outcome.blocked } : details,
+      ...(action === 'user.password' ? { target: username } : {}),
       result: 'UNAUTHENTICATED',
     });
     if (outcome.lockedOut) {

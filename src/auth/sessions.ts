@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../domain/clock.js';
 import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { EventBus, TagwayEvents } from '../runtime/event-bus.js';
 import type { SessionRecord, SessionRepository } from '../storage/session-repository.js';
 import type { Principal } from './principal.js';
 import type { UserDirectory } from './user-directory.js';
@@ -22,6 +23,11 @@ const TOUCH_PERSIST_MS = 60_000;
 /** Sessions held in memory at most by default; beyond it the least recently created is ended (see docs/security.md). */
 export const MAX_SESSIONS = 100_000;
 
+type RevokeReason = TagwayEvents['session.revoked']['reason'];
+
+/** At most one log line per this period for failed session writes (a full disk would fail every request). */
+const TOUCH_ERROR_LOG_MS = 60_000;
+
 interface CachedSession {
   record: SessionRecord;
   persistedLastSeen: number;
@@ -36,13 +42,17 @@ interface CachedSession {
 export class SessionService {
   private readonly cache = new Map<string, CachedSession>();
   private readonly writes = new Set<Promise<unknown>>();
+  private storeErrors = 0;
+  private storeErrorLoggedAt = -Infinity;
 
   constructor(
     private readonly store: SessionRepository,
     private readonly users: UserDirectory,
     private readonly clock: Clock,
     readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
-    private readonly logger?: Pick<Logger, 'error'> | undefined,
+    /** Where early session ends are announced (live channels close on them); none in the CLI. */
+    private readonly events?: EventBus | undefined,
+    private readonly logger?: Pick<Logger, 'warn'> | undefined,
   ) {
     users.onChange((username) => {
       // A disabled or deleted user loses every session at once; other changes only refresh permissions.
@@ -64,11 +74,14 @@ export class SessionService {
     while (this.writes.size > 0) await Promise.all([...this.writes]);
   }
 
-  /** A write-through in the background: a failure is logged (the session still works until the next restart). */
-  private persist(what: string, p: Promise<unknown>): void {
+  /**
+   * A write-through in the background: a failure never fails the request that caused it (sessions work from
+   * memory; a full disk would otherwise fail every read), it is logged, rate-limited.
+   */
+  private persist(message: string, p: Promise<unknown>): void {
     const tracked = p.then(
       () => undefined,
-      (err: unknown) => this.logger?.error({ err }, `storing a session change failed (${what})`),
+      (err: unknown) => this.storeFailed(err, message),
     );
     this.writes.add(tracked);
     void tracked.finally(() => this.writes.delete(tracked));
@@ -86,7 +99,8 @@ export class SessionService {
     return createHash('sha256').update(token).digest('hex');
   }
 
-  create(username: string, clientAddress: string): { token: string; record: SessionRecord } {
+  /** A new session; `absoluteExpiresAt` is given by refresh, which must not extend the absolute lifetime. */
+  create(username: string, clientAddress: string, absoluteExpiresAt?: number): { token: string; record: SessionRecord } {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const record: SessionRecord = {
@@ -95,10 +109,10 @@ export class SessionService {
       csrfToken: randomBytes(24).toString('base64url'),
       createdAt: now,
       lastSeenAt: now,
-      absoluteExpiresAt: now + this.settings.absoluteLifetimeMs,
+      absoluteExpiresAt: absoluteExpiresAt ?? now + this.settings.absoluteLifetimeMs,
       clientAddress,
     };
-    this.persist('create', this.store.insert(record));
+    this.persist('new session not saved (storage unavailable); it works until the next restart', this.store.insert(record));
     this.remember({ record, persistedLastSeen: now });
     return { token, record };
   }
@@ -115,18 +129,19 @@ export class SessionService {
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
-      this.revoke(tokenHash);
+      this.endQuietly(c, 'expired');
       return undefined;
     }
     const user = this.users.get(r.username);
     if (!user || user.disabled) {
-      this.revoke(tokenHash);
+      this.endQuietly(c, 'user');
       return undefined;
     }
     r.lastSeenAt = now;
     if (now - c.persistedLastSeen >= TOUCH_PERSIST_MS) {
-      this.persist('touch', this.store.touch(tokenHash, now));
+      // Set first: after a failed write the next try waits a period too, instead of hitting a full disk per request.
       c.persistedLastSeen = now;
+      this.touch(tokenHash, now);
     }
     return {
       username: user.username,
@@ -140,37 +155,92 @@ export class SessionService {
     };
   }
 
-  revoke(tokenHash: string): void {
+  /**
+   * The "last seen" time is metadata: losing a write costs at most a shorter idle timeout after a restart, while
+   * failing here would fail every authenticated read on a full disk. So errors are logged (rate-limited) and the
+   * session keeps working from memory.
+   */
+  private touch(tokenHash: string, now: number): void {
+    this.persist(
+      'session last-seen time not saved (storage unavailable); sessions keep working from memory',
+      this.store.touch(tokenHash, now),
+    );
+  }
+
+  /**
+   * Ends an expired session or one of a disabled user, found while authenticating: the request is refused from
+   * memory whether or not the row could be deleted (a row left behind is refused again after a restart, for
+   * the same reason), so a full disk turns this into a logged warning, not a 500.
+   */
+  private endQuietly(c: CachedSession, reason: RevokeReason): void {
+    const { tokenHash, username } = c.record;
     this.cache.delete(tokenHash);
-    this.persist('revoke', this.store.delete(tokenHash));
+    this.persist('ended session not deleted (storage unavailable); it stays refused', this.store.delete(tokenHash));
+    this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
+  }
+
+  /** Logs storage failures of session writes at most once per period, with the number of failures since. */
+  private storeFailed(err: unknown, message: string): void {
+    const now = this.clock.now();
+    this.storeErrors++;
+    if (now - this.storeErrorLoggedAt < TOUCH_ERROR_LOG_MS) return;
+    this.logger?.warn({ err: (err as Error).message, failedWrites: this.storeErrors }, message);
+    this.storeErrorLoggedAt = now;
+    this.storeErrors = 0;
+  }
+
+  revoke(tokenHash: string, reason: RevokeReason = 'revoked'): void {
+    const c = this.cache.get(tokenHash);
+    this.cache.delete(tokenHash);
+    this.persist(
+      'revoked session not deleted (storage unavailable); it stays refused until the next restart',
+      this.store.delete(tokenHash),
+    );
+    // Every live session is in memory: one that is not was ended before, and is not announced again.
+    if (c) this.events?.emit('session.revoked', { sessionId: tokenHash, username: c.record.username, reason });
   }
 
   /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
   revokeUser(username: string, keep?: string): void {
     const kept = keep === undefined ? undefined : this.cache.get(keep);
-    for (const [h, c] of this.cache) if (c.record.username === username) this.cache.delete(h);
+    const ended: string[] = [];
+    for (const [h, c] of this.cache)
+      if (c.record.username === username) {
+        this.cache.delete(h);
+        ended.push(h);
+      }
     const keepIt = kept && kept.record.username === username;
     if (keepIt) this.cache.set(kept.record.tokenHash, kept);
     // Deleting and re-inserting are queued in this order behind earlier writes, so the kept row survives.
     this.persist(
-      'revoke user',
+      "a user's ended sessions not deleted (storage unavailable); they stay refused until the next restart",
       this.store.deleteForUser(username).then(async () => {
         if (keepIt) await this.store.insert({ ...kept.record });
       }),
     );
+    for (const sessionId of ended)
+      if (!keepIt || sessionId !== kept.record.tokenHash) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
   refresh(tokenHash: string, clientAddress: string): { token: string; record: SessionRecord } | undefined {
     const c = this.cache.get(tokenHash);
     if (!c) return undefined;
-    this.revoke(tokenHash);
-    return this.create(c.record.username, clientAddress);
+    this.revoke(tokenHash, 'refresh');
+    // The new session inherits the absolute limit: refreshing must not keep a token alive forever.
+    return this.create(c.record.username, clientAddress, c.record.absoluteExpiresAt);
   }
 
-  prune(): Promise<number> {
+  /** Drops expired sessions; runs from a timer, so a storage failure is logged (rate-limited), never thrown. */
+  async prune(): Promise<number> {
     const now = this.clock.now();
     for (const [h, c] of this.cache) if (now >= this.expiresAt(c.record)) this.cache.delete(h);
-    return this.flush().then(() => this.store.deleteExpired(now, this.settings.idleTimeoutMs));
+    await this.flush();
+    try {
+      return await this.store.deleteExpired(now, this.settings.idleTimeoutMs);
+    } catch (err) {
+      this.storeFailed(err, 'expired sessions not pruned (storage unavailable); they stay refused');
+      return 0;
+    }
   }
 }

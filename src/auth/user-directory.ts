@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PermissionSet, type Group } from '../domain/permissions.js';
 import type { UserEntry } from '../project/schema/project.js';
+import type { EventBus } from '../runtime/event-bus.js';
 import type { NewUser, UserRecord, UserRepository } from '../storage/user-repository.js';
 import { dummyHash, hashPassword, randomPassword, verifyPassword } from './passwords.js';
 
@@ -31,6 +32,8 @@ export class UserDirectory {
     private readonly store: UserRepository,
     groups: readonly Group[],
     private readonly logger: Logger,
+    /** Where `user.changed` is announced: every change of a user or group passes here, whoever makes it. */
+    private readonly events?: EventBus | undefined,
   ) {
     this.groups = new Map(groups.map((g) => [g.name, g]));
   }
@@ -60,8 +63,14 @@ export class UserDirectory {
       this.externalVersion = v;
       const before = this.users;
       await this.reload();
-      for (const name of new Set([...before.keys(), ...this.users.keys()]))
-        if (before.get(name)?.updatedAt !== this.users.get(name)?.updatedAt) this.changed(name);
+      for (const name of new Set([...before.keys(), ...this.users.keys()])) {
+        const old = before.get(name);
+        const now = this.users.get(name);
+        if (old?.updatedAt === now?.updatedAt) continue;
+        this.changed(name);
+        // A change made by another process (the CLI) is announced like one made here.
+        this.announce(name, old, now);
+      }
     } catch (err) {
       this.logger.error({ err }, 'reading users changed by another process failed');
     } finally {
@@ -83,8 +92,15 @@ export class UserDirectory {
     return [...this.groups.values()];
   }
   setGroups(groups: readonly Group[]): void {
+    const old = this.groups;
     this.groups = new Map(groups.map((g) => [g.name, g]));
     this.changed(undefined);
+    if (!this.events) return;
+    for (const [name, g] of old) {
+      const next = this.groups.get(name);
+      if (!next || JSON.stringify(next.permissions) !== JSON.stringify(g.permissions))
+        this.events.emit('user.changed', { group: name, reason: 'permissions' });
+    }
   }
 
   get(username: string): UserRecord | undefined {
@@ -165,15 +181,37 @@ export class UserDirectory {
   }
 
   async upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const old = this.users.get(u.username);
     await this.put(u);
     this.changed(u.username);
+    this.announce(u.username, old, u);
   }
 
   async delete(username: string): Promise<boolean> {
     const ok = await this.store.delete(username);
     this.users.delete(username);
-    if (ok) this.changed(username);
+    if (ok) {
+      this.changed(username);
+      this.events?.emit('user.changed', { username, reason: 'deleted' });
+    }
     return ok;
+  }
+
+  /** `user.changed` for what differs between a user's old and new record (nothing for a new user). */
+  private announce(
+    username: string,
+    old: UserRecord | undefined,
+    u: Pick<UserRecord, 'disabled' | 'passwordHash' | 'groups'> | undefined,
+  ): void {
+    if (!this.events || !old) return;
+    if (!u) {
+      this.events.emit('user.changed', { username, reason: 'deleted' });
+      return;
+    }
+    const emit = (reason: 'disabled' | 'enabled' | 'password' | 'groups') => this.events!.emit('user.changed', { username, reason });
+    if (u.disabled !== old.disabled) emit(u.disabled ? 'disabled' : 'enabled');
+    if (u.passwordHash !== old.passwordHash && old.passwordHash !== '') emit('password');
+    if (u.groups.join('\n') !== old.groups.join('\n')) emit('groups');
   }
 
   /** Called when a user (or, with undefined, everybody) changed; sessions and caches listen. */

@@ -4,12 +4,16 @@ import { runAuditVerify } from './audit-verify.js';
 import { runUserCommand } from './user-admin.js';
 import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
 import { hashPassword } from '../auth/passwords.js';
-import '../drivers/index.js';
 import { loadProjectFile } from '../project/load.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
+import { didYouMean } from '../domain/suggest.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { startServer } from '../server/start.js';
+import { startServer, type RunningServer } from '../server/start.js';
+import { StartupError } from '../server/instance-lock.js';
+import { registerBuiltIns } from '../server/built-ins.js';
+
+const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'version', 'help'];
 
 const HELP = `Tagway — open plant-data server
 
@@ -17,7 +21,7 @@ Usage:
   tagway start [options]        start the server (default command)
   tagway check FILE             validate a project file; prints every problem with line and column
   tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
-  tagway user list|add|passwd|disable|enable …   manage users in the data directory (passwords on stdin)
+  tagway user list|add|passwd|disable|enable|unlock …  manage users in the data directory (passwords on stdin)
   tagway audit verify [--data-dir DIR]   check the audit trail's hash chain; exit 1 names the first tampered row
   tagway version | help
 
@@ -33,19 +37,27 @@ function version(): string {
 
 async function start(args: string[]): Promise<number> {
   const config = loadConfig(args);
-  const server = await startServer(config);
+  // The handlers are in place before start-up, so that a signal that arrives while it runs, or right after the
+  // "serving" line, stops the server gracefully instead of killing the process (and leaving its PID file).
+  let server: RunningServer | undefined;
+  let pending: string | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
+    if (!server) {
+      pending ??= signal;
+      return;
+    }
     if (stopping) {
       process.stderr.write('Forced exit.\n');
       process.exit(1);
     }
     stopping = true;
-    server.runtime.logger.info({ signal }, 'shutting down');
-    server.stop().then(
+    const running = server;
+    running.runtime.logger.info({ signal }, 'shutting down');
+    running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        server.runtime.logger.error({ err }, 'shutdown failed');
+        running.runtime.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -53,9 +65,11 @@ async function start(args: string[]): Promise<number> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => {
-    if (stopping) return;
+    if (stopping || !server) return;
     void reloadOnSignal(server.runtime);
   });
+  server = await startServer(config);
+  if (pending) shutdown(pending);
   return -1; // keep running
 }
 
@@ -106,6 +120,7 @@ async function readStdin(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  registerBuiltIns();
   const [command = 'start', ...rest] = argv;
   try {
     switch (command) {
@@ -147,12 +162,16 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         if (command.startsWith('--')) return await start(argv);
-        process.stderr.write(`unknown command '${command}'\n\n${HELP}`);
+        process.stderr.write(`unknown command '${command}'${didYouMean(command, COMMANDS)}\n\n${HELP}`);
         return 2;
     }
   } catch (err) {
     if (err instanceof ProjectError) {
       process.stderr.write(`The project file is invalid; Tagway did not start.\n${err.problems.map(formatProblem).join('\n')}\n`);
+      return 1;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`Tagway did not start: ${err.message}\n`);
       return 1;
     }
     if (err instanceof ConfigError) {

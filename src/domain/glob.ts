@@ -1,18 +1,36 @@
 /**
  * The one glob syntax of Tagway (tag filters, permissions, subscriptions, alarm names): segments are separated
  * by `.` and `/`; `*` matches within one segment, `**` across segments, `?` one character except a separator.
- * Matching is case-sensitive. Globs are compiled once.
+ * Matching is case-sensitive. Globs are compiled once and kept in a cache bounded by bytes (MAX_GLOB_LENGTH and
+ * MAX_GLOB_WILDCARDS bound each one, at every entry point, since they all compile here).
  *
  * Globs come from clients (tag filters, subscriptions, alarm filters), so matching must stay linear: a RegExp
  * built from `**a**a**a**b` backtracks exponentially (30 s for a 60-character name). Patterns with at most one
  * wildcard run use the RegExp (which cannot backtrack badly with one); the others a set-of-states automaton,
  * O(name × pattern) whatever the input.
  */
+import { ByteLru } from './byte-lru.js';
 import { TagwayError } from './problems.js';
 
 export type GlobMatcher = (name: string) => boolean;
 
-const cache = new Map<string, GlobMatcher>();
+/** Longest glob accepted anywhere (tag names are at most 256 characters; real filters are far shorter). */
+export const MAX_GLOB_LENGTH = 1_024;
+/** Default memory budget of the process-wide cache of compiled globs. */
+export const DEFAULT_GLOB_CACHE_BYTES = 4 * 1024 * 1024;
+
+// Globs arrive from clients: the cache is bounded by the estimated bytes of its entries, never by their count.
+const cache = new ByteLru<GlobMatcher>(DEFAULT_GLOB_CACHE_BYTES);
+
+/** Changes the memory budget of the glob cache (configuration, tests). */
+export function setGlobCacheBudget(bytes: number): void {
+  cache.resize(bytes);
+}
+
+/** What the glob cache holds now, for metrics and tests. */
+export function globCacheStats(): { entries: number; bytes: number; maxBytes: number } {
+  return { entries: cache.size, bytes: cache.bytes, maxBytes: cache.maxBytes };
+}
 
 export function isGlob(pattern: string): boolean {
   return /[*?]/.test(pattern);
@@ -40,31 +58,36 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(re + '$', 's');
 }
 
-type Token = { kind: 'char'; ch: string } | { kind: 'one' } | { kind: 'star' } | { kind: 'globstar' };
+// Token codes: a character is its UTF-16 code unit (>= 0); wildcards are negative. A typed array costs 4 bytes
+// per token, which keeps a compiled glob small and its size predictable for the cache budget.
+const ONE = -1;
+const STAR = -2;
+const GLOBSTAR = -3;
 
-function tokenize(pattern: string): Token[] {
-  const out: Token[] = [];
+function tokenize(pattern: string): Int32Array {
+  const out = new Int32Array(pattern.length);
+  let n = 0;
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
+    const c = pattern.charCodeAt(i);
+    if (c === 42 /* * */) {
+      if (pattern.charCodeAt(i + 1) === 42) {
         i++;
-        out.push({ kind: 'globstar' });
-      } else out.push({ kind: 'star' });
-    } else if (c === '?') out.push({ kind: 'one' });
-    else out.push({ kind: 'char', ch: c });
+        out[n++] = GLOBSTAR;
+      } else out[n++] = STAR;
+    } else if (c === 63 /* ? */) out[n++] = ONE;
+    else out[n++] = c;
   }
-  return out;
+  return out.slice(0, n);
 }
 
-const isSeparator = (c: string) => c === '.' || c === '/';
+const isSeparator = (c: number) => c === 46 /* . */ || c === 47; /* / */
 
 /**
  * Simulates the glob as a nondeterministic automaton: state i = "the first i tokens are matched". Only the
  * active states are visited, and at most one per wildcard (plus one) can be active, so a name costs
  * O(length × wildcards).
  */
-function automaton(tokens: Token[]): GlobMatcher {
+function automaton(tokens: Int32Array): GlobMatcher {
   const m = tokens.length;
   // Reused between calls (matching is synchronous): the hot path allocates nothing.
   let cur = new Int32Array(m + 1),
@@ -77,8 +100,7 @@ function automaton(tokens: Token[]): GlobMatcher {
     while (marks[i] !== stamp) {
       marks[i] = stamp;
       list[n++] = i;
-      const t = tokens[i];
-      if (t === undefined || t.kind === 'char' || t.kind === 'one') break;
+      if (i === m || tokens[i]! >= ONE) break;
       i++;
     }
     return n;
@@ -92,19 +114,19 @@ function automaton(tokens: Token[]): GlobMatcher {
     stamp++;
     let n = add(cur, curMark, 0, 0);
     for (let k = 0; k < name.length && n > 0; k++) {
-      const c = name[k]!;
+      const c = name.charCodeAt(k);
       const sep = isSeparator(c);
       stamp++;
       let nn = 0;
       for (let j = 0; j < n; j++) {
         const i = cur[j]!;
-        const t = tokens[i];
-        if (t === undefined) continue;
-        if (t.kind === 'char') {
-          if (c === t.ch) nn = add(next, nextMark, nn, i + 1);
-        } else if (t.kind === 'one') {
+        if (i === m) continue;
+        const t = tokens[i]!;
+        if (t >= 0) {
+          if (c === t) nn = add(next, nextMark, nn, i + 1);
+        } else if (t === ONE) {
           if (!sep) nn = add(next, nextMark, nn, i + 1);
-        } else if (t.kind === 'star') {
+        } else if (t === STAR) {
           if (!sep) nn = add(next, nextMark, nn, i);
         } else nn = add(next, nextMark, nn, i);
       }
@@ -124,28 +146,49 @@ function automaton(tokens: Token[]): GlobMatcher {
 /** Most wildcards in one glob: enough for any real filter, and it bounds the cost of one match. */
 export const MAX_GLOB_WILDCARDS = 16;
 
+/**
+ * Estimated bytes of a cached matcher: the key (UTF-16), the compiled form, and a fixed overhead for the closure
+ * and the cache entry. The RegExp figure is generous on purpose, since V8's compiled code is not measurable.
+ */
+const ENTRY_OVERHEAD = 256;
+const REGEXP_BYTES_PER_CHAR = 24;
+// Four bytes per token plus four state arrays of four bytes each.
+const AUTOMATON_BYTES_PER_CHAR = 20;
+
+function refuse(message: string, fieldMessage: string): never {
+  throw new TagwayError('VALIDATION_FAILED', message, { errors: [{ field: 'glob', message: fieldMessage }] });
+}
+
 export function compileGlob(pattern: string): GlobMatcher {
-  let m = cache.get(pattern);
-  if (!m) {
-    const wildcards = (pattern.match(/\*+|\?/g) ?? []).length;
-    if (wildcards > MAX_GLOB_WILDCARDS) {
-      throw new TagwayError(
-        'VALIDATION_FAILED',
-        `The glob '${pattern.slice(0, 80)}' has ${wildcards} wildcards; at most ${MAX_GLOB_WILDCARDS} are allowed`,
-        { errors: [{ field: 'glob', message: `at most ${MAX_GLOB_WILDCARDS} wildcards` }] },
-      );
-    }
-    if (!isGlob(pattern)) {
-      m = (name) => name === pattern;
-    } else if ((pattern.match(/\*+/g) ?? []).length <= 1) {
-      const re = globToRegExp(pattern);
-      m = (name) => re.test(name);
-    } else {
-      m = automaton(tokenize(pattern));
-    }
-    if (cache.size > 10_000) cache.clear();
-    cache.set(pattern, m);
+  const hit = cache.get(pattern);
+  if (hit) return hit;
+  // Checked before any work: an over-long pattern costs nothing but this comparison.
+  if (pattern.length > MAX_GLOB_LENGTH) {
+    refuse(
+      `The glob '${pattern.slice(0, 80)}…' has ${pattern.length} characters; at most ${MAX_GLOB_LENGTH} are allowed`,
+      `at most ${MAX_GLOB_LENGTH} characters`,
+    );
   }
+  const wildcards = (pattern.match(/\*+|\?/g) ?? []).length;
+  if (wildcards > MAX_GLOB_WILDCARDS) {
+    refuse(
+      `The glob '${pattern.slice(0, 80)}' has ${wildcards} wildcards; at most ${MAX_GLOB_WILDCARDS} are allowed`,
+      `at most ${MAX_GLOB_WILDCARDS} wildcards`,
+    );
+  }
+  let m: GlobMatcher;
+  let bytes = 2 * pattern.length + ENTRY_OVERHEAD;
+  if (!isGlob(pattern)) {
+    m = (name) => name === pattern;
+  } else if ((pattern.match(/\*+/g) ?? []).length <= 1) {
+    const re = globToRegExp(pattern);
+    m = (name) => re.test(name);
+    bytes += REGEXP_BYTES_PER_CHAR * pattern.length;
+  } else {
+    m = automaton(tokenize(pattern));
+    bytes += AUTOMATON_BYTES_PER_CHAR * pattern.length;
+  }
+  cache.set(pattern, m, bytes);
   return m;
 }
 

@@ -16,6 +16,21 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** Permissions about tags, the only ones a tag-name glob can scope; on the others a scope would mean nothing. */
+export const TAG_SCOPED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
+  'tags:read',
+  'tags:write',
+  'alarms:read',
+  'alarms:acknowledge',
+  'history:read',
+]);
+
+/** The problem with a grant's scope, or undefined: `users:admin` on `Line1.*` must not silently mean full admin. */
+export function grantScopeProblem(g: Grant): string | undefined {
+  if (g.tags === undefined || TAG_SCOPED_PERMISSIONS.has(g.permission)) return undefined;
+  return `'${g.permission}' is not about tags and cannot be scoped by 'tags'; remove 'tags' (it grants everything) or use a tag permission`;
+}
+
 export interface Grant {
   permission: Permission;
   tags?: string | undefined;

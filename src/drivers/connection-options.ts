@@ -1,3 +1,5 @@
+import { didYouMean } from '../domain/suggest.js';
+
 /**
  * Reads a connection's (or a tag's) driver-specific options strictly: each reader call both answers the value
  * (or its default) and records a problem `[key, message]` when the value is missing or malformed, so one pass
@@ -80,7 +82,8 @@ export class OptionReader {
 
   /** Records every key that no reader asked for. Call after all readers. */
   finish(): OptionProblem[] {
-    for (const k of Object.keys(this.options)) if (!this.seen.has(k)) this.problems.push([k, 'is not an option of this driver']);
+    for (const k of Object.keys(this.options))
+      if (!this.seen.has(k)) this.problems.push([k, `is not an option of this driver${didYouMean(k, this.seen)}`]);
     return this.problems;
   }
 }

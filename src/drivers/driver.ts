@@ -54,6 +54,25 @@ export interface Driver {
   stats?(): ConnectionStats;
 }
 
+/** One node of a device's address space, as a browse answers it (OPC UA today; any driver with an address space). */
+export interface BrowseNode {
+  /** Usable as a tag `address` as is. */
+  nodeId: string;
+  browseName: string;
+  displayName: string;
+  nodeClass: string;
+  /** For variables: the data type's name. */
+  dataType?: string | undefined;
+}
+
+/**
+ * Optional capability of a driver module: the children of a node (default: the device's root) on a running
+ * connection of that driver. Declared on the module rather than found on a driver instance, so that a lazily
+ * loaded driver is known to browse before its library is loaded. Throws TagwayError DEVICE_UNAVAILABLE (not
+ * started or not connected), DEVICE_TIMEOUT, VALIDATION_FAILED (bad node id) or NOT_FOUND (no such node).
+ */
+export type BrowseCapability = (driver: Driver, nodeId: string | undefined) => Promise<BrowseNode[]>;
+
 export interface ConnectionDefinition {
   name: string;
   driver: string;

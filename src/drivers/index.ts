@@ -8,20 +8,26 @@ import { lazyFactory } from './lazy.js';
 import { opcuaValidators } from './opcua/validate.js';
 import { mqttValidators } from './mqtt/validate.js';
 
-/** Registers every built-in driver. Imported once by the composition root and the project loader's callers. */
-registerDriver('simulator', simulator);
-registerDriver('internal', internal);
-registerDriver('modbus-tcp', modbusTcp);
-registerDriver('s7', s7);
-// node-opcua and mqtt.js load only when a project has such a connection (node-opcua alone costs seconds).
-// Their option problems are keyed by option name; the registry speaks JSON pointers with self-explaining messages.
-registerDriver('opcua', {
-  ...opcuaValidators,
-  validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)),
-  create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create),
-});
-registerDriver('mqtt', {
-  ...mqttValidators,
-  validateConnection: (o) => asConnectionProblems(mqttValidators.validateConnection!(o)),
-  create: lazyFactory(async () => (await import('./mqtt/index.js')).mqtt.create),
-});
+/**
+ * Registers every built-in driver (idempotent). Called explicitly by start-up and the CLI (src/server/built-ins.ts),
+ * not as a side effect of importing this module, so that what is registered, and when, can be read off the code.
+ */
+export function registerBuiltInDrivers(): void {
+  registerDriver('simulator', simulator);
+  registerDriver('internal', internal);
+  registerDriver('modbus-tcp', modbusTcp);
+  registerDriver('s7', s7);
+  // node-opcua and mqtt.js load only when a project has such a connection (node-opcua alone costs seconds).
+  // Their option problems are keyed by option name; the registry speaks JSON pointers with self-explaining messages.
+  registerDriver('opcua', {
+    ...opcuaValidators,
+    validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)),
+    create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create),
+    browse: async (driver, nodeId) => (await import('./opcua/index.js')).browse(driver, nodeId),
+  });
+  registerDriver('mqtt', {
+    ...mqttValidators,
+    validateConnection: (o) => asConnectionProblems(mqttValidators.validateConnection!(o)),
+    create: lazyFactory(async () => (await import('./mqtt/index.js')).mqtt.create),
+  });
+}

@@ -1,4 +1,4 @@
-import type { DriverFactory } from './driver.js';
+import type { BrowseCapability, DriverFactory } from './driver.js';
 
 /**
  * Every driver Tagway knows, by the `driver:` name used in the project file.
@@ -10,6 +10,8 @@ export interface DriverModule {
   validateConnection?(options: Record<string, unknown>): Array<[string, string]>;
   /** Problem with a tag's address (and options) for this driver, or undefined. */
   validateTag?(tag: { type: string; address?: string | undefined; options?: Record<string, unknown> | undefined }): string | undefined;
+  /** Drivers whose devices have a browsable address space (OPC UA). */
+  browse?: BrowseCapability;
 }
 
 const modules = new Map<string, DriverModule>();

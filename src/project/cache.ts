@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { driverNames } from '../drivers/registry.js';
-import type { Project } from './load.js';
+import type { Project } from './types.js';
 
 /**
  * The validated project of the last start, kept in the data dir. Parsing and checking a 100,000-tag YAML file

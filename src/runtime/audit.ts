@@ -1,4 +1,5 @@
 import { canonicalJson, type AuditEntryFields } from '../domain/audit/chain.js';
+import { auditValue } from '../domain/audit/value.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
@@ -20,8 +21,13 @@ export const AUDIT_ACTIONS = [
   'tag.write',
   'alarm.acknowledge',
   'alarm.reset',
+  'alarm.enable',
+  'alarm.disable',
+  'alarm.shelve',
+  'alarm.unshelve',
   'user.create',
   'user.update',
+  'user.unlock',
   'user.delete',
   'user.disable',
   'user.password',
@@ -165,9 +171,5 @@ export class AuditTrail {
   }
 }
 
-/** 64-bit integers and dates travel as strings, as in the API. */
-function jsonSafe(v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Date) return v.toISOString();
-  return v ?? null;
-}
+/** 64-bit integers and dates travel as strings, as in the API; a long string only as its size and hash. */
+const jsonSafe = auditValue;

@@ -1,10 +1,10 @@
 import { AGGREGATES, NUMERIC_AGGREGATES, type AggregateName } from '../domain/history/aggregates.js';
 import { bucketize } from '../domain/history/bucket.js';
-import { numeric, type AggregateValue, type StoredValue } from '../domain/history/series.js';
+import { numeric, type AggregateValue, type Series, type StoredValue } from '../domain/history/series.js';
 import { TagwayError } from '../domain/problems.js';
 import { qualityName, type QualityName } from '../domain/quality.js';
 import { isBigIntegerType, isNumericType, type TagType, type TagValue } from '../domain/tag-types.js';
-import type { HistoryRepository, Sample } from '../storage/history-repository.js';
+import { SeriesTooLarge, type HistoryRepository, type Sample } from '../storage/history-repository.js';
 import type { Clock } from '../domain/clock.js';
 import type { Historian } from './historian.js';
 import type { TagEngine, TagState } from './tag-engine.js';
@@ -37,6 +37,8 @@ export interface HistoryQuery {
   intervalMs?: number | undefined;
   aggregate?: AggregateName | undefined;
   boundingValues: boolean;
+  /** Aggregates: most samples of the tag to read (PAYLOAD_TOO_LARGE beyond, before reading values); default none. */
+  maxSamplesRead?: number | undefined;
 }
 
 export type HistoryResult =
@@ -70,10 +72,14 @@ export class HistoryQueries {
       throw new TagwayError('NOT_FOUND', `Tag '${tag.def.name}' does not log history (no 'history:' in the project)`);
   }
 
+  /** Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second. */
+  async flush(): Promise<void> {
+    await this.historian.flush();
+  }
+
   async query(tag: TagState, q: HistoryQuery): Promise<HistoryResult> {
     checkQuery(q);
-    // Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second.
-    await this.historian.flush();
+    await this.flush();
     const tagId = await this.store.findTagId(tag.def.name);
     if (q.intervalMs !== undefined && q.aggregate !== undefined)
       return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
@@ -106,18 +112,58 @@ export class HistoryQueries {
     return { kind: 'raw', items, next: page.next === null ? null : encodeCursor(page.next, q.order) };
   }
 
+  /**
+   * Raw samples as `query` answers them, read from the store in chunks of at most `chunkSize` (the caller encodes
+   * each before the next is read, so a 100,000-sample page never sits in memory whole). Returns the next cursor.
+   * The caller flushes and checks the query first.
+   */
+  async *rawChunks(tag: TagState, q: HistoryQuery, chunkSize: number): AsyncGenerator<RawItem[], string | null> {
+    const type = tag.def.type;
+    const tagId = await this.store.findTagId(tag.def.name);
+    if (tagId === undefined) return null;
+    const start = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.order);
+    const firstPage = start === undefined;
+    // Bounding values belong to the ends of the whole result (see `raw`): the one at the start of this page is
+    // known now, the one at its end only once the page turns out to be the last.
+    if (q.boundingValues && firstPage) {
+      const head = q.order === 'asc' ? await this.store.lastBefore(tagId, q.from) : await this.store.firstAtOrAfter(tagId, q.to);
+      if (head) yield [rawItem(type, head)];
+    }
+    let after = start;
+    let left = q.limit;
+    let next: number | null = null;
+    while (left > 0) {
+      const page = await this.store.raw(tagId, { from: q.from, to: q.to, limit: Math.min(chunkSize, left), order: q.order, after });
+      left -= page.samples.length;
+      if (page.samples.length > 0) yield page.samples.map((s) => rawItem(type, s));
+      next = page.next;
+      if (next === null) break;
+      after = next;
+    }
+    if (q.boundingValues && next === null) {
+      const tail = q.order === 'asc' ? await this.store.firstAtOrAfter(tagId, q.to) : await this.store.lastBefore(tagId, q.from);
+      if (tail) yield [rawItem(type, tail)];
+    }
+    return next === null ? null : encodeCursor(next, q.order);
+  }
+
   private async aggregated(
     tag: TagState,
     tagId: number | undefined,
     q: HistoryQuery & { intervalMs: number; aggregate: AggregateName },
   ): Promise<HistoryResult> {
     const type = tag.def.type;
-    if (NUMERIC_AGGREGATES.has(q.aggregate) && !isNumericType(type) && type !== 'Bool') {
-      throw new TagwayError('VALIDATION_FAILED', `Aggregate '${q.aggregate}' needs a numeric tag; '${tag.def.name}' is ${type}`, {
-        errors: [{ field: 'aggregate', message: `not defined for ${type} tags (first, last and count are)` }],
-      });
+    checkTagQuery(tag, q);
+    let series: Series = { length: 0, ts: [], values: [], quality: [] };
+    try {
+      if (tagId !== undefined) series = await this.store.series(tagId, q.from, q.to, q.maxSamplesRead);
+    } catch (err) {
+      if (!(err instanceof SeriesTooLarge)) throw err;
+      throw new TagwayError(
+        'PAYLOAD_TOO_LARGE',
+        `Tag '${tag.def.name}' has more than ${err.maxSamples} samples in the range; at most that many are aggregated per tag and request. Ask for a shorter range.`,
+      );
     }
-    const series = tagId === undefined ? { length: 0, ts: [], values: [], quality: [] } : await this.store.series(tagId, q.from, q.to);
     const buckets = bucketize(series, AGGREGATES[q.aggregate], {
       from: q.from,
       to: q.to,
@@ -156,6 +202,16 @@ export function checkQuery(q: HistoryQuery): void {
     });
   }
   if (q.cursor !== undefined) decodeCursor(q.cursor, q.order);
+}
+
+/** What depends on the tag but needs no data: VALIDATION_FAILED for a numeric aggregate of a non-numeric tag. */
+export function checkTagQuery(tag: TagState, q: Pick<HistoryQuery, 'aggregate'>): void {
+  const type = tag.def.type;
+  if (q.aggregate !== undefined && NUMERIC_AGGREGATES.has(q.aggregate) && !isNumericType(type) && type !== 'Bool') {
+    throw new TagwayError('VALIDATION_FAILED', `Aggregate '${q.aggregate}' needs a numeric tag; '${tag.def.name}' is ${type}`, {
+      errors: [{ field: 'aggregate', message: `not defined for ${type} tags (first, last and count are)` }],
+    });
+  }
 }
 
 function aggregateNumber(v: AggregateValue): number | null {

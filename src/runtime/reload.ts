@@ -1,6 +1,6 @@
 import { sameValue } from '../domain/same-value.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
-import type { Project } from '../project/load.js';
+import type { Project } from '../project/types.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
 
 /** The tag fields a live reload may change (on the tag's connection, which is then restarted). */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import '../drivers/index.js';
 import { Security } from '../auth/security.js';
 import { SessionService } from '../auth/sessions.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import type { Config } from '../config.js';
 import { TagwayError } from '../domain/problems.js';
-import { loadProjectFile, type Project } from '../project/load.js';
+import { loadProjectFile } from '../project/load.js';
+import type { Project } from '../project/types.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { diffProjects, type ReloadResult } from './reload.js';
 import type { Storage } from '../storage/open.js';
@@ -13,7 +13,9 @@ import { openSqliteStorage } from '../storage/sqlite/open-sqlite.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
+import { storageCheck, StorageHealth } from './storage-health.js';
 import { TagEngine } from './tag-engine.js';
+import { TagService } from '../services/tag-service.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -48,8 +50,12 @@ export class Runtime {
   readonly sessions: SessionService;
   /** Audit trail, login throttling, Basic cache, JWT keys, API clients, LDAP. */
   readonly security: Security;
+  /** Tag listing, reads and writes with their permission checks, budgets and audit, for every front end. */
+  readonly tagService: TagService;
   /** In-process events (revocations, user changes, committed alarm events): the seam a cluster will cross. */
   readonly events = new EventBus();
+  /** Storage state for /health: parts register their checks (`storageHealth.register(() => ({ name, ok, reason }))`). */
+  readonly storageHealth: StorageHealth;
   readonly startedAt: number;
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private pruneTimer: unknown;
@@ -64,6 +70,8 @@ export class Runtime {
     this.print = opts.print ?? ((l) => process.stdout.write(l + '\n'));
     this.startedAt = this.clock.now();
     this.storage = opts.storage ?? openSqliteStorage({ dataDir: this.config.dataDir, sqliteSynchronous: this.config.sqliteSynchronous });
+    this.storageHealth = new StorageHealth(this.clock, this.config.dataDir);
+    this.storageHealth.register(storageCheck('database', this.storage, this.storageHealth));
     this.tags = new TagEngine(this.project.tags, this.clock);
     this.connections = new ConnectionManager(this.project.connections, this.tags, {
       clock: this.clock,
@@ -71,8 +79,8 @@ export class Runtime {
       kv: this.storage.keyValues,
       dataDir: this.config.dataDir,
     });
-    this.users = new UserDirectory(this.storage.users, this.project.groups, this.logger);
-    this.sessions = new SessionService(this.storage.sessions, this.users, this.clock, this.config.sessions, this.logger);
+    this.users = new UserDirectory(this.storage.users, this.project.groups, this.logger, this.events);
+    this.sessions = new SessionService(this.storage.sessions, this.users, this.clock, this.config.sessions, this.events, this.logger);
     this.security = new Security({
       storage: this.storage,
       clock: this.clock,
@@ -82,6 +90,10 @@ export class Runtime {
       logger: this.logger,
       settings: this.config.security,
       projectClients: this.project.raw.clients ?? [],
+    });
+    this.tagService = new TagService(this.tags, this.security.audit, {
+      maxBulkItems: this.config.maxBulkItems,
+      maxConcurrentBulk: this.config.maxConcurrentBulk,
     });
   }
 

@@ -2,6 +2,7 @@ import { alarmRoutes } from '../adapters/http/rest/alarms/routes.js';
 import type { ApiPlugin } from '../adapters/http/rest/plugin.js';
 import type { Authenticator } from '../adapters/http/rest/authenticate.js';
 import { createAlarmEngine } from '../runtime/alarms/setup.js';
+import { AlarmService } from '../services/alarm-service.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { adminRoutes } from '../adapters/http/rest/admin/routes.js';
 import { auditRoutes } from '../adapters/http/rest/audit/routes.js';
@@ -23,6 +24,19 @@ export interface Extensions {
 export async function extensions(runtime: Runtime): Promise<Extensions> {
   const alarms = await createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
+  // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
+  runtime.onStop(
+    runtime.storageHealth.register(() => {
+      const s = alarms.storageState();
+      return s.state === 'ok'
+        ? { name: 'alarm journal', ok: true }
+        : {
+            name: 'alarm journal',
+            ok: false,
+            reason: `${s.reason ?? 'commit refused'}; ${s.pendingEvents} events waiting since ${s.since ?? '?'}`,
+          };
+    }),
+  );
   // Tag logging (historian) and /tags/{name}/history, /history/query.
   const history = attachHistory(runtime);
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
@@ -93,7 +107,15 @@ export async function extensions(runtime: Runtime): Promise<Extensions> {
     },
   ]);
   return {
-    plugins: [metrics, alarmRoutes(alarms), history.plugin, push.plugin, tokenRoutes, auditRoutes, adminRoutes],
+    plugins: [
+      metrics,
+      alarmRoutes(new AlarmService({ engine: alarms, audit: runtime.security.audit, maxBulkItems: runtime.config.maxBulkItems })),
+      history.plugin,
+      push.plugin,
+      tokenRoutes,
+      auditRoutes,
+      adminRoutes,
+    ],
     authenticators: [...securityAuthenticators],
   };
 }

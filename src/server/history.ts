@@ -3,10 +3,12 @@ import type { ApiPlugin } from '../adapters/http/rest/plugin.js';
 import { Historian, type HistorianOptions } from '../runtime/historian.js';
 import { HistoryQueries } from '../runtime/history-query.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { HistoryService, MAX_TAGS_PER_QUERY } from '../services/history-service.js';
 
 export interface HistoryCapability {
   historian: Historian;
   queries: HistoryQueries;
+  service: HistoryService;
   plugin: ApiPlugin;
 }
 
@@ -21,5 +23,10 @@ export function attachHistory(runtime: Runtime, opts: HistorianOptions = {}): Hi
   const queries = new HistoryQueries(runtime.tags, store, historian, runtime.clock);
   historian.start();
   runtime.onStop(() => historian.stop());
-  return { historian, queries, plugin: historyRoutes(queries, runtime.clock) };
+  const service = new HistoryService(queries, runtime.clock, {
+    maxSamples: runtime.config.maxHistorySamples,
+    maxConcurrent: runtime.config.maxConcurrentHistory,
+    maxTags: MAX_TAGS_PER_QUERY,
+  });
+  return { historian, queries, service, plugin: historyRoutes(service) };
 }

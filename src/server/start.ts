@@ -3,13 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type AppOptions } from '../adapters/http/rest/app.js';
 import type { Config } from '../config.js';
-import '../drivers/index.js';
-import { DEMO_PROJECT_FILE, loadProjectFile, type Project } from '../project/load.js';
+import { DEMO_PROJECT_FILE, loadProjectFile } from '../project/load.js';
+import type { Project } from '../project/types.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Clock } from '../domain/clock.js';
 import { createLogger } from './logger.js';
 import { ensureTls } from './tls.js';
 import { extensions } from './extensions.js';
+import { checkPortFree, lockDataDir } from './instance-lock.js';
+import { registerBuiltIns } from './built-ins.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -32,16 +34,45 @@ export interface StartOptions {
   projectFile?: string | undefined;
 }
 
-/** Loads the project, starts the runtime and serves the API. Throws ProjectError for an invalid project. */
+/**
+ * Loads the project, starts the runtime and serves the API. Throws ProjectError for an invalid project, and
+ * StartupError when the port is taken or another instance holds the data directory: both are checked before
+ * anything has a side effect (database, drivers, the admin and its printed password).
+ */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  registerBuiltIns();
+  await checkPortFree(config.host, config.port);
+  // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
   const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
   const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, opts, project, projectFile, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  opts: StartOptions,
+  project: Project,
+  projectFile: string | undefined,
+  releaseLock: () => void,
+): Promise<RunningServer> {
+  const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile });
-  const ext = await extensions(runtime);
-  await runtime.start();
+  let ext: Awaited<ReturnType<typeof extensions>>;
+  try {
+    ext = await extensions(runtime);
+    await runtime.start();
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
+    throw err;
+  }
   const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins };
   let app: FastifyInstance;
   try {
@@ -71,8 +102,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     fingerprint: tls?.fingerprint,
     stop: () => {
       stopped ??= (async () => {
-        await app.close();
-        await runtime.stop();
+        try {
+          await app.close();
+          await runtime.stop();
+        } finally {
+          releaseLock();
+        }
       })();
       return stopped;
     },

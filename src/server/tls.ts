@@ -69,3 +69,33 @@ export async function ensureTls(dataDir: string, certFile?: string, keyFile?: st
   writeFileSync(cf, pems.cert, { mode: 0o644 });
   return { cert: pems.cert, key: pems.private, fingerprint: fingerprintOf(pems.cert), generated: true, certFile: cf };
 }
+
+/**
+ * TLS 1.3 (its three AEAD suites) and, for older clients, TLS 1.2 with ECDHE key exchange and AEAD ciphers only:
+ * no CBC-mode suites with SHA-1 MACs (Lucky13-style padding oracles), no static-RSA key exchange (no forward
+ * secrecy). Every current browser and OPC/MQTT stack speaks one of these.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The HTTPS server's TLS options for a certificate and key. */
+export function tlsServerOptions(cert: string, key: string, handshakeTimeoutMs: number) {
+  return {
+    cert,
+    key,
+    minVersion: 'TLSv1.2' as const,
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
+    // A client that opens a socket and never finishes the handshake is not held for Node's default 120 s.
+    handshakeTimeout: handshakeTimeoutMs,
+  };
+}

@@ -22,8 +22,11 @@ export interface HistoryRepository {
   insertBatch(batch: SampleBatch): Promise<void>;
   /** Raw samples in `[from, to)` (keyset-paged by `after`, exclusive, in the direction of `order`). */
   raw(tagId: number, q: RawQuery): Promise<RawPage>;
-  /** Samples in `[from, to)` ascending, preceded by the last sample before `from` when there is one. */
-  series(tagId: number, from: number, to: number): Promise<Series>;
+  /**
+   * Samples in `[from, to)` ascending, preceded by the last sample before `from` when there is one. With
+   * `maxSamples`, throws SeriesTooLarge when the range holds more than that, having read no more than that.
+   */
+  series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series>;
   /** The last sample before `t`. */
   lastBefore(tagId: number, t: number): Promise<Sample | undefined>;
   /** The first sample at or after `t`. */
@@ -59,4 +62,12 @@ export interface RawPage {
   samples: Sample[];
   /** Timestamp to pass as `after` for the next page, or null when this was the last one. */
   next: number | null;
+}
+
+/** `series` of a range that holds more samples than the caller's budget. */
+export class SeriesTooLarge extends Error {
+  constructor(readonly maxSamples: number) {
+    super(`The range holds more than ${maxSamples} samples`);
+    this.name = 'SeriesTooLarge';
+  }
 }

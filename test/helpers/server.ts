@@ -7,6 +7,7 @@ import type { Clock } from '../../src/domain/clock.js';
 import { parseProject, loadProjectFile } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
+import { registerBuiltIns } from '../../src/server/built-ins.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 export const FIXTURE_PROJECT = join(import.meta.dirname, '..', 'fixtures', 'project.yaml');
@@ -62,6 +63,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     adminPassword: ADMIN_PASSWORD,
     ...opts.config,
   };
+  registerBuiltIns(); // the project below is parsed before startServer would register the drivers
   const load = () =>
     opts.projectYaml !== undefined ? parseProject(opts.projectYaml, 'test.yaml') : loadProjectFile(opts.projectFile ?? FIXTURE_PROJECT);
   const projectFile = opts.projectYaml !== undefined ? undefined : (opts.projectFile ?? FIXTURE_PROJECT);

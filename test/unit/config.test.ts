@@ -31,11 +31,20 @@ describe('loadConfig', () => {
       tlsKey: undefined,
       bodyLimit: 1_048_576,
       maxBulkItems: 10_000,
+      maxConcurrentBulk: 4,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: 60_000,
+      maxConnectionsPerAddress: 64,
+      maxHistorySamples: 1_000_000,
+      maxConcurrentHistory: 2,
       basePath: '/',
       logLevel: 'info',
       adminPassword: undefined,
       sessions: DEFAULT_SESSION_SETTINGS,
       sqliteSynchronous: 'FULL',
+      trustedProxies: [],
       security: { corsOrigins: [], throttle: {} },
     });
     expect(defaultConfig()).toEqual(c);
@@ -56,6 +65,11 @@ describe('loadConfig', () => {
       '2048',
       '--max-bulk-items',
       '50',
+      '--max-concurrent-bulk',
+      '2',
+      '--max-history-samples',
+      '20000',
+      '--max-concurrent-history=3',
       '--base-path',
       '/scada/',
       '--log-level',
@@ -75,6 +89,9 @@ describe('loadConfig', () => {
       http: true,
       bodyLimit: 2048,
       maxBulkItems: 50,
+      maxConcurrentBulk: 2,
+      maxHistorySamples: 20_000,
+      maxConcurrentHistory: 3,
       basePath: '/scada',
       logLevel: 'debug',
       sessions: { idleTimeoutMs: 5 * 60_000, absoluteLifetimeMs: 2 * 3_600_000 },
@@ -97,6 +114,14 @@ describe('loadConfig', () => {
       TAGWAY_TLS_KEY: 'k.pem',
       TAGWAY_BODY_LIMIT: '100',
       TAGWAY_MAX_BULK_ITEMS: '7',
+      TAGWAY_MAX_CONCURRENT_BULK: '3',
+      TAGWAY_REQUEST_TIMEOUT_SECONDS: '20',
+      TAGWAY_HEADERS_TIMEOUT_SECONDS: '4',
+      TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS: '3',
+      TAGWAY_IDLE_TIMEOUT_SECONDS: '90',
+      TAGWAY_MAX_CONNECTIONS_PER_ADDRESS: '16',
+      TAGWAY_MAX_HISTORY_SAMPLES: '5000',
+      TAGWAY_MAX_CONCURRENT_HISTORY: '4',
       TAGWAY_BASE_PATH: '/x',
       TAGWAY_LOG_LEVEL: 'warn',
       TAGWAY_SESSION_IDLE_MINUTES: '1',
@@ -110,6 +135,8 @@ describe('loadConfig', () => {
       TAGWAY_LOGIN_WINDOW_MINUTES: '2',
       TAGWAY_LOGIN_COOLING_OFF_SECONDS: '30',
       TAGWAY_LOGIN_LOCKOUT_AFTER: '10',
+      TAGWAY_LOGIN_MAX_FAILURES_GLOBAL: '50',
+      TAGWAY_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16,fd00::/8',
       TAGWAY_LDAP_CONFIG: ldapFile,
     };
     expect(load([], env)).toEqual({
@@ -122,15 +149,31 @@ describe('loadConfig', () => {
       tlsKey: 'k.pem',
       bodyLimit: 100,
       maxBulkItems: 7,
+      maxConcurrentBulk: 3,
+      requestTimeoutMs: 20_000,
+      headersTimeoutMs: 4_000,
+      keepAliveTimeoutMs: 3_000,
+      idleTimeoutMs: 90_000,
+      maxConnectionsPerAddress: 16,
+      maxHistorySamples: 5000,
+      maxConcurrentHistory: 4,
       basePath: '/x',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
       sqliteSynchronous: 'NORMAL',
+      trustedProxies: ['10.0.0.1', '192.168.0.0/16', 'fd00::/8'],
       security: {
         corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],
         jwtLifetimeMs: 5 * 60_000,
-        throttle: { maxFailuresPerUser: 3, maxFailuresPerAddress: 9, windowMs: 2 * 60_000, coolingOffMs: 30_000, lockoutAfter: 10 },
+        throttle: {
+          maxFailuresPerUser: 3,
+          maxFailuresPerAddress: 9,
+          windowMs: 2 * 60_000,
+          coolingOffMs: 30_000,
+          lockoutAfter: 10,
+          maxFailuresGlobal: 50,
+        },
         ldap: { url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} },
       },
     });
@@ -145,6 +188,8 @@ describe('loadConfig', () => {
   it('refuses a CORS entry that is not an origin and an unreadable LDAP file', () => {
     expect(configError(['--cors-origins', 'https://ok.example,hmi.example'])).toMatch(/not an origin/);
     expect(configError(['--ldap-config', '/nonexistent/ldap.json'])).toMatch(/cannot read LDAP settings/);
+    expect(configError(['--trusted-proxies', '10.0.0.0/33'])).toMatch(/not an IP address or CIDR/);
+    expect(configError(['--trusted-proxies', 'proxy.example'])).toMatch(/not an IP address or CIDR/);
   });
 
   it('flags win over the environment; an empty variable counts as unset', () => {
@@ -188,9 +233,31 @@ describe('loadConfig', () => {
     });
 
     it('unknown option', () => {
-      expect(configError(['--prot', '8443'])).toBe("unknown option '--prot'");
-      expect(configError(['--port', '1', 'extra'])).toBe("unknown option 'extra'");
-      expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'");
+      expect(configError(['--prot', '8443'])).toBe(
+        "unknown option '--prot'; did you mean '--port'? Run 'tagway help' for the list of options.",
+      );
+      expect(configError(['--port', '1', 'extra'])).toMatch(/^unexpected argument 'extra'\. Options are written '--name value'/);
+      expect(configError(['--verbose=1'])).toBe("unknown option '--verbose=1'. Run 'tagway help' for the list of options.");
+    });
+
+    it('a bare value after `npm start` without `--` names the option npm kept for itself', () => {
+      // `npm start --port 9443` runs `tagway start 9443` with npm_config_port=true in the environment.
+      const m = configError(['9443'], { npm_lifecycle_event: 'start', npm_config_port: 'true' });
+      expect(m).toBe(
+        "unexpected argument '9443'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443' (npm kept '--port' for itself).",
+      );
+      // `npm start --data-dir /x --port=9443`: both flags kept by npm, only '/x' passed on.
+      expect(configError(['/x'], { npm_lifecycle_event: 'start', npm_config_data_dir: 'true', npm_config_port: '9443' })).toBe(
+        "unexpected argument '/x'. npm passes options to Tagway only after '--': write 'npm start -- --port 9443 --data-dir /x' (npm kept '--port', '--data-dir' for itself).",
+      );
+      // `npm start --http`: nothing reaches Tagway, which would otherwise start without the option.
+      expect(configError([], { npm_lifecycle_event: 'start', npm_config_http: 'true' })).toBe(
+        "npm passes options to Tagway only after '--': write 'npm start -- --http' (npm kept '--http' for itself).",
+      );
+      // Under other npm scripts (npm test) npm_config_* of the test runner are not Tagway's business.
+      expect(load(['--port', '1'], { npm_lifecycle_event: 'test', npm_config_port: 'true' }).port).toBe(1);
+      expect(configError(['--data-dirr', 'x'])).toContain("did you mean '--data-dir'?");
+      expect(configError(['--sesion-idle-minutes', '5'])).toContain("did you mean '--session-idle-minutes'?");
     });
 
     it('missing value, also when the next word is another option', () => {
@@ -202,6 +269,9 @@ describe('loadConfig', () => {
     it('limits, levels, modes and paths', () => {
       expect(configError(['--body-limit', '0'])).toMatch(/--body-limit \/ TAGWAY_BODY_LIMIT must be at least 1/);
       expect(configError(['--max-bulk-items', '0'])).toMatch(/must be at least 1/);
+      expect(configError(['--max-concurrent-bulk', '0'])).toMatch(/--max-concurrent-bulk \/ TAGWAY_MAX_CONCURRENT_BULK must be at least 1/);
+      expect(configError(['--max-history-samples', '0'])).toMatch(/TAGWAY_MAX_HISTORY_SAMPLES must be at least 1/);
+      expect(configError(['--max-concurrent-history', '0'])).toMatch(/TAGWAY_MAX_CONCURRENT_HISTORY must be at least 1/);
       expect(configError(['--session-idle-minutes', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--session-lifetime-hours', '0'])).toMatch(/must be at least 1/);
       expect(configError(['--sqlite-synchronous', 'OFF'])).toBe('--sqlite-synchronous must be FULL or NORMAL');

@@ -3,7 +3,7 @@ import { LoginThrottle } from '../../src/auth/login-throttle.js';
 import { ManualClock } from '../../src/domain/clock.js';
 
 describe('LoginThrottle', () => {
-  it('blocks a username after 5 failures in 10 min, even for the right password, then lifts', () => {
+  it('blocks a username at one address after 5 failures in 10 min, even for the right password, then lifts; the owner elsewhere is not locked out', () => {
     const clock = new ManualClock();
     const t = new LoginThrottle(clock);
     for (let i = 0; i < 4; i++) {
@@ -11,15 +11,78 @@ describe('LoginThrottle', () => {
       expect(t.recordFailure('alice', '10.0.0.1').blocked).toBeUndefined();
       clock.advance(1000);
     }
-    expect(t.recordFailure('Alice', '10.0.0.2').blocked).toEqual({ scope: 'user', retryAfterSeconds: 60 });
-    // From any address, any case of the name.
-    expect(t.check('ALICE', '10.9.9.9')).toEqual({ allowed: false, scope: 'user', retryAfterSeconds: 60 });
+    expect(t.recordFailure('Alice', '10.0.0.1').blocked).toEqual({ scope: 'user', retryAfterSeconds: 60 });
+    // Any case of the name, from that address.
+    expect(t.check('ALICE', '10.0.0.1')).toEqual({ allowed: false, scope: 'user', retryAfterSeconds: 60 });
+    // The attacker's failures do not lock the owner out at another address (issue 11, finding 8).
+    expect(t.check('alice', '10.9.9.9').allowed).toBe(true);
     clock.advance(30_500);
     expect(t.check('alice', '10.0.0.1')).toEqual({ allowed: false, scope: 'user', retryAfterSeconds: 30 });
     clock.advance(29_500);
     expect(t.check('alice', '10.0.0.1').allowed).toBe(true);
     // Another user from the same address is not affected.
     expect(t.check('bob', '10.0.0.1').allowed).toBe(true);
+  });
+
+  it('counts IPv6 clients by their /64 and IPv4-mapped addresses as IPv4', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock, { maxFailuresPerAddress: 3 });
+    t.recordFailure('a', '2001:db8:1:2::1');
+    t.recordFailure('b', '2001:db8:1:2:ffff::9');
+    expect(t.recordFailure('c', '2001:0db8:0001:0002:0:0:0:abcd').blocked?.scope).toBe('address');
+    expect(t.check('d', '2001:db8:1:2::77')).toMatchObject({ allowed: false, scope: 'address' });
+    expect(t.check('d', '2001:db8:1:3::1').allowed).toBe(true);
+    t.recordFailure('a', '::ffff:192.0.2.1');
+    t.recordFailure('b', '192.0.2.1');
+    expect(t.recordFailure('c', '192.0.2.1').blocked?.scope).toBe('address');
+    expect(t.check('d', '192.0.2.2').allowed).toBe(true);
+  });
+
+  it('reserves attempts before verification: concurrent attempts get at most the budget', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock);
+    const attempts = [];
+    for (let i = 0; i < 100; i++) {
+      const r = t.reserve('alice', '10.0.0.1');
+      if (r.allowed) attempts.push(r.attempt);
+    }
+    expect(attempts).toHaveLength(5);
+    for (const a of attempts) a.fail();
+    expect(t.reserve('alice', '10.0.0.1')).toMatchObject({ allowed: false, scope: 'user' });
+    // A success releases its reservation and clears the pair.
+    const b = t.reserve('bob', '10.0.0.1');
+    expect(b.allowed).toBe(true);
+    if (b.allowed) b.attempt.succeed();
+    expect(t.reserve('bob', '10.0.0.1').allowed).toBe(true);
+  });
+
+  it('a global budget bounds failures across users and addresses per minute', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock, { maxFailuresGlobal: 10 });
+    for (let i = 0; i < 10; i++) t.recordFailure(`u${i}`, `10.0.${i}.1`);
+    expect(t.reserve('someone', '10.1.1.1')).toMatchObject({ allowed: false, scope: 'global' });
+    clock.advance(60_001);
+    expect(t.reserve('someone', '10.1.1.1').allowed).toBe(true);
+  });
+
+  it('the global budget does not refuse a user at a network where they logged in before', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock, { maxFailuresGlobal: 10 });
+    const ok = t.reserve('owner', '192.0.2.5');
+    if (ok.allowed) ok.attempt.succeed();
+    for (let i = 0; i < 10; i++) t.recordFailure(`u${i}`, `10.0.${i}.1`);
+    expect(t.reserve('owner', '198.51.100.1')).toMatchObject({ allowed: false, scope: 'global' });
+    expect(t.reserve('owner', '192.0.2.5').allowed).toBe(true);
+  });
+
+  it('an unlock (reset) clears the user at every address', () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle(clock);
+    for (const addr of ['10.0.0.1', '10.0.0.2']) for (let i = 0; i < 5; i++) t.recordFailure('alice', addr);
+    expect(t.check('alice', '10.0.0.2').allowed).toBe(false);
+    expect(t.reset('alice')).toBe(2);
+    expect(t.check('alice', '10.0.0.1').allowed).toBe(true);
+    expect(t.check('alice', '10.0.0.2').allowed).toBe(true);
   });
 
   it('counts only failures inside the sliding window', () => {

@@ -1,5 +1,4 @@
 import { hash } from '@node-rs/argon2';
-import '../../src/drivers/index.js';
 import { describe, expect, it } from 'vitest';
 import { parseProject } from '../../src/project/load.js';
 

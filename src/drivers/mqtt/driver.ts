@@ -5,6 +5,7 @@ import { TagwayError } from '../../domain/problems.js';
 import { Quality } from '../../domain/quality.js';
 import type { TagValue } from '../../domain/tag-types.js';
 import { Backoff } from '../backoff.js';
+import { ConnectionSupervisor } from '../shared/supervisor.js';
 import type { ConnectionDefinition, ConnectionStats, Driver, DriverHost, DriverTag } from '../driver.js';
 import { readMqttOptions, readMqttTagOptions, topicProblem, type MqttOptions, type MqttTagOptions } from './options.js';
 import { decodePayload, encodePayload } from './payload.js';
@@ -22,6 +23,19 @@ interface Pending {
   reject(err: TagwayError): void;
 }
 
+/** One broker connection: the client and what the current attempt learnt. */
+interface MqttSession {
+  client: MqttClient;
+  /** The last error the client reported, named when the connection closes. */
+  lastError: string | undefined;
+  /** Set once the session is gone, so that late messages of a dead client are ignored. */
+  dead: boolean;
+  /** Bindings that received a fitting message in this session (they keep GOOD when the session comes up). */
+  fresh: Set<Binding>;
+  /** Topics whose subscription the broker refused in this session. */
+  refused: Set<string>;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -29,23 +43,17 @@ function errorText(err: unknown): string {
 /**
  * MQTT client driver (mqtt.js, MQTT 3.1.1 or 5). Each tag is one exact topic, optionally a JSON pointer into its
  * payload. mqtt.js's own reconnect is off (`reconnectPeriod: 0`): on any loss the client is ended and a new one
- * made with our Backoff, so the states, the BAD marking and `stop()` are all in one place.
+ * made by the shared ConnectionSupervisor, so states, BAD marking, back-off and `stop()` behave as for every protocol.
  */
 export class MqttDriver implements Driver {
   readonly publishesWrites = false;
   readonly options: MqttOptions;
   private readonly byTopic = new Map<string, { qos: 0 | 1 | 2; bindings: Binding[] }>();
   private readonly byIndex = new Map<number, Binding>();
-  private readonly backoff: Backoff;
   private readonly counters: ConnectionStats = { reads: 0, writes: 0, errors: 0, rttMs: undefined };
   private readonly clientId: string;
-  private client: MqttClient | undefined;
-  private connected = false;
-  private stopping = true;
-  private generation = 0;
-  private timer: unknown;
-  /** Bounds the current attempt until CONNACK; cleared with the client so stop() leaves no timer behind. */
-  private guard: NodeJS.Timeout | undefined;
+  private readonly supervisor: ConnectionSupervisor<MqttSession>;
+  private running = false;
   private readonly pending = new Set<Pending>();
   private readonly endings = new Set<Promise<void>>();
 
@@ -59,7 +67,6 @@ export class MqttDriver implements Driver {
       throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([k, m]) => `${k} ${m}`).join('; ')}`);
     }
     this.options = options;
-    this.backoff = new Backoff(options.reconnectMinMs, options.reconnectMaxMs);
     // A fixed default would make two Tagway instances kick each other off the broker; random keeps them apart.
     this.clientId =
       options.clientId ?? `tagway-${connection.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
@@ -78,42 +85,54 @@ export class MqttDriver implements Driver {
       entry.bindings.push(binding);
       this.byTopic.set(topic, entry);
     }
+    // Tags whose topic or options are unusable keep BAD_CONFIGURATION_ERROR: the supervisor marks only the others.
+    const bound = [...this.byIndex.values()].map((b) => b.tag);
+    this.supervisor = new ConnectionSupervisor<MqttSession>(
+      host,
+      bound,
+      new Backoff(options.reconnectMinMs, options.reconnectMaxMs),
+      {
+        open: (signal) => this.open(signal),
+        close: (session) => this.endClient(session),
+        up: (session) => this.up(session),
+        down: (session) => {
+          session.dead = true;
+          this.rejectPending(`connection lost before the broker acknowledged`);
+        },
+      },
+      {
+        failedAttemptState: 'ERROR',
+        stoppedQuality: Quality.BAD_NOT_CONNECTED,
+        onFailure: (reason, phase) =>
+          host.logger.warn(
+            { connection: connection.name, url: options.url },
+            `MQTT ${phase === 'connect' ? 'connect failed' : 'connection lost'}: ${reason}`,
+          ),
+      },
+    );
   }
 
   async start(): Promise<void> {
-    if (!this.stopping) return;
-    this.stopping = false;
+    if (this.running) return;
+    this.running = true;
     for (const tag of this.tags) if (!this.byIndex.has(tag.index)) this.host.setQuality(tag.index, Quality.BAD_CONFIGURATION_ERROR);
-    this.attempt();
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    this.generation++;
-    if (this.timer !== undefined) {
-      this.host.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const wasConnected = this.connected;
-    this.connected = false;
+    if (!this.running) return;
+    this.running = false;
     this.rejectPending('the connection was stopped');
-    this.endClient();
+    await this.supervisor.stop();
     await Promise.allSettled([...this.endings]);
-    this.markAll(Quality.BAD_NOT_CONNECTED);
-    this.host.state('DISCONNECTED', wasConnected ? undefined : 'stopped');
   }
 
   stats(): ConnectionStats {
-    return { ...this.counters };
+    return { ...this.counters, errors: this.counters.errors + this.supervisor.failures };
   }
 
   get isConnected(): boolean {
-    return this.connected;
-  }
-
-  private markAll(quality: number): void {
-    for (const b of this.byIndex.values()) this.host.setQuality(b.tag.index, quality);
+    return this.supervisor.session !== undefined;
   }
 
   private clientOptions(): IClientOptions {
@@ -140,98 +159,86 @@ export class MqttDriver implements Driver {
     return opts;
   }
 
-  private attempt(): void {
-    const gen = ++this.generation;
-    this.host.state('CONNECTING');
-    let client: MqttClient;
-    try {
-      client = mqtt.connect(this.options.url, this.clientOptions());
-    } catch (err) {
-      // e.g. a TLS file that cannot be read: reported like any failed attempt, retried with back-off.
-      queueMicrotask(() => this.fail(gen, errorText(err)));
-      return;
-    }
-    this.client = client;
-    let lastError: string | undefined;
-    // mqtt.js's connectTimeout covers CONNECT → CONNACK; this guard also covers a TCP connect that hangs.
-    const guard = setTimeout(() => this.fail(gen, `no CONNACK within ${this.options.timeoutMs} ms`), this.options.timeoutMs + 500);
-    this.guard = guard;
-    client.on('error', (err) => {
-      lastError = errorText(err);
-    });
-    client.on('close', () => {
-      clearTimeout(guard);
-      this.fail(gen, lastError ?? 'connection closed');
-    });
-    client.on('message', (topic, payload) => {
-      if (gen === this.generation) this.onMessage(topic, payload);
-    });
-    client.on('connect', () => {
-      clearTimeout(guard);
-      if (gen !== this.generation) return;
-      this.subscribe(client, gen).catch((err: unknown) => this.fail(gen, `subscribe failed: ${errorText(err)}`));
+  /** Connects and subscribes; resolves once the broker acknowledged the subscriptions. */
+  private open(signal: AbortSignal): Promise<MqttSession> {
+    return new Promise<MqttSession>((resolve, reject) => {
+      // e.g. a TLS file that cannot be read throws here: reported like any failed attempt, retried with back-off.
+      const client = mqtt.connect(this.options.url, this.clientOptions());
+      const session: MqttSession = { client, lastError: undefined, dead: false, fresh: new Set(), refused: new Set() };
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        signal.removeEventListener('abort', onAbort);
+        if (err === undefined) {
+          resolve(session);
+          return;
+        }
+        session.dead = true;
+        void this.endClient(session);
+        reject(err);
+      };
+      const onAbort = (): void => settle(new Error('stopped'));
+      signal.addEventListener('abort', onAbort);
+      // mqtt.js's connectTimeout covers CONNECT → CONNACK; this guard also covers a TCP connect that hangs.
+      const guard = setTimeout(() => settle(new Error(`no CONNACK within ${this.options.timeoutMs} ms`)), this.options.timeoutMs + 500);
+      client.on('error', (err) => {
+        session.lastError = errorText(err);
+      });
+      client.on('close', () => {
+        const reason = session.lastError ?? 'connection closed';
+        if (!settled) settle(new Error(reason));
+        else this.supervisor.lost(session, reason);
+      });
+      client.on('message', (topic, payload) => {
+        if (!session.dead) this.onMessage(session, topic, payload);
+      });
+      client.on('connect', () => {
+        this.subscribe(session).then(
+          () => settle(),
+          (err: unknown) => settle(new Error(`subscribe failed: ${errorText(err)}`)),
+        );
+      });
     });
   }
 
-  private async subscribe(client: MqttClient, gen: number): Promise<void> {
+  private async subscribe(session: MqttSession): Promise<void> {
     const map: Record<string, { qos: 0 | 1 | 2 }> = {};
     for (const [topic, e] of this.byTopic) map[topic] = { qos: e.qos };
-    const granted = this.byTopic.size === 0 ? [] : await client.subscribeAsync(map);
-    if (gen !== this.generation) return;
+    const granted = this.byTopic.size === 0 ? [] : await session.client.subscribeAsync(map);
     for (const g of granted) {
       // SUBACK 0x80 and above (MQTT 5 reason codes; 128 in 3.1.1) is a refusal, e.g. not authorised.
       if (g.qos >= 0x80) {
+        session.refused.add(g.topic);
         this.host.logger.warn({ topic: g.topic, reason: g.qos }, 'the broker refused the subscription');
         for (const b of this.byTopic.get(g.topic)?.bindings ?? []) this.host.setQuality(b.tag.index, Quality.BAD_CONFIGURATION_ERROR);
       }
     }
-    this.connected = true;
-    this.backoff.reset();
-    // Until a message arrives the last value is all we have: usable, not good (retained messages follow at once).
+  }
+
+  private up(session: MqttSession): void {
+    // Until a message arrives the last value is all we have: usable, not good. Retained messages may already have
+    // arrived with the SUBACK; those tags are fresh and keep their GOOD.
     for (const b of this.byIndex.values()) {
-      const q = b.hasValue ? Quality.UNCERTAIN_LAST_USABLE_VALUE : Quality.UNCERTAIN_INITIAL_VALUE;
-      if (!granted.some((g) => g.qos >= 0x80 && g.topic === (b.tag.def.address ?? ''))) this.host.setQuality(b.tag.index, q);
+      if (session.fresh.has(b) || session.refused.has(b.tag.def.address ?? '')) continue;
+      this.host.setQuality(b.tag.index, b.hasValue ? Quality.UNCERTAIN_LAST_USABLE_VALUE : Quality.UNCERTAIN_INITIAL_VALUE);
     }
-    this.host.state('CONNECTED');
   }
 
-  private fail(gen: number, reason: string): void {
-    if (gen !== this.generation || this.stopping) return;
-    this.generation++;
-    const state = this.connected ? 'DISCONNECTED' : 'ERROR';
-    this.connected = false;
-    this.counters.errors++;
-    this.rejectPending(`connection lost before the broker acknowledged (${reason})`);
-    this.markAll(Quality.BAD_NOT_CONNECTED);
-    this.host.state(state, reason);
-    this.host.logger.warn(
-      { connection: this.connection.name, url: this.options.url },
-      `MQTT ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`,
-    );
-    this.endClient();
-    this.timer = this.host.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (!this.stopping) this.attempt();
-    }, this.backoff.next());
-  }
-
-  private endClient(): void {
-    if (this.guard !== undefined) {
-      clearTimeout(this.guard);
-      this.guard = undefined;
-    }
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
+  /** Ends a client; resolves once it is gone. `stop()` also awaits endings started by failed attempts. */
+  private endClient(session: MqttSession): Promise<void> {
+    const client = session.client;
     client.removeAllListeners('connect');
     client.removeAllListeners('message');
     client.removeAllListeners('close');
-    // mqtt.js emits 'error' on a socket that dies while ending; keep a listener so it is never unhandled.
+    // mqtt.js emits 'error' on a socket that dies while ending; the listener set in open() stays so it is never unhandled.
     const p = new Promise<void>((resolve) => {
       client.end(true, {}, () => resolve());
     });
     this.endings.add(p);
     void p.finally(() => this.endings.delete(p));
+    return p;
   }
 
   private rejectPending(reason: string): void {
@@ -239,7 +246,7 @@ export class MqttDriver implements Driver {
     this.pending.clear();
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(session: MqttSession, topic: string, payload: Buffer): void {
     const entry = this.byTopic.get(topic);
     if (!entry) return;
     const now = this.host.clock.now();
@@ -248,6 +255,7 @@ export class MqttDriver implements Driver {
       if (r.ok) {
         this.counters.reads++;
         b.hasValue = true;
+        session.fresh.add(b);
         b.complained = false;
         this.host.update(b.tag.index, r.value, Quality.GOOD, now);
       } else {
@@ -263,9 +271,9 @@ export class MqttDriver implements Driver {
 
   async write(tag: DriverTag, value: TagValue): Promise<void> {
     const b = this.byIndex.get(tag.index);
-    const client = this.client;
+    const client = this.supervisor.session?.client;
     if (!b) throw new TagwayError('DEVICE_UNAVAILABLE', `Tag '${tag.def.name}': its topic or options are not usable`);
-    if (!this.connected || !client)
+    if (!client)
       throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' is not connected; cannot write '${tag.def.name}'`);
     const topic = b.options.writeTopic ?? tag.def.address!;
     const payload = encodePayload(tag.def.type, value, b.options.pointer);

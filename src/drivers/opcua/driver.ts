@@ -1,6 +1,6 @@
 import {
   AttributeIds,
-  ClientMonitoredItemGroup,
+  type ClientMonitoredItemGroup,
   DataType,
   MessageSecurityMode,
   OPCUACertificateManager,
@@ -20,6 +20,7 @@ import { TagwayError } from '../../domain/problems.js';
 import { Quality } from '../../domain/quality.js';
 import type { TagValue } from '../../domain/tag-types.js';
 import { Backoff } from '../backoff.js';
+import { ConnectionSupervisor } from '../shared/supervisor.js';
 import type { ConnectionDefinition, ConnectionStats, Driver, DriverHost, DriverTag } from '../driver.js';
 import { formatNodeId, parseNodeId, type ParsedNodeId } from './address.js';
 import { browseChildren, type BrowseItem } from './browse.js';
@@ -37,11 +38,18 @@ interface Item {
   complained: boolean;
 }
 
+/** One connection attempt's client, session, subscription and monitored items. */
 interface Link {
   client: OPCUAClient;
   session?: ClientSession | undefined;
   subscription?: ClientSubscription | undefined;
   groups: ClientMonitoredItemGroup[];
+  /** The supervisor took the link as its session (a loss from now on is a lost connection, not a failed attempt). */
+  up: boolean;
+  /** Gone: late callbacks of its client are ignored. */
+  dead: boolean;
+  /** Node id per tag index for this session (namespace URIs resolved). */
+  nodeIds: Map<number, string>;
 }
 
 const SECURITY_MODE = {
@@ -53,27 +61,20 @@ const SECURITY_MODE = {
 /**
  * OPC UA client driver: one session, one subscription, monitored items (the server pushes changes; nothing is
  * polled). node-opcua's own reconnection is switched off (`maxRetry: 0`): on any loss the whole client is torn
- * down and rebuilt with our Backoff, which keeps the state machine small and makes `stop()` final.
+ * down and rebuilt by the shared ConnectionSupervisor, which keeps the state machine small and makes `stop()` final.
  */
 export class OpcUaDriver implements Driver {
   readonly publishesWrites = false;
   readonly options: OpcUaOptions;
   private readonly parsed = new Map<number, ParsedNodeId>();
   private readonly tagSampling = new Map<number, number | undefined>();
-  private readonly backoff: Backoff;
   private readonly counters: ConnectionStats = { reads: 0, writes: 0, errors: 0, rttMs: undefined };
+  private readonly supervisor: ConnectionSupervisor<Link>;
   private certificateManager: OPCUACertificateManager | undefined;
-  private link: Link | undefined;
-  /** Node id per tag index for the current session (namespace URIs resolved). */
-  private nodeIds = new Map<number, string>();
   /** Built-in data type per node id, read once on the first write (a node's type does not change at run time). */
   private readonly dataTypes = new Map<string, number>();
-  private connected = false;
   private certificateReady = false;
-  private stopping = true;
-  /** Bumped on every attempt and every loss; callbacks of an older attempt see a stale number and do nothing. */
-  private generation = 0;
-  private timer: unknown;
+  private running = false;
   private readonly teardowns = new Set<Promise<void>>();
 
   constructor(
@@ -86,7 +87,6 @@ export class OpcUaDriver implements Driver {
       throw new TagwayError('VALIDATION_FAILED', `Connection '${connection.name}': ${problems.map(([k, m]) => `${k} ${m}`).join('; ')}`);
     }
     this.options = options;
-    this.backoff = new Backoff(options.reconnectMinMs, options.reconnectMaxMs);
     for (const tag of tags) {
       const p = parseNodeId(tag.def.address ?? '');
       const t = readOpcUaTagOptions(tag.def.options);
@@ -97,87 +97,69 @@ export class OpcUaDriver implements Driver {
       this.parsed.set(tag.index, p.nodeId);
       this.tagSampling.set(tag.index, t.options.samplingIntervalMs);
     }
+    // Tags with an unusable address keep BAD_CONFIGURATION_ERROR: the supervisor marks only the others.
+    this.supervisor = new ConnectionSupervisor<Link>(
+      host,
+      tags.filter((t) => this.parsed.has(t.index)),
+      new Backoff(options.reconnectMinMs, options.reconnectMaxMs),
+      {
+        open: (signal) => this.open(signal),
+        close: (link) => this.teardown(link),
+        up: (link) => {
+          link.up = true;
+        },
+        down: (link) => {
+          link.dead = true;
+        },
+      },
+      {
+        failedAttemptState: 'ERROR',
+        stoppedQuality: Quality.BAD_NOT_CONNECTED,
+        onFailure: (reason, phase) =>
+          host.logger.warn(
+            { connection: connection.name, endpoint: options.endpointUrl },
+            `OPC UA ${phase === 'connect' ? 'connect failed' : 'connection lost'}: ${reason}`,
+          ),
+      },
+    );
   }
 
   async start(): Promise<void> {
-    if (!this.stopping) return;
-    this.stopping = false;
+    if (this.running) return;
+    this.running = true;
     for (const tag of this.tags) if (!this.parsed.has(tag.index)) this.host.setQuality(tag.index, Quality.BAD_CONFIGURATION_ERROR);
     this.certificateManager = new OPCUACertificateManager({
       rootFolder: this.options.pkiDir,
       automaticallyAcceptUnknownCertificate: this.options.acceptUnknownCertificate,
     });
-    this.attempt();
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    this.generation++;
-    if (this.timer !== undefined) {
-      this.host.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const wasConnected = this.connected;
-    this.connected = false;
-    this.teardown();
+    if (!this.running) return;
+    this.running = false;
+    await this.supervisor.stop();
     await Promise.allSettled([...this.teardowns]);
     await this.certificateManager?.dispose().catch(() => undefined);
     this.certificateManager = undefined;
     this.certificateReady = false;
-    this.markAll(Quality.BAD_NOT_CONNECTED);
-    this.host.state('DISCONNECTED', wasConnected ? undefined : 'stopped');
   }
 
   stats(): ConnectionStats {
-    return { ...this.counters };
+    return { ...this.counters, errors: this.counters.errors + this.supervisor.failures };
   }
 
   get isConnected(): boolean {
-    return this.connected;
+    return this.supervisor.session !== undefined;
   }
 
   // ---- connection life cycle ----
 
-  private attempt(): void {
-    const gen = ++this.generation;
-    this.host.state('CONNECTING');
-    this.connect(gen).then(
-      () => {
-        if (gen !== this.generation) return;
-        this.connected = true;
-        this.backoff.reset();
-        this.host.state('CONNECTED');
-      },
-      (err: unknown) => this.fail(gen, 'ERROR', errorText(err)),
-    );
-  }
-
-  /** Drops the link (once per attempt), marks every tag BAD NOT_CONNECTED and schedules the next attempt. */
-  private fail(gen: number, state: 'DISCONNECTED' | 'ERROR', reason: string): void {
-    if (gen !== this.generation || this.stopping) return;
-    this.generation++;
-    this.connected = false;
-    this.counters.errors++;
-    this.markAll(Quality.BAD_NOT_CONNECTED);
-    this.host.state(state, reason);
-    this.host.logger.warn(
-      { connection: this.connection.name, endpoint: this.options.endpointUrl },
-      `OPC UA ${state === 'ERROR' ? 'connect failed' : 'connection lost'}: ${reason}`,
-    );
-    this.teardown();
-    const delay = this.backoff.next();
-    this.timer = this.host.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (!this.stopping) this.attempt();
-    }, delay);
-  }
-
-  private markAll(quality: number): void {
-    for (const tag of this.tags) if (this.parsed.has(tag.index)) this.host.setQuality(tag.index, quality);
-  }
-
-  private async connect(gen: number): Promise<void> {
+  /**
+   * One attempt: connects, opens the session and subscription and monitors every item. A loss while it is under
+   * way fails the attempt at once (not after the step's timeout); whatever it opened is released when it fails.
+   */
+  private async open(signal: AbortSignal): Promise<Link> {
     const o = this.options;
     const client = OPCUAClient.create({
       applicationName: 'Tagway',
@@ -193,33 +175,57 @@ export class OpcUaDriver implements Driver {
       requestedSessionTimeout: Math.max(10_000, o.timeoutMs * 4),
       transportTimeout: o.timeoutMs,
     });
-    const link: Link = { client, groups: [] };
-    this.link = link;
-    const lost = (why: string) => () => this.fail(gen, this.connected ? 'DISCONNECTED' : 'ERROR', why);
+    const link: Link = { client, groups: [], up: false, dead: false, nodeIds: new Map() };
+    let failEarly: (err: Error) => void = () => undefined;
+    const early = new Promise<never>((_, reject) => {
+      failEarly = reject;
+    });
+    early.catch(() => undefined);
+    const lost = (why: string) => (): void => {
+      if (link.dead) return;
+      if (link.up) this.supervisor.lost(link, why);
+      else failEarly(new Error(why));
+    };
+    const onAbort = (): void => failEarly(new Error('stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
     client.on('connection_lost', lost('connection lost'));
     client.on('close', lost('connection closed'));
+    try {
+      await Promise.race([this.connect(link, lost), early]);
+      return link;
+    } catch (err) {
+      link.dead = true;
+      await this.teardown(link);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
 
+  private async connect(link: Link, lost: (why: string) => () => void): Promise<void> {
+    const o = this.options;
+    const client = link.client;
     if (!this.certificateReady) {
       // Creating the client certificate (an RSA key pair) takes seconds on a slow or busy machine: done once per
       // PKI folder and not counted against the peer's timeout.
       await this.certificateManager!.initialize();
       await client.createDefaultCertificate();
       this.certificateReady = true;
-      this.check(gen);
+      this.check(link);
     }
     await withTimeout(client.connect(o.endpointUrl), o.timeoutMs, `connect to ${o.endpointUrl}`);
-    this.check(gen);
+    this.check(link);
     const identity: UserIdentityInfo =
       o.username === undefined
         ? { type: UserTokenType.Anonymous }
         : { type: UserTokenType.UserName, userName: o.username, password: o.password ?? '' };
     const session = await withTimeout(client.createSession(identity), o.timeoutMs, 'create session');
     link.session = session;
-    this.check(gen);
+    this.check(link);
     session.on('session_closed', lost('session closed'));
     session.on('keepalive_failure', lost('the server stopped answering (keep-alive failed)'));
 
-    await this.resolveNodeIds(session, gen);
+    await this.resolveNodeIds(session, link);
     const subscription = await withTimeout(
       session.createSubscription2({
         requestedPublishingInterval: o.publishingIntervalMs,
@@ -234,17 +240,18 @@ export class OpcUaDriver implements Driver {
       'create subscription',
     );
     link.subscription = subscription;
-    this.check(gen);
+    this.check(link);
     subscription.on('terminated', lost('subscription terminated'));
-    await this.monitor(subscription, link, gen);
+    await this.monitor(subscription, link);
   }
 
-  private check(gen: number): void {
-    if (gen !== this.generation || this.stopping) throw new Error('superseded');
+  /** An attempt that was given up (lost, stopped) goes no further. */
+  private check(link: Link): void {
+    if (link.dead || !this.running) throw new Error('superseded');
   }
 
   /** Node ids for this session: `nsu=` addresses need the server's namespace array, which may change on restart. */
-  private async resolveNodeIds(session: ClientSession, gen: number): Promise<void> {
+  private async resolveNodeIds(session: ClientSession, link: Link): Promise<void> {
     const ids = new Map<number, string>();
     let namespaces: string[] | undefined;
     for (const tag of this.tags) {
@@ -252,7 +259,7 @@ export class OpcUaDriver implements Driver {
       if (!p) continue;
       if (typeof p.namespace === 'string') {
         namespaces ??= await withTimeout(session.readNamespaceArray(), this.options.timeoutMs, 'read namespace array');
-        this.check(gen);
+        this.check(link);
         const ns = namespaces.indexOf(p.namespace);
         if (ns < 0) {
           this.host.logger.warn({ tag: tag.def.name }, `namespace URI '${p.namespace}' is not on the server`);
@@ -264,14 +271,14 @@ export class OpcUaDriver implements Driver {
         ids.set(tag.index, formatNodeId(p));
       }
     }
-    this.nodeIds = ids;
+    link.nodeIds = ids;
   }
 
-  private async monitor(subscription: ClientSubscription, link: Link, gen: number): Promise<void> {
+  private async monitor(subscription: ClientSubscription, link: Link): Promise<void> {
     // One monitored item per (node, sampling interval); several tags may share it.
     const byKey = new Map<string, Item>();
     for (const tag of this.tags) {
-      const nodeId = this.nodeIds.get(tag.index);
+      const nodeId = link.nodeIds.get(tag.index);
       if (nodeId === undefined) continue;
       const samplingMs = this.tagSampling.get(tag.index) ?? this.options.samplingIntervalMs;
       const key = `${samplingMs}|${nodeId}`;
@@ -302,9 +309,9 @@ export class OpcUaDriver implements Driver {
           'create monitored items',
         );
         link.groups.push(group);
-        this.check(gen);
+        this.check(link);
         group.on('changed', (_item: unknown, dataValue: DataValue, index: number) => {
-          if (gen !== this.generation) return;
+          if (link.dead) return;
           const it = part[index];
           if (it) this.onValue(it, dataValue);
         });
@@ -350,11 +357,8 @@ export class OpcUaDriver implements Driver {
     item.complained = !allFit;
   }
 
-  /** Closes the current link in the background; `stop()` awaits every pending teardown. */
-  private teardown(): void {
-    const link = this.link;
-    this.link = undefined;
-    if (!link) return;
+  /** Closes a link; `stop()` also awaits teardowns started by failed attempts. Never rejects. */
+  private teardown(link: Link): Promise<void> {
     const p = (async () => {
       link.client.removeAllListeners('connection_lost');
       link.client.removeAllListeners('close');
@@ -368,21 +372,22 @@ export class OpcUaDriver implements Driver {
     })();
     this.teardowns.add(p);
     void p.finally(() => this.teardowns.delete(p));
+    return p;
   }
 
   // ---- writes and browse ----
 
-  private liveSession(what: string): ClientSession {
-    const session = this.link?.session;
-    if (!this.connected || !session) {
+  private liveLink(what: string): Link & { session: ClientSession } {
+    const link = this.supervisor.session;
+    if (!link?.session) {
       throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' is not connected; cannot ${what}`);
     }
-    return session;
+    return link as Link & { session: ClientSession };
   }
 
   async write(tag: DriverTag, value: TagValue): Promise<void> {
-    const session = this.liveSession(`write '${tag.def.name}'`);
-    const nodeId = this.nodeIds.get(tag.index);
+    const { session, nodeIds } = this.liveLink(`write '${tag.def.name}'`);
+    const nodeId = nodeIds.get(tag.index);
     if (nodeId === undefined)
       throw new TagwayError('DEVICE_UNAVAILABLE', `Tag '${tag.def.name}': address '${tag.def.address ?? ''}' is not usable on this server`);
     const started = performance.now();
@@ -418,7 +423,7 @@ export class OpcUaDriver implements Driver {
 
   /** The children of a node (default: the Objects folder), for `GET /connections/{name}/browse`. */
   async browse(nodeId?: string): Promise<BrowseItem[]> {
-    const session = this.liveSession('browse');
+    const { session } = this.liveLink('browse');
     return browseChildren(session, nodeId, this.options.timeoutMs);
   }
 }

@@ -1,5 +1,6 @@
 import { TagwayError } from '../../domain/problems.js';
 import type { Driver } from '../driver.js';
+import { unwrapDriver } from '../lazy.js';
 import type { DriverModule } from '../registry.js';
 import { opcuaValidators } from './validate.js';
 import type { BrowseItem } from './browse.js';
@@ -12,6 +13,7 @@ export type { BrowseItem } from './browse.js';
 export const opcua: DriverModule = {
   create: (connection, tags, host) => new OpcUaDriver(connection, tags, host),
   ...opcuaValidators,
+  browse: (driver, nodeId) => browse(driver, nodeId),
 };
 
 /**
@@ -20,6 +22,10 @@ export const opcua: DriverModule = {
  * or NOT_FOUND (no such node).
  */
 export async function browse(driver: Driver, nodeId?: string): Promise<BrowseItem[]> {
+  // A connection whose driver is still loading (lazy) has no OPC UA session to browse yet.
+  const inner = unwrapDriver(driver);
+  if (inner === undefined) throw new TagwayError('DEVICE_UNAVAILABLE', 'The connection has not started');
+  driver = inner;
   if (!(driver instanceof OpcUaDriver)) throw new TagwayError('NOT_FOUND', 'Browsing is only available on OPC UA connections');
   return driver.browse(nodeId);
 }

@@ -1,3 +1,5 @@
+import { didYouMean } from '../../domain/suggest.js';
+
 /**
  * Reading driver options from the project file. The same reader serves `validateConnection`/`validateTag`
  * (collect every problem, with its path) and `create` (take the values, defaults filled in), so the two can
@@ -94,7 +96,7 @@ export class OptionReader {
   rejectUnknown(ignore: readonly string[] = []): void {
     for (const key of Object.keys(this.source)) {
       if (!this.seen.has(key) && !ignore.includes(key))
-        this.problems.push([this.path(key), `'${key}' is not a known option of this driver`]);
+        this.problems.push([this.path(key), `'${key}' is not a known option of this driver${didYouMean(key, this.seen)}`]);
     }
   }
 }

@@ -18,6 +18,21 @@ export interface SessionFactory<S> {
   down(session: S): void;
 }
 
+/**
+ * What differs between protocols in how a connection's life is reported. Polled protocols (Modbus, S7) report a
+ * failed attempt as DISCONNECTED and a stopped connection's tags as out of service; subscription protocols
+ * (OPC UA, MQTT) have always reported a failed attempt as ERROR and stopped tags as not connected, and their users'
+ * dashboards and tests rely on that.
+ */
+export interface SupervisorPolicy {
+  /** State reported when an attempt fails before its session was up. Default DISCONNECTED. */
+  failedAttemptState?: 'DISCONNECTED' | 'ERROR';
+  /** Quality of every tag after stop(). Default BAD_OUT_OF_SERVICE. */
+  stoppedQuality?: number;
+  /** Told of every failure, for the protocol's own log line. */
+  onFailure?(reason: string, phase: 'connect' | 'lost'): void;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   if (typeof err === 'object' && err !== null && 'code' in err) return String((err as { code: unknown }).code);
@@ -38,6 +53,7 @@ export class ConnectionSupervisor<S> {
     private readonly tags: readonly DriverTag[],
     private readonly backoff: Backoff,
     private readonly factory: SessionFactory<S>,
+    private readonly policy: SupervisorPolicy = {},
   ) {}
 
   get session(): S | undefined {
@@ -76,10 +92,12 @@ export class ConnectionSupervisor<S> {
           }
         },
         (err: unknown) => {
-          if (this.stopped) return;
+          if (this.stopped || abort.signal.aborted) return;
           this.failures++;
+          const reason = errorMessage(err);
           this.markAll(Quality.BAD_NOT_CONNECTED);
-          this.host.state('DISCONNECTED', errorMessage(err));
+          this.host.state(this.policy.failedAttemptState ?? 'DISCONNECTED', reason);
+          this.policy.onFailure?.(reason, 'connect');
           this.scheduleRetry();
         },
       )
@@ -97,6 +115,7 @@ export class ConnectionSupervisor<S> {
     void this.factory.close(session);
     this.markAll(Quality.BAD_NOT_CONNECTED);
     this.host.state('DISCONNECTED', reason);
+    this.policy.onFailure?.(reason, 'lost');
     this.scheduleRetry();
   }
 
@@ -126,7 +145,7 @@ export class ConnectionSupervisor<S> {
     }
     if (this.attempt) await this.attempt.catch(() => undefined);
     // A stopped connection serves no values: its tags say so rather than keep their last GOOD.
-    this.markAll(Quality.BAD_OUT_OF_SERVICE);
+    this.markAll(this.policy.stoppedQuality ?? Quality.BAD_OUT_OF_SERVICE);
     this.host.state('DISCONNECTED', 'stopped');
   }
 }

@@ -8,7 +8,8 @@ import {
   type AlarmClass,
   type AlarmDefinition,
 } from '../../domain/alarms/definition.js';
-import { isIntegerType, isNumericType, type TagType } from '../../domain/tag-types.js';
+import { didYouMean } from '../../domain/suggest.js';
+import { isIntegerType, isNumericType, TAG_TYPES, type TagType } from '../../domain/tag-types.js';
 
 /**
  * The `alarms:` and `alarmClasses:` sections of the project file. The schemas refuse unknown keys so that a typo
@@ -101,6 +102,9 @@ export function alarmKind(e: AlarmDefinitionEntry): 'discrete' | 'analog' {
   return e.kind ?? (e.limit ? 'analog' : 'discrete');
 }
 
+// "Did you mean" compares with every tag name: affordable for a plant of ordinary size, not for 100,000 tags.
+const SUGGEST_AMONG_AT_MOST = 10_000;
+
 /** Checks references and uniqueness; the entries are assumed to have passed the schemas. */
 export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
   const issues: ProjectIssue[] = [];
@@ -109,7 +113,9 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
 
   const classNames = new Set(BUILTIN_CLASSES.map((c) => c.name));
   const seenClasses = new Set<string>();
+  // An entry left out (undefined) had a schema problem of its own; indices stay those of the file.
   (project.alarmClasses ?? []).forEach((c, i) => {
+    if (!c) return;
     if (seenClasses.has(c.name)) issues.push({ path: `/alarmClasses/${i}/name`, message: `Duplicate alarm class '${c.name}'` });
     seenClasses.add(c.name);
     classNames.add(c.name);
@@ -118,6 +124,7 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
   const names = new Map<string, number>();
   const numbers = new Map<number, number>();
   (project.alarms ?? []).forEach((a, i) => {
+    if (!a) return;
     const at = (field: string): string => `/alarms/${i}/${field}`;
     const firstName = names.get(a.name);
     if (firstName !== undefined) issues.push({ path: at('name'), message: `Duplicate alarm name '${a.name}' (also /alarms/${firstName})` });
@@ -128,7 +135,8 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
     if (firstNumber !== undefined)
       issues.push({ path: at('number'), message: `Duplicate alarm number ${a.number} (also /alarms/${firstNumber})` });
     else numbers.set(a.number, i);
-    if (!classNames.has(a.class)) issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'` });
+    if (!classNames.has(a.class))
+      issues.push({ path: at('class'), message: `Unknown alarm class '${a.class}'${didYouMean(a.class, classNames)}` });
 
     const kind = alarmKind(a);
     if (kind === 'analog') {
@@ -141,9 +149,14 @@ export function validateAlarms(project: AlarmProjectView): ProjectIssue[] {
 
     const type = tagTypes.get(a.tag);
     if (type === undefined) {
-      issues.push({ path: at('tag'), message: `No tag named '${a.tag}'` });
+      issues.push({
+        path: at('tag'),
+        message: `No tag named '${a.tag}'${tagTypes.size <= SUGGEST_AMONG_AT_MOST ? didYouMean(a.tag, tagTypes.keys()) : ''}`,
+      });
       return;
     }
+    // A tag whose type is no tag type was reported by the project schema; its alarms are not checked against it.
+    if (!(TAG_TYPES as readonly string[]).includes(type)) return;
     if (kind === 'analog' && !isNumericType(type) && type !== 'Bool') {
       issues.push({ path: at('limit'), message: `Limits need a numeric tag; '${a.tag}' is ${type}` });
     }

@@ -1,5 +1,5 @@
 import { alarmsOfProject } from '../../project/alarms.js';
-import { AlarmEngine } from '../alarm-engine.js';
+import { AlarmEngine } from './engine.js';
 import type { Runtime } from '../runtime.js';
 
 export interface AlarmSetupOptions {

@@ -1,4 +1,4 @@
-import { compileGlob } from '../../domain/glob.js';
+import { compileGlob, MAX_GLOB_LENGTH } from '../../domain/glob.js';
 import { TagwayError, type FieldError } from '../../domain/problems.js';
 import type { AlarmEvent } from './types.js';
 
@@ -38,6 +38,8 @@ export function compileAlarmFilter(spec: AlarmFilterSpec): AlarmPredicate {
   for (const f of ['class', 'tag', 'alarm', 'state', 'event'] as const) {
     const v = spec[f];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) errors.push({ field: f, message: 'must be a non-empty string' });
+    // The lists and globs live as long as the subscription: bounded like every glob.
+    else if (v !== undefined && v.length > MAX_GLOB_LENGTH) errors.push({ field: f, message: `at most ${MAX_GLOB_LENGTH} characters` });
   }
   if (errors.length > 0) throw new TagwayError('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
   const classes = list(spec.class);

@@ -3,8 +3,8 @@ import { TagwayError } from '../../domain/problems.js';
 import { compileAlarmFilter, type AlarmFilterSpec, type AlarmPredicate } from './alarm-filter.js';
 import { AlarmQueue, Backpressure } from './backpressure.js';
 import type { PushHub } from './hub.js';
-import { resolveTags, TagSubscription, validateSpec, type TagSubscriptionSpec } from './subscription.js';
-import { PUSH_CLOSE, type AlarmEvent, type PushEncoder, type PushSink } from './types.js';
+import { resolveTags, specChars, TagSubscription, validateSpec, type TagSubscriptionSpec } from './subscription.js';
+import { PUSH_CLOSE, type AlarmEvent, type ChannelOwner, type PushEncoder, type PushSink } from './types.js';
 
 /** One alarm subscription: a filter and the last event id it has seen (so a replay and live events never overlap). */
 export class AlarmSubscription {
@@ -52,6 +52,11 @@ export class PushConnection {
   scheduled = false;
   closed = false;
   private perms: PermissionSet;
+  /** Characters of the names and globs the tag subscriptions hold (budgeted per connection). */
+  private patternChars = 0;
+  private ownerValue: ChannelOwner | undefined;
+  /** Bumped on every owner change and re-check: a slower, older re-check never overrides a newer one. */
+  checkSeq = 0;
 
   constructor(
     private readonly hub: PushHub,
@@ -73,6 +78,24 @@ export class PushConnection {
     return this.subs.size;
   }
 
+  /** Who holds the channel, for revocation; undefined until the adapter says (tests, trusted callers). */
+  get owner(): ChannelOwner | undefined {
+    return this.ownerValue;
+  }
+
+  /** Sets (or, after re-authentication on the open channel, replaces) the owner; re-checks in flight are void. */
+  setOwner(owner: ChannelOwner | undefined): void {
+    this.ownerValue = owner;
+    this.checkSeq++;
+  }
+
+  /** Tags covered by each tag subscription, by id (what a client is told after a re-scope). */
+  tagCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.tagSubs) out[s.id] = s.size;
+    return out;
+  }
+
   /** Value slots waiting to go out. */
   get pendingValues(): number {
     let n = 0;
@@ -91,10 +114,19 @@ export class PushConnection {
   subscribe(id: string, spec: TagSubscriptionSpec): number {
     this.checkNewId(id);
     validateSpec(spec);
+    const chars = specChars(spec);
+    const maxChars = this.hub.options.maxPatternCharsPerConnection;
+    if (this.patternChars + chars > maxChars) {
+      throw new TagwayError(
+        'PAYLOAD_TOO_LARGE',
+        `The subscriptions of one connection may name at most ${maxChars} characters of tag names and globs; unsubscribe first`,
+      );
+    }
     const tags = resolveTags(this.hub.engine, spec.tags, this.perms);
     const sub = new TagSubscription(id, spec, tags, this.hub.engine);
     sub.markAll();
     this.addTagSub(sub);
+    this.patternChars += chars;
     this.hub.requestFlush(this);
     return tags.length;
   }
@@ -153,6 +185,7 @@ export class PushConnection {
     if (!sub) return false;
     this.subs.delete(id);
     if (sub.kind === 'tags') {
+      this.patternChars -= specChars(sub.spec);
       this.tagSubs = this.tagSubs.filter((s) => s !== sub);
       this.hub.unindex(sub);
       if (sub.timer !== undefined) this.hub.clock.clearTimeout(sub.timer);
@@ -204,8 +237,10 @@ export class PushConnection {
     }
     this.tagSubs = [];
     this.alarmSubs = [];
+    this.patternChars = 0;
     this.subs.clear();
     this.alarms.clear();
+    this.ownerValue = undefined;
     this.hub.removeConnection(this);
   }
 

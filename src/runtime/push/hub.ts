@@ -28,6 +28,7 @@ const DEFAULTS: Required<PushHubOptions> = {
   maxQueuedAlarmEvents: 1_000,
   maxBatchItems: 1_000,
   maxSubscriptions: 100,
+  maxPatternCharsPerConnection: 1024 * 1024,
   schedule: (fn) => {
     setImmediate(fn);
   },
@@ -99,6 +100,11 @@ export class PushHub {
     this.connections.add(conn);
     sink.onDrain?.(() => this.drained(conn));
     return conn;
+  }
+
+  /** The open connections, as a copy (revocation walks them on the rare auth event). */
+  connectionList(): PushConnection[] {
+    return [...this.connections];
   }
 
   /** Sends everything pending now instead of on the next tick (tests, shutdown). */

@@ -1,4 +1,4 @@
-import { isGlob, compileGlob } from '../../domain/glob.js';
+import { isGlob, compileGlob, MAX_GLOB_LENGTH } from '../../domain/glob.js';
 import type { PermissionSet } from '../../domain/permissions.js';
 import { TagwayError, type FieldError } from '../../domain/problems.js';
 import { isNumericType, toNumber, type TagValue } from '../../domain/tag-types.js';
@@ -18,6 +18,17 @@ export interface TagSubscriptionSpec {
 }
 
 export const MAX_MIN_INTERVAL_MS = 3_600_000;
+/** Names and globs in one subscription (a whole line by name fits; the list is kept for re-scoping). */
+export const MAX_SUBSCRIPTION_ENTRIES = 10_000;
+/** Globs (entries with wildcards) in one subscription: each one is a scan of every tag at subscribe time. */
+export const MAX_SUBSCRIPTION_GLOBS = 100;
+
+/** Characters of the names and globs of a subscription: what a connection keeps for it. */
+export function specChars(spec: TagSubscriptionSpec): number {
+  let n = 0;
+  for (const t of spec.tags) n += t.length;
+  return n;
+}
 
 export function validateSpec(spec: TagSubscriptionSpec): void {
   const errors: FieldError[] = [];
@@ -25,6 +36,12 @@ export function validateSpec(spec: TagSubscriptionSpec): void {
     errors.push({ field: 'tags', message: 'must be a non-empty list of tag names or globs' });
   else if (spec.tags.some((t) => typeof t !== 'string' || t.length === 0))
     errors.push({ field: 'tags', message: 'every entry must be a non-empty string' });
+  else if (spec.tags.length > MAX_SUBSCRIPTION_ENTRIES)
+    errors.push({ field: 'tags', message: `at most ${MAX_SUBSCRIPTION_ENTRIES} names or globs per subscription` });
+  else if (spec.tags.some((t) => t.length > MAX_GLOB_LENGTH))
+    errors.push({ field: 'tags', message: `every name or glob must have at most ${MAX_GLOB_LENGTH} characters` });
+  else if (spec.tags.filter(isGlob).length > MAX_SUBSCRIPTION_GLOBS)
+    errors.push({ field: 'tags', message: `at most ${MAX_SUBSCRIPTION_GLOBS} globs per subscription` });
   const nonNegative = (field: string, v: number | undefined, max = Infinity) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)) {
       errors.push({ field, message: `must be a number from 0 to ${max}` });

@@ -1,3 +1,5 @@
+import type { PermissionSet } from '../../domain/permissions.js';
+
 /**
  * The push hub's contracts with the outside: where messages go (PushSink), how they are framed (PushEncoder),
  * and where alarm events come from (AlarmEventSource). Transports (WebSocket, Server-Sent Events) implement the
@@ -82,6 +84,33 @@ export const PUSH_CLOSE = {
   RESYNC: 4409,
 } as const;
 
+/** What the hub needs to know of the principal behind a channel (an auth Principal fits). */
+export interface ChannelPrincipal {
+  username: string;
+  groups: readonly string[];
+  permissions: PermissionSet;
+  /** For session principals: the session's token hash, which `session.revoked` names. */
+  sessionId?: string | undefined;
+}
+
+/**
+ * Who holds a live channel and how to check again that they still may (revocation, runtime/push/revocation.ts).
+ * The transport adapter builds it from the credentials the channel was opened with.
+ */
+export interface ChannelOwner<P extends ChannelPrincipal = ChannelPrincipal> {
+  /** The principal as last resolved (revocation keeps it current). */
+  principal: P;
+  /**
+   * Resolves the principal again from the channel's credentials; undefined when they no longer hold (session
+   * ended or expired, user disabled or deleted, password changed, API client deleted, token expired).
+   */
+  recheck(): P | undefined | Promise<P | undefined>;
+  /** Before the hub closes the channel for a revocation: the adapter's last word to the client. */
+  revoked?(code: number, message: string): void;
+  /** After the channel's subscriptions were resolved again for new permissions. */
+  rescoped?(principal: P): void;
+}
+
 export interface PushHubOptions {
   /** Above this many buffered bytes a connection is congested: changes are coalesced, not sent. Default 256 KiB. */
   highWaterBytes?: number;
@@ -97,6 +126,8 @@ export interface PushHubOptions {
   maxBatchItems?: number;
   /** Subscriptions (tags and alarms together) per connection. Default 100. */
   maxSubscriptions?: number;
+  /** Characters of tag names and globs held by the subscriptions of one connection. Default 1 Mi. */
+  maxPatternCharsPerConnection?: number;
   /** Runs the per-tick flush; default `setImmediate`, so all changes of one tick go out as one message. */
   schedule?: (fn: () => void) => void;
 }

@@ -129,6 +129,16 @@ export class SqliteStorage implements Storage {
   }
 }
 
+/**
+ * FOR TESTS AND THE SOAK SCRIPT ONLY: the connection under a SQLite storage, to inject storage faults (a full disk
+ * with `max_page_count`, a failing trigger). Product code never reaches a database handle (drivers get
+ * `DriverHost.kv`, everything else a repository); a lint rule may forbid importing this outside test/ and scripts/.
+ */
+export function sqliteDatabaseForTests(storage: Storage): Database {
+  if (!(storage instanceof SqliteStorage)) throw new Error('not a SQLite storage');
+  return storage['db'];
+}
+
 export function openSqliteStorage(config: StorageConfig): SqliteStorage {
   const db = openDatabase(join(config.dataDir, SQLITE_FILE), { synchronous: config.sqliteSynchronous ?? 'FULL' });
   try {

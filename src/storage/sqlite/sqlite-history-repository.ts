@@ -28,8 +28,8 @@ export class SqliteHistoryRepository extends SqliteRepository implements History
   raw(tagId: number, q: RawQuery): Promise<RawPage> {
     return this.exec(() => this.store.raw(tagId, q));
   }
-  series(tagId: number, from: number, to: number): Promise<Series> {
-    return this.exec(() => this.store.series(tagId, from, to));
+  series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series> {
+    return this.exec(() => this.store.series(tagId, from, to, maxSamples));
   }
   lastBefore(tagId: number, t: number): Promise<Sample | undefined> {
     return this.exec(() => this.store.lastBefore(tagId, t));

@@ -73,6 +73,21 @@ describe('authentication and sessions over HTTPS', () => {
     expect((await s.request('GET', '/users/current', { token: 'not-a-token' })).json.code).toBe('UNAUTHENTICATED');
   });
 
+  it('GET /users/current and the login answer list each permission with its tag scope (grants)', async () => {
+    const r = await s.request('POST', '/auth/login', { body: { username: 'operator', password: 'operator-password' } });
+    const grants = [
+      { permission: 'tags:read' },
+      { permission: 'tags:write', tags: 'Line1.**' },
+      { permission: 'alarms:read' },
+      { permission: 'alarms:acknowledge' },
+      { permission: 'history:read' },
+    ];
+    expect(r.json.user.grants).toEqual(grants);
+    const me = await s.request('GET', '/users/current', { token: r.json.token });
+    expect(me.json.grants).toEqual(grants);
+    expect(me.json.permissions).toEqual(['tags:read', 'tags:write', 'alarms:read', 'alarms:acknowledge', 'history:read']);
+  });
+
   it('logout revokes the token and the cookie at once', async () => {
     const login = await s.request('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
     const token = login.json.token;

@@ -24,6 +24,8 @@ users:
 `;
 
 const GOOD = 0xc0;
+// Finding 18: formulas hidden behind whitespace and invisible or full-width characters.
+const FORMULAS = [' =1+1', '\u3000=1+1', '\uff1dSUM(A1)', '\ufeff=1', '\u200b@A1', '\t=1', '-2+3', '-5'];
 const BAD = 0x08;
 const UNCERTAIN = 0x44;
 const H0 = Date.UTC(2025, 5, 1, 10, 0, 0); // a past hour, far from anything the live historian logs
@@ -140,6 +142,11 @@ describe('history API over HTTPS', () => {
     ]);
     put('H.Text', [{ ts: H0 + 7_200_000, value: '=HYPERLINK("http://x")', quality: GOOD }]);
     put('Line1/Speed #1', [{ ts: H0, value: 1, quality: GOOD }]);
+    put(
+      'H.Text',
+      FORMULAS.map((value, i) => ({ ts: H0 + 10_800_000 + i * 1000, value, quality: GOOD })),
+    );
+    put('H.Level', [{ ts: H0 + 10_800_000, value: -5, quality: GOOD }]);
   });
   afterAll(async () => {
     await s?.stop();
@@ -270,6 +277,22 @@ describe('history API over HTTPS', () => {
     expect(r.text.split('\r\n')[1]).toBe(`${iso(H0 + 7_200_000)},"'=HYPERLINK(""http://x"")",GOOD,192`);
   });
 
+  it('csv: formulas behind spaces, U+3000, BOM, zero-width space or in full width are defused; numbers are not', async () => {
+    const span = `from=${iso(H0 + 10_800_000)}&to=${iso(H0 + 10_900_000)}&format=csv`;
+    const text = (await hist('H.Text', span)).text.split('\r\n').slice(1, -1);
+    expect(text.map((l) => l.split(',')[1])).toEqual([
+      "' =1+1",
+      "'\u3000=1+1",
+      "'\uff1dSUM(A1)",
+      "'\ufeff=1",
+      "'\u200b@A1",
+      "'\t=1",
+      "'-2+3",
+      '-5',
+    ]);
+    expect((await hist('H.Level', span)).text.split('\r\n')[1]).toBe(`${iso(H0 + 10_800_000)},-5,GOOD,192`);
+  });
+
   describe('POST /history/query', () => {
     it('answers many tags in request order, each alone', async () => {
       const r = await s.request('POST', '/history/query', {
@@ -310,6 +333,17 @@ describe('history API over HTTPS', () => {
       expect(csv.text).toBe(`name,timestamp,value,count\r\nH.Text,${iso(H0)},plain,3\r\n`);
       const bad = await s.request('POST', '/history/query?format=csv', { token: admin, body: { ...body, tags: ['H.Text', 'Nope'] } });
       expect(bad.status).toBe(404);
+    });
+
+    it('answers a tag named twice once, streamed', async () => {
+      const r = await s.request('POST', '/history/query', {
+        token: hreader,
+        body: { tags: ['H.Text', 'H.Counter', 'H.Text'], from: iso(H0), to: iso(H0 + 3_600_000), interval: '1h', aggregate: 'count' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers['transfer-encoding']).toBe('chunked');
+      expect(r.json.items.map((i: any) => i.name)).toEqual(['H.Text', 'H.Counter']);
+      expect(r.json.items[0].items).toEqual([{ timestamp: iso(H0), value: 3, count: 3 }]);
     });
 
     it('refuses too many tags and a body with unknown fields', async () => {

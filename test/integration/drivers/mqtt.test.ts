@@ -2,7 +2,7 @@ import mqttjs, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
 import type { TagType, TagValue } from '../../../src/domain/tag-types.js';
-import { mqtt, MqttDriver } from '../../../src/drivers/mqtt/index.js';
+import { mqtt, type MqttDriver } from '../../../src/drivers/mqtt/index.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { startAedes, startMosquitto, type Broker, type Mosquitto } from './mqtt-peers.js';
 import { def, freePort, harness, silentServer, tempDir, waitFor, type Harness } from './support.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TagwayError } from '../../../src/domain/problems.js';
 import { Quality } from '../../../src/domain/quality.js';
 import type { TagType, TagValue } from '../../../src/domain/tag-types.js';
-import { browse, opcua, OpcUaDriver } from '../../../src/drivers/opcua/index.js';
+import { browse, opcua, type OpcUaDriver } from '../../../src/drivers/opcua/index.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { get, set, startPeer, USER, type Peer } from './opcua-peer.js';
 import { def, freePort, harness, silentServer, tempDir, waitFor, type Harness } from './support.js';

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileGlob, globToRegExp, isGlob, matchGlob } from '../../../src/domain/glob.js';
+import {
+  compileGlob,
+  DEFAULT_GLOB_CACHE_BYTES,
+  globCacheStats,
+  globToRegExp,
+  isGlob,
+  MAX_GLOB_LENGTH,
+  matchGlob,
+  setGlobCacheBudget,
+} from '../../../src/domain/glob.js';
 
 describe('glob: examples of the API contract', () => {
   it('`Line1.*` matches one segment below Line1', () => {
@@ -215,5 +224,47 @@ describe('glob limits', () => {
   it('refuses a glob with more wildcards than allowed, as a validation problem', () => {
     expect(() => compileGlob('*a'.repeat(17))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(compileGlob('*a'.repeat(16))('a'.repeat(16))).toBe(true);
+  });
+});
+
+describe('glob length limit and the byte-bounded cache', () => {
+  it('refuses a glob longer than MAX_GLOB_LENGTH with a clear validation problem, and accepts one at the limit', () => {
+    const long = 'a'.repeat(MAX_GLOB_LENGTH) + '*';
+    let err: unknown;
+    try {
+      compileGlob(long);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'glob', message: `at most ${MAX_GLOB_LENGTH} characters` }] });
+    expect((err as Error).message.length).toBeLessThan(300); // the pattern is not echoed whole
+    // Exact names over the limit are refused too: every entry point compiles through here.
+    expect(() => compileGlob('b'.repeat(MAX_GLOB_LENGTH + 1))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    const atLimit = 'a'.repeat(MAX_GLOB_LENGTH - 2) + '.*';
+    expect(compileGlob(atLimit)('a'.repeat(MAX_GLOB_LENGTH - 2) + '.x')).toBe(true);
+  });
+
+  it('holds no more than its byte budget however many unique globs pass through, and keeps matching right', () => {
+    const before = globCacheStats();
+    setGlobCacheBudget(64 * 1024);
+    try {
+      for (let i = 0; i < 2_000; i++) {
+        const p = `Unique${i}.${'x'.repeat(900)}*.**`;
+        expect(compileGlob(p)(`Unique${i}.${'x'.repeat(900)}a.b.c`)).toBe(true);
+        expect(globCacheStats().bytes).toBeLessThanOrEqual(64 * 1024);
+      }
+      const s = globCacheStats();
+      expect(s.entries).toBeGreaterThan(0);
+      expect(s.entries).toBeLessThan(100); // ~20 KiB each: a count bound of 10,000 would have kept them all
+      // A small, often used glob survives a stream of large unique ones as long as it is used.
+      const hot = compileGlob('Hot.*');
+      for (let i = 0; i < 200; i++) {
+        compileGlob(`Cold${i}.${'y'.repeat(500)}*`);
+        expect(compileGlob('Hot.*')).toBe(hot);
+      }
+    } finally {
+      setGlobCacheBudget(before.maxBytes);
+    }
+    expect(globCacheStats().maxBytes).toBe(DEFAULT_GLOB_CACHE_BYTES);
   });
 });

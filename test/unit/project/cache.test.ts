@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import '../../../src/drivers/index.js';
 import { loadProjectFile } from '../../../src/project/load.js';
 import { ProjectError } from '../../../src/project/problems.js';
 

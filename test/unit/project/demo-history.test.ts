@@ -1,4 +1,3 @@
-import '../../../src/drivers/index.js'; // registers the drivers the project names
 import { describe, expect, it } from 'vitest';
 import { isNumericType } from '../../../src/domain/tag-types.js';
 import { DEMO_PROJECT_FILE, loadProjectFile } from '../../../src/project/load.js';

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import '../../../src/drivers/index.js';
 import { DEMO_PROJECT_FILE, loadProjectFile, parseProject } from '../../../src/project/load.js';
 import { formatProblem, ProjectError, type ProjectProblem } from '../../../src/project/problems.js';
 import { TAG_TYPES } from '../../../src/domain/tag-types.js';
@@ -162,7 +161,7 @@ describe('problems are reported with message, line and column', () => {
 
   it('wrong type enum', () => {
     const text = project('  - name: A\n    type: Int17\n    connection: internal\n');
-    const p = expectOne(text, /^must be one of "Bool", "Int8", .*"DateTime"$/, pos(text, 'type'));
+    const p = expectOne(text, /^must be one of "Bool", "Int8", .*"DateTime"; did you mean 'Int16'\?$/, pos(text, 'type'));
     expect(p.path).toBe('/tags/0/type');
   });
 
@@ -215,7 +214,7 @@ describe('problems are reported with message, line and column', () => {
     const ua = 'name: Test\nconnections:\n  - name: ua\n    driver: opcua\n    endpointUrl: http://x\ntags: []\n';
     expectOne(ua, /^'endpointUrl' must be an opc\.tcp:\/\/ URL/, pos(ua, 'endpointUrl'));
     const mq = 'name: Test\nconnections:\n  - name: mq\n    driver: mqtt\n    url: mqtt://127.0.0.1\n    keepalivee: 5\ntags: []\n';
-    expectOne(mq, "'keepalivee' is not an option of this driver", pos(mq, 'keepalivee'));
+    expectOne(mq, "'keepalivee' is not an option of this driver; did you mean 'keepalive'?", pos(mq, 'keepalivee'));
   });
 
   it('duplicate connection name', () => {
@@ -326,6 +325,14 @@ describe('problems are reported with message, line and column', () => {
     expectOne(perm, /^must be one of "tags:read", "tags:write", /, pos(perm, 'permission:'));
     const dup = project('  []\n', 'groups:\n  - { name: g, permissions: [] }\n  - { name: g, permissions: [] }\n');
     expectOne(dup, "duplicate group name 'g'", pos(dup, 'name: g', 1));
+  });
+
+  it('a permission glob over 1,024 characters (at its line)', () => {
+    const long = project(
+      '  []\n',
+      `groups:\n  - name: g\n    permissions:\n      - { permission: "tags:read", tags: "${'L'.repeat(1_025)}*" }\n`,
+    );
+    expectOne(long, /has 1026 characters; at most 1024 are allowed/, pos(long, 'tags: "'));
   });
 
   it('tag names with forbidden characters', () => {

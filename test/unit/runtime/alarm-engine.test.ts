@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { AlarmClass, AlarmDefinition } from '../../../src/domain/alarms/definition.js';
 import type { AlarmEventRecord } from '../../../src/domain/alarms/records.js';
 import { Quality } from '../../../src/domain/quality.js';
-import { AlarmEngine } from '../../../src/runtime/alarm-engine.js';
+import { AlarmEngine } from '../../../src/runtime/alarms/engine.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';

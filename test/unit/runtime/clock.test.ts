@@ -113,12 +113,12 @@ describe('ManualClock', () => {
   it('a callback may cancel a later timer due in the same advance', () => {
     const c = new ManualClock(0);
     const log: string[] = [];
-    let later: unknown;
+    const handles: { later?: unknown } = {};
     c.setTimeout(() => {
       log.push('first');
-      c.clearTimeout(later);
+      c.clearTimeout(handles.later);
     }, 10);
-    later = c.setTimeout(() => log.push('later'), 20);
+    handles.later = c.setTimeout(() => log.push('later'), 20);
     c.advance(30);
     expect(log).toEqual(['first']);
   });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import '../../../src/drivers/index.js';
 import { parseProject } from '../../../src/project/load.js';
 import { systemClock } from '../../../src/domain/clock.js';
 import { diffProjects } from '../../../src/runtime/reload.js';

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredValue } from '../../../src/domain/history/series.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import { SeriesTooLarge } from '../../../src/storage/history-repository.js';
 
 let dir: string;
 let db: Database;
@@ -102,6 +103,15 @@ describe('SqliteHistoryStore', () => {
     const asc = Array.from({ length: 18 }, (_, i) => 1002 + i);
     expect(collect('asc')).toEqual(asc);
     expect(collect('desc')).toEqual([...asc].reverse());
+    // A cursor outside the range (from another query) still answers only the range.
+    const ts = (q: { order: 'asc' | 'desc'; after: number }) =>
+      store.raw(id, { from: 1002, to: 1020, limit: 3, ...q }).samples.map((x) => x.ts);
+    expect(ts({ order: 'asc', after: 900 })).toEqual([1002, 1003, 1004]);
+    expect(ts({ order: 'asc', after: 1002 })).toEqual([1003, 1004, 1005]);
+    expect(ts({ order: 'asc', after: 1019 })).toEqual([]);
+    expect(ts({ order: 'desc', after: 5000 })).toEqual([1019, 1018, 1017]);
+    expect(ts({ order: 'desc', after: 1019 })).toEqual([1018, 1017, 1016]);
+    expect(ts({ order: 'desc', after: 1002 })).toEqual([]);
   });
 
   it('series starts with the last sample before from; neighbours are found', () => {
@@ -119,6 +129,18 @@ describe('SqliteHistoryStore', () => {
     expect(store.lastBefore(id, 30)).toEqual({ ts: 20, value: 2, quality: 0xc0 });
     expect(store.firstAtOrAfter(id, 30)).toEqual({ ts: 30, value: 3, quality: 0xc0 });
     expect(store.firstAtOrAfter(id, 41)).toBeUndefined();
+  });
+
+  it('series refuses a range over its budget (SeriesTooLarge), and answers one at the budget', () => {
+    const id = store.tagId('budget');
+    insert(id, [
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+    ]);
+    expect(() => store.series(id, 15, 50, 2)).toThrow(SeriesTooLarge);
+    expect(Array.from(store.series(id, 15, 50, 3).ts)).toEqual([10, 20, 30, 40]);
   });
 
   it('series reads qualities other than GOOD exactly where they are, including the sample before from', () => {

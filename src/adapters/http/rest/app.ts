@@ -9,8 +9,12 @@ import type { Runtime } from '../../../runtime/runtime.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
+import { DOCS_UI_BRANDING } from './docs-branding.js';
 import type { ApiPlugin } from './plugin.js';
 import { validatorCompiler } from './validation.js';
+import { errorSignature, RepeatLimiter } from '../../../server/logger.js';
+import { tlsServerOptions } from '../../../server/tls.js';
+import type { Server as NetServer, Socket } from 'node:net';
 import { authRoutes } from './auth/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -35,9 +39,20 @@ export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, 
 
 export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = runtime;
+  // Slow clients are cut at the configured times (Node checks them every connectionsCheckingInterval, 30 s by
+  // default: far too coarse for a 10 s headers timeout).
+  const slowClients = {
+    headersTimeout: config.headersTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+  };
   const app = Fastify({
     loggerInstance: runtime.logger,
-    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(opts.https
+      ? { https: { ...tlsServerOptions(opts.https.cert, opts.https.key, config.headersTimeoutMs), ...slowClients } }
+      : { http: slowClients }),
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
     bodyLimit: config.bodyLimit,
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     // A client's own request id is kept when it is safe to log; otherwise we make one.
@@ -47,10 +62,13 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     },
     // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    // Only the configured proxies' X-Forwarded-For sets request.ip (the address login budgets count).
+    ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     return503OnClosing: true,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;
 
+  capConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, runtime.logger);
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
@@ -158,9 +176,22 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
     });
   }
 
+  // Faults that repeat per request (a full disk, a bug on a hot path) are logged once per signature a minute,
+  // with the count suppressed since; a storage fault without its stack (it is a state, not a bug).
+  const repeats = new RepeatLimiter(60_000);
   app.setErrorHandler((err, request, reply) => {
     const te = toTagwayError(err);
-    if (te.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    if (te.code === 'INTERNAL_ERROR' || te.code === 'STORAGE_UNAVAILABLE') {
+      const cause = te.code === 'STORAGE_UNAVAILABLE' && te.cause !== undefined ? te.cause : err;
+      if (te.code === 'STORAGE_UNAVAILABLE') runtime.storageHealth.fault(cause);
+      const gate = repeats.admit(errorSignature(cause));
+      if (gate) {
+        const e = cause as { code?: unknown; message?: unknown };
+        if (te.code === 'STORAGE_UNAVAILABLE')
+          request.log.error({ code: e.code, error: String(e.message).slice(0, 300), suppressed: gate.suppressed }, 'storage unavailable');
+        else request.log.error({ err, suppressed: gate.suppressed }, 'unhandled error');
+      }
+    }
     return sendProblem(request, reply, te);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -197,7 +228,16 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
       security: [{ bearer: [] }, { cookie: [] }, { basic: [] }, { oauth2: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: `${prefix}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: `${prefix}/docs`,
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+    staticCSP: true,
+    ...DOCS_UI_BRANDING,
+  });
+  // Until a page lives at the root (the dashboard), the root of the API leads to its documentation.
+  const docsRoot = { config: { public: true }, schema: { hide: true } };
+  app.get(prefix || '/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
+  if (prefix) app.get('/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
   await app.register(
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
@@ -207,4 +247,30 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   );
 
   return app;
+}
+
+/**
+ * At most `max` open TCP connections per client address: one host opening thousands of sockets (stalled TLS
+ * handshakes, slow requests) cannot take every file descriptor. Excess sockets are destroyed as they are
+ * accepted, before TLS costs anything. Logged once a minute per address.
+ */
+function capConnectionsPerAddress(server: NetServer, max: number, logger: { warn(o: object, m: string): void }): void {
+  const open = new Map<string, number>();
+  const logs = new RepeatLimiter(60_000);
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const n = open.get(address) ?? 0;
+    if (n >= max) {
+      socket.destroy();
+      const gate = logs.admit(address);
+      if (gate) logger.warn({ clientAddress: address, max, suppressed: gate.suppressed }, 'too many connections from one address; closed');
+      return;
+    }
+    open.set(address, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }

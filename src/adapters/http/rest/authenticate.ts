@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../../auth/principal.js';
+import { principalFromToken } from '../../../auth/principal-from-token.js';
 import type { Actor, Via } from '../../../services/actor.js';
 import { TagwayError } from '../../../domain/problems.js';
 import type { Permission } from '../../../domain/permissions.js';
@@ -28,9 +29,7 @@ export const bearerSession: Authenticator = (request, runtime) => {
   const token = h.slice(7).trim();
   // JWTs (three dot-separated parts) are for the JWT authenticator; session tokens have no dots.
   if (token.includes('.')) return undefined;
-  const p = runtime.sessions.authenticate(token);
-  if (!p) throw new TagwayError('UNAUTHENTICATED', 'The session token is unknown, expired or revoked; log in again');
-  return p;
+  return principalFromToken(runtime, token);
 };
 
 /**

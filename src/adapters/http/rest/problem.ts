@@ -1,5 +1,23 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEMS, TagwayError, problemType, type FieldError, type ProblemCode } from '../../../domain/problems.js';
+import { isStorageFault } from '../../../runtime/storage-health.js';
+import { MAX_VALIDATION_ERRORS, omittedOf, withOmitted } from './validation.js';
+
+/**
+ * Bounds of a problem body, so that an error answer is never larger than a few KB whatever the request was:
+ * at most MAX_VALIDATION_ERRORS entries (the rest counted in `omittedErrors`), each field and message cut.
+ */
+const MAX_FIELD = 120;
+const MAX_MESSAGE = 200;
+const MAX_DETAIL = 1000;
+const MAX_INSTANCE = 300;
+
+/** Retry-After of a 503 STORAGE_UNAVAILABLE, in seconds. */
+export const STORAGE_RETRY_AFTER_S = 30;
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
 
 /** RFC 9457 body. */
 export interface ProblemBody {
@@ -11,6 +29,8 @@ export interface ProblemBody {
   instance?: string;
   requestId: string;
   errors?: FieldError[];
+  /** Problems beyond the first MAX_VALIDATION_ERRORS, counted but not listed. */
+  omittedErrors?: number;
 }
 
 export function problemBody(err: TagwayError, requestId: string, instance?: string): ProblemBody {
@@ -18,12 +38,18 @@ export function problemBody(err: TagwayError, requestId: string, instance?: stri
     type: problemType(err.code),
     title: PROBLEMS[err.code].title,
     status: err.status,
-    detail: err.message,
+    detail: cut(err.message, MAX_DETAIL),
     code: err.code,
     requestId,
   };
-  if (instance) body.instance = instance;
-  if (err.errors) body.errors = err.errors;
+  if (instance) body.instance = cut(instance, MAX_INSTANCE);
+  if (err.errors) {
+    body.errors = err.errors
+      .slice(0, MAX_VALIDATION_ERRORS)
+      .map((e) => ({ field: cut(e.field, MAX_FIELD), message: cut(e.message, MAX_MESSAGE) }));
+    const omitted = err.errors.length - body.errors.length + omittedOf(err.errors);
+    if (omitted > 0) body.omittedErrors = omitted;
+  }
   return body;
 }
 
@@ -39,9 +65,15 @@ function fieldOf(instancePath: string, part: string | undefined): string {
 /** Maps anything thrown in a request to a TagwayError: ours as they are, fastify's by code, the rest as 500. */
 export function toTagwayError(err: unknown): TagwayError {
   if (err instanceof TagwayError) return err;
+  // A full disk is a state the client can wait out, not a bug: 503 with a time to come back.
+  if (isStorageFault(err))
+    return new TagwayError('STORAGE_UNAVAILABLE', 'Storage is full or failing; the server cannot record this now. Try again later', {
+      headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_S) },
+      cause: err,
+    });
   const e = err as FastifyError & { validationContext?: string };
   if (e.validation) {
-    const errors: FieldError[] = e.validation.map((v) => {
+    const errors: FieldError[] = e.validation.slice(0, MAX_VALIDATION_ERRORS).map((v) => {
       const params = v.params as Record<string, unknown>;
       if (v.keyword === 'additionalProperties')
         return { field: fieldOf(`${v.instancePath}/${String(params.additionalProperty)}`, e.validationContext), message: 'unknown field' };
@@ -49,7 +81,11 @@ export function toTagwayError(err: unknown): TagwayError {
         return { field: fieldOf(`${v.instancePath}/${String(params.missingProperty)}`, e.validationContext), message: 'is required' };
       return { field: fieldOf(v.instancePath, e.validationContext), message: v.message ?? 'is invalid' };
     });
-    return new TagwayError('VALIDATION_FAILED', errors.map((x) => `${x.field} ${x.message}`).join('; '), { errors });
+    const omitted = omittedOf(e.validation) + Math.max(0, e.validation.length - MAX_VALIDATION_ERRORS);
+    const summary = errors.map((x) => `${cut(x.field, MAX_FIELD)} ${x.message}`).join('; ');
+    return new TagwayError('VALIDATION_FAILED', omitted > 0 ? `${summary}; and ${omitted} more` : summary, {
+      errors: withOmitted(errors, omitted),
+    });
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,12 +1,8 @@
 import Type from 'typebox';
-import { hashPassword, verifyPassword } from '../../../../auth/passwords.js';
-import { passwordProblems } from '../../../../auth/password-policy.js';
-import { compileGlob } from '../../../../domain/glob.js';
 import { PERMISSIONS, type Grant as GrantT, type Group } from '../../../../domain/permissions.js';
-import { TagwayError } from '../../../../domain/problems.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
-import type { UserRecord } from '../../../../storage/user-repository.js';
-import { principalOf, requirePermission } from '../authenticate.js';
+import { UserAdminService } from '../../../../services/user-admin-service.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 
@@ -57,7 +53,14 @@ const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 6
 const Grant = Type.Object(
   {
     permission: Type.Union(PERMISSIONS.map((p) => Type.Literal(p))),
-    tags: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Tag-name glob (default: all tags)' })),
+    tags: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description:
+          'Tag-name glob (default: all tags); only for tag permissions (tags:*, alarms:*, history:read), refused on users:admin and audit:read',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -96,60 +99,28 @@ const CreateClient = Type.Object(
 );
 const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 128 }) });
 
-/** Grants as given, with each tag glob compiled once to refuse a malformed one with a field error. */
-function checkGrants(grants: GrantT[]): GrantT[] {
-  grants.forEach((g, i) => {
-    if (g.tags === undefined) return;
-    try {
-      compileGlob(g.tags);
-    } catch (err) {
-      throw new TagwayError('VALIDATION_FAILED', `permissions[${i}].tags is not a valid glob`, {
-        errors: [{ field: `body.permissions.${i}.tags`, message: (err as Error).message }],
-      });
-    }
+/** The one user-administration service of a runtime, shared by the REST routes (the CLI builds its own). */
+export function userAdminService(runtime: Runtime): UserAdminService {
+  const { security } = runtime;
+  return new UserAdminService({
+    users: runtime.users,
+    groups: security.groups,
+    clients: security.clients,
+    sessions: runtime.sessions,
+    audit: security.audit,
+    events: runtime.events,
+    throttle: {
+      reserve: (u, o) => security.reserve(u, o),
+      failed: (a, u, o, action) => security.failed(a, u, o, action),
+      reset: (u) => security.throttle.reset(u),
+    },
   });
-  return grants.map((g) => (g.tags === undefined ? { permission: g.permission } : { permission: g.permission, tags: g.tags }));
 }
 
-function userView(u: UserRecord) {
-  return {
-    username: u.username,
-    displayName: u.displayName,
-    groups: u.groups,
-    disabled: u.disabled,
-    source: u.source,
-    createdAt: u.createdAt,
-    updatedAt: u.updatedAt,
-  };
-}
-
-function checkPassword(password: string, username: string, field: string): void {
-  const p = passwordProblems(password, username);
-  if (p.length)
-    throw new TagwayError('VALIDATION_FAILED', `${field} ${p.join('; ')}`, {
-      errors: p.map((message) => ({ field: `body.${field}`, message })),
-    });
-}
-
-function checkGroups(runtime: Runtime, groups: readonly string[]): void {
-  const unknown = groups.filter((g) => !runtime.users.group(g));
-  if (unknown.length)
-    throw new TagwayError('VALIDATION_FAILED', `unknown group(s): ${unknown.join(', ')}`, {
-      errors: unknown.map((g) => ({ field: 'body.groups', message: `no group '${g}'` })),
-    });
-}
-
-/** Refuses a change that would leave nobody able to administer users (nobody could undo it). */
-function keepAnAdmin(runtime: Runtime, username: string, next: { groups: string[]; disabled: boolean } | undefined): void {
-  const remaining = runtime.users.list().some((u) => {
-    const v = u.username === username ? next : u;
-    return v !== undefined && !v.disabled && runtime.users.permissionsFor(v.groups).has('users:admin');
-  });
-  if (!remaining) throw new TagwayError('CONFLICT', 'This change would leave no enabled user with users:admin');
-}
+const UnlockReply = Type.Object({ username: Type.String(), clearedCounters: Type.Integer(), enabled: Type.Boolean() });
 
 export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
-  const { users, security } = runtime;
+  const service = userAdminService(runtime);
 
   app.get(
     '/users',
@@ -160,10 +131,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: Type.Object({ items: Type.Array(UserView) }), ...problems(401, 403) },
       },
     },
-    async (request) => {
-      requirePermission(request, 'users:admin');
-      return { items: users.list().map(userView) };
-    },
+    async (request) => ({ items: service.listUsers(actorOf(request)) }),
   );
 
   app.post(
@@ -172,40 +140,15 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       schema: { summary: 'Create a user', tags: ['users'], body: CreateUser, response: { 201: UserView, ...problems(400, 401, 403, 409) } },
     },
     async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
       const b = request.body as { username: string; displayName?: string; password: string; groups: string[]; disabled?: boolean };
-      if (users.get(b.username)) throw new TagwayError('CONFLICT', `User '${b.username}' exists`);
-      checkGroups(runtime, b.groups);
-      checkPassword(b.password, b.username, 'password');
-      await users.upsertLocal({
-        username: b.username,
-        displayName: b.displayName ?? b.username,
-        passwordHash: await hashPassword(b.password),
-        groups: [...new Set(b.groups)],
-        disabled: b.disabled ?? false,
-        source: 'local',
-      });
-      await security.audit.record({
-        action: 'user.create',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: b.username,
-        details: { groups: b.groups, disabled: b.disabled ?? false },
-        result: 'OK',
-      });
-      return reply.code(201).send(userView(users.get(b.username)!));
+      return reply.code(201).send(await service.createUser(actorOf(request), b));
     },
   );
 
   app.get(
     '/users/:username',
     { schema: { summary: 'One user', tags: ['users'], params: UserParams, response: { 200: UserView, ...problems(401, 403, 404) } } },
-    async (request) => {
-      requirePermission(request, 'users:admin');
-      const u = users.get((request.params as { username: string }).username);
-      if (!u) throw new TagwayError('NOT_FOUND', 'No such user');
-      return userView(u);
-    },
+    async (request) => service.getUser(actorOf(request), (request.params as { username: string }).username),
   );
 
   app.patch(
@@ -220,44 +163,12 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: UserView, ...problems(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => {
-      const admin = requirePermission(request, 'users:admin');
-      const name = (request.params as { username: string }).username;
-      const b = request.body as { displayName?: string; password?: string; groups?: string[]; disabled?: boolean };
-      const u = users.get(name);
-      if (!u) throw new TagwayError('NOT_FOUND', 'No such user');
-      if (b.groups) checkGroups(runtime, b.groups);
-      if (b.password !== undefined) checkPassword(b.password, name, 'password');
-      const groups = b.groups ? [...new Set(b.groups)] : u.groups;
-      const disabled = b.disabled ?? u.disabled;
-      keepAnAdmin(runtime, name, { groups, disabled });
-      const passwordHash = b.password !== undefined ? await hashPassword(b.password) : u.passwordHash;
-      await users.upsertLocal({
-        username: name,
-        displayName: b.displayName ?? u.displayName,
-        passwordHash,
-        groups,
-        disabled,
-        source: u.source,
-      });
-      if (b.password !== undefined) runtime.sessions.revokeUser(name);
-      if (b.disabled === false && u.disabled) security.throttle.reset(name);
-      const changed = Object.keys(b);
-      const action = b.disabled === true && !u.disabled ? 'user.disable' : b.password !== undefined ? 'user.password' : 'user.update';
-      await security.audit.record({
-        action,
-        user: admin.username,
-        clientAddress: request.ip,
-        target: name,
-        result: 'OK',
-        details: {
-          changed,
-          ...(b.groups ? { oldGroups: u.groups, newGroups: groups } : {}),
-          ...(b.disabled !== undefined ? { oldDisabled: u.disabled, newDisabled: disabled } : {}),
-        },
-      });
-      return userView(users.get(name)!);
-    },
+    async (request) =>
+      service.updateUser(
+        actorOf(request),
+        (request.params as { username: string }).username,
+        request.body as { displayName?: string; password?: string; groups?: string[]; disabled?: boolean },
+      ),
   );
 
   app.delete(
@@ -271,23 +182,24 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
-      const name = (request.params as { username: string }).username;
-      const u = users.get(name);
-      if (!u) throw new TagwayError('NOT_FOUND', 'No such user');
-      keepAnAdmin(runtime, name, undefined);
-      await users.delete(name);
-      runtime.sessions.revokeUser(name);
-      await security.audit.record({
-        action: 'user.delete',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: name,
-        details: { groups: u.groups },
-        result: 'OK',
-      });
+      await service.deleteUser(actorOf(request), (request.params as { username: string }).username);
       return reply.code(204).send();
     },
+  );
+
+  app.post(
+    '/users/:username/unlock',
+    {
+      schema: {
+        summary: 'Unlock a user',
+        description:
+          'Clears the login throttle of the user at every address and enables the user if a lockout (or an admin) disabled it. Audited as user.unlock.',
+        tags: ['users'],
+        params: UserParams,
+        response: { 200: UnlockReply, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => service.unlockUser(actorOf(request), (request.params as { username: string }).username),
   );
 
   app.post(
@@ -302,56 +214,12 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const p = principalOf(request);
       const b = request.body as { currentPassword: string; newPassword: string };
-      const u = users.get(p.username);
-      if (!u || u.passwordHash === '')
-        throw new TagwayError('INVALID_STATE', 'This account has no local password (directory or API client)');
-      const v = security.throttle.check(p.username, request.ip);
-      if (!v.allowed)
-        throw new TagwayError('TOO_MANY_REQUESTS', 'Too many failed attempts', { headers: { 'Retry-After': String(v.retryAfterSeconds) } });
-      if (!(await verifyPassword(u.passwordHash, b.currentPassword))) {
-        security.throttle.recordFailure(p.username, request.ip);
-        await security.audit.record({
-          action: 'user.password',
-          user: p.username,
-          clientAddress: request.ip,
-          target: p.username,
-          result: 'UNAUTHENTICATED',
-        });
-        throw new TagwayError('VALIDATION_FAILED', 'currentPassword is wrong', {
-          errors: [{ field: 'body.currentPassword', message: 'is wrong' }],
-        });
-      }
-      checkPassword(b.newPassword, p.username, 'newPassword');
-      await users.upsertLocal({
-        username: u.username,
-        displayName: u.displayName,
-        passwordHash: await hashPassword(b.newPassword),
-        groups: u.groups,
-        disabled: u.disabled,
-        source: u.source,
-      });
-      // Other sessions (perhaps an attacker's) end; the one making this request stays.
-      const keep = p.sessionId;
-      runtime.sessions.revokeUser(p.username, keep);
-      await security.audit.record({
-        action: 'user.password',
-        user: p.username,
-        clientAddress: request.ip,
-        target: p.username,
-        result: 'OK',
-      });
+      await service.changeOwnPassword(actorOf(request), b.currentPassword, b.newPassword);
       return reply.code(204).send();
     },
   );
 
-  const groupView = (g: Group) => ({
-    name: g.name,
-    description: g.description,
-    permissions: g.permissions,
-    source: security.groups.isFixed(g.name) ? 'project' : 'admin',
-  });
   app.get(
     '/groups',
     {
@@ -361,50 +229,25 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: Type.Object({ items: Type.Array(GroupView) }), ...problems(401, 403) },
       },
     },
-    async (request) => {
-      requirePermission(request, 'users:admin');
-      return { items: users.listGroups().map(groupView) };
-    },
+    async (request) => ({ items: service.listGroups(actorOf(request)) }),
   );
   app.get(
     '/groups/:name',
     { schema: { summary: 'One group', tags: ['users'], params: GroupParams, response: { 200: GroupView, ...problems(401, 403, 404) } } },
-    async (request) => {
-      requirePermission(request, 'users:admin');
-      const g = users.group((request.params as { name: string }).name);
-      if (!g) throw new TagwayError('NOT_FOUND', 'No such group');
-      return groupView(g);
-    },
+    async (request) => service.getGroup(actorOf(request), (request.params as { name: string }).name),
   );
   app.post(
     '/groups',
     {
       schema: {
         summary: 'Create a group',
+        description: 'A `tags` scope is allowed only on tag permissions; on users:admin or audit:read it is refused (400).',
         tags: ['users'],
         body: GroupBody,
         response: { 201: GroupView, ...problems(400, 401, 403, 409) },
       },
     },
-    async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
-      const b = request.body as Group;
-      const g: Group = {
-        name: b.name,
-        ...(b.description !== undefined ? { description: b.description } : {}),
-        permissions: checkGrants(b.permissions),
-      };
-      await security.groups.create(g);
-      await security.audit.record({
-        action: 'group.create',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: g.name,
-        details: { permissions: g.permissions },
-        result: 'OK',
-      });
-      return reply.code(201).send(groupView(g));
-    },
+    async (request, reply) => reply.code(201).send(await service.createGroup(actorOf(request), request.body as Group)),
   );
   app.patch(
     '/groups/:name',
@@ -418,28 +261,12 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: GroupView, ...problems(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => {
-      const admin = requirePermission(request, 'users:admin');
-      const name = (request.params as { name: string }).name;
-      const cur = users.group(name);
-      if (!cur) throw new TagwayError('NOT_FOUND', 'No such group');
-      const b = request.body as Partial<Group>;
-      const next: Group = {
-        name,
-        description: b.description ?? cur.description,
-        permissions: b.permissions ? checkGrants(b.permissions) : cur.permissions,
-      };
-      const old = await security.groups.update(next);
-      security.audit.record({
-        action: 'group.update',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: name,
-        details: { oldPermissions: old.permissions, newPermissions: next.permissions },
-        result: 'OK',
-      });
-      return groupView(next);
-    },
+    async (request) =>
+      service.updateGroup(
+        actorOf(request),
+        (request.params as { name: string }).name,
+        request.body as { description?: string; permissions?: GrantT[] },
+      ),
   );
   app.delete(
     '/groups/:name',
@@ -453,17 +280,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
-      const name = (request.params as { name: string }).name;
-      const old = await security.groups.delete(name);
-      security.audit.record({
-        action: 'group.delete',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: name,
-        details: { permissions: old.permissions },
-        result: 'OK',
-      });
+      await service.deleteGroup(actorOf(request), (request.params as { name: string }).name);
       return reply.code(204).send();
     },
   );
@@ -477,10 +294,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: Type.Object({ items: Type.Array(ClientView) }), ...problems(401, 403) },
       },
     },
-    async (request) => {
-      requirePermission(request, 'users:admin');
-      return { items: security.clients.list() };
-    },
+    async (request) => ({ items: service.listClients(actorOf(request)) }),
   );
 
   app.post(
@@ -503,22 +317,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
-      const b = request.body as { name: string; groups: string[] };
-      checkGroups(runtime, b.groups);
-      const { client, clientSecret } = await security.clients.create({
-        name: b.name,
-        groups: [...new Set(b.groups)],
-        createdBy: admin.username,
-      });
-      await security.audit.record({
-        action: 'client.create',
-        user: admin.username,
-        clientAddress: request.ip,
-        target: client.clientId,
-        details: { name: b.name, groups: client.groups },
-        result: 'OK',
-      });
+      const { client, clientSecret } = await service.createClient(actorOf(request), request.body as { name: string; groups: string[] });
       reply.header('cache-control', 'no-store');
       return reply.code(201).send({ clientId: client.clientId, clientSecret, name: client.name, groups: client.groups });
     },
@@ -536,10 +335,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const admin = requirePermission(request, 'users:admin');
-      const id = (request.params as { clientId: string }).clientId;
-      await security.clients.delete(id);
-      await security.audit.record({ action: 'client.delete', user: admin.username, clientAddress: request.ip, target: id, result: 'OK' });
+      await service.deleteClient(actorOf(request), (request.params as { clientId: string }).clientId);
       return reply.code(204).send();
     },
   );

@@ -1,14 +1,13 @@
 import type { AlarmEventType, AlarmState } from '../../../../domain/alarms/state-machine.js';
-import { TagwayError } from '../../../../domain/problems.js';
-import type { AlarmEngine } from '../../../../runtime/alarm-engine.js';
 import type { FastifyRequest } from 'fastify';
-import type { TagValue } from '../../../../domain/tag-types.js';
-import type { PermissionSet } from '../../../../domain/permissions.js';
-import { encodeCursor, type ArchivePage, type ArchiveQuery as JournalQuery } from '../../../../storage/alarm-journal-repository.js';
-import { requirePermission } from '../authenticate.js';
+import type { AlarmService } from '../../../../services/alarm-service.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { archiveCsv } from './csv.js';
+import { CSV_TYPE } from '../../shared/csv.js';
+import { setNextPage } from '../../shared/paging.js';
+import { timeParam } from '../../shared/time.js';
 import {
   ArchiveQuery,
   ArchiveReply,
@@ -41,24 +40,12 @@ interface ArchiveQs {
   format?: 'json' | 'csv';
 }
 
-function time(field: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  if (Number.isNaN(t))
-    throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-      errors: [{ field: `querystring.${field}`, message: 'must be an ISO 8601 date-time' }],
-    });
-  return t;
-}
-
 /**
- * Alarm routes: a thin adapter over the AlarmEngine (current list, responses, definitions) and its journal
- * (archive). Reading needs `alarms:read`; acknowledging, resetting, enabling and shelving need `alarms:acknowledge`.
+ * Alarm routes: parsing and encoding over the AlarmService, which checks permissions (with their tag scopes),
+ * validates and audits.
  */
-export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
-  return async (app, { runtime }) => {
-    const maxBulk = runtime.config.maxBulkItems;
-
+export function alarmRoutes(service: AlarmService): ApiPlugin {
+  return async (app) => {
     app.get(
       '/alarms/current',
       {
@@ -71,7 +58,6 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        const p = requirePermission(request, 'alarms:read');
         const q = request.query as {
           class?: string;
           minPriority?: number;
@@ -80,9 +66,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
           alarm?: string;
           state?: AlarmState;
         };
-        const visible = alarmVisibility(p.permissions);
-        const items = engine.current(q);
-        return { items: localize(engine, languageOf(request), visible ? items.filter((o) => visible(o.tag)) : items) };
+        return { items: service.current(actorOf(request), q, languageOf(request)) };
       },
     );
 
@@ -99,11 +83,10 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request, reply) => {
-        const p = requirePermission(request, 'alarms:read');
         const q = request.query as ArchiveQs;
         const query = {
-          from: time('from', q.from),
-          to: time('to', q.to),
+          from: timeParam(q.from, 'from'),
+          to: timeParam(q.to, 'to'),
           alarm: q.alarm,
           tag: q.tag,
           class: q.class,
@@ -115,13 +98,11 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
           cursor: q.cursor,
           event: q.event === undefined ? undefined : (q.event.split(',') as AlarmEventType[]),
         };
-        const visible = alarmVisibility(p.permissions);
-        const raw = visible ? await scopedArchivePage(engine, query, visible) : await engine.archive.query(query);
-        const page = { ...raw, items: localize(engine, languageOf(request), raw.items) };
+        const page = await service.archive(actorOf(request), query, languageOf(request));
         if (q.format === 'csv') {
-          if (page.next) reply.header('x-next-cursor', page.next);
+          setNextPage(reply, request, page.next);
           return reply
-            .type('text/csv; charset=utf-8')
+            .type(CSV_TYPE)
             .header('content-disposition', 'attachment; filename="alarm-archive.csv"')
             .serializer(String)
             .send(archiveCsv(page.items));
@@ -142,8 +123,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        const p = requirePermission(request, 'alarms:acknowledge');
-        return engine.acknowledge((request.params as { id: number }).id, p.username);
+        return service.acknowledge(actorOf(request), (request.params as { id: number }).id);
       },
     );
 
@@ -152,17 +132,15 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
       {
         schema: {
           summary: 'Acknowledge many alarm occurrences',
-          description: 'Each id succeeds or fails alone (`NOT_FOUND`).',
+          description:
+            "Each id succeeds or fails alone (`NOT_FOUND`, or `FORBIDDEN` for an alarm outside the caller's `alarms:acknowledge` scope).",
           tags: ['alarms'],
           body: BulkAckBody,
           response: { 200: BulkAckReply, ...problems(400, 401, 403, 413) },
         },
       },
       async (request) => {
-        const p = requirePermission(request, 'alarms:acknowledge');
-        const ids = (request.body as { ids: number[] }).ids;
-        if (ids.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} ids per request; got ${ids.length}`);
-        return { items: await engine.acknowledgeMany(ids, p.username) };
+        return { items: await service.acknowledgeMany(actorOf(request), (request.body as { ids: number[] }).ids) };
       },
     );
 
@@ -178,8 +156,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        const p = requirePermission(request, 'alarms:acknowledge');
-        return engine.reset((request.params as { id: number }).id, p.username);
+        return service.reset(actorOf(request), (request.params as { id: number }).id);
       },
     );
 
@@ -189,8 +166,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         schema: { summary: 'Alarm definitions', tags: ['alarms'], response: { 200: DefinitionsReply, ...problems(401, 403) } },
       },
       async (request) => {
-        requirePermission(request, 'alarms:read');
-        return { items: engine.definitions() };
+        return { items: service.definitions(actorOf(request)) };
       },
     );
 
@@ -205,8 +181,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        requirePermission(request, 'alarms:read');
-        return engine.definition((request.params as { name: string }).name);
+        return service.definition(actorOf(request), (request.params as { name: string }).name);
       },
     );
 
@@ -216,8 +191,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         schema: { summary: 'Alarm classes', tags: ['alarms'], response: { 200: ClassesReply, ...problems(401, 403) } },
       },
       async (request) => {
-        requirePermission(request, 'alarms:read');
-        return { items: engine.classList() };
+        return { items: service.classes(actorOf(request)) };
       },
     );
 
@@ -225,8 +199,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
     const action = { tags: ['alarms'], params: DefinitionParams, response: { 200: DefinitionView, ...problems(400, 401, 403, 404) } };
 
     app.post('/alarms/definitions/:name/enable', { schema: { summary: 'Enable an alarm', ...action } }, async (request) => {
-      requirePermission(request, 'alarms:acknowledge');
-      return engine.setEnabled(nameOf(request.params), true);
+      return service.setEnabled(actorOf(request), nameOf(request.params), true);
     });
     app.post(
       '/alarms/definitions/:name/disable',
@@ -238,8 +211,7 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        requirePermission(request, 'alarms:acknowledge');
-        return engine.setEnabled(nameOf(request.params), false);
+        return service.setEnabled(actorOf(request), nameOf(request.params), false);
       },
     );
     app.post(
@@ -253,51 +225,13 @@ export function alarmRoutes(engine: AlarmEngine): ApiPlugin {
         },
       },
       async (request) => {
-        requirePermission(request, 'alarms:acknowledge');
-        return engine.shelve(nameOf(request.params), (request.body as { durationMs: number }).durationMs);
+        return service.shelve(actorOf(request), nameOf(request.params), (request.body as { durationMs: number }).durationMs);
       },
     );
     app.post('/alarms/definitions/:name/unshelve', { schema: { summary: 'Unshelve an alarm', ...action } }, async (request) => {
-      requirePermission(request, 'alarms:acknowledge');
-      return engine.unshelve(nameOf(request.params));
+      return service.unshelve(actorOf(request), nameOf(request.params));
     });
   };
-}
-
-/**
- * `alarms:read` scoped by tag globs: a caller sees the alarms of the tags the grant covers (and alarms bound to
- * no tag, such as connection-lost). Undefined when the grant covers every tag, so the common case costs nothing.
- */
-function alarmVisibility(permissions: PermissionSet): ((tag: string | null | undefined) => boolean) | undefined {
-  if (permissions.unscoped('alarms:read')) return undefined;
-  return (tag) => !tag || permissions.allows('alarms:read', tag);
-}
-
-/**
- * One archive page of visible events: reads journal pages until `limit` visible events are found (or the
- * journal ends), and answers a keyset cursor positioned after the last event returned.
- */
-async function scopedArchivePage(
-  engine: AlarmEngine,
-  query: JournalQuery,
-  visible: (tag: string | null | undefined) => boolean,
-): Promise<ArchivePage> {
-  const limit = query.limit ?? 100;
-  const order = query.order ?? 'desc';
-  const items: ArchivePage['items'] = [];
-  let cursor = query.cursor;
-  for (let round = 0; round < 1000; round++) {
-    const page = await engine.archive.query({ ...query, cursor, limit: Math.max(limit, 500) });
-    for (const e of page.items) {
-      if (!visible(e.tag)) continue;
-      items.push(e);
-      if (items.length === limit) return { items, next: encodeCursor(e.eventId, order) };
-    }
-    if (!page.next) return { items, next: null };
-    cursor = page.next;
-  }
-  const last = items[items.length - 1];
-  return { items, next: last ? encodeCursor(last.eventId, order) : (cursor ?? null) };
 }
 
 /** The language asked for: `?lang=`, else the first tag of Accept-Language; undefined for the journal language. */
@@ -308,17 +242,4 @@ function languageOf(request: FastifyRequest): string | undefined {
   if (typeof h !== 'string') return undefined;
   const first = h.split(',')[0]!.split(';')[0]!.trim().toLowerCase();
   return /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(first) ? first : undefined;
-}
-
-/** Occurrences or archive events with `text` in the asked language, where the alarm has one. */
-function localize<T extends { alarm: string; text: string; value: unknown }>(
-  engine: AlarmEngine,
-  lang: string | undefined,
-  items: T[],
-): T[] {
-  if (!lang) return items;
-  return items.map((i) => {
-    const text = engine.textIn(i.alarm, lang, i.value as TagValue | null);
-    return text === undefined ? i : { ...i, text };
-  });
 }

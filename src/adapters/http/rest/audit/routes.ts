@@ -1,10 +1,12 @@
 import Type from 'typebox';
 import type { AuditRow } from '../../../../domain/audit/chain.js';
-import { TagwayError } from '../../../../domain/problems.js';
+import { AuditService } from '../../../../services/audit-service.js';
 import { AUDIT_MAX_LIMIT } from '../../../../storage/audit-repository.js';
-import { requirePermission } from '../authenticate.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
+import { CSV_TYPE, toCsv } from '../../shared/csv.js';
+import { setNextPage } from '../../shared/paging.js';
 
 const AuditQuery = Type.Object(
   {
@@ -36,13 +38,6 @@ const AuditItem = Type.Object({
 
 const CSV_FIELDS = ['id', 'at', 'action', 'user', 'clientAddress', 'target', 'details', 'result', 'hash'] as const;
 
-/** RFC 4180 field; also defuses spreadsheet formulas (a cell starting with = + - @ runs as a formula in Excel). */
-function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function item(r: AuditRow) {
   return {
     id: r.id,
@@ -58,6 +53,7 @@ function item(r: AuditRow) {
 }
 
 export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
+  const service = new AuditService(runtime.security.auditLog);
   app.get(
     '/audit',
     {
@@ -74,7 +70,6 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      requirePermission(request, 'audit:read');
       const q = request.query as {
         from?: string;
         to?: string;
@@ -85,46 +80,30 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
         cursor?: string;
         format?: 'json' | 'csv';
       };
-      // Stored times are ISO strings with milliseconds; normalise the bounds so string comparison is time comparison.
-      const norm = (s: string | undefined, field: string) => {
-        if (s === undefined) return undefined;
-        const t = Date.parse(s);
-        if (Number.isNaN(t))
-          throw new TagwayError('VALIDATION_FAILED', `${field} is not a date-time`, {
-            errors: [{ field: `querystring.${field}`, message: 'is not a date-time' }],
-          });
-        return new Date(t).toISOString();
-      };
-      let page;
-      try {
-        page = await runtime.security.auditLog.query({
-          from: norm(q.from, 'from'),
-          to: norm(q.to, 'to'),
-          user: q.user,
-          order: q.order,
-          limit: q.limit,
-          cursor: q.cursor,
-          action: q.action
-            ?.split(',')
-            .map((a) => a.trim())
-            .filter(Boolean),
-        });
-      } catch (err) {
-        if (err instanceof RangeError)
-          throw new TagwayError('VALIDATION_FAILED', 'cursor is not valid', {
-            errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
-          });
-        throw err;
-      }
+      const page = await service.query(actorOf(request), {
+        from: q.from,
+        to: q.to,
+        user: q.user,
+        order: q.order,
+        limit: q.limit,
+        cursor: q.cursor,
+        actions: q.action
+          ?.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      });
       if (q.format === 'csv') {
-        const lines = [CSV_FIELDS.join(',')];
-        for (const r of page.items) lines.push(CSV_FIELDS.map((f) => csvField(r[f])).join(','));
-        if (page.next) reply.header('link', `<?cursor=${encodeURIComponent(page.next)}>; rel="next"`);
+        setNextPage(reply, request, page.next);
         reply.header('content-disposition', 'attachment; filename="audit.csv"');
         return reply
-          .type('text/csv; charset=utf-8')
+          .type(CSV_TYPE)
           .serializer(String)
-          .send(lines.join('\r\n') + '\r\n');
+          .send(
+            toCsv(
+              CSV_FIELDS,
+              page.items.map((r) => CSV_FIELDS.map((f) => r[f])),
+            ),
+          );
       }
       return { items: page.items.map(item), next: page.next };
     },

@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
-import { TagwayError } from '../../../../domain/problems.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
-import { principalOf, SESSION_COOKIE } from '../authenticate.js';
+import { AuthService, type IssuedSession } from '../../../../services/auth-service.js';
+import { actorOf, SESSION_COOKIE } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { CurrentUser, currentUser } from '../users/user-info.js';
@@ -24,18 +24,8 @@ const SessionReply = Type.Object({
 });
 
 /** Answers a new session as JSON and as the HttpOnly cookie. */
-function sendSession(
-  runtime: Runtime,
-  reply: FastifyReply,
-  token: string,
-  username: string,
-  csrfToken: string,
-  expiresAt: number,
-  secure: boolean,
-) {
-  const principal = runtime.sessions.authenticate(token);
-  if (!principal || principal.username !== username) throw new TagwayError('INTERNAL_ERROR', 'The new session could not be read back');
-  reply.setCookie(SESSION_COOKIE, token, {
+function sendSession(runtime: Runtime, reply: FastifyReply, s: IssuedSession, secure: boolean) {
+  reply.setCookie(SESSION_COOKIE, s.token, {
     httpOnly: true,
     secure,
     sameSite: 'strict',
@@ -43,11 +33,22 @@ function sendSession(
     maxAge: Math.floor(runtime.sessions.settings.absoluteLifetimeMs / 1000),
   });
   reply.header('cache-control', 'no-store');
-  return { token, tokenType: 'Bearer' as const, expiresAt: new Date(expiresAt).toISOString(), csrfToken, user: currentUser(principal) };
+  return {
+    token: s.token,
+    tokenType: 'Bearer' as const,
+    expiresAt: new Date(s.expiresAt).toISOString(),
+    csrfToken: s.csrfToken,
+    user: currentUser(s.principal),
+  };
 }
 
 export const authRoutes: ApiPlugin = async (app, { runtime }) => {
   const secure = !runtime.config.http;
+  const service = new AuthService({
+    login: (u, p, o) => runtime.security.login(u, p, o),
+    sessions: runtime.sessions,
+    audit: runtime.security.audit,
+  });
 
   app.post(
     '/auth/login',
@@ -65,10 +66,9 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     async (request, reply) => {
       const { username, password } = request.body as { username: string; password: string };
       // Throttled (429 + Retry-After), audited, local users then LDAP; wrong user and wrong password answer alike.
-      const user = await runtime.security.login(username, password, { clientAddress: request.ip });
-      const { token, record } = runtime.sessions.create(user.username, request.ip);
-      request.log.info({ user: user.username }, 'login');
-      return sendSession(runtime, reply, token, user.username, record.csrfToken, runtime.sessions.expiresAt(record), secure);
+      const s = await service.login({ clientAddress: request.ip }, username, password);
+      request.log.info({ user: s.principal.username }, 'login');
+      return sendSession(runtime, reply, s, secure);
     },
   );
 
@@ -83,15 +83,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const p = principalOf(request);
-      if (p.sessionId) runtime.sessions.revoke(p.sessionId);
-      await runtime.security.audit.record({
-        action: 'auth.logout',
-        user: p.username,
-        clientAddress: request.ip,
-        details: { method: p.authMethod },
-        result: 'OK',
-      });
+      await service.logout(actorOf(request));
       reply.clearCookie(SESSION_COOKIE, { path: runtime.config.basePath });
       return reply.code(204).send();
     },
@@ -102,26 +94,12 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
     {
       schema: {
         summary: 'Renew the session',
-        description: 'Replaces the session token (and cookie) by a new one; the old one stops working.',
+        description:
+          'Replaces the session token (and cookie) by a new one; the old one stops working. The new session ends no later than the first one would have (absolute lifetime).',
         tags: ['auth'],
         response: { 200: SessionReply, ...problems(401, 403) },
       },
     },
-    async (request, reply) => {
-      const p = principalOf(request);
-      if (!p.sessionId) throw new TagwayError('INVALID_STATE', 'Only session logins can be refreshed');
-      const renewed = runtime.sessions.refresh(p.sessionId, request.ip);
-      if (!renewed) throw new TagwayError('UNAUTHENTICATED', 'The session ended; log in again');
-      await runtime.security.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: request.ip, result: 'OK' });
-      return sendSession(
-        runtime,
-        reply,
-        renewed.token,
-        p.username,
-        renewed.record.csrfToken,
-        runtime.sessions.expiresAt(renewed.record),
-        secure,
-      );
-    },
+    async (request, reply) => sendSession(runtime, reply, await service.refresh(actorOf(request)), secure),
   );
 };

@@ -1,7 +1,8 @@
 import Type from 'typebox';
-import { TagwayError } from '../../../../domain/problems.js';
-import { unwrapDriver } from '../../../../drivers/lazy.js';
-import { requirePermission } from '../authenticate.js';
+import { driverModule } from '../../../../drivers/registry.js';
+import { ConnectionService } from '../../../../services/connection-service.js';
+import type { Runtime } from '../../../../runtime/runtime.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 
@@ -16,20 +17,32 @@ const ConnectionStatus = Type.Object({
   stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
 });
 
+/** The connection service over a runtime's parts (the composition root will own this wiring). */
+export function connectionServiceOf(runtime: Runtime): ConnectionService {
+  return new ConnectionService({
+    connections: runtime.connections,
+    tags: runtime.tags,
+    audit: runtime.security.audit,
+    reload: () => runtime.reloadProjectFile(),
+    projectFile: () => runtime.projectFile,
+    driverModule,
+  });
+}
+
 export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
+  const service = connectionServiceOf(runtime);
   app.get(
     '/connections',
     {
       schema: {
         summary: 'Connections and their state',
+        description:
+          "A caller whose 'tags:read' is scoped sees only the connections that supply tags it may read, with the count of those tags.",
         tags: ['connections'],
         response: { 200: Type.Object({ items: Type.Array(ConnectionStatus) }), ...problems(401, 403) },
       },
     },
-    async (request) => {
-      requirePermission(request, 'tags:read');
-      return { items: runtime.connections.list() };
-    },
+    async (request) => ({ items: service.list(actorOf(request)) }),
   );
 
   app.get(
@@ -42,10 +55,7 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: ConnectionStatus, ...problems(401, 403, 404) },
       },
     },
-    async (request) => {
-      requirePermission(request, 'tags:read');
-      return runtime.connections.get((request.params as { name: string }).name);
-    },
+    async (request) => service.get(actorOf(request), (request.params as { name: string }).name),
   );
 
   app.post(
@@ -69,26 +79,7 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
         },
       },
     },
-    async (request) => {
-      const admin = requirePermission(request, 'users:admin');
-      const audit = (result: string, details: Record<string, unknown>) =>
-        runtime.security.audit.record({
-          action: 'connections.reload',
-          user: admin.username,
-          clientAddress: request.ip,
-          target: runtime.projectFile ?? null,
-          details,
-          result,
-        });
-      try {
-        const result = await runtime.reloadProjectFile();
-        await audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
-        return result;
-      } catch (err) {
-        if (err instanceof TagwayError) await audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
-        throw err;
-      }
-    },
+    async (request) => service.reload(actorOf(request)),
   );
 
   app.get(
@@ -97,7 +88,8 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
       schema: {
         summary: 'Browse a device address space (OPC UA)',
         description:
-          'Children of a node (default: the Objects folder) on a running OPC UA connection, to help configure tags. Variables carry their data type.',
+          'Children of a node (default: the Objects folder) on a running OPC UA connection, to help configure tags. Variables carry their data type. ' +
+          "Needs 'tags:read' for all tags (a device's address space goes beyond any tag scope).",
         tags: ['connections'],
         params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
         querystring: Type.Object(
@@ -120,19 +112,12 @@ export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
         },
       },
     },
-    async (request) => {
-      requirePermission(request, 'tags:read');
-      const { name } = request.params as { name: string };
-      const status = runtime.connections.get(name);
-      if (status.driver !== 'opcua')
-        throw new TagwayError(
-          'NOT_FOUND',
-          `Connection '${name}' uses driver '${status.driver}'; browsing is available on OPC UA connections`,
-        );
-      const driver = unwrapDriver(runtime.connections.driver(name));
-      if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' has not started`);
-      const { browse } = await import('../../../../drivers/opcua/index.js');
-      return { items: await browse(driver, (request.query as { nodeId?: string }).nodeId) };
-    },
+    async (request) => ({
+      items: await service.browse(
+        actorOf(request),
+        (request.params as { name: string }).name,
+        (request.query as { nodeId?: string }).nodeId,
+      ),
+    }),
   );
 };

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { AGGREGATE_NAMES } from '../../../../domain/history/aggregates.js';
 import { MAX_RAW_LIMIT } from '../../../../runtime/history-query.js';
+import { MAX_TAGS_PER_QUERY } from '../../../../services/history-service.js';
 import { ItemError, TagValueSchema } from '../schemas.js';
 
 const Quality = Type.Union([Type.Literal('GOOD'), Type.Literal('UNCERTAIN'), Type.Literal('BAD')]);
@@ -78,7 +79,7 @@ export const HistoryReply = Type.Object({
   boundingValues: Type.Optional(BoundingValues),
 });
 
-export const MAX_TAGS_PER_QUERY = 1000;
+export { MAX_TAGS_PER_QUERY };
 
 export const HistoryQueryBody = Type.Object(
   {

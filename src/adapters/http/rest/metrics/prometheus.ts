@@ -1,12 +1,6 @@
-/** Prometheus text exposition format 0.0.4: one HELP/TYPE header per metric, then its samples. */
-export type MetricType = 'gauge' | 'counter';
+import type { Metric } from '../../../../services/metrics-service.js';
 
-export interface Metric {
-  name: string;
-  help: string;
-  type: MetricType;
-  samples: Array<{ labels?: Record<string, string>; value: number }>;
-}
+export type { Metric, MetricType } from '../../../../services/metrics-service.js';
 
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -19,6 +13,7 @@ function formatValue(v: number): string {
   return String(v);
 }
 
+/** Prometheus text exposition format 0.0.4: one HELP/TYPE header per metric, then its samples. */
 export function renderMetrics(metrics: readonly Metric[]): string {
   const out: string[] = [];
   for (const m of metrics) {

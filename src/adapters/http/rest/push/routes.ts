@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import Type from 'typebox';
+import { MAX_GLOB_LENGTH } from '../../../../domain/glob.js';
 import { principalOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -10,20 +11,22 @@ import { handleSocket } from './ws.js';
 const SseQuerySchema = Type.Object(
   {
     tags: Type.Optional(
+      // One parameter may hold a comma-separated list; each name or glob in it is limited to 1,024 characters.
       Type.Array(Type.String({ minLength: 1, maxLength: 10_000 }), {
-        description: 'Tag names or globs; repeat the parameter or comma-separate',
+        maxItems: 1_000,
+        description: 'Tag names or globs (each at most 1,024 characters); repeat the parameter or comma-separate',
       }),
     ),
     alarms: Type.Optional(Type.Boolean({ description: 'Also stream alarm archive events (needs alarms:read)' })),
     deadband: Type.Optional(Type.Number({ minimum: 0, description: 'Absolute deadband in the tag unit' })),
     deadbandPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Deadband as % of the tag min–max range' })),
     minIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
-    class: Type.Optional(Type.String({ minLength: 1 })),
+    class: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GLOB_LENGTH })),
     minPriority: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
     maxPriority: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
-    tag: Type.Optional(Type.String({ minLength: 1, description: 'Alarm filter: tag name or glob' })),
-    alarm: Type.Optional(Type.String({ minLength: 1, description: 'Alarm filter: alarm name glob' })),
-    state: Type.Optional(Type.String({ minLength: 1 })),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GLOB_LENGTH, description: 'Alarm filter: tag name or glob' })),
+    alarm: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GLOB_LENGTH, description: 'Alarm filter: alarm name glob' })),
+    state: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GLOB_LENGTH })),
     lastEventId: Type.Optional(
       Type.String({ maxLength: 20, description: 'Same as the Last-Event-ID header, for clients that cannot set it' }),
     ),
@@ -65,7 +68,7 @@ export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      handleSse(request, reply, principalOf(request), service.hub, service.sse, request.query as SseQuery);
+      handleSse(request, reply, runtime, principalOf(request), service.hub, service.sse, request.query as SseQuery);
     },
   );
 };

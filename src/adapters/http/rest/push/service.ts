@@ -1,15 +1,11 @@
 import { PushHub } from '../../../../runtime/push/hub.js';
+import { ChannelRevocation } from '../../../../runtime/push/revocation.js';
 import type { PushHubOptions } from '../../../../runtime/push/types.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
 
 export interface WsSettings {
   /** A socket that has not authenticated after this long is closed. Default 10 s. */
   authTimeoutMs: number;
-  /**
-   * How often the session behind a socket is checked again (logout, expiry, disabled user, changed groups).
-   * The check counts as activity, so an open socket keeps its session alive. Default 60 s.
-   */
-  revalidateMs: number;
   /** Protocol ping interval; a socket that misses a pong for a whole interval is dead and terminated. Default 30 s. */
   heartbeatMs: number;
   /** Largest client message in bytes; larger ones close the socket with 1009. Default 1 MiB. */
@@ -26,6 +22,8 @@ export interface SseSettings {
 /** The push service of one runtime: the hub and the transport settings, read at each new connection. */
 export interface PushService {
   hub: PushHub;
+  /** Ends or re-scopes channels whose principal lost a right (runtime events), and re-checks them every 60 s. */
+  revocation: ChannelRevocation;
   ws: WsSettings;
   sse: SseSettings;
 }
@@ -40,13 +38,18 @@ export function pushFor(runtime: Runtime, hubOptions: PushHubOptions = {}): Push
   let s = services.get(runtime);
   if (!s) {
     const hub = new PushHub(runtime.tags, { clock: runtime.clock, ...hubOptions });
+    const revocation = new ChannelRevocation(hub, runtime.events);
     s = {
       hub,
-      ws: { authTimeoutMs: 10_000, revalidateMs: 60_000, heartbeatMs: 30_000, maxMessageBytes: 1024 * 1024 },
+      revocation,
+      ws: { authTimeoutMs: 10_000, heartbeatMs: 30_000, maxMessageBytes: 1024 * 1024 },
       sse: { keepAliveMs: 15_000, retryMs: 3_000 },
     };
     services.set(runtime, s);
-    runtime.onStop(() => hub.close());
+    runtime.onStop(() => {
+      revocation.stop();
+      hub.close();
+    });
   }
   return s;
 }

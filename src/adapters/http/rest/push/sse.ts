@@ -5,6 +5,9 @@ import { sseEncoder } from '../../../../runtime/push/encoders.js';
 import type { PushHub } from '../../../../runtime/push/hub.js';
 import { PUSH_CLOSE, type PushSink } from '../../../../runtime/push/types.js';
 import type { Principal } from '../../../../auth/principal.js';
+import type { Runtime } from '../../../../runtime/runtime.js';
+import { currentUser } from '../users/user-info.js';
+import { channelOwner, credentialToken } from './owner.js';
 import type { SseSettings } from './service.js';
 
 export interface SseQuery extends AlarmFilterSpec {
@@ -42,6 +45,7 @@ function parseEventId(raw: string | string[] | undefined): number | undefined {
 export function handleSse(
   request: FastifyRequest,
   reply: FastifyReply,
+  runtime: Runtime,
   principal: Principal,
   hub: PushHub,
   opts: SseSettings,
@@ -65,12 +69,32 @@ export function handleSse(
       // A client that stopped reading would keep an ended stream open forever behind its unread bytes.
       if (code === PUSH_CLOSE.SLOW_CONSUMER) raw.destroy();
       else if (!raw.writableEnded) raw.end();
+      // Nor may a revoked client keep it open by not reading.
+      if (code === PUSH_CLOSE.UNAUTHENTICATED || code === PUSH_CLOSE.FORBIDDEN)
+        setTimeout(() => {
+          // Only a stream still stuck behind unread bytes; a finished one keeps its keep-alive socket.
+          if (!raw.writableFinished && !raw.destroyed) raw.destroy();
+        }, 1_000).unref();
     },
     onDrain: (listener) => {
       raw.on('drain', listener);
     },
   };
   const conn = hub.connect(sink, sseEncoder, principal.permissions);
+  const event = (name: string, data: unknown) => sink.send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  // Revocation ends the stream with a last `revoked` event (EventSource then reconnects and gets 401 or 403);
+  // changed permissions re-scope it in place, announced by a `rescoped` event.
+  conn.setOwner(
+    channelOwner(
+      runtime,
+      principal,
+      principal.authMethod === 'session' || principal.authMethod === 'jwt' ? credentialToken(request) : undefined,
+      {
+        revoked: (code, message) => event('revoked', { code: code === PUSH_CLOSE.FORBIDDEN ? 'FORBIDDEN' : 'UNAUTHENTICATED', message }),
+        rescoped: (fresh) => event('rescoped', { user: currentUser(fresh), subscriptions: conn.tagCounts() }),
+      },
+    ),
+  );
   try {
     if (tags.length > 0)
       conn.subscribe('values', { tags, deadband: q.deadband, deadbandPercent: q.deadbandPercent, minIntervalMs: q.minIntervalMs });

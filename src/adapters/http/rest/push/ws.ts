@@ -11,8 +11,8 @@ import { defaultAuthenticators, sessionCookie } from '../authenticate.js';
 import { securityAuthenticators } from '../security/authenticators.js';
 import { currentUser } from '../users/user-info.js';
 import { messageId, parseClientMessage, type ClientMessage } from './messages.js';
+import { channelOwner, credentialToken, principalOfToken } from './owner.js';
 import type { WsSettings } from './service.js';
-import { writeItems } from '../../../../runtime/write-items.js';
 
 const OPEN = 1;
 
@@ -24,10 +24,12 @@ export function wsSink(ws: WebSocket): PushSink {
     },
     bufferedAmount: () => ws.bufferedAmount,
     close: (code, reason) => {
-      ws.close(code, reason);
+      // A close frame's reason has at most 123 bytes.
+      ws.close(code, reason.slice(0, 120));
       // A client that stopped reading never answers the close frame, which is queued behind what it did not
-      // read; do not wait the library's 30 s for it.
-      if (code === PUSH_CLOSE.SLOW_CONSUMER) setTimeout(() => ws.terminate(), 1_000).unref();
+      // read; do not wait the library's 30 s for it. Nor for a client whose rights were revoked.
+      if (code === PUSH_CLOSE.SLOW_CONSUMER || code === PUSH_CLOSE.UNAUTHENTICATED || code === PUSH_CLOSE.FORBIDDEN)
+        setTimeout(() => ws.terminate(), 1_000).unref();
     },
     // ws has no public drain event; its underlying socket does (ws 8 keeps it in `_socket`).
     onDrain: (listener) => {
@@ -48,13 +50,6 @@ function foreignOrigin(request: FastifyRequest): boolean {
   } catch {
     return true;
   }
-}
-
-/** The token behind the upgrade's credentials, for revalidation. */
-function upgradeToken(request: FastifyRequest): string | undefined {
-  const h = request.headers.authorization;
-  if (h && /^Bearer\s/i.test(h)) return h.slice(7).trim();
-  return sessionCookie(request);
 }
 
 /** Credentials sent with the upgrade request itself (Bearer header or session cookie), through the API's own authenticators. */
@@ -82,7 +77,6 @@ function sameGrants(a: Principal, b: Principal): boolean {
 export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Runtime, hub: PushHub, opts: WsSettings): void {
   const sink = wsSink(ws);
   let principal: Principal | undefined;
-  let token: string | undefined;
   let conn: PushConnection | undefined;
   let alive = true;
   const log = request.log;
@@ -99,24 +93,30 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
   };
 
   const accept = (p: Principal, t: string | undefined) => {
+    if (ws.readyState !== OPEN) return;
     const changed = principal === undefined || !sameGrants(principal, p);
     principal = p;
-    token = t;
     if (!conn) conn = hub.connect(sink, wsEncoder, p.permissions);
     else if (changed) conn.setPermissions(p.permissions);
+    // Revocation (logout, disabled user, changed rights) reaches the socket through its owner, within the event.
+    conn.setOwner(
+      channelOwner(runtime, p, t, {
+        revoked: (code, message) => {
+          send({ type: 'error', id: null, code: code === PUSH_CLOSE.FORBIDDEN ? 'FORBIDDEN' : 'UNAUTHENTICATED', message });
+          // Frames already received are refused from here on; the hub closes the socket right after this.
+          principal = undefined;
+          conn = undefined;
+        },
+        rescoped: (fresh) => {
+          principal = fresh;
+          send({ type: 'rescoped', user: currentUser(fresh), subscriptions: conn?.tagCounts() ?? {} });
+        },
+      }),
+    );
     send({ type: 'authenticated', user: currentUser(p) });
   };
-  /** A session token, or a JWT from /auth/token (three dot-separated parts; session tokens have no dots). */
-  const resolveToken = async (t: string): Promise<Principal | undefined> => {
-    if (!t.includes('.')) return runtime.sessions.authenticate(t);
-    try {
-      return await runtime.security.jwtPrincipal(t);
-    } catch {
-      return undefined;
-    }
-  };
   const authenticate = async (t: string): Promise<boolean> => {
-    const p = await resolveToken(t);
+    const p = await principalOfToken(runtime, t);
     if (!p) return false;
     accept(p, t);
     return true;
@@ -126,21 +126,6 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
     if (!principal) refuse('authentication required: send {"type":"auth","token"} first');
   }, opts.authTimeoutMs);
   authTimer.unref();
-  const revalidate = setInterval(() => {
-    if (token === undefined || !principal) return;
-    void resolveToken(token).then((p) => {
-      if (!p) {
-        refuse('session ended: log in again');
-        return;
-      }
-      // Group changes reach open sockets too, not only new requests.
-      if (principal && !sameGrants(principal, p)) {
-        principal = p;
-        conn?.setPermissions(p.permissions);
-      }
-    });
-  }, opts.revalidateMs);
-  revalidate.unref();
   const heartbeat = setInterval(() => {
     if (!alive) {
       ws.terminate();
@@ -156,7 +141,6 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
 
   ws.on('close', () => {
     clearTimeout(authTimer);
-    clearInterval(revalidate);
     clearInterval(heartbeat);
     conn?.dispose();
     conn = undefined;
@@ -166,7 +150,7 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
   // Messages that arrive while the upgrade's credentials are being checked wait for the check.
   const ready = upgradePrincipal(request, runtime).then(
     (p) => {
-      if (p) accept(p, p.authMethod === 'session' || p.authMethod === 'jwt' ? upgradeToken(request) : undefined);
+      if (p) accept(p, p.authMethod === 'session' || p.authMethod === 'jwt' ? credentialToken(request) : undefined);
       return true;
     },
     (err: unknown) => {
@@ -210,7 +194,7 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
     if (msg.type === 'auth') {
       if (await authenticate(msg.token)) return;
       if (!principal) refuse('the token is unknown, expired or revoked; log in again');
-      // A failed refresh on a live socket keeps the session it has; the periodic check ends it if that expired.
+      // A failed refresh on a live socket keeps the session it has; revocation ends it if that one ends.
       else sendError(undefined, new TagwayError('UNAUTHENTICATED', 'The token is unknown, expired or revoked'));
       return;
     }
@@ -232,21 +216,16 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
           if (!conn.unsubscribe(msg.id)) throw new TagwayError('NOT_FOUND', `No subscription '${msg.id}'`);
           break;
         case 'write': {
-          const p = principal;
           const id = msg.id;
-          writeItems(runtime.tags, p.permissions, msg.items, { user: p.username, clientAddress: request.ip }, (name, value) =>
-            runtime.security.audit.record({
-              action: 'tag.write',
-              user: p.username,
-              clientAddress: request.ip,
-              target: name,
-              details: { newValue: value ?? null },
-              result: 'FORBIDDEN',
-            }),
-          ).then(
-            (items) => send({ type: 'written', id, items }),
-            (err: unknown) => sendError(id, err),
-          );
+          const actor = { principal, clientAddress: request.ip, requestId: request.id, via: 'ws' as const };
+          const release = runtime.tagService.admitBulk(actor, text.length);
+          runtime.tagService
+            .writeMany(actor, msg.items, { perItem: true })
+            .then(
+              (items) => send({ type: 'written', id, items }),
+              (err: unknown) => sendError(id, err),
+            )
+            .finally(release);
           break;
         }
       }

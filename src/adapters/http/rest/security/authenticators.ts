@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { parseBasic } from '../../../../auth/basic-cache.js';
-import { JwtService } from '../../../../auth/jwt.js';
+import { principalFromToken } from '../../../../auth/principal-from-token.js';
 import { TagwayError } from '../../../../domain/problems.js';
 import type { Authenticator } from '../authenticate.js';
 
@@ -38,8 +38,7 @@ export const jwtAuthenticator: Authenticator = async (request, runtime) => {
   if (!h || !/^Bearer\s/i.test(h)) return undefined;
   const token = h.slice(7).trim();
   if (!token.includes('.')) return undefined;
-  if (!JwtService.looksLikeJwt(token)) throw new TagwayError('UNAUTHENTICATED', 'The access token is malformed');
-  return runtime.security.jwtPrincipal(token);
+  return principalFromToken(runtime, token);
 };
 
 export const securityAuthenticators: Authenticator[] = [jwtAuthenticator, basicAuthenticator];

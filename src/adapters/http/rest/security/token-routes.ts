@@ -19,6 +19,15 @@ function oauthError(reply: FastifyReply, status: number, error: OAuthError, desc
   return reply.code(status).type('application/json').send({ error, error_description: description });
 }
 
+/** application/x-www-form-urlencoded decoding of one Basic credential part; undefined when malformed. */
+function formDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 const TokenReply = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
@@ -61,8 +70,11 @@ export const tokenRoutes: ApiPlugin = async (app, { runtime }) => {
           return oauthError(reply, 400, 'invalid_request', 'Send the client secret either as Basic or in the body, not both');
         if (!overTls(request) && !isLoopback(request.socket.remoteAddress))
           return oauthError(reply, 400, 'invalid_request', 'Client credentials over plain HTTP are accepted only from loopback', true);
-        clientId = decodeURIComponent(basic.username.replace(/\+/g, ' '));
-        secret = decodeURIComponent(basic.password.replace(/\+/g, ' '));
+        clientId = formDecode(basic.username);
+        secret = formDecode(basic.password);
+        // A malformed escape (`%zz`, a lone `%`) is the client's error, not ours: 400, never 500.
+        if (clientId === undefined || secret === undefined)
+          return oauthError(reply, 400, 'invalid_request', 'Malformed percent-encoding in the Basic client credentials', true);
       }
       const grant = str('grant_type');
       if (grant === undefined) return oauthError(reply, 400, 'invalid_request', 'grant_type is required');

@@ -1,9 +1,8 @@
-import type { FastifyRequest } from 'fastify';
-import { compileGlob } from '../../../../domain/glob.js';
-import { TagwayError, type ProblemCode } from '../../../../domain/problems.js';
-import type { TagState } from '../../../../runtime/tag-engine.js';
-import { writeItems } from '../../../../runtime/write-items.js';
-import { principalOf, requirePermission } from '../authenticate.js';
+import type { preParsingHookHandler } from 'fastify';
+import { TagwayError, type ItemError } from '../../../../domain/problems.js';
+import type { TagType } from '../../../../domain/tag-types.js';
+import { isFailure } from '../../../../services/tag-service.js';
+import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems, TagNameParams, ValueObject } from '../schemas.js';
 import { ListTagsQuery, ListTagsReply, ReadManyBody, ReadManyReply, WriteManyBody, WriteManyReply, WriteValueBody } from './schemas.js';
@@ -13,8 +12,8 @@ const ITEMS_OPEN = Buffer.from('{"items":[');
 const ITEMS_CLOSE = Buffer.from(']}');
 const bufferAsIs = (b: unknown) => b as string;
 
-function itemError(name: string, code: ProblemCode, message: string): string {
-  return `{"name":${JSON.stringify(name)},"error":{"code":"${code}","message":${JSON.stringify(message)}}}`;
+function itemError(name: string, error: ItemError): string {
+  return `{"name":${JSON.stringify(name)},"error":{"code":"${error.code}","message":${JSON.stringify(error.message)}}}`;
 }
 
 function encodeCursor(index: number): string {
@@ -30,35 +29,27 @@ function decodeCursor(cursor: string): number {
 }
 
 /**
- * The seed's tag endpoints. Value objects are served from the engine's cached JSON, so a read costs a lookup,
- * a permission check and a string copy; bulk answers are joined from the same cached strings.
+ * The tag endpoints: parsing, the TagService, encoding. Value objects are served from the engine's cached JSON,
+ * so a read costs a lookup, a permission check and a string copy; bulk answers are joined from the same cached bytes.
  */
 export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
   const engine = runtime.tags;
-  const maxBulk = runtime.config.maxBulkItems;
+  const tags = runtime.tagService;
   const base = runtime.config.basePath === '/' ? '' : runtime.config.basePath;
 
-  const readable = (request: FastifyRequest, tag: TagState): void => {
-    if (!principalOf(request).permissions.allows('tags:read', tag.def.name))
-      throw new TagwayError('FORBIDDEN', `You may not read tag '${tag.def.name}'`);
-  };
-  // A refused write never reaches the engine (whose write observer audits the others), so it is audited here.
-  const auditDenied = (user: string, clientAddress: string, tag: string, newValue: unknown): void => {
-    runtime.security.audit.record({
-      action: 'tag.write',
-      user,
-      clientAddress,
-      target: tag,
-      details: { newValue: newValue ?? null },
-      result: 'FORBIDDEN',
-    });
-  };
-  const writable = (request: FastifyRequest, tag: TagState, newValue: unknown): void => {
-    const p = principalOf(request);
-    if (!p.permissions.allows('tags:write', tag.def.name)) {
-      auditDenied(p.username, request.ip, tag.def.name, newValue);
-      throw new TagwayError('FORBIDDEN', `You may not write tag '${tag.def.name}'`);
+  // A bulk request holds one of its principal's bulk slots from before its body is read (so that a refused one
+  // costs no parsing) until its answer has left or its connection closed.
+  const admitBulk: preParsingHookHandler = (request, reply, payload, done) => {
+    let release: () => void;
+    try {
+      const length = request.headers['content-length'];
+      release = tags.admitBulk(actorOf(request), length === undefined ? undefined : Number(length));
+    } catch (err) {
+      done(err as Error);
+      return;
     }
+    reply.raw.once('close', release);
+    done(null, payload);
   };
 
   app.get(
@@ -73,49 +64,23 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request) => {
-      const principal = requirePermission(request, 'tags:read');
-      const q = request.query as { filter?: string; group?: string; type?: string; limit?: number; cursor?: string };
-      const match = q.filter ? compileGlob(q.filter) : undefined;
-      const start = q.cursor ? decodeCursor(q.cursor) + 1 : 0;
-      const items: unknown[] = [];
-      let total = 0;
-      let last = -1;
-      for (const tag of engine.tags) {
-        const d = tag.def;
-        if (match && !match(d.name)) continue;
-        if (q.group !== undefined && d.group !== q.group) continue;
-        if (q.type !== undefined && d.type !== q.type) continue;
-        if (!principal.permissions.allows('tags:read', d.name)) continue;
-        total++;
-        if (tag.index < start || (q.limit !== undefined && items.length >= q.limit)) continue;
-        last = tag.index;
-        items.push({
-          name: d.name,
-          type: d.type,
-          unit: d.unit,
-          description: d.description,
-          access: d.access,
-          group: d.group,
-          connection: d.connection,
-          min: d.min,
-          max: d.max,
-          history: d.history ? true : undefined,
-          links: { value: `${base}/tags/${encodeURIComponent(d.name)}/value` },
-        });
-      }
-      const more =
-        q.limit !== undefined &&
-        items.length === q.limit &&
-        engine.tags
-          .slice(last + 1)
-          .some(
-            (t) =>
-              (!match || match(t.def.name)) &&
-              (q.group === undefined || t.def.group === q.group) &&
-              (q.type === undefined || t.def.type === q.type) &&
-              principal.permissions.allows('tags:read', t.def.name),
-          );
-      return q.limit !== undefined ? { items, total, next: more ? encodeCursor(last) : null } : { items, total };
+      const q = request.query as { filter?: string; group?: string; type?: TagType; limit?: number; cursor?: string };
+      const page = tags.list(actorOf(request), { ...q, after: q.cursor ? decodeCursor(q.cursor) : undefined });
+      const items = page.tags.map(({ def: d }) => ({
+        name: d.name,
+        type: d.type,
+        unit: d.unit,
+        description: d.description,
+        access: d.access,
+        group: d.group,
+        connection: d.connection,
+        min: d.min,
+        max: d.max,
+        history: d.history ? true : undefined,
+        links: { value: `${base}/tags/${encodeURIComponent(d.name)}/value` },
+      }));
+      if (page.next === undefined) return { items, total: page.total };
+      return { items, total: page.total, next: page.next === null ? null : encodeCursor(page.next) };
     },
   );
 
@@ -130,8 +95,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const tag = engine.require((request.params as { name: string }).name);
-      readable(request, tag);
+      const tag = tags.read(actorOf(request), (request.params as { name: string }).name);
       return reply.type(JSON_TYPE).serializer(String).send(engine.valueJson(tag));
     },
   );
@@ -150,9 +114,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      const tag = engine.require((request.params as { name: string }).name);
-      writable(request, tag, (request.body as { value: unknown }).value);
-      await engine.write(tag, (request.body as { value: unknown }).value, { user: request.principal?.username, clientAddress: request.ip });
+      const tag = await tags.write(actorOf(request), (request.params as { name: string }).name, (request.body as { value: unknown }).value);
       return reply.type(JSON_TYPE).serializer(String).send(engine.valueJson(tag));
     },
   );
@@ -160,30 +122,25 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
   app.post(
     '/tags/values',
     {
+      preParsing: admitBulk,
       schema: {
         summary: 'Read many tags',
-        description: 'Answers in request order; each unknown or forbidden name gets its own error item.',
+        description: 'Answers in request order; each unknown name, and each name the caller may not read, gets its own TAG_NOT_FOUND item.',
         tags: ['tags'],
         body: ReadManyBody,
-        response: { 200: ReadManyReply, ...problems(400, 401, 403, 413) },
+        response: { 200: ReadManyReply, ...problems(400, 401, 403, 413, 429) },
       },
     },
     async (request, reply) => {
-      const principal = requirePermission(request, 'tags:read');
       const names = (request.body as { names: string[] }).names;
-      if (names.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} names per request; got ${names.length}`);
+      const results = tags.readMany(actorOf(request), names);
       // Assembled by copying each tag's cached JSON bytes into one buffer: for 10,000 names this is several times
       // faster than joining strings (which V8 must then flatten and encode again).
-      const parts = new Array<Buffer>(names.length);
-      let size = ITEMS_OPEN.length + ITEMS_CLOSE.length + Math.max(0, names.length - 1);
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i]!;
-        const tag = engine.get(name);
-        let b: Buffer;
-        if (!tag) b = Buffer.from(itemError(name, 'TAG_NOT_FOUND', `No tag named '${name}'`));
-        else if (!principal.permissions.allows('tags:read', name))
-          b = Buffer.from(itemError(name, 'FORBIDDEN', `You may not read tag '${name}'`));
-        else b = engine.valueBytes(tag);
+      const parts = new Array<Buffer>(results.length);
+      let size = ITEMS_OPEN.length + ITEMS_CLOSE.length + Math.max(0, results.length - 1);
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]!;
+        const b = isFailure(r) ? Buffer.from(itemError(r.name, r.error)) : engine.valueBytes(r);
         parts[i] = b;
         size += b.length;
       }
@@ -203,26 +160,19 @@ export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
   app.put(
     '/tags/values',
     {
+      preParsing: admitBulk,
       schema: {
         summary: 'Write many tags',
         description:
           'Each item succeeds or fails alone (status OK or its own error); an invalid body as a whole is refused and nothing is written.',
         tags: ['tags'],
         body: WriteManyBody,
-        response: { 200: WriteManyReply, ...problems(400, 401, 403, 413) },
+        response: { 200: WriteManyReply, ...problems(400, 401, 403, 413, 429) },
       },
     },
     async (request, reply) => {
-      const principal = requirePermission(request, 'tags:write');
       const items = (request.body as { items: Array<{ name: string; value: unknown }> }).items;
-      if (items.length > maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${maxBulk} items per request; got ${items.length}`);
-      const results = await writeItems(
-        engine,
-        principal.permissions,
-        items,
-        { user: principal.username, clientAddress: request.ip },
-        (name, value) => auditDenied(principal.username, request.ip, name, value),
-      );
+      const results = await tags.writeMany(actorOf(request), items);
       return reply
         .type(JSON_TYPE)
         .serializer(String)

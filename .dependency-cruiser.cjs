@@ -1,0 +1,64 @@
+/**
+ * The layering of docs/architecture.md, checked on every `npm run lint`. Each rule names the layer it protects and
+ * why; a new exception needs a decision record in docs/decisions/, not a quiet edit here.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles make start-up order and testing in isolation fragile.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment: 'src/domain is the pure core: it imports only itself (and node:crypto for hashing).',
+      from: { path: '^src/domain/' },
+      to: { pathNot: ['^src/domain/', '^crypto$', '^node:crypto$'] },
+    },
+    {
+      name: 'services-not-on-adapters',
+      severity: 'error',
+      comment: 'Services are transport-agnostic: they never import a front end, fastify or the server wiring.',
+      from: { path: '^src/services/' },
+      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', '^src/main\\.ts$', 'node_modules/fastify', 'node_modules/@fastify/'] },
+    },
+    {
+      name: 'concrete-storage-only-in-composition',
+      severity: 'error',
+      comment: 'Only the composition root (and the storage factory) knows which backend stores the data.',
+      from: { path: '^src/', pathNot: ['^src/storage/', '^src/main\\.ts$', '^src/cli/'] },
+      to: { path: ['^src/storage/sqlite/', 'node_modules/better-sqlite3'] },
+    },
+    {
+      name: 'drivers-are-southbound',
+      severity: 'error',
+      comment: 'Drivers talk to devices through the DriverHost; they know nothing of front ends, services or storage.',
+      from: { path: '^src/drivers/' },
+      to: { path: ['^src/adapters/', '^src/services/', '^src/storage/', '^src/server/', '^src/auth/', '^src/cli/'] },
+    },
+    {
+      name: 'runtime-not-on-adapters',
+      severity: 'error',
+      comment: 'Engines do not know HTTP or any other front end exists.',
+      from: { path: ['^src/runtime/', '^src/auth/', '^src/storage/', '^src/project/'] },
+      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', 'node_modules/fastify', 'node_modules/@fastify/'] },
+    },
+    {
+      name: 'adapters-not-on-each-other',
+      severity: 'error',
+      comment: 'Each front end stands alone; what two need in common lives in adapters/http/shared or a service.',
+      from: { path: '^src/adapters/http/([^/]+)/' },
+      to: { path: '^src/adapters/http/', pathNot: ['^src/adapters/http/$1/', '^src/adapters/http/shared/'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    exclude: { path: ['^dist/', '^node_modules/'] },
+  },
+};

@@ -1,0 +1,26 @@
+import type { Group } from '../domain/permissions.js';
+import type { TagDefinition } from '../domain/tag-definition.js';
+import type { ConnectionDefinition } from '../drivers/driver.js';
+import type { ProjectFile, UserEntry } from './schema/project.js';
+import type { PathMessage } from './schema-errors.js';
+
+/** A validated project, ready for the runtime. */
+export interface Project {
+  name: string;
+  description?: string | undefined;
+  file: string;
+  connections: ConnectionDefinition[];
+  tags: TagDefinition[];
+  groups: Group[];
+  users: UserEntry[];
+  /** The validated file as written, for modules that own a section (alarms). */
+  raw: ProjectFile;
+}
+
+/**
+ * Cross-checks a module adds on top of the schema (e.g. alarm definitions against tags). When the project schema
+ * found problems, a validator still runs (so that one run reports every independent problem) on the entries
+ * that could be read; a tag whose `type` is not a tag type is passed as it is and must not cause follow-on
+ * problems of its own.
+ */
+export type ProjectValidator = (project: ProjectFile) => PathMessage[];

@@ -1,0 +1,173 @@
+import { statfsSync } from 'node:fs';
+import type { Clock } from '../domain/clock.js';
+
+/** One storage's state as /health reports it: `ok: false` makes the server `degraded`, with the reason. */
+export interface StorageState {
+  name: string;
+  ok: boolean;
+  reason?: string | undefined;
+}
+
+/** A source of storage state (the database, the alarm journal, …), asked on every /health. Must be cheap. */
+export type StorageCheck = () => StorageState;
+
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+/** Free space under which the data dir's disk counts as degraded: SQLite needs room for its WAL and checkpoints. */
+export const MIN_FREE_DISK_BYTES = 64 * 1024 * 1024;
+
+/** How long a seen storage fault keeps the state degraded: a fault is only seen when a write fails. */
+export const FAULT_MEMORY_MS = 5_000;
+
+const STORAGE_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+
+/**
+ * True for errors that mean "the storage cannot take writes now" (full disk, quota, I/O error, read-only file
+ * system), from SQLite (`SQLITE_FULL`, `SQLITE_IOERR_*` …) or the OS (`ENOSPC` …), also when wrapped as a cause.
+ */
+export function isStorageFault(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (STORAGE_CODES.has(code) || /^SQLITE_(FULL|IOERR|READONLY)(_|$)/.test(code))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && /database or disk is full|no space left on device/i.test(message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Storage state of the server, for /health: a small list of checks that parts register (the database's own,
+ * the alarm engine's `storageState()`, …), the storage faults seen by request handling, and the data dir's free
+ * disk space.
+ */
+export class StorageHealth {
+  private readonly checks: StorageCheck[] = [];
+  private lastFault: { at: number; reason: string } | undefined;
+  private disk: { at: number; space: DiskSpace | undefined } | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly dataDir: string,
+  ) {}
+
+  /** Adds a source of storage state; returns its removal. */
+  register(check: StorageCheck): () => void {
+    this.checks.push(check);
+    return () => {
+      const i = this.checks.indexOf(check);
+      if (i >= 0) this.checks.splice(i, 1);
+    };
+  }
+
+  /** A write failed for lack of storage (reported by whoever saw it: the HTTP error handler, a store). */
+  fault(err: unknown): void {
+    const e = err as { code?: unknown; message?: unknown };
+    const reason = `${typeof e.code === 'string' ? `${e.code}: ` : ''}${typeof e.message === 'string' ? e.message.slice(0, 200) : 'storage fault'}`;
+    this.lastFault = { at: this.clock.now(), reason };
+  }
+
+  /** The last fault, while it is recent. */
+  recentFault(): { at: number; reason: string } | undefined {
+    const f = this.lastFault;
+    return f && this.clock.now() - f.at < FAULT_MEMORY_MS ? f : undefined;
+  }
+
+  /** Free and total bytes of the data dir's file system (cached for a second: /health is public and may be polled). */
+  diskSpace(): DiskSpace | undefined {
+    const now = this.clock.now();
+    if (this.disk && now - this.disk.at < 1000) return this.disk.space;
+    let space: DiskSpace | undefined;
+    try {
+      const s = statfsSync(this.dataDir);
+      space = { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+    } catch {
+      space = undefined;
+    }
+    this.disk = { at: now, space };
+    return space;
+  }
+
+  /** Every registered check's state (a check that throws counts as not ok), plus the disk's. */
+  states(): StorageState[] {
+    const out: StorageState[] = [];
+    for (const c of this.checks) {
+      try {
+        out.push(c());
+      } catch (err) {
+        out.push({ name: 'unknown', ok: false, reason: `check failed: ${(err as Error).message}`.slice(0, 200) });
+      }
+    }
+    const disk = this.diskSpace();
+    if (disk && disk.freeBytes < MIN_FREE_DISK_BYTES)
+      out.push({ name: 'disk', ok: false, reason: `only ${Math.floor(disk.freeBytes / 1048576)} MiB free in the data directory` });
+    return out;
+  }
+}
+
+/** The part of a better-sqlite3 database the check needs. */
+interface PragmaReader {
+  pragma(source: string, options: { simple: true }): unknown;
+}
+
+/**
+ * A SQLite database's own check: not ok while a storage fault is recent, or when the file cannot grow (it has
+ * reached `max_page_count` with no free page left; a full disk shows in the disk check).
+ */
+export function sqliteCheck(name: string, db: PragmaReader, health: StorageHealth): StorageCheck {
+  return () => {
+    const fault = health.recentFault();
+    if (fault) return { name, ok: false, reason: `writes fail: ${fault.reason}` };
+    try {
+      const pages = Number(db.pragma('page_count', { simple: true }));
+      const max = Number(db.pragma('max_page_count', { simple: true }));
+      if (pages >= max && Number(db.pragma('freelist_count', { simple: true })) === 0)
+        return { name, ok: false, reason: `the database reached its size limit (${max} pages)` };
+    } catch (err) {
+      return { name, ok: false, reason: `cannot read the database: ${(err as Error).message}`.slice(0, 200) };
+    }
+    return { name, ok: true };
+  };
+}
+
+/** The part of a storage the check needs (`Storage.health()`). */
+interface HealthReader {
+  health(): Promise<{ status: 'ok' | 'degraded'; reason?: string | undefined }>;
+}
+
+/** How long a storage's own health answer is reused: /health is public and may be polled. */
+const STORAGE_HEALTH_TTL_MS = 1000;
+
+/**
+ * A storage's own check from its asynchronous `health()`: not ok while a storage fault is recent (seen at once),
+ * or while its last health answer said degraded. Checks must answer at once, so the answer used is the last one
+ * (asked again in the background when older than a second; the first /health sees the state of the fault only).
+ */
+export function storageCheck(name: string, storage: HealthReader, health: StorageHealth): StorageCheck {
+  let last: { at: number; ok: boolean; reason?: string | undefined } | undefined;
+  let asking = false;
+  const ask = (): void => {
+    if (asking) return;
+    asking = true;
+    storage.health().then(
+      (h) => {
+        last = { at: Date.now(), ok: h.status === 'ok', reason: h.reason };
+        asking = false;
+      },
+      (err: unknown) => {
+        last = { at: Date.now(), ok: false, reason: `cannot read the storage state: ${(err as Error).message}`.slice(0, 200) };
+        asking = false;
+      },
+    );
+  };
+  ask();
+  return () => {
+    if (!last || Date.now() - last.at >= STORAGE_HEALTH_TTL_MS) ask();
+    const fault = health.recentFault();
+    if (fault) return { name, ok: false, reason: `writes fail: ${fault.reason}` };
+    if (last && !last.ok) return { name, ok: false, reason: last.reason };
+    return { name, ok: true };
+  };
+}

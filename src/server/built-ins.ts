@@ -1,0 +1,11 @@
+import { registerBuiltInDrivers } from '../drivers/index.js';
+import { registerBuiltInProjectValidators } from '../project/validators.js';
+
+/**
+ * Everything Tagway registers before it reads a project: the drivers (by their `driver:` name) and the modules'
+ * project cross-checks. Explicit, and idempotent, instead of import side effects: start-up and the CLI call it.
+ */
+export function registerBuiltIns(): void {
+  registerBuiltInDrivers();
+  registerBuiltInProjectValidators();
+}

@@ -1,0 +1,72 @@
+import type { Principal } from '../auth/principal.js';
+import { TagwayError } from '../domain/problems.js';
+import type { AuditEvent } from '../runtime/audit.js';
+import type { Actor } from './actor.js';
+
+/** A session as answered to the client: the token is shown once; the record's hash identifies it. */
+export interface IssuedSession {
+  token: string;
+  csrfToken: string;
+  /** When it ends if left idle (never past its absolute lifetime). */
+  expiresAt: number;
+  principal: Principal;
+}
+
+export interface AuthDeps {
+  /** Throttled, audited password check (local users, then LDAP); wrong user and wrong password answer alike. */
+  login(username: string, password: string, o: { clientAddress: string }): Promise<{ username: string }>;
+  sessions: {
+    create(username: string, clientAddress: string): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } };
+    refresh(
+      tokenHash: string,
+      clientAddress: string,
+    ): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } } | undefined;
+    revoke(tokenHash: string, reason?: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user'): void;
+    authenticate(token: string): Principal | undefined;
+  };
+  /** Resolves once the row is committed (the answer waits for it). */
+  audit: { record(e: AuditEvent): unknown };
+}
+
+/** Sessions for every front end: login, logout and refresh (each revocation announced by the session service). */
+export class AuthService {
+  constructor(private readonly d: AuthDeps) {}
+
+  async login(from: { clientAddress: string }, username: string, password: string): Promise<IssuedSession> {
+    const user = await this.d.login(username, password, from);
+    return this.issue(this.d.sessions.create(user.username, from.clientAddress), user.username);
+  }
+
+  async logout(actor: Actor): Promise<void> {
+    const p = actor.principal;
+    if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
+    await this.d.audit.record({
+      action: 'auth.logout',
+      user: p.username,
+      clientAddress: actor.clientAddress,
+      details: { method: p.authMethod },
+      result: 'OK',
+    });
+  }
+
+  /** A new token for the session; the old one stops working, the absolute lifetime stays that of the first login. */
+  async refresh(actor: Actor): Promise<IssuedSession> {
+    const p = actor.principal;
+    if (!p.sessionId) throw new TagwayError('INVALID_STATE', 'Only session logins can be refreshed');
+    const renewed = this.d.sessions.refresh(p.sessionId, actor.clientAddress);
+    if (!renewed) throw new TagwayError('UNAUTHENTICATED', 'The session ended; log in again');
+    await this.d.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: actor.clientAddress, result: 'OK' });
+    return this.issue(renewed, p.username);
+  }
+
+  private issue(s: { token: string; record: { csrfToken: string; absoluteExpiresAt: number } }, username: string): IssuedSession {
+    const principal = this.d.sessions.authenticate(s.token);
+    if (!principal || principal.username !== username) throw new TagwayError('INTERNAL_ERROR', 'The new session could not be read back');
+    return {
+      token: s.token,
+      csrfToken: s.record.csrfToken,
+      expiresAt: principal.sessionExpiresAt ?? s.record.absoluteExpiresAt,
+      principal,
+    };
+  }
+}
