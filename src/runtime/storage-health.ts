@@ -8,8 +8,11 @@ export interface StorageState {
   reason?: string | undefined;
 }
 
-/** A source of storage state (the database, the alarm journal, …), asked on every /health. Must be cheap. */
-export type StorageCheck = () => StorageState;
+/**
+ * A source of storage state (the database, the alarm journal, …), asked on every /health. Must be cheap; may answer
+ * later (a storage's own `health()` is asynchronous).
+ */
+export type StorageCheck = () => StorageState | Promise<StorageState>;
 
 export interface DiskSpace {
   freeBytes: number;
@@ -91,11 +94,11 @@ export class StorageHealth {
   }
 
   /** Every registered check's state (a check that throws counts as not ok), plus the disk's. */
-  states(): StorageState[] {
+  async states(): Promise<StorageState[]> {
     const out: StorageState[] = [];
     for (const c of this.checks) {
       try {
-        out.push(c());
+        out.push(await c());
       } catch (err) {
         out.push({ name: 'unknown', ok: false, reason: `check failed: ${(err as Error).message}`.slice(0, 200) });
       }
@@ -137,37 +140,20 @@ interface HealthReader {
   health(): Promise<{ status: 'ok' | 'degraded'; reason?: string | undefined }>;
 }
 
-/** How long a storage's own health answer is reused: /health is public and may be polled. */
-const STORAGE_HEALTH_TTL_MS = 1000;
-
 /**
- * A storage's own check from its asynchronous `health()`: not ok while a storage fault is recent (seen at once),
- * or while its last health answer said degraded. Checks must answer at once, so the answer used is the last one
- * (asked again in the background when older than a second; the first /health sees the state of the fault only).
+ * A storage's own check (replaces a check on a raw database handle): not ok while a storage fault seen by request
+ * handling is recent, or while the storage's `health()` says degraded (its own recent faults, a database at its
+ * size limit, little free disk).
  */
 export function storageCheck(name: string, storage: HealthReader, health: StorageHealth): StorageCheck {
-  let last: { at: number; ok: boolean; reason?: string | undefined } | undefined;
-  let asking = false;
-  const ask = (): void => {
-    if (asking) return;
-    asking = true;
-    storage.health().then(
-      (h) => {
-        last = { at: Date.now(), ok: h.status === 'ok', reason: h.reason };
-        asking = false;
-      },
-      (err: unknown) => {
-        last = { at: Date.now(), ok: false, reason: `cannot read the storage state: ${(err as Error).message}`.slice(0, 200) };
-        asking = false;
-      },
-    );
-  };
-  ask();
-  return () => {
-    if (!last || Date.now() - last.at >= STORAGE_HEALTH_TTL_MS) ask();
+  return async () => {
     const fault = health.recentFault();
     if (fault) return { name, ok: false, reason: `writes fail: ${fault.reason}` };
-    if (last && !last.ok) return { name, ok: false, reason: last.reason };
-    return { name, ok: true };
+    try {
+      const h = await storage.health();
+      return h.status === 'ok' ? { name, ok: true } : { name, ok: false, reason: h.reason };
+    } catch (err) {
+      return { name, ok: false, reason: `cannot read the storage state: ${(err as Error).message}`.slice(0, 200) };
+    }
   };
 }

@@ -47,7 +47,7 @@ export async function extensions(runtime: Runtime): Promise<Extensions> {
         name: 'tagway_alarms_current',
         help: 'Alarm occurrences active or waiting for acknowledgement.',
         type: 'gauge',
-        samples: [{ value: alarms.current().length }],
+        samples: [{ value: alarms.currentNow().length }],
       },
     ],
     () => {

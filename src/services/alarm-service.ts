@@ -67,9 +67,9 @@ export class AlarmService {
   // ---- reads -------------------------------------------------------------------------------------------------
 
   /** The current list the caller may see, newest first; texts in `lang` where the alarm has one. */
-  current(actor: Actor, filter: CurrentFilter = {}, lang?: string): AlarmOccurrence[] {
+  async current(actor: Actor, filter: CurrentFilter = {}, lang?: string): Promise<AlarmOccurrence[]> {
     const { visible } = this.rights(actor, 'alarms:read');
-    const items = this.engine.current(filter);
+    const items = await this.engine.current(filter);
     return this.localize(lang, visible ? items.filter((o) => visible(o.tag)) : items);
   }
 

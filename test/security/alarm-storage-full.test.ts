@@ -113,7 +113,7 @@ describe('alarm journal on a full disk', () => {
     set('Line1.Jam', true);
     await tick();
     // Not committed, so not shown or published: the journal is the truth of what operators see.
-    expect(engine.current({ alarm: 'Line1.Jam' })).toEqual([]);
+    expect(await engine.current({ alarm: 'Line1.Jam' })).toEqual([]);
     expect(published.some((e) => e.alarm === 'Line1.Jam')).toBe(false);
     const during = engine.storageState();
     expect(during.state).toBe('degraded');
@@ -127,7 +127,7 @@ describe('alarm journal on a full disk', () => {
     disk.free();
     await advance(RETRY_MS);
     expect(engine.storageState()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     expect(jam).toMatchObject({ alarm: 'Line1.Jam', state: 'RAISED', active: true, raisedAt: new Date(jamAt).toISOString() });
     expect((await journaled('Line1.Jam')).map((e) => [e.event, e.at])).toEqual([['RAISED', new Date(jamAt).toISOString()]]);
     // Every chatter transition is in the journal, in order, none lost and none twice.
@@ -140,13 +140,13 @@ describe('alarm journal on a full disk', () => {
   it('refuses operator actions while the journal refuses, leaving no trace, and takes them once it is back', async () => {
     set('Line1.Jam', true);
     await tick();
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     const disk = fillDatabase(db);
     await chatterUntilRefused();
 
     await expect(engine.acknowledge(jam!.id, 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', status: 503 }));
     await expect(engine.acknowledgeMany([jam!.id], 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
 
     disk.free();
     await advance(RETRY_MS);
@@ -157,18 +157,18 @@ describe('alarm journal on a full disk', () => {
   it('an acknowledgement whose own commit fails is undone, not half applied', async () => {
     set('Line1.Jam', true);
     await tick();
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     // Nothing is queued, so the acknowledgement's own event is the first write to find the journal refusing.
     journal.refuseNext = 1;
     await expect(engine.acknowledge(jam!.id, 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toEqual(jam);
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toEqual(jam);
     expect(engine.storageState()).toMatchObject({ state: 'degraded', pendingEvents: 0 });
     await advance(10 * RETRY_MS);
     expect((await journaled('Line1.Jam')).map((e) => e.event)).toEqual(['RAISED']);
     // The same for a bulk acknowledgement, then once more with the journal taking it.
     journal.refuseNext = 1;
     await expect(engine.acknowledgeMany([jam!.id, 12345], 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toEqual(jam);
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toEqual(jam);
     expect(await engine.acknowledgeMany([jam!.id], 'op')).toEqual([{ id: jam!.id, state: 'RAISED_ACKNOWLEDGED' }]);
     expect((await journaled('Line1.Jam')).map((e) => e.event)).toEqual(['RAISED', 'ACKNOWLEDGED']);
     expect(engine.storageState().state).toBe('ok');
@@ -217,7 +217,7 @@ describe('alarm journal on a full disk', () => {
     const chatter = (await journaled('Line1.Chatter')).map((e) => e.event);
     expect(chatter.every((e, i) => e === (i % 2 === 0 ? 'RAISED' : 'CLEARED'))).toBe(true);
     expect(chatter.at(-1)).toBe('CLEARED');
-    expect(engine.current().map((o) => o.alarm)).toEqual(['Line1.Jam']);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['Line1.Jam']);
   });
 
   it('starts while the journal refuses and journals the start-up evaluation when it takes writes again', async () => {
@@ -227,9 +227,9 @@ describe('alarm journal on a full disk', () => {
     journal.refuseNext = 3;
     await expect(engine.start()).resolves.toBeUndefined();
     expect(engine.storageState().state).toBe('degraded');
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     await advance(3 * RETRY_MS);
     expect(engine.storageState().state).toBe('ok');
-    expect(engine.current({ alarm: 'Line1.Jam' })).toHaveLength(1);
+    expect(await engine.current({ alarm: 'Line1.Jam' })).toHaveLength(1);
   });
 });

@@ -156,9 +156,10 @@ export class CommitQueue {
     return true;
   }
 
-  /** Commits what is queued unless a retry is already waiting (readers use it: a pending burst shows at once). */
-  commitIfIdle(): void {
-    if (this.pending.length > 0 && this.retryTimer === undefined) void this.tryCommit(undefined, true);
+  /** Commits what is queued unless a retry is already waiting (readers wait for it: a pending burst shows at once). */
+  async commitIfIdle(): Promise<void> {
+    // Also waits for a commit under way (the chain), so that a read sees the burst that was just taken.
+    if (this.retryTimer === undefined) await this.tryCommit(undefined, true);
   }
 
   /**

@@ -301,21 +301,26 @@ export class AlarmEngine {
   // ---- reads (committed state only) --------------------------------------------------------------------------
 
   /** Every occurrence still active or waiting for a response, newest first. */
-  current(filter: CurrentFilter = {}): AlarmOccurrence[] {
+  async current(filter: CurrentFilter = {}): Promise<AlarmOccurrence[]> {
     // A burst still queued commits first (a no-op while the journal refuses: the retry timer owns that).
-    this.queue.commitIfIdle();
+    await this.queue.commitIfIdle();
+    return this.list.list(filter);
+  }
+
+  /** The committed current list as it is now, without waiting for a queued burst (metrics). */
+  currentNow(filter: CurrentFilter = {}): AlarmOccurrence[] {
     return this.list.list(filter);
   }
 
   /** One occurrence of the current list, or undefined. */
-  occurrence(id: number): AlarmOccurrence | undefined {
-    this.queue.commitIfIdle();
+  async occurrence(id: number): Promise<AlarmOccurrence | undefined> {
+    await this.queue.commitIfIdle();
     return this.list.get(id);
   }
 
   /** An occurrence by id, open or closed (from the journal), as committed; undefined when unknown. */
   async lookup(id: number): Promise<AlarmOccurrence | undefined> {
-    return this.occurrence(id) ?? (await this.book.closed(id));
+    return (await this.occurrence(id)) ?? (await this.book.closed(id));
   }
 
   /**

@@ -19,8 +19,8 @@ import { SqliteUserRepository } from './sqlite-user-repository.js';
 export const SQLITE_FILE = 'tagway.db';
 
 const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
-/** A storage fault makes health `degraded` for this long after it happened. */
-const FAULT_MEMORY_MS = 60_000;
+/** A storage fault makes health `degraded` for this long after it happened (as the server's /health remembers one). */
+const FAULT_MEMORY_MS = 5_000;
 
 type SqliteRepositories = { [K in keyof Repositories]: Repositories[K] & SqliteRepository };
 
@@ -110,7 +110,22 @@ export class SqliteStorage implements Storage {
     if (f && Date.now() - f.at < FAULT_MEMORY_MS) return { status: 'degraded', reason: f.message, freeBytes };
     if (freeBytes !== null && freeBytes < this.minFreeBytes)
       return { status: 'degraded', reason: `only ${freeBytes} bytes free in the data directory`, freeBytes };
+    const limit = this.sizeLimit();
+    if (limit) return { status: 'degraded', reason: limit, freeBytes };
     return { status: 'ok', freeBytes };
+  }
+
+  /** Why the file cannot grow (it reached `max_page_count` with no free page left), if it cannot. */
+  private sizeLimit(): string | undefined {
+    try {
+      const pages = Number(this.db.pragma('page_count', { simple: true }));
+      const max = Number(this.db.pragma('max_page_count', { simple: true }));
+      if (pages >= max && Number(this.db.pragma('freelist_count', { simple: true })) === 0)
+        return `the database reached its size limit (${max} pages)`;
+    } catch (err) {
+      return `cannot read the database: ${(err as Error).message}`.slice(0, 200);
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

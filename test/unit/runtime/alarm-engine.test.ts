@@ -88,7 +88,7 @@ describe('AlarmEngine', () => {
     set('Tank1.Level', 85);
     await new Promise((resolve) => setImmediate(resolve)); // the end-of-burst commit, without an explicit flush
     expect(kinds()).toEqual(['Tank1.High:RAISED']);
-    const [cur] = engine.current();
+    const [cur] = await engine.current();
     expect(cur).toMatchObject({
       alarm: 'Tank1.High',
       state: 'RAISED',
@@ -105,7 +105,7 @@ describe('AlarmEngine', () => {
     set('Tank1.Level', 77.5);
     await engine.flush();
     expect(kinds()).toEqual(['Tank1.High:RAISED', 'Tank1.High:CLEARED']);
-    expect(engine.current()[0]).toMatchObject({
+    expect((await engine.current())[0]).toMatchObject({
       state: 'RAISED_CLEARED',
       status: '-',
       active: false,
@@ -137,34 +137,34 @@ describe('AlarmEngine', () => {
   it('honours on-delay and off-delay with the clock', async () => {
     set('Tank1.Level', 5);
     clock.advance(999);
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     set('Tank1.Level', 12);
     clock.advance(2000);
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     set('Tank1.Level', 5);
     clock.advance(1000);
-    expect(engine.current().map((o) => o.alarm)).toEqual(['Tank1.Low']);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['Tank1.Low']);
     set('Tank1.Level', 12);
     clock.advance(499);
-    expect(engine.current()[0]!.active).toBe(true);
+    expect((await engine.current())[0]!.active).toBe(true);
     set('Tank1.Level', 4);
     clock.advance(1000);
     set('Tank1.Level', 20);
     clock.advance(500);
     await engine.flush();
     expect(kinds()).toEqual(['Tank1.Low:RAISED', 'Tank1.Low:CLEARED']);
-    expect(engine.current()).toEqual([]); // Warning = RAISE_CLEAR: gone once cleared
+    expect(await engine.current()).toEqual([]); // Warning = RAISE_CLEAR: gone once cleared
   });
 
   it('acknowledges once; a second acknowledgement writes nothing', async () => {
     set('Pump1.Status', 4);
-    const id = engine.current()[0]!.id;
+    const id = (await engine.current())[0]!.id;
     const r = await engine.acknowledge(id, 'op');
     expect(r).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op', status: '+*', userResponse: 'ACKNOWLEDGEMENT' });
     expect(await engine.acknowledge(id, 'other')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op' });
     set('Pump1.Status', 0);
     await engine.flush();
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     // Closed: still answered with its state, from the journal, and nothing written.
     expect(await engine.acknowledge(id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED_CLEARED' });
     expect(kinds()).toEqual(['Pump1.Overload:RAISED', 'Pump1.Overload:ACKNOWLEDGED', 'Pump1.Overload:CLEARED']);
@@ -174,25 +174,25 @@ describe('AlarmEngine', () => {
 
   it('needs a reset after clear and acknowledgement for a reset class', async () => {
     set('Pump1.Fault', true);
-    const id = engine.current()[0]!.id;
+    const id = (await engine.current())[0]!.id;
     await expect(engine.reset(id, 'op')).rejects.toMatchObject({ code: 'INVALID_STATE' });
     await engine.acknowledge(id, 'op');
     set('Pump1.Fault', false);
     await engine.flush();
-    expect(engine.current()[0]).toMatchObject({ state: 'RAISED_ACKNOWLEDGED_CLEARED', status: '-*' });
+    expect((await engine.current())[0]).toMatchObject({ state: 'RAISED_ACKNOWLEDGED_CLEARED', status: '-*' });
     expect(await engine.reset(id, 'boss')).toMatchObject({ userResponse: 'RESET' });
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     expect(kinds()).toEqual(['Pump1.Fault:RAISED', 'Pump1.Fault:ACKNOWLEDGED', 'Pump1.Fault:CLEARED', 'Pump1.Fault:RESET']);
     await expect(engine.reset(id, 'boss')).rejects.toMatchObject({ code: 'INVALID_STATE' });
     set('Pump1.Status', 4);
-    await expect(engine.reset(engine.current()[0]!.id, 'op')).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(engine.reset((await engine.current())[0]!.id, 'op')).rejects.toMatchObject({ code: 'INVALID_STATE' });
   });
 
   it('acknowledges in bulk with per-item results in one transaction', async () => {
     set('Pump1.Status', 4);
     set('Valve.Open', true);
     set('Tank1.Level', 90);
-    const ids = engine.current().map((o) => o.id);
+    const ids = (await engine.current()).map((o) => o.id);
     const r = await engine.acknowledgeMany([...ids, 424242], 'op');
     expect(r.slice(0, 3).every((x) => 'state' in x && x.state === 'RAISED_ACKNOWLEDGED')).toBe(true);
     expect(r[3]).toEqual({ id: 424242, error: { code: 'NOT_FOUND', message: expect.any(String) } });
@@ -202,7 +202,7 @@ describe('AlarmEngine', () => {
     set('Pump1.Status', 4);
     set('Pump1.Status', 0);
     set('Pump1.Status', 4);
-    const cur = engine.current();
+    const cur = await engine.current();
     expect(cur.map((o) => o.state)).toEqual(['RAISED', 'RAISED_CLEARED']);
     expect(cur[0]!.id).not.toBe(cur[1]!.id);
   });
@@ -214,31 +214,31 @@ describe('AlarmEngine', () => {
     // A BAD value must not raise Tank1.High.
     tags.update(idx('Tank1.Level'), 99, Quality.BAD_NO_COMMUNICATION);
     await engine.flush();
-    expect(engine.current().map((o) => [o.alarm, o.class, o.text])).toEqual([
+    expect((await engine.current()).map((o) => [o.alarm, o.class, o.text])).toEqual([
       ['System.ConnectionLost.plc1', 'System', 'Connection lost: plc1'],
     ]);
     set('Tank1.Level', 50);
     await engine.flush();
-    expect(engine.current()[0]!.active).toBe(true);
+    expect((await engine.current())[0]!.active).toBe(true);
     set('Pump1.Fault', false);
     await engine.flush();
-    expect(engine.current()[0]).toMatchObject({ alarm: 'System.ConnectionLost.plc1', state: 'RAISED_CLEARED' });
+    expect((await engine.current())[0]).toMatchObject({ alarm: 'System.ConnectionLost.plc1', state: 'RAISED_CLEARED' });
     expect(kinds()).toEqual(['System.ConnectionLost.plc1:RAISED', 'System.ConnectionLost.plc1:CLEARED']);
   });
 
   it('disables, enables and shelves for a while', async () => {
     set('Pump1.Status', 4);
     expect(await engine.setEnabled('Pump1.Overload', false)).toMatchObject({ enabled: false });
-    expect(engine.current()[0]).toMatchObject({ active: false });
+    expect((await engine.current())[0]).toMatchObject({ active: false });
     set('Pump1.Status', 5);
-    expect(engine.current().filter((o) => o.active)).toEqual([]);
+    expect((await engine.current()).filter((o) => o.active)).toEqual([]);
     await engine.setEnabled('Pump1.Overload', true);
-    expect(engine.current().filter((o) => o.active)).toHaveLength(1);
+    expect((await engine.current()).filter((o) => o.active)).toHaveLength(1);
     const v = await engine.shelve('Pump1.Overload', 60_000);
     expect(v.shelvedUntil).toBe(new Date(clock.now() + 60_000).toISOString());
-    expect(engine.current().filter((o) => o.active)).toEqual([]);
+    expect((await engine.current()).filter((o) => o.active)).toEqual([]);
     clock.advance(60_000);
-    expect(engine.current().filter((o) => o.active)).toHaveLength(1);
+    expect((await engine.current()).filter((o) => o.active)).toHaveLength(1);
     expect(engine.definition('Pump1.Overload').shelvedUntil).toBeUndefined();
     await expect(engine.shelve('Nope', 1)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(engine.shelve('Pump1.Overload', 0)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
@@ -250,11 +250,11 @@ describe('AlarmEngine', () => {
     set('Pump1.Status', 4);
     clock.advance(10);
     set('Valve.Open', true);
-    expect(engine.current().map((o) => o.alarm)).toEqual(['Valve.Open', 'Pump1.Overload', 'Pump1.Fault']);
-    expect(engine.current({ alarm: 'Pump1.*' }).map((o) => o.alarm)).toEqual(['Pump1.Overload', 'Pump1.Fault']);
-    expect(engine.current({ minPriority: 10 }).map((o) => o.alarm)).toEqual(['Pump1.Fault']);
-    expect(engine.current({ class: 'Info', tag: 'Valve.Open', state: 'RAISED' })).toHaveLength(1);
-    expect(engine.current({ maxPriority: 1 })).toEqual([]);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['Valve.Open', 'Pump1.Overload', 'Pump1.Fault']);
+    expect((await engine.current({ alarm: 'Pump1.*' })).map((o) => o.alarm)).toEqual(['Pump1.Overload', 'Pump1.Fault']);
+    expect((await engine.current({ minPriority: 10 })).map((o) => o.alarm)).toEqual(['Pump1.Fault']);
+    expect(await engine.current({ class: 'Info', tag: 'Valve.Open', state: 'RAISED' })).toHaveLength(1);
+    expect(await engine.current({ maxPriority: 1 })).toEqual([]);
   });
 
   it('lists definitions and classes', async () => {
@@ -279,28 +279,28 @@ describe('AlarmEngine', () => {
     set('Pump1.Status', 4);
     set('Tank1.Level', 90);
     const raisedAt = clock.now();
-    const tankId = engine.current().find((o) => o.alarm === 'Tank1.High')!.id;
+    const tankId = (await engine.current()).find((o) => o.alarm === 'Tank1.High')!.id;
     await engine.acknowledge(tankId, 'op');
-    const before = engine.current();
+    const before = await engine.current();
     await engine.stop();
     clock.advance(3_600_000);
     boot();
     await engine.start();
     // Tags have no value yet after the restart: nothing is judged, the list is as it was.
-    expect(engine.current()).toEqual(before);
-    expect(engine.current()[0]!.raisedAt).toBe(new Date(raisedAt).toISOString());
+    expect(await engine.current()).toEqual(before);
+    expect((await engine.current())[0]!.raisedAt).toBe(new Date(raisedAt).toISOString());
     // The pump recovered while the server was down.
     set('Pump1.Status', 0);
     set('Tank1.Level', 95);
     await engine.flush();
     expect(kinds()).toEqual(['Pump1.Overload:CLEARED']);
-    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([
+    expect((await engine.current()).map((o) => [o.alarm, o.state])).toEqual([
       ['Tank1.High', 'RAISED_ACKNOWLEDGED'],
       ['Pump1.Overload', 'RAISED_CLEARED'],
     ]);
     // A new occurrence id never repeats an old one.
     set('Valve.Open', true);
-    expect(engine.current()[0]!.id).toBeGreaterThan(tankId);
+    expect((await engine.current())[0]!.id).toBeGreaterThan(tankId);
   });
 
   it('keeps disabled and shelved alarms so across a restart; a shelf expires on time', async () => {
@@ -314,9 +314,9 @@ describe('AlarmEngine', () => {
     expect(engine.definition('Pump1.Overload').shelvedUntil).toBe(new Date(clock.now() + 50_000).toISOString());
     set('Pump1.Fault', true);
     set('Pump1.Status', 4);
-    expect(engine.current()).toEqual([]);
+    expect(await engine.current()).toEqual([]);
     clock.advance(50_000);
-    expect(engine.current().map((o) => o.alarm)).toEqual(['Pump1.Overload']);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['Pump1.Overload']);
     await engine.stop();
     boot();
     await engine.start();
@@ -329,7 +329,7 @@ describe('AlarmEngine', () => {
     await engine.stop();
     boot();
     await engine.start();
-    expect(engine.current().map((o) => o.alarm)).toEqual(['System.ConnectionLost.plc2']);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['System.ConnectionLost.plc2']);
     set('Valve.Open', false);
     await engine.flush();
     expect(kinds()).toEqual(['System.ConnectionLost.plc2:CLEARED']);
@@ -337,10 +337,10 @@ describe('AlarmEngine', () => {
 });
 
 describe('AlarmEngine when the journal cannot be written', () => {
-  it('shows and publishes nothing uncommitted, fails the operator action, and works again once storage does', async () => {
+  it('shows and publishes nothing uncommitted, keeps it queued, fails the operator action, and works again once storage does', async () => {
     set('Pump1.Status', 4);
     await engine.flush();
-    const id = engine.current()[0]!.id;
+    const id = (await engine.current())[0]!.id;
     // A full disk: every growing write fails with SQLITE_FULL.
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     db.pragma('cache_size = 0');
@@ -349,14 +349,21 @@ describe('AlarmEngine when the journal cannot be written', () => {
       set('Pump1.Fault', i % 2 === 0);
       set('Valve.Open', i % 2 === 0);
     }
-    await expect(engine.acknowledge(id, 'op')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(engine.acknowledge(id, 'op')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     await new Promise((resolve) => setImmediate(resolve));
-    // Memory was rebuilt from the journal: only the committed occurrence, unacknowledged; nothing was published.
-    expect(engine.current().map((o) => [o.alarm, o.state])).toEqual([['Pump1.Overload', 'RAISED']]);
+    // Only what is committed shows: the occurrence, unacknowledged; the burst waits in memory, unpublished.
+    expect((await engine.current()).map((o) => [o.alarm, o.state])).toEqual([['Pump1.Overload', 'RAISED']]);
     expect(kinds()).toEqual(['Pump1.Overload:RAISED']);
+    expect(engine.storageState()).toMatchObject({ state: 'degraded' });
     db.pragma('max_page_count = 1073741823');
     expect(await engine.acknowledge(id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED' });
-    expect(kinds()).toEqual(['Pump1.Overload:RAISED', 'Pump1.Overload:ACKNOWLEDGED']);
+    // Nothing was dropped: the held burst committed first, in order, then the acknowledgement.
+    const all = kinds();
+    expect(all[0]).toBe('Pump1.Overload:RAISED');
+    expect(all.at(-1)).toBe('Pump1.Overload:ACKNOWLEDGED');
+    expect(all.filter((k) => k === 'Pump1.Fault:RAISED').length).toBeGreaterThan(1);
+    expect(events.map((e) => e.eventId)).toEqual([...events.map((e) => e.eventId)].sort((a, b) => a - b));
+    expect(engine.storageState().state).toBe('ok');
   });
 });
 
@@ -407,7 +414,7 @@ describe('AlarmEngine (property): random changes, responses and restarts', () =>
               break;
             case 'ack':
             case 'reset': {
-              const cur = engine.current();
+              const cur = await engine.current();
               const target = cur[o.pick % Math.max(1, cur.length)];
               if (!target) break;
               try {
@@ -420,25 +427,25 @@ describe('AlarmEngine (property): random changes, responses and restarts', () =>
             }
             case 'restart': {
               await engine.flush();
-              const before = engine.current();
+              const before = await engine.current();
               await engine.stop();
               boot();
               await engine.start();
               // Before any tag has a value, the rebuilt list equals the list before the restart.
-              expect(engine.current()).toEqual(before);
+              expect(await engine.current()).toEqual(before);
               break;
             }
           }
-          for (const occ of engine.current()) {
+          for (const occ of await engine.current()) {
             expect(occ.active || occ.state !== 'RAISED').toBe(true);
             expect(occ.acknowledged).toBe(occ.state.includes('ACKNOWLEDGED'));
           }
         }
         await engine.flush();
-        const list = engine.current();
+        const list = await engine.current();
         boot();
         await engine.start();
-        expect(engine.current()).toEqual(list);
+        expect(await engine.current()).toEqual(list);
       }),
       { numRuns: 60 },
     );

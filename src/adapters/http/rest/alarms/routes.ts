@@ -66,7 +66,7 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
           alarm?: string;
           state?: AlarmState;
         };
-        return { items: service.current(actorOf(request), q, languageOf(request)) };
+        return { items: await service.current(actorOf(request), q, languageOf(request)) };
       },
     );
 
