@@ -15,7 +15,7 @@ import { AlarmEngine } from '../src/runtime/alarms/engine.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
-import { AlarmJournal } from '../src/storage/sqlite/alarm-journal.js';
+import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from '../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { report } from './lib/report.js';
 
@@ -59,7 +59,11 @@ function quietValue(i: number, k: number): number {
   return i % 5 === 0 ? k & 7 : (k % 997) - 498.5;
 }
 
-function run(tags: TagEngine, value: (i: number, k: number) => number, flush?: () => void): { updates: number; seconds: number } {
+async function run(
+  tags: TagEngine,
+  value: (i: number, k: number) => number,
+  flush?: () => Promise<void>,
+): Promise<{ updates: number; seconds: number }> {
   let k = 0;
   let updates = 0;
   const t0 = performance.now();
@@ -72,7 +76,8 @@ function run(tags: TagEngine, value: (i: number, k: number) => number, flush?: (
     }
     updates += BURST;
     k++;
-    flush?.();
+    // The journal commit of each burst is awaited, as the engine's end-of-burst flush would be.
+    if (flush) await flush();
   }
   return { updates, seconds: (performance.now() - t0) / 1000 };
 }
@@ -81,17 +86,24 @@ const dir = mkdtempSync(join(tmpdir(), 'tagway-bench-eval-'));
 try {
   // Baseline: the tag engine alone.
   const bare = new TagEngine(tagDefs, systemClock);
-  run(bare, quietValue); // warm-up
-  const base = run(bare, quietValue);
+  await run(bare, quietValue); // warm-up
+  const base = await run(bare, quietValue);
   const baseRate = base.updates / base.seconds;
 
   const db = openDatabase(join(dir, 'alarms.db'), { synchronous: 'FULL' });
   const tags = new TagEngine(tagDefs, systemClock);
-  const engine = new AlarmEngine({ tags, journal: new AlarmJournal(db), clock: systemClock, definitions: defs });
-  engine.start();
-  run(tags, quietValue); // warm-up
+  const journal = new SqliteAlarmJournalRepository(db);
+  const engine = new AlarmEngine({
+    tags,
+    journal,
+    settings: new SqliteAlarmSettingsRepository(journal.journal),
+    clock: systemClock,
+    definitions: defs,
+  });
+  await engine.start();
+  await run(tags, quietValue); // warm-up
   const e0 = engine.evaluations;
-  const quiet = run(tags, quietValue);
+  const quiet = await run(tags, quietValue);
   const quietEvals = (engine.evaluations - e0) / quiet.seconds;
 
   // 1 % of updates cross a limit or set bit 3 (and the next round takes them back): evaluations that journal.
@@ -101,7 +113,7 @@ try {
   });
   const tripping = (i: number, k: number): number => ((k + i) % 100 === 0 ? (i % 5 === 0 ? 8 : i % 3 ? 2000 : -2000) : quietValue(i, k));
   const e1 = engine.evaluations;
-  const trip = run(tags, tripping, () => engine.flush());
+  const trip = await run(tags, tripping, () => engine.flush());
   const tripEvals = (engine.evaluations - e1) / trip.seconds;
   await engine.stop();
   db.close();

@@ -15,7 +15,7 @@ import { Historian } from '../src/runtime/historian.js';
 import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
-import { SqliteHistoryStore } from '../src/storage/sqlite/history-store.js';
+import { SqliteHistoryRepository } from '../src/storage/sqlite/sqlite-history-repository.js';
 import { report } from './lib/report.js';
 
 const TAGS = 1000;
@@ -27,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tagway-bench-ingest-'));
 try {
   // --- the historian ---
   const db = openDatabase(join(dir, 'historian.db'));
-  const store = new SqliteHistoryStore(db);
+  const store = new SqliteHistoryRepository(db);
   const defs: TagDefinition[] = Array.from({ length: TAGS }, (_, i) => ({
     name: `Plant.Area${i % 10}.Tag${i}`,
     type: 'Float64',
@@ -38,7 +38,7 @@ try {
   const engine = new TagEngine(defs, systemClock);
   const historian = new Historian(engine, store, systemClock, { flushIntervalMs: 1000, flushMaxValues: CHUNK });
   historian.start();
-  historian.flush(); // the initial states, not part of the figure
+  await historian.flush(); // the initial states, not part of the figure
   const startWritten = historian.stats().written;
   const t0 = performance.now();
   for (let done = 0; done < TOTAL; done += CHUNK) {
@@ -47,7 +47,7 @@ try {
     }
     await turn(); // lets the historian's scheduled flush run, as it would between driver polls
   }
-  historian.stop();
+  await historian.stop();
   const ms = performance.now() - t0;
   const stats = historian.stats();
   const written = stats.written - startWritten;

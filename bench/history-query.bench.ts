@@ -15,7 +15,7 @@ import { HistoryQueries, type HistoryQuery } from '../src/runtime/history-query.
 import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
-import { SqliteHistoryStore } from '../src/storage/sqlite/history-store.js';
+import { SqliteHistoryRepository } from '../src/storage/sqlite/sqlite-history-repository.js';
 import { percentile, report } from './lib/report.js';
 import { JsonHistorySink } from '../src/adapters/http/rest/history/encoders.js';
 import { PermissionSet } from '../src/domain/permissions.js';
@@ -31,7 +31,8 @@ const TO = FROM + DAY_S * 1000;
 const dir = mkdtempSync(join(tmpdir(), 'tagway-bench-query-'));
 try {
   const db = openDatabase(join(dir, 'tagway.db'));
-  const store = new SqliteHistoryStore(db);
+  const repo = new SqliteHistoryRepository(db);
+  const store = repo.store;
   const defs: TagDefinition[] = Array.from({ length: TAGS }, (_, i) => ({
     name: `Line1.Sensor${i}`,
     type: 'Float64',
@@ -60,17 +61,17 @@ try {
     }
     store.insertBatch({ count: n, tagIds, ts, values, quality });
   }
-  const historian = new Historian(engine, store, systemClock);
-  const queries = new HistoryQueries(engine, store, historian, systemClock);
+  const historian = new Historian(engine, repo, systemClock);
+  const queries = new HistoryQueries(engine, repo, historian, systemClock);
   const tag = engine.require('Line1.Sensor3');
   const tagId = store.findTagId(tag.def.name)!;
 
-  const time = (fn: () => unknown): number[] => {
-    for (let i = 0; i < 3; i++) fn(); // warm-up: JIT and page cache
+  const time = async (fn: () => unknown): Promise<number[]> => {
+    for (let i = 0; i < 3; i++) await fn(); // warm-up: JIT and page cache
     const out: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      fn();
+      await fn();
       out.push(performance.now() - t0);
     }
     return out;
@@ -85,27 +86,20 @@ try {
     boundingValues: false,
   });
   let buckets = 0;
-  const avg = time(() => {
-    const r = queries.query(tag, q('avg'));
+  const avg = await time(async () => {
+    const r = await queries.query(tag, q('avg'));
     buckets = r.items.length;
   });
   if (buckets !== 1440) throw new Error(`expected 1440 buckets, got ${buckets}`);
   const bareStmt = db.prepare('SELECT ts, value, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts').raw();
   let rows = 0;
-  const bare = time(() => {
+  const bare = await time(() => {
     rows = (bareStmt.all(tagId, FROM, TO) as unknown[]).length;
   });
   if (rows !== DAY_S) throw new Error(`expected ${DAY_S} rows, got ${rows}`);
-  const others = Object.fromEntries(
-    (['min', 'max', 'delta', 'count', 'last'] as const).map((a) => [
-      a,
-      percentile(
-        time(() => queries.query(tag, q(a))),
-        50,
-      ),
-    ]),
-  );
-  const rawPage = time(() => queries.query(tag, { from: FROM + 3_600_000, to: TO, limit: 1000, order: 'asc', boundingValues: true }));
+  const others: Record<string, number> = {};
+  for (const a of ['min', 'max', 'delta', 'count', 'last'] as const) others[a] = percentile(await time(() => queries.query(tag, q(a))), 50);
+  const rawPage = await time(() => queries.query(tag, { from: FROM + 3_600_000, to: TO, limit: 1000, order: 'asc', boundingValues: true }));
   // A whole day raw (86,400 samples) as JSON: the way the API answered before streaming (one result, one
   // JSON.stringify) against the HistoryService streaming it in chunks through the REST encoder.
   const dayRaw: HistoryQuery = { from: FROM, to: TO, limit: 100_000, order: 'asc', boundingValues: false };
@@ -128,7 +122,7 @@ try {
   const streamedTimes: number[] = [];
   for (let i = 0; i < RUNS + 3; i++) {
     let t0 = performance.now();
-    const r = queries.query(tag, dayRaw);
+    const r = await queries.query(tag, dayRaw);
     bytesWhole = JSON.stringify(r.kind === 'raw' ? { items: r.items, next: r.next } : r).length;
     if (i >= 3) whole.push(performance.now() - t0);
     let n = 0;

@@ -15,7 +15,7 @@ import { modbusTcp, type ModbusTcpDriver } from '../src/drivers/modbus-tcp/index
 import { systemClock } from '../src/domain/clock.js';
 import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
-import type { Database } from '../src/storage/sqlite/database.js';
+import type { KeyValueRepository } from '../src/storage/key-value-repository.js';
 import { percentile, report } from './lib/report.js';
 
 const CYCLES = Number(process.argv[2] ?? 10);
@@ -57,7 +57,7 @@ const cycleDurations: number[] = [];
 const host: DriverHost = {
   clock: systemClock,
   logger: pino({ level: 'silent' }),
-  db: undefined as unknown as Database,
+  kv: undefined as unknown as KeyValueRepository,
   update: (i, v, q, ts) => {
     updates++;
     if (i === 0) cycleStart = performance.now();

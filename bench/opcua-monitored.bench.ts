@@ -25,6 +25,7 @@ import { OpcUaDriver } from '../src/drivers/opcua/driver.js';
 import { systemClock } from '../src/domain/clock.js';
 import { TagEngine } from '../src/runtime/tag-engine.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
+import { SqliteKeyValueRepository } from '../src/storage/sqlite/sqlite-key-value-repository.js';
 import { report, type Figure } from './lib/report.js';
 
 const ITEMS = Number(process.argv[2] ?? 10_000);
@@ -151,7 +152,7 @@ async function driverPhase(endpointUrl: string, pki: string) {
     {
       clock: systemClock,
       logger: pino({ level: 'warn' }),
-      db,
+      kv: new SqliteKeyValueRepository(db),
       update: (i, v, q, ts) => engine.update(i, v, q, ts),
       setQuality: (i, q, ts) => engine.setQuality(i, q, ts),
       state: () => undefined,

@@ -23,7 +23,8 @@ if (process.argv[2] === '--serve') {
   const { startServer } = await import('../src/server/start.js');
   const server = await startServer(loadConfig(process.argv.slice(3)));
   process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
-  const db = server.runtime.db;
+  const { sqliteDatabaseForTests } = await import('../src/storage/sqlite/open-sqlite.js');
+  const db = sqliteDatabaseForTests(server.runtime.storage);
   process.on('SIGUSR2', () => {
     db.exec('CREATE TABLE IF NOT EXISTS soak_filler (x BLOB)');
     db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 2}`);

@@ -2,13 +2,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { TagwayError } from '../domain/problems.js';
 import type { Clock } from '../domain/clock.js';
-import type { ApiClientRecord, SqliteClientStore } from '../storage/sqlite/client-store.js';
+import type { ApiClientRecord, ApiClientRepository } from '../storage/api-client-repository.js';
 
 /**
  * Machine clients of the OAuth2 client-credentials grant. A client is `{clientId, name, groups}` plus an
  * argon2id hash of its secret. The secret is random (256 bits), shown once at creation and never again.
  * Clients come from two places: the project file (read-only here; the file holds the hash) and the database
- * (created by an administrator). All of them are held in memory, so token requests never wait on storage
+ * (created by an administrator). All of them are held in memory (`load` at start), so token requests never wait on storage
  * and a deleted client's JWTs can be refused at once by `get(clientId)` in the authentication hook.
  */
 export interface PasswordHasher {
@@ -57,13 +57,23 @@ export class ApiClients {
   private dummyHash: Promise<string>;
 
   constructor(
-    private readonly store: SqliteClientStore,
+    private readonly store: ApiClientRepository,
     private readonly clock: Clock,
-    projectClients: readonly ProjectClient[] = [],
+    private readonly projectClients: readonly ProjectClient[] = [],
     private readonly hasher: PasswordHasher = argon2idHasher,
   ) {
-    for (const r of store.list()) this.clients.set(r.clientId, { ...withoutHash(r), source: 'admin', secretHash: r.secretHash });
-    for (const p of projectClients) {
+    this.addProjectClients();
+    this.dummyHash = hasher.hash(randomBytes(32).toString('base64url'));
+  }
+
+  /** Reads the stored clients (at start); project-file clients win over stored ones of the same id. */
+  async load(): Promise<void> {
+    for (const r of await this.store.list()) this.clients.set(r.clientId, { ...withoutHash(r), source: 'admin', secretHash: r.secretHash });
+    this.addProjectClients();
+  }
+
+  private addProjectClients(): void {
+    for (const p of this.projectClients) {
       if (!CLIENT_ID.test(p.clientId)) throw new Error(`project client id '${p.clientId}' is not valid`);
       this.clients.set(p.clientId, {
         clientId: p.clientId,
@@ -75,7 +85,6 @@ export class ApiClients {
         secretHash: p.secretHash,
       });
     }
-    this.dummyHash = hasher.hash(randomBytes(32).toString('base64url'));
   }
 
   list(): ApiClient[] {
@@ -108,17 +117,17 @@ export class ApiClients {
       createdAt: new Date(this.clock.now()).toISOString(),
       createdBy: p.createdBy ?? null,
     };
-    this.store.insert(rec);
+    await this.store.insert(rec);
     const held: Held = { ...withoutHash(rec), source: 'admin', secretHash: rec.secretHash };
     this.clients.set(clientId, held);
     return { client: publicView(held), clientSecret };
   }
 
-  delete(clientId: string): void {
+  async delete(clientId: string): Promise<void> {
     const c = this.clients.get(clientId);
     if (!c) throw new TagwayError('NOT_FOUND', `No client '${clientId}'`);
     if (c.source === 'project') throw new TagwayError('CONFLICT', `Client '${clientId}' is defined in the project file; remove it there`);
-    this.store.delete(clientId);
+    await this.store.delete(clientId);
     this.clients.delete(clientId);
   }
 

@@ -1,6 +1,6 @@
 import { grantScopeProblem, type Group } from '../domain/permissions.js';
 import { TagwayError } from '../domain/problems.js';
-import type { SqliteGroupStore } from '../storage/sqlite/group-store.js';
+import type { GroupRepository } from '../storage/group-repository.js';
 import type { ApiClients } from './api-clients.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -13,41 +13,44 @@ export class GroupAdmin {
   private readonly fixed: Set<string>;
 
   constructor(
-    private readonly store: SqliteGroupStore,
+    private readonly store: GroupRepository,
     private readonly users: UserDirectory,
     private readonly clients: ApiClients,
   ) {
     this.fixed = new Set(users.listGroups().map((g) => g.name));
+  }
+
+  /** Merges the stored groups in (at start). */
+  async load(): Promise<void> {
     // A scoped non-tag grant stored before such grants were refused (users:admin on Line1.* meant full admin) is
     // dropped: it grants nothing rather than everything.
-    const extra = store
-      .list()
+    const extra = (await this.store.list())
       .filter((g) => !this.fixed.has(g.name))
       .map((g) => ({ ...g, permissions: g.permissions.filter((p) => grantScopeProblem(p) === undefined) }));
-    if (extra.length) users.setGroups([...users.listGroups(), ...extra]);
+    if (extra.length) this.users.setGroups([...this.users.listGroups(), ...extra]);
   }
 
   isFixed(name: string): boolean {
     return this.fixed.has(name);
   }
 
-  create(g: Group): void {
+  async create(g: Group): Promise<void> {
     if (this.users.group(g.name)) throw new TagwayError('CONFLICT', `Group '${g.name}' exists`);
-    this.store.upsert(g);
+    await this.store.upsert(g);
     this.users.setGroups([...this.users.listGroups(), g]);
   }
 
-  update(g: Group): Group {
+  async update(g: Group): Promise<Group> {
     const old = this.users.group(g.name);
     if (!old) throw new TagwayError('NOT_FOUND', `No group '${g.name}'`);
     if (this.fixed.has(g.name)) throw new TagwayError('CONFLICT', `Group '${g.name}' is defined in the project file; change it there`);
     this.keepAnAdmin(g.name, g);
-    this.store.upsert(g);
+    await this.store.upsert(g);
     this.users.setGroups(this.users.listGroups().map((x) => (x.name === g.name ? g : x)));
     return old;
   }
 
-  delete(name: string): Group {
+  async delete(name: string): Promise<Group> {
     const old = this.users.group(name);
     if (!old) throw new TagwayError('NOT_FOUND', `No group '${name}'`);
     if (this.fixed.has(name)) throw new TagwayError('CONFLICT', `Group '${name}' is defined in the project file; remove it there`);
@@ -67,7 +70,7 @@ export class GroupAdmin {
         'CONFLICT',
         `Group '${name}' still has members: ${members.slice(0, 10).join(', ')}${members.length > 10 ? ', …' : ''}`,
       );
-    this.store.delete(name);
+    await this.store.delete(name);
     this.users.setGroups(this.users.listGroups().filter((x) => x.name !== name));
     return old;
   }

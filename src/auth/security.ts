@@ -3,11 +3,9 @@ import { TagwayError } from '../domain/problems.js';
 import { AuditTrail } from '../runtime/audit.js';
 import type { Clock } from '../domain/clock.js';
 import type { TagEngine } from '../runtime/tag-engine.js';
-import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
-import { SqliteClientStore } from '../storage/sqlite/client-store.js';
-import { SqliteGroupStore } from '../storage/sqlite/group-store.js';
-import type { Database } from '../storage/sqlite/database.js';
-import type { UserRecord } from '../storage/sqlite/user-store.js';
+import type { AuditRepository } from '../storage/audit-repository.js';
+import type { Repositories } from '../storage/open.js';
+import type { UserRecord } from '../storage/user-repository.js';
 import { ApiClients, type ApiClient, type ProjectClient } from './api-clients.js';
 import { BasicAuthCache } from './basic-cache.js';
 import { GroupAdmin } from './group-admin.js';
@@ -51,7 +49,7 @@ export const DEFAULT_SECURITY: SecuritySettings = {
 };
 
 export interface SecurityDeps {
-  db: Database;
+  storage: Pick<Repositories, 'audit' | 'apiClients' | 'groups' | 'signingKeys'>;
   clock: Clock;
   dataDir: string;
   users: UserDirectory;
@@ -68,7 +66,7 @@ export interface Origin {
 
 export class Security {
   readonly settings: SecuritySettings;
-  readonly auditLog: SqliteAuditLog;
+  readonly auditLog: AuditRepository;
   readonly audit: AuditTrail;
   readonly throttle: LoginThrottle;
   /** Refused (429) attempts, audited at most once per window and client network. */
@@ -84,14 +82,14 @@ export class Security {
 
   constructor(private readonly d: SecurityDeps) {
     this.settings = { ...DEFAULT_SECURITY, ...d.settings };
-    this.auditLog = new SqliteAuditLog(d.db);
+    this.auditLog = d.storage.audit;
     this.audit = new AuditTrail(this.auditLog, d.clock);
     this.throttle = new LoginThrottle(d.clock, this.settings.throttle);
     this.throttleAudit = new ThrottleAudit((e) => this.audit.record(e), d.clock);
     this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });
-    this.clients = new ApiClients(new SqliteClientStore(d.db), d.clock, d.projectClients ?? []);
+    this.clients = new ApiClients(d.storage.apiClients, d.clock, d.projectClients ?? []);
     this.ldap = this.settings.ldap ? new LdapAuthenticator(this.settings.ldap) : undefined;
-    this.groups = new GroupAdmin(new SqliteGroupStore(d.db), d.users, this.clients);
+    this.groups = new GroupAdmin(d.storage.groups, d.users, this.clients);
   }
 
   get keys(): SigningKeys {
@@ -105,7 +103,9 @@ export class Security {
 
   async start(): Promise<void> {
     const { d, settings } = this;
-    this.keysValue = await SigningKeys.open(d.db, {
+    await this.clients.load();
+    await this.groups.load();
+    this.keysValue = await SigningKeys.open(d.storage.signingKeys, {
       clock: d.clock,
       kek: loadOrCreateKek(d.dataDir),
       tokenLifetimeMs: settings.jwtLifetimeMs,
@@ -131,11 +131,11 @@ export class Security {
     }, 3_600_000);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.d.clock.clearInterval(this.rotationTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.throttleAudit.stop();
-    this.audit.flush();
+    await this.audit.flush();
   }
 
   /** Rotates the signing key when the active one is older than the rotation period; prunes expired ones. */
@@ -143,9 +143,9 @@ export class Security {
     const k = this.keys;
     if (this.d.clock.now() - k.active().createdAt >= this.settings.keyRotationMs) {
       const fresh = await k.rotate();
-      this.audit.record({ action: 'signing_key.rotate', target: fresh.kid, result: 'OK' });
+      await this.audit.record({ action: 'signing_key.rotate', target: fresh.kid, result: 'OK' });
     }
-    k.prune();
+    await k.prune();
   }
 
   /**
@@ -163,11 +163,11 @@ export class Security {
       throw err;
     }
     if (!user) {
-      this.failed(attempt, username, o, 'auth.login_failed');
+      await this.failed(attempt, username, o, 'auth.login_failed');
       throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
     }
     attempt.succeed();
-    this.audit.record({ action: 'auth.login', user: user.username, clientAddress: o.clientAddress, result: 'OK' });
+    await this.audit.record({ action: 'auth.login', user: user.username, clientAddress: o.clientAddress, result: 'OK' });
     return user;
   }
 
@@ -205,7 +205,7 @@ export class Security {
     }
     const p = hit?.principal;
     if (!p) {
-      this.failed(attempt, username, o, 'auth.login_failed', { method: 'basic' });
+      await this.failed(attempt, username, o, 'auth.login_failed', { method: 'basic' });
       throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
     }
     attempt.succeed();
@@ -252,12 +252,12 @@ export class Security {
     }
     if (!client) {
       r.attempt.fail();
-      this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'UNAUTHENTICATED' });
+      await this.audit.record({ action: 'auth.token_failed', user: clientId, clientAddress: o.clientAddress, result: 'UNAUTHENTICATED' });
       return null;
     }
     r.attempt.succeed();
     const { token, expiresIn } = await this.jwt.issue({ clientId: client.clientId, groups: client.groups });
-    this.audit.record({ action: 'auth.token', user: client.clientId, clientAddress: o.clientAddress, result: 'OK' });
+    await this.audit.record({ action: 'auth.token', user: client.clientId, clientAddress: o.clientAddress, result: 'OK' });
     return { token, expiresIn, client };
   }
 
@@ -281,7 +281,7 @@ export class Security {
     try {
       const lu = await this.ldap!.authenticate(username, password);
       if (!lu) return undefined;
-      this.d.users.upsertLocal({
+      await this.d.users.upsertLocal({
         username: lu.username,
         displayName: lu.displayName,
         passwordHash: '',
@@ -312,15 +312,15 @@ export class Security {
   }
 
   /** Counts a failed verification, audits it, and disables the user when it reaches the optional lockout. */
-  failed(
+  async failed(
     attempt: Attempt,
     username: string,
     o: Origin,
     action: 'auth.login_failed' | 'user.password',
     details?: Record<string, unknown>,
-  ): void {
+  ): Promise<void> {
     const outcome = attempt.fail();
-    this.audit.record({
+    await this.audit.record({
       action,
       user: username,
       clientAddress: o.clientAddress,
@@ -331,7 +331,7 @@ export class Security {
     if (outcome.lockedOut) {
       const u = this.d.users.get(username);
       if (u && !u.disabled) {
-        this.d.users.upsertLocal({
+        await this.d.users.upsertLocal({
           username: u.username,
           displayName: u.displayName,
           passwordHash: u.passwordHash,
@@ -339,7 +339,7 @@ export class Security {
           source: u.source,
           disabled: true,
         });
-        this.audit.record({
+        await this.audit.record({
           action: 'auth.lockout',
           user: username,
           clientAddress: o.clientAddress,

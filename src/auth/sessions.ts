@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { EventBus, TagwayEvents } from '../runtime/event-bus.js';
-import type { SessionRecord, SessionStore } from '../storage/sqlite/session-store.js';
+import type { SessionRecord, SessionRepository } from '../storage/session-repository.js';
 import type { Principal } from './principal.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -11,6 +11,8 @@ export interface SessionSettings {
   idleTimeoutMs: number;
   /** Absolute lifetime (default 12 h). */
   absoluteLifetimeMs: number;
+  /** Live sessions held at most (default MAX_SESSIONS); beyond it the oldest one ends. */
+  maxSessions?: number | undefined;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 60_000, absoluteLifetimeMs: 12 * 3_600_000 };
@@ -18,9 +20,12 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleTimeoutMs: 30 * 6
 /** How often at most the sliding "last seen" time is written back, so reads do not write on every request. */
 const TOUCH_PERSIST_MS = 60_000;
 
+/** Sessions held in memory at most by default; beyond it the least recently created is ended (see docs/security.md). */
+export const MAX_SESSIONS = 100_000;
+
 type RevokeReason = TagwayEvents['session.revoked']['reason'];
 
-/** At most one log line per this period for failed "last seen" writes (a full disk would fail every request). */
+/** At most one log line per this period for failed session writes (a full disk would fail every request). */
 const TOUCH_ERROR_LOG_MS = 60_000;
 
 interface CachedSession {
@@ -29,22 +34,25 @@ interface CachedSession {
 }
 
 /**
- * Opaque session tokens. Only a SHA-256 of the token is stored; sessions survive restarts and are cached in
- * memory so that authenticating a request costs one hash and one Map lookup.
+ * Opaque session tokens. Only a SHA-256 of the token is stored; sessions survive restarts. Every live session is
+ * held in memory (loaded by `load` at start, bounded by MAX_SESSIONS), so authenticating a request costs one hash
+ * and one Map lookup and never waits on storage; changes are written through to the repository in the background
+ * (`flush` waits for them, at shutdown). A token unknown to the cache is unknown.
  */
 export class SessionService {
   private readonly cache = new Map<string, CachedSession>();
+  private readonly writes = new Set<Promise<unknown>>();
   private storeErrors = 0;
   private storeErrorLoggedAt = -Infinity;
 
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: SessionRepository,
     private readonly users: UserDirectory,
     private readonly clock: Clock,
     readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
     /** Where early session ends are announced (live channels close on them); none in the CLI. */
     private readonly events?: EventBus | undefined,
-    private readonly logger?: Logger | undefined,
+    private readonly logger?: Pick<Logger, 'warn'> | undefined,
   ) {
     users.onChange((username) => {
       // A disabled or deleted user loses every session at once; other changes only refresh permissions.
@@ -52,6 +60,39 @@ export class SessionService {
       const u = users.get(username);
       if (!u || u.disabled) this.revokeUser(username);
     });
+  }
+
+  /** Loads the live sessions from the repository (at start). */
+  async load(): Promise<void> {
+    const now = this.clock.now();
+    for (const record of await this.store.listLive(now, this.settings.idleTimeoutMs, this.settings.maxSessions ?? MAX_SESSIONS))
+      this.cache.set(record.tokenHash, { record, persistedLastSeen: record.lastSeenAt });
+  }
+
+  /** Waits until every change made so far is in the repository. */
+  async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
+  /**
+   * A write-through in the background: a failure never fails the request that caused it (sessions work from
+   * memory; a full disk would otherwise fail every read), it is logged, rate-limited.
+   */
+  private persist(message: string, p: Promise<unknown>): void {
+    const tracked = p.then(
+      () => undefined,
+      (err: unknown) => this.storeFailed(err, message),
+    );
+    this.writes.add(tracked);
+    void tracked.finally(() => this.writes.delete(tracked));
+  }
+
+  private remember(c: CachedSession): void {
+    if (this.cache.size >= (this.settings.maxSessions ?? MAX_SESSIONS) && !this.cache.has(c.record.tokenHash)) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.revoke(oldest);
+    }
+    this.cache.set(c.record.tokenHash, c);
   }
 
   static hashToken(token: string): string {
@@ -71,8 +112,8 @@ export class SessionService {
       absoluteExpiresAt: absoluteExpiresAt ?? now + this.settings.absoluteLifetimeMs,
       clientAddress,
     };
-    this.store.insert(record);
-    this.cache.set(record.tokenHash, { record, persistedLastSeen: now });
+    this.persist('new session not saved (storage unavailable); it works until the next restart', this.store.insert(record));
+    this.remember({ record, persistedLastSeen: now });
     return { token, record };
   }
 
@@ -83,13 +124,8 @@ export class SessionService {
   /** Resolves a token to its principal, sliding the idle timeout; undefined when unknown, expired or revoked. */
   authenticate(token: string): Principal | undefined {
     const tokenHash = SessionService.hashToken(token);
-    let c = this.cache.get(tokenHash);
-    if (!c) {
-      const record = this.store.get(tokenHash);
-      if (!record) return undefined;
-      c = { record, persistedLastSeen: record.lastSeenAt };
-      this.cache.set(tokenHash, c);
-    }
+    const c = this.cache.get(tokenHash);
+    if (!c) return undefined;
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
@@ -125,11 +161,10 @@ export class SessionService {
    * session keeps working from memory.
    */
   private touch(tokenHash: string, now: number): void {
-    try {
-      this.store.touch(tokenHash, now);
-    } catch (err) {
-      this.storeFailed(err, 'session last-seen time not saved (storage unavailable); sessions keep working from memory');
-    }
+    this.persist(
+      'session last-seen time not saved (storage unavailable); sessions keep working from memory',
+      this.store.touch(tokenHash, now),
+    );
   }
 
   /**
@@ -140,15 +175,11 @@ export class SessionService {
   private endQuietly(c: CachedSession, reason: RevokeReason): void {
     const { tokenHash, username } = c.record;
     this.cache.delete(tokenHash);
-    try {
-      this.store.delete(tokenHash);
-    } catch (err) {
-      this.storeFailed(err, 'ended session not deleted (storage unavailable); it stays refused');
-    }
+    this.persist('ended session not deleted (storage unavailable); it stays refused', this.store.delete(tokenHash));
     this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
   }
 
-  /** Logs storage failures of session metadata at most once per period, with the number of failures since. */
+  /** Logs storage failures of session writes at most once per period, with the number of failures since. */
   private storeFailed(err: unknown, message: string): void {
     const now = this.clock.now();
     this.storeErrors++;
@@ -161,43 +192,39 @@ export class SessionService {
   revoke(tokenHash: string, reason: RevokeReason = 'revoked'): void {
     const c = this.cache.get(tokenHash);
     this.cache.delete(tokenHash);
-    const username = c?.record.username ?? this.store.get(tokenHash)?.username;
-    this.store.delete(tokenHash);
-    if (username !== undefined) this.events?.emit('session.revoked', { sessionId: tokenHash, username, reason });
+    this.persist(
+      'revoked session not deleted (storage unavailable); it stays refused until the next restart',
+      this.store.delete(tokenHash),
+    );
+    // Every live session is in memory: one that is not was ended before, and is not announced again.
+    if (c) this.events?.emit('session.revoked', { sessionId: tokenHash, username: c.record.username, reason });
   }
 
   /** Ends every session of a user, except `keep` (the session changing its own password stays logged in). */
   revokeUser(username: string, keep?: string): void {
-    const kept =
-      keep === undefined
-        ? undefined
-        : (this.cache.get(keep) ??
-          (() => {
-            const record = this.store.get(keep);
-            return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
-          })());
-    const ended = new Set(this.store.deleteForUser(username));
+    const kept = keep === undefined ? undefined : this.cache.get(keep);
+    const ended: string[] = [];
     for (const [h, c] of this.cache)
       if (c.record.username === username) {
         this.cache.delete(h);
-        ended.add(h);
+        ended.push(h);
       }
-    if (kept && kept.record.username === username) {
-      this.store.insert(kept.record);
-      this.cache.set(kept.record.tokenHash, kept);
-      ended.delete(kept.record.tokenHash);
-    }
-    for (const sessionId of ended) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
+    const keepIt = kept && kept.record.username === username;
+    if (keepIt) this.cache.set(kept.record.tokenHash, kept);
+    // Deleting and re-inserting are queued in this order behind earlier writes, so the kept row survives.
+    this.persist(
+      "a user's ended sessions not deleted (storage unavailable); they stay refused until the next restart",
+      this.store.deleteForUser(username).then(async () => {
+        if (keepIt) await this.store.insert({ ...kept.record });
+      }),
+    );
+    for (const sessionId of ended)
+      if (!keepIt || sessionId !== kept.record.tokenHash) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
   refresh(tokenHash: string, clientAddress: string): { token: string; record: SessionRecord } | undefined {
-    const c =
-      this.cache.get(tokenHash) ??
-      (() => {
-        const record = this.store.get(tokenHash);
-        return record ? { record, persistedLastSeen: record.lastSeenAt } : undefined;
-      })();
+    const c = this.cache.get(tokenHash);
     if (!c) return undefined;
     this.revoke(tokenHash, 'refresh');
     // The new session inherits the absolute limit: refreshing must not keep a token alive forever.
@@ -205,11 +232,12 @@ export class SessionService {
   }
 
   /** Drops expired sessions; runs from a timer, so a storage failure is logged (rate-limited), never thrown. */
-  prune(): number {
+  async prune(): Promise<number> {
     const now = this.clock.now();
     for (const [h, c] of this.cache) if (now >= this.expiresAt(c.record)) this.cache.delete(h);
+    await this.flush();
     try {
-      return this.store.deleteExpired(now, this.settings.idleTimeoutMs);
+      return await this.store.deleteExpired(now, this.settings.idleTimeoutMs);
     } catch (err) {
       this.storeFailed(err, 'expired sessions not pruned (storage unavailable); they stay refused');
       return 0;

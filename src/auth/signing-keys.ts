@@ -3,13 +3,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Clock } from '../domain/clock.js';
-import { migrate, type Database } from '../storage/sqlite/database.js';
+import type { SigningKeyRepository } from '../storage/signing-key-repository.js';
 
 /**
  * Signing keys for the JWT access tokens of the client-credentials grant.
  *
  * Algorithm: EdDSA (Ed25519): small keys, deterministic signatures, no nonce to get wrong.
- * Storage: in SQLite, private half encrypted with AES-256-GCM under a key-encryption key (KEK) that does *not*
+ * Storage: in the signing-key repository, private half encrypted with AES-256-GCM under a key-encryption key (KEK) that does *not*
  * live in the database: it comes from `TAGWAY_SECRET_KEY` (base64, 32 bytes) or from `<dataDir>/secret.key`,
  * created on first start with mode 0600. A copied database or backup alone therefore cannot mint tokens.
  * The key id is bound into the ciphertext (GCM additional data), so swapping encrypted blobs between rows fails.
@@ -37,26 +37,6 @@ export interface SigningKeyOptions {
   /** Longest lifetime of a token signed by any key; a retired key is published this long (plus tolerance). */
   tokenLifetimeMs: number;
   clockToleranceMs?: number;
-}
-
-const MIGRATIONS = [
-  `CREATE TABLE signing_keys (
-     kid TEXT PRIMARY KEY,
-     alg TEXT NOT NULL,
-     public_jwk TEXT NOT NULL,
-     private_enc TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     retired_at INTEGER
-   )`,
-];
-
-interface Row {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_enc: string;
-  created_at: number;
-  retired_at: number | null;
 }
 
 /** Loads the KEK from the environment or the data directory, creating the file (0600) on first start. */
@@ -111,16 +91,15 @@ export class SigningKeys {
   private readonly tolerance: number;
 
   private constructor(
-    private readonly db: Database,
+    private readonly store: SigningKeyRepository,
     private readonly opts: SigningKeyOptions,
   ) {
     this.tolerance = opts.clockToleranceMs ?? 5_000;
   }
 
-  static async open(db: Database, opts: SigningKeyOptions): Promise<SigningKeys> {
+  static async open(store: SigningKeyRepository, opts: SigningKeyOptions): Promise<SigningKeys> {
     if (opts.kek.length !== 32) throw new Error('KEK must be 32 bytes');
-    migrate(db, 'signing_keys', MIGRATIONS);
-    const s = new SigningKeys(db, opts);
+    const s = new SigningKeys(store, opts);
     await s.reload();
     if (!s.keys.some((k) => k.retiredAt === null)) await s.rotate();
     return s;
@@ -128,16 +107,16 @@ export class SigningKeys {
 
   /** Re-reads the table (another process sharing the database may have rotated). */
   async reload(): Promise<void> {
-    const rows = this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at ASC, kid ASC').all() as Row[];
+    const rows = await this.store.list();
     const out: SigningKey[] = [];
     for (const r of rows) {
-      const publicJwk = JSON.parse(r.public_jwk) as JWK;
-      const privateJwk = JSON.parse(decrypt(this.opts.kek, r.kid, r.private_enc)) as JWK;
+      const publicJwk = JSON.parse(r.publicJwk) as JWK;
+      const privateJwk = JSON.parse(decrypt(this.opts.kek, r.kid, r.privateEnc)) as JWK;
       out.push({
         kid: r.kid,
         alg: JWT_ALG,
-        createdAt: r.created_at,
-        retiredAt: r.retired_at,
+        createdAt: r.createdAt,
+        retiredAt: r.retiredAt,
         publicJwk,
         privateKey: (await importJWK(privateJwk, JWT_ALG)) as CryptoKey,
         publicKey: (await importJWK(publicJwk, JWT_ALG)) as CryptoKey,
@@ -160,14 +139,13 @@ export class SigningKeys {
     const privateJwk = await exportJWK(privateKey);
     const kid = randomBytes(12).toString('base64url');
     const pub = { kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x };
-    this.db
-      .transaction(() => {
-        this.db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL').run(now);
-        this.db
-          .prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_enc, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)')
-          .run(kid, JWT_ALG, JSON.stringify(pub), encrypt(this.opts.kek, kid, JSON.stringify(privateJwk)), now);
-      })
-      .immediate();
+    await this.store.rotate({
+      kid,
+      alg: JWT_ALG,
+      publicJwk: JSON.stringify(pub),
+      privateEnc: encrypt(this.opts.kek, kid, JSON.stringify(privateJwk)),
+      createdAt: now,
+    });
     await this.reload();
     return this.active();
   }
@@ -189,9 +167,9 @@ export class SigningKeys {
   }
 
   /** Deletes keys no token can still need. Returns how many. */
-  prune(): number {
+  async prune(): Promise<number> {
     const cutoff = this.opts.clock.now() - this.opts.tokenLifetimeMs - this.tolerance;
-    const n = this.db.prepare('DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= ?').run(cutoff).changes;
+    const n = await this.store.deleteRetired(cutoff);
     if (n > 0) this.keys = this.keys.filter((k) => k.retiredAt === null || k.retiredAt > cutoff);
     return n;
   }

@@ -4,26 +4,85 @@ import type { Logger } from 'pino';
 import { PermissionSet, type Group } from '../domain/permissions.js';
 import type { UserEntry } from '../project/schema/project.js';
 import type { EventBus } from '../runtime/event-bus.js';
-import type { UserRecord, UserStore } from '../storage/sqlite/user-store.js';
+import type { NewUser, UserRecord, UserRepository } from '../storage/user-repository.js';
 import { dummyHash, hashPassword, randomPassword, verifyPassword } from './passwords.js';
 
+/** How often the repository is asked whether another process (the `tagway user` CLI) changed users. */
+const EXTERNAL_CHECK_MS = 200;
+
 /**
- * Users (SQLite, kept in step with the project file) and groups (project file plus built-ins), and the compiled
- * permissions of each user, cached until users or groups change.
+ * Users (in the user repository, kept in step with the project file) and groups (project file plus built-ins),
+ * and the compiled permissions of each user, cached until users or groups change.
+ *
+ * Every authenticated request looks its user up (sessions and Basic both re-check `disabled`), so all users are
+ * held in memory (`load` at start) and `get` never waits on storage; writes go to the repository first, then to
+ * memory. A change by another process is picked up within about EXTERNAL_CHECK_MS. Records returned are shared:
+ * treat them as read-only.
  */
 export class UserDirectory {
   private groups: Map<string, Group>;
   private readonly permissionCache = new Map<string, PermissionSet>();
   private listeners: Array<(username: string | undefined) => void> = [];
+  private users = new Map<string, UserRecord>();
+  private externalVersion: number | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private checking = false;
 
   constructor(
-    private readonly store: UserStore,
+    private readonly store: UserRepository,
     groups: readonly Group[],
     private readonly logger: Logger,
     /** Where `user.changed` is announced: every change of a user or group passes here, whoever makes it. */
     private readonly events?: EventBus | undefined,
   ) {
     this.groups = new Map(groups.map((g) => [g.name, g]));
+  }
+
+  /** Reads every user into memory and starts watching for changes made by other processes. */
+  async load(): Promise<void> {
+    this.externalVersion = await this.store.externalVersion();
+    await this.reload();
+    this.watchTimer ??= setInterval(() => void this.checkExternal(), EXTERNAL_CHECK_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+  }
+
+  private async reload(): Promise<void> {
+    this.users = new Map((await this.store.list()).map((u) => [u.username, u]));
+  }
+
+  private async checkExternal(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const v = await this.store.externalVersion();
+      if (v === this.externalVersion) return;
+      this.externalVersion = v;
+      const before = this.users;
+      await this.reload();
+      for (const name of new Set([...before.keys(), ...this.users.keys()])) {
+        const old = before.get(name);
+        const now = this.users.get(name);
+        if (old?.updatedAt === now?.updatedAt) continue;
+        this.changed(name);
+        // A change made by another process (the CLI) is announced like one made here.
+        this.announce(name, old, now);
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'reading users changed by another process failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Writes a user to the repository, then memory (with the repository's timestamps). */
+  private async put(u: NewUser): Promise<void> {
+    await this.store.upsert(u);
+    const stored = await this.store.get(u.username);
+    if (stored) this.users.set(u.username, stored);
   }
 
   group(name: string): Group | undefined {
@@ -45,10 +104,11 @@ export class UserDirectory {
   }
 
   get(username: string): UserRecord | undefined {
-    return this.store.get(username);
+    return this.users.get(username);
   }
+  /** Ordered by username. */
   list(): UserRecord[] {
-    return this.store.list();
+    return [...this.users.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
 
   /** Permissions of a set of groups, compiled once per distinct set. */
@@ -64,7 +124,7 @@ export class UserDirectory {
 
   /** Checks a username and password; the same work and answer whether the user is unknown or the password wrong. */
   async verifyCredentials(username: string, password: string): Promise<UserRecord | undefined> {
-    const user = this.store.get(username);
+    const user = this.users.get(username);
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
     if (!user || !ok || user.disabled) return undefined;
     return user;
@@ -73,13 +133,13 @@ export class UserDirectory {
   /** Adds or updates the project file's users; users created by admins are left alone. */
   async syncProjectUsers(users: readonly UserEntry[]): Promise<void> {
     for (const u of users) {
-      const existing = this.store.get(u.username);
+      const existing = this.users.get(u.username);
       let passwordHash = u.passwordHash;
       if (passwordHash === undefined && u.password !== undefined) {
         passwordHash =
           existing && (await verifyPassword(existing.passwordHash, u.password)) ? existing.passwordHash : await hashPassword(u.password);
       }
-      this.store.upsert({
+      await this.put({
         username: u.username,
         displayName: u.displayName ?? u.username,
         passwordHash: passwordHash ?? existing?.passwordHash ?? '',
@@ -96,11 +156,11 @@ export class UserDirectory {
    * TAGWAY_ADMIN_PASSWORD or a random one that is printed once and written to `<dataDir>/initial-admin-password`.
    */
   async ensureAdmin(dataDir: string, envPassword: string | undefined, print: (line: string) => void): Promise<void> {
-    const hasAdmin = this.store.list().some((u) => !u.disabled && this.permissionsFor(u.groups).has('users:admin'));
+    const hasAdmin = this.list().some((u) => !u.disabled && this.permissionsFor(u.groups).has('users:admin'));
     if (hasAdmin) return;
-    const existing = this.store.get('admin');
+    const existing = this.users.get('admin');
     const password = envPassword && envPassword.length > 0 ? envPassword : randomPassword();
-    this.store.upsert({
+    await this.put({
       username: 'admin',
       displayName: existing?.displayName ?? 'Administrator',
       passwordHash: await hashPassword(password),
@@ -120,25 +180,38 @@ export class UserDirectory {
     this.changed('admin');
   }
 
-  upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): void {
-    const old = this.events ? this.store.get(u.username) : undefined;
-    this.store.upsert(u);
+  async upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const old = this.users.get(u.username);
+    await this.put(u);
     this.changed(u.username);
-    if (!this.events || !old) return;
-    const emit = (reason: 'disabled' | 'enabled' | 'password' | 'groups') =>
-      this.events!.emit('user.changed', { username: u.username, reason });
-    if (u.disabled !== old.disabled) emit(u.disabled ? 'disabled' : 'enabled');
-    if (u.passwordHash !== old.passwordHash && old.passwordHash !== '') emit('password');
-    if (u.groups.join('\n') !== old.groups.join('\n')) emit('groups');
+    this.announce(u.username, old, u);
   }
 
-  delete(username: string): boolean {
-    const ok = this.store.delete(username);
+  async delete(username: string): Promise<boolean> {
+    const ok = await this.store.delete(username);
+    this.users.delete(username);
     if (ok) {
       this.changed(username);
       this.events?.emit('user.changed', { username, reason: 'deleted' });
     }
     return ok;
+  }
+
+  /** `user.changed` for what differs between a user's old and new record (nothing for a new user). */
+  private announce(
+    username: string,
+    old: UserRecord | undefined,
+    u: Pick<UserRecord, 'disabled' | 'passwordHash' | 'groups'> | undefined,
+  ): void {
+    if (!this.events || !old) return;
+    if (!u) {
+      this.events.emit('user.changed', { username, reason: 'deleted' });
+      return;
+    }
+    const emit = (reason: 'disabled' | 'enabled' | 'password' | 'groups') => this.events!.emit('user.changed', { username, reason });
+    if (u.disabled !== old.disabled) emit(u.disabled ? 'disabled' : 'enabled');
+    if (u.passwordHash !== old.passwordHash && old.passwordHash !== '') emit('password');
+    if (u.groups.join('\n') !== old.groups.join('\n')) emit('groups');
   }
 
   /** Called when a user (or, with undefined, everybody) changed; sessions and caches listen. */

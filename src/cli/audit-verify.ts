@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyChainDetailed, type AuditRow } from '../domain/audit/chain.js';
-import { fromDbRow } from '../storage/sqlite/audit-log.js';
+import { fromDbRow } from '../storage/sqlite/sqlite-audit-repository.js';
 
 /** File name of the SQLite database inside the data directory. */
 export const DATABASE_FILE = 'tagway.db';

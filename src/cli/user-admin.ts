@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 // The project file's connections are checked against the registered drivers (its groups are what we need).
 import { ApiClients } from '../auth/api-clients.js';
 import { GroupAdmin } from '../auth/group-admin.js';
@@ -12,18 +12,12 @@ import { AuditTrail } from '../runtime/audit.js';
 import { createLogger } from '../server/logger.js';
 import type { Actor } from '../services/actor.js';
 import { systemPrincipal, UserAdminService } from '../services/user-admin-service.js';
-import { SqliteAuditLog } from '../storage/sqlite/audit-log.js';
-import { SqliteClientStore } from '../storage/sqlite/client-store.js';
-import { openDatabase } from '../storage/sqlite/database.js';
-import { SqliteGroupStore } from '../storage/sqlite/group-store.js';
-import { SessionStore } from '../storage/sqlite/session-store.js';
-import { UserStore } from '../storage/sqlite/user-store.js';
-import { DATABASE_FILE } from './audit-verify.js';
+import { openStorage } from '../storage/open.js';
 
 /**
  * `tagway user add|passwd|disable|enable|unlock|list` — works on the data directory's database directly, so an
- * operator can recover access with the server stopped or running (a running server reads users per request, so a
- * disabled user is refused at once). Passwords come from stdin, never from arguments (they would show in `ps`).
+ * operator can recover access with the server stopped or running (a running server notices the change within a
+ * fraction of a second and refuses a disabled user). Passwords come from stdin, never from arguments (they would show in `ps`).
  * The rules are those of the REST API (UserAdminService: groups must exist, an enabled admin must remain, the
  * password policy); every change is audited with user `cli`. Groups come from the project file (`--project`,
  * TAGWAY_PROJECT, or the demo plant, as for `tagway start`) plus those administrators created.
@@ -77,16 +71,22 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
     for (const p of err.problems) io.err(formatProblem(p));
     return 1;
   }
-  const db = openDatabase(join(dataDir, DATABASE_FILE));
+  const storage = await openStorage({ dataDir });
+  const users = new UserDirectory(storage.users, groups, createLogger('silent'));
+  // Ends sessions in the repository; a running server drops them from memory when it sees the user change.
+  const sessions = new SessionService(storage.sessions, users, systemClock);
   try {
-    const users = new UserDirectory(new UserStore(db), groups, createLogger('silent'));
-    const clients = new ApiClients(new SqliteClientStore(db), systemClock, projectClients);
-    const audit = new AuditTrail(new SqliteAuditLog(db), systemClock);
+    await users.load();
+    const clients = new ApiClients(storage.apiClients, systemClock, projectClients);
+    await clients.load();
+    const groupAdmin = new GroupAdmin(storage.groups, users, clients);
+    await groupAdmin.load();
+    const audit = new AuditTrail(storage.audit, systemClock);
     const service = new UserAdminService({
       users,
-      groups: new GroupAdmin(new SqliteGroupStore(db), users, clients),
+      groups: groupAdmin,
       clients,
-      sessions: new SessionService(new SessionStore(db), users, systemClock),
+      sessions,
       audit,
     });
     const actor: Actor = { principal: systemPrincipal('cli'), clientAddress: '', via: 'cli' };
@@ -124,7 +124,7 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
           io.out(`user '${name}': enabled`);
           return 0;
         case 'unlock': {
-          const r = service.unlockUser(actor, name!);
+          const r = await service.unlockUser(actor, name!);
           io.out(
             `user '${name}': ${r.enabled ? 'enabled again' : 'was not disabled'}; a running server's cooling-off ends on its own or with POST /users/${name}/unlock`,
           );
@@ -142,6 +142,8 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
       return 1;
     }
   } finally {
-    db.close();
+    users.stop();
+    await sessions.flush();
+    await storage.close();
   }
 }

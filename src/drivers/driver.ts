@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { TagValue } from '../domain/tag-types.js';
 import type { Clock } from '../domain/clock.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
-import type { Database } from '../storage/sqlite/database.js';
+import type { KeyValueRepository } from '../storage/key-value-repository.js';
 
 /**
  * One interface for every protocol. A driver owns one connection and the tags bound to it; it pushes values
@@ -28,8 +28,8 @@ export interface ConnectionStats {
 export interface DriverHost {
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Storage for drivers that keep values (the internal driver). */
-  readonly db: Database;
+  /** Storage for drivers that keep values (the internal driver); never a database handle. */
+  readonly kv: KeyValueRepository;
   /** Tagway's data directory, for drivers that keep files (OPC UA certificates). */
   readonly dataDir?: string | undefined;
   /** A value read from the device. `timestamp` defaults to now. */

@@ -1,14 +1,12 @@
-import { canonicalJson, type AuditEntryFields, type AuditRow } from '../domain/audit/chain.js';
+import { canonicalJson, type AuditEntryFields } from '../domain/audit/chain.js';
 import { auditValue } from '../domain/audit/value.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
+import type { AuditRepository } from '../storage/audit-repository.js';
 import type { TagEngine } from './tag-engine.js';
 
-/** The storage side the trail needs; the SQLite audit log implements it (a PostgreSQL one would too). */
-export interface AuditStore {
-  append(entry: Omit<AuditEntryFields, 'id'>): AuditRow;
-  appendMany(entries: Array<Omit<AuditEntryFields, 'id'>>): AuditRow[];
-}
+/** The storage side the trail needs. */
+export type AuditStore = Pick<AuditRepository, 'appendMany'>;
 
 /** Actions recorded. Dotted, so that GET /audit can filter families by listing them. */
 export const AUDIT_ACTIONS = [
@@ -68,12 +66,15 @@ export function redact(v: unknown): unknown {
 }
 
 /**
- * Records security-relevant events. `record` is synchronous and returns after the row is committed, so a caller
- * that answers the client afterwards never reports something the trail has not got (architecture: commit first).
+ * Records security-relevant events. `record` resolves after the row is committed, so a caller that awaits it
+ * before answering the client never reports something the trail has not got (architecture: commit first).
+ * Rows of the same tick share one append (one transaction, one fsync), in the order they were recorded.
  */
 export class AuditTrail {
   private pending: Array<{ entry: Omit<AuditEntryFields, 'id'>; resolve: () => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
+  /** The append under way: appends run one after the other, so the chain keeps the order of events. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: AuditStore,
@@ -92,9 +93,14 @@ export class AuditTrail {
     };
   }
 
-  record(e: AuditEvent): AuditRow {
-    this.flush(); // rows queued earlier come first, so the chain keeps the order of events
-    return this.store.append(this.entry(e));
+  /**
+   * Records an event; resolves once the row is committed. A caller that does not await it (a synchronous path)
+   * still gets the row committed within the tick; a failure then is not unhandled (the store reports it).
+   */
+  record(e: AuditEvent): Promise<void> {
+    const p = this.recordSoon(e);
+    p.catch(() => undefined);
+    return p;
   }
 
   /**
@@ -106,23 +112,28 @@ export class AuditTrail {
       this.pending.push({ entry: this.entry(e), resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Commits queued rows now (also at shutdown). */
-  flush(): void {
+  /** Commits queued rows now (also at shutdown); resolves when they (and any append under way) are committed. */
+  flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
-    if (batch.length === 0) return;
+    if (batch.length === 0) return this.flushing;
     this.pending = [];
-    try {
-      this.store.appendMany(batch.map((b) => b.entry));
-      for (const b of batch) b.resolve();
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    }
+    this.flushing = this.flushing.then(() =>
+      this.store.appendMany(batch.map((b) => b.entry)).then(
+        () => {
+          for (const b of batch) b.resolve();
+        },
+        (err: unknown) => {
+          for (const b of batch) b.reject(err);
+        },
+      ),
+    );
+    return this.flushing;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { TagwayError } from '../domain/problems.js';
 import type { ConnectionDefinition, ConnectionState, ConnectionStats, Driver, DriverHost, DriverTag } from '../drivers/driver.js';
 import { driverModule } from '../drivers/registry.js';
-import type { Database } from '../storage/sqlite/database.js';
+import type { KeyValueRepository } from '../storage/key-value-repository.js';
 import type { Clock } from '../domain/clock.js';
 import type { ProjectDiff } from './reload.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
@@ -44,7 +44,7 @@ export class ConnectionManager {
   constructor(
     connections: readonly ConnectionDefinition[],
     private readonly engine: TagEngine,
-    private readonly deps: { clock: Clock; logger: Logger; db: Database; dataDir?: string | undefined },
+    private readonly deps: { clock: Clock; logger: Logger; kv: KeyValueRepository; dataDir?: string | undefined },
   ) {
     const tagsByConnection = new Map<string, DriverTag[]>();
     for (const tag of engine.tags) {
@@ -67,12 +67,12 @@ export class ConnectionManager {
   }
 
   private hostFor(entry: Entry): DriverHost {
-    const { clock, db } = this.deps;
+    const { clock, kv } = this.deps;
     const logger = this.deps.logger.child({ connection: entry.def.name });
     const engine = this.engine;
     return {
       clock,
-      db,
+      kv,
       logger,
       dataDir: this.deps.dataDir,
       update: (index, value, quality, timestamp) => {

@@ -54,7 +54,10 @@ const DAY_MS = 86_400_000;
 const noLogger: HistorianLogger = { info() {}, warn() {}, error() {} };
 
 interface Logged {
-  tagId: number;
+  index: number;
+  name: string;
+  /** The store's id, once asked for (at the first flush that has a sample of the tag). */
+  tagId: number | undefined;
   onChange: boolean;
   deadband: number;
   last: LoggedPoint | undefined;
@@ -94,8 +97,13 @@ export class Historian {
   private running = false;
   private flushScheduled = false;
   private pruning: Promise<number> | undefined;
+  /** The flush under way: flushes run one after the other, in order. */
+  private flushing: Promise<number> = Promise.resolve(0);
+  /** Samples of the write under way (still held in memory, counted against `maxBufferedValues`). */
+  private inFlight = 0;
 
-  // The buffer, column-wise: plain arrays grow cheaply and go to the store without copying.
+  // The buffer, column-wise: plain arrays grow cheaply and go to the store without copying (bTag holds tag
+  // indexes, turned into store ids at the flush).
   private bTag: number[] = [];
   private bTs: number[] = [];
   private bValue: StoredValue[] = [];
@@ -125,7 +133,9 @@ export class Historian {
       const spec = tag.def.history;
       if (!spec) continue;
       this.logged[tag.index] = {
-        tagId: store.tagId(tag.def.name),
+        index: tag.index,
+        name: tag.def.name,
+        tagId: undefined,
         onChange: spec.mode !== 'cyclic',
         deadband: spec.deadband ?? 0,
         last: undefined,
@@ -152,7 +162,7 @@ export class Historian {
       if (l) this.append(l, tag.value, tag.quality, tag.timestamp);
     }
     this.unsubscribe = this.engine.onChange((c) => this.onChange(c));
-    this.every(this.flushIntervalMs, () => this.flush());
+    this.every(this.flushIntervalMs, () => void this.flush());
     for (const [every, tags] of this.cyclicGroups) {
       // Ticks fall on multiples of the interval, so cyclic samples line up with aggregation buckets.
       const first = every - (this.clock.now() % every);
@@ -168,7 +178,7 @@ export class Historian {
   }
 
   /** Stops logging and writes what is buffered (flush on shutdown). Safe to call twice. */
-  stop(): void {
+  async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.unsubscribe?.();
@@ -178,7 +188,7 @@ export class Historian {
       else this.clock.clearInterval(t.handle);
     }
     this.timers = [];
-    this.flush();
+    await this.flush();
     if (this.bTag.length > 0) {
       this.log.error({ lost: this.bTag.length, error: this.lastError }, 'history samples could not be written at shutdown');
     }
@@ -189,7 +199,7 @@ export class Historian {
     for (const l of this.logged) if (l) tags++;
     return {
       tags,
-      buffered: this.bTag.length,
+      buffered: this.bTag.length + this.inFlight,
       written: this.written,
       dropped: this.dropped,
       failedFlushes: this.failedFlushes,
@@ -198,26 +208,51 @@ export class Historian {
     };
   }
 
-  /** Writes the buffer in one transaction; returns how many samples were written. */
-  flush(): number {
+  /**
+   * Writes the buffer in one transaction; resolves with how many samples were written. Flushes queue behind the
+   * one under way, so batches reach the store in order.
+   */
+  flush(): Promise<number> {
     this.flushScheduled = false;
+    const run = this.flushing.then(() => this.flushNow());
+    this.flushing = run.catch(() => 0);
+    return run;
+  }
+
+  private async flushNow(): Promise<number> {
     const n = this.bTag.length;
     if (n === 0) return 0;
-    const batch = { count: n, tagIds: this.bTag, ts: this.bTs, values: this.bValue, quality: this.bQuality };
+    const indexes = this.bTag;
+    const ts = this.bTs;
+    const values = this.bValue;
+    const quality = this.bQuality;
+    // Samples arriving while the write is under way go into fresh arrays behind it.
+    this.bTag = [];
+    this.bTs = [];
+    this.bValue = [];
+    this.bQuality = [];
+    this.inFlight = n;
     try {
-      this.store.insertBatch(batch);
+      const tagIds = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const l = this.logged[indexes[i]!]!;
+        tagIds[i] = l.tagId ??= await this.store.tagId(l.name);
+      }
+      await this.store.insertBatch({ count: n, tagIds, ts, values, quality });
     } catch (err) {
-      // Keep the batch; new samples append behind it and the next flush retries the lot.
+      // Keep the batch in front; new samples stay behind it and the next flush retries the lot.
+      this.bTag = indexes.concat(this.bTag);
+      this.bTs = ts.concat(this.bTs);
+      this.bValue = values.concat(this.bValue);
+      this.bQuality = quality.concat(this.bQuality);
+      this.inFlight = 0;
       this.failedFlushes++;
       const msg = err instanceof Error ? err.message : String(err);
       if (this.lastError !== msg) this.log.error({ err, buffered: n }, 'writing history failed; keeping the samples to retry');
       this.lastError = msg;
       return 0;
     }
-    this.bTag = [];
-    this.bTs = [];
-    this.bValue = [];
-    this.bQuality = [];
+    this.inFlight = 0;
     this.written += n;
     if (this.lastError !== undefined) {
       this.log.info({ written: n, dropped: this.dropped }, 'writing history works again');
@@ -246,12 +281,12 @@ export class Historian {
     const now = this.clock.now();
     let total = 0;
     try {
-      for (const { id, name } of this.store.listTags()) {
+      for (const { id, name } of await this.store.listTags()) {
         // Stopped while this pass waited for a turn: the database may be closing; the next start prunes again.
         if (!this.running) break;
         const cutoff = now - (retention.get(name) ?? this.defaultRetentionDays) * DAY_MS;
         for (;;) {
-          const n = this.store.prune(id, cutoff, this.pruneBatchRows);
+          const n = await this.store.prune(id, cutoff, this.pruneBatchRows);
           total += n;
           if (n < this.pruneBatchRows || !this.running) break;
           await yieldToEventLoop();
@@ -284,23 +319,23 @@ export class Historian {
 
   private append(l: Logged, value: TagValue, quality: number, ts: number): void {
     l.last = { value, quality };
-    const n = this.bTag.length;
+    const n = this.bTag.length + this.inFlight;
     if (n >= this.maxBuffered) {
       if (this.dropped++ === 0 || this.dropped % 100_000 === 0) {
         this.log.warn({ dropped: this.dropped, buffered: n }, 'history buffer full (storage not keeping up); dropping new samples');
       }
       return;
     }
-    this.bTag.push(l.tagId);
+    this.bTag.push(l.index);
     this.bTs.push(ts);
     this.bValue.push(toStored(value));
     this.bQuality.push(quality);
-    if (n + 1 >= this.flushMaxValues && !this.flushScheduled && this.running && this.lastError === undefined) {
+    if (this.bTag.length >= this.flushMaxValues && !this.flushScheduled && this.running && this.lastError === undefined) {
       // Not inline: the listener runs inside a driver's update; the write waits for the next turn. While the
       // store is failing, only the regular timer retries, so a dead disk is not hammered on every change.
       this.flushScheduled = true;
       this.clock.setTimeout(() => {
-        if (this.flushScheduled) this.flush();
+        if (this.flushScheduled) void this.flush();
       }, 0);
     }
   }

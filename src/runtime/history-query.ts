@@ -73,30 +73,30 @@ export class HistoryQueries {
   }
 
   /** Read your writes: samples still in the historian's buffer would otherwise be missing for up to a second. */
-  flush(): void {
-    this.historian.flush();
+  async flush(): Promise<void> {
+    await this.historian.flush();
   }
 
-  query(tag: TagState, q: HistoryQuery): HistoryResult {
+  async query(tag: TagState, q: HistoryQuery): Promise<HistoryResult> {
     checkQuery(q);
-    this.flush();
-    const tagId = this.store.findTagId(tag.def.name);
+    await this.flush();
+    const tagId = await this.store.findTagId(tag.def.name);
     if (q.intervalMs !== undefined && q.aggregate !== undefined)
       return this.aggregated(tag, tagId, { ...q, intervalMs: q.intervalMs, aggregate: q.aggregate });
     return this.raw(tag, tagId, q);
   }
 
-  private raw(tag: TagState, tagId: number | undefined, q: HistoryQuery): HistoryResult {
+  private async raw(tag: TagState, tagId: number | undefined, q: HistoryQuery): Promise<HistoryResult> {
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.order);
     if (tagId === undefined) return { kind: 'raw', items: [], next: null };
-    const page = this.store.raw(tagId, { from: q.from, to: q.to, limit: q.limit, order: q.order, after });
+    const page = await this.store.raw(tagId, { from: q.from, to: q.to, limit: q.limit, order: q.order, after });
     const type = tag.def.type;
     const items = page.samples.map((s) => rawItem(type, s));
     if (q.boundingValues) {
       // The bounds belong to the ends of the whole result: the one before `from` on the page that starts at
       // `from`, the one at/after `to` on the page that reaches `to`.
-      const before = this.store.lastBefore(tagId, q.from);
-      const after2 = this.store.firstAtOrAfter(tagId, q.to);
+      const before = await this.store.lastBefore(tagId, q.from);
+      const after2 = await this.store.firstAtOrAfter(tagId, q.to);
       const firstPage = after === undefined;
       const lastPage = page.next === null;
       const lowEnd = q.order === 'asc' ? firstPage : lastPage;
@@ -117,23 +117,23 @@ export class HistoryQueries {
    * each before the next is read, so a 100,000-sample page never sits in memory whole). Returns the next cursor.
    * The caller flushes and checks the query first.
    */
-  *rawChunks(tag: TagState, q: HistoryQuery, chunkSize: number): Generator<RawItem[], string | null> {
+  async *rawChunks(tag: TagState, q: HistoryQuery, chunkSize: number): AsyncGenerator<RawItem[], string | null> {
     const type = tag.def.type;
-    const tagId = this.store.findTagId(tag.def.name);
+    const tagId = await this.store.findTagId(tag.def.name);
     if (tagId === undefined) return null;
     const start = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.order);
     const firstPage = start === undefined;
     // Bounding values belong to the ends of the whole result (see `raw`): the one at the start of this page is
     // known now, the one at its end only once the page turns out to be the last.
     if (q.boundingValues && firstPage) {
-      const head = q.order === 'asc' ? this.store.lastBefore(tagId, q.from) : this.store.firstAtOrAfter(tagId, q.to);
+      const head = q.order === 'asc' ? await this.store.lastBefore(tagId, q.from) : await this.store.firstAtOrAfter(tagId, q.to);
       if (head) yield [rawItem(type, head)];
     }
     let after = start;
     let left = q.limit;
     let next: number | null = null;
     while (left > 0) {
-      const page = this.store.raw(tagId, { from: q.from, to: q.to, limit: Math.min(chunkSize, left), order: q.order, after });
+      const page = await this.store.raw(tagId, { from: q.from, to: q.to, limit: Math.min(chunkSize, left), order: q.order, after });
       left -= page.samples.length;
       if (page.samples.length > 0) yield page.samples.map((s) => rawItem(type, s));
       next = page.next;
@@ -141,22 +141,22 @@ export class HistoryQueries {
       after = next;
     }
     if (q.boundingValues && next === null) {
-      const tail = q.order === 'asc' ? this.store.firstAtOrAfter(tagId, q.to) : this.store.lastBefore(tagId, q.from);
+      const tail = q.order === 'asc' ? await this.store.firstAtOrAfter(tagId, q.to) : await this.store.lastBefore(tagId, q.from);
       if (tail) yield [rawItem(type, tail)];
     }
     return next === null ? null : encodeCursor(next, q.order);
   }
 
-  private aggregated(
+  private async aggregated(
     tag: TagState,
     tagId: number | undefined,
     q: HistoryQuery & { intervalMs: number; aggregate: AggregateName },
-  ): HistoryResult {
+  ): Promise<HistoryResult> {
     const type = tag.def.type;
     checkTagQuery(tag, q);
     let series: Series = { length: 0, ts: [], values: [], quality: [] };
     try {
-      if (tagId !== undefined) series = this.store.series(tagId, q.from, q.to, q.maxSamplesRead);
+      if (tagId !== undefined) series = await this.store.series(tagId, q.from, q.to, q.maxSamplesRead);
     } catch (err) {
       if (!(err instanceof SeriesTooLarge)) throw err;
       throw new TagwayError(
@@ -177,8 +177,8 @@ export class HistoryQueries {
       count: b.count,
     }));
     if (!q.boundingValues) return { kind: 'aggregate', items };
-    const before = tagId === undefined ? undefined : this.store.lastBefore(tagId, q.from);
-    const after = tagId === undefined ? undefined : this.store.firstAtOrAfter(tagId, q.to);
+    const before = tagId === undefined ? undefined : await this.store.lastBefore(tagId, q.from);
+    const after = tagId === undefined ? undefined : await this.store.firstAtOrAfter(tagId, q.to);
     return {
       kind: 'aggregate',
       items,

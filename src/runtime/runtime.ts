@@ -8,16 +8,14 @@ import { loadProjectFile } from '../project/load.js';
 import type { Project } from '../project/types.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { diffProjects, type ReloadResult } from './reload.js';
-import { openDatabase, type Database } from '../storage/sqlite/database.js';
-import { SessionStore } from '../storage/sqlite/session-store.js';
-import { UserStore } from '../storage/sqlite/user-store.js';
+import type { Storage } from '../storage/open.js';
+import { openSqliteStorage } from '../storage/sqlite/open-sqlite.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
-import { sqliteCheck, StorageHealth } from './storage-health.js';
+import { storageCheck, StorageHealth } from './storage-health.js';
 import { TagEngine } from './tag-engine.js';
 import { TagService } from '../services/tag-service.js';
-import { join } from 'node:path';
 
 export interface RuntimeOptions {
   config: Config;
@@ -28,6 +26,8 @@ export interface RuntimeOptions {
   print?: (line: string) => void;
   /** The file the project was read from; without it (an in-memory project) reloads are refused. */
   projectFile?: string | undefined;
+  /** Storage opened by the caller (closed by `stop`); by default SQLite in the data directory. */
+  storage?: Storage | undefined;
 }
 
 /**
@@ -42,7 +42,8 @@ export class Runtime {
   private reloading: Promise<unknown> = Promise.resolve();
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly db: Database;
+  /** Every store; the runtime closes it at `stop`. */
+  readonly storage: Storage;
   readonly tags: TagEngine;
   readonly connections: ConnectionManager;
   readonly users: UserDirectory;
@@ -68,20 +69,20 @@ export class Runtime {
     this.clock = opts.clock ?? systemClock;
     this.print = opts.print ?? ((l) => process.stdout.write(l + '\n'));
     this.startedAt = this.clock.now();
-    this.db = openDatabase(join(this.config.dataDir, 'tagway.db'), { synchronous: this.config.sqliteSynchronous });
+    this.storage = opts.storage ?? openSqliteStorage({ dataDir: this.config.dataDir, sqliteSynchronous: this.config.sqliteSynchronous });
     this.storageHealth = new StorageHealth(this.clock, this.config.dataDir);
-    this.storageHealth.register(sqliteCheck('database', this.db, this.storageHealth));
+    this.storageHealth.register(storageCheck('database', this.storage, this.storageHealth));
     this.tags = new TagEngine(this.project.tags, this.clock);
     this.connections = new ConnectionManager(this.project.connections, this.tags, {
       clock: this.clock,
       logger: this.logger,
-      db: this.db,
+      kv: this.storage.keyValues,
       dataDir: this.config.dataDir,
     });
-    this.users = new UserDirectory(new UserStore(this.db), this.project.groups, this.logger, this.events);
-    this.sessions = new SessionService(new SessionStore(this.db), this.users, this.clock, this.config.sessions, this.events, this.logger);
+    this.users = new UserDirectory(this.storage.users, this.project.groups, this.logger, this.events);
+    this.sessions = new SessionService(this.storage.sessions, this.users, this.clock, this.config.sessions, this.events, this.logger);
     this.security = new Security({
-      db: this.db,
+      storage: this.storage,
       clock: this.clock,
       dataDir: this.config.dataDir,
       users: this.users,
@@ -97,11 +98,15 @@ export class Runtime {
   }
 
   async start(): Promise<void> {
+    await this.users.load();
     await this.users.syncProjectUsers(this.project.users);
     await this.users.ensureAdmin(this.config.dataDir, this.config.adminPassword, this.print);
     await this.security.start();
-    this.sessions.prune();
-    this.pruneTimer = this.clock.setInterval(() => this.sessions.prune(), 5 * 60_000);
+    await this.sessions.load();
+    await this.sessions.prune();
+    this.pruneTimer = this.clock.setInterval(() => {
+      this.sessions.prune().catch((err: unknown) => this.logger.error({ err }, 'pruning sessions failed'));
+    }, 5 * 60_000);
     await this.connections.start();
   }
 
@@ -167,7 +172,7 @@ export class Runtime {
     this.clock.clearInterval(this.pruneTimer);
     await this.reloading; // a reload under way finishes first, so that no driver it starts outlives the stop
     await this.connections.stop();
-    this.security.stop();
+    await this.security.stop();
     for (const h of [...this.stopHooks].reverse()) {
       try {
         await h();
@@ -175,6 +180,8 @@ export class Runtime {
         this.logger.error({ err }, 'shutdown step failed');
       }
     }
-    this.db.close();
+    await this.sessions.flush();
+    this.users.stop();
+    await this.storage.close();
   }
 }

@@ -8,8 +8,11 @@ export interface StorageState {
   reason?: string | undefined;
 }
 
-/** A source of storage state (the database, the alarm journal, …), asked on every /health. Must be cheap. */
-export type StorageCheck = () => StorageState;
+/**
+ * A source of storage state (the database, the alarm journal, …), asked on every /health. Must be cheap; may answer
+ * later (a storage's own `health()` is asynchronous).
+ */
+export type StorageCheck = () => StorageState | Promise<StorageState>;
 
 export interface DiskSpace {
   freeBytes: number;
@@ -91,11 +94,11 @@ export class StorageHealth {
   }
 
   /** Every registered check's state (a check that throws counts as not ok), plus the disk's. */
-  states(): StorageState[] {
+  async states(): Promise<StorageState[]> {
     const out: StorageState[] = [];
     for (const c of this.checks) {
       try {
-        out.push(c());
+        out.push(await c());
       } catch (err) {
         out.push({ name: 'unknown', ok: false, reason: `check failed: ${(err as Error).message}`.slice(0, 200) });
       }
@@ -129,5 +132,28 @@ export function sqliteCheck(name: string, db: PragmaReader, health: StorageHealt
       return { name, ok: false, reason: `cannot read the database: ${(err as Error).message}`.slice(0, 200) };
     }
     return { name, ok: true };
+  };
+}
+
+/** The part of a storage the check needs (`Storage.health()`). */
+interface HealthReader {
+  health(): Promise<{ status: 'ok' | 'degraded'; reason?: string | undefined }>;
+}
+
+/**
+ * A storage's own check (replaces a check on a raw database handle): not ok while a storage fault seen by request
+ * handling is recent, or while the storage's `health()` says degraded (its own recent faults, a database at its
+ * size limit, little free disk).
+ */
+export function storageCheck(name: string, storage: HealthReader, health: StorageHealth): StorageCheck {
+  return async () => {
+    const fault = health.recentFault();
+    if (fault) return { name, ok: false, reason: `writes fail: ${fault.reason}` };
+    try {
+      const h = await storage.health();
+      return h.status === 'ok' ? { name, ok: true } : { name, ok: false, reason: h.reason };
+    } catch (err) {
+      return { name, ok: false, reason: `cannot read the storage state: ${(err as Error).message}`.slice(0, 200) };
+    }
   };
 }

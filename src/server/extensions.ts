@@ -22,7 +22,7 @@ export interface Extensions {
 }
 
 export async function extensions(runtime: Runtime): Promise<Extensions> {
-  const alarms = createAlarmEngine(runtime);
+  const alarms = await createAlarmEngine(runtime);
   runtime.onStop(runtime.security.audit.attachToAlarms(alarms));
   // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
   runtime.onStop(
@@ -47,7 +47,7 @@ export async function extensions(runtime: Runtime): Promise<Extensions> {
         name: 'tagway_alarms_current',
         help: 'Alarm occurrences active or waiting for acknowledgement.',
         type: 'gauge',
-        samples: [{ value: alarms.current().length }],
+        samples: [{ value: alarms.currentNow().length }],
       },
     ],
     () => {

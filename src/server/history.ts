@@ -3,7 +3,6 @@ import type { ApiPlugin } from '../adapters/http/rest/plugin.js';
 import { Historian, type HistorianOptions } from '../runtime/historian.js';
 import { HistoryQueries } from '../runtime/history-query.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { SqliteHistoryStore } from '../storage/sqlite/history-store.js';
 import { HistoryService, MAX_TAGS_PER_QUERY } from '../services/history-service.js';
 
 export interface HistoryCapability {
@@ -19,7 +18,7 @@ export interface HistoryCapability {
  * runtime's shutdown before the database closes.
  */
 export function attachHistory(runtime: Runtime, opts: HistorianOptions = {}): HistoryCapability {
-  const store = new SqliteHistoryStore(runtime.db);
+  const store = runtime.storage.history;
   const historian = new Historian(runtime.tags, store, runtime.clock, { logger: runtime.logger.child({ service: 'historian' }), ...opts });
   const queries = new HistoryQueries(runtime.tags, store, historian, runtime.clock);
   historian.start();

@@ -67,16 +67,16 @@ export class AlarmService {
   // ---- reads -------------------------------------------------------------------------------------------------
 
   /** The current list the caller may see, newest first; texts in `lang` where the alarm has one. */
-  current(actor: Actor, filter: CurrentFilter = {}, lang?: string): AlarmOccurrence[] {
+  async current(actor: Actor, filter: CurrentFilter = {}, lang?: string): Promise<AlarmOccurrence[]> {
     const { visible } = this.rights(actor, 'alarms:read');
-    const items = this.engine.current(filter);
+    const items = await this.engine.current(filter);
     return this.localize(lang, visible ? items.filter((o) => visible(o.tag)) : items);
   }
 
   /** One archive page of the events the caller may see (keyset cursor, stable while events arrive). */
-  archive(actor: Actor, query: AlarmArchiveQuery, lang?: string): AlarmArchivePage {
+  async archive(actor: Actor, query: AlarmArchiveQuery, lang?: string): Promise<AlarmArchivePage> {
     const { visible } = this.rights(actor, 'alarms:read');
-    const page = this.engine.archivePage(query, visible ? (e: AlarmEventRecord) => visible(e.tag) : undefined);
+    const page = await this.engine.archivePage(query, visible ? (e: AlarmEventRecord) => visible(e.tag) : undefined);
     return { ...page, items: this.localize(lang, page.items) };
   }
 
@@ -98,35 +98,35 @@ export class AlarmService {
 
   // ---- responses ---------------------------------------------------------------------------------------------
 
-  acknowledge(actor: Actor, id: number): AlarmOccurrence {
-    this.checkOccurrence(this.rights(actor, 'alarms:acknowledge'), id);
+  async acknowledge(actor: Actor, id: number): Promise<AlarmOccurrence> {
+    await this.checkOccurrence(this.rights(actor, 'alarms:acknowledge'), id);
     return this.engine.acknowledge(id, actor.principal.username);
   }
 
-  reset(actor: Actor, id: number): AlarmOccurrence {
-    this.checkOccurrence(this.rights(actor, 'alarms:acknowledge'), id);
+  async reset(actor: Actor, id: number): Promise<AlarmOccurrence> {
+    await this.checkOccurrence(this.rights(actor, 'alarms:acknowledge'), id);
     return this.engine.reset(id, actor.principal.username);
   }
 
   /** Each id succeeds or fails alone (NOT_FOUND, FORBIDDEN, INVALID_STATE); one journal commit for all. */
-  acknowledgeMany(actor: Actor, ids: readonly number[]): AlarmAckItem[] {
+  async acknowledgeMany(actor: Actor, ids: readonly number[]): Promise<AlarmAckItem[]> {
     const r = this.rights(actor, 'alarms:acknowledge');
     if (ids.length > this.maxBulk) throw new TagwayError('PAYLOAD_TOO_LARGE', `At most ${this.maxBulk} ids per request; got ${ids.length}`);
     const out: AlarmAckItem[] = new Array(ids.length);
     const allowed: number[] = [];
     const at: number[] = [];
-    ids.forEach((id, i) => {
+    for (const [i, id] of ids.entries()) {
       try {
-        this.checkOccurrence(r, id);
+        await this.checkOccurrence(r, id);
         allowed.push(id);
         at.push(i);
       } catch (err) {
         if (!(err instanceof TagwayError)) throw err;
         out[i] = { id, error: { code: err.code, message: err.message } };
       }
-    });
+    }
     if (allowed.length > 0) {
-      const done = this.engine.acknowledgeMany(allowed, actor.principal.username);
+      const done = await this.engine.acknowledgeMany(allowed, actor.principal.username);
       done.forEach((d, k) => (out[at[k]!] = d));
     }
     return out;
@@ -134,32 +134,32 @@ export class AlarmService {
 
   // ---- overrides of definitions ------------------------------------------------------------------------------
 
-  setEnabled(actor: Actor, name: string, enabled: boolean): AlarmDefinitionView {
+  async setEnabled(actor: Actor, name: string, enabled: boolean): Promise<AlarmDefinitionView> {
     this.checkDefinition(actor, name);
-    const v = this.engine.setEnabled(name, enabled);
-    this.record(actor, enabled ? 'alarm.enable' : 'alarm.disable', name, { tag: v.tag });
+    const v = await this.engine.setEnabled(name, enabled);
+    await this.record(actor, enabled ? 'alarm.enable' : 'alarm.disable', name, { tag: v.tag });
     return v;
   }
 
-  shelve(actor: Actor, name: string, durationMs: number): AlarmDefinitionView {
+  async shelve(actor: Actor, name: string, durationMs: number): Promise<AlarmDefinitionView> {
     this.checkDefinition(actor, name);
-    const v = this.engine.shelve(name, durationMs);
-    this.record(actor, 'alarm.shelve', name, { tag: v.tag, durationMs, shelvedUntil: v.shelvedUntil });
+    const v = await this.engine.shelve(name, durationMs);
+    await this.record(actor, 'alarm.shelve', name, { tag: v.tag, durationMs, shelvedUntil: v.shelvedUntil });
     return v;
   }
 
-  unshelve(actor: Actor, name: string): AlarmDefinitionView {
+  async unshelve(actor: Actor, name: string): Promise<AlarmDefinitionView> {
     this.checkDefinition(actor, name);
-    const v = this.engine.unshelve(name);
-    this.record(actor, 'alarm.unshelve', name, { tag: v.tag });
+    const v = await this.engine.unshelve(name);
+    await this.record(actor, 'alarm.unshelve', name, { tag: v.tag });
     return v;
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------
 
   /** NOT_FOUND for an occurrence unknown or hidden by the read scope (the same answer), FORBIDDEN outside the act scope. */
-  private checkOccurrence(r: AlarmRights, id: number): void {
-    const occ = this.engine.lookup(id);
+  private async checkOccurrence(r: AlarmRights, id: number): Promise<void> {
+    const occ = await this.engine.lookup(id);
     if (!occ || !r.canRead(occ.tag)) throw new TagwayError('NOT_FOUND', `No alarm occurrence ${id}`);
     if (!r.canAct(occ.tag)) throw new TagwayError('FORBIDDEN', `You lack the permission 'alarms:acknowledge' for alarm occurrence ${id}`);
   }
@@ -181,8 +181,8 @@ export class AlarmService {
     return d;
   }
 
-  private record(actor: Actor, action: AuditAction, target: string, details: Record<string, unknown>): void {
-    this.audit.record({
+  private async record(actor: Actor, action: AuditAction, target: string, details: Record<string, unknown>): Promise<void> {
+    await this.audit.record({
       action,
       user: actor.principal.username,
       clientAddress: actor.clientAddress,

@@ -3,7 +3,7 @@ import { TagwayError } from '../domain/problems.js';
 import { isoTimeParam } from '../domain/time-param.js';
 import type { Actor } from './actor.js';
 
-/** The query side of the audit store (the SQLite audit log implements it). */
+/** The query side of the audit store (the audit repository implements it). */
 export interface AuditQueryPort {
   query(q: {
     from?: string | undefined;
@@ -13,7 +13,7 @@ export interface AuditQueryPort {
     order?: 'asc' | 'desc' | undefined;
     limit?: number | undefined;
     cursor?: string | undefined;
-  }): { items: AuditRow[]; next: string | null };
+  }): Promise<{ items: AuditRow[]; next: string | null }>;
 }
 
 export interface AuditFilter {
@@ -33,11 +33,11 @@ export interface AuditFilter {
 export class AuditService {
   constructor(private readonly store: AuditQueryPort) {}
 
-  query(actor: Actor, f: AuditFilter): { items: AuditRow[]; next: string | null } {
+  async query(actor: Actor, f: AuditFilter): Promise<{ items: AuditRow[]; next: string | null }> {
     // audit:read has no tag scope; a scoped grant (refused on input) must not read everything.
     if (!actor.principal.permissions.unscoped('audit:read')) throw new TagwayError('FORBIDDEN', "You lack the permission 'audit:read'");
     try {
-      return this.store.query({
+      return await this.store.query({
         // Stored times are ISO strings with milliseconds; normalised bounds make string comparison time comparison.
         from: isoTimeParam(f.from, 'from'),
         to: isoTimeParam(f.to, 'to'),

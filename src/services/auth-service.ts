@@ -24,7 +24,8 @@ export interface AuthDeps {
     revoke(tokenHash: string, reason?: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user'): void;
     authenticate(token: string): Principal | undefined;
   };
-  audit: { record(e: AuditEvent): void };
+  /** Resolves once the row is committed (the answer waits for it). */
+  audit: { record(e: AuditEvent): unknown };
 }
 
 /** Sessions for every front end: login, logout and refresh (each revocation announced by the session service). */
@@ -36,10 +37,10 @@ export class AuthService {
     return this.issue(this.d.sessions.create(user.username, from.clientAddress), user.username);
   }
 
-  logout(actor: Actor): void {
+  async logout(actor: Actor): Promise<void> {
     const p = actor.principal;
     if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
-    this.d.audit.record({
+    await this.d.audit.record({
       action: 'auth.logout',
       user: p.username,
       clientAddress: actor.clientAddress,
@@ -49,12 +50,12 @@ export class AuthService {
   }
 
   /** A new token for the session; the old one stops working, the absolute lifetime stays that of the first login. */
-  refresh(actor: Actor): IssuedSession {
+  async refresh(actor: Actor): Promise<IssuedSession> {
     const p = actor.principal;
     if (!p.sessionId) throw new TagwayError('INVALID_STATE', 'Only session logins can be refreshed');
     const renewed = this.d.sessions.refresh(p.sessionId, actor.clientAddress);
     if (!renewed) throw new TagwayError('UNAUTHENTICATED', 'The session ended; log in again');
-    this.d.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: actor.clientAddress, result: 'OK' });
+    await this.d.audit.record({ action: 'auth.refresh', user: p.username, clientAddress: actor.clientAddress, result: 'OK' });
     return this.issue(renewed, p.username);
   }
 

@@ -89,10 +89,10 @@ export class ConnectionService {
       });
     try {
       const result = await this.deps.reload();
-      audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
+      await audit('OK', { changed: result.changed, added: result.added, removed: result.removed });
       return result;
     } catch (err) {
-      if (err instanceof TagwayError) audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
+      if (err instanceof TagwayError) await audit(err.code, { errors: err.errors?.map((e) => e.message) ?? [err.message] });
       throw err;
     }
   }

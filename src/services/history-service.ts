@@ -112,8 +112,8 @@ export class HistoryService {
     checkTagQuery(tag, q);
     this.checkBudget(q, 1);
     await this.budget.run(actor.principal.username, async () => {
-      this.queries.flush();
-      const buckets = q.aggregate !== undefined ? this.aggregate(tag, q) : undefined;
+      await this.queries.flush();
+      const buckets = q.aggregate !== undefined ? await this.aggregate(tag, q) : undefined;
       await sink.begin({ aggregated: q.aggregate !== undefined });
       if (buckets) await this.emitBuckets(buckets, sink);
       else await this.emitRaw(tag, q, sink);
@@ -146,7 +146,7 @@ export class HistoryService {
       }
     });
     await this.budget.run(actor.principal.username, async () => {
-      this.queries.flush();
+      await this.queries.flush();
       // The answer starts with the first tag's: a one-tag request whose aggregate is over budget still gets a
       // problem answer rather than a cut connection.
       let begun = false;
@@ -169,7 +169,7 @@ export class HistoryService {
         }
         let buckets: AggregateResult;
         try {
-          buckets = this.aggregate(p.tag, q);
+          buckets = await this.aggregate(p.tag, q);
         } catch (err) {
           if (input.failOnTagError || !(err instanceof TagwayError)) throw err;
           await begin();
@@ -250,8 +250,8 @@ export class HistoryService {
    * One tag's buckets. They are few next to the samples they summarise (bounded by the budget); the samples are
    * read (at most `maxSamples` of them, PAYLOAD_TOO_LARGE beyond), summarised and dropped before the next tag's.
    */
-  private aggregate(tag: TagState, q: HistoryQuery): AggregateResult {
-    const r = this.queries.query(tag, { ...q, maxSamplesRead: this.opts.maxSamples });
+  private async aggregate(tag: TagState, q: HistoryQuery): Promise<AggregateResult> {
+    const r = await this.queries.query(tag, { ...q, maxSamplesRead: this.opts.maxSamples });
     if (r.kind !== 'aggregate') throw new Error('expected an aggregated result');
     return r;
   }
@@ -264,7 +264,7 @@ export class HistoryService {
   private async emitRaw(tag: TagState, q: HistoryQuery, sink: HistorySink): Promise<void> {
     const chunks = this.queries.rawChunks(tag, q, this.chunkSize);
     for (;;) {
-      const step = chunks.next();
+      const step = await chunks.next();
       if (step.done) {
         await sink.end({ next: step.value });
         return;

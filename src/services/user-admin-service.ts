@@ -8,7 +8,7 @@ import { compileGlob } from '../domain/glob.js';
 import { grantScopeProblem, PermissionSet, PERMISSIONS, type Grant, type Group } from '../domain/permissions.js';
 import { TagwayError } from '../domain/problems.js';
 import type { AuditAction, AuditEvent } from '../runtime/audit.js';
-import type { UserRecord } from '../storage/sqlite/user-store.js';
+import type { UserRecord } from '../storage/user-repository.js';
 import type { Actor } from './actor.js';
 
 /**
@@ -25,21 +25,21 @@ export interface UserDirectoryPort {
   group(name: string): Group | undefined;
   listGroups(): Group[];
   permissionsFor(groups: readonly string[]): PermissionSet;
-  upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): void;
-  delete(username: string): boolean;
+  upsertLocal(u: Omit<UserRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
+  delete(username: string): Promise<boolean>;
 }
 
 export interface GroupAdminPort {
   isFixed(name: string): boolean;
-  create(g: Group): void;
-  update(g: Group): Group;
-  delete(name: string): Group;
+  create(g: Group): Promise<void>;
+  update(g: Group): Promise<Group>;
+  delete(name: string): Promise<Group>;
 }
 
 export interface ClientsPort {
   list(): ApiClient[];
   create(p: { name: string; groups: string[]; createdBy: string }): Promise<{ client: ApiClient; clientSecret: string }>;
-  delete(clientId: string): void;
+  delete(clientId: string): Promise<void>;
 }
 
 export interface SessionsPort {
@@ -49,7 +49,7 @@ export interface SessionsPort {
 /** The login throttle's side used here: verifying a current password, and an admin's unlock. */
 export interface ThrottlePort {
   reserve(username: string, o: { clientAddress: string }): Attempt;
-  failed(attempt: Attempt, username: string, o: { clientAddress: string }, action: 'user.password'): void;
+  failed(attempt: Attempt, username: string, o: { clientAddress: string }, action: 'user.password'): Promise<void>;
   reset(username: string): number;
 }
 
@@ -58,7 +58,8 @@ export interface UserAdminDeps {
   groups: GroupAdminPort;
   clients?: ClientsPort | undefined;
   sessions: SessionsPort;
-  audit: { record(e: AuditEvent): void };
+  /** Resolves once the row is committed: a change is answered only after its audit row is in the trail. */
+  audit: { record(e: AuditEvent): Promise<unknown> };
   /** Absent in the CLI (it has no live throttle; a running server's cooling-off ends on its own). */
   throttle?: ThrottlePort | undefined;
   hash?: (password: string) => Promise<string>;
@@ -149,7 +150,7 @@ export class UserAdminService {
     const groups = this.checkGroups(input.groups);
     this.checkPassword(input.password, input.username, 'password');
     const disabled = input.disabled ?? false;
-    users.upsertLocal({
+    await users.upsertLocal({
       username: input.username,
       displayName: input.displayName ?? input.username,
       passwordHash: await this.hash(input.password),
@@ -157,7 +158,7 @@ export class UserAdminService {
       disabled,
       source: 'local',
     });
-    this.audit(actor, 'user.create', input.username, { groups: input.groups, disabled });
+    await this.audit(actor, 'user.create', input.username, { groups: input.groups, disabled });
     return userView(users.get(input.username)!);
   }
 
@@ -171,12 +172,19 @@ export class UserAdminService {
     const disabled = patch.disabled ?? u.disabled;
     this.keepAnAdmin(username, { groups, disabled });
     const passwordHash = patch.password !== undefined ? await this.hash(patch.password) : u.passwordHash;
-    users.upsertLocal({ username, displayName: patch.displayName ?? u.displayName, passwordHash, groups, disabled, source: u.source });
+    await users.upsertLocal({
+      username,
+      displayName: patch.displayName ?? u.displayName,
+      passwordHash,
+      groups,
+      disabled,
+      source: u.source,
+    });
     if (patch.password !== undefined || (disabled && !u.disabled)) this.d.sessions.revokeUser(username);
     if (patch.disabled === false && u.disabled) this.d.throttle?.reset(username);
     const action: AuditAction =
       patch.disabled === true && !u.disabled ? 'user.disable' : patch.password !== undefined ? 'user.password' : 'user.update';
-    this.audit(actor, action, username, {
+    await this.audit(actor, action, username, {
       changed: Object.keys(patch).filter((k) => patch[k as keyof UserPatch] !== undefined),
       ...(patch.groups ? { oldGroups: u.groups, newGroups: groups } : {}),
       ...(patch.disabled !== undefined ? { oldDisabled: u.disabled, newDisabled: disabled } : {}),
@@ -184,27 +192,27 @@ export class UserAdminService {
     return userView(users.get(username)!);
   }
 
-  deleteUser(actor: Actor, username: string): void {
+  async deleteUser(actor: Actor, username: string): Promise<void> {
     this.requireAdmin(actor);
     const u = this.existing(username);
     this.keepAnAdmin(username, undefined);
-    this.d.users.delete(username);
+    await this.d.users.delete(username);
     this.d.sessions.revokeUser(username);
     this.d.throttle?.reset(username);
-    this.audit(actor, 'user.delete', username, { groups: u.groups });
+    await this.audit(actor, 'user.delete', username, { groups: u.groups });
   }
 
   /**
    * Clears a user's login throttle at every address (a server's in-memory counters; the CLI has none) and enables
    * the user when a lockout (or an admin) disabled it.
    */
-  unlockUser(actor: Actor, username: string): { username: string; clearedCounters: number; enabled: boolean } {
+  async unlockUser(actor: Actor, username: string): Promise<{ username: string; clearedCounters: number; enabled: boolean }> {
     this.requireAdmin(actor);
     const u = this.existing(username);
     const clearedCounters = this.d.throttle?.reset(username) ?? 0;
     const enabled = u.disabled;
-    if (enabled) this.d.users.upsertLocal({ ...u, disabled: false });
-    this.audit(actor, 'user.unlock', username, { clearedCounters, enabled });
+    if (enabled) await this.d.users.upsertLocal({ ...u, disabled: false });
+    await this.audit(actor, 'user.unlock', username, { clearedCounters, enabled });
     return { username, clearedCounters, enabled };
   }
 
@@ -225,14 +233,14 @@ export class UserAdminService {
       throw err;
     }
     if (!ok) {
-      throttle.failed(attempt, p.username, origin, 'user.password');
+      await throttle.failed(attempt, p.username, origin, 'user.password');
       throw new TagwayError('VALIDATION_FAILED', 'currentPassword is wrong', {
         errors: [{ field: 'body.currentPassword', message: 'is wrong' }],
       });
     }
     attempt.release();
     this.checkPassword(newPassword, p.username, 'newPassword');
-    this.d.users.upsertLocal({
+    await this.d.users.upsertLocal({
       username: u.username,
       displayName: u.displayName,
       passwordHash: await this.hash(newPassword),
@@ -242,7 +250,7 @@ export class UserAdminService {
     });
     // Other sessions (perhaps an attacker's) end; the one making this request stays.
     this.d.sessions.revokeUser(p.username, p.sessionId);
-    this.audit(actor, 'user.password', p.username);
+    await this.audit(actor, 'user.password', p.username);
   }
 
   // --- groups --------------------------------------------------------------------------------------------------
@@ -259,20 +267,24 @@ export class UserAdminService {
     return this.groupView(g);
   }
 
-  createGroup(actor: Actor, input: Group): GroupView {
+  async createGroup(actor: Actor, input: Group): Promise<GroupView> {
     this.requireAdmin(actor);
     const g: Group = {
       name: input.name,
       ...(input.description !== undefined ? { description: input.description } : {}),
       permissions: checkGrants(input.permissions),
     };
-    this.d.groups.create(g);
-    this.audit(actor, 'group.create', g.name, { permissions: g.permissions });
+    await this.d.groups.create(g);
+    await this.audit(actor, 'group.create', g.name, { permissions: g.permissions });
     return this.groupView(g);
   }
 
   /** Applies to the members' next request; live channels hear of it through `user.changed` (group, permissions). */
-  updateGroup(actor: Actor, name: string, patch: { description?: string | undefined; permissions?: Grant[] | undefined }): GroupView {
+  async updateGroup(
+    actor: Actor,
+    name: string,
+    patch: { description?: string | undefined; permissions?: Grant[] | undefined },
+  ): Promise<GroupView> {
     this.requireAdmin(actor);
     const cur = this.d.users.group(name);
     if (!cur) throw new TagwayError('NOT_FOUND', 'No such group');
@@ -281,15 +293,15 @@ export class UserAdminService {
       description: patch.description ?? cur.description,
       permissions: patch.permissions ? checkGrants(patch.permissions) : cur.permissions,
     };
-    const old = this.d.groups.update(next);
-    this.audit(actor, 'group.update', name, { oldPermissions: old.permissions, newPermissions: next.permissions });
+    const old = await this.d.groups.update(next);
+    await this.audit(actor, 'group.update', name, { oldPermissions: old.permissions, newPermissions: next.permissions });
     return this.groupView(next);
   }
 
-  deleteGroup(actor: Actor, name: string): void {
+  async deleteGroup(actor: Actor, name: string): Promise<void> {
     this.requireAdmin(actor);
-    const old = this.d.groups.delete(name);
-    this.audit(actor, 'group.delete', name, { permissions: old.permissions });
+    const old = await this.d.groups.delete(name);
+    await this.audit(actor, 'group.delete', name, { permissions: old.permissions });
   }
 
   // --- API clients ---------------------------------------------------------------------------------------------
@@ -303,14 +315,14 @@ export class UserAdminService {
     this.requireAdmin(actor);
     const groups = this.checkGroups(input.groups);
     const r = await this.clients().create({ name: input.name, groups, createdBy: actor.principal.username });
-    this.audit(actor, 'client.create', r.client.clientId, { name: input.name, groups: r.client.groups });
+    await this.audit(actor, 'client.create', r.client.clientId, { name: input.name, groups: r.client.groups });
     return r;
   }
 
-  deleteClient(actor: Actor, clientId: string): void {
+  async deleteClient(actor: Actor, clientId: string): Promise<void> {
     this.requireAdmin(actor);
-    this.clients().delete(clientId);
-    this.audit(actor, 'client.delete', clientId);
+    await this.clients().delete(clientId);
+    await this.audit(actor, 'client.delete', clientId);
     this.d.events?.emit('user.changed', { username: clientId, reason: 'deleted' });
   }
 
@@ -371,8 +383,8 @@ export class UserAdminService {
       throw new TagwayError('CONFLICT', 'This change would leave no enabled user with users:admin');
   }
 
-  private audit(actor: Actor, action: AuditAction, target: string, details?: Record<string, unknown>): void {
-    this.d.audit.record({
+  private async audit(actor: Actor, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
+    await this.d.audit.record({
       action,
       user: actor.principal.username,
       // An operator at the machine has no network address.

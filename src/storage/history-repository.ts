@@ -7,29 +7,32 @@ import type { Series, StoredValue } from '../domain/history/series.js';
  * Values are stored as `StoredValue`: numbers for numeric and Bool tags (Bool as 1/0), decimal strings for
  * 64-bit integers, text for String and DateTime. Turning them back into a tag's JSON value is the caller's
  * business (it knows the tag type).
+ *
+ * The interface is async; the historian keeps its ingest off the request path by buffering samples and writing
+ * them in batches (one `insertBatch` per flush, not one call per sample).
  */
 export interface HistoryRepository {
   /** The id of a tag name, created on first use; stable across restarts and renames never reuse an id. */
-  tagId(name: string): number;
+  tagId(name: string): Promise<number>;
   /** The id of a tag name if anything was ever logged for it. */
-  findTagId(name: string): number | undefined;
+  findTagId(name: string): Promise<number | undefined>;
   /** All known tags, for retention pruning of tags that left the project. */
-  listTags(): { id: number; name: string }[];
-  /** Writes `count` samples, column-wise, in one transaction; a sample with an existing (tag, ts) replaces it. */
-  insertBatch(batch: SampleBatch): void;
+  listTags(): Promise<{ id: number; name: string }[]>;
+  /** Writes `count` samples, column-wise, atomically; a sample with an existing (tag, ts) replaces it. */
+  insertBatch(batch: SampleBatch): Promise<void>;
   /** Raw samples in `[from, to)` (keyset-paged by `after`, exclusive, in the direction of `order`). */
-  raw(tagId: number, q: RawQuery): RawPage;
+  raw(tagId: number, q: RawQuery): Promise<RawPage>;
   /**
    * Samples in `[from, to)` ascending, preceded by the last sample before `from` when there is one. With
    * `maxSamples`, throws SeriesTooLarge when the range holds more than that, having read no more than that.
    */
-  series(tagId: number, from: number, to: number, maxSamples?: number): Series;
+  series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series>;
   /** The last sample before `t`. */
-  lastBefore(tagId: number, t: number): Sample | undefined;
+  lastBefore(tagId: number, t: number): Promise<Sample | undefined>;
   /** The first sample at or after `t`. */
-  firstAtOrAfter(tagId: number, t: number): Sample | undefined;
+  firstAtOrAfter(tagId: number, t: number): Promise<Sample | undefined>;
   /** Deletes at most `maxRows` of the oldest samples of a tag older than `before`; returns how many went. */
-  prune(tagId: number, before: number, maxRows: number): number;
+  prune(tagId: number, before: number, maxRows: number): Promise<number>;
 }
 
 export interface Sample {

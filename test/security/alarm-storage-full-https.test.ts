@@ -4,6 +4,7 @@ import { alarmEngineOf } from '../../src/runtime/alarms/setup.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fillDatabase } from '../helpers/sqlite-full.js';
 import { waitUntil } from '../helpers/wait.js';
+import { sqliteDatabaseForTests } from '../../src/storage/sqlite/open-sqlite.js';
 
 /**
  * Issue 11, finding 2 over HTTPS: the server's database fills up (max_page_count on its own connection), a device
@@ -44,7 +45,7 @@ describe('alarms on a full disk, over HTTPS', () => {
       return r.json.items;
     };
 
-    const disk = fillDatabase(runtime.db);
+    const disk = fillDatabase(sqliteDatabaseForTests(runtime.storage));
     for (let i = 0; i < 5000 && engine.storageState().state === 'ok'; i++) {
       device('Line1.Chatter', i % 2 === 0);
       await new Promise((r) => setImmediate(r));

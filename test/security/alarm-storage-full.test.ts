@@ -9,8 +9,9 @@ import { Quality } from '../../src/domain/quality.js';
 import type { TagDefinition } from '../../src/domain/tag-definition.js';
 import { AlarmEngine } from '../../src/runtime/alarms/engine.js';
 import { TagEngine } from '../../src/runtime/tag-engine.js';
-import { AlarmJournal } from '../../src/storage/sqlite/alarm-journal.js';
+import type { NewAlarmEvent } from '../../src/storage/alarm-journal-repository.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
+import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from '../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 import { fillDatabase } from '../helpers/sqlite-full.js';
 
 /**
@@ -32,12 +33,12 @@ const DEFS: AlarmDefinition[] = [
 const RETRY_MS = 250;
 
 /** The injected fault for the cases a filled disk cannot hit exactly: the next `refuseNext` commits fail. */
-class RefusingJournal extends AlarmJournal {
+class RefusingJournal extends SqliteAlarmJournalRepository {
   refuseNext = 0;
-  override append(events: Parameters<AlarmJournal['append']>[0]): ReturnType<AlarmJournal['append']> {
+  override append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> {
     if (this.refuseNext > 0) {
       this.refuseNext--;
-      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
     }
     return super.append(events);
   }
@@ -54,14 +55,23 @@ let published: AlarmEventRecord[];
 function boot(opts: { maxPendingEvents?: number } = {}): void {
   tags = new TagEngine(TAGS, clock);
   journal = new RefusingJournal(db);
-  engine = new AlarmEngine({ tags, journal, clock, definitions: DEFS, retryMs: RETRY_MS, ...opts });
+  const settings = new SqliteAlarmSettingsRepository(journal.journal);
+  engine = new AlarmEngine({ tags, journal, settings, clock, definitions: DEFS, retryMs: RETRY_MS, ...opts });
   published = [];
   engine.onEvent((e) => published.push(e));
 }
 const set = (name: string, value: boolean): void => tags.update(tags.require(name).index, value, Quality.GOOD);
-const journaled = (alarm?: string): AlarmEventRecord[] => engine.archive.query({ order: 'asc', limit: 10_000, alarm }).items;
+const journaled = async (alarm?: string): Promise<AlarmEventRecord[]> =>
+  (await engine.archive.query({ order: 'asc', limit: 10_000, alarm })).items;
 /** Ends the current burst: its microtask commit runs (or fails and leaves the events queued). */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Advances the clock in retry periods, letting each (asynchronous) retry finish before the next is due. */
+async function advance(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += RETRY_MS) {
+    clock.advance(Math.min(RETRY_MS, ms - t));
+    await tick();
+  }
+}
 
 /** Toggles the chatter alarm until the journal refuses a commit: the disk is full now. Returns the transitions made. */
 async function chatterUntilRefused(): Promise<number> {
@@ -76,12 +86,12 @@ async function chatterUntilRefused(): Promise<number> {
   return transitions;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tagway-alarm-full-'));
   db = openDatabase(join(dir, 'tagway.db'), { synchronous: 'NORMAL' });
   clock = new ManualClock();
   boot();
-  engine.start();
+  await engine.start();
   // Start from known values (a usable first value for every tag).
   set('Line1.Jam', false);
   set('Line1.Chatter', false);
@@ -103,7 +113,7 @@ describe('alarm journal on a full disk', () => {
     set('Line1.Jam', true);
     await tick();
     // Not committed, so not shown or published: the journal is the truth of what operators see.
-    expect(engine.current({ alarm: 'Line1.Jam' })).toEqual([]);
+    expect(await engine.current({ alarm: 'Line1.Jam' })).toEqual([]);
     expect(published.some((e) => e.alarm === 'Line1.Jam')).toBe(false);
     const during = engine.storageState();
     expect(during.state).toBe('degraded');
@@ -111,63 +121,63 @@ describe('alarm journal on a full disk', () => {
     expect(Date.parse(during.since!)).toBeLessThan(jamAt);
 
     // Retries keep failing while the disk is full; nothing is dropped meanwhile.
-    clock.advance(20 * RETRY_MS);
+    await advance(20 * RETRY_MS);
     expect(engine.storageState()).toMatchObject({ state: 'degraded', pendingEvents: during.pendingEvents });
 
     disk.free();
-    clock.advance(RETRY_MS);
+    await advance(RETRY_MS);
     expect(engine.storageState()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     expect(jam).toMatchObject({ alarm: 'Line1.Jam', state: 'RAISED', active: true, raisedAt: new Date(jamAt).toISOString() });
-    expect(journaled('Line1.Jam').map((e) => [e.event, e.at])).toEqual([['RAISED', new Date(jamAt).toISOString()]]);
+    expect((await journaled('Line1.Jam')).map((e) => [e.event, e.at])).toEqual([['RAISED', new Date(jamAt).toISOString()]]);
     // Every chatter transition is in the journal, in order, none lost and none twice.
-    const chatter = journaled('Line1.Chatter');
+    const chatter = await journaled('Line1.Chatter');
     expect(chatter).toHaveLength(transitions);
     expect(chatter.map((e) => e.event)).toEqual(Array.from({ length: transitions }, (_, i) => (i % 2 === 0 ? 'RAISED' : 'CLEARED')));
-    expect(published.map((e) => e.eventId)).toEqual(journaled().map((e) => e.eventId));
+    expect(published.map((e) => e.eventId)).toEqual((await journaled()).map((e) => e.eventId));
   });
 
   it('refuses operator actions while the journal refuses, leaving no trace, and takes them once it is back', async () => {
     set('Line1.Jam', true);
     await tick();
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     const disk = fillDatabase(db);
     await chatterUntilRefused();
 
-    expect(() => engine.acknowledge(jam!.id, 'op')).toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', status: 503 }));
-    expect(() => engine.acknowledgeMany([jam!.id], 'op')).toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
+    await expect(engine.acknowledge(jam!.id, 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', status: 503 }));
+    await expect(engine.acknowledgeMany([jam!.id], 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
 
     disk.free();
-    clock.advance(RETRY_MS);
-    expect(engine.acknowledge(jam!.id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op' });
-    expect(journaled('Line1.Jam').map((e) => e.event)).toEqual(['RAISED', 'ACKNOWLEDGED']);
+    await advance(RETRY_MS);
+    expect(await engine.acknowledge(jam!.id, 'op')).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'op' });
+    expect((await journaled('Line1.Jam')).map((e) => e.event)).toEqual(['RAISED', 'ACKNOWLEDGED']);
   });
 
   it('an acknowledgement whose own commit fails is undone, not half applied', async () => {
     set('Line1.Jam', true);
     await tick();
-    const [jam] = engine.current({ alarm: 'Line1.Jam' });
+    const [jam] = await engine.current({ alarm: 'Line1.Jam' });
     // Nothing is queued, so the acknowledgement's own event is the first write to find the journal refusing.
     journal.refuseNext = 1;
-    expect(() => engine.acknowledge(jam!.id, 'op')).toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toEqual(jam);
+    await expect(engine.acknowledge(jam!.id, 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toEqual(jam);
     expect(engine.storageState()).toMatchObject({ state: 'degraded', pendingEvents: 0 });
-    clock.advance(10 * RETRY_MS);
-    expect(journaled('Line1.Jam').map((e) => e.event)).toEqual(['RAISED']);
+    await advance(10 * RETRY_MS);
+    expect((await journaled('Line1.Jam')).map((e) => e.event)).toEqual(['RAISED']);
     // The same for a bulk acknowledgement, then once more with the journal taking it.
     journal.refuseNext = 1;
-    expect(() => engine.acknowledgeMany([jam!.id, 12345], 'op')).toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
-    expect(engine.current({ alarm: 'Line1.Jam' })[0]).toEqual(jam);
-    expect(engine.acknowledgeMany([jam!.id], 'op')).toEqual([{ id: jam!.id, state: 'RAISED_ACKNOWLEDGED' }]);
-    expect(journaled('Line1.Jam').map((e) => e.event)).toEqual(['RAISED', 'ACKNOWLEDGED']);
+    await expect(engine.acknowledgeMany([jam!.id, 12345], 'op')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }));
+    expect((await engine.current({ alarm: 'Line1.Jam' }))[0]).toEqual(jam);
+    expect(await engine.acknowledgeMany([jam!.id], 'op')).toEqual([{ id: jam!.id, state: 'RAISED_ACKNOWLEDGED' }]);
+    expect((await journaled('Line1.Jam')).map((e) => e.event)).toEqual(['RAISED', 'ACKNOWLEDGED']);
     expect(engine.storageState().state).toBe('ok');
   });
 
   it('bounds the queue: past the bound clears wait, raises never do; all are journaled once space returns', async () => {
     await engine.stop();
     boot({ maxPendingEvents: 4 });
-    engine.start();
+    await engine.start();
     set('Line1.Jam', false);
     set('Line1.Chatter', false);
     set('Line1.Door', false);
@@ -195,19 +205,19 @@ describe('alarm journal on a full disk', () => {
     set('Line1.Chatter', false);
     await tick();
     disk.free();
-    clock.advance(RETRY_MS);
+    await advance(RETRY_MS);
     await tick();
     expect(engine.storageState()).toMatchObject({ state: 'ok', overflowing: false });
-    expect(journaled('Line1.Door').map((e) => [e.event, e.at])).toEqual([
+    expect((await journaled('Line1.Door')).map((e) => [e.event, e.at])).toEqual([
       ['RAISED', new Date(doorAt).toISOString()],
       ['CLEARED', new Date(clock.now()).toISOString()],
     ]);
-    expect(journaled('Line1.Jam').map((e) => [e.event, e.at])).toEqual([['RAISED', new Date(doorAt).toISOString()]]);
+    expect((await journaled('Line1.Jam')).map((e) => [e.event, e.at])).toEqual([['RAISED', new Date(doorAt).toISOString()]]);
     // The chatter alarm's events alternate (nothing half-recorded) and it ends cleared, as its condition is.
-    const chatter = journaled('Line1.Chatter').map((e) => e.event);
+    const chatter = (await journaled('Line1.Chatter')).map((e) => e.event);
     expect(chatter.every((e, i) => e === (i % 2 === 0 ? 'RAISED' : 'CLEARED'))).toBe(true);
     expect(chatter.at(-1)).toBe('CLEARED');
-    expect(engine.current().map((o) => o.alarm)).toEqual(['Line1.Jam']);
+    expect((await engine.current()).map((o) => o.alarm)).toEqual(['Line1.Jam']);
   });
 
   it('starts while the journal refuses and journals the start-up evaluation when it takes writes again', async () => {
@@ -215,11 +225,11 @@ describe('alarm journal on a full disk', () => {
     boot();
     set('Line1.Jam', true); // the device reported the jam before the engine started
     journal.refuseNext = 3;
-    expect(() => engine.start()).not.toThrow();
+    await expect(engine.start()).resolves.toBeUndefined();
     expect(engine.storageState().state).toBe('degraded');
-    expect(engine.current()).toEqual([]);
-    clock.advance(3 * RETRY_MS);
+    expect(await engine.current()).toEqual([]);
+    await advance(3 * RETRY_MS);
     expect(engine.storageState().state).toBe('ok');
-    expect(engine.current({ alarm: 'Line1.Jam' })).toHaveLength(1);
+    expect(await engine.current({ alarm: 'Line1.Jam' })).toHaveLength(1);
   });
 });

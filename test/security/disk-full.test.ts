@@ -10,6 +10,7 @@ import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { ADMIN_PASSWORD, FIXTURE_PROJECT } from '../helpers/server.js';
 import { waitUntil } from '../helpers/wait.js';
+import { sqliteDatabaseForTests } from '../../src/storage/sqlite/open-sqlite.js';
 
 /**
  * Finding 2 (server part): on a full disk every request answered 500 with a full stack logged per request, while
@@ -62,7 +63,7 @@ describe('a full disk', () => {
 
   /** Fills the database's free space, then forbids it to grow: the disk is "full". */
   const fillDisk = () => {
-    const db = server.runtime.db;
+    const db = sqliteDatabaseForTests(server.runtime.storage);
     db.exec('CREATE TABLE IF NOT EXISTS test_filler (x BLOB)');
     db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 2}`);
     const insert = db.prepare('INSERT INTO test_filler VALUES (zeroblob(?))');
@@ -77,7 +78,7 @@ describe('a full disk', () => {
       }
   };
   const freeDisk = () => {
-    server.runtime.db.pragma('max_page_count = 1073741823');
+    sqliteDatabaseForTests(server.runtime.storage).pragma('max_page_count = 1073741823');
   };
 
   it('reports the data directory free space and ok storage while there is room', async () => {

@@ -6,7 +6,6 @@
  */
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteHistoryStore } from '../../src/storage/sqlite/history-store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const TAGS = 20;
@@ -36,11 +35,11 @@ describe('POST /history/query cannot exhaust memory (finding 1)', () => {
     s = await startTestServer({ projectYaml: PROJECT });
     mallory = await s.login('mallory', 'mallory-password');
     // A day of 1 s data, written straight into the server's store (as the historian would have).
-    const store = new SqliteHistoryStore(s.server.runtime.db);
-    const id = store.tagId('P.T0');
+    const store = s.server.runtime.storage.history;
+    const id = await store.tagId('P.T0');
     for (let h = 0; h < 24; h++) {
       const n = 3600;
-      store.insertBatch({
+      await store.insertBatch({
         count: n,
         tagIds: new Array(n).fill(id),
         ts: Array.from({ length: n }, (_, k) => T0 + (h * 3600 + k) * 1000),

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProject } from '../../src/project/load.js';
 import { ProjectError } from '../../src/project/problems.js';
-import { SqliteGroupStore } from '../../src/storage/sqlite/group-store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -57,7 +56,7 @@ describe('tag scopes on non-tag permissions', () => {
 
   it('a scoped non-tag grant stored before the fix grants nothing after a restart (fail closed)', async () => {
     // Written the way an older version stored it, past today's API check.
-    new SqliteGroupStore(s.server.runtime.db).upsert({
+    await s.server.runtime.storage.groups.upsert({
       name: 'legacy',
       permissions: [
         { permission: 'users:admin', tags: 'Line1.*' },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { SessionService } from '../../src/auth/sessions.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sqliteDatabaseForTests } from '../../src/storage/sqlite/open-sqlite.js';
 
 /**
  * Issue 11, finding 2 (auth part): on a full disk every session-authenticated read answered 500, because the
@@ -20,7 +21,7 @@ describe('a failed session touch never fails an authenticated read', () => {
 
   it('keeps serving reads on a full disk and while the session write fails; writes again when space returns', async () => {
     const token = await s.login('viewer', 'viewer-password');
-    const db = s.server.runtime.db;
+    const db = sqliteDatabaseForTests(s.server.runtime.storage);
     const lastSeen = (t: string) =>
       (db.prepare('SELECT last_seen_at AS t FROM sessions WHERE token_hash = ?').get(SessionService.hashToken(t)) as { t: number }).t;
     const pages = db.pragma('page_count', { simple: true }) as number;

@@ -6,9 +6,9 @@ import { verifyPassword } from '../../src/auth/passwords.js';
 import { DATABASE_FILE, runAuditVerify } from '../../src/cli/audit-verify.js';
 import { runUserCommand } from '../../src/cli/user-admin.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
-import { SqliteAuditLog } from '../../src/storage/sqlite/audit-log.js';
-import { SessionStore } from '../../src/storage/sqlite/session-store.js';
-import { UserStore } from '../../src/storage/sqlite/user-store.js';
+import { SqliteAuditRepository } from '../../src/storage/sqlite/sqlite-audit-repository.js';
+import { SqliteSessionRepository } from '../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../src/storage/sqlite/sqlite-user-repository.js';
 
 describe('tagway user …', () => {
   let dir: string;
@@ -34,7 +34,7 @@ describe('tagway user …', () => {
     expect(out.join('\n')).toMatch(/erin\s+enabled\s+local\s+operators,viewers/);
 
     const db = openDatabase(join(dir, DATABASE_FILE));
-    new SessionStore(db).insert({
+    await new SqliteSessionRepository(db).insert({
       tokenHash: 'h1',
       username: 'erin',
       csrfToken: 'c',
@@ -45,14 +45,14 @@ describe('tagway user …', () => {
     });
     pw = 'Another-Good-Pass-7';
     expect(await run('passwd', 'erin')).toBe(0);
-    expect(await verifyPassword(new UserStore(db).get('erin')!.passwordHash, 'Another-Good-Pass-7')).toBe(true);
-    expect(new SessionStore(db).get('h1')).toBeUndefined();
+    expect(await verifyPassword((await new SqliteUserRepository(db).get('erin'))!.passwordHash, 'Another-Good-Pass-7')).toBe(true);
+    expect(await new SqliteSessionRepository(db).get('h1')).toBeUndefined();
     expect(await run('disable', 'erin')).toBe(0);
-    expect(new UserStore(db).get('erin')!.disabled).toBe(true);
+    expect((await new SqliteUserRepository(db).get('erin'))!.disabled).toBe(true);
     expect(await run('enable', 'erin')).toBe(0);
-    expect(new UserStore(db).get('erin')!.disabled).toBe(false);
+    expect((await new SqliteUserRepository(db).get('erin'))!.disabled).toBe(false);
     expect(await run('disable', 'nobody')).toBe(1);
-    expect(new SqliteAuditLog(db).query({ order: 'asc' }).items.map((r) => r.action)).toEqual([
+    expect((await new SqliteAuditRepository(db).query({ order: 'asc' })).items.map((r) => r.action)).toEqual([
       'user.create',
       'user.password',
       'user.disable',

@@ -7,7 +7,8 @@ import { ApiClients } from '../../src/auth/api-clients.js';
 import { JwtError, JwtService } from '../../src/auth/jwt.js';
 import { loadOrCreateKek, SigningKeys } from '../../src/auth/signing-keys.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { SqliteClientStore } from '../../src/storage/sqlite/client-store.js';
+import { SqliteApiClientRepository } from '../../src/storage/sqlite/sqlite-api-client-repository.js';
+import { SqliteSigningKeyRepository } from '../../src/storage/sqlite/sqlite-signing-key-repository.js';
 import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -26,7 +27,7 @@ describe('JWT access tokens', () => {
     db = openDatabase(join(dir, 'tagway.db'));
     clock = new ManualClock(Date.now());
     kek = loadOrCreateKek(dir, {});
-    keys = await SigningKeys.open(db, { clock, kek, tokenLifetimeMs: LIFETIME });
+    keys = await SigningKeys.open(new SqliteSigningKeyRepository(db), { clock, kek, tokenLifetimeMs: LIFETIME });
     jwt = new JwtService(keys, clock, { issuer: 'https://tagway.test', lifetimeMs: LIFETIME });
   });
   afterEach(() => {
@@ -108,7 +109,7 @@ describe('JWT access tokens', () => {
     expect(await reason(old.token)).toBe('accepted');
     expect(await reason(fresh.token)).toBe('accepted');
     clock.advance(LIFETIME + 5_000);
-    expect(keys.prune()).toBe(1);
+    expect(await keys.prune()).toBe(1);
     expect(keys.jwks().keys.map((k) => k.kid)).toEqual([keys.active().kid]);
     expect(await reason(old.token)).not.toBe('accepted');
     expect(await reason((await jwt.issue({ clientId: 'c', groups: [] })).token)).toBe('accepted');
@@ -122,9 +123,15 @@ describe('JWT access tokens', () => {
     expect(row.public_jwk).not.toContain('"d"');
     expect(loadOrCreateKek(dir, {}).equals(kek)).toBe(true);
     // Restart: same keys, the token still verifies.
-    const keys2 = await SigningKeys.open(db, { clock, kek: loadOrCreateKek(dir, {}), tokenLifetimeMs: LIFETIME });
+    const keys2 = await SigningKeys.open(new SqliteSigningKeyRepository(db), {
+      clock,
+      kek: loadOrCreateKek(dir, {}),
+      tokenLifetimeMs: LIFETIME,
+    });
     expect(await new JwtService(keys2, clock, { issuer: 'https://tagway.test' }).verify(token)).toMatchObject({ sub: 'c' });
-    await expect(SigningKeys.open(db, { clock, kek: Buffer.alloc(32, 7), tokenLifetimeMs: LIFETIME })).rejects.toThrow(/cannot decrypt/);
+    await expect(
+      SigningKeys.open(new SqliteSigningKeyRepository(db), { clock, kek: Buffer.alloc(32, 7), tokenLifetimeMs: LIFETIME }),
+    ).rejects.toThrow(/cannot decrypt/);
     expect(loadOrCreateKek(dir, { TAGWAY_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') })).toEqual(Buffer.alloc(32, 1));
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim()).toBe(kek.toString('base64'));
   });
@@ -144,7 +151,8 @@ describe('API clients', () => {
 
   it('creates a client whose secret is shown once and stored only hashed; authenticates; deletes', async () => {
     const clock = new ManualClock();
-    const clients = new ApiClients(new SqliteClientStore(db), clock);
+    const clients = new ApiClients(new SqliteApiClientRepository(db), clock);
+    await clients.load();
     const { client, clientSecret } = await clients.create({ name: 'historian', groups: ['viewers'], createdBy: 'admin' });
     expect(clientSecret.length).toBeGreaterThanOrEqual(43);
     const stored = JSON.stringify(db.prepare('SELECT * FROM api_clients').all());
@@ -156,20 +164,21 @@ describe('API clients', () => {
     expect(await clients.authenticate('unknown', clientSecret)).toBeNull();
 
     // Survives a restart.
-    const again = new ApiClients(new SqliteClientStore(db), clock);
+    const again = new ApiClients(new SqliteApiClientRepository(db), clock);
+    await again.load();
     expect(again.get(client.clientId)).toMatchObject({ source: 'admin', createdBy: 'admin' });
-    again.delete(client.clientId);
+    await again.delete(client.clientId);
     expect(again.get(client.clientId)).toBeUndefined();
     expect(await again.authenticate(client.clientId, clientSecret)).toBeNull();
-    expect(() => again.delete(client.clientId)).toThrow(/No client/);
+    await expect(again.delete(client.clientId)).rejects.toThrow(/No client/);
   });
 
   it('serves project-file clients, which cannot be deleted through the API', async () => {
     const { hash } = await import('@node-rs/argon2');
-    const clients = new ApiClients(new SqliteClientStore(db), new ManualClock(), [
+    const clients = new ApiClients(new SqliteApiClientRepository(db), new ManualClock(), [
       { clientId: 'scada-bridge', secretHash: await hash('bridge-secret-123'), groups: ['operators'] },
     ]);
     expect(await clients.authenticate('scada-bridge', 'bridge-secret-123')).toMatchObject({ source: 'project', groups: ['operators'] });
-    expect(() => clients.delete('scada-bridge')).toThrow(/project file/);
+    await expect(clients.delete('scada-bridge')).rejects.toThrow(/project file/);
   });
 });

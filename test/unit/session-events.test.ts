@@ -8,8 +8,8 @@ import { UserDirectory } from '../../src/auth/user-directory.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { EventBus, type TagwayEvents } from '../../src/runtime/event-bus.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
-import { SessionStore } from '../../src/storage/sqlite/session-store.js';
-import { UserStore } from '../../src/storage/sqlite/user-store.js';
+import { SqliteSessionRepository } from '../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../src/storage/sqlite/sqlite-user-repository.js';
 
 // Live channels end on `session.revoked` (runtime/push/revocation.ts): every way a session ends early says so.
 describe('SessionService emits session.revoked', () => {
@@ -18,19 +18,19 @@ describe('SessionService emits session.revoked', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  function world() {
+  async function world() {
     const dir = mkdtempSync(join(tmpdir(), 'tagway-sessions-'));
     dirs.push(dir);
     const db = openDatabase(join(dir, 'tagway.db'));
-    const users = new UserDirectory(new UserStore(db), [], pino({ level: 'silent' }));
+    const users = new UserDirectory(new SqliteUserRepository(db), [], pino({ level: 'silent' }));
     for (const username of ['ann', 'bob'])
-      users.upsertLocal({ username, displayName: username, passwordHash: 'x', groups: [], disabled: false, source: 'local' });
+      await users.upsertLocal({ username, displayName: username, passwordHash: 'x', groups: [], disabled: false, source: 'local' });
     const clock = new ManualClock();
     const events = new EventBus();
     const seen: Array<TagwayEvents['session.revoked']> = [];
     events.on('session.revoked', (e) => seen.push(e));
     const sessions = new SessionService(
-      new SessionStore(db),
+      new SqliteSessionRepository(db),
       users,
       clock,
       { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3_600_000 },
@@ -39,8 +39,8 @@ describe('SessionService emits session.revoked', () => {
     return { users, clock, sessions, seen };
   }
 
-  it('on logout, refresh and expiry, naming the session and the user', () => {
-    const w = world();
+  it('on logout, refresh and expiry, naming the session and the user', async () => {
+    const w = await world();
     const a = w.sessions.create('ann', '127.0.0.1');
     w.sessions.revoke(a.record.tokenHash, 'logout');
     expect(w.seen).toEqual([{ sessionId: a.record.tokenHash, username: 'ann', reason: 'logout' }]);
@@ -54,17 +54,17 @@ describe('SessionService emits session.revoked', () => {
     expect(w.seen[2]).toEqual({ sessionId: renewed.record.tokenHash, username: 'ann', reason: 'expired' });
   });
 
-  it('for every session of a user that is revoked, disabled or deleted, except the one kept', () => {
-    const w = world();
+  it('for every session of a user that is revoked, disabled or deleted, except the one kept', async () => {
+    const w = await world();
     const a1 = w.sessions.create('ann', '127.0.0.1');
     const a2 = w.sessions.create('ann', '127.0.0.1');
     const b = w.sessions.create('bob', '127.0.0.1');
     w.sessions.revokeUser('ann', a1.record.tokenHash);
     expect(w.seen).toEqual([{ sessionId: a2.record.tokenHash, username: 'ann', reason: 'user' }]);
     expect(w.sessions.authenticate(a1.token)?.username).toBe('ann');
-    w.users.upsertLocal({ username: 'bob', displayName: 'bob', passwordHash: 'x', groups: [], disabled: true, source: 'local' });
+    await w.users.upsertLocal({ username: 'bob', displayName: 'bob', passwordHash: 'x', groups: [], disabled: true, source: 'local' });
     expect(w.seen[1]).toEqual({ sessionId: b.record.tokenHash, username: 'bob', reason: 'user' });
-    w.users.delete('ann');
+    await w.users.delete('ann');
     expect(w.seen[2]).toEqual({ sessionId: a1.record.tokenHash, username: 'ann', reason: 'user' });
   });
 });

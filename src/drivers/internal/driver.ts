@@ -2,7 +2,8 @@ import { coerceValue } from '../../domain/coerce.js';
 import { Quality } from '../../domain/quality.js';
 import { defaultValue, type TagValue } from '../../domain/tag-types.js';
 import type { Driver, DriverHost, DriverTag } from '../driver.js';
-import { InternalValueStore } from './value-store.js';
+
+const NAMESPACE = 'internal';
 
 interface PendingWrite {
   tag: DriverTag;
@@ -12,12 +13,12 @@ interface PendingWrite {
 }
 
 /**
- * Internal tags: values that live in Tagway itself (setpoints, recipe values), retained in SQLite across restarts.
+ * Internal tags: values that live in Tagway itself (setpoints, recipe values), retained in the key-value store
+ * (namespace `internal`, one entry per tag name) across restarts.
  * A write resolves only after its value is committed. Writes arriving in the same tick (a bulk PUT) share one
  * transaction, so 1,000 writes cost one fsync rather than 1,000.
  */
 export class InternalDriver implements Driver {
-  private readonly store: InternalValueStore;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private writes = 0;
@@ -26,12 +27,10 @@ export class InternalDriver implements Driver {
   constructor(
     private readonly tags: DriverTag[],
     private readonly host: DriverHost,
-  ) {
-    this.store = new InternalValueStore(host.db);
-  }
+  ) {}
 
   async start(): Promise<void> {
-    const saved = this.store.loadAll();
+    const saved = new Map((await this.host.kv.list(NAMESPACE)).map((e) => [e.key, e]));
     for (const tag of this.tags) {
       const row = saved.get(tag.def.name);
       let value = tag.def.initial ?? defaultValue(tag.def.type);
@@ -52,7 +51,7 @@ export class InternalDriver implements Driver {
   }
 
   async stop(): Promise<void> {
-    this.flush();
+    await this.flush();
     this.host.state('DISCONNECTED', 'stopped');
   }
 
@@ -61,19 +60,22 @@ export class InternalDriver implements Driver {
       this.pending.push({ tag, value, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
     const at = this.host.clock.now();
     try {
-      this.store.saveMany(batch.map((w) => ({ name: w.tag.def.name, value: w.value, at })));
+      await this.host.kv.setMany(
+        NAMESPACE,
+        batch.map((w) => ({ key: w.tag.def.name, value: w.value, at })),
+      );
       this.writes += batch.length;
       for (const w of batch) w.resolve();
     } catch (err) {

@@ -1,19 +1,23 @@
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
-import { encodeCursor, type AlarmJournal, type ArchivePage, type ArchiveQuery } from '../../storage/sqlite/alarm-journal.js';
+import { encodeCursor, type AlarmJournalRepository, type ArchivePage, type ArchiveQuery } from '../../storage/alarm-journal-repository.js';
 
 /**
  * One archive page of the events `visible` admits (a caller's tag scope): reads journal pages until `limit` such
  * events are found (or the journal ends), and answers a keyset cursor positioned after the last event returned, so
  * pages stay full and the cursor stays stable however few events the caller may see.
  */
-export function filteredArchivePage(journal: AlarmJournal, query: ArchiveQuery, visible: (e: AlarmEventRecord) => boolean): ArchivePage {
+export async function filteredArchivePage(
+  journal: Pick<AlarmJournalRepository, 'query'>,
+  query: ArchiveQuery,
+  visible: (e: AlarmEventRecord) => boolean,
+): Promise<ArchivePage> {
   const limit = query.limit ?? 100;
   const order = query.order ?? 'desc';
   const items: AlarmEventRecord[] = [];
   let cursor = query.cursor;
   // Bounded: at most 1,000 journal pages per request, then the cursor says where to go on.
   for (let round = 0; round < 1000; round++) {
-    const page = journal.query({ ...query, cursor, limit: Math.max(limit, 500) });
+    const page = await journal.query({ ...query, cursor, limit: Math.max(limit, 500) });
     for (const e of page.items) {
       if (!visible(e)) continue;
       items.push(e);

@@ -1,7 +1,7 @@
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
-import type { NewAlarmEvent } from '../../storage/sqlite/alarm-journal.js';
+import type { NewAlarmEvent } from '../../storage/alarm-journal-repository.js';
 import type { Occurrence } from './occurrence.js';
 import type { AlarmLogger, AlarmStorageState } from './types.js';
 
@@ -12,7 +12,7 @@ export interface QueuedEvent {
 }
 
 export interface CommitQueueOptions {
-  journal: { append(events: readonly NewAlarmEvent[]): AlarmEventRecord[] };
+  journal: { append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> };
   clock: Clock;
   /** Pause between retries of a refused commit (default 250 ms). */
   retryMs?: number | undefined;
@@ -34,6 +34,8 @@ function describe(err: unknown): string {
 /**
  * Group commit of alarm journal events. Events queue as transitions happen and commit in one transaction at the
  * end of the synchronous burst (a microtask), or at once when asked (operator actions answer after their commit).
+ * The journal is asynchronous: commits run one after the other (a chain), each taking what is queued when it
+ * starts; events queued while one is under way go with the next, so the journal order is the queue order.
  *
  * A refused commit (a full disk) drops nothing: the events stay queued in order with their original times and
  * the commit is retried every `retryMs` until the journal takes them; microtask commits pause meanwhile (each
@@ -44,6 +46,10 @@ function describe(err: unknown): string {
  */
 export class CommitQueue {
   private pending: QueuedEvent[] = [];
+  /** The commits asked for, one after the other. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Called by every refused commit (operator actions under way undo themselves, see `guard`). */
+  private readonly guards = new Set<() => void>();
   private microtaskQueued = false;
   private retryTimer: unknown;
   private failure: { reason: string; since: number } | undefined;
@@ -83,31 +89,60 @@ export class CommitQueue {
 
   private readonly onMicrotask = (): void => {
     this.microtaskQueued = false;
-    if (this.retryTimer === undefined) this.tryCommit();
+    if (this.retryTimer === undefined) void this.tryCommit(undefined, true);
   };
 
-  /** A position to roll back to (see `truncate`). */
-  mark(): number {
-    return this.pending.length;
+  /** The events queued since the queue had `size` events (no commit may have run in between). */
+  queuedSince(size: number): QueuedEvent[] {
+    return this.pending.slice(size);
   }
 
-  /** Forgets events queued after `mark`: an operator action that failed to commit is undone as a whole. */
-  truncate(mark: number): void {
-    this.pending.length = Math.min(mark, this.pending.length);
+  /**
+   * Runs `onRefused` when any commit is refused until the returned function is called: an operator action's events
+   * may be taken by a burst's commit before its own, and must be undone whichever commit finds the journal refusing.
+   */
+  guard(onRefused: () => void): () => void {
+    this.guards.add(onRefused);
+    return () => this.guards.delete(onRefused);
   }
 
-  /** Commits everything queued. False when the journal refused: the events stay queued and a retry is scheduled. */
-  tryCommit(): boolean {
+  /**
+   * Forgets these queued events (an operator action that failed to commit is undone as a whole). Safe only where
+   * no commit can have taken them: in a refused commit's `onRefused` or `guard` hook.
+   */
+  remove(events: readonly QueuedEvent[]): void {
+    if (events.length === 0) return;
+    const gone = new Set(events);
+    this.pending = this.pending.filter((e) => !gone.has(e));
+  }
+
+  /**
+   * Commits everything queued once the commits asked for before have run. Resolves false when the journal
+   * refused: the events stay queued (except what `onRefused`, called at once, removes) and a retry is scheduled.
+   */
+  tryCommit(onRefused?: () => void, background = false): Promise<boolean> {
+    const run = this.chain.then(() => this.attempt(onRefused, background));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async attempt(onRefused: (() => void) | undefined, background: boolean): Promise<boolean> {
     if (this.pending.length === 0) return true;
-    const batch = this.pending;
+    // A burst's commit that finds a refusal before it waits for the retry instead (it would only fail again).
+    if (background && this.retryTimer !== undefined) return false;
+    // The batch stays queued until it is committed: a refused one keeps its place at the head, in order.
+    const batch = this.pending.slice();
     let records: AlarmEventRecord[];
     try {
-      records = this.opts.journal.append(batch.map((p) => p.event));
+      records = await this.opts.journal.append(batch.map((p) => p.event));
     } catch (err) {
+      onRefused?.();
+      for (const g of [...this.guards]) g();
       this.refused(err);
       return false;
     }
-    this.pending = [];
+    // Only appended to meanwhile (removal happens only in a refused attempt, and attempts never overlap).
+    this.pending = this.pending.slice(batch.length);
     const recovering = this.failure !== undefined || this.overflowed;
     if (this.retryTimer !== undefined) this.opts.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -121,18 +156,25 @@ export class CommitQueue {
     return true;
   }
 
-  /** Commits what is queued unless a retry is already waiting (readers use it: a pending burst shows at once). */
-  commitIfIdle(): void {
-    if (this.pending.length > 0 && this.retryTimer === undefined) this.tryCommit();
+  /** Commits what is queued unless a retry is already waiting (readers wait for it: a pending burst shows at once). */
+  async commitIfIdle(): Promise<void> {
+    // Also waits for a commit under way (the chain), so that a read sees the burst that was just taken.
+    if (this.retryTimer === undefined) await this.tryCommit(undefined, true);
   }
 
-  /** Commits everything queued, or throws STORAGE_UNAVAILABLE (503, Retry-After) with the events still queued. */
-  commit(): void {
-    if (!this.tryCommit()) {
-      throw new TagwayError('STORAGE_UNAVAILABLE', `The alarm journal cannot be written now (${this.failure?.reason ?? 'unknown'})`, {
-        headers: { 'Retry-After': '1' },
-      });
-    }
+  /**
+   * Commits everything queued, or throws STORAGE_UNAVAILABLE (503, Retry-After) with the events still queued
+   * (but for those `onRefused` removes).
+   */
+  async commit(onRefused?: () => void): Promise<void> {
+    if (!(await this.tryCommit(onRefused))) throw this.unavailable();
+  }
+
+  /** STORAGE_UNAVAILABLE (503, Retry-After) with the reason of the current outage. */
+  unavailable(): TagwayError {
+    return new TagwayError('STORAGE_UNAVAILABLE', `The alarm journal cannot be written now (${this.failure?.reason ?? 'unknown'})`, {
+      headers: { 'Retry-After': '1' },
+    });
   }
 
   private refused(err: unknown): void {
@@ -144,7 +186,7 @@ export class CommitQueue {
     } else this.failure.reason = reason;
     this.retryTimer ??= this.opts.clock.setTimeout(() => {
       this.retryTimer = undefined;
-      this.tryCommit();
+      void this.tryCommit(undefined, true);
     }, this.retryMs);
   }
 

@@ -3,7 +3,7 @@ import type { AlarmEventRecord, AlarmOccurrence } from '../../domain/alarms/reco
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { TagValue } from '../../domain/tag-types.js';
-import type { AlarmJournal, ArchivePage, ArchiveQuery } from '../../storage/sqlite/alarm-journal.js';
+import type { AlarmJournalRepository, AlarmSettingsRepository, ArchivePage, ArchiveQuery } from '../../storage/alarm-journal-repository.js';
 import type { TagEngine } from '../tag-engine.js';
 import { definitionView, textIn } from './alarm-runtime.js';
 import { filteredArchivePage } from './archive-page.js';
@@ -16,9 +16,19 @@ import { AlarmJournalPruner } from './pruner.js';
 import { AlarmSettings } from './settings.js';
 import type { AckResult, AlarmDefinitionView, AlarmEventListener, AlarmLogger, AlarmStorageState, CurrentFilter } from './types.js';
 
+/** What one operator action changed: its queued events and how to put its occurrences back. */
+interface ActionLog {
+  events: QueuedEvent[];
+  undo: OccurrenceSnapshot[];
+  /** The action was rolled back (its commit, or a commit that took its events, was refused). */
+  undone: boolean;
+}
+
 export interface AlarmEngineOptions {
   tags: TagEngine;
-  journal: AlarmJournal;
+  journal: AlarmJournalRepository;
+  /** Where operator overrides (disabled, shelved) are kept across restarts. */
+  settings: AlarmSettingsRepository;
   clock: Clock;
   definitions: readonly AlarmDefinition[];
   /** Project classes; merged over the built-in Alarm, Fault, Warning and System. */
@@ -47,7 +57,7 @@ const SHELVE_MAX_MS = 30 * 86_400_000;
  */
 export class AlarmEngine {
   private readonly tags: TagEngine;
-  private readonly journal: AlarmJournal;
+  private readonly journal: AlarmJournalRepository;
   private readonly clock: Clock;
   private readonly classes: Map<string, AlarmClass>;
   private readonly queue: CommitQueue;
@@ -78,11 +88,11 @@ export class AlarmEngine {
     this.book = new OccurrenceBook(this.journal, this.queue, this.clock, this.classes);
     this.evaluator = new AlarmEvaluator(this.tags, this.clock, this.book, () => this.queue.full, this.classes, opts.definitions);
     this.settings = new AlarmSettings(
-      this.journal,
+      opts.settings,
       this.clock,
       (a) => {
         this.evaluator.reevaluate(a);
-        this.queue.tryCommit();
+        void this.queue.tryCommit();
       },
       this.logger,
     );
@@ -103,16 +113,16 @@ export class AlarmEngine {
    * Rebuilds the current list from the journal (original times), subscribes to tag changes and evaluates every
    * alarm whose tag already has a usable value (a condition that went away while the server was down clears).
    */
-  start(): void {
+  async start(): Promise<void> {
     const alarms = this.evaluator.alarms;
-    const orphans = this.book.restore(alarms);
+    const orphans = this.book.restore(alarms, await this.journal.loadOpen());
     this.list.reset(this.book.open.values());
     for (const occ of orphans) this.book.apply(occ, 'CLEAR', null, occ.value, occ.text);
-    this.settings.restore(alarms);
+    await this.settings.restore(alarms);
     this.unsubscribe = this.tags.onChange(this.evaluator.onTagChange);
     this.evaluator.evaluateAll();
     // A journal that refuses at start-up is retried like any other time; the server still starts.
-    this.queue.tryCommit();
+    await this.queue.tryCommit();
     this.pruner?.start();
   }
 
@@ -121,7 +131,7 @@ export class AlarmEngine {
     this.unsubscribe = undefined;
     this.evaluator.stopTimers();
     this.settings.stopTimers(this.evaluator.alarms.values());
-    if (!this.queue.tryCommit()) {
+    if (!(await this.queue.tryCommit())) {
       this.logger?.error(
         { events: this.queue.size },
         'alarm events not journaled at shutdown; conditions still true are raised again at start',
@@ -154,13 +164,13 @@ export class AlarmEngine {
   }
 
   /** Committed events after `eventId`, ascending, at most `limit` (SSE Last-Event-ID resumption). */
-  eventsSince(eventId: number, limit = 1000): AlarmEventRecord[] {
+  eventsSince(eventId: number, limit = 1000): Promise<AlarmEventRecord[]> {
     return this.journal.since(eventId, limit);
   }
 
   /** Commits queued events now, then tells listeners. STORAGE_UNAVAILABLE if the journal refused (they stay queued). */
-  flush(): void {
-    this.queue.commit();
+  flush(): Promise<void> {
+    return this.queue.commit();
   }
 
   /** Whether the journal takes writes (for /health): `degraded` with the reason while it refuses. */
@@ -174,66 +184,79 @@ export class AlarmEngine {
    * Acknowledges one occurrence. One that needs none, or is acknowledged already, or is closed, is answered with
    * its state and writes nothing. Unknown id → NOT_FOUND.
    */
-  acknowledge(id: number, user: string): AlarmOccurrence {
-    return this.act(() => this.respond(id, 'ACKNOWLEDGE', user));
+  acknowledge(id: number, user: string): Promise<AlarmOccurrence> {
+    return this.act((done) => this.respond(id, 'ACKNOWLEDGE', user, done));
   }
 
   /** Acknowledges many; each item succeeds or fails alone; one journal transaction for all. */
-  acknowledgeMany(ids: readonly number[], user: string): AckResult[] {
-    return this.act(() =>
-      ids.map((id): AckResult => {
+  acknowledgeMany(ids: readonly number[], user: string): Promise<AckResult[]> {
+    return this.act(async (done) => {
+      const out: AckResult[] = [];
+      for (const id of ids) {
         try {
-          return { id, state: this.respond(id, 'ACKNOWLEDGE', user).state };
+          out.push({ id, state: (await this.respond(id, 'ACKNOWLEDGE', user, done)).state });
         } catch (err) {
           if (err instanceof TagwayError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE'))
-            return { id, error: { code: err.code, message: err.message } };
-          throw err;
+            out.push({ id, error: { code: err.code, message: err.message } });
+          else throw err;
         }
-      }),
-    );
+      }
+      return out;
+    });
   }
 
   /** Resets an occurrence of a class that needs a reset, once cleared and acknowledged; otherwise INVALID_STATE. */
-  reset(id: number, user: string): AlarmOccurrence {
-    return this.act(() => this.respond(id, 'RESET', user));
+  reset(id: number, user: string): Promise<AlarmOccurrence> {
+    return this.act((done) => this.respond(id, 'RESET', user, done));
   }
-
-  private undo: OccurrenceSnapshot[] = [];
 
   /**
    * Runs operator responses so that they are answered only once committed, and leave no trace when the journal
    * refuses: earlier events commit first (STORAGE_UNAVAILABLE if they cannot), and if the responses' own commit
-   * fails their events are dropped from the queue and the occurrences put back.
+   * fails their events are dropped from the queue and the occurrences put back. The journal is asynchronous, so
+   * the action's own events are tracked one by one (others may queue between them) and dropped in the refused
+   * commit itself, before any later commit could take them.
    */
-  private act<T>(fn: () => T): T {
-    this.queue.commit();
-    const mark = this.queue.mark();
-    this.undo = [];
+  private async act<T>(fn: (done: ActionLog) => Promise<T>): Promise<T> {
+    await this.queue.commit();
+    const done: ActionLog = { events: [], undo: [], undone: false };
+    const rollback = () => {
+      if (done.undone) return;
+      done.undone = true;
+      this.queue.remove(done.events);
+      for (const s of done.undo.reverse()) this.book.undo(s);
+    };
+    const unguard = this.queue.guard(rollback);
     try {
-      const out = fn();
-      this.queue.commit();
+      const out = await fn(done);
+      await this.queue.commit();
+      // Undone by a burst's refused commit that took these events before the action's own commit succeeded.
+      if (done.undone) throw this.queue.unavailable();
       return out;
     } catch (err) {
-      this.queue.truncate(mark);
-      for (const s of this.undo.reverse()) this.book.undo(s);
+      rollback();
       throw err;
     } finally {
-      this.undo = [];
+      unguard();
     }
   }
 
-  private respond(id: number, input: 'ACKNOWLEDGE' | 'RESET', user: string): AlarmOccurrence {
+  private async respond(id: number, input: 'ACKNOWLEDGE' | 'RESET', user: string, done: ActionLog): Promise<AlarmOccurrence> {
     const occ = this.book.open.get(id);
     if (!occ) {
-      const past = this.book.closed(id);
+      const past = await this.book.closed(id);
       if (!past) throw new TagwayError('NOT_FOUND', `No alarm occurrence ${id}`);
       if (input === 'RESET') throw new TagwayError('INVALID_STATE', `Alarm occurrence ${id} is closed; no reset is due`);
       return past;
     }
     const snap = this.book.snapshot(occ);
+    const before = this.queue.size;
     const t = this.book.apply(occ, input, user);
     if (t.kind === 'invalid') throw new TagwayError('INVALID_STATE', `Alarm occurrence ${id}: ${t.reason}`);
-    if (t.kind === 'event') this.undo.push(snap);
+    if (t.kind === 'event') {
+      done.undo.push(snap);
+      done.events.push(...this.queue.queuedSince(before));
+    }
     return occurrenceView(occ);
   }
 
@@ -241,17 +264,17 @@ export class AlarmEngine {
    * Enables or disables an alarm; a disabled alarm's active occurrence clears at once. The setting is stored
    * first (STORAGE_UNAVAILABLE and nothing changed if it cannot be); the resulting events commit like any others.
    */
-  setEnabled(name: string, enabled: boolean): AlarmDefinitionView {
+  async setEnabled(name: string, enabled: boolean): Promise<AlarmDefinitionView> {
     const a = this.evaluator.requireDefined(name);
-    this.settings.store(a, { enabled, shelvedUntil: a.shelvedUntil ?? null });
+    await this.settings.store(a, { enabled, shelvedUntil: a.shelvedUntil ?? null });
     a.enabled = enabled;
     this.evaluator.reevaluate(a);
-    this.queue.tryCommit();
+    await this.queue.tryCommit();
     return definitionView(a);
   }
 
   /** Shelves an alarm for a while: treated as disabled until then, then judged again. */
-  shelve(name: string, durationMs: number): AlarmDefinitionView {
+  async shelve(name: string, durationMs: number): Promise<AlarmDefinitionView> {
     const a = this.evaluator.requireDefined(name);
     if (!(durationMs > 0) || durationMs > SHELVE_MAX_MS) {
       throw new TagwayError('VALIDATION_FAILED', 'durationMs must be between 1 ms and 30 days', {
@@ -259,40 +282,45 @@ export class AlarmEngine {
       });
     }
     const until = this.clock.now() + durationMs;
-    this.settings.store(a, { enabled: a.enabled, shelvedUntil: until });
+    await this.settings.store(a, { enabled: a.enabled, shelvedUntil: until });
     this.settings.shelveUntil(a, until);
     this.evaluator.reevaluate(a);
-    this.queue.tryCommit();
+    await this.queue.tryCommit();
     return definitionView(a);
   }
 
-  unshelve(name: string): AlarmDefinitionView {
+  async unshelve(name: string): Promise<AlarmDefinitionView> {
     const a = this.evaluator.requireDefined(name);
-    this.settings.store(a, { enabled: a.enabled, shelvedUntil: null });
+    await this.settings.store(a, { enabled: a.enabled, shelvedUntil: null });
     this.settings.unshelve(a);
     this.evaluator.reevaluate(a);
-    this.queue.tryCommit();
+    await this.queue.tryCommit();
     return definitionView(a);
   }
 
   // ---- reads (committed state only) --------------------------------------------------------------------------
 
   /** Every occurrence still active or waiting for a response, newest first. */
-  current(filter: CurrentFilter = {}): AlarmOccurrence[] {
+  async current(filter: CurrentFilter = {}): Promise<AlarmOccurrence[]> {
     // A burst still queued commits first (a no-op while the journal refuses: the retry timer owns that).
-    this.queue.commitIfIdle();
+    await this.queue.commitIfIdle();
+    return this.list.list(filter);
+  }
+
+  /** The committed current list as it is now, without waiting for a queued burst (metrics). */
+  currentNow(filter: CurrentFilter = {}): AlarmOccurrence[] {
     return this.list.list(filter);
   }
 
   /** One occurrence of the current list, or undefined. */
-  occurrence(id: number): AlarmOccurrence | undefined {
-    this.queue.commitIfIdle();
+  async occurrence(id: number): Promise<AlarmOccurrence | undefined> {
+    await this.queue.commitIfIdle();
     return this.list.get(id);
   }
 
   /** An occurrence by id, open or closed (from the journal), as committed; undefined when unknown. */
-  lookup(id: number): AlarmOccurrence | undefined {
-    return this.occurrence(id) ?? this.book.closed(id);
+  async lookup(id: number): Promise<AlarmOccurrence | undefined> {
+    return (await this.occurrence(id)) ?? (await this.book.closed(id));
   }
 
   /**
@@ -319,14 +347,14 @@ export class AlarmEngine {
   }
 
   /** The journal, for archive queries (the engine is its only writer). */
-  get archive(): AlarmJournal {
+  get archive(): AlarmJournalRepository {
     return this.journal;
   }
 
   /**
    * One archive page; with `visible`, only of the events it admits (pages stay full, see filteredArchivePage).
    */
-  archivePage(query: ArchiveQuery, visible?: (e: AlarmEventRecord) => boolean): ArchivePage {
+  archivePage(query: ArchiveQuery, visible?: (e: AlarmEventRecord) => boolean): Promise<ArchivePage> {
     return visible ? filteredArchivePage(this.journal, query, visible) : this.journal.query(query);
   }
 }

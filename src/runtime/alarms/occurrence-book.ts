@@ -3,7 +3,7 @@ import type { AlarmOccurrence } from '../../domain/alarms/records.js';
 import { transition, type AlarmInput, type Transition } from '../../domain/alarms/state-machine.js';
 import type { Clock } from '../../domain/clock.js';
 import type { TagValue } from '../../domain/tag-types.js';
-import type { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
+import type { AlarmJournalRepository, OpenOccurrenceHistory } from '../../storage/alarm-journal-repository.js';
 import { textOf, valueOf, type AlarmRuntime } from './alarm-runtime.js';
 import type { CommitQueue } from './commit-queue.js';
 import { occurrenceFromEvents, occurrenceView, type Occurrence } from './occurrence.js';
@@ -22,7 +22,7 @@ export class OccurrenceBook {
   readonly open = new Map<number, Occurrence>();
 
   constructor(
-    private readonly journal: AlarmJournal,
+    private readonly journal: AlarmJournalRepository,
     private readonly queue: CommitQueue,
     private readonly clock: Clock,
     private readonly classes: ReadonlyMap<string, AlarmClass>,
@@ -33,14 +33,14 @@ export class OccurrenceBook {
    * Returns the active occurrences of alarms no longer in the project (or duplicates): they can never clear by
    * themselves, and the caller clears them.
    */
-  restore(alarms: ReadonlyMap<string, AlarmRuntime>): Occurrence[] {
+  restore(alarms: ReadonlyMap<string, AlarmRuntime>, histories: readonly OpenOccurrenceHistory[]): Occurrence[] {
     this.open.clear();
     for (const a of alarms.values()) {
       a.active = undefined;
       a.cond = false;
     }
     const orphans: Occurrence[] = [];
-    for (const h of this.journal.loadOpen()) {
+    for (const h of histories) {
       const occ = occurrenceFromEvents(h.stateMachine, h.events);
       if (!occ || occ.st.closed) continue;
       this.open.set(occ.id, occ);
@@ -143,9 +143,9 @@ export class OccurrenceBook {
   }
 
   /** A closed occurrence rebuilt from the journal (acknowledging it again answers its state). */
-  closed(id: number): AlarmOccurrence | undefined {
+  async closed(id: number): Promise<AlarmOccurrence | undefined> {
     if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-    const events = this.journal.eventsOf(id);
+    const events = await this.journal.eventsOf(id);
     const first = events[0];
     if (!first) return undefined;
     const sm = this.classes.get(first.class)?.stateMachine ?? 'RAISE_CLEAR';

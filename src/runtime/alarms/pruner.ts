@@ -1,4 +1,4 @@
-import type { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
+import type { AlarmJournalRepository } from '../../storage/alarm-journal-repository.js';
 import type { Clock } from '../../domain/clock.js';
 
 export interface PrunerOptions {
@@ -21,7 +21,7 @@ export class AlarmJournalPruner {
   private stopping = false;
 
   constructor(
-    private readonly journal: AlarmJournal,
+    private readonly journal: Pick<AlarmJournalRepository, 'pruneBatch'>,
     private readonly clock: Clock,
     private readonly opts: PrunerOptions,
   ) {}
@@ -55,7 +55,7 @@ export class AlarmJournalPruner {
     let total = 0;
     try {
       for (;;) {
-        const n = this.journal.pruneBatch(before, batch);
+        const n = await this.journal.pruneBatch(before, batch);
         total += n;
         if (n < batch) break;
         // Let alarms, requests and timers run between batches.

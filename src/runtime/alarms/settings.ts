@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
-import type { AlarmJournal, AlarmSetting } from '../../storage/sqlite/alarm-journal.js';
+import type { AlarmSetting, AlarmSettingsRepository } from '../../storage/alarm-journal-repository.js';
 import type { AlarmRuntime } from './alarm-runtime.js';
 import type { AlarmLogger } from './types.js';
 
@@ -10,7 +10,7 @@ import type { AlarmLogger } from './types.js';
  */
 export class AlarmSettings {
   constructor(
-    private readonly journal: AlarmJournal,
+    private readonly repo: AlarmSettingsRepository,
     private readonly clock: Clock,
     /** A shelf ran out: judge the alarm again. */
     private readonly shelfEnded: (a: AlarmRuntime) => void,
@@ -18,9 +18,10 @@ export class AlarmSettings {
   ) {}
 
   /** Overrides from before a restart: disabled stays disabled, a shelf that has not expired holds. */
-  restore(alarms: ReadonlyMap<string, AlarmRuntime>): void {
+  async restore(alarms: ReadonlyMap<string, AlarmRuntime>): Promise<void> {
+    const stored = await this.repo.load();
     const now = this.clock.now();
-    for (const [name, st] of this.journal.loadSettings()) {
+    for (const [name, st] of stored) {
       const a = alarms.get(name);
       if (!a?.def) continue;
       a.enabled = st.enabled;
@@ -32,9 +33,9 @@ export class AlarmSettings {
    * Stores an operator's override before it takes effect; STORAGE_UNAVAILABLE (and nothing changed) when it
    * cannot be stored, so an answered action always survives a restart.
    */
-  store(a: AlarmRuntime, setting: AlarmSetting): void {
+  async store(a: AlarmRuntime, setting: AlarmSetting): Promise<void> {
     try {
-      this.journal.saveSetting(a.name, setting);
+      await this.repo.save(a.name, setting);
     } catch (err) {
       throw new TagwayError('STORAGE_UNAVAILABLE', 'The alarm setting cannot be stored now', {
         headers: { 'Retry-After': '1' },
@@ -49,12 +50,10 @@ export class AlarmSettings {
     a.shelveTimer = this.clock.setTimeout(() => {
       a.shelveTimer = undefined;
       a.shelvedUntil = undefined;
-      try {
-        this.journal.saveSetting(a.name, { enabled: a.enabled, shelvedUntil: null });
-      } catch (err) {
+      this.repo.save(a.name, { enabled: a.enabled, shelvedUntil: null }).catch((err: unknown) => {
         // The stored shelf has run out anyway: a restart ignores it.
         this.logger?.error({ err }, 'could not store the end of an alarm shelf');
-      }
+      });
       this.shelfEnded(a);
     }, until - this.clock.now());
   }

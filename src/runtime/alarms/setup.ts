@@ -1,5 +1,4 @@
 import { alarmsOfProject } from '../../project/alarms.js';
-import { AlarmJournal } from '../../storage/sqlite/alarm-journal.js';
 import { AlarmEngine } from './engine.js';
 import type { Runtime } from '../runtime.js';
 
@@ -9,9 +8,9 @@ export interface AlarmSetupOptions {
 }
 
 /**
- * Creates the alarm engine over the runtime's tag engine and database and starts it. Call before
+ * Creates the alarm engine over the runtime's tag engine and storage and starts it. Call before
  * `runtime.start()` so that it hears the drivers' first values (that is when conditions that went away while the
- * server was down are cleared). Stops with the runtime, before the database closes.
+ * server was down are cleared). Stops with the runtime, before storage closes.
  */
 const engines = new WeakMap<Runtime, AlarmEngine>();
 
@@ -20,18 +19,19 @@ export function alarmEngineOf(runtime: Runtime): AlarmEngine | undefined {
   return engines.get(runtime);
 }
 
-export function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOptions = {}): AlarmEngine {
+export async function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOptions = {}): Promise<AlarmEngine> {
   const { definitions, classes } = alarmsOfProject(runtime.project);
   const engine = new AlarmEngine({
     tags: runtime.tags,
-    journal: new AlarmJournal(runtime.db),
+    journal: runtime.storage.alarmJournal,
+    settings: runtime.storage.alarmSettings,
     clock: runtime.clock,
     definitions,
     classes,
     retentionDays: opts.retentionDays ?? 365,
     logger: runtime.logger,
   });
-  engine.start();
+  await engine.start();
   engines.set(runtime, engine);
   runtime.onStop(() => engine.stop());
   return engine;

@@ -15,6 +15,10 @@ export class AlarmSubscription {
    * Until the resync marker goes out, live events are not queued; they would only be replayed again.
    */
   awaitingResync = false;
+  /** Live events held back while an asynchronous replay is read (undefined when none is under way). */
+  heldBack: Array<[AlarmEvent, string]> | undefined;
+  /** More live events arrived during the replay than may be queued: the client must resync. */
+  heldBackOverflow = false;
   readonly idJson: string;
   constructor(
     readonly id: string,
@@ -139,17 +143,41 @@ export class PushConnection {
     this.alarmSubs.push(sub);
     this.hub.alarmConnectionAdded(this);
     if (since !== undefined) {
-      // Synchronous with registration: no live event can slip between the replay and the subscription.
       const limit = this.hub.options.maxQueuedAlarmEvents;
       const replay = source.eventsSince(since, limit);
-      for (const e of replay) this.offerAlarmTo(sub, e, JSON.stringify(e));
-      // A full page may not be all: let the client come back for the rest.
-      if (replay.length >= limit) {
-        this.alarms.pushResync(sub);
-        sub.awaitingResync = true;
-      }
-      if (this.alarms.size > 0) this.hub.requestFlush(this);
+      // Synchronous with registration: no live event can slip between the replay and the subscription.
+      if (Array.isArray(replay)) return this.replayInto(sub, replay, limit);
+      // Asynchronous: live events wait behind the replay, so that the order stays the journal's.
+      sub.heldBack = [];
+      replay.then(
+        (events) => {
+          if (this.subs.get(id) === sub) this.replayInto(sub, events, limit);
+        },
+        () => {
+          // The journal cannot be read: the client resumes later with its Last-Event-ID.
+          sub.heldBack = undefined;
+          if (this.subs.get(id) !== sub) return;
+          this.alarms.pushResync(sub);
+          sub.awaitingResync = true;
+          this.hub.requestFlush(this);
+        },
+      );
     }
+  }
+
+  private replayInto(sub: AlarmSubscription, replay: readonly AlarmEvent[], limit: number): void {
+    const held = sub.heldBack ?? [];
+    sub.heldBack = undefined;
+    for (const e of replay) this.offerAlarmTo(sub, e, JSON.stringify(e));
+    // A full page may not be all: let the client come back for the rest.
+    if (replay.length >= limit || sub.heldBackOverflow) {
+      sub.heldBackOverflow = false;
+      this.alarms.pushResync(sub);
+      sub.awaitingResync = true;
+    } else {
+      for (const [e, json] of held) this.offerAlarmTo(sub, e, json);
+    }
+    if (this.alarms.size > 0) this.hub.requestFlush(this);
   }
 
   unsubscribe(id: string): boolean {
@@ -225,6 +253,11 @@ export class PushConnection {
   }
 
   private offerAlarmTo(sub: AlarmSubscription, e: AlarmEvent, json: string): boolean {
+    if (sub.heldBack) {
+      if (sub.heldBack.length < this.hub.options.maxQueuedAlarmEvents) sub.heldBack.push([e, json]);
+      else sub.heldBackOverflow = true;
+      return false;
+    }
     if (e.eventId <= sub.lastEventId || sub.awaitingResync) return false;
     sub.lastEventId = e.eventId;
     if (!this.mayRead(e) || !sub.predicate(e)) return false;

@@ -61,8 +61,11 @@ export interface AlarmEvent {
 export interface AlarmEventSource {
   /** Live events, in eventId order; returns the unsubscribe function. */
   onEvent(listener: (e: AlarmEvent) => void): () => void;
-  /** Stored events with `eventId > eventId`, ascending, at most `limit` (for Last-Event-ID resume). */
-  eventsSince(eventId: number, limit: number): AlarmEvent[];
+  /**
+   * Stored events with `eventId > eventId`, ascending, at most `limit` (for Last-Event-ID resume). A store that
+   * answers later (a promise) is fine: live events are held back until the replay is in.
+   */
+  eventsSince(eventId: number, limit: number): AlarmEvent[] | Promise<AlarmEvent[]>;
 }
 
 /**

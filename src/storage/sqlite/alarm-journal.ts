@@ -3,9 +3,29 @@ import type { StateMachine } from '../../domain/alarms/definition.js';
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
 import { ALARM_EVENTS, type AlarmEventType, type AlarmState } from '../../domain/alarms/state-machine.js';
 import { compileGlob, isGlob } from '../../domain/glob.js';
-import { TagwayError } from '../../domain/problems.js';
 import type { TagValue } from '../../domain/tag-types.js';
 import { migrate, type Database } from './database.js';
+import {
+  ARCHIVE_MAX_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  type AlarmSetting,
+  type ArchivePage,
+  type ArchiveQuery,
+  type NewAlarmEvent,
+  type OpenOccurrenceHistory,
+} from '../alarm-journal-repository.js';
+
+export {
+  ARCHIVE_MAX_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  type AlarmSetting,
+  type ArchivePage,
+  type ArchiveQuery,
+  type NewAlarmEvent,
+  type OpenOccurrenceHistory,
+};
 
 /**
  * The alarm journal: every state change of every occurrence, in commit order. `event_id` (AUTOINCREMENT, so never
@@ -52,55 +72,6 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;`,
 ];
 
-export interface AlarmSetting {
-  enabled: boolean;
-  shelvedUntil: number | null;
-}
-
-/** An event to record: the archive event without `eventId` (the journal assigns it), its time in epoch ms. */
-export interface NewAlarmEvent extends Omit<AlarmEventRecord, 'eventId' | 'at'> {
-  /** Epoch milliseconds. */
-  at: number;
-  /** The occurrence's state machine, kept with open occurrences for the rebuild. */
-  stateMachine: StateMachine;
-  /** This event closes the occurrence (it leaves the current list). */
-  closes: boolean;
-}
-
-export interface ArchiveQuery {
-  /** Epoch ms, inclusive. */
-  from?: number | undefined;
-  /** Epoch ms, exclusive. */
-  to?: number | undefined;
-  /** Alarm name or glob. */
-  alarm?: string | undefined;
-  tag?: string | undefined;
-  class?: string | undefined;
-  minPriority?: number | undefined;
-  maxPriority?: number | undefined;
-  event?: AlarmEventType | readonly AlarmEventType[] | undefined;
-  /** Case-insensitive substring of the text. */
-  text?: string | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  /** Default 100, at most 10,000. */
-  limit?: number | undefined;
-  /** Opaque keyset cursor from a previous page's `next`. */
-  cursor?: string | undefined;
-}
-
-export interface ArchivePage {
-  items: AlarmEventRecord[];
-  next: string | null;
-}
-
-export interface OpenOccurrenceHistory {
-  id: number;
-  alarm: string;
-  stateMachine: StateMachine;
-  /** Every event of the occurrence, oldest first. */
-  events: AlarmEventRecord[];
-}
-
 interface Row {
   event_id: number;
   occurrence: number;
@@ -117,33 +88,9 @@ interface Row {
   user: string | null;
 }
 
-export const ARCHIVE_MAX_LIMIT = 10_000;
 /** Up to this many alarm names matched by a glob become an `IN (…)` list (index lookups); more are matched by
  * the glob function inside SQLite, so that LIMIT still stops the scan early. */
 const GLOB_IN_LIST_MAX = 64;
-
-export function encodeCursor(eventId: number, order: 'asc' | 'desc'): string {
-  return Buffer.from(JSON.stringify({ k: eventId, o: order })).toString('base64url');
-}
-
-export function decodeCursor(cursor: string, order: 'asc' | 'desc'): number {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const p = parsed as { k?: unknown; o?: unknown } | undefined;
-  if (!p || typeof p.k !== 'number' || !Number.isSafeInteger(p.k) || (p.o !== 'asc' && p.o !== 'desc')) {
-    throw new TagwayError('VALIDATION_FAILED', 'Invalid cursor', { errors: [{ field: 'cursor', message: 'not a cursor of this list' }] });
-  }
-  if (p.o !== order) {
-    throw new TagwayError('VALIDATION_FAILED', 'The cursor belongs to the other order', {
-      errors: [{ field: 'cursor', message: `cursor was made for order=${p.o}` }],
-    });
-  }
-  return p.k;
-}
 
 function toRecord(r: Row): AlarmEventRecord {
   return {
@@ -188,13 +135,9 @@ export class AlarmJournal {
     this.deleteOpen = db.prepare('DELETE FROM alarm_open WHERE occurrence = ?');
     this.insertName = db.prepare('INSERT OR IGNORE INTO alarm_names (name) VALUES (?)');
     this.firstAtOrAfter = db.prepare('SELECT event_id AS id FROM alarm_events WHERE at >= ? ORDER BY at, event_id LIMIT 1').pluck();
-    const last = db.prepare('SELECT max(at) AS at, max(occurrence) AS occ FROM alarm_events').get() as {
-      at: number | null;
-      occ: number | null;
-    };
-    const openMax = db.prepare('SELECT max(occurrence) FROM alarm_open').pluck().get() as number | null;
-    this.lastAt = last.at ?? 0;
-    this.maxOccurrence = Math.max(last.occ ?? 0, openMax ?? 0);
+    this.lastAt = 0;
+    this.maxOccurrence = 0;
+    this.resync();
     this.appendTx = db.transaction((events: readonly NewAlarmEvent[]) => {
       const out: AlarmEventRecord[] = [];
       for (const e of events) {
@@ -226,6 +169,19 @@ export class AlarmJournal {
       }
       return out;
     });
+  }
+
+  /** Re-reads what is kept in memory from the tables (at open, and after a rolled-back unit of work). */
+  resync(): void {
+    const last = this.db.prepare('SELECT max(at) AS at, max(occurrence) AS occ FROM alarm_events').get() as {
+      at: number | null;
+      occ: number | null;
+    };
+    const openMax = this.db.prepare('SELECT max(occurrence) FROM alarm_open').pluck().get() as number | null;
+    this.lastAt = last.at ?? 0;
+    // Never lower: ids handed out before a rollback stay used.
+    this.maxOccurrence = Math.max(this.maxOccurrence, last.occ ?? 0, openMax ?? 0);
+    this.names = undefined;
   }
 
   /** A fresh occurrence id: never used before, even across restarts (the journal remembers the highest). */

@@ -1,12 +1,5 @@
 import type { Series, StoredValue } from '../../domain/history/series.js';
-import {
-  SeriesTooLarge,
-  type HistoryRepository,
-  type RawPage,
-  type RawQuery,
-  type Sample,
-  type SampleBatch,
-} from '../history-repository.js';
+import { SeriesTooLarge, type RawPage, type RawQuery, type Sample, type SampleBatch } from '../history-repository.js';
 import { migrate, type Database } from './database.js';
 
 /**
@@ -46,7 +39,8 @@ function indexOf(ts: Float64Array, t: number): number {
   return lo;
 }
 
-export class SqliteHistoryStore implements HistoryRepository {
+/** The synchronous core of SqliteHistoryRepository (the historian's ingest path is measured on it). */
+export class SqliteHistoryStore {
   private readonly ids = new Map<string, number>();
   private readonly insertOne;
   private readonly insertMany;
@@ -135,6 +129,10 @@ export class SqliteHistoryStore implements HistoryRepository {
         this.insertOne.run(tagIds[r]!, ts[r]!, values[r]!, quality[r]!);
       }
     });
+  }
+
+  forgetIds(): void {
+    this.ids.clear();
   }
 
   tagId(name: string): number {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import type { SqliteStorage } from '../../../src/storage/sqlite/open-sqlite.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const PROJECT = `
@@ -124,7 +124,7 @@ describe('history API over HTTPS', () => {
     s = await startTestServer({ projectYaml: PROJECT });
     [admin, hreader, plain] = await Promise.all([s.login(), s.login('hreader', 'hreader-password'), s.login('plain', 'plain-password')]);
     // Known history, written straight into the server's own database (as the historian would have).
-    const store = new SqliteHistoryStore(s.server.runtime.db);
+    const store = (s.server.runtime.storage as SqliteStorage).history.store;
     const put = (name: string, rows: S[]) =>
       store.insertBatch({
         count: rows.length,

@@ -4,7 +4,7 @@ import type { ConnectionState, DriverHost, DriverTag } from '../../../src/driver
 import { systemClock, type Clock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
-import type { Database } from '../../../src/storage/sqlite/database.js';
+import type { KeyValueRepository } from '../../../src/storage/key-value-repository.js';
 
 /** A port nobody listens on right now (the peer binds it next; restarts reuse it). */
 export async function freePort(): Promise<number> {
@@ -70,7 +70,7 @@ export function makeHost(defs: TagDefinition[]): TestHost {
     engine,
     states,
     logger: pino({ level: 'silent' }),
-    db: undefined as unknown as Database, // protocol drivers keep nothing in storage
+    kv: undefined as unknown as KeyValueRepository, // protocol drivers keep nothing in storage
     update: (i, v, q, ts) => engine.update(i, v, q, ts),
     setQuality: (i, q, ts) => engine.setQuality(i, q, ts),
     state: (state, error) => {

@@ -8,6 +8,7 @@ import { systemClock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
+import { SqliteKeyValueRepository } from '../../../src/storage/sqlite/sqlite-key-value-repository.js';
 
 /** A real TagEngine and a DriverHost on top of it, recording the connection states the driver reports. */
 export interface Harness {
@@ -26,7 +27,7 @@ export function harness(defs: TagDefinition[]): Harness {
   const host: DriverHost = {
     clock: systemClock,
     logger: pino({ level: process.env['TEST_LOG'] ?? 'silent' }),
-    db,
+    kv: new SqliteKeyValueRepository(db),
     update: (i, v, q, ts) => engine.update(i, v, q, ts),
     setQuality: (i, q, ts) => engine.setQuality(i, q, ts),
     state: (state, error) => {

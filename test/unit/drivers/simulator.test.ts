@@ -13,6 +13,8 @@ import type { SimulationSpec, TagDefinition } from '../../../src/domain/tag-defi
 import { TagEngine, type TagChange } from '../../../src/runtime/tag-engine.js';
 import { createLogger } from '../../../src/server/logger.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
+import type { KeyValueRepository } from '../../../src/storage/key-value-repository.js';
+import { SqliteKeyValueRepository } from '../../../src/storage/sqlite/sqlite-key-value-repository.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -103,12 +105,12 @@ describe('waveforms', () => {
 });
 
 /** A host wired to a real TagEngine, recording connection states. */
-function hostFor(engine: TagEngine, clock: ManualClock, db?: Database): DriverHost & { states: ConnectionState[] } {
+function hostFor(engine: TagEngine, clock: ManualClock, kv?: KeyValueRepository): DriverHost & { states: ConnectionState[] } {
   const states: ConnectionState[] = [];
   return {
     clock,
     logger: createLogger('silent'),
-    db: db as Database,
+    kv: kv as KeyValueRepository,
     update: (i, v, q, t) => engine.update(i, v, q, t),
     setQuality: (i, q, t) => engine.setQuality(i, q, t),
     state: (s) => {
@@ -268,7 +270,7 @@ describe('InternalDriver against a real SQLite file', () => {
     const db = openDatabase(join(dir, file));
     open.push(db);
     const engine = new TagEngine(defs, clock);
-    const host = hostFor(engine, clock, db);
+    const host = hostFor(engine, clock, new SqliteKeyValueRepository(db));
     const driver = new InternalDriver(engine.tags, host);
     engine.bindDriver('c', driver);
     return { db, engine, driver, host, clock, value: (n: string) => engine.get(n)!.value };
@@ -332,7 +334,7 @@ describe('InternalDriver against a real SQLite file', () => {
     const a = boot('batch.db', DEFS);
     await a.driver.start();
     const rows = () =>
-      a.db.prepare('SELECT name, value, updated_at AS at FROM internal_values ORDER BY name').all() as Array<{
+      a.db.prepare("SELECT key AS name, value, updated_at AS at FROM kv WHERE namespace = 'internal' ORDER BY key").all() as Array<{
         name: string;
         value: string;
         at: number;
@@ -359,14 +361,14 @@ describe('InternalDriver against a real SQLite file', () => {
     const w = a.driver.write(a.engine.get('Count')!, 9);
     await a.driver.stop();
     await w;
-    const row = a.db.prepare('SELECT value FROM internal_values WHERE name = ?').get('Count') as { value: string };
+    const row = a.db.prepare("SELECT value FROM kv WHERE namespace = 'internal' AND key = ?").get('Count') as { value: string };
     expect(row.value).toBe('9');
   });
 
   it('a failed commit rejects every write of the batch', async () => {
     const a = boot('fail.db', DEFS);
     await a.driver.start();
-    a.db.exec('DROP TABLE internal_values');
+    a.db.exec('DROP TABLE kv');
     const results = await Promise.allSettled([a.driver.write(a.engine.get('SP')!, 1), a.driver.write(a.engine.get('Count')!, 2)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(a.driver.stats()).toMatchObject({ writes: 0, errors: 1 });

@@ -329,6 +329,28 @@ describe('PushHub alarms', () => {
     expect(hub.currentStats().resyncs).toBe(1);
   });
 
+  it('with a store that answers later, holds live events back behind the replay, in journal order', async () => {
+    const alarms = new MemoryAlarmSource();
+    for (let i = 0; i < 3; i++) alarms.emit({ alarm: `A${i}` });
+    // The journal answers asynchronously (as the alarm repository does); the replay is read when asked.
+    const slow = Object.assign(Object.create(alarms) as MemoryAlarmSource, {
+      eventsSince: (id: number, limit: number) => Promise.resolve(alarms.eventsSince(id, limit)),
+    });
+    const { hub } = setup(TAGS, { alarms: slow, maxQueuedAlarmEvents: 10 });
+    const sink = new TestSink();
+    const conn = hub.connect(sink, sseEncoder, ALL);
+    conn.subscribeAlarms('sse', {}, { sinceEventId: 1 });
+    alarms.emit({ alarm: 'Live' }); // arrives before the replay is in
+    hub.flush();
+    expect(sink.delivered).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    hub.flush();
+    expect(sink.delivered.map((t) => /^id: (\d+)/.exec(t)?.[1])).toEqual(['2', '3', '4']);
+    alarms.emit({ alarm: 'Later' });
+    hub.flush();
+    expect(sink.delivered.map((t) => /^id: (\d+)/.exec(t)?.[1])).toEqual(['2', '3', '4', '5']);
+  });
+
   it('replays from an event id without duplicates, and SSE resync ends the stream', () => {
     const alarms = new MemoryAlarmSource();
     for (let i = 0; i < 5; i++) alarms.emit({ alarm: `A${i}` });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AlarmJournalPruner } from '../../../src/runtime/alarms/pruner.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { AlarmJournal, type NewAlarmEvent } from '../../../src/storage/sqlite/alarm-journal.js';
+import { SqliteAlarmJournalRepository } from '../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 import { openDatabase } from '../../../src/storage/sqlite/database.js';
 
 describe('AlarmJournalPruner', () => {
@@ -46,7 +47,7 @@ describe('AlarmJournalPruner', () => {
       closes: false,
     });
     j.append(events);
-    const p = new AlarmJournalPruner(j, clock, { retentionDays: 30, batch: 700 });
+    const p = new AlarmJournalPruner(new SqliteAlarmJournalRepository(db), clock, { retentionDays: 30, batch: 700 });
     // Queued before the pass starts, so it runs at the pass's first yield: proof that other work gets a turn.
     let seenMidway = -1;
     setImmediate(() => {

@@ -8,7 +8,8 @@ import { Historian, type HistorianOptions } from '../../../src/runtime/historian
 import type { HistorySpec, TagDefinition } from '../../../src/domain/tag-definition.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import type { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import { SqliteHistoryRepository } from '../../../src/storage/sqlite/sqlite-history-repository.js';
 
 const GOOD = Quality.GOOD;
 const T0 = Date.UTC(2026, 0, 1); // a multiple of every interval used below
@@ -29,7 +30,11 @@ class CountingClock extends ManualClock {
 
 let dir: string;
 let db: Database;
+let repo: SqliteHistoryRepository;
+/** The repository's synchronous core, for reading back in assertions. */
 let store: SqliteHistoryStore;
+/** Lets the historian's asynchronous writes (already done by SQLite) settle. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 let clock: CountingClock;
 let engine: TagEngine;
 let historian: Historian;
@@ -40,7 +45,7 @@ function tag(name: string, history: HistorySpec | undefined, type: TagDefinition
 
 function setup(defs: TagDefinition[], opts: HistorianOptions = {}): void {
   engine = new TagEngine(defs, clock);
-  historian = new Historian(engine, store, clock, { flushIntervalMs: 1000, ...opts });
+  historian = new Historian(engine, repo, clock, { flushIntervalMs: 1000, ...opts });
 }
 
 function stored(name: string) {
@@ -54,17 +59,18 @@ const idx = (name: string) => engine.require(name).index;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'tagway-historian-'));
   db = openDatabase(join(dir, 'tagway.db'));
-  store = new SqliteHistoryStore(db);
+  repo = new SqliteHistoryRepository(db);
+  store = repo.store;
   clock = new CountingClock(T0);
 });
-afterEach(() => {
-  historian?.stop();
+afterEach(async () => {
+  await historian?.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Historian', () => {
-  it('logs the state at start, then changes beyond the deadband (against the last logged value)', () => {
+  it('logs the state at start, then changes beyond the deadband (against the last logged value)', async () => {
     setup([tag('A', { mode: 'onChange', deadband: 0.5 }), tag('NoHistory', undefined)]);
     historian.start();
     const a = idx('A');
@@ -80,6 +86,7 @@ describe('Historian', () => {
     }
     engine.update(idx('NoHistory'), 5, GOOD);
     clock.advance(1000);
+    await settle();
     expect(stored('A').map((s) => [s.ts - T0, s.value, s.quality])).toEqual([
       [0, 0, Quality.UNCERTAIN_INITIAL_VALUE],
       [10, 10, GOOD],
@@ -90,7 +97,7 @@ describe('Historian', () => {
     expect(historian.logs(engine.require('NoHistory'))).toBe(false);
   });
 
-  it('logs quality changes even when the value stays, in every mode', () => {
+  it('logs quality changes even when the value stays, in every mode', async () => {
     setup([tag('On', { mode: 'onChange', deadband: 100 }), tag('Cyc', { mode: 'cyclic', intervalMs: 60_000 })]);
     historian.start();
     for (const name of ['On', 'Cyc']) {
@@ -98,7 +105,7 @@ describe('Historian', () => {
       engine.setQuality(idx(name), Quality.BAD_NOT_CONNECTED, T0 + 2);
       engine.setQuality(idx(name), GOOD, T0 + 3);
     }
-    historian.flush();
+    await historian.flush();
     expect(stored('On').map((s) => [s.ts - T0, s.value, s.quality])).toEqual([
       [0, 0, 0x4c],
       [1, 1, GOOD],
@@ -114,7 +121,7 @@ describe('Historian', () => {
     ]);
   });
 
-  it('logs cyclic tags on aligned ticks with one timer per distinct interval; both = cyclic plus changes', () => {
+  it('logs cyclic tags on aligned ticks with one timer per distinct interval; both = cyclic plus changes', async () => {
     clock = new CountingClock(T0 + 300);
     setup(
       [
@@ -128,9 +135,10 @@ describe('Historian', () => {
     historian.start();
     engine.update(idx('B'), 7, GOOD, T0 + 1500);
     clock.advance(10_000 - 300);
+    await settle();
     // Timers: flush, prune, and one per interval (1 s and 5 s) — not one per tag.
     expect(clock.intervals.size).toBe(4);
-    historian.flush();
+    await historian.flush();
     const ticks = (name: string) =>
       stored(name)
         .slice(1)
@@ -144,48 +152,52 @@ describe('Historian', () => {
       [5000, 7],
       [10_000, 7],
     ]);
-    historian.stop();
+    await historian.stop();
     expect(clock.intervals.size).toBe(0);
   });
 
-  it('flushes by timer, by size, and on stop', () => {
+  it('flushes by timer, by size, and on stop', async () => {
     setup([tag('A', { mode: 'onChange' })], { flushIntervalMs: 1000, flushMaxValues: 5 });
     historian.start();
     const a = idx('A');
     engine.update(a, 1, GOOD, T0 + 1);
     expect(stored('A')).toHaveLength(0);
     clock.advance(1000);
+    await settle();
     expect(stored('A')).toHaveLength(2);
     for (let i = 2; i <= 6; i++) engine.update(a, i, GOOD, T0 + 1000 + i);
     expect(stored('A')).toHaveLength(2); // not written inside the change listener…
     clock.advance(0);
+    await settle();
     expect(stored('A')).toHaveLength(7); // …but on the next turn
     engine.update(a, 99, GOOD, T0 + 1500);
-    historian.stop();
+    await historian.stop();
     expect(stored('A').at(-1)?.value).toBe(99);
     expect(historian.stats()).toMatchObject({ tags: 1, written: 8, buffered: 0, dropped: 0 });
   });
 
-  it('keeps samples while storage fails, drops and counts new ones beyond the bound, recovers', () => {
+  it('keeps samples while storage fails, drops and counts new ones beyond the bound, recovers', async () => {
     setup([tag('A', { mode: 'onChange' })], { maxBufferedValues: 10 });
     historian.start();
     db.pragma('query_only = 1'); // every write now fails in SQLite itself
     for (let i = 1; i <= 14; i++) engine.update(idx('A'), i, GOOD, T0 + i);
     clock.advance(1000);
+    await settle();
     expect(historian.stats()).toMatchObject({ buffered: 10, dropped: 5, written: 0, failedFlushes: 1 });
     expect(historian.stats().lastError).toBeDefined();
     db.pragma('query_only = 0');
     clock.advance(1000);
+    await settle();
     expect(historian.stats()).toMatchObject({ buffered: 0, dropped: 5, written: 10, lastError: undefined });
     expect(stored('A').map((s) => s.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  it('stores Bool as 1/0 and text as text', () => {
+  it('stores Bool as 1/0 and text as text', async () => {
     setup([tag('Flag', { mode: 'onChange' }, 'Bool'), tag('Txt', { mode: 'onChange' }, 'String')]);
     historian.start();
     engine.update(idx('Flag'), true, GOOD, T0 + 1);
     engine.update(idx('Txt'), 'running', GOOD, T0 + 1);
-    historian.flush();
+    await historian.flush();
     expect(stored('Flag').map((s) => s.value)).toEqual([0, 1]);
     expect(stored('Txt').map((s) => s.value)).toEqual(['', 'running']);
   });
@@ -214,7 +226,7 @@ describe('Historian', () => {
     });
     historian.start();
     expect(await historian.prune()).toBe(8 + 5 + 5);
-    historian.flush();
+    await historian.flush();
     const ages = (name: string) =>
       stored(name)
         .map((s) => (now - s.ts) / DAY)
@@ -224,6 +236,7 @@ describe('Historian', () => {
     expect(ages('Gone')).toEqual([4.5, 3.5, 2.5, 1.5, 0.5]);
     // The timer runs the same pass: a day later another day has expired everywhere.
     clock.advance(DAY);
+    await settle();
     await new Promise((r) => setTimeout(r, 50));
     await historian.prune();
     expect(historian.stats().pruned).toBe(18 + 3);

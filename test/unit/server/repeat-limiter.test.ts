@@ -41,7 +41,7 @@ describe('storage faults', () => {
     expect(isStorageFault(undefined)).toBe(false);
   });
 
-  it('reports registered checks, a failing check and a recent fault', () => {
+  it('reports registered checks, a failing check and a recent fault', async () => {
     const clock = new ManualClock(0);
     const health = new StorageHealth(clock, '.');
     const pragmas: Record<string, number> = { page_count: 10, max_page_count: 1000, freelist_count: 0 };
@@ -50,17 +50,21 @@ describe('storage faults', () => {
     health.register(() => {
       throw new Error('broken');
     });
-    expect(health.states().slice(0, 3)).toEqual([
+    expect((await health.states()).slice(0, 3)).toEqual([
       { name: 'database', ok: true },
       { name: 'alarm journal', ok: false, reason: 'journal behind' },
       { name: 'unknown', ok: false, reason: 'check failed: broken' },
     ]);
     remove();
     health.fault(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
-    expect(health.states()[0]).toEqual({ name: 'database', ok: false, reason: 'writes fail: SQLITE_FULL: database or disk is full' });
+    expect((await health.states())[0]).toEqual({
+      name: 'database',
+      ok: false,
+      reason: 'writes fail: SQLITE_FULL: database or disk is full',
+    });
     clock.advance(5_000);
-    expect(health.states()[0]).toEqual({ name: 'database', ok: true });
+    expect((await health.states())[0]).toEqual({ name: 'database', ok: true });
     pragmas.page_count = 1000;
-    expect(health.states()[0]).toMatchObject({ name: 'database', ok: false, reason: expect.stringMatching(/size limit/) });
+    expect((await health.states())[0]).toMatchObject({ name: 'database', ok: false, reason: expect.stringMatching(/size limit/) });
   });
 });

@@ -10,9 +10,12 @@ import { AlarmEngine } from '../../../src/runtime/alarms/engine.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import type { Actor } from '../../../src/services/actor.js';
 import { AlarmService } from '../../../src/services/alarm-service.js';
-import { AlarmJournal } from '../../../src/storage/sqlite/alarm-journal.js';
-import { SqliteAuditLog } from '../../../src/storage/sqlite/audit-log.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
+import {
+  SqliteAlarmJournalRepository,
+  SqliteAlarmSettingsRepository,
+} from '../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
+import { SqliteAuditRepository } from '../../../src/storage/sqlite/sqlite-audit-repository.js';
 
 const TAGS: TagDefinition[] = [
   { name: 'Line1.Jam', type: 'Bool', access: 'readwrite', connection: 'plc1' },
@@ -38,7 +41,7 @@ let db: Database;
 let clock: ManualClock;
 let tags: TagEngine;
 let engine: AlarmEngine;
-let audit: SqliteAuditLog;
+let audit: SqliteAuditRepository;
 let service: AlarmService;
 
 function actor(username: string, grants: Grant[]): Actor {
@@ -65,29 +68,33 @@ const responder = actor('rita', [{ permission: 'alarms:read' }, { permission: 'a
 const blind = actor('bob', [{ permission: 'alarms:acknowledge', tags: 'Line1.*' }]);
 
 const set = (name: string, value: boolean | number): void => tags.update(tags.require(name).index, value, Quality.GOOD);
-const idOf = (alarm: string): number => service.current(admin, { alarm })[0]!.id;
-const code = (fn: () => unknown): string | undefined => {
+const idOf = async (alarm: string): Promise<number> => (await service.current(admin, { alarm }))[0]!.id;
+const code = async (fn: () => unknown): Promise<string | undefined> => {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return (err as { code?: string }).code;
   }
   return undefined;
 };
-const auditActions = (): string[] => audit.query({ order: 'asc', limit: 1000 }).items.map((r) => `${r.action}:${r.user}:${r.target}`);
+const auditActions = async (): Promise<string[]> =>
+  (await audit.query({ order: 'asc', limit: 1000 })).items.map((r) => `${r.action}:${r.user}:${r.target}`);
+/** Lets the burst's (asynchronous) journal commit run. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 beforeEach(async () => {
   db = openDatabase(':memory:');
   clock = new ManualClock();
   tags = new TagEngine(TAGS, clock);
-  engine = new AlarmEngine({ tags, journal: new AlarmJournal(db), clock, definitions: DEFS });
-  engine.start();
-  audit = new SqliteAuditLog(db);
+  const journal = new SqliteAlarmJournalRepository(db);
+  engine = new AlarmEngine({ tags, journal, settings: new SqliteAlarmSettingsRepository(journal.journal), clock, definitions: DEFS });
+  await engine.start();
+  audit = new SqliteAuditRepository(db);
   service = new AlarmService({ engine, audit: new AuditTrail(audit, clock), maxBulkItems: 3 });
   set('Line1.Jam', true);
   set('Line1.Speed', 150);
   set('Tank1.Leak', true);
-  await Promise.resolve();
+  await tick();
 });
 afterEach(async () => {
   await engine.stop();
@@ -95,7 +102,7 @@ afterEach(async () => {
 });
 
 describe('AlarmService reads', () => {
-  it('needs alarms:read for every read', () => {
+  it('needs alarms:read for every read', async () => {
     for (const fn of [
       () => service.current(nobody),
       () => service.archive(nobody, {}),
@@ -103,150 +110,153 @@ describe('AlarmService reads', () => {
       () => service.definition(nobody, 'Line1.Jam'),
       () => service.classes(nobody),
     ])
-      expect(code(fn)).toBe('FORBIDDEN');
-    expect(code(() => service.current(blind))).toBe('FORBIDDEN');
+      expect(await code(fn)).toBe('FORBIDDEN');
+    expect(await code(async () => service.current(blind))).toBe('FORBIDDEN');
   });
 
-  it('scopes the current list, the archive and the definitions by the alarms:read globs', () => {
-    expect(service.current(viewer).map((o) => o.alarm)).toEqual(['Tank1.Leak', 'Line1.Fast', 'Line1.Jam']);
-    expect(service.current(line1).map((o) => o.alarm)).toEqual(['Line1.Fast', 'Line1.Jam']);
-    expect(service.current(line1, { minPriority: 8 }).map((o) => o.alarm)).toEqual(['Line1.Jam']);
-    expect(service.archive(line1, { order: 'asc' }).items.map((e) => e.alarm)).toEqual(['Line1.Jam', 'Line1.Fast']);
-    expect(service.archive(viewer, {}).items).toHaveLength(3);
+  it('scopes the current list, the archive and the definitions by the alarms:read globs', async () => {
+    expect((await service.current(viewer)).map((o) => o.alarm)).toEqual(['Tank1.Leak', 'Line1.Fast', 'Line1.Jam']);
+    expect((await service.current(line1)).map((o) => o.alarm)).toEqual(['Line1.Fast', 'Line1.Jam']);
+    expect((await service.current(line1, { minPriority: 8 })).map((o) => o.alarm)).toEqual(['Line1.Jam']);
+    expect((await service.archive(line1, { order: 'asc' })).items.map((e) => e.alarm)).toEqual(['Line1.Jam', 'Line1.Fast']);
+    expect((await service.archive(viewer, {})).items).toHaveLength(3);
     expect(service.definitions(line1).map((d) => d.name)).toEqual(['Line1.Jam', 'Line1.Fast']);
     expect(service.definitions(viewer)).toHaveLength(3);
     expect(service.definition(line1, 'Line1.Jam').name).toBe('Line1.Jam');
-    expect(code(() => service.definition(line1, 'Tank1.Leak'))).toBe('NOT_FOUND');
-    expect(code(() => service.definition(viewer, 'Nope'))).toBe('NOT_FOUND');
+    expect(await code(async () => service.definition(line1, 'Tank1.Leak'))).toBe('NOT_FOUND');
+    expect(await code(async () => service.definition(viewer, 'Nope'))).toBe('NOT_FOUND');
     expect(service.classes(line1).map((c) => c.name)).toContain('System');
   });
 
-  it('pages a scoped archive with a cursor that skips hidden events', () => {
+  it('pages a scoped archive with a cursor that skips hidden events', async () => {
     for (let i = 0; i < 6; i++) {
       set('Tank1.Leak', i % 2 === 1);
       set('Line1.Speed', i % 2 === 0 ? 50 : 150);
     }
-    engine.flush();
+    await engine.flush();
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let round = 0; round < 20; round++) {
-      const page = service.archive(line1, { limit: 2, cursor });
+      const page = await service.archive(line1, { limit: 2, cursor });
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((e) => e.alarm));
       if (!page.next) break;
       cursor = page.next;
     }
-    expect(seen.length).toBe(service.archive(admin, { limit: 1000 }).items.filter((e) => e.tag!.startsWith('Line1.')).length);
+    expect(seen.length).toBe((await service.archive(admin, { limit: 1000 })).items.filter((e) => e.tag!.startsWith('Line1.')).length);
     expect(seen.every((a) => a.startsWith('Line1.'))).toBe(true);
   });
 
-  it('answers texts in the language asked for', () => {
-    expect(service.current(viewer, { alarm: 'Line1.Jam' }, 'de')[0]!.text).toBe('Stau');
-    expect(service.current(viewer, { alarm: 'Line1.Jam' }, 'de-at')[0]!.text).toBe('Stau');
-    expect(service.current(viewer, { alarm: 'Line1.Jam' }, 'fr')[0]!.text).toBe('Jam');
-    expect(service.archive(viewer, { alarm: 'Line1.Jam' }, 'de').items[0]!.text).toBe('Stau');
+  it('answers texts in the language asked for', async () => {
+    expect((await service.current(viewer, { alarm: 'Line1.Jam' }, 'de'))[0]!.text).toBe('Stau');
+    expect((await service.current(viewer, { alarm: 'Line1.Jam' }, 'de-at'))[0]!.text).toBe('Stau');
+    expect((await service.current(viewer, { alarm: 'Line1.Jam' }, 'fr'))[0]!.text).toBe('Jam');
+    expect((await service.archive(viewer, { alarm: 'Line1.Jam' }, 'de')).items[0]!.text).toBe('Stau');
   });
 });
 
 describe('AlarmService responses', () => {
-  it('acknowledges and resets within the scope, as the acting user', () => {
-    expect(service.acknowledge(line1, idOf('Line1.Jam'))).toMatchObject({ state: 'RAISED_ACKNOWLEDGED', acknowledgedBy: 'lena' });
-    expect(code(() => service.reset(line1, idOf('Line1.Jam')))).toBe('INVALID_STATE');
-    expect(auditActions()).toEqual([]); // acknowledgements are audited from the journal (see AuditTrail.attachToAlarms)
+  it('acknowledges and resets within the scope, as the acting user', async () => {
+    expect(await service.acknowledge(line1, await idOf('Line1.Jam'))).toMatchObject({
+      state: 'RAISED_ACKNOWLEDGED',
+      acknowledgedBy: 'lena',
+    });
+    expect(await code(async () => service.reset(line1, await idOf('Line1.Jam')))).toBe('INVALID_STATE');
+    expect(await auditActions()).toEqual([]); // acknowledgements are audited from the journal (see AuditTrail.attachToAlarms)
   });
 
-  it('answers an alarm hidden by the read scope exactly like an unknown one', () => {
-    const leak = idOf('Tank1.Leak');
-    const hidden = (() => {
+  it('answers an alarm hidden by the read scope exactly like an unknown one', async () => {
+    const leak = await idOf('Tank1.Leak');
+    const hidden = (await (async () => {
       try {
-        service.acknowledge(line1, leak);
+        await service.acknowledge(line1, leak);
       } catch (err) {
         return err as Error & { code: string };
       }
-    })()!;
-    const unknown = (() => {
+    })())!;
+    const unknown = (await (async () => {
       try {
-        service.acknowledge(line1, 999_999);
+        await service.acknowledge(line1, 999_999);
       } catch (err) {
         return err as Error & { code: string };
       }
-    })()!;
+    })())!;
     expect(hidden.code).toBe('NOT_FOUND');
     expect(hidden.message.replace(String(leak), 'X')).toBe(unknown.message.replace('999999', 'X'));
-    expect(code(() => service.reset(line1, leak))).toBe('NOT_FOUND');
-    expect(code(() => service.acknowledge(blind, idOf('Line1.Jam')))).toBe('NOT_FOUND');
-    expect(service.current(admin, { alarm: 'Tank1.Leak' })[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
+    expect(await code(async () => service.reset(line1, leak))).toBe('NOT_FOUND');
+    expect(await code(async () => service.acknowledge(blind, await idOf('Line1.Jam')))).toBe('NOT_FOUND');
+    expect((await service.current(admin, { alarm: 'Tank1.Leak' }))[0]).toMatchObject({ state: 'RAISED', acknowledgedBy: null });
   });
 
-  it('refuses a readable alarm outside the act scope with FORBIDDEN', () => {
-    expect(code(() => service.acknowledge(responder, idOf('Tank1.Leak')))).toBe('FORBIDDEN');
-    expect(code(() => service.reset(responder, idOf('Tank1.Leak')))).toBe('FORBIDDEN');
-    expect(code(() => service.acknowledge(viewer, idOf('Line1.Jam')))).toBe('FORBIDDEN');
-    expect(service.current(admin, { alarm: 'Tank1.Leak' })[0]!.acknowledgedBy).toBeNull();
+  it('refuses a readable alarm outside the act scope with FORBIDDEN', async () => {
+    expect(await code(async () => service.acknowledge(responder, await idOf('Tank1.Leak')))).toBe('FORBIDDEN');
+    expect(await code(async () => service.reset(responder, await idOf('Tank1.Leak')))).toBe('FORBIDDEN');
+    expect(await code(async () => service.acknowledge(viewer, await idOf('Line1.Jam')))).toBe('FORBIDDEN');
+    expect((await service.current(admin, { alarm: 'Tank1.Leak' }))[0]!.acknowledgedBy).toBeNull();
   });
 
-  it('acknowledges in bulk with an error per item outside the scope, within the bulk budget', () => {
-    const ids = [idOf('Tank1.Leak'), idOf('Line1.Jam'), 4242];
-    expect(service.acknowledgeMany(line1, ids)).toEqual([
+  it('acknowledges in bulk with an error per item outside the scope, within the bulk budget', async () => {
+    const ids = [await idOf('Tank1.Leak'), await idOf('Line1.Jam'), 4242];
+    expect(await service.acknowledgeMany(line1, ids)).toEqual([
       { id: ids[0], error: { code: 'NOT_FOUND', message: `No alarm occurrence ${ids[0]}` } },
       { id: ids[1], state: 'RAISED_ACKNOWLEDGED' },
       { id: 4242, error: { code: 'NOT_FOUND', message: 'No alarm occurrence 4242' } },
     ]);
-    expect(service.acknowledgeMany(responder, [ids[0]!])).toEqual([
+    expect(await service.acknowledgeMany(responder, [ids[0]!])).toEqual([
       { id: ids[0], error: { code: 'FORBIDDEN', message: expect.any(String) } },
     ]);
-    expect(code(() => service.acknowledgeMany(line1, [1, 2, 3, 4]))).toBe('PAYLOAD_TOO_LARGE');
-    expect(code(() => service.acknowledgeMany(viewer, [1]))).toBe('FORBIDDEN');
+    expect(await code(async () => service.acknowledgeMany(line1, [1, 2, 3, 4]))).toBe('PAYLOAD_TOO_LARGE');
+    expect(await code(async () => service.acknowledgeMany(viewer, [1]))).toBe('FORBIDDEN');
   });
 
   it('acts on alarms bound to no tag (connection lost) only with an unscoped grant', async () => {
     tags.setQuality(tags.require('Line1.Jam').index, Quality.BAD);
-    await Promise.resolve();
-    const lost = service.current(admin, { alarm: 'System.ConnectionLost.plc1' })[0]!;
+    await tick();
+    const lost = (await service.current(admin, { alarm: 'System.ConnectionLost.plc1' }))[0]!;
     expect(lost.tag).toBeNull();
     // Visible to scoped readers (it names no tag), but not theirs to acknowledge.
-    expect(service.current(line1).map((o) => o.alarm)).toContain('System.ConnectionLost.plc1');
-    expect(code(() => service.acknowledge(line1, lost.id))).toBe('FORBIDDEN');
-    expect(service.acknowledge(admin, lost.id)).toMatchObject({ acknowledgedBy: 'admin' });
+    expect((await service.current(line1)).map((o) => o.alarm)).toContain('System.ConnectionLost.plc1');
+    expect(await code(async () => service.acknowledge(line1, lost.id))).toBe('FORBIDDEN');
+    expect(await service.acknowledge(admin, lost.id)).toMatchObject({ acknowledgedBy: 'admin' });
   });
 });
 
 describe('AlarmService overrides of definitions', () => {
-  it('enables, disables, shelves and unshelves within the scope, and audits each with the client address', () => {
-    expect(service.setEnabled(line1, 'Line1.Jam', false)).toMatchObject({ enabled: false });
-    expect(service.current(admin, { alarm: 'Line1.Jam' })[0]!.active).toBe(false);
-    expect(service.setEnabled(line1, 'Line1.Jam', true)).toMatchObject({ enabled: true });
-    expect(service.shelve(line1, 'Line1.Fast', 60_000).shelvedUntil).toBe(new Date(clock.now() + 60_000).toISOString());
-    expect(service.unshelve(line1, 'Line1.Fast').shelvedUntil).toBeUndefined();
-    expect(auditActions()).toEqual([
+  it('enables, disables, shelves and unshelves within the scope, and audits each with the client address', async () => {
+    expect(await service.setEnabled(line1, 'Line1.Jam', false)).toMatchObject({ enabled: false });
+    expect((await service.current(admin, { alarm: 'Line1.Jam' }))[0]!.active).toBe(false);
+    expect(await service.setEnabled(line1, 'Line1.Jam', true)).toMatchObject({ enabled: true });
+    expect((await service.shelve(line1, 'Line1.Fast', 60_000)).shelvedUntil).toBe(new Date(clock.now() + 60_000).toISOString());
+    expect((await service.unshelve(line1, 'Line1.Fast')).shelvedUntil).toBeUndefined();
+    expect(await auditActions()).toEqual([
       'alarm.disable:lena:Line1.Jam',
       'alarm.enable:lena:Line1.Jam',
       'alarm.shelve:lena:Line1.Fast',
       'alarm.unshelve:lena:Line1.Fast',
     ]);
-    const row = audit.query({ action: 'alarm.shelve' }).items[0]!;
+    const row = (await audit.query({ action: 'alarm.shelve' })).items[0]!;
     expect(row.clientAddress).toBe('127.0.0.1');
     expect(JSON.parse(row.details!)).toMatchObject({ durationMs: 60_000, tag: 'Line1.Speed', via: 'rest' });
   });
 
-  it('hides, refuses and validates like the responses', () => {
+  it('hides, refuses and validates like the responses', async () => {
     for (const fn of [
       () => service.setEnabled(line1, 'Tank1.Leak', false),
       () => service.shelve(line1, 'Tank1.Leak', 60_000),
       () => service.unshelve(line1, 'Tank1.Leak'),
       () => service.setEnabled(admin, 'Nope', false),
     ])
-      expect(code(fn)).toBe('NOT_FOUND');
+      expect(await code(fn)).toBe('NOT_FOUND');
     for (const fn of [
       () => service.setEnabled(responder, 'Tank1.Leak', false),
       () => service.shelve(responder, 'Tank1.Leak', 30 * 86_400_000),
       () => service.unshelve(responder, 'Tank1.Leak'),
       () => service.setEnabled(viewer, 'Line1.Jam', false),
     ])
-      expect(code(fn)).toBe('FORBIDDEN');
-    expect(code(() => service.shelve(line1, 'Line1.Jam', 0))).toBe('VALIDATION_FAILED');
-    expect(code(() => service.shelve(line1, 'Line1.Jam', 31 * 86_400_000))).toBe('VALIDATION_FAILED');
+      expect(await code(fn)).toBe('FORBIDDEN');
+    expect(await code(async () => service.shelve(line1, 'Line1.Jam', 0))).toBe('VALIDATION_FAILED');
+    expect(await code(async () => service.shelve(line1, 'Line1.Jam', 31 * 86_400_000))).toBe('VALIDATION_FAILED');
     expect(service.definition(admin, 'Tank1.Leak')).toMatchObject({ enabled: true });
-    expect(auditActions()).toEqual([]);
+    expect(await auditActions()).toEqual([]);
   });
 });

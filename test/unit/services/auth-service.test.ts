@@ -13,10 +13,10 @@ import { AuditTrail } from '../../../src/runtime/audit.js';
 import { EventBus, type TagwayEvents } from '../../../src/runtime/event-bus.js';
 import { createLogger } from '../../../src/server/logger.js';
 import { AuthService } from '../../../src/services/auth-service.js';
-import { SqliteAuditLog } from '../../../src/storage/sqlite/audit-log.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SessionStore } from '../../../src/storage/sqlite/session-store.js';
-import { UserStore } from '../../../src/storage/sqlite/user-store.js';
+import { SqliteAuditRepository } from '../../../src/storage/sqlite/sqlite-audit-repository.js';
+import { SqliteSessionRepository } from '../../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../../src/storage/sqlite/sqlite-user-repository.js';
 
 describe('AuthService and principalFromToken', () => {
   let dir: string;
@@ -24,7 +24,7 @@ describe('AuthService and principalFromToken', () => {
   let clock: ManualClock;
   let sessions: SessionService;
   let service: AuthService;
-  let auditLog: SqliteAuditLog;
+  let auditLog: SqliteAuditRepository;
   let revoked: Array<TagwayEvents['session.revoked']>;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tagway-auth-svc-'));
@@ -33,8 +33,10 @@ describe('AuthService and principalFromToken', () => {
     const events = new EventBus();
     revoked = [];
     events.on('session.revoked', (e) => revoked.push(e));
-    const users = new UserDirectory(new UserStore(db), BUILT_IN_GROUPS, createLogger('silent'), events);
-    users.upsertLocal({
+    const users = new UserDirectory(new SqliteUserRepository(db), BUILT_IN_GROUPS, createLogger('silent'), events);
+    await users.load();
+    users.stop();
+    await users.upsertLocal({
       username: 'ann',
       displayName: 'Ann',
       passwordHash: await hashPassword('Ann-Strong-Pass-1'),
@@ -43,13 +45,13 @@ describe('AuthService and principalFromToken', () => {
       source: 'local',
     });
     sessions = new SessionService(
-      new SessionStore(db),
+      new SqliteSessionRepository(db),
       users,
       clock,
       { idleTimeoutMs: 30 * 60_000, absoluteLifetimeMs: 3_600_000 },
       events,
     );
-    auditLog = new SqliteAuditLog(db);
+    auditLog = new SqliteAuditRepository(db);
     service = new AuthService({
       login: async (u, p) => {
         const r = await users.verifyCredentials(u, p);
@@ -72,9 +74,9 @@ describe('AuthService and principalFromToken', () => {
     const s = await service.login({ clientAddress: '192.0.2.1' }, 'ann', 'Ann-Strong-Pass-1');
     expect(s.principal.username).toBe('ann');
     clock.advance(20 * 60_000);
-    const r1 = service.refresh(actorOf(s.token));
+    const r1 = await service.refresh(actorOf(s.token));
     clock.advance(20 * 60_000);
-    const r2 = service.refresh(actorOf(r1.token));
+    const r2 = await service.refresh(actorOf(r1.token));
     // Seen 40 min after login with a 30 min idle timeout: the absolute end of the login (1 h) is the earlier one.
     expect(r2.expiresAt).toBe(loginAt + 3_600_000);
     // The absolute end of the first login (1 h) still holds after two refreshes.
@@ -84,10 +86,10 @@ describe('AuthService and principalFromToken', () => {
       /unknown, expired or revoked/,
     );
     const s2 = await service.login({ clientAddress: '192.0.2.1' }, 'ann', 'Ann-Strong-Pass-1');
-    service.logout(actorOf(s2.token));
+    await service.logout(actorOf(s2.token));
     expect(sessions.authenticate(s2.token)).toBeUndefined();
     expect(revoked.map((e) => e.reason)).toEqual(['refresh', 'refresh', 'expired', 'logout']);
-    expect(auditLog.query({ order: 'asc' }).items.map((r) => r.action)).toEqual(['auth.refresh', 'auth.refresh', 'auth.logout']);
+    expect((await auditLog.query({ order: 'asc' })).items.map((r) => r.action)).toEqual(['auth.refresh', 'auth.refresh', 'auth.logout']);
   });
 
   it('principalFromToken: session tokens synchronously, JWTs through the verifier, malformed ones refused', async () => {

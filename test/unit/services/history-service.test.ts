@@ -14,7 +14,7 @@ import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import type { Actor } from '../../../src/services/actor.js';
 import { CollectingSink, HistoryService, type HistoryServiceOptions } from '../../../src/services/history-service.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import { SqliteHistoryRepository } from '../../../src/storage/sqlite/sqlite-history-repository.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const N = 500; // samples of A.Level, one per second
@@ -61,7 +61,8 @@ async function failure(p: Promise<unknown>): Promise<TagwayError> {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tagway-history-service-'));
   db = openDatabase(join(dir, 'tagway.db'));
-  const store = new SqliteHistoryStore(db);
+  const repo = new SqliteHistoryRepository(db);
+  const store = repo.store;
   clock = new ManualClock(T0 + 86_400_000);
   const engine = new TagEngine(defs, clock);
   const put = (name: string, rows: { ts: number; value: number | string; quality?: number }[]) =>
@@ -79,8 +80,8 @@ beforeAll(() => {
   put('A.Level', [{ ts: T0 - 5000, value: -1 }]);
   put('A.Text', [{ ts: T0 + 1000, value: '=1+1' }]);
   put('B.Level', [{ ts: T0, value: 1 }]);
-  const historian = new Historian(engine, store, clock);
-  queries = new HistoryQueries(engine, store, historian, clock);
+  const historian = new Historian(engine, repo, clock);
+  queries = new HistoryQueries(engine, repo, historian, clock);
 });
 afterAll(() => {
   db?.close();
@@ -98,7 +99,7 @@ describe('HistoryService: one tag', () => {
         let pages = 0;
         do {
           const q: HistoryQuery = { ...range, to: range.to + 1, limit: 120, order, cursor, boundingValues };
-          const whole = queries.query(tag, q);
+          const whole = await queries.query(tag, q);
           const sink = new CollectingSink();
           await service({ chunkSize: 7 }).query(admin, 'A.Level', { ...q, cursor }, sink);
           const [only] = sink.tags as unknown as [{ items: unknown[]; tail: { next: string | null } }];

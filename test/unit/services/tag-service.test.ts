@@ -15,7 +15,8 @@ import { TagEngine, type TagState } from '../../../src/runtime/tag-engine.js';
 import type { Actor } from '../../../src/services/actor.js';
 import { AUDIT_REFUSED_ITEMS_MAX, BULK_BUDGET_MIN_BYTES, isFailure, TagService } from '../../../src/services/tag-service.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SqliteAuditLog } from '../../../src/storage/sqlite/audit-log.js';
+import { SqliteAuditRepository } from '../../../src/storage/sqlite/sqlite-audit-repository.js';
+import { SqliteKeyValueRepository } from '../../../src/storage/sqlite/sqlite-key-value-repository.js';
 
 const DEFS: TagDefinition[] = [
   { name: 'Line1.Speed', type: 'Float64', access: 'readwrite', connection: 'internal', group: 'line1', min: 0, max: 100 },
@@ -61,7 +62,7 @@ describe('TagService', () => {
   let dir: string;
   let db: Database;
   let engine: TagEngine;
-  let log: SqliteAuditLog;
+  let log: SqliteAuditRepository;
   let audit: AuditTrail;
   let service: TagService;
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -73,14 +74,14 @@ describe('TagService', () => {
     const driver = new InternalDriver(engine.tags, {
       clock,
       logger: pino({ level: 'silent' }),
-      db,
+      kv: new SqliteKeyValueRepository(db),
       update: (i, v, q, t) => engine.update(i, v, q, t),
       setQuality: (i, q, t) => engine.setQuality(i, q, t),
       state: () => undefined,
     });
     engine.bindDriver('internal', driver);
     await driver.start();
-    log = new SqliteAuditLog(db);
+    log = new SqliteAuditRepository(db);
     audit = new AuditTrail(log, clock);
     audit.attachTo(engine);
     service = new TagService(engine, audit, { maxBulkItems: 20, maxConcurrentBulk: 2 });
@@ -90,7 +91,7 @@ describe('TagService', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const rows = (user: string) => log.query({ user, action: 'tag.write', order: 'asc', limit: 1000 }).items;
+  const rows = async (user: string) => (await log.query({ user, action: 'tag.write', order: 'asc', limit: 1000 })).items;
 
   describe('list', () => {
     it('lists only readable tags, filtered by glob, group and type', () => {
@@ -159,8 +160,8 @@ describe('TagService', () => {
       const tag: TagState = await service.write(scoped, 'Line1.Speed', 42);
       expect(tag.value).toBe(42);
       await audit.flush();
-      expect(rows('sam')).toMatchObject([{ target: 'Line1.Speed', result: 'OK', clientAddress: '127.0.0.9' }]);
-      expect(JSON.parse(rows('sam')[0]!.details!)).toEqual({ oldValue: 0, newValue: 42 });
+      expect(await rows('sam')).toMatchObject([{ target: 'Line1.Speed', result: 'OK', clientAddress: '127.0.0.9' }]);
+      expect(JSON.parse((await rows('sam'))[0]!.details!)).toEqual({ oldValue: 0, newValue: 42 });
     });
     it('passes type, range and read-only errors through', async () => {
       expect((await refusal(service.write(admin, 'Line1.Speed', '1'))).code).toBe('TYPE_MISMATCH');
@@ -174,7 +175,7 @@ describe('TagService', () => {
       const hidden = await refusal(service.write(scoped, 'Tank2.Level', 6));
       expect([hidden.code, hidden.message]).toEqual(['TAG_NOT_FOUND', "No tag named 'Tank2.Level'"]);
       expect((await refusal(service.write(scoped, 'Tank9.Level', 7))).code).toBe('TAG_NOT_FOUND');
-      expect(rows('sam').map((r) => [r.target, r.result, JSON.parse(r.details!)])).toEqual([
+      expect((await rows('sam')).map((r) => [r.target, r.result, JSON.parse(r.details!)])).toEqual([
         ['Tank1.Level', 'FORBIDDEN', { newValue: 5 }],
         ['Tank2.Level', 'FORBIDDEN', { newValue: 6 }],
       ]);
@@ -184,13 +185,13 @@ describe('TagService', () => {
       const a = await refusal(service.write(viewer, 'Tank2.Level', 1));
       const b = await refusal(service.write(viewer, 'No.Such', 1));
       expect([a.code, b.code]).toEqual(['FORBIDDEN', 'FORBIDDEN']);
-      expect(rows('vic').map((r) => r.target)).toEqual(['Tank2.Level']);
+      expect((await rows('vic')).map((r) => r.target)).toEqual(['Tank2.Level']);
     });
     it('audits a large refused value only as its size and hash', async () => {
       const big = 'x'.repeat(1000);
       await refusal(service.write(scoped, 'Tank1.Level', big));
       const json = JSON.stringify(big);
-      expect(JSON.parse(rows('sam')[0]!.details!)).toEqual({
+      expect(JSON.parse((await rows('sam'))[0]!.details!)).toEqual({
         newValue: { truncated: true, bytes: json.length, sha256: createHash('sha256').update(json).digest('hex') },
       });
     });
@@ -214,7 +215,7 @@ describe('TagService', () => {
         { name: 'Line1.Count', error: { code: 'TYPE_MISMATCH', message: expect.stringContaining('Int32') } },
         { name: 'Line1.Count', status: 'OK' },
       ]);
-      const refused = rows('sam').filter((x) => x.result === 'FORBIDDEN');
+      const refused = (await rows('sam')).filter((x) => x.result === 'FORBIDDEN');
       expect(refused).toHaveLength(1);
       expect(refused[0]!.target).toBeNull();
       expect(JSON.parse(refused[0]!.details!)).toEqual({
@@ -230,7 +231,7 @@ describe('TagService', () => {
       const items = Array.from({ length: 250 }, (_, i) => ({ name: i % 2 ? 'Tank1.Level' : 'Tank2.Level', value: i }));
       const r = await service.writeMany(scoped, items);
       expect(r.every((x) => 'error' in x)).toBe(true);
-      const [row, ...more] = rows('sam');
+      const [row, ...more] = await rows('sam');
       expect(more).toHaveLength(0);
       const d = JSON.parse(row!.details!);
       expect(d).toMatchObject({ refused: 250, omitted: 250 - AUDIT_REFUSED_ITEMS_MAX });
@@ -251,7 +252,7 @@ describe('TagService', () => {
         { name: 'Line1.Speed', error: { code: 'FORBIDDEN', message: "You may not write tag 'Line1.Speed'" } },
         { name: 'nope', error: { code: 'TAG_NOT_FOUND', message: "No tag named 'nope'" } },
       ]);
-      expect(rows('vic')).toMatchObject([{ target: 'Line1.Speed', result: 'FORBIDDEN' }]);
+      expect(await rows('vic')).toMatchObject([{ target: 'Line1.Speed', result: 'FORBIDDEN' }]);
       expect((await refusal(service.writeMany(admin, Array(21).fill({ name: 'Line1.Speed', value: 1 })))).code).toBe('PAYLOAD_TOO_LARGE');
     });
   });

@@ -18,12 +18,12 @@ import { EventBus, type TagwayEvents } from '../../../src/runtime/event-bus.js';
 import { createLogger } from '../../../src/server/logger.js';
 import type { Actor } from '../../../src/services/actor.js';
 import { systemPrincipal, UserAdminService } from '../../../src/services/user-admin-service.js';
-import { SqliteAuditLog } from '../../../src/storage/sqlite/audit-log.js';
-import { SqliteClientStore } from '../../../src/storage/sqlite/client-store.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SqliteGroupStore } from '../../../src/storage/sqlite/group-store.js';
-import { SessionStore } from '../../../src/storage/sqlite/session-store.js';
-import { UserStore } from '../../../src/storage/sqlite/user-store.js';
+import { SqliteApiClientRepository } from '../../../src/storage/sqlite/sqlite-api-client-repository.js';
+import { SqliteAuditRepository } from '../../../src/storage/sqlite/sqlite-audit-repository.js';
+import { SqliteGroupRepository } from '../../../src/storage/sqlite/sqlite-group-repository.js';
+import { SqliteSessionRepository } from '../../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../../src/storage/sqlite/sqlite-user-repository.js';
 
 const STRONG = 'Quite-Strong-Pass-42';
 
@@ -36,7 +36,7 @@ describe('UserAdminService', () => {
   let users: UserDirectory;
   let sessions: SessionService;
   let throttle: LoginThrottle;
-  let auditLog: SqliteAuditLog;
+  let auditLog: SqliteAuditRepository;
   let service: UserAdminService;
   let cliErr: string[];
 
@@ -75,15 +75,15 @@ describe('UserAdminService', () => {
     seen = [];
     for (const e of ['user.changed', 'session.revoked'] as const)
       events.on(e, (payload: TagwayEvents[typeof e]) => seen.push({ event: e, payload }));
-    users = new UserDirectory(new UserStore(db), loadProjectFile(DEMO_PROJECT_FILE).groups, createLogger('silent'), events);
-    const clients = new ApiClients(new SqliteClientStore(db), clock, []);
-    sessions = new SessionService(new SessionStore(db), users, clock, undefined, events);
+    users = new UserDirectory(new SqliteUserRepository(db), loadProjectFile(DEMO_PROJECT_FILE).groups, createLogger('silent'), events);
+    const clients = new ApiClients(new SqliteApiClientRepository(db), clock, []);
+    sessions = new SessionService(new SqliteSessionRepository(db), users, clock, undefined, events);
     throttle = new LoginThrottle(clock);
-    auditLog = new SqliteAuditLog(db);
+    auditLog = new SqliteAuditRepository(db);
     const audit = new AuditTrail(auditLog, clock);
     service = new UserAdminService({
       users,
-      groups: new GroupAdmin(new SqliteGroupStore(db), users, clients),
+      groups: new GroupAdmin(new SqliteGroupRepository(db), users, clients),
       clients,
       sessions,
       audit,
@@ -93,13 +93,27 @@ describe('UserAdminService', () => {
           if (!r.allowed) throw new TagwayError('TOO_MANY_REQUESTS', 'throttled');
           return r.attempt;
         },
-        failed: (a) => void a.fail(),
+        failed: async (a) => void a.fail(),
         reset: (u) => throttle.reset(u),
       },
     });
     const hash = await hashPassword(STRONG);
-    users.upsertLocal({ username: 'boss', displayName: 'Boss', passwordHash: hash, groups: ['admins'], disabled: false, source: 'local' });
-    users.upsertLocal({ username: 'vera', displayName: 'Vera', passwordHash: hash, groups: ['viewers'], disabled: false, source: 'local' });
+    await users.upsertLocal({
+      username: 'boss',
+      displayName: 'Boss',
+      passwordHash: hash,
+      groups: ['admins'],
+      disabled: false,
+      source: 'local',
+    });
+    await users.upsertLocal({
+      username: 'vera',
+      displayName: 'Vera',
+      passwordHash: hash,
+      groups: ['viewers'],
+      disabled: false,
+      source: 'local',
+    });
     seen = [];
   });
   afterEach(() => {
@@ -132,7 +146,7 @@ describe('UserAdminService', () => {
     expect(await code(service.updateUser(rest, 'ghost', { disabled: true }))).toBe('NOT_FOUND');
     expect(await cli(['disable', 'ghost'])).toBe(1);
     // Nothing of it reached the trail.
-    expect(auditLog.query({}).items).toEqual([]);
+    expect((await auditLog.query({})).items).toEqual([]);
   });
 
   it('only users:admin administers; the CLI principal holds every right', async () => {
@@ -156,9 +170,9 @@ describe('UserAdminService', () => {
   it('audits every change with the actor, its address (none for the CLI) and the target', async () => {
     await service.createUser(actorFor('boss'), { username: 'gus', password: STRONG, groups: ['viewers'] });
     await service.updateUser(cliActor, 'gus', { groups: ['operators'] });
-    service.createGroup(actorFor('boss'), { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] });
-    service.deleteUser(cliActor, 'gus');
-    expect(auditLog.query({ order: 'asc' }).items.map((r) => [r.action, r.user, r.clientAddress, r.target])).toEqual([
+    await service.createGroup(actorFor('boss'), { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] });
+    await service.deleteUser(cliActor, 'gus');
+    expect((await auditLog.query({ order: 'asc' })).items.map((r) => [r.action, r.user, r.clientAddress, r.target])).toEqual([
       ['user.create', 'boss', '192.0.2.10', 'gus'],
       ['user.update', 'cli', null, 'gus'],
       ['group.create', 'boss', '192.0.2.10', 'line1'],
@@ -191,12 +205,12 @@ describe('UserAdminService', () => {
       ]),
     );
     seen = [];
-    service.createGroup(actorFor('boss'), { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] });
+    await service.createGroup(actorFor('boss'), { name: 'line1', permissions: [{ permission: 'tags:read', tags: 'Line1.**' }] });
     expect(seen).toEqual([]);
-    service.updateGroup(actorFor('boss'), 'line1', { permissions: [{ permission: 'tags:read', tags: 'Line2.**' }] });
+    await service.updateGroup(actorFor('boss'), 'line1', { permissions: [{ permission: 'tags:read', tags: 'Line2.**' }] });
     expect(seen).toEqual([{ event: 'user.changed', payload: { group: 'line1', reason: 'permissions' } }]);
     seen = [];
-    service.deleteUser(actorFor('boss'), 'vera');
+    await service.deleteUser(actorFor('boss'), 'vera');
     expect(seen).toContainEqual({ event: 'user.changed', payload: { username: 'vera', reason: 'deleted' } });
     // Logout and refresh are session ends too.
     seen = [];
@@ -216,21 +230,21 @@ describe('UserAdminService', () => {
     for (let i = 0; i < 5; i++)
       expect(await code(service.changeOwnPassword(me, `wrong-${i}`, 'Brand-New-Pass-77'))).toBe('VALIDATION_FAILED');
     expect(await code(service.changeOwnPassword(me, STRONG, 'Brand-New-Pass-77'))).toBe('TOO_MANY_REQUESTS');
-    expect(service.unlockUser(cliActor, 'vera')).toEqual({ username: 'vera', clearedCounters: 1, enabled: false });
+    expect(await service.unlockUser(cliActor, 'vera')).toEqual({ username: 'vera', clearedCounters: 1, enabled: false });
     expect(await code(service.changeOwnPassword(me, STRONG, 'Brand-New-Pass-77'))).toBe('OK');
     expect(sessions.authenticate(here.token)).toBeDefined();
     expect(sessions.authenticate(other.token)).toBeUndefined();
   });
 
   it('unlock enables a locked-out user, from the API or the CLI, and is audited', async () => {
-    users.upsertLocal({ ...users.get('vera')!, disabled: true });
+    await users.upsertLocal({ ...users.get('vera')!, disabled: true });
     expect(await cli(['unlock', 'vera'])).toBe(0);
-    expect(new UserStore(db).get('vera')!.disabled).toBe(false);
+    expect((await new SqliteUserRepository(db).get('vera'))!.disabled).toBe(false);
     await service.updateUser(actorFor('boss'), 'vera', { disabled: true });
-    expect(service.unlockUser(actorFor('boss'), 'vera')).toEqual({ username: 'vera', clearedCounters: 0, enabled: true });
+    expect(await service.unlockUser(actorFor('boss'), 'vera')).toEqual({ username: 'vera', clearedCounters: 0, enabled: true });
     expect(users.get('vera')!.disabled).toBe(false);
     expect(await code(() => service.unlockUser(actorFor('boss'), 'ghost'))).toBe('NOT_FOUND');
-    expect(auditLog.query({ action: 'user.unlock', order: 'asc' }).items.map((r) => [r.user, r.target])).toEqual([
+    expect((await auditLog.query({ action: 'user.unlock', order: 'asc' })).items.map((r) => [r.user, r.target])).toEqual([
       ['cli', 'vera'],
       ['boss', 'vera'],
     ]);

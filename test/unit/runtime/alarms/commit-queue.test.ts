@@ -3,18 +3,30 @@ import type { AlarmEventRecord } from '../../../../src/domain/alarms/records.js'
 import { ManualClock } from '../../../../src/domain/clock.js';
 import { CommitQueue, type QueuedEvent } from '../../../../src/runtime/alarms/commit-queue.js';
 import type { Occurrence } from '../../../../src/runtime/alarms/occurrence.js';
-import { AlarmJournal, type NewAlarmEvent } from '../../../../src/storage/sqlite/alarm-journal.js';
+import type { NewAlarmEvent } from '../../../../src/storage/alarm-journal-repository.js';
 import { openDatabase } from '../../../../src/storage/sqlite/database.js';
+import { SqliteAlarmJournalRepository } from '../../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 
 /** A real journal whose next `refuse` commits fail (the injected fault). */
-class Refusing extends AlarmJournal {
+class Refusing extends SqliteAlarmJournalRepository {
   refuse = 0;
-  override append(events: readonly NewAlarmEvent[]): AlarmEventRecord[] {
+  override append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> {
     if (this.refuse > 0) {
       this.refuse--;
-      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
     }
     return super.append(events);
+  }
+}
+
+/** Lets the queue's asynchronous commits (and the journal's promises) run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Advances the clock in retry periods, letting each retry's commit finish before the next one is due. */
+async function advance(clock: ManualClock, ms: number, step = 250): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(Math.min(step, ms - t));
+    await settle();
   }
 }
 
@@ -66,7 +78,7 @@ describe('CommitQueue', () => {
     queue.push(event());
     queue.push(event());
     expect(committed).toEqual([]);
-    await Promise.resolve();
+    await settle();
     expect(committed).toEqual([[1, 2]]);
     expect(queue.state()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
   });
@@ -75,16 +87,16 @@ describe('CommitQueue', () => {
     const { queue, committed, event, journal, clock, logs, recovered } = setup(100);
     journal.refuse = 5;
     queue.push(event());
-    await Promise.resolve();
+    await settle();
     expect(queue.state()).toMatchObject({ state: 'degraded', reason: 'SQLITE_FULL: database or disk is full', pendingEvents: 1 });
     // While a retry waits, new bursts do not try on their own (each would only fail again).
     queue.push(event());
-    await Promise.resolve();
+    await settle();
     expect(journal.refuse).toBe(4);
-    clock.advance(1000); // four retries, all refused
+    await advance(clock, 1000); // four retries, all refused
     expect(journal.refuse).toBe(0);
     expect(committed).toEqual([]);
-    clock.advance(250);
+    await advance(clock, 250);
     expect(committed).toEqual([[1, 2]]);
     expect(queue.state()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
     expect(recovered()).toBe(1);
@@ -94,17 +106,31 @@ describe('CommitQueue', () => {
     ]);
   });
 
-  it('commit() throws STORAGE_UNAVAILABLE with Retry-After and keeps the events; truncate() forgets an undone tail', () => {
+  it('commit() throws STORAGE_UNAVAILABLE with Retry-After and keeps the events; its onRefused hook forgets an undone action', async () => {
     const { queue, event, journal, committed, clock } = setup();
     queue.push(event());
-    const mark = queue.mark();
+    const mine = event();
+    queue.push(mine);
     queue.push(event());
     journal.refuse = 1;
-    expect(() => queue.commit()).toThrow(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', headers: { 'Retry-After': '1' } }));
-    queue.truncate(mark);
-    expect(queue.size).toBe(1);
-    clock.advance(250);
-    expect(committed).toEqual([[1]]);
+    await expect(queue.commit(() => queue.remove([mine]))).rejects.toThrow(
+      expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', headers: { 'Retry-After': '1' } }),
+    );
+    expect(queue.size).toBe(2);
+    await advance(clock, 250);
+    expect(committed).toEqual([[1, 3]]);
+  });
+
+  it('commits in queue order when events arrive while a commit is under way', async () => {
+    const { queue, event, committed } = setup(100);
+    queue.push(event());
+    const first = queue.tryCommit();
+    queue.push(event());
+    queue.push(event());
+    expect(await first).toBe(true);
+    await settle();
+    expect(committed.flat()).toEqual([1, 2, 3]);
+    expect(queue.size).toBe(0);
   });
 
   it('reports full at its bound during an outage only, and the overflow in its state until a commit succeeds', async () => {
@@ -113,16 +139,16 @@ describe('CommitQueue', () => {
     queue.push(event());
     // The journal works: a long burst is not held back, it commits at the end of its tick.
     expect(queue.full).toBe(false);
-    await Promise.resolve();
+    await settle();
     journal.refuse = 100;
     queue.push(event());
-    await Promise.resolve();
+    await settle();
     expect(queue.full).toBe(false);
     queue.push(event());
     expect(queue.full).toBe(true);
     expect(queue.state()).toMatchObject({ state: 'degraded', overflowing: true, pendingEvents: 2 });
     journal.refuse = 0;
-    clock.advance(250);
+    await advance(clock, 250);
     expect(queue.state()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
     expect(queue.full).toBe(false);
   });

@@ -182,7 +182,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      service.deleteUser(actorOf(request), (request.params as { username: string }).username);
+      await service.deleteUser(actorOf(request), (request.params as { username: string }).username);
       return reply.code(204).send();
     },
   );
@@ -247,7 +247,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 201: GroupView, ...problems(400, 401, 403, 409) },
       },
     },
-    async (request, reply) => reply.code(201).send(service.createGroup(actorOf(request), request.body as Group)),
+    async (request, reply) => reply.code(201).send(await service.createGroup(actorOf(request), request.body as Group)),
   );
   app.patch(
     '/groups/:name',
@@ -280,7 +280,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      service.deleteGroup(actorOf(request), (request.params as { name: string }).name);
+      await service.deleteGroup(actorOf(request), (request.params as { name: string }).name);
       return reply.code(204).send();
     },
   );
@@ -335,7 +335,7 @@ export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      service.deleteClient(actorOf(request), (request.params as { clientId: string }).clientId);
+      await service.deleteClient(actorOf(request), (request.params as { clientId: string }).clientId);
       return reply.code(204).send();
     },
   );

@@ -66,7 +66,7 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
           alarm?: string;
           state?: AlarmState;
         };
-        return { items: service.current(actorOf(request), q, languageOf(request)) };
+        return { items: await service.current(actorOf(request), q, languageOf(request)) };
       },
     );
 
@@ -98,7 +98,7 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
           cursor: q.cursor,
           event: q.event === undefined ? undefined : (q.event.split(',') as AlarmEventType[]),
         };
-        const page = service.archive(actorOf(request), query, languageOf(request));
+        const page = await service.archive(actorOf(request), query, languageOf(request));
         if (q.format === 'csv') {
           setNextPage(reply, request, page.next);
           return reply
@@ -140,7 +140,7 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
         },
       },
       async (request) => {
-        return { items: service.acknowledgeMany(actorOf(request), (request.body as { ids: number[] }).ids) };
+        return { items: await service.acknowledgeMany(actorOf(request), (request.body as { ids: number[] }).ids) };
       },
     );
 

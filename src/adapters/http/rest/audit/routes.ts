@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { AuditRow } from '../../../../domain/audit/chain.js';
 import { AuditService } from '../../../../services/audit-service.js';
-import { AUDIT_MAX_LIMIT } from '../../../../storage/sqlite/audit-log.js';
+import { AUDIT_MAX_LIMIT } from '../../../../storage/audit-repository.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -80,7 +80,7 @@ export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
         cursor?: string;
         format?: 'json' | 'csv';
       };
-      const page = service.query(actorOf(request), {
+      const page = await service.query(actorOf(request), {
         from: q.from,
         to: q.to,
         user: q.user,

@@ -83,7 +83,7 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
       },
     },
     async (request, reply) => {
-      service.logout(actorOf(request));
+      await service.logout(actorOf(request));
       reply.clearCookie(SESSION_COOKIE, { path: runtime.config.basePath });
       return reply.code(204).send();
     },
@@ -100,6 +100,6 @@ export const authRoutes: ApiPlugin = async (app, { runtime }) => {
         response: { 200: SessionReply, ...problems(401, 403) },
       },
     },
-    async (request, reply) => sendSession(runtime, reply, service.refresh(actorOf(request)), secure),
+    async (request, reply) => sendSession(runtime, reply, await service.refresh(actorOf(request)), secure),
   );
 };

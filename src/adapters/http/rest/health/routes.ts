@@ -35,7 +35,7 @@ export const healthRoutes: ApiPlugin = async (app, { runtime }) => {
     async () => {
       const conns = runtime.connections.list();
       const connected = conns.filter((c) => c.state === 'CONNECTED').length;
-      const checks = runtime.storageHealth.states();
+      const checks = await runtime.storageHealth.states();
       const storageOk = checks.every((c) => c.ok);
       const disk = runtime.storageHealth.diskSpace();
       return {

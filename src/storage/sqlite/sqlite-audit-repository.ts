@@ -1,5 +1,16 @@
-import { chainRow, GENESIS_HASH, type AuditEntryFields, type AuditRow } from '../../domain/audit/chain.js';
+import { chainRow, GENESIS_HASH, verifyChainDetailed, type AuditRow, type ChainVerdict } from '../../domain/audit/chain.js';
+import {
+  AUDIT_DEFAULT_LIMIT,
+  AUDIT_MAX_LIMIT,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRepository,
+  type NewAuditEntry,
+} from '../audit-repository.js';
 import { migrate, type Database } from './database.js';
+import { SqliteRepository } from './repository.js';
+
+export { AUDIT_MAX_LIMIT };
 
 /**
  * The audit trail in SQLite: append-only (triggers refuse UPDATE and DELETE, so a bug or a stray admin query
@@ -27,28 +38,6 @@ const MIGRATIONS = [
    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
 ];
-
-export interface AuditQuery {
-  /** Inclusive, ISO 8601. */
-  from?: string | undefined;
-  /** Exclusive, ISO 8601. */
-  to?: string | undefined;
-  user?: string | undefined;
-  /** One action or several (any of). */
-  action?: string | readonly string[] | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  limit?: number | undefined;
-  /** Opaque cursor from a previous page's `next`. */
-  cursor?: string | undefined;
-}
-
-export interface AuditPage {
-  items: AuditRow[];
-  next: string | null;
-}
-
-export const AUDIT_DEFAULT_LIMIT = 100;
-export const AUDIT_MAX_LIMIT = 10_000;
 
 interface DbRow {
   id: number;
@@ -87,27 +76,18 @@ export function decodeCursor(c: string): number | null {
   return /^a\d{1,15}$/.test(s) ? Number(s.slice(1)) : null;
 }
 
-export class SqliteAuditLog {
+export class SqliteAuditRepository extends SqliteRepository implements AuditRepository {
   private readonly insert;
   private readonly last;
-  private readonly appendTx;
   private readonly appendManyTx;
 
   constructor(private readonly db: Database) {
+    super();
     migrate(db, 'audit', MIGRATIONS);
     this.insert = db.prepare(`INSERT INTO audit_log (id, at, action, user, client_address, target, details, result, prev_hash, hash)
       VALUES (@id, @at, @action, @user, @clientAddress, @target, @details, @result, @prevHash, @hash)`);
     this.last = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
-    // Reading the head and inserting the next row happen in one IMMEDIATE transaction, which takes SQLite's write
-    // lock first: two writers (even two processes on the same file) can then never chain onto the same head.
-    const tx = db.transaction((entry: Omit<AuditEntryFields, 'id'>): AuditRow => {
-      const head = this.last.get() as { id: number; hash: string } | undefined;
-      const row = chainRow({ ...entry, id: (head?.id ?? 0) + 1 }, head?.hash ?? GENESIS_HASH);
-      this.insert.run(row);
-      return row;
-    });
-    this.appendTx = (e: Omit<AuditEntryFields, 'id'>) => tx.immediate(e);
-    const many = db.transaction((entries: Array<Omit<AuditEntryFields, 'id'>>): AuditRow[] => {
+    const many = db.transaction((entries: readonly NewAuditEntry[]): AuditRow[] => {
       let head = this.last.get() as { id: number; hash: string } | undefined;
       const rows: AuditRow[] = [];
       for (const entry of entries) {
@@ -118,19 +98,25 @@ export class SqliteAuditLog {
       }
       return rows;
     });
-    this.appendManyTx = (entries: Array<Omit<AuditEntryFields, 'id'>>) => many.immediate(entries);
+    // Reading the head and inserting the next rows happen in one IMMEDIATE transaction, which takes SQLite's write
+    // lock first: two writers (even two processes on the same file) can then never chain onto the same head.
+    // Inside a unit of work (already holding the lock) it becomes a savepoint.
+    this.appendManyTx = (entries: readonly NewAuditEntry[]) => (db.inTransaction ? many(entries) : many.immediate(entries));
   }
 
-  /** Appends several rows in one transaction (one fsync), chained in order. */
-  appendMany(entries: Array<Omit<AuditEntryFields, 'id'>>): AuditRow[] {
-    return this.appendManyTx(entries);
+  appendMany(entries: readonly NewAuditEntry[]): Promise<AuditRow[]> {
+    return this.exec(() => (entries.length === 0 ? [] : this.appendManyTx(entries)));
   }
 
-  append(entry: Omit<AuditEntryFields, 'id'>): AuditRow {
-    return this.appendTx(entry);
+  append(entry: NewAuditEntry): Promise<AuditRow> {
+    return this.exec(() => this.appendManyTx([entry])[0]!);
   }
 
-  query(q: AuditQuery = {}): AuditPage {
+  query(q: AuditQuery = {}): Promise<AuditPage> {
+    return this.exec(() => this.querySync(q));
+  }
+
+  private querySync(q: AuditQuery): AuditPage {
     const where: string[] = [];
     const params: unknown[] = [];
     const desc = (q.order ?? 'desc') === 'desc';
@@ -170,12 +156,16 @@ export class SqliteAuditLog {
     return { items: rows, next: more && lastRow ? encodeCursor(lastRow.id) : null };
   }
 
+  verify(): Promise<ChainVerdict> {
+    return this.exec(() => verifyChainDetailed(this.iterate()));
+  }
+
   /** Every row in id order, streamed (for verification and export). */
   *iterate(): IterableIterator<AuditRow> {
     for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY id ASC').iterate() as IterableIterator<DbRow>) yield fromDbRow(r);
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  count(): Promise<number> {
+    return this.exec(() => (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n);
   }
 }

@@ -1,0 +1,60 @@
+import type { AlarmJournalRepository, AlarmSettingsRepository } from './alarm-journal-repository.js';
+import type { ApiClientRepository } from './api-client-repository.js';
+import type { AuditRepository } from './audit-repository.js';
+import type { GroupRepository } from './group-repository.js';
+import type { HistoryRepository } from './history-repository.js';
+import type { KeyValueRepository } from './key-value-repository.js';
+import type { OutboxRepository } from './outbox-repository.js';
+import type { SessionRepository } from './session-repository.js';
+import type { SigningKeyRepository } from './signing-key-repository.js';
+import type { UserRepository } from './user-repository.js';
+
+/** Every store, as one object: what services and the runtime are given instead of a database. */
+export interface Repositories {
+  readonly alarmJournal: AlarmJournalRepository;
+  readonly alarmSettings: AlarmSettingsRepository;
+  readonly history: HistoryRepository;
+  readonly audit: AuditRepository;
+  readonly users: UserRepository;
+  readonly groups: GroupRepository;
+  readonly sessions: SessionRepository;
+  readonly apiClients: ApiClientRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly keyValues: KeyValueRepository;
+  readonly outbox: OutboxRepository;
+}
+
+export interface StorageHealth {
+  status: 'ok' | 'degraded';
+  /** Why it is degraded (the last storage fault, or little free disk). */
+  reason?: string | undefined;
+  /** Free bytes for an unprivileged user on the data directory's file system; null when unknown. */
+  freeBytes: number | null;
+}
+
+export interface Storage extends Repositories {
+  /**
+   * A unit of work across repositories: everything `fn` does through `tx` commits together, or nothing does when
+   * it throws (e.g. an alarm event and its outbox entry). Units of work run one at a time; calls through the
+   * ordinary repositories made meanwhile wait until it ended, so `fn` must use `tx` only (calling the ordinary
+   * repositories from inside `fn` would wait for itself). Keep `fn` short: it holds the write lock.
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  health(): Promise<StorageHealth>;
+  /** Waits for an open unit of work, then closes; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StorageConfig {
+  dataDir: string;
+  /** SQLite: `FULL` (default) survives power loss; `NORMAL` survives a process crash and is faster. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
+  /** Below this many free bytes on the data directory's file system, health is `degraded` (default 64 MiB). */
+  minFreeBytes?: number | undefined;
+}
+
+/** Opens the configured storage (SQLite today; PostgreSQL will be chosen here). */
+export async function openStorage(config: StorageConfig): Promise<Storage> {
+  const { openSqliteStorage } = await import('./sqlite/open-sqlite.js');
+  return openSqliteStorage(config);
+}

@@ -1,0 +1,165 @@
+import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Repositories, Storage, StorageConfig, StorageHealth } from '../open.js';
+import { openDatabase, type Database } from './database.js';
+import { SqliteGate } from './gate.js';
+import type { SqliteRepository } from './repository.js';
+import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from './sqlite-alarm-journal-repository.js';
+import { SqliteApiClientRepository } from './sqlite-api-client-repository.js';
+import { SqliteAuditRepository } from './sqlite-audit-repository.js';
+import { SqliteGroupRepository } from './sqlite-group-repository.js';
+import { SqliteHistoryRepository } from './sqlite-history-repository.js';
+import { SqliteKeyValueRepository } from './sqlite-key-value-repository.js';
+import { SqliteOutboxRepository } from './sqlite-outbox-repository.js';
+import { SqliteSessionRepository } from './sqlite-session-repository.js';
+import { SqliteSigningKeyRepository } from './sqlite-signing-key-repository.js';
+import { SqliteUserRepository } from './sqlite-user-repository.js';
+
+/** File name of the SQLite database inside the data directory. */
+export const SQLITE_FILE = 'tagway.db';
+
+const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+/** A storage fault makes health `degraded` for this long after it happened (as the server's /health remembers one). */
+const FAULT_MEMORY_MS = 5_000;
+
+type SqliteRepositories = { [K in keyof Repositories]: Repositories[K] & SqliteRepository };
+
+/**
+ * SQLite storage: one file `<dataDir>/tagway.db` in WAL mode, one connection shared by every repository (better-
+ * sqlite3 is synchronous, so each call's SQL runs at once and its promise is already settled when returned).
+ */
+export class SqliteStorage implements Storage {
+  readonly alarmJournal: SqliteAlarmJournalRepository;
+  readonly alarmSettings: SqliteAlarmSettingsRepository;
+  readonly history: SqliteHistoryRepository;
+  readonly audit: SqliteAuditRepository;
+  readonly users: SqliteUserRepository;
+  readonly groups: SqliteGroupRepository;
+  readonly sessions: SqliteSessionRepository;
+  readonly apiClients: SqliteApiClientRepository;
+  readonly signingKeys: SqliteSigningKeyRepository;
+  readonly keyValues: SqliteKeyValueRepository;
+  readonly outbox: SqliteOutboxRepository;
+  private readonly gate: SqliteGate;
+  private readonly tx: SqliteRepositories;
+  private lastFault: { at: number; message: string } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly dataDir: string,
+    private readonly minFreeBytes = DEFAULT_MIN_FREE_BYTES,
+  ) {
+    this.gate = new SqliteGate(db);
+    this.alarmJournal = new SqliteAlarmJournalRepository(db);
+    this.alarmSettings = new SqliteAlarmSettingsRepository(this.alarmJournal.journal);
+    this.history = new SqliteHistoryRepository(db);
+    this.audit = new SqliteAuditRepository(db);
+    this.users = new SqliteUserRepository(db);
+    this.groups = new SqliteGroupRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
+    this.apiClients = new SqliteApiClientRepository(db);
+    this.signingKeys = new SqliteSigningKeyRepository(db);
+    this.keyValues = new SqliteKeyValueRepository(db);
+    this.outbox = new SqliteOutboxRepository(db);
+    const repos: SqliteRepositories = {
+      alarmJournal: this.alarmJournal,
+      alarmSettings: this.alarmSettings,
+      history: this.history,
+      audit: this.audit,
+      users: this.users,
+      groups: this.groups,
+      sessions: this.sessions,
+      apiClients: this.apiClients,
+      signingKeys: this.signingKeys,
+      keyValues: this.keyValues,
+      outbox: this.outbox,
+    };
+    // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
+    const tx: Record<string, SqliteRepository> = {};
+    for (const [k, r] of Object.entries(repos) as Array<[string, SqliteRepository]>) {
+      r.gatedBy(this.gate, (err) => this.fault(err));
+      tx[k] = r.unGated((err) => this.fault(err));
+    }
+    this.tx = tx as unknown as SqliteRepositories;
+    this.gate.onRollback(() => {
+      this.alarmJournal.afterRollback();
+      this.history.afterRollback();
+    });
+  }
+
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.gate
+      .transaction(() => fn(this.tx))
+      .catch((err: unknown) => {
+        this.fault(err);
+        throw err;
+      });
+  }
+
+  async health(): Promise<StorageHealth> {
+    let freeBytes: number | null = null;
+    try {
+      const s = await statfs(this.dataDir);
+      freeBytes = s.bavail * s.bsize;
+    } catch {
+      /* unknown: reported as null */
+    }
+    if (this.closed) return { status: 'degraded', reason: 'storage is closed', freeBytes };
+    const f = this.lastFault;
+    if (f && Date.now() - f.at < FAULT_MEMORY_MS) return { status: 'degraded', reason: f.message, freeBytes };
+    if (freeBytes !== null && freeBytes < this.minFreeBytes)
+      return { status: 'degraded', reason: `only ${freeBytes} bytes free in the data directory`, freeBytes };
+    const limit = this.sizeLimit();
+    if (limit) return { status: 'degraded', reason: limit, freeBytes };
+    return { status: 'ok', freeBytes };
+  }
+
+  /** Why the file cannot grow (it reached `max_page_count` with no free page left), if it cannot. */
+  private sizeLimit(): string | undefined {
+    try {
+      const pages = Number(this.db.pragma('page_count', { simple: true }));
+      const max = Number(this.db.pragma('max_page_count', { simple: true }));
+      if (pages >= max && Number(this.db.pragma('freelist_count', { simple: true })) === 0)
+        return `the database reached its size limit (${max} pages)`;
+    } catch (err) {
+      return `cannot read the database: ${(err as Error).message}`.slice(0, 200);
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.gate.run(() => undefined);
+    this.gate.closed = true;
+    this.db.close();
+  }
+
+  /** Remembers faults of the store itself (disk full, I/O error), not refusals of the caller's data. */
+  private fault(err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_') || code.startsWith('SQLITE_CONSTRAINT')) return;
+    this.lastFault = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * FOR TESTS AND THE SOAK SCRIPT ONLY: the connection under a SQLite storage, to inject storage faults (a full disk
+ * with `max_page_count`, a failing trigger). Product code never reaches a database handle (drivers get
+ * `DriverHost.kv`, everything else a repository); a lint rule may forbid importing this outside test/ and scripts/.
+ */
+export function sqliteDatabaseForTests(storage: Storage): Database {
+  if (!(storage instanceof SqliteStorage)) throw new Error('not a SQLite storage');
+  return storage['db'];
+}
+
+export function openSqliteStorage(config: StorageConfig): SqliteStorage {
+  const db = openDatabase(join(config.dataDir, SQLITE_FILE), { synchronous: config.sqliteSynchronous ?? 'FULL' });
+  try {
+    return new SqliteStorage(db, config.dataDir, config.minFreeBytes);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
