@@ -20,7 +20,7 @@ if (process.argv[2] === '--serve') {
   // The child: the server as `tagway start` runs it (config from flags, startServer, stop on SIGTERM), plus the
   // full-disk switch, which needs the server's own database connection (max_page_count is per connection).
   const { loadConfig } = await import('../src/config.js');
-  const { startServer } = await import('../src/server/start.js');
+  const { startServer } = await import('../src/main.js');
   const server = await startServer(loadConfig(process.argv.slice(3)));
   process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
   const { sqliteDatabaseForTests } = await import('../src/storage/sqlite/open-sqlite.js');

@@ -1,4 +1,4 @@
-// `npm test`: provisions what the suites need, type-checks, then runs every test (unit, integration with real
+// `npm test`: provisions what the suites need, lints (types, code rules, layering, format), then runs every test (unit, integration with real
 // HTTPS servers and protocol peers) and ends with one plain summary line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,10 +8,11 @@ import { provision } from './provision.js';
 
 provision();
 
-const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
-if (tsc.status !== 0) {
-  console.error('Type check failed.');
-  process.exit(tsc.status ?? 1);
+// Lint first: the type check, ESLint, the layering rules (dependency-cruiser) and the format check.
+const lint = spawnSync('npm', ['run', 'lint', '--silent'], { stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('Lint failed (npm run lint): fix it before the tests run.');
+  process.exit(lint.status ?? 1);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tagway-vitest-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { parseProject } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
-import { startServer, type RunningServer } from '../../src/server/start.js';
+import { startServer, type RunningServer } from '../../src/main.js';
 import { registerBuiltIns } from '../../src/server/built-ins.js';
 import { ensureTls } from '../../src/server/tls.js';
 

@@ -9,7 +9,7 @@ import { formatProblem, ProjectError } from '../project/problems.js';
 import { TagwayError } from '../domain/problems.js';
 import { didYouMean } from '../domain/suggest.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { startServer, type RunningServer } from '../server/start.js';
+import { startServer, type RunningServer } from '../main.js';
 import { StartupError } from '../server/instance-lock.js';
 import { registerBuiltIns } from '../server/built-ins.js';
 

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { TagValue } from '../domain/tag-types.js';
 import type { Clock } from '../domain/clock.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
-import type { KeyValueRepository } from '../storage/key-value-repository.js';
 
 /**
  * One interface for every protocol. A driver owns one connection and the tags bound to it; it pushes values
@@ -25,11 +24,22 @@ export interface ConnectionStats {
   rttMs?: number | undefined;
 }
 
+/**
+ * What a driver may keep across restarts: named JSON values in its own namespace. The key-value repository of the
+ * storage layer satisfies it; drivers never see more of storage than this.
+ */
+export interface DriverKeyValueStore {
+  /** Every entry of a namespace, ordered by key. */
+  list(namespace: string): Promise<Array<{ key: string; value: unknown; updatedAt: number }>>;
+  /** Writes many entries atomically (one transaction): all or none. */
+  setMany(namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>): Promise<void>;
+}
+
 export interface DriverHost {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Storage for drivers that keep values (the internal driver); never a database handle. */
-  readonly kv: KeyValueRepository;
+  readonly kv: DriverKeyValueStore;
   /** Tagway's data directory, for drivers that keep files (OPC UA certificates). */
   readonly dataDir?: string | undefined;
   /** A value read from the device. `timestamp` defaults to now. */

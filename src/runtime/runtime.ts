@@ -9,13 +9,11 @@ import type { Project } from '../project/types.js';
 import { formatProblem, ProjectError } from '../project/problems.js';
 import { diffProjects, type ReloadResult } from './reload.js';
 import type { Storage } from '../storage/open.js';
-import { openSqliteStorage } from '../storage/sqlite/open-sqlite.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
 import { storageCheck, StorageHealth } from './storage-health.js';
 import { TagEngine } from './tag-engine.js';
-import { TagService } from '../services/tag-service.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -26,8 +24,8 @@ export interface RuntimeOptions {
   print?: (line: string) => void;
   /** The file the project was read from; without it (an in-memory project) reloads are refused. */
   projectFile?: string | undefined;
-  /** Storage opened by the caller (closed by `stop`); by default SQLite in the data directory. */
-  storage?: Storage | undefined;
+  /** Every store, opened by the composition root (src/main.ts); the runtime closes it at `stop`. */
+  storage: Storage;
 }
 
 /**
@@ -50,8 +48,6 @@ export class Runtime {
   readonly sessions: SessionService;
   /** Audit trail, login throttling, Basic cache, JWT keys, API clients, LDAP. */
   readonly security: Security;
-  /** Tag listing, reads and writes with their permission checks, budgets and audit, for every front end. */
-  readonly tagService: TagService;
   /** In-process events (revocations, user changes, committed alarm events): the seam a cluster will cross. */
   readonly events = new EventBus();
   /** Storage state for /health: parts register their checks (`storageHealth.register(() => ({ name, ok, reason }))`). */
@@ -69,7 +65,7 @@ export class Runtime {
     this.clock = opts.clock ?? systemClock;
     this.print = opts.print ?? ((l) => process.stdout.write(l + '\n'));
     this.startedAt = this.clock.now();
-    this.storage = opts.storage ?? openSqliteStorage({ dataDir: this.config.dataDir, sqliteSynchronous: this.config.sqliteSynchronous });
+    this.storage = opts.storage;
     this.storageHealth = new StorageHealth(this.clock, this.config.dataDir);
     this.storageHealth.register(storageCheck('database', this.storage, this.storageHealth));
     this.tags = new TagEngine(this.project.tags, this.clock);
@@ -90,10 +86,6 @@ export class Runtime {
       logger: this.logger,
       settings: this.config.security,
       projectClients: this.project.raw.clients ?? [],
-    });
-    this.tagService = new TagService(this.tags, this.security.audit, {
-      maxBulkItems: this.config.maxBulkItems,
-      maxConcurrentBulk: this.config.maxConcurrentBulk,
     });
   }
 

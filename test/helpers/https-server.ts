@@ -1,7 +1,7 @@
 import { defaultConfig, type Config } from '../../src/config.js';
 import { DEMO_PROJECT_FILE } from '../../src/project/load.js';
 import type { Clock } from '../../src/domain/clock.js';
-import type { RunningServer } from '../../src/server/start.js';
+import type { RunningServer } from '../../src/main.js';
 import { ADMIN_PASSWORD, startTestServer as startShared } from './server.js';
 
 /**

@@ -6,7 +6,7 @@ import { defaultConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { parseProject, loadProjectFile } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
-import { startServer, type RunningServer } from '../../src/server/start.js';
+import { startServer, type RunningServer } from '../../src/main.js';
 import { registerBuiltIns } from '../../src/server/built-ins.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config.js';
 import { loadProjectFile } from '../../src/project/load.js';
 import { createLogger } from '../../src/server/logger.js';
-import { startServer, type RunningServer } from '../../src/server/start.js';
+import { startServer, type RunningServer } from '../../src/main.js';
 import { ADMIN_PASSWORD, FIXTURE_PROJECT } from '../helpers/server.js';
 import { waitUntil } from '../helpers/wait.js';
 import { sqliteDatabaseForTests } from '../../src/storage/sqlite/open-sqlite.js';

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { randomUUID } from 'node:crypto';
 import { TagwayError } from '../../../domain/problems.js';
 import type { Runtime } from '../../../runtime/runtime.js';
+import type { Services } from '../../../services/services.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   authenticators?: Authenticator[];
   /** Extra route plugins (alarms, history, push, …) registered under the base path. */
   plugins?: ApiPlugin[];
+  /** The service layer the routes call (built by the composition root, src/main.ts). */
+  services: Services;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -37,7 +40,7 @@ let requestCounter = 0;
 /** The plugins every build has; other capabilities add theirs through AppOptions.plugins. */
 export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes];
 
-export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<FastifyInstance> {
   const { config } = runtime;
   // Slow clients are cut at the configured times (Node checks them every connectionsCheckingInterval, 30 s by
   // default: far too coarse for a 10 s headers timeout).
@@ -241,7 +244,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions = {}): Promise
   await app.register(
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-      for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])]) await scoped.register(plugin, { runtime });
+      for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])]) await scoped.register(plugin, { runtime, services: opts.services });
     },
     { prefix },
   );

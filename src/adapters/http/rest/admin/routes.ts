@@ -1,7 +1,5 @@
 import Type from 'typebox';
 import { PERMISSIONS, type Grant as GrantT, type Group } from '../../../../domain/permissions.js';
-import type { Runtime } from '../../../../runtime/runtime.js';
-import { UserAdminService } from '../../../../services/user-admin-service.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -99,28 +97,10 @@ const CreateClient = Type.Object(
 );
 const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 128 }) });
 
-/** The one user-administration service of a runtime, shared by the REST routes (the CLI builds its own). */
-export function userAdminService(runtime: Runtime): UserAdminService {
-  const { security } = runtime;
-  return new UserAdminService({
-    users: runtime.users,
-    groups: security.groups,
-    clients: security.clients,
-    sessions: runtime.sessions,
-    audit: security.audit,
-    events: runtime.events,
-    throttle: {
-      reserve: (u, o) => security.reserve(u, o),
-      failed: (a, u, o, action) => security.failed(a, u, o, action),
-      reset: (u) => security.throttle.reset(u),
-    },
-  });
-}
-
 const UnlockReply = Type.Object({ username: Type.String(), clearedCounters: Type.Integer(), enabled: Type.Boolean() });
 
-export const adminRoutes: ApiPlugin = async (app, { runtime }) => {
-  const service = userAdminService(runtime);
+export const adminRoutes: ApiPlugin = async (app, { services }) => {
+  const service = services.users;
 
   app.get(
     '/users',

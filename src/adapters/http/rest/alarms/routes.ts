@@ -1,6 +1,5 @@
 import type { AlarmEventType, AlarmState } from '../../../../domain/alarms/state-machine.js';
 import type { FastifyRequest } from 'fastify';
-import type { AlarmService } from '../../../../services/alarm-service.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -44,8 +43,9 @@ interface ArchiveQs {
  * Alarm routes: parsing and encoding over the AlarmService, which checks permissions (with their tag scopes),
  * validates and audits.
  */
-export function alarmRoutes(service: AlarmService): ApiPlugin {
-  return async (app) => {
+export const alarmRoutes: ApiPlugin = async (app, { services }) => {
+  const service = services.alarms;
+  {
     app.get(
       '/alarms/current',
       {
@@ -231,8 +231,8 @@ export function alarmRoutes(service: AlarmService): ApiPlugin {
     app.post('/alarms/definitions/:name/unshelve', { schema: { summary: 'Unshelve an alarm', ...action } }, async (request) => {
       return service.unshelve(actorOf(request), nameOf(request.params));
     });
-  };
-}
+  }
+};
 
 /** The language asked for: `?lang=`, else the first tag of Accept-Language; undefined for the journal language. */
 function languageOf(request: FastifyRequest): string | undefined {

@@ -1,6 +1,5 @@
 import Type from 'typebox';
 import type { AuditRow } from '../../../../domain/audit/chain.js';
-import { AuditService } from '../../../../services/audit-service.js';
 import { AUDIT_MAX_LIMIT } from '../../../../storage/audit-repository.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
@@ -52,8 +51,8 @@ function item(r: AuditRow) {
   };
 }
 
-export const auditRoutes: ApiPlugin = async (app, { runtime }) => {
-  const service = new AuditService(runtime.security.auditLog);
+export const auditRoutes: ApiPlugin = async (app, { services }) => {
+  const service = services.audit;
   app.get(
     '/audit',
     {

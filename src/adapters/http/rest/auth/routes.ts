@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import type { Runtime } from '../../../../runtime/runtime.js';
-import { AuthService, type IssuedSession } from '../../../../services/auth-service.js';
+import type { IssuedSession } from '../../../../services/auth-service.js';
 import { actorOf, SESSION_COOKIE } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -42,13 +42,9 @@ function sendSession(runtime: Runtime, reply: FastifyReply, s: IssuedSession, se
   };
 }
 
-export const authRoutes: ApiPlugin = async (app, { runtime }) => {
+export const authRoutes: ApiPlugin = async (app, { runtime, services }) => {
   const secure = !runtime.config.http;
-  const service = new AuthService({
-    login: (u, p, o) => runtime.security.login(u, p, o),
-    sessions: runtime.sessions,
-    audit: runtime.security.audit,
-  });
+  const service = services.auth;
 
   app.post(
     '/auth/login',

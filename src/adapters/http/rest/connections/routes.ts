@@ -1,7 +1,4 @@
 import Type from 'typebox';
-import { driverModule } from '../../../../drivers/registry.js';
-import { ConnectionService } from '../../../../services/connection-service.js';
-import type { Runtime } from '../../../../runtime/runtime.js';
 import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
@@ -17,20 +14,8 @@ const ConnectionStatus = Type.Object({
   stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
 });
 
-/** The connection service over a runtime's parts (the composition root will own this wiring). */
-export function connectionServiceOf(runtime: Runtime): ConnectionService {
-  return new ConnectionService({
-    connections: runtime.connections,
-    tags: runtime.tags,
-    audit: runtime.security.audit,
-    reload: () => runtime.reloadProjectFile(),
-    projectFile: () => runtime.projectFile,
-    driverModule,
-  });
-}
-
-export const connectionRoutes: ApiPlugin = async (app, { runtime }) => {
-  const service = connectionServiceOf(runtime);
+export const connectionRoutes: ApiPlugin = async (app, { services }) => {
+  const service = services.connections;
   app.get(
     '/connections',
     {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AggregateName } from '../../../../domain/history/aggregates.js';
 import { TagwayError } from '../../../../domain/problems.js';
-import type { HistoryOptions, HistoryService } from '../../../../services/history-service.js';
+import type { HistoryOptions } from '../../../../services/history-service.js';
 import { actorOf } from '../authenticate.js';
 import { ChunkedBody } from '../../shared/chunked-body.js';
 import { CSV_TYPE, csvFileName } from '../../shared/csv.js';
@@ -86,8 +86,9 @@ async function streamed(
  * History routes: parsing and encoding around the HistoryService, which checks `history:read` per tag, bounds the
  * request and streams the answer here in chunks.
  */
-export function historyRoutes(service: HistoryService): ApiPlugin {
-  return async (app) => {
+export const historyRoutes: ApiPlugin = async (app, { services }) => {
+  const service = services.history;
+  {
     app.get(
       '/tags/:name/history',
       {
@@ -181,5 +182,5 @@ export function historyRoutes(service: HistoryService): ApiPlugin {
         });
       },
     );
-  };
-}
+  }
+};

@@ -1,6 +1,4 @@
-import { MetricsService, type MetricSource } from '../../../../services/metrics-service.js';
 import { actorOf } from '../authenticate.js';
-import { connectionServiceOf } from '../connections/routes.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { renderMetrics } from './prometheus.js';
@@ -11,14 +9,9 @@ export type { MetricSource } from '../../../../services/metrics-service.js';
  * `GET /metrics` in Prometheus text format, for monitoring the server itself (not plant values). Needs
  * `tags:read`, so a scraper authenticates like any client (an API client's JWT or Basic).
  */
-export function metricsRoutes(sources: MetricSource[]): ApiPlugin {
-  return async (app, { runtime }) => {
-    const service = new MetricsService({
-      tags: runtime.tags,
-      connections: connectionServiceOf(runtime),
-      uptimeMs: () => runtime.clock.now() - runtime.startedAt,
-      sources,
-    });
+export const metricsRoutes: ApiPlugin = async (app, { services }) => {
+  {
+    const service = services.metrics;
     app.get(
       '/metrics',
       {
@@ -38,5 +31,5 @@ export function metricsRoutes(sources: MetricSource[]): ApiPlugin {
           .serializer(String)
           .send(renderMetrics(service.collect(actorOf(request)))),
     );
-  };
-}
+  }
+};

@@ -39,7 +39,7 @@ const SseQuerySchema = Type.Object(
  * PushHub. The WebSocket route is public at the HTTP level because a client may authenticate with its first
  * message; the socket itself refuses everything until it has.
  */
-export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
+export const pushRoutes: ApiPlugin = async (app, { runtime, services }) => {
   const service = pushFor(runtime);
   await app.register(websocket, { options: { maxPayload: service.ws.maxMessageBytes } });
 
@@ -51,7 +51,7 @@ export const pushRoutes: ApiPlugin = async (app, { runtime }) => {
       // OpenAPI cannot describe a WebSocket; docs/push.md does.
       schema: { hide: true },
     },
-    (socket, request) => handleSocket(socket, request, runtime, service.hub, service.ws),
+    (socket, request) => handleSocket(socket, request, runtime, services.tags, service.hub, service.ws),
   );
 
   app.get(

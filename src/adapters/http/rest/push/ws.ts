@@ -7,6 +7,7 @@ import { wsEncoder } from '../../../../runtime/push/encoders.js';
 import type { PushHub } from '../../../../runtime/push/hub.js';
 import { PUSH_CLOSE, type PushSink } from '../../../../runtime/push/types.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
+import type { TagService } from '../../../../services/tag-service.js';
 import { defaultAuthenticators, sessionCookie } from '../authenticate.js';
 import { securityAuthenticators } from '../security/authenticators.js';
 import { currentUser } from '../users/user-info.js';
@@ -74,7 +75,14 @@ function sameGrants(a: Principal, b: Principal): boolean {
  * when a token is refreshed), the JSON protocol, and the hub connection once authenticated. Protocol pings from
  * the client are answered by the ws library itself.
  */
-export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Runtime, hub: PushHub, opts: WsSettings): void {
+export function handleSocket(
+  ws: WebSocket,
+  request: FastifyRequest,
+  runtime: Runtime,
+  tags: TagService,
+  hub: PushHub,
+  opts: WsSettings,
+): void {
   const sink = wsSink(ws);
   let principal: Principal | undefined;
   let conn: PushConnection | undefined;
@@ -218,8 +226,8 @@ export function handleSocket(ws: WebSocket, request: FastifyRequest, runtime: Ru
         case 'write': {
           const id = msg.id;
           const actor = { principal, clientAddress: request.ip, requestId: request.id, via: 'ws' as const };
-          const release = runtime.tagService.admitBulk(actor, text.length);
-          runtime.tagService
+          const release = tags.admitBulk(actor, text.length);
+          tags
             .writeMany(actor, msg.items, { perItem: true })
             .then(
               (items) => send({ type: 'written', id, items }),

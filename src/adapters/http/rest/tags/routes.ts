@@ -32,9 +32,9 @@ function decodeCursor(cursor: string): number {
  * The tag endpoints: parsing, the TagService, encoding. Value objects are served from the engine's cached JSON,
  * so a read costs a lookup, a permission check and a string copy; bulk answers are joined from the same cached bytes.
  */
-export const tagRoutes: ApiPlugin = async (app, { runtime }) => {
+export const tagRoutes: ApiPlugin = async (app, { runtime, services }) => {
   const engine = runtime.tags;
-  const tags = runtime.tagService;
+  const tags = services.tags;
   const base = runtime.config.basePath === '/' ? '' : runtime.config.basePath;
 
   // A bulk request holds one of its principal's bulk slots from before its body is read (so that a refused one

@@ -1,0 +1,237 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp, type AppOptions } from './adapters/http/rest/app.js';
+import type { Config } from './config.js';
+import { DEMO_PROJECT_FILE, loadProjectFile } from './project/load.js';
+import type { Project } from './project/types.js';
+import { Runtime } from './runtime/runtime.js';
+import type { Clock } from './domain/clock.js';
+import { createLogger } from './server/logger.js';
+import { ensureTls } from './server/tls.js';
+import { checkPortFree, lockDataDir } from './server/instance-lock.js';
+import { registerBuiltIns } from './server/built-ins.js';
+import { engineMetricSources } from './server/metric-sources.js';
+import { openSqliteStorage } from './storage/sqlite/open-sqlite.js';
+import { driverModule } from './drivers/registry.js';
+import { createAlarmEngine } from './runtime/alarms/setup.js';
+import { Historian } from './runtime/historian.js';
+import { HistoryQueries } from './runtime/history-query.js';
+import { pushExtension } from './adapters/http/rest/push/index.js';
+import { adminRoutes } from './adapters/http/rest/admin/routes.js';
+import { alarmRoutes } from './adapters/http/rest/alarms/routes.js';
+import { auditRoutes } from './adapters/http/rest/audit/routes.js';
+import type { Authenticator } from './adapters/http/rest/authenticate.js';
+import { historyRoutes } from './adapters/http/rest/history/routes.js';
+import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
+import type { ApiPlugin } from './adapters/http/rest/plugin.js';
+import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
+import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
+import { AlarmService } from './services/alarm-service.js';
+import { AuditService } from './services/audit-service.js';
+import { AuthService } from './services/auth-service.js';
+import { ConnectionService } from './services/connection-service.js';
+import { HistoryService, MAX_TAGS_PER_QUERY } from './services/history-service.js';
+import { MetricsService } from './services/metrics-service.js';
+import type { Services } from './services/services.js';
+import { TagService } from './services/tag-service.js';
+import { UserAdminService } from './services/user-admin-service.js';
+
+/**
+ * The composition root: the one place that chooses concrete parts and wires them, in this order:
+ * config → storage → runtime (engines) → services → front ends. Stop runs in reverse. Nothing else in src/ opens
+ * storage or constructs a service (lint: .dependency-cruiser.cjs).
+ */
+
+export interface RunningServer {
+  app: FastifyInstance;
+  runtime: Runtime;
+  /** The service layer every front end calls. */
+  services: Services;
+  /** e.g. https://127.0.0.1:8443 */
+  url: string;
+  port: number;
+  /** PEM of the server certificate (tests trust it). */
+  certificate: string | undefined;
+  fingerprint: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+  print?: (line: string) => void;
+  project?: Project;
+  /** With `project`: the file it was read from, which reloads re-read. Without `project`, the configured file. */
+  projectFile?: string | undefined;
+}
+
+/**
+ * Loads the project, starts the runtime and serves the API. Throws ProjectError for an invalid project, and
+ * StartupError when the port is taken or another instance holds the data directory: both are checked before
+ * anything has a side effect (database, drivers, the admin and its printed password).
+ */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  registerBuiltIns();
+  await checkPortFree(config.host, config.port);
+  // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
+  const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
+  const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, opts, project, projectFile, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  opts: StartOptions,
+  project: Project,
+  projectFile: string | undefined,
+  releaseLock: () => void,
+): Promise<RunningServer> {
+  const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
+  const storage = openSqliteStorage({ dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous });
+  const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile, storage });
+  let ext: Composition;
+  try {
+    ext = await compose(runtime);
+    await runtime.start();
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
+    throw err;
+  }
+  const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins, services: ext.services };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(runtime, appOptions);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await runtime.stop();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost =
+    config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${config.http ? 'http' : 'https'}://${shownHost}:${port}`;
+  if (config.http) print(`WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted. Use HTTPS outside a lab.`);
+  if (tls) print(`TLS certificate ${tls.generated ? 'generated' : 'loaded'}: ${tls.certFile}\n  SHA-256 fingerprint ${tls.fingerprint}`);
+  print(
+    `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
+  );
+  let stopped: Promise<void> | undefined;
+  return {
+    app,
+    runtime,
+    services: ext.services,
+    url,
+    port,
+    certificate: tls?.cert,
+    fingerprint: tls?.fingerprint,
+    stop: () => {
+      stopped ??= (async () => {
+        try {
+          await app.close();
+          await runtime.stop();
+        } finally {
+          releaseLock();
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** What the composition gives the HTTP front end: the services, and the routes and authenticators beyond the core. */
+export interface Composition {
+  services: Services;
+  plugins: ApiPlugin[];
+  authenticators: Authenticator[];
+}
+
+/**
+ * Builds the engines that run beside the tag engine (alarms, historian, push), then every service over them. Each
+ * engine registers its shutdown with `runtime.onStop`: hooks run in reverse order after the drivers stopped and
+ * before storage closes. Call before `runtime.start()`, so that the engines hear the drivers' first values.
+ */
+export async function compose(runtime: Runtime): Promise<Composition> {
+  const { config, security } = runtime;
+  const alarms = await createAlarmEngine(runtime);
+  runtime.onStop(security.audit.attachToAlarms(alarms));
+  // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
+  runtime.onStop(
+    runtime.storageHealth.register(() => {
+      const s = alarms.storageState();
+      return s.state === 'ok'
+        ? { name: 'alarm journal', ok: true }
+        : {
+            name: 'alarm journal',
+            ok: false,
+            reason: `${s.reason ?? 'commit refused'}; ${s.pendingEvents} events waiting since ${s.since ?? '?'}`,
+          };
+    }),
+  );
+  // Tag logging: the historian logs each history tag's current state as its first point and flushes at stop.
+  const historian = new Historian(runtime.tags, runtime.storage.history, runtime.clock, {
+    logger: runtime.logger.child({ service: 'historian' }),
+  });
+  const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
+  historian.start();
+  runtime.onStop(() => historian.stop());
+  // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
+  const push = pushExtension(runtime, { alarms });
+
+  const connections = new ConnectionService({
+    connections: runtime.connections,
+    tags: runtime.tags,
+    audit: security.audit,
+    reload: () => runtime.reloadProjectFile(),
+    projectFile: () => runtime.projectFile,
+    driverModule,
+  });
+  const services: Services = {
+    tags: new TagService(runtime.tags, security.audit, {
+      maxBulkItems: config.maxBulkItems,
+      maxConcurrentBulk: config.maxConcurrentBulk,
+    }),
+    alarms: new AlarmService({ engine: alarms, audit: security.audit, maxBulkItems: config.maxBulkItems }),
+    history: new HistoryService(queries, runtime.clock, {
+      maxSamples: config.maxHistorySamples,
+      maxConcurrent: config.maxConcurrentHistory,
+      maxTags: MAX_TAGS_PER_QUERY,
+    }),
+    connections,
+    metrics: new MetricsService({
+      tags: runtime.tags,
+      connections,
+      uptimeMs: () => runtime.clock.now() - runtime.startedAt,
+      sources: engineMetricSources(alarms, historian, push.service.hub),
+    }),
+    users: new UserAdminService({
+      users: runtime.users,
+      groups: security.groups,
+      clients: security.clients,
+      sessions: runtime.sessions,
+      audit: security.audit,
+      events: runtime.events,
+      throttle: {
+        reserve: (u, o) => security.reserve(u, o),
+        failed: (a, u, o, action) => security.failed(a, u, o, action),
+        reset: (u) => security.throttle.reset(u),
+      },
+    }),
+    audit: new AuditService(security.auditLog),
+    auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
+  };
+  return {
+    services,
+    plugins: [metricsRoutes, alarmRoutes, historyRoutes, push.plugin, tokenRoutes, auditRoutes, adminRoutes],
+    authenticators: [...securityAuthenticators],
+  };
+}
