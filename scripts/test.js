@@ -22,7 +22,11 @@ const run = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, TA
 let summary = '';
 try {
   const r = JSON.parse(readFileSync(out, 'utf8'));
-  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
+  // A test file that cannot even load (an import error) runs no test but fails the run: count it as a failure.
+  const unloaded = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  summary =
+    `tests: ${r.numPassedTests} passed, ${r.numFailedTests + unloaded} failed` +
+    (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '');
   if (r.numTotalTests === 0) {
     console.error('No test ran.');
     process.exitCode = 1;

@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import '../../../src/server/extensions.js';
 import { DEMO_PROJECT_FILE, loadProjectFile } from '../../../src/project/load.js';
 
 const dir = join(import.meta.dirname, '..', '..', '..', 'projects', 'examples');

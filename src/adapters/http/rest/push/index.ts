@@ -5,7 +5,7 @@ import { pushRoutes } from './routes.js';
 import { pushFor, type PushService } from './service.js';
 
 /**
- * Live push as an extension (src/server/extensions.ts): creates the runtime's push hub and contributes the
+ * Live push, wired by the composition root (src/main.ts): creates the runtime's push hub and contributes the
  * `/ws` and `/events` routes. Plug the alarm engine in with `service.hub.setAlarmSource(engine)` whenever it
  * exists (before or after clients connect).
  */
