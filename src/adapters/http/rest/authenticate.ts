@@ -4,7 +4,6 @@ import type { Principal } from '../../../auth/principal.js';
 import { principalFromToken } from '../../../auth/principal-from-token.js';
 import type { Actor, Via } from '../../../services/actor.js';
 import { TagwayError } from '../../../domain/problems.js';
-import type { Permission } from '../../../domain/permissions.js';
 import type { Runtime } from '../../../runtime/runtime.js';
 
 export const SESSION_COOKIE = 'tagway_session';
@@ -76,13 +75,6 @@ declare module 'fastify' {
 export function principalOf(request: FastifyRequest): Principal {
   const p = request.principal;
   if (!p) throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
-  return p;
-}
-
-/** The principal, if it holds the permission (for at least some tags); FORBIDDEN otherwise. */
-export function requirePermission(request: FastifyRequest, permission: Permission): Principal {
-  const p = principalOf(request);
-  if (!p.permissions.has(permission)) throw new TagwayError('FORBIDDEN', `You lack the permission '${permission}'`);
   return p;
 }
 
