@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
+import { waitUntil } from '../../helpers/wait.js';
 import type { ConnectionState, DriverHost, DriverTag } from '../../../src/drivers/driver.js';
 import { systemClock, type Clock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
@@ -17,11 +18,7 @@ export async function freePort(): Promise<number> {
 
 /** Polls a condition until it holds; fails with `what` when it does not within `ms` (a hang guard, not a timing assertion). */
 export async function waitFor(what: string, cond: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(() => cond() || undefined, what, ms, 10);
 }
 
 /** The system clock, counting the timers that are still pending, so a test can see a driver leaves none. */

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { waitUntil } from '../../helpers/wait.js';
 import type { ConnectionState, DriverHost, DriverTag } from '../../../src/drivers/driver.js';
 import { systemClock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
@@ -45,14 +46,8 @@ export function harness(defs: TagDefinition[]): Harness {
 }
 
 /** Polls until `check` returns a truthy value (never asserts a duration; the bound only stops a hung test). */
-export async function waitFor<T>(check: () => T | undefined | false | null, what: string, boundMs = 15_000): Promise<T> {
-  const until = Date.now() + boundMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function waitFor<T>(check: () => T | undefined | false | null, what: string, boundMs = 15_000): Promise<T> {
+  return waitUntil(check, what, boundMs);
 }
 
 export async function freePort(): Promise<number> {

@@ -1,16 +1,20 @@
 import { fetch, type Agent } from 'undici';
 import { WebSocket } from 'ws';
+import { waitUntil } from '../../helpers/wait.js';
 
 type Msg = Record<string, unknown> & { type: string };
 
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until `probe` answers anything but undefined (false and 0 count as answers). */
+export function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  return waitUntil(
+    () => {
+      const v = probe();
+      return v === undefined ? undefined : { v };
+    },
+    what,
+    timeoutMs,
+    10,
+  ).then((box) => box.v);
 }
 
 /** A real ws client that records every message and its close. */
@@ -146,5 +150,3 @@ export class SseClient {
     this.abort.abort();
   }
 }
-
-export { until };
