@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatestValues } from '../../../src/runtime/push/latest-values.js';
+import { LatestValues } from '../../../../src/runtime/push/latest-values.js';
 
 describe('LatestValues', () => {
   it('holds each position once, in order of first mark, whatever the sequence of marks', () => {

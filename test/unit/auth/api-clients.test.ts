@@ -1,6 +1,6 @@
 import { hash } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
-import { parseProject } from '../../src/project/load.js';
+import { parseProject } from '../../../src/project/load.js';
 
 describe('project file: API clients', () => {
   it('accepts clients with an argon2id secret hash and refuses a plain secret', async () => {

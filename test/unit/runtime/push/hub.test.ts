@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TagwayError } from '../../../src/domain/problems.js';
-import { sseEncoder, wsEncoder } from '../../../src/runtime/push/encoders.js';
-import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
-import { ALL, def, MemoryAlarmSource, perms, Quality, setup, TestSink } from '../../helpers/push.js';
+import { TagwayError } from '../../../../src/domain/problems.js';
+import { sseEncoder, wsEncoder } from '../../../../src/runtime/push/encoders.js';
+import { PUSH_CLOSE } from '../../../../src/runtime/push/types.js';
+import { ALL, def, MemoryAlarmSource, perms, Quality, setup, TestSink } from '../../../helpers/push.js';
 
 const TAGS = [
   def('Line1.Speed', { min: 0, max: 200 }),

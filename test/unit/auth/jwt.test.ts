@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiClients } from '../../src/auth/api-clients.js';
-import { JwtError, JwtService } from '../../src/auth/jwt.js';
-import { loadOrCreateKek, SigningKeys } from '../../src/auth/signing-keys.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { SqliteApiClientRepository } from '../../src/storage/sqlite/sqlite-api-client-repository.js';
-import { SqliteSigningKeyRepository } from '../../src/storage/sqlite/sqlite-signing-key-repository.js';
-import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
+import { ApiClients } from '../../../src/auth/api-clients.js';
+import { JwtError, JwtService } from '../../../src/auth/jwt.js';
+import { loadOrCreateKek, SigningKeys } from '../../../src/auth/signing-keys.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import { SqliteApiClientRepository } from '../../../src/storage/sqlite/sqlite-api-client-repository.js';
+import { SqliteSigningKeyRepository } from '../../../src/storage/sqlite/sqlite-signing-key-repository.js';
+import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SessionService } from '../../src/auth/sessions.js';
-import { UserDirectory } from '../../src/auth/user-directory.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { EventBus, type TagwayEvents } from '../../src/runtime/event-bus.js';
-import { openDatabase } from '../../src/storage/sqlite/database.js';
-import { SqliteSessionRepository } from '../../src/storage/sqlite/sqlite-session-repository.js';
-import { SqliteUserRepository } from '../../src/storage/sqlite/sqlite-user-repository.js';
+import { SessionService } from '../../../src/auth/sessions.js';
+import { UserDirectory } from '../../../src/auth/user-directory.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import { EventBus, type TagwayEvents } from '../../../src/runtime/event-bus.js';
+import { openDatabase } from '../../../src/storage/sqlite/database.js';
+import { SqliteSessionRepository } from '../../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../../src/storage/sqlite/sqlite-user-repository.js';
 
 // Live channels end on `session.revoked` (runtime/push/revocation.ts): every way a session ends early says so.
 describe('SessionService emits session.revoked', () => {

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyPassword } from '../../src/auth/passwords.js';
-import { DATABASE_FILE, runAuditVerify } from '../../src/cli/audit-verify.js';
-import { runUserCommand } from '../../src/cli/user-admin.js';
-import { openDatabase } from '../../src/storage/sqlite/database.js';
-import { SqliteAuditRepository } from '../../src/storage/sqlite/sqlite-audit-repository.js';
-import { SqliteSessionRepository } from '../../src/storage/sqlite/sqlite-session-repository.js';
-import { SqliteUserRepository } from '../../src/storage/sqlite/sqlite-user-repository.js';
+import { verifyPassword } from '../../../src/auth/passwords.js';
+import { DATABASE_FILE, runAuditVerify } from '../../../src/cli/audit-verify.js';
+import { runUserCommand } from '../../../src/cli/user-admin.js';
+import { openDatabase } from '../../../src/storage/sqlite/database.js';
+import { SqliteAuditRepository } from '../../../src/storage/sqlite/sqlite-audit-repository.js';
+import { SqliteSessionRepository } from '../../../src/storage/sqlite/sqlite-session-repository.js';
+import { SqliteUserRepository } from '../../../src/storage/sqlite/sqlite-user-repository.js';
 
 describe('tagway user …', () => {
   let dir: string;

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson, chainRow, GENESIS_HASH, verifyChain, type AuditRow } from '../../src/domain/audit/chain.js';
-import { DATABASE_FILE, runAuditVerify } from '../../src/cli/audit-verify.js';
-import { AuditTrail } from '../../src/runtime/audit.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { openDatabase, type Database } from '../../src/storage/sqlite/database.js';
-import { SqliteAuditRepository } from '../../src/storage/sqlite/sqlite-audit-repository.js';
+import { canonicalJson, chainRow, GENESIS_HASH, verifyChain, type AuditRow } from '../../../../src/domain/audit/chain.js';
+import { DATABASE_FILE, runAuditVerify } from '../../../../src/cli/audit-verify.js';
+import { AuditTrail } from '../../../../src/runtime/audit.js';
+import { ManualClock } from '../../../../src/domain/clock.js';
+import { openDatabase, type Database } from '../../../../src/storage/sqlite/database.js';
+import { SqliteAuditRepository } from '../../../../src/storage/sqlite/sqlite-audit-repository.js';
 
 function rows(n: number): AuditRow[] {
   const out: AuditRow[] = [];

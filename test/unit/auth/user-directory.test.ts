@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SessionService } from '../../src/auth/sessions.js';
-import { UserDirectory } from '../../src/auth/user-directory.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { openSqliteStorage, type SqliteStorage } from '../../src/storage/sqlite/open-sqlite.js';
+import { SessionService } from '../../../src/auth/sessions.js';
+import { UserDirectory } from '../../../src/auth/user-directory.js';
+import { ManualClock } from '../../../src/domain/clock.js';
+import { openSqliteStorage, type SqliteStorage } from '../../../src/storage/sqlite/open-sqlite.js';
 
 const erin = { username: 'erin', displayName: 'Erin', passwordHash: 'h', groups: ['viewers'], disabled: false, source: 'local' as const };
 

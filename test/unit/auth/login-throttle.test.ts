@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle } from '../../src/auth/login-throttle.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import { LoginThrottle } from '../../../src/auth/login-throttle.js';
+import { ManualClock } from '../../../src/domain/clock.js';
 
 describe('LoginThrottle', () => {
   it('blocks a username at one address after 5 failures in 10 min, even for the right password, then lifts; the owner elsewhere is not locked out', () => {

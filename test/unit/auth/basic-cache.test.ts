@@ -1,7 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
-import { BasicAuthCache, parseBasic } from '../../src/auth/basic-cache.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import { BasicAuthCache, parseBasic } from '../../../src/auth/basic-cache.js';
+import { ManualClock } from '../../../src/domain/clock.js';
 
 describe('BasicAuthCache', () => {
   it('verifies once, then serves from the cache until the TTL ends', async () => {

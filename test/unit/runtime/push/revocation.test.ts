@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { PermissionSet } from '../../../src/domain/permissions.js';
-import { TagwayError } from '../../../src/domain/problems.js';
-import { EventBus } from '../../../src/runtime/event-bus.js';
-import { wsEncoder } from '../../../src/runtime/push/encoders.js';
-import { ChannelRevocation } from '../../../src/runtime/push/revocation.js';
-import { MAX_SUBSCRIPTION_ENTRIES, MAX_SUBSCRIPTION_GLOBS } from '../../../src/runtime/push/subscription.js';
-import { PUSH_CLOSE, type ChannelOwner, type ChannelPrincipal } from '../../../src/runtime/push/types.js';
-import { ALL, def, MemoryAlarmSource, perms, setup, TestSink } from '../../helpers/push.js';
+import type { PermissionSet } from '../../../../src/domain/permissions.js';
+import { TagwayError } from '../../../../src/domain/problems.js';
+import { EventBus } from '../../../../src/runtime/event-bus.js';
+import { wsEncoder } from '../../../../src/runtime/push/encoders.js';
+import { ChannelRevocation } from '../../../../src/runtime/push/revocation.js';
+import { MAX_SUBSCRIPTION_ENTRIES, MAX_SUBSCRIPTION_GLOBS } from '../../../../src/runtime/push/subscription.js';
+import { PUSH_CLOSE, type ChannelOwner, type ChannelPrincipal } from '../../../../src/runtime/push/types.js';
+import { ALL, def, MemoryAlarmSource, perms, setup, TestSink } from '../../../helpers/push.js';
 
 const TAGS = [def('Line1.Speed'), def('Line1.Level'), def('Tank1.Level')];
 const LINE1 = perms({ permission: 'tags:read', tags: 'Line1.**' }, { permission: 'alarms:read', tags: 'Line1.**' });
