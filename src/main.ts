@@ -184,6 +184,12 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
   historian.start();
   runtime.onStop(() => historian.stop());
+  // The event bus carries what the engines commit, for whoever listens (a cluster link, later front ends). The
+  // tag engine's changes are forwarded only while someone listens: the hot path pays one check per change.
+  const bus = runtime.events;
+  runtime.onStop(alarms.onEvent((e) => bus.emit('alarm.committed', e)));
+  security.audit.onCommitted = (e) => bus.emit('audit.recorded', e);
+  runtime.onStop(runtime.tags.onChange((c) => bus.has('tag.changed') && bus.emit('tag.changed', c)));
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
   const push = pushExtension(runtime, { alarms });
 

@@ -76,6 +76,9 @@ export class AuditTrail {
   /** The append under way: appends run one after the other, so the chain keeps the order of events. */
   private flushing: Promise<void> = Promise.resolve();
 
+  /** Told of every committed row (the event bus's `audit.recorded`); undefined until the composition sets it. */
+  onCommitted: ((e: { action: string; user: string; target?: string | undefined; result: string }) => void) | undefined;
+
   constructor(
     private readonly store: AuditStore,
     private readonly clock: Clock,
@@ -127,6 +130,10 @@ export class AuditTrail {
       this.store.appendMany(batch.map((b) => b.entry)).then(
         () => {
           for (const b of batch) b.resolve();
+          const told = this.onCommitted;
+          if (told)
+            for (const b of batch)
+              told({ action: b.entry.action, user: b.entry.user ?? '', target: b.entry.target ?? undefined, result: b.entry.result });
         },
         (err: unknown) => {
           for (const b of batch) b.reject(err);
