@@ -177,6 +177,8 @@ export async function compose(runtime: Runtime): Promise<Composition> {
           };
     }),
   );
+  // Audit rows held in memory while storage refuses them (retried every 500 ms, in order, never silently dropped).
+  runtime.onStop(runtime.storageHealth.register(() => ({ name: 'audit trail', ...security.audit.storageState() })));
   // Tag logging: the historian logs each history tag's current state as its first point and flushes at stop.
   const historian = new Historian(runtime.tags, runtime.storage.history, runtime.clock, {
     logger: runtime.logger.child({ service: 'historian' }),

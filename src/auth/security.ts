@@ -135,7 +135,9 @@ export class Security {
     this.d.clock.clearInterval(this.rotationTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.throttleAudit.stop();
-    await this.audit.flush();
+    this.audit.stopRetrying();
+    // A last try for rows held during a storage outage; if storage still refuses, they are lost with the process.
+    await this.audit.flush().catch((err: unknown) => this.d.logger.error({ err }, 'audit rows could not be stored at shutdown'));
   }
 
   /** Rotates the signing key when the active one is older than the rotation period; prunes expired ones. */

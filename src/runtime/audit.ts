@@ -70,8 +70,24 @@ export function redact(v: unknown): unknown {
  * before answering the client never reports something the trail has not got (architecture: commit first).
  * Rows of the same tick share one append (one transaction, one fsync), in the order they were recorded.
  */
+/** Rows kept in memory while storage refuses them (a full disk); past this the oldest are dropped and counted. */
+export const MAX_HELD_AUDIT_ROWS = 100_000;
+/** How often held rows are offered to storage again. */
+const RETRY_MS = 500;
+
 export class AuditTrail {
   private pending: Array<{ entry: Omit<AuditEntryFields, 'id'>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /**
+   * Rows whose commit storage refused. What they record has happened (a value reached a device, a user logged in),
+   * so they are not dropped: they are committed first, in order, with their original times, as soon as storage
+   * takes writes again. Only a crash during the outage loses them.
+   */
+  private held: Array<Omit<AuditEntryFields, 'id'>> = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private refusedSince: number | undefined;
+  private lastError = '';
+  /** Held rows dropped because the outage outlasted MAX_HELD_AUDIT_ROWS. */
+  droppedRows = 0;
   private flushScheduled = false;
   /** The append under way: appends run one after the other, so the chain keeps the order of events. */
   private flushing: Promise<void> = Promise.resolve();
@@ -124,23 +140,59 @@ export class AuditTrail {
   flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
-    if (batch.length === 0) return this.flushing;
+    if (batch.length === 0 && this.held.length === 0) return this.flushing;
     this.pending = [];
-    this.flushing = this.flushing.then(() =>
-      this.store.appendMany(batch.map((b) => b.entry)).then(
+    this.flushing = this.flushing.then(() => {
+      // Held rows go first: the chain keeps the order in which things happened.
+      const held = this.held;
+      this.held = [];
+      const rows = held.length === 0 ? batch.map((b) => b.entry) : [...held, ...batch.map((b) => b.entry)];
+      return this.store.appendMany(rows).then(
         () => {
+          this.refusedSince = undefined;
           for (const b of batch) b.resolve();
           const told = this.onCommitted;
-          if (told)
-            for (const b of batch)
-              told({ action: b.entry.action, user: b.entry.user ?? '', target: b.entry.target ?? undefined, result: b.entry.result });
+          if (told) for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
         },
         (err: unknown) => {
+          this.hold(rows, err);
           for (const b of batch) b.reject(err);
         },
-      ),
-    );
+      );
+    });
     return this.flushing;
+  }
+
+  private hold(rows: Array<Omit<AuditEntryFields, 'id'>>, err: unknown): void {
+    this.refusedSince ??= this.clock.now();
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.held = rows;
+    const over = this.held.length - MAX_HELD_AUDIT_ROWS;
+    if (over > 0) {
+      this.held.splice(0, over);
+      this.droppedRows += over;
+    }
+    if (this.retryTimer === undefined) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.flush();
+      }, RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** For /health: degraded while rows wait for storage (and, after an outage that overflowed, saying so). */
+  storageState(): { ok: boolean; reason?: string } {
+    if (this.held.length === 0 && this.droppedRows === 0) return { ok: true };
+    const since = this.refusedSince === undefined ? '' : ` since ${new Date(this.refusedSince).toISOString()}`;
+    const dropped = this.droppedRows > 0 ? `; ${this.droppedRows} rows dropped after the in-memory limit` : '';
+    return { ok: this.held.length === 0, reason: `${this.held.length} audit rows wait for storage${since} (${this.lastError})${dropped}` };
+  }
+
+  /** Stops retrying (shutdown); the last flush is the caller's. */
+  stopRetrying(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /**
