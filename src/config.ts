@@ -38,6 +38,8 @@ export interface Config {
   /** Most history queries one user may have in flight (default 2). */
   maxConcurrentHistory: number;
   basePath: string;
+  /** Where WinCC OA's REST Reporting API is served (default `/reporting`, independent of basePath). */
+  winccOaPrefix: string;
   logLevel: string;
   adminPassword: string | undefined;
   sessions: SessionSettings;
@@ -90,6 +92,7 @@ const FLAGS: Record<
   '--max-history-samples': { key: 'maxHistorySamples', env: 'TAGWAY_MAX_HISTORY_SAMPLES', kind: 'int' },
   '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
+  '--wincc-oa-prefix': { key: 'winccOaPrefix', env: 'TAGWAY_WINCC_OA_PREFIX', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
@@ -201,6 +204,7 @@ export function defaultConfig(): Config {
     maxHistorySamples: 1_000_000,
     maxConcurrentHistory: 2,
     basePath: '/',
+    winccOaPrefix: '/reporting',
     logLevel: 'info',
     adminPassword: undefined,
     sessions: { ...DEFAULT_SESSION_SETTINGS },
@@ -347,6 +351,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError('--headers-timeout-seconds must not be longer than --request-timeout-seconds');
   if (!c.basePath.startsWith('/')) throw new ConfigError(`--base-path must start with '/'`);
   c.basePath = c.basePath.replace(/\/+$/, '') || '/';
+  if (!/^\/[A-Za-z0-9._~/-]*[^/]$/.test(c.winccOaPrefix)) throw new ConfigError(`--wincc-oa-prefix must start with '/' and name a path`);
   c.dataDir = resolve(c.dataDir);
   // The project path stays as given (relative to the working directory), so that `tagway start` names the
   // file in its problem lines exactly as `tagway check` does.

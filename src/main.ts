@@ -25,6 +25,7 @@ import type { Authenticator } from './adapters/http/rest/authenticate.js';
 import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
 import type { ApiPlugin } from './adapters/http/rest/plugin.js';
+import { winccOaReporting } from './adapters/http/wincc-oa/reporting.js';
 import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
 import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
@@ -151,7 +152,7 @@ async function startLocked(
 /** What the composition gives the HTTP front end: the services, and the routes and authenticators beyond the core. */
 export interface Composition {
   services: Services;
-  plugins: ApiPlugin[];
+  plugins: AppOptions['plugins'] & object;
   authenticators: Authenticator[];
 }
 
@@ -239,7 +240,16 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   };
   return {
     services,
-    plugins: [metricsRoutes, alarmRoutes, historyRoutes, push.plugin, tokenRoutes, auditRoutes, adminRoutes],
+    plugins: [
+      metricsRoutes,
+      alarmRoutes,
+      historyRoutes,
+      push.plugin,
+      tokenRoutes,
+      auditRoutes,
+      adminRoutes,
+      { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
+    ],
     authenticators: [...securityAuthenticators],
   };
 }

@@ -3,7 +3,7 @@ import { PERMISSIONS, type Group } from '../domain/permissions.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
 import type { ConnectionDefinition } from '../drivers/driver.js';
 import type { ProjectFile } from './schema/project.js';
-import type { Project } from './types.js';
+import { DEFAULT_WINCC_SYSTEM_NAME, type Project } from './types.js';
 
 /** Groups every project has unless it defines its own with the same name (api.md "Authorisation"). */
 export const BUILT_IN_GROUPS: Group[] = [
@@ -36,6 +36,7 @@ export function normalise(raw: ProjectFile, file: string): Project {
     tags,
     groups: [...groups.values()],
     users: raw.users ?? [],
+    wincc: { systemName: raw.wincc?.systemName ?? DEFAULT_WINCC_SYSTEM_NAME },
     raw,
   };
 }

@@ -5,6 +5,14 @@ import type { ProjectFile, UserEntry } from './schema/project.js';
 import type { PathMessage } from './schema-errors.js';
 
 /** A validated project, ready for the runtime. */
+export interface WinccSettings {
+  /** The system name in data point names (`<systemName>:<tag name>.`). */
+  systemName: string;
+}
+
+/** The system name when the project names none. */
+export const DEFAULT_WINCC_SYSTEM_NAME = 'Tagway';
+
 export interface Project {
   name: string;
   description?: string | undefined;
@@ -13,6 +21,8 @@ export interface Project {
   tags: TagDefinition[];
   groups: Group[];
   users: UserEntry[];
+  /** The WinCC profiles' settings, defaults filled in (absent only in projects built by hand, e.g. in tests). */
+  wincc?: WinccSettings | undefined;
   /** The validated file as written, for modules that own a section (alarms). */
   raw: ProjectFile;
 }

@@ -17,6 +17,16 @@ export const ProjectSchema = Type.Object(
     groups: Type.Optional(Type.Array(GroupSchema)),
     users: Type.Optional(Type.Array(UserSchema)),
     clients: Type.Optional(Type.Array(ClientSchema)),
+    /** Settings the WinCC compatibility profiles share (WinCC OA REST Reporting API today). */
+    wincc: Type.Optional(
+      Type.Object(
+        {
+          /** The system name data point names carry (`<systemName>:<tag name>.`); default `Tagway`. */
+          systemName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -26,8 +26,11 @@ export interface AppOptions {
   https?: { cert: string; key: string } | undefined;
   /** Extra authenticators tried after the built-in session ones (Basic, JWT). */
   authenticators?: Authenticator[];
-  /** Extra route plugins (alarms, history, push, …) registered under the base path. */
-  plugins?: ApiPlugin[];
+  /**
+   * Extra route plugins (alarms, history, push, …) registered under the base path; one given with its own
+   * `prefix` (a compatibility profile such as WinCC OA's `/reporting`) is registered under that prefix instead.
+   */
+  plugins?: (ApiPlugin | { plugin: ApiPlugin; prefix: string })[];
   /** The service layer the routes call (built by the composition root, src/main.ts). */
   services: Services;
 }
@@ -244,10 +247,13 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   await app.register(
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-      for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])]) await scoped.register(plugin, { runtime, services: opts.services });
+      for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])])
+        if (typeof plugin === 'function') await scoped.register(plugin, { runtime, services: opts.services });
     },
     { prefix },
   );
+  for (const p of opts.plugins ?? [])
+    if (typeof p !== 'function') await app.register(p.plugin, { runtime, services: opts.services, prefix: p.prefix });
 
   return app;
 }

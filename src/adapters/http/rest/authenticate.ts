@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../../auth/principal.js';
 import { principalFromToken } from '../../../auth/principal-from-token.js';
-import type { Actor, Via } from '../../../services/actor.js';
 import { TagwayError } from '../../../domain/problems.js';
 import type { Runtime } from '../../../runtime/runtime.js';
 
@@ -71,14 +70,5 @@ declare module 'fastify' {
   }
 }
 
-/** The authenticated principal of a request, or UNAUTHENTICATED. */
-export function principalOf(request: FastifyRequest): Principal {
-  const p = request.principal;
-  if (!p) throw new TagwayError('UNAUTHENTICATED', 'Log in first: send Authorization: Bearer <token> or the session cookie');
-  return p;
-}
-
-/** The service-layer actor of an authenticated request (UNAUTHENTICATED without a principal). */
-export function actorOf(request: FastifyRequest, via: Via = 'rest'): Actor {
-  return { principal: principalOf(request), clientAddress: request.ip, requestId: request.id, via };
-}
+// Shared with the other HTTP front ends (the WinCC OA profile).
+export { actorOf, principalOf } from '../shared/actor.js';
