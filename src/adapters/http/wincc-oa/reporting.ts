@@ -71,14 +71,12 @@ function decode(s: string): string {
   }
 }
 
-/** `System1:Tank1.Level.` → `Tank1.Level`, or undefined for another system's data point. */
+/**
+ * `System1:Tank1.Level.` → `Tank1.Level`. A name without our system prefix is taken as a tag name as it is (tag
+ * names may hold `:`), so another system's data point is simply unknown.
+ */
 export function tagNameOf(dp: string, system: string): string | undefined {
-  let name = dp;
-  const colon = name.indexOf(':');
-  if (colon >= 0) {
-    if (name.slice(0, colon) !== system) return undefined;
-    name = name.slice(colon + 1);
-  }
+  let name = dp.startsWith(`${system}:`) ? dp.slice(system.length + 1) : dp;
   // The data point element of a tag is `<name>.`; the trailing dot may be left out (WinCC OA corrects it).
   if (name.endsWith('.')) name = name.slice(0, -1);
   return name === '' ? undefined : name;
@@ -172,7 +170,10 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
       const text = status >= 500 && !(err instanceof TagwayError) ? 'internal error' : String(e.message ?? 'error');
       if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="Tagway", charset="UTF-8"');
       if (err instanceof TagwayError && err.headers) reply.headers(err.headers);
-      return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify({ errorText: text }));
+      return reply
+        .code(status)
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ errorText: text }));
     });
 
     /** Online values or history of data points, in request order; unknown or unreadable ones carry an error. */
@@ -183,8 +184,7 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
       // The live read decides what exists for this caller: a tag it may not read is answered like an unknown one.
       const known = names.filter((n): n is string => n !== undefined);
       const live = new Map<string, TagState>();
-      if (known.length > 0)
-        for (const r of services.tags.readMany(who, known)) if (!isFailure(r)) live.set(r.def.name, r);
+      if (known.length > 0) for (const r of services.tags.readMany(who, known)) if (!isFailure(r)) live.set(r.def.name, r);
       const from = time(params.get('from'), 'from');
       let to = time(params.get('to'), 'to');
       if (from === undefined && to !== undefined) throw new ReportingError(400, 'to needs from');
@@ -204,7 +204,10 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
       const failed = new Map<string, ItemError>();
       if (readable.length > 0) {
         const user = (n: string) => live.get(n)!.def.connection;
-        const collect = async (opts: { from: number; to: number; limit: number; order: 'asc' | 'desc' }, where: 'before' | 'in' | 'after') => {
+        const collect = async (
+          opts: { from: number; to: number; limit: number; order: 'asc' | 'desc' },
+          where: 'before' | 'in' | 'after',
+        ) => {
           const sink = new CollectingSink();
           await services.history.queryMany(who, { tags: readable, ...opts }, sink);
           for (const t of sink.tags) {
@@ -212,7 +215,8 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
               failed.set(t.name, t.error);
               continue;
             }
-            if (where === 'in' && t.tail?.next) throw new ReportingError(413, `more values than one answer holds for ${t.name}; ask for a shorter range`);
+            if (where === 'in' && t.tail?.next)
+              throw new ReportingError(413, `more values than one answer holds for ${t.name}; ask for a shorter range`);
             const got = t.items.map((i) => historyRow(i as RawItem, user(t.name)));
             if (where === 'before') got.reverse();
             const list = rows.get(t.name) ?? [];
@@ -291,7 +295,12 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
       const unknown = results.find((r) => 'error' in r && r.error === NOT_EXISTING);
       if (verify && unknown) return send(reply, params, { errorText: `${NOT_EXISTING}: ${unknown.dp}` }, 404);
       // 1.x (inferred): a flat array, one Dp-shaped answer per data point, `{"errorText"}` for a failed one.
-      if (major === 1) return send(reply, params, results.map((r) => ('error' in r ? { errorText: r.error } : history ? r.rows : r.rows[0])));
+      if (major === 1)
+        return send(
+          reply,
+          params,
+          results.map((r) => ('error' in r ? { errorText: r.error } : history ? r.rows : r.rows[0])),
+        );
       const items = results.map((r) => ('error' in r ? { DP: r.dp, errorText: r.error } : { DP: r.dp, values: r.rows }));
       return send(reply, params, envelope(items));
     });
