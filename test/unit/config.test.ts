@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       maxHistorySamples: 1_000_000,
       maxConcurrentHistory: 2,
       basePath: '/',
+      winccOaPrefix: '/reporting',
       logLevel: 'info',
       adminPassword: undefined,
       sessions: DEFAULT_SESSION_SETTINGS,
@@ -123,6 +124,7 @@ describe('loadConfig', () => {
       TAGWAY_MAX_HISTORY_SAMPLES: '5000',
       TAGWAY_MAX_CONCURRENT_HISTORY: '4',
       TAGWAY_BASE_PATH: '/x',
+      TAGWAY_WINCC_OA_PREFIX: '/oa',
       TAGWAY_LOG_LEVEL: 'warn',
       TAGWAY_SESSION_IDLE_MINUTES: '1',
       TAGWAY_SESSION_LIFETIME_HOURS: '3',
@@ -158,6 +160,7 @@ describe('loadConfig', () => {
       maxHistorySamples: 5000,
       maxConcurrentHistory: 4,
       basePath: '/x',
+      winccOaPrefix: '/oa',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
@@ -287,5 +290,13 @@ describe('loadConfig', () => {
       expect(configError(['--tls-cert', 'c.pem'])).toMatch(/--tls-cert and --tls-key go together/);
       expect(configError([], { TAGWAY_TLS_KEY: 'k.pem' })).toMatch(/go together/);
     });
+  });
+});
+
+describe('--wincc-oa-prefix', () => {
+  it('must start with a slash and name a path', () => {
+    expect(loadConfig(['--wincc-oa-prefix', '/wincc/reporting'], {}).winccOaPrefix).toBe('/wincc/reporting');
+    for (const bad of ['reporting', '/', '/reporting/', '/a b'])
+      expect(() => loadConfig(['--wincc-oa-prefix', bad], {})).toThrow(/wincc-oa-prefix/);
   });
 });
