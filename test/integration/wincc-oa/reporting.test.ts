@@ -119,17 +119,19 @@ describe('WinCC OA REST Reporting API (/reporting)', () => {
       expect(parseInt(bits.slice(0, 8), 2)).toBe(GOOD);
     });
 
-    it('history: an array of rows in [from, to], `to` included', async () => {
-      const r = await get(`/reporting/Dp?System1:Tank1.Level.&from=${iso(H0)}&to=${iso(H0 + 10_000)}`);
+    it('history: an array of rows in [from, to], `to` included, with its fixed count of 1 before and after', async () => {
+      const r = await get(`/reporting/Dp?System1:Tank1.Level.&from=${iso(H0)}&to=${iso(H0 + 10_000)}&count=5`);
       expect(r.status).toBe(200);
       expect(r.json.map((row: unknown[]) => [row[0], row[1]])).toEqual([
+        [2, iso(H0 - 30_000)],
         [3, iso(H0 + 1_000)],
         [4, iso(H0 + 2_000)],
         [5, iso(H0 + 10_000)],
+        [6, iso(H0 + 20_000)],
       ]);
-      const bad = r.json[1][2] as string;
+      const bad = r.json[2][2] as string;
       expect(bad[64 - 9]).toBe('1'); // bit 8: invalid
-      expect(r.json[0][2][64 - 9]).toBe('0');
+      expect(r.json[1][2][64 - 9]).toBe('0');
     });
 
     it('an unknown data point, another system, or one the caller may not read: 404 errorText', async () => {

@@ -280,7 +280,8 @@ export function winccOaReporting(): FastifyPluginAsync<WinccOaOptions> {
     app.get('/Dp', route, async (request, reply) => {
       const { names, params } = parseQuery(request.url);
       if (names.length !== 1) throw new ReportingError(400, 'name exactly one data point');
-      const [r] = await query(request, names, params);
+      // WinCC OA documents Dp's count as fixed at 1: one value before `from` and one after `to`.
+      const [r] = await query(request, names, new Map([...params, ['count', '1']]));
       if (!r || 'error' in r) return send(reply, params, { errorText: r?.error ?? NOT_EXISTING }, 404);
       return send(reply, params, params.has('from') ? r.rows : r.rows[0]);
     });
