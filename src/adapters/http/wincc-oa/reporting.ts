@@ -26,7 +26,7 @@ export interface WinccOaOptions {
 /** The API version we implement (WinCC OA 3.19-P002 and later answer the same). */
 const API_MAJOR = 2;
 const API_MINOR = 0;
-const PACKAGE_VERSION = '0.1.0';
+const PACKAGE_VERSION = process.env.npm_package_version ?? '0.1.0';
 const NOT_EXISTING = 'data point does not exist';
 const PARAMETERS = new Set(['api-version', 'jsonCompact', 'from', 'to', 'count', 'verifyDpExistence']);
 
