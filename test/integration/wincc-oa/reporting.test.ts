@@ -222,6 +222,10 @@ describe('WinCC OA REST Reporting API (/reporting)', () => {
         expect(r.status).toBe(400);
         expect(typeof r.json.errorText).toBe('string');
       }
+      // the history service's own limits apply: at most 100,000 values per page and data point
+      const big = await get(`/reporting/Dps?System1:Tank1.Level.&from=${iso(H0)}&count=200000`);
+      expect(big.status).toBe(400);
+      expect(big.json.errorText).toMatch(/limit/);
     });
   });
 
@@ -245,5 +249,31 @@ describe('WinCC OA REST Reporting API (/reporting)', () => {
       const near = await s.server.app.inject({ method: 'GET', url: '/reporting/DpNames', headers: ADMIN, remoteAddress: '127.0.0.1' });
       expect(near.statusCode).toBe(200);
     });
+  });
+});
+
+describe('WinCC OA reporting under a small history budget', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ projectYaml: PROJECT, config: { maxHistorySamples: 2 } });
+    const store = (s.server.runtime.storage as SqliteStorage).history.store;
+    store.insertBatch({
+      count: LEVEL.length,
+      tagIds: LEVEL.map(() => store.tagId('Tank1.Level')),
+      ts: LEVEL.map((r) => r.ts),
+      values: LEVEL.map((r) => r.value),
+      quality: LEVEL.map((r) => r.quality),
+    });
+  });
+  afterAll(() => s?.stop());
+
+  it('a range with more values than --max-history-samples allows is refused with 413, not cut short', async () => {
+    const range = `from=${iso(H0)}&to=${iso(H0 + 10_000)}`;
+    const r = await s.request('GET', `/reporting/Dps?System1:Tank1.Level.&System1:Tank1.Pressure.&${range}`, { headers: ADMIN });
+    expect(r.status).toBe(413);
+    expect(r.json.errorText).toMatch(/shorter range/);
+    const fits = await s.request('GET', `/reporting/Dps?System1:Tank1.Level.&from=${iso(H0)}&to=${iso(H0 + 1_500)}`, { headers: ADMIN });
+    expect(fits.status).toBe(200);
+    expect(fits.json.dps[0].values.map((row: unknown[]) => row[0])).toEqual([3]);
   });
 });
