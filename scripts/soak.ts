@@ -420,7 +420,7 @@ async function soak(): Promise<void> {
     failed: s.failed,
     p50: pct(s.ms, 50),
     p99: pct(s.ms, 99),
-    max: Math.round(Math.max(0, ...s.ms)),
+    max: Math.round(s.ms.reduce((m, x) => (x > m ? x : m), 0)),
   }));
   const incarnations = rss.map((inc) => {
     const mbs = inc.samples.map((x) => x.mb);
@@ -434,7 +434,7 @@ async function soak(): Promise<void> {
       samples: mbs.length,
       firstMb: mbs[0] ?? 0,
       lastMb: mbs.at(-1) ?? 0,
-      maxMb: Math.max(0, ...mbs),
+      maxMb: mbs.reduce((m, x) => (x > m ? x : m), 0),
       warmEarlyMedianMb: early,
       warmLateMedianMb: late,
       growthPct: early ? Math.round(((late - early) / early) * 1000) / 10 : 0,
