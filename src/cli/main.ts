@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runAuditVerify } from './audit-verify.js';
 import { runUserCommand } from './user-admin.js';
@@ -12,6 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { startServer, type RunningServer } from '../main.js';
 import { StartupError } from '../server/instance-lock.js';
 import { registerBuiltIns } from '../server/built-ins.js';
+import { tagwayVersion } from '../server/version.js';
 
 const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'version', 'help'];
 
@@ -30,10 +30,7 @@ ${CONFIG_FLAGS.map((f) => `  ${(f.flag + (f.kind === 'bool' ? '' : ' VALUE')).pa
   TAGWAY_ADMIN_PASSWORD         password of the 'admin' user created on first start
 `;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+const version = tagwayVersion;
 
 async function start(args: string[]): Promise<number> {
   const config = loadConfig(args);

@@ -10,6 +10,7 @@ import { CollectingSink } from '../../../services/history-service.js';
 import { isFailure } from '../../../services/tag-service.js';
 import type { Services } from '../../../services/services.js';
 import { actorOf } from '../shared/actor.js';
+import { tagwayVersion } from '../../../server/version.js';
 
 /**
  * WinCC OA's REST Reporting API (`/reporting/DpNames`, `/Dp`, `/GetVersion`, `/Dps`) over the service layer: this
@@ -26,7 +27,6 @@ export interface WinccOaOptions {
 /** The API version we implement (WinCC OA 3.19-P002 and later answer the same). */
 const API_MAJOR = 2;
 const API_MINOR = 0;
-const PACKAGE_VERSION = process.env.npm_package_version ?? '0.1.0';
 const NOT_EXISTING = 'data point does not exist';
 const PARAMETERS = new Set(['api-version', 'jsonCompact', 'from', 'to', 'count', 'verifyDpExistence']);
 
@@ -147,7 +147,7 @@ function send(reply: FastifyReply, params: Map<string, string>, body: unknown, s
 
 function envelope(dps: unknown[]): object {
   return {
-    generatedBy: `Tagway ${PACKAGE_VERSION} @ ${platform()} ${arch()}`,
+    generatedBy: `Tagway ${tagwayVersion()} @ ${platform()} ${arch()}`,
     formatVersionMajor: API_MAJOR,
     formatVersionMinor: API_MINOR,
     dps,
