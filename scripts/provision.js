@@ -1,5 +1,5 @@
-// Installs the Debian packages that the test suite needs (OpenLDAP, mosquitto as real peers; curl and jq for the
-// README's examples), when missing.
+// Installs the Debian packages that the test suite needs (OpenLDAP, mosquitto, PostgreSQL, NATS, Chromium as real
+// peers; curl and jq for the README's examples), when missing.
 // As root it installs them non-interactively; otherwise it stops with a message naming the packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,14 @@ export const TEST_PACKAGES = {
   // The docs tests run the README's curl tour as written (test/integration/docs/).
   curl: '/usr/bin/curl',
   jq: '/usr/bin/jq',
+  // PostgreSQL backend: contract suites and integration tests start a throw-away cluster in a temp dir.
+  postgresql: '/usr/lib/postgresql/15/bin/initdb',
+  // The dashboard's end-to-end tests drive Debian's Chromium through playwright-core (no browser download).
+  chromium: '/usr/bin/chromium',
+  // Cluster tests: live values between nodes.
+  'nats-server': '/usr/sbin/nats-server',
+  // Northbound MQTT docs examples subscribe with mosquitto_sub.
+  'mosquitto-clients': '/usr/bin/mosquitto_sub',
 };
 
 export function missingPackages(packages = TEST_PACKAGES) {
