@@ -31,16 +31,38 @@ const TOUCH_ERROR_LOG_MS = 60_000;
 interface CachedSession {
   record: SessionRecord;
   persistedLastSeen: number;
+  /** The token itself, once seen in this process (never stored): lets later requests skip the SHA-256. */
+  token?: string | undefined;
+}
+
+/**
+ * Characters of a token that key the in-memory index (72 random bits of its 256): a key only finds the candidate;
+ * the whole token is then compared in constant time, so knowing a key (it is never shown) would not be enough.
+ */
+const TOKEN_KEY_CHARS = 12;
+
+/** Constant-time equality of two strings of equal length (the length of a token is not a secret). */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /**
  * Opaque session tokens. Only a SHA-256 of the token is stored; sessions survive restarts. Every live session is
- * held in memory (loaded by `load` at start, bounded by MAX_SESSIONS), so authenticating a request costs one hash
- * and one Map lookup and never waits on storage; changes are written through to the repository in the background
+ * held in memory (loaded by `load` at start, bounded by MAX_SESSIONS), so authenticating a request costs two Map
+ * lookups and a constant-time comparison (one hash the first time a token is seen) and never waits on storage; changes are written through to the repository in the background
  * (`flush` waits for them, at shutdown). A token unknown to the cache is unknown.
  */
 export class SessionService {
   private readonly cache = new Map<string, CachedSession>();
+  /**
+   * Sessions by the first characters of their token, for the hot path: hashing every request's token cost more
+   * than the rest of authentication. An entry counts only while its session is still the one in `cache` under its
+   * hash, so ending a session never has to find its entry here; stale entries are swept by `prune`.
+   */
+  private readonly byTokenKey = new Map<string, CachedSession>();
   private readonly writes = new Set<Promise<unknown>>();
   private storeErrors = 0;
   private storeErrorLoggedAt = -Infinity;
@@ -113,8 +135,26 @@ export class SessionService {
       clientAddress,
     };
     this.persist('new session not saved (storage unavailable); it works until the next restart', this.store.insert(record));
-    this.remember({ record, persistedLastSeen: now });
+    const c: CachedSession = { record, persistedLastSeen: now };
+    this.remember(c);
+    this.index(c, token);
     return { token, record };
+  }
+
+  /** The live session of a token: by its key and a constant-time comparison when seen before, else by its hash. */
+  private lookup(token: string): CachedSession | undefined {
+    const known = this.byTokenKey.get(token.slice(0, TOKEN_KEY_CHARS));
+    if (known?.token !== undefined && this.cache.get(known.record.tokenHash) === known && sameSecret(known.token, token)) return known;
+    const c = this.cache.get(SessionService.hashToken(token));
+    if (c) this.index(c, token);
+    return c;
+  }
+
+  private index(c: CachedSession, token: string): void {
+    // Bounded like the cache itself; a cleared index only costs the next requests one hash each.
+    if (this.byTokenKey.size >= (this.settings.maxSessions ?? MAX_SESSIONS)) this.byTokenKey.clear();
+    c.token = token;
+    this.byTokenKey.set(token.slice(0, TOKEN_KEY_CHARS), c);
   }
 
   expiresAt(r: SessionRecord): number {
@@ -123,9 +163,9 @@ export class SessionService {
 
   /** Resolves a token to its principal, sliding the idle timeout; undefined when unknown, expired or revoked. */
   authenticate(token: string): Principal | undefined {
-    const tokenHash = SessionService.hashToken(token);
-    const c = this.cache.get(tokenHash);
+    const c = this.lookup(token);
     if (!c) return undefined;
+    const tokenHash = c.record.tokenHash;
     const now = this.clock.now();
     const r = c.record;
     if (now >= this.expiresAt(r)) {
@@ -235,6 +275,7 @@ export class SessionService {
   async prune(): Promise<number> {
     const now = this.clock.now();
     for (const [h, c] of this.cache) if (now >= this.expiresAt(c.record)) this.cache.delete(h);
+    for (const [k, c] of this.byTokenKey) if (this.cache.get(c.record.tokenHash) !== c) this.byTokenKey.delete(k);
     await this.flush();
     try {
       return await this.store.deleteExpired(now, this.settings.idleTimeoutMs);

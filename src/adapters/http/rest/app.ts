@@ -19,6 +19,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { authRoutes } from './auth/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { lazyChildLogger } from './request-logger.js';
 import { tagRoutes } from './tags/routes.js';
 import { userRoutes } from './users/routes.js';
 
@@ -68,6 +69,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     },
     // Our own onResponse line replaces fastify's two per-request lines (and never logs headers).
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     // Only the configured proxies' X-Forwarded-For sets request.ip (the address login budgets count).
     ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     return503OnClosing: true,
