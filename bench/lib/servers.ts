@@ -12,7 +12,7 @@ import { ensureTls } from '../../src/server/tls.js';
 export const BENCH_PASSWORD = 'bench-admin-password';
 
 /** A project with `n` internal Float64 tags named Bench.T0 … and a few of every type. */
-export function benchProjectYaml(n: number): string {
+export function benchProjectYaml(n: number, extra: (i: number) => string = () => ''): string {
   const lines = [
     'name: Bench',
     'connections:',
@@ -20,7 +20,7 @@ export function benchProjectYaml(n: number): string {
     '  - { name: sim, driver: simulator }',
     'tags:',
   ];
-  for (let i = 0; i < n; i++) lines.push(`  - { name: Bench.T${i}, type: Float64, connection: internal, initial: ${i} }`);
+  for (let i = 0; i < n; i++) lines.push(`  - { name: Bench.T${i}, type: Float64, connection: internal, initial: ${i}${extra(i)} }`);
   return lines.join('\n') + '\n';
 }
 
@@ -32,7 +32,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchTagway(n = 10_000, overrides: Partial<Config> = {}): Promise<BenchServer> {
+/** `tagExtra(i)` adds YAML to tag i's flow mapping (e.g. `, history: {…}`). */
+export async function startBenchTagway(
+  n = 10_000,
+  overrides: Partial<Config> = {},
+  tagExtra?: (i: number) => string,
+): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tagway-bench-'));
   const config: Config = {
     ...defaultConfig(),
@@ -46,7 +51,7 @@ export async function startBenchTagway(n = 10_000, overrides: Partial<Config> = 
   };
   registerBuiltIns();
   const tagway = await startServer(config, {
-    project: parseProject(benchProjectYaml(n)),
+    project: parseProject(benchProjectYaml(n, tagExtra)),
     print: () => undefined,
     logger: createLogger('warn'),
   });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,15 @@ export function ensureWrk(): void {
   );
 }
 
+/** CPU time (user + system, all threads) of another process in µs, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1_000_000) / 100;
+}
+
 function ms(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
   if (!m) return NaN;
@@ -60,6 +69,8 @@ export async function wrk(opts: {
   body?: string;
   connections?: number;
   seconds?: number;
+  /** A server in another process (a peer product): its CPU is read from /proc/<pid>/stat instead. */
+  pid?: number | undefined;
 }): Promise<WrkResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tagway-wrk-'));
   const script = join(dir, 'request.lua');
@@ -69,6 +80,7 @@ export async function wrk(opts: {
   writeFileSync(script, lines.join('\n') + '\n');
   const args = ['-t1', `-c${opts.connections ?? 50}`, `-d${opts.seconds ?? 5}s`, '--latency', '-s', script, opts.url];
   const before = process.cpuUsage();
+  const beforeOther = opts.pid === undefined ? 0 : processCpuUs(opts.pid);
   // Asynchronous spawn: the servers under test run on this process's event loop and must keep serving.
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,7 +91,8 @@ export async function wrk(opts: {
     child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
   });
   const used = process.cpuUsage(before);
+  const usedUs = opts.pid === undefined ? used.user + used.system : processCpuUs(opts.pid) - beforeOther;
   rmSync(dir, { recursive: true, force: true });
   const r = parseWrk(out);
-  return { ...r, cpuUsPerRequest: (used.user + used.system) / Math.max(1, r.requests) };
+  return { ...r, cpuUsPerRequest: usedUs / Math.max(1, r.requests) };
 }
