@@ -3,9 +3,9 @@
 // request and as a ratio to a bare fastify route serving the same bytes. Writes the table and a chart into
 // docs/performance.md (between the peers markers) and docs/images/performance-peers.png.
 import Fastify from 'fastify';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { renderBarChart } from './lib/peers/chart.js';
 import { startFuxa } from './lib/peers/fuxa.js';
@@ -141,10 +141,10 @@ report(`Tagway vs FUXA ${PEER_VERSIONS.fuxa} vs Node-RED ${PEER_VERSIONS.nodeRed
 
 // docs/performance.md and its chart.
 const root = join(import.meta.dirname, '..');
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${execFileSync('wrk', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim()}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.split(' Copyright')[0]!.trim()}`;
 const fmt = (v: number) => Math.round(v).toLocaleString('en');
 const lines = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; wrk and the server share the machine's cores.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; wrk and the server share the machine's cores; load average during the run ${loadavg()[0]!.toFixed(1)} (other work on the machine lowers every figure, the ratios less than the rates).`,
   `Command: \`npm run bench -- peers\` (FUXA ${PEER_VERSIONS.fuxa} and Node-RED ${PEER_VERSIONS.nodeRed} from npm, ${N} tags, wrk -t1 -c50 for ${SECONDS} s per cell).`,
   '',
   `| server | ${ENDPOINTS.join(' | ')} | CPU per GET |`,

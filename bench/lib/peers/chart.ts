@@ -28,24 +28,23 @@ export async function renderBarChart(data: ChartData, pngFile: string): Promise<
     `<!doctype html><html><head><meta charset="utf-8"><style>${uplotCss} body{margin:0;background:#fff;font:14px sans-serif}</style></head>
 <body><div id="c"></div><script>${uplotJs}</script><script>
 const data = ${JSON.stringify(data)};
+// Grouped bars on one shared x scale: each group has one slot per series and one empty slot between groups.
 const n = data.series.length;
-const x = data.groups.map((_, i) => i);
-const bars = uPlot.paths.bars({ size: [0.85 / n, 60], align: 0 });
-const series = [{ label: 'endpoint' }, ...data.series.map((s, k) => ({
-  label: s.name, fill: s.color, stroke: s.color, width: 0, points: { show: false },
-  paths: (u, sidx, i0, i1) => { const off = (k - (n - 1) / 2) * (0.85 / n); return bars(u, sidx, i0, i1, off); },
-  value: (u, v) => v == null ? '—' : Math.round(v).toLocaleString('en'),
-}))];
-// uPlot's bars take an offset through a wrapper: shift each series' x by its slot in the group.
-const shifted = [x, ...data.series.map((s) => s.values.map((v) => (Number.isFinite(v) ? v : null)))];
+const slots = data.groups.length * (n + 1);
+const x = Array.from({ length: slots }, (_, i) => i);
+const centres = data.groups.map((_, g) => g * (n + 1) + (n - 1) / 2);
+const columns = data.series.map((s, k) => x.map((i) => (i % (n + 1) === k && Number.isFinite(s.values[Math.floor(i / (n + 1))]) ? s.values[Math.floor(i / (n + 1))] : null)));
+const bars = uPlot.paths.bars({ size: [0.9, 40] });
 new uPlot({
   title: data.title, width: 1100, height: 520,
-  scales: { x: { time: false, range: [-0.5, data.groups.length - 0.5] }, y: { distr: 3, log: 10 } },
-  axes: [{ values: (u, vals) => vals.map((v) => data.groups[v] ?? ''), splits: () => x, size: 50 },
-         { label: data.yLabel, size: 80, values: (u, vals) => vals.map((v) => v >= 1000 ? (v / 1000) + 'k' : String(v)) }],
+  scales: { x: { time: false, range: [-1, slots - 1] }, y: { distr: 3, log: 10, range: (u, min, max) => [Math.max(1, 10 ** Math.floor(Math.log10(min))), 10 ** Math.ceil(Math.log10(max))] } },
+  axes: [
+    { splits: () => centres, values: (u, vals) => vals.map((v) => data.groups[centres.indexOf(v)] ?? ''), size: 50 },
+    { label: data.yLabel, size: 80, values: (u, vals) => vals.map((v) => (v == null ? '' : v >= 1000 ? v / 1000 + 'k' : String(v))) },
+  ],
   legend: { show: true, live: false },
-  series,
-}, shifted, document.getElementById('c'));
+  series: [{ label: 'endpoint' }, ...data.series.map((s) => ({ label: s.name, fill: s.color, stroke: s.color, width: 0, points: { show: false }, paths: bars }))],
+}, [x, ...columns], document.getElementById('c'));
 </script></body></html>`,
   );
   const browser = await chromium.launch({
