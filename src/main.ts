@@ -26,6 +26,7 @@ import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
 import type { ApiPlugin } from './adapters/http/rest/plugin.js';
 import { winccOaReporting } from './adapters/http/wincc-oa/reporting.js';
+import { winccClassic } from './adapters/http/wincc-classic/plugin.js';
 import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
 import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
@@ -249,6 +250,12 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       auditRoutes,
       adminRoutes,
       { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
+      // Classic WinCC's REST service, under the base path; its clients write the prefix in any case.
+      {
+        plugin: winccClassic() as ApiPlugin,
+        prefix: `${config.basePath === '/' ? '' : config.basePath}/WinCCRestService`,
+        caseInsensitivePrefix: true,
+      },
     ],
     authenticators: [...securityAuthenticators],
   };
