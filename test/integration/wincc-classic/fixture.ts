@@ -31,13 +31,17 @@ groups:
       - { permission: "tags:write", tags: "Line1.*" }
       - { permission: "history:read", tags: "Line1.*" }
       - { permission: "alarms:read", tags: "Line1.*" }
+  - name: tagsonly
+    permissions: [{ permission: "tags:read" }]
 users:
   - { username: liner, password: Liner-Strong-Pass-9, groups: [line1] }
+  - { username: tagsonly, password: Tags-Only-Strong-9, groups: [tagsonly] }
 `;
 
 export const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 export const ADMIN = basic('admin', ADMIN_PASSWORD);
 export const LINER = basic('liner', 'Liner-Strong-Pass-9');
+export const TAGS_ONLY = basic('tagsonly', 'Tags-Only-Strong-9');
 export const BASE = '/WinCCRestService';
 
 export const H0 = Date.UTC(2025, 5, 1, 10, 0, 0);
