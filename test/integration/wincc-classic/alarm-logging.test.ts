@@ -19,7 +19,7 @@ describe('WinCC classic alarmLogging', () => {
       const w = await call(s, 'PUT', `${BASE}/tagManagement/Value/${name}`, { body: { value } });
       expect(w.json.errorcode).toBe(0);
     }
-    await waitUntil(async () => (await call(s, 'GET', `${AL}/MessageList/All`)).json.length === 3);
+    await waitUntil(async () => (await call(s, 'GET', `${AL}/MessageList/All`)).json.length === 3, 'three alarms raised');
   });
   afterAll(() => s?.stop());
 
@@ -32,7 +32,10 @@ describe('WinCC classic alarmLogging', () => {
       resetRequired: false,
       color: '#d32f2f',
     });
-    expect((await call(s, 'GET', `${AL}/MessageClass/warning`)).json).toMatchObject({ className: 'Warning', acknowledgmentRequired: false });
+    expect((await call(s, 'GET', `${AL}/MessageClass/warning`)).json).toMatchObject({
+      className: 'Warning',
+      acknowledgmentRequired: false,
+    });
     const none = await call(s, 'GET', `${AL}/MessageClass/Nope`);
     expect(none.status).toBe(404);
     expect(none.json).toMatchObject({ errorcode: 6, code: 'NOT_FOUND' });
@@ -95,7 +98,14 @@ describe('WinCC classic alarmLogging', () => {
     const all = await call(s, 'GET', `${AL}/MessageList/All`);
     expect(all.json.map((m: { messageNumber: number }) => m.messageNumber).sort()).toEqual([1, 2, 3]);
     const stop = all.json.find((m: { messageNumber: number }) => m.messageNumber === 1);
-    expect(stop).toMatchObject({ name: 'Line1.Stop', className: 'Alarm', state: 'RAISED', active: true, acknowledged: false, text: 'Stop pressed' });
+    expect(stop).toMatchObject({
+      name: 'Line1.Stop',
+      className: 'Alarm',
+      state: 'RAISED',
+      active: true,
+      acknowledged: false,
+      text: 'Stop pressed',
+    });
     expect(stop.instanceId).toBeTypeOf('number');
     expect(numbers(await call(s, 'GET', `${AL}/MessageList/HighPrio`)).sort()).toEqual([1, 3]);
     expect(numbers(await call(s, 'GET', `${AL}/MessageList/Line1Only`)).sort()).toEqual([1, 2]);
@@ -163,7 +173,9 @@ describe('WinCC classic alarmLogging', () => {
   it('LockList, Hidelist and HiddenMessageList follow disabled and shelved alarms', async () => {
     const token = await s.login();
     expect((await s.request('POST', '/alarms/definitions/Line1.TempHigh/disable', { token })).status).toBe(200);
-    expect((await s.request('POST', '/alarms/definitions/Secret.High/shelve', { token, body: { durationMs: 3_600_000 } })).status).toBe(200);
+    expect((await s.request('POST', '/alarms/definitions/Secret.High/shelve', { token, body: { durationMs: 3_600_000 } })).status).toBe(
+      200,
+    );
     expect(numbers(await call(s, 'GET', `${AL}/LockList/All`))).toEqual([2]);
     expect((await call(s, 'GET', `${AL}/LockList/HighPrio`)).json).toEqual([]);
     const hide = await call(s, 'GET', `${AL}/Hidelist/All`);

@@ -48,7 +48,12 @@ export const H0 = Date.UTC(2025, 5, 1, 10, 0, 0);
 export const GOOD = 0xc0;
 
 /** A request as classic WinCC clients send it: JSON content type and accept on every request, GETs included. */
-export function call(s: TestServer, method: string, path: string, opts: { auth?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+export function call(
+  s: TestServer,
+  method: string,
+  path: string,
+  opts: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json',

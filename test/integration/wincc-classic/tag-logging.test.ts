@@ -29,7 +29,14 @@ describe('WinCC classic tagLogging', () => {
     const r = await call(s, 'GET', `${TL}/Archive/PlantArchive/Variables`, { auth: LINER });
     expect(r.json).toEqual([
       { variableName: 'Line1.Speed', archiveName: 'PlantArchive', dataType: 9, loggingMode: 'onChange', timerName: 'OnChange', cycleMs: 0 },
-      { variableName: 'Line1.Count', archiveName: 'PlantArchive', dataType: 6, loggingMode: 'cyclic', timerName: '5 min', cycleMs: 300_000 },
+      {
+        variableName: 'Line1.Count',
+        archiveName: 'PlantArchive',
+        dataType: 6,
+        loggingMode: 'cyclic',
+        timerName: '5 min',
+        cycleMs: 300_000,
+      },
     ]);
     expect((await call(s, 'GET', `${TL}/Variables`)).json).toHaveLength(3);
     expect((await call(s, 'GET', `${TL}/Archive/PlantArchive/Variable/Line1.Count`)).json).toMatchObject({ timerName: '5 min' });
@@ -50,7 +57,10 @@ describe('WinCC classic tagLogging', () => {
 
   it('POST Values with {"variableNames"}: per variable its values or its error, in request order', async () => {
     const q = `timeFrom=${encodeURIComponent(window.timeFrom)}&timeTo=${encodeURIComponent(window.timeTo)}`;
-    const r = await call(s, 'POST', `${TL}/Values?${q}`, { auth: LINER, body: { variableNames: ['Line1.Speed', 'Nope', 'Secret.Value', 'Line1.Count'] } });
+    const r = await call(s, 'POST', `${TL}/Values?${q}`, {
+      auth: LINER,
+      body: { variableNames: ['Line1.Speed', 'Nope', 'Secret.Value', 'Line1.Count'] },
+    });
     expect(r.status).toBe(200);
     expect(r.json.map((v: { variableName: string }) => v.variableName)).toEqual(['Line1.Speed', 'Nope', 'Secret.Value', 'Line1.Count']);
     expect(r.json[0]).toMatchObject({ archiveName: 'PlantArchive', error: '' });
@@ -88,7 +98,9 @@ describe('WinCC classic tagLogging', () => {
     expect(values(3)).toEqual([8]);
     expect(r.json[4]).toMatchObject({ archiveName: 'Elsewhere', variableName: 'Line1.Speed', values: [] });
     expect(r.json[4].error).toMatch(/archive/);
-    const bad = await call(s, 'POST', `${TL}/Values`, { body: { archives: [{ name: 'PlantArchive', variables: [{ name: 'Line1.Speed', timeFrom: 'yesterday' }] }] } });
+    const bad = await call(s, 'POST', `${TL}/Values`, {
+      body: { archives: [{ name: 'PlantArchive', variables: [{ name: 'Line1.Speed', timeFrom: 'yesterday' }] }] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ errorcode: 4 });
     expect((await call(s, 'POST', `${TL}/Values`, { body: { neither: 1 } })).status).toBe(400);
@@ -98,7 +110,9 @@ describe('WinCC classic tagLogging', () => {
     const q = `timeFrom=${encodeURIComponent(window.timeFrom)}&timeTo=${encodeURIComponent(window.timeTo)}`;
     const r = await call(s, 'POST', `${TL}/Archive/PlantArchive/values?maxValues=3&${q}`, { body: { variableNames: ['Line1.Speed'] } });
     expect(r.json[0].values.map((v: { value: number }) => v.value)).toEqual([1, 2, 3]);
-    expect((await call(s, 'POST', `${TL}/Archive/PlantArchive/values?maxValues=0`, { body: { variableNames: ['Line1.Speed'] } })).status).toBe(400);
+    expect(
+      (await call(s, 'POST', `${TL}/Archive/PlantArchive/values?maxValues=0`, { body: { variableNames: ['Line1.Speed'] } })).status,
+    ).toBe(400);
     expect((await call(s, 'POST', `${TL}/Archive/Other/values`, { body: { variableNames: ['Line1.Speed'] } })).status).toBe(404);
     const one = await call(s, 'GET', `${TL}/Archive/PlantArchive/Value/Line1.Speed?${q}&maxValues=2`);
     expect(one.json).toMatchObject({ variableName: 'Line1.Speed', error: '' });

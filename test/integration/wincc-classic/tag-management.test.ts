@@ -53,7 +53,10 @@ describe('WinCC classic tagManagement', () => {
     expect(r.json).toMatchObject({ variableName: name, dataType: 11, value: 'odd', error: '' });
     const w = await call(s, 'PUT', `${TM}/Value/${encodeURIComponent(name)}`, { body: { value: 'even' } });
     expect(w.json).toMatchObject({ variableName: name, errorcode: 0, error: '' });
-    expect((await call(s, 'GET', `${TM}/variable/${encodeURIComponent(name)}`)).json).toMatchObject({ variableName: name, dataTypeName: 'TEXT_16' });
+    expect((await call(s, 'GET', `${TM}/variable/${encodeURIComponent(name)}`)).json).toMatchObject({
+      variableName: name,
+      dataTypeName: 'TEXT_16',
+    });
     // Malformed percent-encoding is refused by the HTTP server's router before any profile sees it: still JSON.
     const bad = await call(s, 'GET', `${TM}/Value/%E0%A4%A`);
     expect(bad.status).toBe(400);
@@ -124,7 +127,13 @@ describe('WinCC classic tagManagement', () => {
       'Line1.Temp',
       'Line1.Limited',
     ]);
-    expect(mine.json[3]).toMatchObject({ variableName: 'Line1.Temp', dataType: 9, dataTypeName: 'DOUBLE', unit: 'degC', groupName: 'Line1' });
+    expect(mine.json[3]).toMatchObject({
+      variableName: 'Line1.Temp',
+      dataType: 9,
+      dataTypeName: 'DOUBLE',
+      unit: 'degC',
+      groupName: 'Line1',
+    });
     expect((await call(s, 'GET', `${TM}/variable/Secret.Value`, { auth: LINER })).status).toBe(404);
     const conns = await call(s, 'GET', `${TM}/Connections`);
     expect(conns.json).toEqual([expect.objectContaining({ connectionName: 'internal', driver: 'internal' })]);
@@ -145,7 +154,9 @@ describe('WinCC classic tagManagement', () => {
     expect((await call(s, 'GET', `${TM}/StructureVariable/Motor`)).status).toBe(404);
     const p = await call(s, 'POST', `${TM}/StructureVariables`, { body: { typeNames: ['Motor'] } });
     expect(p.status).toBe(200);
-    expect(p.json).toEqual([{ typeName: 'Motor', variables: [], errorcode: 6, code: 'NOT_FOUND', error: "No structure type named 'Motor'" }]);
+    expect(p.json).toEqual([
+      { typeName: 'Motor', variables: [], errorcode: 6, code: 'NOT_FOUND', error: "No structure type named 'Motor'" },
+    ]);
     expect((await call(s, 'POST', `${TM}/StructureVariables`, { body: { typeNames: 'Motor' } })).status).toBe(400);
   });
 
@@ -173,10 +184,16 @@ describe('WinCC classic tagManagement', () => {
     const r = await call(s, 'POST', `${TM}/Values`, { body: { variableNames: [1] } });
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ errorcode: 4, code: 'VALIDATION_FAILED' });
-    const empty = await s.request('POST', `${TM}/Values`, { headers: { authorization: LINER, 'content-type': 'application/json' }, rawBody: '' });
+    const empty = await s.request('POST', `${TM}/Values`, {
+      headers: { authorization: LINER, 'content-type': 'application/json' },
+      rawBody: '',
+    });
     expect(empty.status).toBe(400);
     expect(empty.json.errorcode).toBe(4);
-    const broken = await s.request('POST', `${TM}/Values`, { headers: { authorization: LINER, 'content-type': 'application/json' }, rawBody: '{' });
+    const broken = await s.request('POST', `${TM}/Values`, {
+      headers: { authorization: LINER, 'content-type': 'application/json' },
+      rawBody: '{',
+    });
     expect(broken.status).toBe(400);
     expect(broken.json.errorcode).toBe(4);
     const tooMany = await call(s, 'POST', `${TM}/Values`, { body: { variableNames: Array.from({ length: 10_001 }, (_, i) => `n${i}`) } });
