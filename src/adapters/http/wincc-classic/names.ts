@@ -6,6 +6,10 @@
  */
 const INVISIBLE = /[\uFEFF\u200B-\u200D\u2060\u00AD]/g;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export function normaliseName(name: string): string {
+  // Most names are plain ASCII, which neither step changes: a bulk read of 1,000 names skips 2,000 string copies.
+  if (PRINTABLE_ASCII.test(name)) return name;
   return name.normalize('NFC').replace(INVISIBLE, '');
 }

@@ -5,7 +5,7 @@ import type { Services } from '../../../services/services.js';
 import { actor, challenge } from './auth.js';
 import { toWinccError } from './errors.js';
 import { alarmLoggingRoutes } from './alarm-logging.js';
-import { CaseInsensitiveRouter, type RouteDef } from './router.js';
+import { CaseInsensitiveRouter, RawJson, type RouteDef } from './router.js';
 import { tagLoggingRoutes } from './tag-logging.js';
 import { tagManagementRoutes } from './tag-management.js';
 
@@ -81,7 +81,7 @@ export function winccClassic(): FastifyPluginAsync<WinccClassicOptions> {
         services,
       });
       // Every 2xx has a JSON body: clients call response.json() unconditionally.
-      return reply.type(JSON_TYPE).send(JSON.stringify(answer ?? {}));
+      return reply.type(JSON_TYPE).send(answer instanceof RawJson ? answer.text : JSON.stringify(answer ?? {}));
     };
 
     const route = { schema: { hide: true }, preParsing: admitBulk };

@@ -17,7 +17,12 @@ export interface Call {
   services: Services;
 }
 
-/** A JSON-able answer; `status` other than 200 only when a route says so. */
+/** An answer already serialised (hot paths assemble it from cached pieces). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/** A JSON-able answer (or RawJson); a status other than 200 only when a route sets it on the reply. */
 export type Handler = (call: Call) => unknown;
 
 export interface RouteDef {
