@@ -5,6 +5,7 @@ import { TagwayError } from '../../../domain/problems.js';
 import type { WinccAlarmFilter } from '../../../project/schema/wincc.js';
 import type { AlarmDefinitionView } from '../../../runtime/alarms/engine.js';
 import { ARCHIVE_MAX_LIMIT } from '../../../storage/alarm-journal-repository.js';
+import { acceptLanguage } from '../shared/language.js';
 import { invalid } from './errors.js';
 import { page, pagingOf, wholeParam } from './paging.js';
 import type { Call, RouteDef } from './router.js';
@@ -41,10 +42,7 @@ const MESSAGE_BLOCKS = [
 
 /** The language of texts: the first of Accept-Language (`de-DE`), or the alarm's journal language. */
 function languageOf(c: Call): string | undefined {
-  const h = c.request.headers['accept-language'];
-  if (typeof h !== 'string') return undefined;
-  const first = h.split(',')[0]!.split(';')[0]!.trim().toLowerCase();
-  return /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(first) ? first : undefined;
+  return acceptLanguage(c.request.headers['accept-language']);
 }
 
 function filterOf(c: Call, name: string): WinccAlarmFilter {
@@ -87,13 +85,14 @@ function messageItem(d: AlarmDefinitionView, lang: string | undefined): Record<s
   };
 }
 
+/** What an occurrence of the current list and an event of the journal have in common, in WinCC's words. */
+function messageOf(m: AlarmOccurrence | AlarmEventRecord): Record<string, unknown> {
+  return { instanceId: m.id, messageNumber: m.number, name: m.alarm, className: m.class, priority: m.priority };
+}
+
 function occurrenceItem(o: AlarmOccurrence): Record<string, unknown> {
   return {
-    instanceId: o.id,
-    messageNumber: o.number,
-    name: o.alarm,
-    className: o.class,
-    priority: o.priority,
+    ...messageOf(o),
     state: o.state,
     active: o.active,
     acknowledged: o.acknowledged,
@@ -111,11 +110,7 @@ function occurrenceItem(o: AlarmOccurrence): Record<string, unknown> {
 function eventItem(e: AlarmEventRecord): Record<string, unknown> {
   return {
     eventId: e.eventId,
-    instanceId: e.id,
-    messageNumber: e.number,
-    name: e.alarm,
-    className: e.class,
-    priority: e.priority,
+    ...messageOf(e),
     event: e.event,
     state: e.state,
     timestamp: e.at,

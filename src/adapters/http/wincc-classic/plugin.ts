@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest, preParsingHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TagwayError } from '../../../domain/problems.js';
 import type { Runtime } from '../../../runtime/runtime.js';
 import type { Services } from '../../../services/services.js';
+import { bulkAdmission } from '../shared/bulk-admission.js';
 import { actor, challenge } from './auth.js';
 import { toWinccError } from './errors.js';
 import { alarmLoggingRoutes } from './alarm-logging.js';
@@ -44,23 +45,10 @@ export function winccClassic(): FastifyPluginAsync<WinccClassicOptions> {
       return reply.code(e.status).type(JSON_TYPE).send(JSON.stringify(e.body));
     });
 
-    // A bulk read or write holds one of its principal's bulk slots from before its body is read until its answer
-    // has left (the same budget as the native POST/PUT /tags/values).
-    const admitBulk: preParsingHookHandler = (request, reply, payload, done) => {
-      if (!BULK.test(relative(request))) return done(null, payload);
-      let release: () => void;
-      try {
-        const length = request.headers['content-length'];
-        release = services.tags.admitBulk(actor(request), length === undefined ? undefined : Number(length));
-      } catch (err) {
-        done(err as Error);
-        return;
-      }
-      reply.raw.once('close', release);
-      done(null, payload);
-    };
+    // A bulk read or write holds one of its principal's bulk slots, as the native POST/PUT /tags/values do.
+    const admitBulk = bulkAdmission(services.tags, actor, (request) => BULK.test(relative(request)));
 
-    const handle = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
       const m = router.match(request.method, relative(request));
       if (m === undefined) throw new TagwayError('NOT_FOUND', `No WinCC REST service route ${request.method} ${relative(request) || '/'}`);
       if ('allowed' in m)
