@@ -33,6 +33,7 @@ describe('WinCC classic router', () => {
   it('names the allowed methods of a path, and nothing for an unknown path', () => {
     expect(router.match('POST', '/tagManagement/Value/x')).toEqual({ allowed: ['GET', 'PUT'] });
     expect(router.match('GET', '/tagManagement/Nothing')).toBeUndefined();
+    expect(router.match('HEAD', '/tagManagement/variables')).toMatchObject({ route: { method: 'GET' } });
     expect(() => router.match('GET', '/tagManagement/Value/%E0%A4%A')).toThrow(/percent-encoding/);
   });
 });

@@ -69,7 +69,9 @@ export class CaseInsensitiveRouter {
   }
 
   /** The route for a method and a raw path (relative to the base, still percent-encoded). */
-  match(method: string, rawPath: string): Match {
+  match(requestMethod: string, rawPath: string): Match {
+    // HEAD is answered as GET (fastify sends the headers only).
+    const method = requestMethod === 'HEAD' ? 'GET' : requestMethod;
     const raw = rawPath.replace(/^\/+|\/+$/g, '').split('/');
     const lower = raw.map((s) => s.toLowerCase());
     const allowed: string[] = [];
