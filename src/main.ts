@@ -9,6 +9,7 @@ import { Runtime } from './runtime/runtime.js';
 import type { Clock } from './domain/clock.js';
 import { createLogger } from './server/logger.js';
 import { ensureTls } from './server/tls.js';
+import { listenAlso } from './server/extra-listener.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
 import { engineMetricSources } from './server/metric-sources.js';
@@ -53,6 +54,8 @@ export interface RunningServer {
   /** e.g. https://127.0.0.1:8443 */
   url: string;
   port: number;
+  /** The second port (`--wincc-classic-port`) when one is configured. */
+  winccClassicPort?: number | undefined;
   /** PEM of the server certificate (tests trust it). */
   certificate: string | undefined;
   fingerprint: string | undefined;
@@ -76,6 +79,7 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   registerBuiltIns();
   await checkPortFree(config.host, config.port);
+  if (config.winccClassicPort) await checkPortFree(config.host, config.winccClassicPort);
   // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
   const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
   const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
@@ -110,12 +114,22 @@ async function startLocked(
   }
   const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins, services: ext.services };
   let app: FastifyInstance;
+  let extra: Awaited<ReturnType<typeof listenAlso>> | undefined;
   try {
     app = await buildApp(runtime, appOptions);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await runtime.stop();
     throw err;
+  }
+  if (config.winccClassicPort !== undefined) {
+    try {
+      extra = await listenAlso(app.server, config.host, config.winccClassicPort);
+    } catch (err) {
+      await app.close();
+      await runtime.stop();
+      throw err;
+    }
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -127,6 +141,10 @@ async function startLocked(
   print(
     `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
   );
+  if (extra)
+    print(
+      `The same API (WinCC REST service at ${config.basePath === '/' ? '' : config.basePath}/WinCCRestService) also on port ${extra.port}`,
+    );
   let stopped: Promise<void> | undefined;
   return {
     app,
@@ -134,12 +152,15 @@ async function startLocked(
     services: ext.services,
     url,
     port,
+    winccClassicPort: extra?.port,
     certificate: tls?.cert,
     fingerprint: tls?.fingerprint,
     stop: () => {
       stopped ??= (async () => {
         try {
+          const extraClosed = extra?.close();
           await app.close();
+          await extraClosed;
           await runtime.stop();
         } finally {
           releaseLock();

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WINCC_CLASSIC_ROUTES } from '../../../src/adapters/http/wincc-classic/plugin.js';
 import type { RouteDef } from '../../../src/adapters/http/wincc-classic/router.js';
@@ -159,10 +160,10 @@ describe('WinCC classic: the protocol (routing, JSON on every answer, authentica
   });
 });
 
-describe('WinCC classic behind --base-path, with Basic throttling', () => {
+describe('WinCC classic behind --base-path, on a second port, with Basic throttling', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer({ projectYaml: PROJECT, config: { basePath: '/plant' } });
+    s = await startTestServer({ projectYaml: PROJECT, config: { basePath: '/plant', winccClassicPort: 0 } });
   });
   afterAll(() => s?.stop());
 
@@ -170,6 +171,18 @@ describe('WinCC classic behind --base-path, with Basic throttling', () => {
     const r = await call(s, 'POST', '/plant/winccrestservice/tagmanagement/values', { body: { variableNames: ['Line1.Speed'] } });
     expect(r.status).toBe(200);
     expect(r.json[0]).toMatchObject({ variableName: 'Line1.Speed', error: '' });
+  });
+
+  it('--wincc-classic-port: the same HTTPS API on a second port', async () => {
+    const port = s.server.winccClassicPort!;
+    expect(port).toBeGreaterThan(0);
+    expect(port).not.toBe(s.server.port);
+    const r = await request(`https://127.0.0.1:${port}/plant/WinCCRestService/tagManagement/Value/Line1.Speed`, {
+      headers: { authorization: ADMIN, accept: 'application/json' },
+      dispatcher: s.agent,
+    });
+    expect(r.statusCode).toBe(200);
+    expect(((await r.body.json()) as { value: number }).value).toBe(1.5);
   });
 
   it('repeated wrong Basic passwords are throttled like the native API (429 with Retry-After, JSON)', async () => {
