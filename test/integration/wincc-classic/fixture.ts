@@ -10,6 +10,7 @@ wincc:
     - { name: Line1Only, filter: { alarm: "Line1.*" } }
 connections:
   - { name: internal, driver: internal }
+  - { name: spare, driver: internal }
 tags:
   - { name: Line1.Speed, type: Float64, group: Line1, connection: internal, initial: 1.5, history: { mode: onChange } }
   - { name: Line1.Count, type: Int32, group: Line1, connection: internal, initial: 7, history: { mode: cyclic, intervalMs: 300000 } }

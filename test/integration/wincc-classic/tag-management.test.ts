@@ -136,7 +136,12 @@ describe('WinCC classic tagManagement', () => {
     });
     expect((await call(s, 'GET', `${TM}/variable/Secret.Value`, { auth: LINER })).status).toBe(404);
     const conns = await call(s, 'GET', `${TM}/Connections`);
-    expect(conns.json).toEqual([expect.objectContaining({ connectionName: 'internal', driver: 'internal' })]);
+    expect(conns.json.map((c: { connectionName: string }) => c.connectionName)).toEqual(['internal', 'spare']);
+    expect(conns.json[0]).toMatchObject({ driver: 'internal', variableCount: 9 });
+    // A scoped reader sees the connections of its tags only.
+    const linerConns = await call(s, 'GET', `${TM}/Connections`, { auth: LINER });
+    expect(linerConns.json).toEqual([expect.objectContaining({ connectionName: 'internal', variableCount: 5 })]);
+    expect((await call(s, 'GET', `${TM}/Connection/spare`, { auth: LINER })).status).toBe(404);
     expect((await call(s, 'GET', `${TM}/Connection/internal`)).json).toMatchObject({ connectionName: 'internal' });
     expect((await call(s, 'GET', `${TM}/Connection/none`)).status).toBe(404);
     expect((await call(s, 'GET', `${TM}/Groups`)).json.map((g: { groupName: string }) => g.groupName)).toEqual(['Line1', 'Secret']);
@@ -175,6 +180,14 @@ describe('WinCC classic tagManagement', () => {
     }
     expect(seen).toEqual(all);
     expect(pages).toBe(Math.ceil(all.length / 4));
+    for (const path of ['Connections', 'Groups', 'StructureTypes', 'StructureVariables', 'variables']) {
+      const whole = (await call(s, 'GET', `${TM}/${path}`)).json;
+      const first = await call(s, 'GET', `${TM}/${path}?itemLimit=1`);
+      expect(first.json, path).toEqual(whole.slice(0, 1));
+      expect(first.headers['x-continuation-point'], path).toBe(whole.length > 1 ? '1' : undefined);
+      const rest = await call(s, 'GET', `${TM}/${path}?ITEMLIMIT=50&ContinuationPoint=1`);
+      expect(rest.json, path).toEqual(whole.slice(1));
+    }
     const bad = await call(s, 'GET', `${TM}/variables?itemLimit=0`);
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ errorcode: 4 });
