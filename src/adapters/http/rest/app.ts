@@ -273,7 +273,8 @@ function prefixCaseRewriter(plugins: NonNullable<AppOptions['plugins']>): ((req:
     const url = req.url ?? '/';
     for (let i = 0; i < prefixes.length; i++) {
       const p = prefixes[i]!;
-      if (url.length < p.length || url.startsWith(p)) continue;
+      // The second character decides for most requests without a copy (`/tags/…` is not `/WinCCRestService`).
+      if (url.length < p.length || (url.charCodeAt(1) | 0x20) !== (p.charCodeAt(1) | 0x20) || url.startsWith(p)) continue;
       const next = url.charCodeAt(p.length);
       // Only a whole segment: `/WinCCRestServiceX` stays as it is.
       if ((Number.isNaN(next) || next === 47 || next === 63) && url.slice(0, p.length).toLowerCase() === lower[i])
