@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth/principal.js';
+import { sqliteDatabaseForTests } from '../../src/storage/sqlite/open-sqlite.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { fillDatabase } from '../helpers/sqlite-full.js';
 import { BASE, call, LINER, PROJECT } from '../integration/wincc-classic/fixture.js';
 
 /**
@@ -80,5 +82,33 @@ describe('WinCC classic: budgets and scopes', () => {
     const w2 = await call(s, 'PUT', `${BASE}/tagManagement/Value/Secret.Nothing`, { auth: LINER, body: { value: 1 } });
     expect([w1.json.errorcode, w1.json.code]).toEqual([w2.json.errorcode, w2.json.code]);
     expect((await call(s, 'GET', `${BASE}/tagManagement/Group/Secret`, { auth: LINER })).json.code).toBe('NOT_FOUND');
+  });
+
+  const ODD = 'Odd::Name. with space/x';
+
+  it('a full disk: writes answer their errorcode or 503 in the error model, never a 500; reads go on', { timeout: 30_000 }, async () => {
+    const disk = fillDatabase(sqliteDatabaseForTests(s.server.runtime.storage));
+    try {
+      const seen = new Set<number>();
+      for (let i = 0; i < 20; i++) {
+        // A longer text each time needs new pages, which the full disk refuses.
+        const w = await call(s, 'PUT', `${BASE}/tagManagement/Value/${encodeURIComponent(ODD)}`, {
+          body: { value: 'x'.repeat(3000 * (i + 1)) },
+        });
+        seen.add(w.status === 200 ? w.json.errorcode : w.json.errorcode + 1000 * w.status);
+        expect(w.headers['content-type']).toMatch(/^application\/json/);
+        if (w.status === 200) expect(typeof w.json.errorcode).toBe('number');
+        else expect(w.json).toMatchObject({ errorcode: 19, code: 'STORAGE_UNAVAILABLE' });
+        const r = await call(s, 'POST', `${BASE}/tagManagement/Values`, { body: { variableNames: ['Line1.Count'] } });
+        expect(r.status).toBe(200);
+      }
+      // Refused as the storage's failure (503, errorcode 19), never as an internal error.
+      expect(seen.has(503_019) || seen.has(19)).toBe(true);
+      expect([...seen].filter((k) => k >= 500_000 && k !== 503_019)).toEqual([]);
+    } finally {
+      disk.free();
+    }
+    const after = await call(s, 'PUT', `${BASE}/tagManagement/Value/${encodeURIComponent(ODD)}`, { body: { value: 'y'.repeat(1000) } });
+    expect(after.json.errorcode).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { TagwayError, type ItemError, type ProblemCode } from '../../../domain/problems.js';
+import { isStorageFault, STORAGE_RETRY_AFTER_S } from '../../../runtime/storage-health.js';
 
 /**
  * Classic WinCC's error model as Tagway answers it (inferred, docs/wincc-classic.md): every failure is a JSON
@@ -46,13 +47,33 @@ export function errorBody(e: ItemError | { code: string; message: string }): Err
 }
 
 /** What a thrown error answers: status and body; `internal` when it is ours to log. */
-export function toWinccError(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string>; internal: boolean } {
+export function toWinccError(err: unknown): {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+  internal: boolean;
+  /** The storage refused: /health is told. */
+  storage?: boolean;
+} {
   if (err instanceof TagwayError)
     return {
       status: err.status,
       body: errorBody(err),
       ...(err.headers ? { headers: err.headers } : {}),
       internal: err.code === 'INTERNAL_ERROR',
+      storage: err.code === 'STORAGE_UNAVAILABLE',
+    };
+  // A full or failing disk is a state the client can wait out (as on the native API), not a bug.
+  if (isStorageFault(err))
+    return {
+      status: 503,
+      body: errorBody({
+        code: 'STORAGE_UNAVAILABLE',
+        message: 'Storage is full or failing; the server cannot record this now. Try again later',
+      }),
+      headers: { 'retry-after': String(STORAGE_RETRY_AFTER_S) },
+      internal: false,
+      storage: true,
     };
   const e = err as Partial<FastifyError>;
   const mapped = fastifyCode(e);

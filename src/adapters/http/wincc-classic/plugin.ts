@@ -40,6 +40,7 @@ export function winccClassic(): FastifyPluginAsync<WinccClassicOptions> {
     app.setErrorHandler((err, request, reply) => {
       const e = toWinccError(err);
       if (e.internal) request.log.error({ err }, 'WinCC REST service request failed');
+      if (e.storage) runtime.storageHealth.fault(err instanceof TagwayError && err.cause !== undefined ? err.cause : err);
       if (e.status === 401) challenge(reply);
       if (e.headers) reply.headers(e.headers);
       return reply.code(e.status).type(JSON_TYPE).send(JSON.stringify(e.body));
