@@ -40,6 +40,8 @@ export interface Config {
   basePath: string;
   /** Where WinCC OA's REST Reporting API is served (default `/reporting`, independent of basePath). */
   winccOaPrefix: string;
+  /** A second port on the same host serving the same API (classic WinCC clients expect 34568/34569); off by default. */
+  winccClassicPort?: number | undefined;
   logLevel: string;
   adminPassword: string | undefined;
   sessions: SessionSettings;
@@ -93,6 +95,7 @@ const FLAGS: Record<
   '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--wincc-oa-prefix': { key: 'winccOaPrefix', env: 'TAGWAY_WINCC_OA_PREFIX', kind: 'string' },
+  '--wincc-classic-port': { key: 'winccClassicPort', env: 'TAGWAY_WINCC_CLASSIC_PORT', kind: 'int' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
@@ -307,7 +310,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         t.maxFailuresGlobal = n;
         continue;
       }
-      if (f.key === 'port' && n > 65535) throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
+      if ((f.key === 'port' || f.key === 'winccClassicPort') && n > 65535)
+        throw new ConfigError(`${source} must be a port number 0…65535, got ${n}`);
       if (AT_LEAST_ONE.has(f.key) && n < 1) throw new ConfigError(`${source} must be at least 1`);
       (c as unknown as Record<string, unknown>)[f.key] = n;
       continue;

@@ -9,6 +9,7 @@ import { Runtime } from './runtime/runtime.js';
 import type { Clock } from './domain/clock.js';
 import { createLogger } from './server/logger.js';
 import { ensureTls } from './server/tls.js';
+import { listenAlso } from './server/extra-listener.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
 import { engineMetricSources } from './server/metric-sources.js';
@@ -26,6 +27,7 @@ import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
 import type { ApiPlugin } from './adapters/http/rest/plugin.js';
 import { winccOaReporting } from './adapters/http/wincc-oa/reporting.js';
+import { winccClassic } from './adapters/http/wincc-classic/plugin.js';
 import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
 import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
@@ -52,6 +54,8 @@ export interface RunningServer {
   /** e.g. https://127.0.0.1:8443 */
   url: string;
   port: number;
+  /** The second port (`--wincc-classic-port`) when one is configured. */
+  winccClassicPort?: number | undefined;
   /** PEM of the server certificate (tests trust it). */
   certificate: string | undefined;
   fingerprint: string | undefined;
@@ -75,6 +79,7 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   registerBuiltIns();
   await checkPortFree(config.host, config.port);
+  if (config.winccClassicPort) await checkPortFree(config.host, config.winccClassicPort);
   // Reading the project only reads (its cache is written seconds later); an invalid file creates nothing.
   const projectFile = opts.project ? opts.projectFile : (config.project ?? DEMO_PROJECT_FILE);
   const project = opts.project ?? loadProjectFile(config.project ?? DEMO_PROJECT_FILE, { cacheDir: join(config.dataDir, 'cache') });
@@ -109,12 +114,22 @@ async function startLocked(
   }
   const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins, services: ext.services };
   let app: FastifyInstance;
+  let extra: Awaited<ReturnType<typeof listenAlso>> | undefined;
   try {
     app = await buildApp(runtime, appOptions);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await runtime.stop();
     throw err;
+  }
+  if (config.winccClassicPort !== undefined) {
+    try {
+      extra = await listenAlso(app.server, config.host, config.winccClassicPort);
+    } catch (err) {
+      await app.close();
+      await runtime.stop();
+      throw err;
+    }
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -126,6 +141,10 @@ async function startLocked(
   print(
     `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
   );
+  if (extra)
+    print(
+      `The same API (WinCC REST service at ${config.basePath === '/' ? '' : config.basePath}/WinCCRestService) also on port ${extra.port}`,
+    );
   let stopped: Promise<void> | undefined;
   return {
     app,
@@ -133,12 +152,15 @@ async function startLocked(
     services: ext.services,
     url,
     port,
+    winccClassicPort: extra?.port,
     certificate: tls?.cert,
     fingerprint: tls?.fingerprint,
     stop: () => {
       stopped ??= (async () => {
         try {
+          const extraClosed = extra?.close();
           await app.close();
+          await extraClosed;
           await runtime.stop();
         } finally {
           releaseLock();
@@ -249,6 +271,12 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       auditRoutes,
       adminRoutes,
       { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
+      // Classic WinCC's REST service, under the base path; its clients write the prefix in any case.
+      {
+        plugin: winccClassic() as ApiPlugin,
+        prefix: `${config.basePath === '/' ? '' : config.basePath}/WinCCRestService`,
+        caseInsensitivePrefix: true,
+      },
     ],
     authenticators: [...securityAuthenticators],
   };

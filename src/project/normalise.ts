@@ -36,7 +36,12 @@ export function normalise(raw: ProjectFile, file: string): Project {
     tags,
     groups: [...groups.values()],
     users: raw.users ?? [],
-    wincc: { systemName: raw.wincc?.systemName ?? DEFAULT_WINCC_SYSTEM_NAME },
+    wincc: {
+      systemName: raw.wincc?.systemName ?? DEFAULT_WINCC_SYSTEM_NAME,
+      // Only when written: a profile that does not use them sees the section as before.
+      ...(raw.wincc?.archiveName === undefined ? {} : { archiveName: raw.wincc.archiveName }),
+      ...(raw.wincc?.restFilters === undefined ? {} : { restFilters: raw.wincc.restFilters }),
+    },
     raw,
   };
 }

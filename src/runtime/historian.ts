@@ -38,6 +38,9 @@ export interface HistorianOptions {
   logger?: HistorianLogger | undefined;
 }
 
+/** Interval of `cyclic`/`both` tags without `intervalMs` unless the historian is given another. */
+export const DEFAULT_CYCLIC_INTERVAL_MS = 1000;
+
 export interface HistorianStats {
   /** Tags that log history. */
   tags: number;
@@ -128,7 +131,7 @@ export class Historian {
     this.pruneIntervalMs = opts.pruneIntervalMs ?? 3_600_000;
     this.pruneBatchRows = opts.pruneBatchRows ?? 5000;
     this.log = opts.logger ?? noLogger;
-    const defaultCyclic = opts.defaultCyclicIntervalMs ?? 1000;
+    const defaultCyclic = opts.defaultCyclicIntervalMs ?? DEFAULT_CYCLIC_INTERVAL_MS;
     for (const tag of engine.tags) {
       const spec = tag.def.history;
       if (!spec) continue;

@@ -25,6 +25,9 @@ export const MIN_FREE_DISK_BYTES = 64 * 1024 * 1024;
 /** How long a seen storage fault keeps the state degraded: a fault is only seen when a write fails. */
 export const FAULT_MEMORY_MS = 5_000;
 
+/** Retry-After of an answer refused because storage cannot take writes (503 STORAGE_UNAVAILABLE), in seconds. */
+export const STORAGE_RETRY_AFTER_S = 30;
+
 const STORAGE_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
 
 /**

@@ -184,6 +184,19 @@ export class HistoryService {
     });
   }
 
+  /** Tags that log history and whose history the caller may read, in project order. */
+  loggedTags(actor: Actor): TagState[] {
+    this.requireAny(actor);
+    const perms = actor.principal.permissions;
+    return this.queries.loggedTags().filter((t) => perms.allows('history:read', t.def.name));
+  }
+
+  /** One tag that logs history and whose history the caller may read (errors as `query`'s). */
+  loggedTag(actor: Actor, name: string): TagState {
+    this.requireAny(actor);
+    return this.resolve(actor, name);
+  }
+
   /** History queries a principal has in flight (tests, metrics). */
   running(actor: Actor): number {
     return this.budget.running(actor.principal.username);

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { ConnectionSchema, TagSchema } from './tags.js';
 import { ClientSchema, GroupSchema, UserSchema } from './security.js';
+import { WinccSectionSchema } from './wincc.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -17,16 +18,8 @@ export const ProjectSchema = Type.Object(
     groups: Type.Optional(Type.Array(GroupSchema)),
     users: Type.Optional(Type.Array(UserSchema)),
     clients: Type.Optional(Type.Array(ClientSchema)),
-    /** Settings the WinCC compatibility profiles share (WinCC OA REST Reporting API today). */
-    wincc: Type.Optional(
-      Type.Object(
-        {
-          /** The system name data point names carry (`<systemName>:<tag name>.`); default `Tagway`. */
-          systemName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    /** Settings the WinCC compatibility profiles share (schema/wincc.ts). */
+    wincc: Type.Optional(WinccSectionSchema),
   },
   { additionalProperties: false },
 );

@@ -31,7 +31,7 @@ export interface AppOptions {
    * Extra route plugins (alarms, history, push, …) registered under the base path; one given with its own
    * `prefix` (a compatibility profile such as WinCC OA's `/reporting`) is registered under that prefix instead.
    */
-  plugins?: (ApiPlugin | { plugin: ApiPlugin; prefix: string })[];
+  plugins?: (ApiPlugin | { plugin: ApiPlugin; prefix: string; caseInsensitivePrefix?: boolean })[];
   /** The service layer the routes call (built by the composition root, src/main.ts). */
   services: Services;
 }
@@ -52,8 +52,10 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     headersTimeout: config.headersTimeoutMs,
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
   };
+  const rewriteUrl = prefixCaseRewriter(opts.plugins ?? []);
   const app = Fastify({
     loggerInstance: runtime.logger,
+    ...(rewriteUrl ? { rewriteUrl } : {}),
     ...(opts.https
       ? { https: { ...tlsServerOptions(opts.https.cert, opts.https.key, config.headersTimeoutMs), ...slowClients } }
       : { http: slowClients }),
@@ -258,6 +260,30 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     if (typeof p !== 'function') await app.register(p.plugin, { runtime, services: opts.services, prefix: p.prefix });
 
   return app;
+}
+
+/**
+ * Profiles whose clients write their prefix in any case (classic WinCC: `/WinCCRestService`, `/WinccRestService`)
+ * get it spelt as registered before routing; the rest of the path is the profile's to match. Undefined (no hook,
+ * no cost per request) when no profile asks for it.
+ */
+function prefixCaseRewriter(plugins: NonNullable<AppOptions['plugins']>): ((req: { url?: string }) => string) | undefined {
+  const prefixes = plugins.flatMap((p) => (typeof p !== 'function' && p.caseInsensitivePrefix ? [p.prefix] : []));
+  if (prefixes.length === 0) return undefined;
+  const lower = prefixes.map((p) => p.toLowerCase());
+  return (req) => {
+    const url = req.url ?? '/';
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      // The second character decides for most requests without a copy (`/tags/…` is not `/WinCCRestService`).
+      if (url.length < p.length || (url.charCodeAt(1) | 0x20) !== (p.charCodeAt(1) | 0x20) || url.startsWith(p)) continue;
+      const next = url.charCodeAt(p.length);
+      // Only a whole segment: `/WinCCRestServiceX` stays as it is.
+      if ((Number.isNaN(next) || next === 47 || next === 63) && url.slice(0, p.length).toLowerCase() === lower[i])
+        return p + url.slice(p.length);
+    }
+    return url;
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEMS, TagwayError, problemType, type FieldError, type ProblemCode } from '../../../domain/problems.js';
-import { isStorageFault } from '../../../runtime/storage-health.js';
+import { isStorageFault, STORAGE_RETRY_AFTER_S } from '../../../runtime/storage-health.js';
 import { MAX_VALIDATION_ERRORS, omittedOf, withOmitted } from './validation.js';
 
 /**
@@ -12,8 +12,8 @@ const MAX_MESSAGE = 200;
 const MAX_DETAIL = 1000;
 const MAX_INSTANCE = 300;
 
-/** Retry-After of a 503 STORAGE_UNAVAILABLE, in seconds. */
-export const STORAGE_RETRY_AFTER_S = 30;
+// Retry-After of a 503 STORAGE_UNAVAILABLE (one value for every front end).
+export { STORAGE_RETRY_AFTER_S };
 
 function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;

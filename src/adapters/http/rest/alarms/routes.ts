@@ -5,6 +5,7 @@ import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { archiveCsv } from './csv.js';
 import { CSV_TYPE } from '../../shared/csv.js';
+import { acceptLanguage } from '../../shared/language.js';
 import { setNextPage } from '../../shared/paging.js';
 import { timeParam } from '../../shared/time.js';
 import {
@@ -238,8 +239,5 @@ export const alarmRoutes: ApiPlugin = async (app, { services }) => {
 function languageOf(request: FastifyRequest): string | undefined {
   const q = (request.query as { lang?: string }).lang;
   if (q) return q.toLowerCase();
-  const h = request.headers['accept-language'];
-  if (typeof h !== 'string') return undefined;
-  const first = h.split(',')[0]!.split(';')[0]!.trim().toLowerCase();
-  return /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(first) ? first : undefined;
+  return acceptLanguage(request.headers['accept-language']);
 }

@@ -1,8 +1,8 @@
-import type { preParsingHookHandler } from 'fastify';
 import { TagwayError, type ItemError } from '../../../../domain/problems.js';
 import type { TagType } from '../../../../domain/tag-types.js';
 import { isFailure } from '../../../../services/tag-service.js';
 import { actorOf } from '../authenticate.js';
+import { bulkAdmission } from '../../shared/bulk-admission.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems, TagNameParams, ValueObject } from '../schemas.js';
 import { ListTagsQuery, ListTagsReply, ReadManyBody, ReadManyReply, WriteManyBody, WriteManyReply, WriteValueBody } from './schemas.js';
@@ -37,20 +37,8 @@ export const tagRoutes: ApiPlugin = async (app, { runtime, services }) => {
   const tags = services.tags;
   const base = runtime.config.basePath === '/' ? '' : runtime.config.basePath;
 
-  // A bulk request holds one of its principal's bulk slots from before its body is read (so that a refused one
-  // costs no parsing) until its answer has left or its connection closed.
-  const admitBulk: preParsingHookHandler = (request, reply, payload, done) => {
-    let release: () => void;
-    try {
-      const length = request.headers['content-length'];
-      release = tags.admitBulk(actorOf(request), length === undefined ? undefined : Number(length));
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    reply.raw.once('close', release);
-    done(null, payload);
-  };
+  // A bulk request holds one of its principal's bulk slots from before its body is read until its answer has left.
+  const admitBulk = bulkAdmission(tags, (request) => actorOf(request));
 
   app.get(
     '/tags',
