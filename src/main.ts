@@ -33,10 +33,11 @@ import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
 import { ConnectionService } from './services/connection-service.js';
 import { HistoryService, MAX_TAGS_PER_QUERY } from './services/history-service.js';
-import { MetricsService } from './services/metrics-service.js';
+import { MetricsService, type MetricSource } from './services/metrics-service.js';
 import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
+import { readMqttPublisherSettings, startMqttPublisher } from './northbound/mqtt/index.js';
 
 /**
  * The composition root: the one place that chooses concrete parts and wires them, in this order:
@@ -204,6 +205,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     projectFile: () => runtime.projectFile,
     driverModule,
   });
+  const metricSources = engineMetricSources(alarms, historian, push.service.hub);
   const services: Services = {
     tags: new TagService(runtime.tags, security.audit, {
       maxBulkItems: config.maxBulkItems,
@@ -220,7 +222,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tags: runtime.tags,
       connections,
       uptimeMs: () => runtime.clock.now() - runtime.startedAt,
-      sources: engineMetricSources(alarms, historian, push.service.hub),
+      sources: metricSources,
     }),
     users: new UserAdminService({
       users: runtime.users,
@@ -238,6 +240,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     audit: new AuditService(security.auditLog),
     auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
   };
+  startNorthbound(runtime, services, metricSources);
   return {
     services,
     plugins: [
@@ -252,4 +255,26 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     ],
     authenticators: [...securityAuthenticators],
   };
+}
+
+/** Front ends that are not HTTP: started here with the services they call, stopped with the runtime. */
+function startNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): void {
+  const mqttSection = runtime.project.raw.northbound?.mqtt;
+  if (mqttSection !== undefined) {
+    // Checked when the project was loaded (validateNorthboundMqtt): the settings are read again for their defaults.
+    const { settings } = readMqttPublisherSettings(mqttSection);
+    const publisher = startMqttPublisher({
+      settings,
+      engine: runtime.tags,
+      tags: services.tags,
+      principalFor: (username) => {
+        const u = runtime.users.get(username);
+        return u && !u.disabled ? runtime.security.principalOf(u, 'none') : undefined;
+      },
+      clock: runtime.clock,
+      logger: runtime.logger.child({ service: 'northbound-mqtt' }),
+    });
+    metricSources.push(() => publisher.metrics());
+    runtime.onStop(() => publisher.stop());
+  }
 }

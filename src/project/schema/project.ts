@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { ConnectionSchema, TagSchema } from './tags.js';
 import { ClientSchema, GroupSchema, UserSchema } from './security.js';
+import { NorthboundMqttSchema } from './northbound-mqtt.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -27,6 +28,8 @@ export const ProjectSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Front ends that publish or serve the tags to other systems (MQTT / Sparkplug B publisher, OPC UA server). */
+    northbound: Type.Optional(Type.Object({ mqtt: Type.Optional(NorthboundMqttSchema) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
