@@ -5,10 +5,12 @@ import { freePort, tempDir } from '../drivers/support.js';
 export { waitUntil } from '../../helpers/wait.js';
 
 /** A Debian mosquitto on an ephemeral loopback port, in its own temp dir (the MQTT driver's test peer). */
-export async function mosquitto(): Promise<Mosquitto & { url: string; dir: { path: string; remove(): void }; restart(): Promise<void> }> {
+export async function mosquitto(
+  opts: { persistence?: boolean } = {},
+): Promise<Mosquitto & { url: string; dir: { path: string; remove(): void }; restart(): Promise<void> }> {
   const dir = tempDir('tagway-nb-mqtt-');
   const port = await freePort();
-  let m = await startMosquitto(port, dir.path);
+  let m = await startMosquitto(port, dir.path, opts);
   const handle = {
     get port() {
       return m.port;
@@ -20,7 +22,7 @@ export async function mosquitto(): Promise<Mosquitto & { url: string; dir: { pat
     dir,
     stop: () => m.stop(),
     restart: async () => {
-      m = await startMosquitto(port, dir.path);
+      m = await startMosquitto(port, dir.path, opts);
     },
   };
   return handle;
@@ -32,16 +34,28 @@ export interface Received {
   retain: boolean;
 }
 
-/** A subscriber that records every message in arrival order. */
-export async function subscriber(url: string, topics: string[]): Promise<{ client: MqttClient; messages: Received[] }> {
-  const client = mqttjs.connect(url, { protocolVersion: 5, reconnectPeriod: 0 });
+/**
+ * A subscriber that records every message in arrival order. With `session`, a persistent MQTT 5 session under that
+ * client id: the broker keeps its subscriptions and queues its QoS 1 messages while it is away.
+ */
+export async function subscriber(
+  url: string,
+  topics: string[],
+  session?: string,
+  messages: Received[] = [],
+): Promise<{ client: MqttClient; messages: Received[] }> {
+  const client = mqttjs.connect(
+    url,
+    session === undefined
+      ? { protocolVersion: 5, reconnectPeriod: 0 }
+      : { protocolVersion: 5, reconnectPeriod: 0, clientId: session, clean: false, properties: { sessionExpiryInterval: 600 } },
+  );
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  const messages: Received[] = [];
   client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
-  await client.subscribeAsync(topics, { qos: 1 });
+  if (topics.length > 0) await client.subscribeAsync(topics, { qos: 1 });
   return { client, messages };
 }
 
