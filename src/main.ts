@@ -37,7 +37,7 @@ import { MetricsService, type MetricSource } from './services/metrics-service.js
 import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
-import { readMqttPublisherSettings, startMqttPublisher } from './northbound/mqtt/index.js';
+import { createMqttPublisher, readMqttPublisherSettings } from './northbound/mqtt/index.js';
 
 /**
  * The composition root: the one place that chooses concrete parts and wires them, in this order:
@@ -104,6 +104,7 @@ async function startLocked(
   try {
     ext = await compose(runtime);
     await runtime.start();
+    for (const start of ext.afterStart) start();
   } catch (err) {
     await runtime.stop().catch(() => undefined);
     throw err;
@@ -155,6 +156,8 @@ export interface Composition {
   services: Services;
   plugins: AppOptions['plugins'] & object;
   authenticators: Authenticator[];
+  /** Front ends that connect out (the MQTT publisher): started once the drivers run, so that they publish first values. */
+  afterStart: Array<() => void>;
 }
 
 /**
@@ -240,8 +243,9 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     audit: new AuditService(security.auditLog),
     auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
   };
-  startNorthbound(runtime, services, metricSources);
+  const afterStart = startNorthbound(runtime, services, metricSources);
   return {
+    afterStart,
     services,
     plugins: [
       metricsRoutes,
@@ -257,13 +261,14 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   };
 }
 
-/** Front ends that are not HTTP: started here with the services they call, stopped with the runtime. */
-function startNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): void {
+/** Front ends that are not HTTP: built here with the services they call, started after the runtime, stopped with it. */
+function startNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): Array<() => void> {
+  const afterStart: Array<() => void> = [];
   const mqttSection = runtime.project.raw.northbound?.mqtt;
   if (mqttSection !== undefined) {
     // Checked when the project was loaded (validateNorthboundMqtt): the settings are read again for their defaults.
     const { settings } = readMqttPublisherSettings(mqttSection);
-    const publisher = startMqttPublisher({
+    const publisher = createMqttPublisher({
       settings,
       engine: runtime.tags,
       tags: services.tags,
@@ -276,5 +281,7 @@ function startNorthbound(runtime: Runtime, services: Services, metricSources: Me
     });
     metricSources.push(() => publisher.metrics());
     runtime.onStop(() => publisher.stop());
+    afterStart.push(() => publisher.start());
   }
+  return afterStart;
 }

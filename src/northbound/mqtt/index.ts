@@ -23,6 +23,8 @@ export interface MqttPublisherDeps {
 }
 
 export interface MqttPublisher {
+  /** Connects (in the background, again and again until stop). */
+  start(): void;
   stop(): Promise<void>;
   /** The publisher's figures for /metrics. */
   metrics(): Metric[];
@@ -34,11 +36,11 @@ function one(type: 'gauge' | 'counter', name: string, help: string, value: numbe
 }
 
 /**
- * Starts the northbound MQTT publisher over the tags matching `settings.tags` (the set is fixed at start; a
- * project reload that adds tags needs a restart to publish them). Returns at once: the connection is made, and
- * remade, in the background.
+ * The northbound MQTT publisher over the tags matching `settings.tags` (the tag set is fixed at start, as a
+ * project reload cannot add tags). It follows the tag engine from `start()`; the connection is made, and remade,
+ * in the background.
  */
-export function startMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
+export function createMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
   const s = d.settings;
   const logger = d.logger;
   const wanted = compileGlob(s.tags);
@@ -50,24 +52,30 @@ export function startMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
       ? new MqttWrites({ tags: d.tags, principalFor: d.principalFor, writeAs: s.writeAs, clientAddress: s.broker.url })
       : undefined;
   let onChange: (i: number) => void;
+  let format: JsonFormat | SparkplugFormat;
   if (s.format === 'json') {
     const json = new JsonFormat(s, published, connection, writes, logger);
     onChange = (i) => connection.send(json.change(i));
-    connection.start(json);
+    format = json;
   } else {
     const sp = new SparkplugFormat(s, published, connection, writes, d.clock, logger);
     onChange = (i) => sp.change(i);
-    connection.start(sp);
+    format = sp;
   }
-  const unsubscribe = d.engine.onChange((c) => {
-    const i = position.get(c.tag.index);
-    if (i !== undefined) onChange(i);
-  });
-  logger.info({ url: s.broker.url, format: s.format, tags: published.length }, 'northbound MQTT publisher started');
+  let unsubscribe: (() => void) | undefined;
   return {
     connection,
+    start: () => {
+      if (unsubscribe) return;
+      unsubscribe = d.engine.onChange((c) => {
+        const i = position.get(c.tag.index);
+        if (i !== undefined) onChange(i);
+      });
+      connection.start(format);
+      logger.info({ url: s.broker.url, format: s.format, tags: published.length }, 'northbound MQTT publisher started');
+    },
     stop: async () => {
-      unsubscribe();
+      unsubscribe?.();
       await connection.stop();
     },
     metrics: () => {

@@ -89,7 +89,8 @@ export async function startMosquitto(port: number, dir: string, opts: { persiste
       });
       s.on('error', () => resolve(false));
     });
-    if (ok) break;
+    // "running" is logged once the listener is bound: a probe that reaches another process on the port is not enough.
+    if (ok && log.includes(' running')) break;
     if (Date.now() > until) {
       child.kill();
       throw new Error(`mosquitto did not listen: ${log}`);
