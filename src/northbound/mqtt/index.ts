@@ -31,6 +31,11 @@ export interface MqttPublisher {
   readonly connection: MqttConnection;
 }
 
+/** The broker as audit rows name it: the URL without any user:password@ (never a secret in the audit trail). */
+export function brokerAddress(url: string): string {
+  return url.replace(/^(mqtts?:\/\/)[^@/]*@/, '$1');
+}
+
 function one(type: 'gauge' | 'counter', name: string, help: string, value: number, labels?: Record<string, string>): Metric {
   return { name, help, type, samples: [labels ? { labels, value } : { value }] };
 }
@@ -49,7 +54,7 @@ export function createMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
   const connection = new MqttConnection({ settings: s, clock: d.clock, logger });
   const writes =
     s.writes && s.writeAs !== undefined
-      ? new MqttWrites({ tags: d.tags, principalFor: d.principalFor, writeAs: s.writeAs, clientAddress: s.broker.url })
+      ? new MqttWrites({ tags: d.tags, principalFor: d.principalFor, writeAs: s.writeAs, clientAddress: brokerAddress(s.broker.url) })
       : undefined;
   let onChange: (i: number) => void;
   let format: JsonFormat | SparkplugFormat;

@@ -111,4 +111,32 @@ describe('northbound MQTT, JSON topics', () => {
     expect(s.server.runtime.tags.get('Line1.Locked')!.value).toBe(3);
     await pub.endAsync();
   });
+
+  it('keeps its budgets: an oversized write is refused unread, a burst of writes is answered write by write', async () => {
+    const sub = await subscriber(broker.url, ['plant/uns/Line1/Speed/set/response']);
+    const answers = () => sub.messages.map((m) => JSON.parse(m.payload.toString()) as { ok: boolean; code?: string });
+    const before = s.server.runtime.tags.get('Line1.Speed')!.value;
+    await sub.client.publishAsync('plant/uns/Line1/Speed/set', Buffer.alloc(64 * 1024 + 1, 0x31), { qos: 1 });
+    await waitUntil(() => answers().length === 1, 'the refusal');
+    expect(answers()[0]).toMatchObject({ ok: false, code: 'PAYLOAD_TOO_LARGE' });
+    expect(s.server.runtime.tags.get('Line1.Speed')!.value).toBe(before);
+
+    const N = 300;
+    await Promise.all(Array.from({ length: N }, (_, i) => sub.client.publishAsync('plant/uns/Line1/Speed/set', String(i), { qos: 0 })));
+    await waitUntil(() => answers().length === N + 1, 'an answer to every write');
+    // Each write either took effect or was refused for the in-flight budget; nothing else.
+    expect(
+      answers()
+        .slice(1)
+        .every((a) => a.ok || a.code === 'TOO_MANY_REQUESTS'),
+    ).toBe(true);
+    expect(
+      answers()
+        .slice(1)
+        .some((a) => a.ok),
+    ).toBe(true);
+    const token = await s.login();
+    expect((await s.request('GET', '/health', { token })).status).toBe(200);
+    await sub.client.endAsync();
+  });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { brokerAddress } from '../../../src/northbound/mqtt/index.js';
 import { BoundedQueue } from '../../../src/northbound/mqtt/queue.js';
 import { deviceId, tagTopic } from '../../../src/northbound/mqtt/topics.js';
 import { parseSetPayload, MAX_WRITE_PAYLOAD_BYTES } from '../../../src/northbound/mqtt/writes.js';
@@ -29,6 +30,13 @@ describe('topics', () => {
     expect(tagTopic('p', 'Line1.Filler/Speed#2')).toBe('p/Line1/Filler/Speed%232');
     expect(deviceId(undefined)).toBe('Tags');
     expect(deviceId('Hall 1/Line+2')).toBe('Hall 1_Line_2');
+  });
+});
+
+describe('audit client address', () => {
+  it('names the broker without credentials', () => {
+    expect(brokerAddress('mqtts://user:secret@broker:8883')).toBe('mqtts://broker:8883');
+    expect(brokerAddress('mqtt://10.0.0.5')).toBe('mqtt://10.0.0.5');
   });
 });
 
