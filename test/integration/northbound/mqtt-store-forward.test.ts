@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
-import { brokerYaml, mosquitto, subscriber, waitUntil, type Received } from './mqtt-support.js';
+import { brokerYaml, gate, mosquitto, subscriber, waitUntil, type Gate } from './mqtt-support.js';
 
 let broker: Awaited<ReturnType<typeof mosquitto>>;
+let way: Gate;
 let s: TestServer;
 let token: string;
 
@@ -10,7 +11,8 @@ const QUEUE = 20;
 const WRITES = 50;
 
 beforeAll(async () => {
-  broker = await mosquitto({ persistence: true });
+  broker = await mosquitto();
+  way = await gate(broker.port);
   s = await startTestServer({
     projectYaml: `name: Store and forward
 connections:
@@ -19,7 +21,7 @@ tags:
   - { name: Line1.Counter, type: Int32, connection: internal, initial: 0 }
 northbound:
   mqtt:
-    ${brokerYaml(broker.url)}
+    ${brokerYaml(way.url)}
     topicPrefix: sf
     queueSize: ${QUEUE}
 `,
@@ -29,6 +31,7 @@ northbound:
 
 afterAll(async () => {
   await s?.stop();
+  await way?.stop();
   await broker?.stop();
   broker?.dir.remove();
 });
@@ -42,13 +45,12 @@ async function metric(name: string): Promise<number> {
 
 describe('northbound MQTT store-and-forward', () => {
   it('queues changes while the broker is down, drops the oldest beyond the queue, and delivers the rest in order', async () => {
-    // A persistent subscriber: the broker keeps its subscription across its own restart and queues for it.
-    const messages: Received[] = [];
-    const first = await subscriber(broker.url, ['sf/#'], 'nb-sf-subscriber', messages);
-    await waitUntil(() => messages.some((m) => m.topic === 'sf/Line1/Counter'), 'the retained counter');
+    const first = await subscriber(broker.url, ['sf/#']);
+    await waitUntil(() => first.messages.some((m) => m.topic === 'sf/Line1/Counter'), 'the retained counter');
     await first.client.endAsync();
-    messages.length = 0;
 
+    // The broker goes away (Tagway's connection with it) and comes back empty, as after a crash.
+    way.close();
     await broker.stop();
     await waitUntil(async () => (await metric('tagway_northbound_mqtt_connected')) === 0, 'the publisher to notice');
     for (let v = 1; v <= WRITES; v++) {
@@ -60,14 +62,17 @@ describe('northbound MQTT store-and-forward', () => {
     const publishedBefore = await metric('tagway_northbound_mqtt_published_total');
 
     await broker.restart();
-    const second = await subscriber(broker.url, [], 'nb-sf-subscriber', messages);
+    const second = await subscriber(broker.url, ['sf/#']);
+    const messages = second.messages;
+    way.open();
     const counter = () =>
       messages.filter((m) => m.topic === 'sf/Line1/Counter').map((m) => JSON.parse(m.payload.toString()).value as number);
     // The backlog (the newest QUEUE values, in order), then the current value: values were lost, so the state follows.
     const expected = [...Array.from({ length: QUEUE }, (_, i) => WRITES - QUEUE + 1 + i), WRITES];
     await waitUntil(() => counter().length >= expected.length, 'the backlog');
     expect(counter()).toEqual(expected);
-    expect(messages.some((m) => m.topic === 'sf/$status' && m.payload.toString() === 'online')).toBe(true);
+    expect(messages[0]).toMatchObject({ topic: 'sf/$status' });
+    expect(messages[0]!.payload.toString()).toBe('online');
     await waitUntil(async () => (await metric('tagway_northbound_mqtt_queued')) === 0, 'an empty queue');
     expect(await metric('tagway_northbound_mqtt_connected')).toBe(1);
     expect(await metric('tagway_northbound_mqtt_published_total')).toBeGreaterThanOrEqual(publishedBefore + QUEUE + 2);

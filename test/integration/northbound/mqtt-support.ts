@@ -1,17 +1,16 @@
 import mqttjs, { type MqttClient } from 'mqtt';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { startMosquitto, type Mosquitto } from '../drivers/mqtt-peers.js';
 import { freePort, tempDir } from '../drivers/support.js';
 
 export { waitUntil } from '../../helpers/wait.js';
 
-/** A Debian mosquitto on an ephemeral loopback port, in its own temp dir (the MQTT driver's test peer). */
-export async function mosquitto(
-  opts: { persistence?: boolean } = {},
-): Promise<Mosquitto & { url: string; dir: { path: string; remove(): void }; restart(): Promise<void> }> {
+/** A Debian mosquitto on an ephemeral loopback port, in its own temp dir (the MQTT driver's test peer), restartable. */
+export async function mosquitto(): Promise<Mosquitto & { url: string; dir: { path: string; remove(): void }; restart(): Promise<void> }> {
   const dir = tempDir('tagway-nb-mqtt-');
   const port = await freePort();
-  let m = await startMosquitto(port, dir.path, opts);
-  const handle = {
+  let m = await startMosquitto(port, dir.path);
+  return {
     get port() {
       return m.port;
     },
@@ -22,10 +21,66 @@ export async function mosquitto(
     dir,
     stop: () => m.stop(),
     restart: async () => {
-      m = await startMosquitto(port, dir.path, opts);
+      m = await startMosquitto(port, dir.path);
     },
   };
-  return handle;
+}
+
+export interface Gate {
+  url: string;
+  /** Lets connections through to the broker again. */
+  open(): void;
+  /** Cuts every connection through the gate and refuses new ones, as an unreachable broker would. */
+  close(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP relay between Tagway and the broker. Births are not retained and a restarted broker forgets its
+ * subscribers, so a test that restarts the broker keeps Tagway's way to it closed until the test's own subscriber
+ * is back: then it sees every message Tagway sends after the outage, whatever the scheduling.
+ */
+export async function gate(brokerPort: number): Promise<Gate> {
+  let isOpen = true;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    if (!isOpen) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: '127.0.0.1', port: brokerPort });
+    sockets.add(client);
+    sockets.add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const close = (): void => {
+    isOpen = false;
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    open: () => {
+      isOpen = true;
+    },
+    close,
+    stop: async () => {
+      close();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 export interface Received {
@@ -34,28 +89,16 @@ export interface Received {
   retain: boolean;
 }
 
-/**
- * A subscriber that records every message in arrival order. With `session`, a persistent MQTT 5 session under that
- * client id: the broker keeps its subscriptions and queues its QoS 1 messages while it is away.
- */
-export async function subscriber(
-  url: string,
-  topics: string[],
-  session?: string,
-  messages: Received[] = [],
-): Promise<{ client: MqttClient; messages: Received[] }> {
-  const client = mqttjs.connect(
-    url,
-    session === undefined
-      ? { protocolVersion: 5, reconnectPeriod: 0 }
-      : { protocolVersion: 5, reconnectPeriod: 0, clientId: session, clean: false, properties: { sessionExpiryInterval: 600 } },
-  );
+/** A subscriber that records every message in arrival order. */
+export async function subscriber(url: string, topics: string[]): Promise<{ client: MqttClient; messages: Received[] }> {
+  const client = mqttjs.connect(url, { protocolVersion: 5, reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
+  const messages: Received[] = [];
   client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
-  if (topics.length > 0) await client.subscribeAsync(topics, { qos: 1 });
+  await client.subscribeAsync(topics, { qos: 1 });
   return { client, messages };
 }
 
