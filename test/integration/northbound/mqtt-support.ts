@@ -92,12 +92,13 @@ export interface Received {
 /** A subscriber that records every message in arrival order. */
 export async function subscriber(url: string, topics: string[]): Promise<{ client: MqttClient; messages: Received[] }> {
   const client = mqttjs.connect(url, { protocolVersion: 5, reconnectPeriod: 0 });
+  // Listening from the start: messages can arrive in the same read as the CONNACK.
+  const messages: Received[] = [];
+  client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  const messages: Received[] = [];
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
   await client.subscribeAsync(topics, { qos: 1 });
   return { client, messages };
 }
