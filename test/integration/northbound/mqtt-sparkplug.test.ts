@@ -170,19 +170,26 @@ describe('northbound MQTT, Sparkplug B', () => {
     expect(rows.some((x) => x.user === 'mqtt-bridge' && x.target === 'Line2.Setpoint' && x.result === 'FORBIDDEN')).toBe(true);
   });
 
-  it('is born again after the broker comes back (new bdSeq), and says NDEATH when Tagway stops', async () => {
+  it('is born again after the broker comes back (new bdSeq), then sends what it queued as history, and says NDEATH when Tagway stops', async () => {
     const bd = (m: Received) => num(decoded(m).metrics!.find((x) => x.name === 'bdSeq')!.value);
     const before = bd(find(`${BASE}/NBIRTH/edge-1`)!);
     await sub.client.endAsync();
     way.close();
     await broker.stop();
+    // A change while the broker is away: queued, and sent after the new births as history.
+    const token = await s.login();
+    expect((await s.request('PUT', '/tags/Line1.Speed/value', { token, body: { value: 11.5 } })).status).toBe(200);
     await broker.restart();
     sub = await subscriber(broker.url, [`${BASE}/#`]);
     way.open();
     const nbirth = await waitUntil(() => find(`${BASE}/NBIRTH/edge-1`), 'the NBIRTH after the outage');
     // A new connection is a new birth sequence (modulo 256).
     expect(bd(nbirth)).not.toBe(before);
-    await waitUntil(() => find(`${BASE}/DBIRTH/edge-1/Line1`), 'the DBIRTH after the outage');
+    const dbirth = await waitUntil(() => find(`${BASE}/DBIRTH/edge-1/Line1`), 'the DBIRTH after the outage');
+    expect(byName(decoded(dbirth).metrics!).get('Line1.Speed')!.value).toBe(11.5);
+    const history = await waitUntil(() => find(`${BASE}/DDATA/edge-1/Line1`), 'the queued DDATA');
+    expect(sub.messages.indexOf(history)).toBeGreaterThan(sub.messages.indexOf(dbirth));
+    expect(decoded(history).metrics).toEqual([expect.objectContaining({ value: 11.5, isHistorical: true })]);
     stopped = true;
     await s.stop();
     const ndeath = await waitUntil(() => find(`${BASE}/NDEATH/edge-1`), 'NDEATH');
