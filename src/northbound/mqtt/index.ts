@@ -81,6 +81,7 @@ export function createMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
     },
     stop: async () => {
       unsubscribe?.();
+      if (format instanceof SparkplugFormat) format.cancel();
       await connection.stop();
     },
     metrics: () => {

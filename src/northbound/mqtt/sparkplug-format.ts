@@ -16,6 +16,8 @@ const sparkplug = spPayload.get('spBv1.0')!;
 export const MAX_DCMD_METRICS = 1_000;
 
 export const REBIRTH_METRIC = 'Node Control/Rebirth';
+/** Rebirths on request are at least this far apart. */
+export const REBIRTH_MIN_INTERVAL_MS = 1_000;
 
 const DATATYPE: Record<TagType, TypeStr> = {
   Bool: 'Boolean',
@@ -78,6 +80,8 @@ export class SparkplugFormat implements PublishFormat {
   /** Changes of this tick, per device, sent together as one DDATA. */
   private pending = new Map<string, Item[]>();
   private flushScheduled = false;
+  private lastRebirth = -Infinity;
+  private rebirthTimer: unknown;
 
   constructor(
     private readonly settings: MqttPublisherSettings,
@@ -222,9 +226,29 @@ export class SparkplugFormat implements PublishFormat {
     }
   }
 
-  /** Births again on the same connection (and the same bdSeq), ahead of anything queued. */
+  /**
+   * Births again on the same connection (and the same bdSeq), ahead of anything queued. At most one per
+   * REBIRTH_MIN_INTERVAL_MS: requests in between are served by one later rebirth, so that a stream of NCMDs
+   * cannot make Tagway publish every metric again and again.
+   */
   rebirth(): void {
+    if (this.rebirthTimer !== undefined) return;
+    const wait = this.lastRebirth + REBIRTH_MIN_INTERVAL_MS - this.clock.now();
+    if (wait > 0) {
+      this.rebirthTimer = this.clock.setTimeout(() => {
+        this.rebirthTimer = undefined;
+        this.rebirth();
+      }, wait);
+      return;
+    }
+    this.lastRebirth = this.clock.now();
     this.connection.sendNow(this.intro());
+  }
+
+  /** Cancels a rebirth that waits for its turn (at stop). */
+  cancel(): void {
+    if (this.rebirthTimer !== undefined) this.clock.clearTimeout(this.rebirthTimer);
+    this.rebirthTimer = undefined;
   }
 
   message(topic: string, payload: Buffer): void {

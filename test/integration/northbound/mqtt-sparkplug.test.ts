@@ -128,6 +128,15 @@ describe('northbound MQTT, Sparkplug B', () => {
     expect(bd(decoded(again))).toBe(bd(first));
     const dbirth = await waitUntil(() => find(`${BASE}/DBIRTH/edge-1/Line1`, from), 'DBIRTH after rebirth');
     expect(byName(decoded(dbirth).metrics!).get('Line1.Speed')!.value).toBe(3.5);
+
+    // A burst of requests is served by at most two rebirths (one at once if the budget allows, one a second later),
+    // not one per request.
+    const burst = sub.messages.length;
+    await Promise.all(Array.from({ length: 10 }, () => sub.client.publishAsync(`${BASE}/NCMD/edge-1`, Buffer.from(ncmd), { qos: 0 })));
+    const births = () => sub.messages.slice(burst).filter((m) => m.topic === `${BASE}/NBIRTH/edge-1`).length;
+    await waitUntil(() => births() >= 1, 'the rebirth of the burst');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(births()).toBeLessThanOrEqual(2);
   });
 
   it('writes a DCMD as the writeAs user (audited) and answers a refused one with its problem code', async () => {
