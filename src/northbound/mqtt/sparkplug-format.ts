@@ -242,6 +242,7 @@ export class SparkplugFormat implements PublishFormat {
       return;
     }
     this.lastRebirth = this.clock.now();
+    this.logger.info('northbound MQTT: Sparkplug rebirth on request');
     this.connection.sendNow(this.intro());
   }
 
@@ -255,10 +256,7 @@ export class SparkplugFormat implements PublishFormat {
     if (topic === this.topic('NCMD')) {
       if (payload.length > MAX_WRITE_PAYLOAD_BYTES) return;
       const p = sparkplug.decodePayload(payload);
-      if (p.metrics?.some((m) => m.name === REBIRTH_METRIC && m.value === true)) {
-        this.logger.info('northbound MQTT: Sparkplug rebirth requested');
-        this.rebirth();
-      }
+      if (p.metrics?.some((m) => m.name === REBIRTH_METRIC && m.value === true)) this.rebirth();
       return;
     }
     const prefix = `${this.topic('DCMD')}/`;
