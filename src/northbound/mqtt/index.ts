@@ -77,7 +77,10 @@ export function createMqttPublisher(d: MqttPublisherDeps): MqttPublisher {
         if (i !== undefined) onChange(i);
       });
       connection.start(format);
-      logger.info({ url: s.broker.url, format: s.format, tags: published.length }, 'northbound MQTT publisher started');
+      logger.info({ url: brokerAddress(s.broker.url), format: s.format, tags: published.length }, 'northbound MQTT publisher started');
+      // Users may be created later (tagway user add): a warning now, UNAUTHENTICATED answers until then.
+      if (writes && d.principalFor(s.writeAs!) === undefined)
+        logger.warn({ writeAs: s.writeAs }, 'northbound MQTT: the writeAs user does not exist or is disabled; writes are refused');
     },
     stop: async () => {
       unsubscribe?.();
