@@ -7,11 +7,11 @@ import type { TagService } from '../../services/tag-service.js';
 import type { TagEngine } from '../../runtime/tag-engine.js';
 import { JsonFormat } from './json-format.js';
 import { MqttConnection } from './publisher.js';
-import type { MqttPublisherSettings } from './settings.js';
+import { brokerAddress, type MqttPublisherSettings } from './settings.js';
 import { SparkplugFormat } from './sparkplug-format.js';
 import { MqttWrites } from './writes.js';
 
-export { readMqttPublisherSettings, validateNorthboundMqtt, type MqttPublisherSettings } from './settings.js';
+export { brokerAddress, readMqttPublisherSettings, validateNorthboundMqtt, type MqttPublisherSettings } from './settings.js';
 
 export interface MqttPublisherDeps {
   settings: MqttPublisherSettings;
@@ -29,11 +29,6 @@ export interface MqttPublisher {
   /** The publisher's figures for /metrics. */
   metrics(): Metric[];
   readonly connection: MqttConnection;
-}
-
-/** The broker as audit rows name it: the URL without any user:password@ (never a secret in the audit trail). */
-export function brokerAddress(url: string): string {
-  return url.replace(/^(mqtts?:\/\/)[^@/]*@/, '$1');
 }
 
 function one(type: 'gauge' | 'counter', name: string, help: string, value: number, labels?: Record<string, string>): Metric {

@@ -6,7 +6,7 @@ import { mqttClientOptions } from '../../drivers/mqtt/options.js';
 import { ConnectionSupervisor } from '../../drivers/shared/supervisor.js';
 import type { Logger } from 'pino';
 import { BoundedQueue } from './queue.js';
-import type { MqttPublisherSettings } from './settings.js';
+import { brokerAddress, type MqttPublisherSettings } from './settings.js';
 
 /** One message for the broker. */
 export interface Outbound {
@@ -111,7 +111,10 @@ export class MqttConnection {
       {
         failedAttemptState: 'ERROR',
         onFailure: (reason, phase) =>
-          d.logger.warn({ url: s.broker.url }, `northbound MQTT ${phase === 'connect' ? 'connect failed' : 'connection lost'}: ${reason}`),
+          d.logger.warn(
+            { url: brokerAddress(s.broker.url) },
+            `northbound MQTT ${phase === 'connect' ? 'connect failed' : 'connection lost'}: ${reason}`,
+          ),
       },
     );
   }

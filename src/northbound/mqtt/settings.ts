@@ -24,6 +24,11 @@ export interface MqttPublisherSettings {
 
 export const DEFAULT_QUEUE_SIZE = 10_000;
 
+/** The broker as logs and audit rows name it: the URL without any user:password@ (never a secret on record). */
+export function brokerAddress(url: string): string {
+  return url.replace(/^(mqtts?:\/\/)[^@/]*@/, '$1');
+}
+
 /** The keys of the section that are the broker connection, read by the MQTT driver's own reader. */
 const BROKER_KEYS = [
   'url',
