@@ -271,13 +271,26 @@ export class MqttConnection {
     if (this.running) this.queue.unshiftAll(again);
   }
 
+  /**
+   * Ends a client; resolves once it is gone. A client the broker still counts as connected (an attempt that timed
+   * out after its CONNACK, or an orderly stop) says DISCONNECT first, so that the broker discards its Last Will:
+   * otherwise a stale `offline` or NDEATH would follow, possibly after the next connection's `online` or birth.
+   */
   private endClient(session: Session): Promise<void> {
     const client = session.client;
     client.removeAllListeners('connect');
     client.removeAllListeners('message');
     client.removeAllListeners('close');
     const p = new Promise<void>((resolve) => {
-      client.end(true, {}, () => resolve());
+      if (!client.connected) {
+        client.end(true, {}, () => resolve());
+        return;
+      }
+      const force = setTimeout(() => client.end(true, {}, () => resolve()), 1000);
+      client.end(false, {}, () => {
+        clearTimeout(force);
+        resolve();
+      });
     });
     this.endings.add(p);
     void p.finally(() => this.endings.delete(p));

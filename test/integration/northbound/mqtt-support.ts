@@ -103,7 +103,7 @@ export async function subscriber(url: string, topics: string[]): Promise<{ clien
   return { client, messages };
 }
 
-/** The broker section of a project file for a broker at `url`, reconnecting fast. */
+/** The broker section of a project file for a broker at `url`, reconnecting fast (and patient with a loaded machine). */
 export function brokerYaml(url: string): string {
-  return `url: ${url}\n    reconnectMinMs: 100\n    reconnectMaxMs: 500\n    timeoutMs: 2000`;
+  return `url: ${url}\n    reconnectMinMs: 100\n    reconnectMaxMs: 500\n    timeoutMs: 10000`;
 }
