@@ -52,6 +52,9 @@ interface Session {
   snapshot: Iterator<Outbound> | undefined;
 }
 
+/** Largest packet the broker may deliver to the publisher (MQTT 5): a write payload, its topic and headers. */
+export const MAX_INBOUND_PACKET_BYTES = 256 * 1024;
+
 /** Bound on unacknowledged messages per connection; beyond it messages wait in the bounded queue. */
 export const MAX_INFLIGHT = 1_000;
 
@@ -191,6 +194,8 @@ export class MqttConnection {
   private open(signal: AbortSignal): Promise<Session> {
     return new Promise<Session>((resolve, reject) => {
       const opts: IClientOptions = { ...mqttClientOptions(this.d.settings.broker, this.clientId), will: this.format.will() };
+      // What Tagway receives is writes and commands only: MQTT 5 lets the broker know it need not deliver larger packets.
+      if (opts.protocolVersion === 5) opts.properties = { ...opts.properties, maximumPacketSize: MAX_INBOUND_PACKET_BYTES };
       const client = mqtt.connect(this.d.settings.broker.url, opts);
       const session: Session = {
         client,
