@@ -49,6 +49,22 @@ module.exports = {
       to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', 'node_modules/fastify', 'node_modules/@fastify/'] },
     },
     {
+      name: 'northbound-not-on-http',
+      severity: 'error',
+      comment:
+        'Non-HTTP front ends (src/northbound/: the MQTT publisher) call services and read engines like any adapter; they do not ' +
+        'reach into the HTTP adapters, the server wiring or a storage backend, and nothing but the composition root starts them.',
+      from: { path: '^src/northbound/' },
+      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', '^src/storage/', 'node_modules/fastify', 'node_modules/@fastify/'] },
+    },
+    {
+      name: 'northbound-only-from-composition',
+      severity: 'error',
+      comment: 'Front ends are wired in one place (src/main.ts); the project validator is registered with the built-ins.',
+      from: { path: '^src/', pathNot: ['^src/northbound/', '^src/main\\.ts$', '^src/server/built-ins\\.ts$'] },
+      to: { path: '^src/northbound/' },
+    },
+    {
       name: 'adapters-not-on-each-other',
       severity: 'error',
       comment: 'Each front end stands alone; what two need in common lives in adapters/http/shared or a service.',

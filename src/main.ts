@@ -35,10 +35,11 @@ import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
 import { ConnectionService } from './services/connection-service.js';
 import { HistoryService, MAX_TAGS_PER_QUERY } from './services/history-service.js';
-import { MetricsService } from './services/metrics-service.js';
+import { MetricsService, type MetricSource } from './services/metrics-service.js';
 import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
+import { createMqttPublisher, readMqttPublisherSettings } from './northbound/mqtt/index.js';
 
 /**
  * The composition root: the one place that chooses concrete parts and wires them, in this order:
@@ -108,6 +109,7 @@ async function startLocked(
   try {
     ext = await compose(runtime);
     await runtime.start();
+    for (const start of ext.afterStart) start();
   } catch (err) {
     await runtime.stop().catch(() => undefined);
     throw err;
@@ -176,6 +178,8 @@ export interface Composition {
   services: Services;
   plugins: AppOptions['plugins'] & object;
   authenticators: Authenticator[];
+  /** Front ends that connect out (the MQTT publisher): started once the drivers run, so that they publish first values. */
+  afterStart: Array<() => void>;
 }
 
 /**
@@ -226,6 +230,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     projectFile: () => runtime.projectFile,
     driverModule,
   });
+  const metricSources = engineMetricSources(alarms, historian, push.service.hub);
   const services: Services = {
     tags: new TagService(runtime.tags, security.audit, {
       maxBulkItems: config.maxBulkItems,
@@ -242,7 +247,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tags: runtime.tags,
       connections,
       uptimeMs: () => runtime.clock.now() - runtime.startedAt,
-      sources: engineMetricSources(alarms, historian, push.service.hub),
+      sources: metricSources,
     }),
     users: new UserAdminService({
       users: runtime.users,
@@ -260,7 +265,9 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     audit: new AuditService(security.auditLog),
     auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
   };
+  const afterStart = startNorthbound(runtime, services, metricSources);
   return {
+    afterStart,
     services,
     plugins: [
       metricsRoutes,
@@ -280,4 +287,29 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     ],
     authenticators: [...securityAuthenticators],
   };
+}
+
+/** Front ends that are not HTTP: built here with the services they call, started after the runtime, stopped with it. */
+function startNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): Array<() => void> {
+  const afterStart: Array<() => void> = [];
+  const mqttSection = runtime.project.raw.northbound?.mqtt;
+  if (mqttSection !== undefined) {
+    // Checked when the project was loaded (validateNorthboundMqtt): the settings are read again for their defaults.
+    const { settings } = readMqttPublisherSettings(mqttSection);
+    const publisher = createMqttPublisher({
+      settings,
+      engine: runtime.tags,
+      tags: services.tags,
+      principalFor: (username) => {
+        const u = runtime.users.get(username);
+        return u && !u.disabled ? runtime.security.principalOf(u, 'none') : undefined;
+      },
+      clock: runtime.clock,
+      logger: runtime.logger.child({ service: 'northbound-mqtt' }),
+    });
+    metricSources.push(() => publisher.metrics());
+    runtime.onStop(() => publisher.stop());
+    afterStart.push(() => publisher.start());
+  }
+  return afterStart;
 }

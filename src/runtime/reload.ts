@@ -52,6 +52,7 @@ const OTHER_SECTIONS: Array<[key: keyof Project['raw'], what: string]> = [
   ['groups', 'groups'],
   ['users', 'users'],
   ['clients', 'API clients'],
+  ['northbound', 'northbound front ends (MQTT publisher)'],
 ];
 
 /**

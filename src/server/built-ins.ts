@@ -1,5 +1,6 @@
 import { registerBuiltInDrivers } from '../drivers/index.js';
-import { registerBuiltInProjectValidators } from '../project/validators.js';
+import { registerBuiltInProjectValidators, registerProjectValidator } from '../project/validators.js';
+import { validateNorthboundMqtt } from '../northbound/mqtt/settings.js';
 
 /**
  * Everything Tagway registers before it reads a project: the drivers (by their `driver:` name) and the modules'
@@ -8,4 +9,5 @@ import { registerBuiltInProjectValidators } from '../project/validators.js';
 export function registerBuiltIns(): void {
   registerBuiltInDrivers();
   registerBuiltInProjectValidators();
+  registerProjectValidator(validateNorthboundMqtt);
 }

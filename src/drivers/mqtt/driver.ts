@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { TagwayError } from '../../domain/problems.js';
 import { Quality } from '../../domain/quality.js';
@@ -7,7 +6,7 @@ import type { TagValue } from '../../domain/tag-types.js';
 import { Backoff } from '../backoff.js';
 import { ConnectionSupervisor } from '../shared/supervisor.js';
 import type { ConnectionDefinition, ConnectionStats, Driver, DriverHost, DriverTag } from '../driver.js';
-import { readMqttOptions, readMqttTagOptions, topicProblem, type MqttOptions, type MqttTagOptions } from './options.js';
+import { mqttClientOptions, readMqttOptions, readMqttTagOptions, topicProblem, type MqttOptions, type MqttTagOptions } from './options.js';
 import { decodePayload, encodePayload } from './payload.js';
 
 interface Binding {
@@ -136,27 +135,8 @@ export class MqttDriver implements Driver {
   }
 
   private clientOptions(): IClientOptions {
-    const o = this.options;
-    const opts: IClientOptions = {
-      clientId: this.clientId,
-      protocolVersion: o.protocolVersion,
-      keepalive: o.keepalive,
-      clean: o.clean,
-      reconnectPeriod: 0,
-      connectTimeout: o.timeoutMs,
-      // Writes while disconnected are refused, never queued for later: a late setpoint is worse than none.
-      queueQoSZero: false,
-      resubscribe: false,
-    };
-    if (o.username !== undefined) opts.username = o.username;
-    if (o.password !== undefined) opts.password = o.password;
-    if (o.url.startsWith('mqtts://')) {
-      opts.rejectUnauthorized = o.rejectUnauthorized;
-      if (o.ca) opts.ca = readFileSync(o.ca);
-      if (o.cert) opts.cert = readFileSync(o.cert);
-      if (o.key) opts.key = readFileSync(o.key);
-    }
-    return opts;
+    // Writes while disconnected are refused, never queued for later: a late setpoint is worse than none.
+    return { ...mqttClientOptions(this.options, this.clientId), queueQoSZero: false };
   }
 
   /** Connects and subscribes; resolves once the broker acknowledged the subscriptions. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { IClientOptions } from 'mqtt';
 import { OptionReader, type OptionProblem } from '../connection-options.js';
 import { parsePointer } from './json-pointer.js';
 
@@ -75,6 +77,32 @@ export function readMqttOptions(options: Readonly<Record<string, unknown>>): { o
     },
     problems: r.finish(),
   };
+}
+
+/**
+ * mqtt.js client options for one connect (the driver and the northbound publisher share them). mqtt.js's own
+ * reconnect is off: the ConnectionSupervisor reconnects with back-off. TLS files are read at each connect, so a
+ * renewed certificate is used without a restart.
+ */
+export function mqttClientOptions(o: MqttOptions, clientId: string): IClientOptions {
+  const opts: IClientOptions = {
+    clientId,
+    protocolVersion: o.protocolVersion,
+    keepalive: o.keepalive,
+    clean: o.clean,
+    reconnectPeriod: 0,
+    connectTimeout: o.timeoutMs,
+    resubscribe: false,
+  };
+  if (o.username !== undefined) opts.username = o.username;
+  if (o.password !== undefined) opts.password = o.password;
+  if (o.url.startsWith('mqtts://')) {
+    opts.rejectUnauthorized = o.rejectUnauthorized;
+    if (o.ca) opts.ca = readFileSync(o.ca);
+    if (o.cert) opts.cert = readFileSync(o.cert);
+    if (o.key) opts.key = readFileSync(o.key);
+  }
+  return opts;
 }
 
 export interface MqttTagOptions {

@@ -39,6 +39,9 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
+/** What the supervisor needs of its host: a driver's host, or a front end's connection to a broker (no tags). */
+export type SupervisorHost = Pick<DriverHost, 'clock' | 'setQuality' | 'state'>;
+
 export class ConnectionSupervisor<S> {
   private current: S | undefined;
   private stopped = false;
@@ -49,7 +52,7 @@ export class ConnectionSupervisor<S> {
   failures = 0;
 
   constructor(
-    private readonly host: DriverHost,
+    private readonly host: SupervisorHost,
     private readonly tags: readonly DriverTag[],
     private readonly backoff: Backoff,
     private readonly factory: SessionFactory<S>,

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { ConnectionSchema, TagSchema } from './tags.js';
 import { ClientSchema, GroupSchema, UserSchema } from './security.js';
 import { WinccSectionSchema } from './wincc.js';
+import { NorthboundMqttSchema } from './northbound-mqtt.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -20,6 +21,8 @@ export const ProjectSchema = Type.Object(
     clients: Type.Optional(Type.Array(ClientSchema)),
     /** Settings the WinCC compatibility profiles share (schema/wincc.ts). */
     wincc: Type.Optional(WinccSectionSchema),
+    /** Front ends that publish or serve the tags to other systems (MQTT / Sparkplug B publisher, OPC UA server). */
+    northbound: Type.Optional(Type.Object({ mqtt: Type.Optional(NorthboundMqttSchema) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

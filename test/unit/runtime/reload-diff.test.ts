@@ -91,6 +91,11 @@ describe('diffProjects', () => {
     expect(d.restartNeeded.map((r) => r.path)).toEqual(['/alarms', '/users', '/tags/Extra', '/tags/A.Value']);
   });
 
+  it('needs a restart for a new northbound publisher section', () => {
+    const d = diffProjects(project(), project({ rest: BASE.rest + '\nnorthbound:\n  mqtt: { url: "mqtt://127.0.0.1:1883" }' }));
+    expect(d.restartNeeded).toEqual([{ path: '/northbound', message: 'northbound front ends (MQTT publisher) changed' }]);
+  });
+
   it('refuses removed tags, a tag moved to another connection and reordered tags', () => {
     const removed = diffProjects(
       project(),
