@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { ConnectionSchema, TagSchema } from './tags.js';
 import { ClientSchema, GroupSchema, UserSchema } from './security.js';
+import { NorthboundOpcuaSchema } from './northbound-opcua.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -27,6 +28,8 @@ export const ProjectSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Northbound front ends beyond HTTP (OPC UA server, MQTT publisher), each in its own schema file. */
+    northbound: Type.Optional(Type.Object({ opcua: Type.Optional(NorthboundOpcuaSchema) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
