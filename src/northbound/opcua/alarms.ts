@@ -2,11 +2,13 @@ import {
   type LocalizedText,
   StatusCodes,
   type AddressSpace,
+  type BaseNode,
   type ISessionContext,
   type Namespace,
   type StatusCode,
   type UAAlarmConditionEx,
   type UAObject,
+  type UAVariable,
   type Variant,
 } from 'node-opcua';
 import type { Logger } from 'pino';
@@ -17,7 +19,7 @@ import { PermissionSet } from '../../domain/permissions.js';
 import { TagwayError } from '../../domain/problems.js';
 import type { Actor } from '../../services/actor.js';
 import type { AlarmService } from '../../services/alarm-service.js';
-import { guardTree } from './access.js';
+import { guardNode, guardTree, type AccessHook } from './access.js';
 import type { TagAddressSpace } from './address-space.js';
 import { statusOfError } from './status.js';
 
@@ -72,10 +74,16 @@ export class OpcUaAlarms {
     const server = this.addressSpace.rootFolder.objects.server;
     server.addReference({ referenceType: 'HasNotifier', nodeId: this.space.root.nodeId });
     this.bindTypeMethods();
-    const tagsByName = new Map<string, unknown>();
+    const sources = new Set<unknown>();
     for (const def of definitions) {
       const machine = machines.get(def.class) ?? 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT';
-      const variable = tagsByName.get(def.tag) ?? this.variableOf(def.tag);
+      const variable = this.variableOf(def.tag);
+      // A condition of a variable raises its events through the one object that has the variable as event
+      // source (Part 9): the Tagway object, which passes them on to the Server object.
+      if (variable && !sources.has(variable)) {
+        this.space.root.addReference({ referenceType: 'HasEventSource', nodeId: variable.nodeId });
+        sources.add(variable);
+      }
       const confirm = requiresReset(machine);
       try {
         const node = this.ns.instantiateAlarmCondition('AlarmConditionType', {
@@ -84,6 +92,7 @@ export class OpcUaAlarms {
           nodeId: `s=@alarm:${def.name}`,
           conditionName: def.name,
           conditionSource: (variable ?? this.space.root) as UAObject,
+          conditionOf: variable ?? this.space.root,
           inputNode: (variable ?? this.space.root) as never,
           optionals: confirm ? ['ConfirmedState', 'Confirm'] : [],
         });
@@ -146,7 +155,7 @@ export class OpcUaAlarms {
     if (raise) rec.node.raiseConditionEvent(branch, true);
   }
 
-  private variableOf(tag: string | null): unknown {
+  private variableOf(tag: string | null): UAVariable | undefined {
     if (tag === null) return undefined;
     return this.space.variableByName(tag);
   }
@@ -167,6 +176,14 @@ export class OpcUaAlarms {
     };
     type.acknowledge.bindMethod(this.router('acknowledge'));
     type.confirm?.bindMethod(this.router('confirm'));
+    // These standard methods are callable by every session of ours (the router and node-opcua's ConditionRefresh
+    // decide per condition); node-opcua's role rules would refuse them to our users, who have no OPC UA roles.
+    const session: AccessHook = (ctx) => this.actorOf(ctx) !== undefined;
+    for (const m of [type.acknowledge, type.confirm]) if (m) guardNode(m as unknown as BaseNode, session);
+    for (const id of ['i=3875', 'i=12912']) {
+      const refresh = this.addressSpace.findNode(id); // ConditionType.ConditionRefresh, ConditionRefresh2
+      if (refresh) guardNode(refresh, session);
+    }
   }
 
   private bindInstanceMethods(node: UAAlarmConditionEx): void {
