@@ -16,7 +16,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
-import { serverPkiDir } from '../../../src/northbound/opcua/pki.js';
+import { serverPkiDir, readCertificate, thumbprintOf } from '../../../src/northbound/opcua/pki.js';
+import { runOpcUaCommand } from '../../../src/cli/opcua-pki.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { startOpcUaFixture, type Connected, type OpcUaFixture } from './opcua-client.js';
 
@@ -288,5 +289,36 @@ describe('OPC UA server (northbound.opcua)', () => {
     expect((await read(viewer, 'Line1.Setpoint')).statusCode).toEqual(StatusCodes.BadUserAccessDenied);
     await f.s.request('PATCH', '/users/operator', { token: admin, body: { groups: ['operators'] } });
     expect((await read(viewer, 'Line1.Setpoint')).statusCode).toEqual(StatusCodes.Good);
+  });
+
+  it('tagway opcua reject|trust <thumbprint> refuses and re-admits a client application on the running server', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    const thumbprint = thumbprintOf(readCertificate(f.clientCertificateFile));
+    expect(await runOpcUaCommand(['list', '--data-dir', f.s.dataDir], io)).toBe(0);
+    expect(lines.some((l) => l.startsWith('trusted') && l.includes(thumbprint))).toBe(true);
+    expect(await runOpcUaCommand(['reject', thumbprint, '--data-dir', f.s.dataDir], io)).toBe(0);
+    await waitUntil(
+      () =>
+        f.connect({ name: 'operator', password: 'operator-password' }).then(
+          async (c) => {
+            await c.close();
+            return false;
+          },
+          () => true,
+        ),
+      'the rejected client to be refused',
+      10_000,
+      200,
+    );
+    expect(await runOpcUaCommand(['trust', thumbprint, '--data-dir', f.s.dataDir], io)).toBe(0);
+    const back = await waitUntil(
+      () => f.connect({ name: 'operator', password: 'operator-password' }).catch(() => undefined),
+      'the trusted client to be admitted again',
+      10_000,
+      200,
+    );
+    expect((await read(back, 'Line1.Setpoint')).statusCode).toEqual(StatusCodes.Good);
+    expect(await runOpcUaCommand(['trust', 'not-a-thumbprint', '--data-dir', f.s.dataDir], io)).toBe(1);
   });
 });
