@@ -59,7 +59,6 @@ export async function startOpcUaServer(d: OpcUaServerDeps): Promise<RunningOpcUa
     userManager: sessions.userManager,
     // A remote session our rules know nothing about gets nothing (node-opcua's default is to allow).
     unresolvedPermissionPolicy: 'deny',
-    maxAllowedSessionNumber: s.maxSessions,
     serverInfo: { applicationName: { text: 'Tagway', locale: 'en' }, applicationUri: 'urn:tagway:server', productUri: 'urn:tagway' },
     buildInfo: { productName: 'Tagway', manufacturerName: 'Tagway', softwareVersion: d.version, productUri: 'urn:tagway' },
     serverCapabilities: {
