@@ -49,6 +49,8 @@ export function toOpcUaValue(type: TagType, value: TagValue): unknown {
 // value read by the OPC UA driver and served again by this server keeps its status.
 const STATUS_OF_QUALITY = new Map<number, number>();
 for (const [, code, quality] of STATUS_QUALITY) if (!STATUS_OF_QUALITY.has(quality)) STATUS_OF_QUALITY.set(quality, code >>> 0);
+// BAD "no communication, last usable value" has no OPC UA twin that stays Bad: the nearest is BadNoCommunication.
+STATUS_OF_QUALITY.set(Quality.BAD_NO_COMMUNICATION_LAST_USABLE, 0x80310000);
 
 /**
  * The StatusCode of a quality byte `QQSSSSLL`: GOOD (cascade or not) → Good, a known sub-status → its OPC UA code
