@@ -53,6 +53,24 @@ export class AuthService {
     return p;
   }
 
+  /**
+   * A login by a client certificate that the front end has already verified (trusted, proof of possession): the
+   * certificate names the user. Audited as a login (method and thumbprint); an unknown or disabled user is refused
+   * and audited as a failed login.
+   */
+  async certificateLogin(from: { clientAddress: string }, username: string, thumbprint: string): Promise<Principal> {
+    const p = this.d.principalOf && /^[A-Za-z0-9_.@-]{1,64}$/.test(username) ? this.d.principalOf(username, 'basic') : undefined;
+    await this.d.audit.record({
+      action: p ? 'auth.login' : 'auth.login_failed',
+      user: username.slice(0, 64),
+      clientAddress: from.clientAddress,
+      details: { method: 'x509', thumbprint },
+      result: p ? 'OK' : 'UNAUTHENTICATED',
+    });
+    if (!p) throw new TagwayError('UNAUTHENTICATED', 'No active user for this certificate');
+    return p;
+  }
+
   /** A user's principal as it is now (after a change of groups or permissions); undefined when deleted or disabled. */
   principal(username: string, authMethod: Principal['authMethod'] = 'basic'): Principal | undefined {
     if (!this.d.principalOf) throw new TagwayError('INTERNAL_ERROR', 'Principals cannot be resolved here');

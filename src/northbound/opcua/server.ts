@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { MessageSecurityMode, OPCUAServer, SecurityPolicy, type ServerSession } from 'node-opcua';
+import { MessageSecurityMode, OPCUAServer, SecurityPolicy, StatusCodes, type ServerSession, type StatusCode } from 'node-opcua';
 import type { Logger } from 'pino';
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { TagEngine } from '../../runtime/tag-engine.js';
@@ -71,6 +71,7 @@ export async function startOpcUaServer(d: OpcUaServerDeps): Promise<RunningOpcUa
     } as never,
   });
   await server.initialize();
+  mapUserCertificates(server, sessions);
   const addressSpace = server.engine.addressSpace!;
   const ns = addressSpace.getOwnNamespace();
   const actorOf = sessions.actorOf.bind(sessions);
@@ -111,4 +112,32 @@ export async function startOpcUaServer(d: OpcUaServerDeps): Promise<RunningOpcUa
         await Promise.allSettled([serverCertificateManager.dispose(), userCertificateManager.dispose()]);
       })()),
   };
+}
+
+type StatusCallback = (err: Error | null, status?: StatusCode) => void;
+
+/**
+ * X.509 user tokens: node-opcua checks the certificate against the user PKI (`<data dir>/opcua/user-pki`) and the
+ * proof of possession; then the certificate's CN must name an active Tagway user, whose rights the session gets.
+ */
+function mapUserCertificates(server: OPCUAServer, sessions: OpcUaSessions): void {
+  const s = server as unknown as {
+    isValidX509IdentityToken(
+      channel: unknown,
+      session: unknown,
+      policy: unknown,
+      token: { certificateData: Buffer },
+      sig: unknown,
+      cb: StatusCallback,
+    ): void;
+  };
+  const verify = s.isValidX509IdentityToken.bind(server);
+  s.isValidX509IdentityToken = (channel, session, policy, token, sig, cb) =>
+    verify(channel, session, policy, token, sig, (err, status) => {
+      if (err || !status || status.isNotGood()) return cb(err, status);
+      sessions.verifyCertificate(session as never, token.certificateData).then(
+        (ok) => cb(null, ok ? StatusCodes.Good : StatusCodes.BadIdentityTokenRejected),
+        (e: unknown) => cb(e as Error),
+      );
+    });
 }

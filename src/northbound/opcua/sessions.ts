@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { UAUserManagerBase, type ISessionContext, type NodeId, type ServerSession } from 'node-opcua';
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
@@ -51,6 +52,24 @@ export class OpcUaSessions {
     }
   }
 
+  /**
+   * An X.509 user token node-opcua has verified (trusted in the user PKI, signature over the server nonce): the
+   * certificate's subject CN names the Tagway user. Refused when no active user has that name.
+   */
+  async verifyCertificate(session: SessionLike, der: Buffer): Promise<boolean> {
+    try {
+      const cert = new X509Certificate(der);
+      const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '';
+      const thumbprint = cert.fingerprint.replaceAll(':', '').toLowerCase();
+      const p = await this.auth.certificateLogin({ clientAddress: addressOf(session) }, cn, thumbprint);
+      this.principals.set(session, { login: `x509:${thumbprint}`, principal: p });
+      return true;
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'OPC UA user certificate refused');
+      return false;
+    }
+  }
+
   /** The actor of a session, or undefined when it has none (not activated, or its user lost access). */
   actorOf(context: ISessionContext): Actor | undefined {
     const session = context.session as unknown as SessionLike | undefined;
@@ -65,6 +84,10 @@ export class OpcUaSessions {
         entry = { login: ANONYMOUS, principal: this.auth.groupPrincipal(ANONYMOUS, this.anonymousGroup) };
         this.principals.set(session, entry);
       }
+    } else if (isCertificate(token)) {
+      const der = (token as { certificateData?: Buffer }).certificateData;
+      if (!entry || !der || entry.login !== `x509:${new X509Certificate(der).fingerprint.replaceAll(':', '').toLowerCase()}`)
+        return undefined;
     } else if (!entry || typeof token.userName !== 'string' || token.userName !== entry.login) return undefined;
     return { principal: entry.principal, clientAddress: addressOf(session), via: 'opcua' };
   }
@@ -94,6 +117,10 @@ export class OpcUaSessions {
     }
     return ended;
   }
+}
+
+function isCertificate(token: unknown): boolean {
+  return token !== null && typeof token === 'object' && token.constructor?.name === 'X509IdentityToken';
 }
 
 function isAnonymous(token: unknown): boolean {

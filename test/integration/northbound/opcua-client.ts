@@ -29,7 +29,10 @@ export interface OpcUaFixture {
   dir: string;
   clientCertificateFile: string;
   /** A session over SignAndEncrypt / Basic256Sha256 (or the mode given) as the user, or anonymous. */
-  connect(user?: { name: string; password: string }, mode?: 'None' | 'SignAndEncrypt'): Promise<Connected>;
+  connect(
+    user?: { name: string; password: string } | { certificate: Buffer; privateKey: string },
+    mode?: 'None' | 'SignAndEncrypt',
+  ): Promise<Connected>;
   stop(): Promise<void>;
 }
 
@@ -76,9 +79,11 @@ export async function startOpcUaFixture(projectYaml: (port: number) => string): 
         requestedSessionTimeout: 60_000,
       });
       await client.connect(endpointUrl);
-      const identity: UserIdentityInfo = user
-        ? { type: UserTokenType.UserName, userName: user.name, password: user.password }
-        : { type: UserTokenType.Anonymous };
+      const identity: UserIdentityInfo = !user
+        ? { type: UserTokenType.Anonymous }
+        : 'certificate' in user
+          ? { type: UserTokenType.Certificate, certificateData: user.certificate, privateKey: user.privateKey }
+          : { type: UserTokenType.UserName, userName: user.name, password: user.password };
       let session: ClientSession;
       try {
         session = await client.createSession(identity);

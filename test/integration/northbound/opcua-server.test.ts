@@ -12,7 +12,8 @@ import {
   type ClientSessionRawSubscriptionService,
   type DataValue,
 } from 'node-opcua';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quality } from '../../../src/domain/quality.js';
@@ -320,5 +321,45 @@ describe('OPC UA server (northbound.opcua)', () => {
     );
     expect((await read(back, 'Line1.Setpoint')).statusCode).toEqual(StatusCodes.Good);
     expect(await runOpcUaCommand(['trust', 'not-a-thumbprint', '--data-dir', f.s.dataDir], io)).toBe(1);
+  });
+
+  it('an X.509 user certificate trusted in the user PKI logs in as the user its CN names; an unknown CN is refused', async () => {
+    const make = (cn: string): { certificate: Buffer; privateKey: string; file: string } => {
+      const key = join(f.dir, `${cn}.key.pem`);
+      const file = join(f.dir, `${cn}.cert.pem`);
+      try {
+        execFileSync(
+          'openssl',
+          ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', file, '-days', '2', '-subj', `/CN=${cn}`],
+          {
+            stdio: 'pipe',
+            // Something in node-opcua's PKI sets OPENSSL_CONF to the string 'undefined' in this process.
+            env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OPENSSL_CONF')),
+          },
+        );
+      } catch (err) {
+        throw new Error(String((err as { stderr?: Buffer }).stderr));
+      }
+      return { certificate: readCertificate(file), privateKey: readFileSync(key, 'utf8'), file };
+    };
+    const io = { out: () => undefined, err: () => undefined };
+    const op = make('operator');
+    const ghost = make('ghost');
+    await expect(f.connect(op)).rejects.toThrow(); // not trusted yet
+    expect(await runOpcUaCommand(['trust', op.file, '--user', '--data-dir', f.s.dataDir], io)).toBe(0);
+    expect(await runOpcUaCommand(['trust', ghost.file, '--user', '--data-dir', f.s.dataDir], io)).toBe(0);
+    const c = await waitUntil(() => f.connect(op).catch(() => undefined), 'the certificate user to be admitted', 10_000, 200);
+    expect((await read(c, 'Line1.Setpoint')).statusCode).toEqual(StatusCodes.Good);
+    expect(
+      await c.session.write({
+        nodeId: 'ns=1;s=Line2.Setpoint',
+        attributeId: AttributeIds.Value,
+        value: { value: new Variant({ dataType: DataType.Double, value: 1 }) },
+      }),
+    ).toEqual(StatusCodes.BadUserAccessDenied);
+    await expect(f.connect(ghost)).rejects.toThrow();
+    const audit = await f.s.request('GET', '/audit?action=auth.login&user=operator', { token: admin });
+    expect(audit.json.items.some((i: { details?: { method?: string } }) => i.details?.method === 'x509')).toBe(true);
+    await c.close();
   });
 });
