@@ -34,8 +34,12 @@ groups:
       - { permission: "history:read", tags: "Hist.Level" }
       - { permission: "alarms:read" }
       - { permission: "alarms:acknowledge", tags: "Pump.*" }
+  - name: blind
+    permissions:
+      - { permission: "tags:read" }
 users:
   - { username: operator, password: operator-password, groups: [operators] }
+  - { username: blind, password: blind-password, groups: [blind] }
 northbound:
   opcua:
     port: ${port}
@@ -145,6 +149,16 @@ describe('OPC UA server: HistoryRead and Alarms & Conditions', () => {
       const list = values as Variant[];
       events.push(Object.fromEntries(fields.map((k, i) => [k, list[i]!.value])));
     });
+    // A session without alarms:read subscribes to the same notifier: it must hear nothing of the alarm.
+    const blind = await f.connect({ name: 'blind', password: 'blind-password' });
+    const blindSub = await blind.session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true });
+    const blindItem = await blindSub.monitor(
+      { nodeId: 'ns=1;s=@Tagway', attributeId: AttributeIds.EventNotifier },
+      { queueSize: 100, filter: constructEventFilter(fields), samplingInterval: 0 },
+      TimestampsToReturn.Both,
+    );
+    let blindEvents = 0;
+    blindItem.on('changed', () => blindEvents++);
     const w = await f.s.request('PUT', '/tags/Pump.Fault/value', { token: admin, body: { value: true } });
     expect(w.status).toBe(200);
     const raised = await waitUntil(
@@ -184,6 +198,9 @@ describe('OPC UA server: HistoryRead and Alarms & Conditions', () => {
     });
     expect(again.statusCode.isGood()).toBe(false);
     await sub.terminate();
+    // Published in the same cycles as the operator's events, which have arrived: nothing reached the blind session.
+    expect(blindEvents).toBe(0);
+    await blind.close();
   });
 
   it('Acknowledge without alarms:acknowledge on the tag is BadUserAccessDenied and changes nothing', async () => {
