@@ -25,7 +25,7 @@ module.exports = {
       severity: 'error',
       comment: 'Services are transport-agnostic: they never import a front end, fastify or the server wiring.',
       from: { path: '^src/services/' },
-      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', '^src/main\\.ts$', 'node_modules/fastify', 'node_modules/@fastify/'] },
+      to: { path: ['^src/adapters/', '^src/northbound/', '^src/server/', '^src/cli/', '^src/main\\.ts$', 'node_modules/fastify', 'node_modules/@fastify/'] },
     },
     {
       name: 'concrete-storage-only-in-composition',
@@ -39,14 +39,30 @@ module.exports = {
       severity: 'error',
       comment: 'Drivers talk to devices through the DriverHost; they know nothing of front ends, services or storage.',
       from: { path: '^src/drivers/' },
-      to: { path: ['^src/adapters/', '^src/services/', '^src/storage/', '^src/server/', '^src/auth/', '^src/cli/'] },
+      to: { path: ['^src/adapters/', '^src/northbound/', '^src/services/', '^src/storage/', '^src/server/', '^src/auth/', '^src/cli/'] },
     },
     {
       name: 'runtime-not-on-adapters',
       severity: 'error',
       comment: 'Engines do not know HTTP or any other front end exists.',
       from: { path: ['^src/runtime/', '^src/auth/', '^src/storage/', '^src/project/'] },
-      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', 'node_modules/fastify', 'node_modules/@fastify/'] },
+      to: { path: ['^src/adapters/', '^src/northbound/', '^src/server/', '^src/cli/', 'node_modules/fastify', 'node_modules/@fastify/'] },
+    },
+    {
+      name: 'northbound-is-a-front-end',
+      severity: 'error',
+      comment:
+        'Non-HTTP front ends (src/northbound/<protocol>/: OPC UA server, MQTT publisher) are thin adapters like the HTTP ones: ' +
+        'they call services and listen to the runtime, never an HTTP adapter, fastify, the server wiring or a storage.',
+      from: { path: '^src/northbound/' },
+      to: { path: ['^src/adapters/', '^src/server/', '^src/cli/', '^src/main\\.ts$', '^src/storage/', 'node_modules/fastify', 'node_modules/@fastify/'] },
+    },
+    {
+      name: 'northbound-not-on-each-other',
+      severity: 'error',
+      comment: 'Each northbound front end stands alone.',
+      from: { path: '^src/northbound/([^/]+)/' },
+      to: { path: '^src/northbound/', pathNot: ['^src/northbound/$1/'] },
     },
     {
       name: 'northbound-not-on-http',

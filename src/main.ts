@@ -13,6 +13,7 @@ import { listenAlso } from './server/extra-listener.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
 import { engineMetricSources } from './server/metric-sources.js';
+import { tagwayVersion } from './server/version.js';
 import { openSqliteStorage } from './storage/sqlite/open-sqlite.js';
 import { driverModule } from './drivers/registry.js';
 import { createAlarmEngine } from './runtime/alarms/setup.js';
@@ -173,6 +174,29 @@ async function startLocked(
   };
 }
 
+/**
+ * The non-HTTP front ends the project configures (`northbound:`), started over the same services and stopped with
+ * the runtime. node-opcua is loaded only when the OPC UA server is configured (it takes a while to load).
+ */
+async function startOpcUaNorthbound(runtime: Runtime, services: Services): Promise<void> {
+  const opcua = runtime.project.raw.northbound?.opcua;
+  if (opcua) {
+    const { startOpcUaServer } = await import('./northbound/opcua/server.js');
+    const { opcUaSettings } = await import('./northbound/opcua/settings.js');
+    const server = await startOpcUaServer({
+      settings: opcUaSettings(opcua),
+      services,
+      tags: runtime.tags,
+      events: runtime.events,
+      dataDir: runtime.config.dataDir,
+      logger: runtime.logger.child({ service: 'opcua-server' }),
+      version: tagwayVersion(),
+    });
+    runtime.onStop(() => server.stop());
+    runtime.logger.info(`OPC UA server on ${server.endpointUrl} (${server.exposed} tags)`);
+  }
+}
+
 /** What the composition gives the HTTP front end: the services, and the routes and authenticators beyond the core. */
 export interface Composition {
   services: Services;
@@ -263,9 +287,19 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       },
     }),
     audit: new AuditService(security.auditLog),
-    auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
+    auth: new AuthService({
+      login: (u, p, o) => security.login(u, p, o),
+      sessions: runtime.sessions,
+      audit: security.audit,
+      principalOf: (u, method) => {
+        const r = runtime.users.get(u);
+        return r && !r.disabled ? security.principalOf(r, method) : undefined;
+      },
+      permissionsFor: (groups) => runtime.users.permissionsFor(groups),
+    }),
   };
-  const afterStart = startNorthbound(runtime, services, metricSources);
+  await startOpcUaNorthbound(runtime, services);
+  const afterStart = composeMqttNorthbound(runtime, services, metricSources);
   return {
     afterStart,
     services,
@@ -290,7 +324,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
 }
 
 /** Front ends that are not HTTP: built here with the services they call, started after the runtime, stopped with it. */
-function startNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): Array<() => void> {
+function composeMqttNorthbound(runtime: Runtime, services: Services, metricSources: MetricSource[]): Array<() => void> {
   const afterStart: Array<() => void> = [];
   const mqttSection = runtime.project.raw.northbound?.mqtt;
   if (mqttSection !== undefined) {

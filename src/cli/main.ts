@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { runAuditVerify } from './audit-verify.js';
+import { runOpcUaCommand } from './opcua-pki.js';
 import { runUserCommand } from './user-admin.js';
 import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
 import { hashPassword } from '../auth/passwords.js';
@@ -13,7 +14,7 @@ import { StartupError } from '../server/instance-lock.js';
 import { registerBuiltIns } from '../server/built-ins.js';
 import { tagwayVersion } from '../server/version.js';
 
-const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'version', 'help'];
+const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'opcua', 'version', 'help'];
 
 const HELP = `Tagway — open plant-data server
 
@@ -23,6 +24,7 @@ Usage:
   tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
   tagway user list|add|passwd|disable|enable|unlock …  manage users in the data directory (passwords on stdin)
   tagway audit verify [--data-dir DIR]   check the audit trail's hash chain; exit 1 names the first tampered row
+  tagway opcua list|trust|reject [<thumbprint|file>] [--data-dir DIR]   client certificates of the OPC UA server
   tagway version | help
 
 Options of start (each also as an environment variable):
@@ -148,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return runAuditVerify(resolve(i >= 0 && rest[i + 1] ? rest[i + 1]! : (process.env.TAGWAY_DATA_DIR ?? 'data')));
       }
+      case 'opcua':
+        return await runOpcUaCommand(rest, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') });
       case 'version':
       case '--version':
         process.stdout.write(version() + '\n');

@@ -52,7 +52,7 @@ const OTHER_SECTIONS: Array<[key: keyof Project['raw'], what: string]> = [
   ['groups', 'groups'],
   ['users', 'users'],
   ['clients', 'API clients'],
-  ['northbound', 'northbound front ends (MQTT publisher)'],
+  ['northbound', 'the northbound front ends (OPC UA server, MQTT publisher)'],
 ];
 
 /**

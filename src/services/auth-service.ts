@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { PermissionSet } from '../domain/permissions.js';
 import { TagwayError } from '../domain/problems.js';
 import type { AuditEvent } from '../runtime/audit.js';
 import type { Actor } from './actor.js';
@@ -26,6 +27,10 @@ export interface AuthDeps {
   };
   /** Resolves once the row is committed (the answer waits for it). */
   audit: { record(e: AuditEvent): unknown };
+  /** A user's principal as it is now (groups and permissions), undefined when deleted or disabled. */
+  principalOf?: (username: string, authMethod: Principal['authMethod']) => Principal | undefined;
+  /** The permissions of a set of groups (for access granted to a group rather than a user). */
+  permissionsFor?: (groups: readonly string[]) => PermissionSet;
 }
 
 /** Sessions for every front end: login, logout and refresh (each revocation announced by the session service). */
@@ -35,6 +40,47 @@ export class AuthService {
   async login(from: { clientAddress: string }, username: string, password: string): Promise<IssuedSession> {
     const user = await this.d.login(username, password, from);
     return this.issue(this.d.sessions.create(user.username, from.clientAddress), user.username);
+  }
+
+  /**
+   * A password check for front ends that keep their own sessions (the OPC UA server): the same throttled,
+   * audited verification as a login (local users, then LDAP; lockout), without creating a Tagway session.
+   */
+  async verify(from: { clientAddress: string }, username: string, password: string): Promise<Principal> {
+    const user = await this.d.login(username, password, from);
+    const p = this.principal(user.username, 'basic');
+    if (!p) throw new TagwayError('UNAUTHENTICATED', 'Wrong user name or password');
+    return p;
+  }
+
+  /**
+   * A login by a client certificate that the front end has already verified (trusted, proof of possession): the
+   * certificate names the user. Audited as a login (method and thumbprint); an unknown or disabled user is refused
+   * and audited as a failed login.
+   */
+  async certificateLogin(from: { clientAddress: string }, username: string, thumbprint: string): Promise<Principal> {
+    const p = this.d.principalOf && /^[A-Za-z0-9_.@-]{1,64}$/.test(username) ? this.d.principalOf(username, 'basic') : undefined;
+    await this.d.audit.record({
+      action: p ? 'auth.login' : 'auth.login_failed',
+      user: username.slice(0, 64),
+      clientAddress: from.clientAddress,
+      details: { method: 'x509', thumbprint },
+      result: p ? 'OK' : 'UNAUTHENTICATED',
+    });
+    if (!p) throw new TagwayError('UNAUTHENTICATED', 'No active user for this certificate');
+    return p;
+  }
+
+  /** A user's principal as it is now (after a change of groups or permissions); undefined when deleted or disabled. */
+  principal(username: string, authMethod: Principal['authMethod'] = 'basic'): Principal | undefined {
+    if (!this.d.principalOf) throw new TagwayError('INTERNAL_ERROR', 'Principals cannot be resolved here');
+    return this.d.principalOf(username, authMethod);
+  }
+
+  /** The rights of one group under a name that is no user (anonymous access a front end grants to a group). */
+  groupPrincipal(name: string, group: string): Principal {
+    if (!this.d.permissionsFor) throw new TagwayError('INTERNAL_ERROR', 'Group permissions cannot be resolved here');
+    return { username: name, displayName: name, groups: [group], permissions: this.d.permissionsFor([group]), authMethod: 'none' };
   }
 
   async logout(actor: Actor): Promise<void> {

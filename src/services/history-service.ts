@@ -197,6 +197,16 @@ export class HistoryService {
     return this.resolve(actor, name);
   }
 
+  /** Whether the caller may read this tag's history and the tag logs any (front ends that show it, e.g. OPC UA). */
+  mayRead(actor: Actor, name: string): boolean {
+    try {
+      this.resolve(actor, name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** History queries a principal has in flight (tests, metrics). */
   running(actor: Actor): number {
     return this.budget.running(actor.principal.username);

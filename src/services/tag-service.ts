@@ -133,6 +133,15 @@ export class TagService {
     return out;
   }
 
+  /**
+   * Whether a write of this tag by the caller would pass the permission and access checks (front ends that show
+   * writability, e.g. OPC UA's UserAccessLevel). The write itself still checks; this audits nothing.
+   */
+  mayWrite(actor: Actor, name: string): boolean {
+    const tag = this.engine.get(name);
+    return tag !== undefined && tag.def.access === 'readwrite' && actor.principal.permissions.allows('tags:write', name);
+  }
+
   /** Validates and writes one value; resolves with the tag once the device (or storage) accepted it. */
   async write(actor: Actor, name: string, value: unknown): Promise<TagState> {
     const perms = actor.principal.permissions;

@@ -3,6 +3,7 @@ import { ConnectionSchema, TagSchema } from './tags.js';
 import { ClientSchema, GroupSchema, UserSchema } from './security.js';
 import { WinccSectionSchema } from './wincc.js';
 import { NorthboundMqttSchema } from './northbound-mqtt.js';
+import { NorthboundOpcuaSchema } from './northbound-opcua.js';
 
 /**
  * The project file: the plant's connections and tags, alarms, and its users and groups.
@@ -22,7 +23,12 @@ export const ProjectSchema = Type.Object(
     /** Settings the WinCC compatibility profiles share (schema/wincc.ts). */
     wincc: Type.Optional(WinccSectionSchema),
     /** Front ends that publish or serve the tags to other systems (MQTT / Sparkplug B publisher, OPC UA server). */
-    northbound: Type.Optional(Type.Object({ mqtt: Type.Optional(NorthboundMqttSchema) }, { additionalProperties: false })),
+    northbound: Type.Optional(
+      Type.Object(
+        { opcua: Type.Optional(NorthboundOpcuaSchema), mqtt: Type.Optional(NorthboundMqttSchema) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
