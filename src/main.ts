@@ -26,6 +26,7 @@ import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
 import type { ApiPlugin } from './adapters/http/rest/plugin.js';
 import { winccOaReporting } from './adapters/http/wincc-oa/reporting.js';
+import { winccUnified } from './adapters/http/wincc-unified/index.js';
 import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
 import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
@@ -249,6 +250,8 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       auditRoutes,
       adminRoutes,
       { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
+      // WinCC Unified's GraphQL API: `/graphql` at the root (where Unified clients look), not under the base path.
+      { plugin: winccUnified(push.service.hub) as ApiPlugin, prefix: '' },
     ],
     authenticators: [...securityAuthenticators],
   };

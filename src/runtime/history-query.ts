@@ -66,6 +66,11 @@ export class HistoryQueries {
     return this.engine.require(name);
   }
 
+  /** The tags that log history, in project order. */
+  loggedTags(): TagState[] {
+    return this.engine.tags.filter((t) => this.historian.logs(t));
+  }
+
   /** NOT_FOUND when the tag logs no history (its history is a resource that does not exist). */
   requireLogged(tag: TagState): void {
     if (!this.historian.logs(tag))

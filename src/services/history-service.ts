@@ -184,6 +184,13 @@ export class HistoryService {
     });
   }
 
+  /** The tags that log history and whose history the caller may read, in project order (none without the permission). */
+  loggedTags(actor: Actor): TagState[] {
+    const perms = actor.principal.permissions;
+    if (!perms.has('history:read')) return [];
+    return this.queries.loggedTags().filter((t) => perms.allows('history:read', t.def.name));
+  }
+
   /** History queries a principal has in flight (tests, metrics). */
   running(actor: Actor): number {
     return this.budget.running(actor.principal.username);

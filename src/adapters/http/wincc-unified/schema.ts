@@ -434,6 +434,16 @@ enum ReduState {
 }
 `;
 
+/** Field names of the alarm types (the attributes a filter string may compare). */
+export const UNIFIED_FIELDS = {
+  ActiveAlarm: names(alarmFields('deadBand', true)),
+  LoggedAlarm: [...names(alarmFields('deadband')), 'hasComments'],
+};
+
+function names(fields: string): string[] {
+  return fields.split('\n').map((l) => l.trim().split(':')[0]!);
+}
+
 /** The attributes an active and a logged alarm share, in the contract's order (the spelling of the deadband differs). */
 function alarmFields(deadband: 'deadband' | 'deadBand', active = false): string {
   const f = [

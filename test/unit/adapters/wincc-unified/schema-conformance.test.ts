@@ -16,12 +16,13 @@ describe('WinCC Unified schema conformance', () => {
 
   for (const [name, t] of Object.entries(contract.types)) {
     it(`${t.kind} ${name}`, () => {
-      const mine = ours.types[name];
-      expect(mine, `type ${name} missing`).toBeDefined();
-      expect(mine!.kind).toBe(t.kind);
-      if (t.kind === 'ENUM' && mine!.kind === 'ENUM') {
+      const found = ours.types[name];
+      expect(found, `type ${name} missing`).toBeDefined();
+      const mine = found!;
+      expect(mine.kind).toBe(t.kind);
+      if (t.kind === 'ENUM' && mine.kind === 'ENUM') {
         for (const v of t.values) expect(mine.values, `${name}.${v}`).toContain(v);
-      } else if (t.kind === 'OBJECT' && mine!.kind === 'OBJECT') {
+      } else if (t.kind === 'OBJECT' && mine.kind === 'OBJECT') {
         for (const [f, field] of Object.entries(t.fields)) {
           const m = mine.fields[f];
           expect(m, `field ${name}.${f} missing`).toBeDefined();
@@ -35,7 +36,7 @@ describe('WinCC Unified schema conformance', () => {
               expect(arg.type.endsWith('!') && arg.default === undefined, `${name}.${f}(${a}) extra and required`).toBe(false);
           }
         }
-      } else if (t.kind === 'INPUT_OBJECT' && mine!.kind === 'INPUT_OBJECT') {
+      } else if (t.kind === 'INPUT_OBJECT' && mine.kind === 'INPUT_OBJECT') {
         for (const [f, field] of Object.entries(t.fields)) expect(mine.fields[f], `${name}.${f}`).toEqual(field);
         for (const [f, field] of Object.entries(mine.fields)) {
           if (!t.fields[f]) expect(field.type.endsWith('!'), `${name}.${f} extra and required`).toBe(false);
