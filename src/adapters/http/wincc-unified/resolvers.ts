@@ -13,7 +13,7 @@ import { attributesOf, compileFilter, parseFilter } from './alarm-filter.js';
 import { activeAlarm, attributeGetter, loggedAlarm, registerAttributes, type AlarmContext } from './alarm-view.js';
 import { browse, DATA_TYPES, type BrowseObject } from './browse.js';
 import { itemError, requestError, UnifiedCode, type UnifiedErrorObject } from './errors.js';
-import { LOGGING_TAG_SUFFIX, UnifiedNames, type SystemTag } from './names.js';
+import { LOGGING_TAG_SUFFIX, type UnifiedNames, type SystemTag } from './names.js';
 import { qualityByte, unifiedQuality } from './quality.js';
 import { UNIFIED_FIELDS } from './schema.js';
 
