@@ -73,6 +73,25 @@ export function winccUnified(hub: PushHub): FastifyPluginAsync<WinccUnifiedOptio
     const deps = resolverDeps(runtime, services);
     const schema = unifiedSchema(deps);
 
+    // A body that is not a GraphQL request is the client's error (400), before mercurius takes it for a persisted
+    // query or an AST.
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.method !== 'POST') return;
+      const b = request.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
+      const ok =
+        typeof b === 'object' &&
+        b !== null &&
+        !Array.isArray(b) &&
+        typeof b.query === 'string' &&
+        (b.variables === undefined || b.variables === null || (typeof b.variables === 'object' && !Array.isArray(b.variables))) &&
+        (b.operationName === undefined || b.operationName === null || typeof b.operationName === 'string');
+      if (!ok)
+        return reply.code(400).send({
+          data: null,
+          errors: [{ message: 'The body must be JSON {query, variables?, operationName?}', extensions: { code: 'BAD_REQUEST' } }],
+        });
+    });
+
     await app.register(mercurius, {
       schema,
       path: '/graphql',
@@ -134,7 +153,13 @@ function flatten(errors: readonly unknown[]): unknown[] {
       out.push(...flatten(inner));
       continue;
     }
-    const g = e instanceof GraphQLError ? e : toGraphQLError(e);
+    // Errors that are not GraphQLErrors here come from mercurius's own checks (query depth), never from a resolver.
+    const g =
+      e instanceof GraphQLError
+        ? e
+        : e instanceof Error
+          ? new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })
+          : toGraphQLError(e);
     const json = g.toJSON() as { message: string; extensions?: Record<string, unknown> };
     if (!json.extensions?.code) {
       const code = /^Syntax Error/.test(g.message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED';
