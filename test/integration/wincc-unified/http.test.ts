@@ -241,6 +241,38 @@ describe('WinCC Unified GraphQL over HTTPS (/graphql)', () => {
       );
       expect(badQ.errors?.[0].extensions.code).toBe('3');
     });
+    it('honours the timestamp and quality of a write on internal tags (item first, then the request-wide ones)', async () => {
+      const W = `mutation ($i: [TagValueInput]!, $t: Timestamp, $q: QualityInput) { writeTagValues(input: $i, timestamp: $t, quality: $q) { error { code } } }`;
+      const r = await gql(
+        W,
+        {
+          i: [
+            {
+              name: 'HMI_Tag_2',
+              value: 8,
+              timestamp: '2026-01-02T03:04:05.678Z',
+              quality: { quality: 'UNCERTAIN', subStatus: 'SUBSTITUTE_VALUE' },
+            },
+            { name: 'Tank1.Pump.Running', value: true },
+          ],
+          t: '2026-02-01T00:00:00.000Z',
+          q: { quality: 'GOOD_NON_CASCADE' },
+        },
+        { token: operator },
+      );
+      expect(r.data.writeTagValues.map((x: { error: { code: string } }) => x.error.code)).toEqual(['0', '0']);
+      const back = await gql(`{ tagValues(names: ["HMI_Tag_2", "Tank1.Pump.Running"]) ${VALUE} }`, {}, { token: operator });
+      expect(back.data.tagValues[0].value).toEqual({
+        value: 8,
+        timestamp: '2026-01-02T03:04:05.678Z',
+        quality: { quality: 'UNCERTAIN', subStatus: 'SUBSTITUTE_VALUE', limit: 'OK' },
+      });
+      expect(back.data.tagValues[1].value).toMatchObject({
+        value: true,
+        timestamp: '2026-02-01T00:00:00.000Z',
+        quality: { quality: 'GOOD_NON_CASCADE' },
+      });
+    });
   });
 
   describe('browse', () => {

@@ -578,13 +578,13 @@ type WriteInput = { name: string; value: unknown; timestamp?: unknown; quality?:
 
 async function writeTags(d: ResolverDeps, actor: Actor, args: Record<string, unknown>) {
   const input = args.input as (WriteInput | null)[];
-  // The timestamp and quality inputs are checked, then left to the engine's clock and GOOD (docs/wincc-unified.md).
   if (args.timestamp !== undefined && args.timestamp !== null) timeArg(args.timestamp, 'timestamp');
   const fallbackQuality = args.quality as WriteInput['quality'];
   if (fallbackQuality && qualityByte(fallbackQuality) === undefined)
     throw requestError(UnifiedCode.ARGUMENT, 'quality: that subStatus does not exist under that quality');
   const results: Array<{ name: string | null; error: UnifiedErrorObject }> = new Array(input.length);
-  const items: Array<{ name: string; value: unknown }> = [];
+  const items: Array<{ name: string; value: unknown; timestamp?: number; quality?: number }> = [];
+  const fallbackTime = typeof args.timestamp === 'string' ? Date.parse(args.timestamp) : undefined;
   const at: number[] = [];
   input.forEach((it, i) => {
     if (it === null) {
@@ -611,7 +611,15 @@ async function writeTags(d: ResolverDeps, actor: Actor, args: Record<string, unk
       };
       return;
     }
-    items.push({ name: local, value: it.value });
+    // The item's own time and quality, else the request's: the engine applies them to internal tags.
+    const time = typeof it.timestamp === 'string' ? Date.parse(it.timestamp) : fallbackTime;
+    const q = it.quality ?? fallbackQuality;
+    items.push({
+      name: local,
+      value: it.value,
+      ...(time === undefined ? {} : { timestamp: time }),
+      ...(q ? { quality: qualityByte(q)! } : {}),
+    });
     at.push(i);
   });
   const written = await d.services.tags.writeMany(actor, items, { perItem: true });
