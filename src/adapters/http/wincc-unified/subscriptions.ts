@@ -13,6 +13,8 @@ import {
   validate,
   type DocumentNode,
   type FieldNode,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -69,6 +71,8 @@ interface Operation {
   /** Glob subscriptions echo tag names bare or prefixed as their pattern was written. */
   globPrefixed?: boolean;
   alarms?: AlarmWatch;
+  /** The selection as a projection of plain notification objects; undefined where execute() is needed. */
+  project?: ((root: Record<string, unknown>) => unknown) | undefined;
 }
 
 /** The last state a client was sent of each alarm occurrence of an activeAlarms subscription. */
@@ -288,6 +292,10 @@ class UnifiedSocket {
 
   /** One `next` (or legacy `data`) message: the notification shaped by the operation's selection. */
   private frame(op: Operation, notification: Record<string, unknown>): string {
+    if (op.project) {
+      const data = op.project({ [op.field!]: notification });
+      return JSON.stringify({ id: op.id, type: this.protocol === 'graphql-ws' ? 'data' : 'next', payload: { data } });
+    }
     const result = execute({
       schema: this.s.schema,
       document: op.document,
@@ -350,6 +358,7 @@ class UnifiedSocket {
     const def = this.s.schema.getSubscriptionType()!.getFields()[field]!;
     const args = getArgumentValues(def, fieldNode, op.variables);
     op.field = field;
+    op.project = projection(document, operation);
     this.ops.set(id, op);
     try {
       if (field === 'tagValues') this.startTags(op, args.names as string[]);
@@ -516,6 +525,80 @@ class UnifiedSocket {
     }
     if (!quiet && this.protocol === 'graphql-ws') this.send({ id, type: 'complete' });
   }
+}
+
+type Projector = (value: unknown) => unknown;
+
+/**
+ * The selection set of a subscription as a projection of the plain notification object: what graphql-js's
+ * default resolvers would answer, without executing per notification (a fan-out sends thousands a second).
+ * Aliases, fragments and `__typename` are followed; a document with directives (@skip, @include) answers
+ * undefined and is executed instead.
+ */
+export function projection(
+  doc: DocumentNode,
+  operation: OperationDefinitionNode,
+): ((root: Record<string, unknown>) => unknown) | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const build = (
+    set: SelectionSetNode,
+    typeName: string,
+    seen: ReadonlySet<string>,
+  ): Array<[string, string, Projector | undefined]> | undefined => {
+    const out: Array<[string, string, Projector | undefined]> = [];
+    for (const sel of set.selections) {
+      if (sel.directives && sel.directives.length > 0) return undefined;
+      if (sel.kind === Kind.FIELD) {
+        const key = sel.alias?.value ?? sel.name.value;
+        if (sel.name.value === '__typename') {
+          out.push([key, '__typename', () => typeName]);
+          continue;
+        }
+        let sub: Projector | undefined;
+        if (sel.selectionSet) {
+          const inner = build(sel.selectionSet, '', seen);
+          if (!inner) return undefined;
+          sub = objectProjector(inner);
+        }
+        out.push([key, sel.name.value, sub]);
+      } else {
+        const f = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
+        if (!f || (sel.kind === Kind.FRAGMENT_SPREAD && seen.has(sel.name.value))) return undefined;
+        const inner = build(f.selectionSet, typeName, sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, sel.name.value]) : seen);
+        if (!inner) return undefined;
+        out.push(...inner);
+      }
+    }
+    return out;
+  };
+  if (operation.selectionSet.selections.some((s) => s.directives && s.directives.length > 0)) return undefined;
+  const fields = build(operation.selectionSet, 'Subscription', new Set());
+  // Nested objects have no __typename we know here; a nested __typename is left to execute().
+  if (!fields || JSON.stringify(operation).includes('"__typename"')) return undefined;
+  const root = objectProjector(fields);
+  return (r) => root(r);
+}
+
+function objectProjector(fields: Array<[string, string, Projector | undefined]>): Projector {
+  return (value) => {
+    if (value === null || value === undefined) return null;
+    const one = (v: Record<string, unknown>) => {
+      const o: Record<string, unknown> = {};
+      for (const [key, name, sub] of fields) {
+        // Merged fields (the same key twice, from fragments) keep the first position, as graphql-js does.
+        const got = sub ? sub(v[name]) : (v[name] ?? null);
+        o[key] =
+          key in o && typeof o[key] === 'object' && o[key] !== null && typeof got === 'object' && got !== null
+            ? { ...(o[key] as object), ...(got as object) }
+            : got;
+      }
+      return o;
+    };
+    return Array.isArray(value)
+      ? value.map((x) => (x === null || x === undefined ? null : one(x as Record<string, unknown>)))
+      : one(value as Record<string, unknown>);
+  };
 }
 
 function withCode(e: GraphQLError, code: string): GraphQLError {
