@@ -105,6 +105,20 @@ describe('WinCC Unified subscriptions over WSS (/graphql)', () => {
     await write('HMI_Tag_1', 2.5);
     const mod = await waitUntil(() => c.data('1').find((n) => n.notificationReason === 'Modified'), 'Modified');
     expect(mod).toMatchObject({ name: 'HMI_Tag_1', value: { value: 2.5 } });
+    // A selection with directives is executed rather than projected: the same shape.
+    c.send({
+      id: 'd',
+      type: 'subscribe',
+      payload: {
+        query: 'subscription ($x: Boolean!) { tagValues(names: ["HMI_Tag_2"]) { __typename name value @include(if: $x) { value } } }',
+        variables: { x: true },
+      },
+    });
+    expect(await waitUntil(() => c.data('d')[0], 'directive Added')).toEqual({
+      __typename: 'TagValueNotification',
+      name: 'HMI_Tag_2',
+      value: { value: 7 },
+    });
     c.send({ id: '1', type: 'complete' });
     await new Promise((r) => setTimeout(r, 50));
     const count = c.data('1').length;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
   execute,
+  executeSync,
   getArgumentValues,
   getOperationAST,
   getVariableValues,
@@ -50,6 +51,8 @@ export const UNIFIED_WS_LIMITS = {
   initTimeoutMs: 10_000,
   /** Operations open at once on one socket. */
   maxOperations: 100,
+  /** Protocol ping interval; a socket that has not answered the previous ping by the next one is terminated. */
+  heartbeatMs: 30_000,
 } as const;
 
 const PROTOCOLS = ['graphql-transport-ws', 'graphql-ws'] as const;
@@ -143,6 +146,16 @@ class UnifiedSocket {
   }
 
   start(): void {
+    // A peer that vanished without closing (a pulled cable) would hold its subscriptions until the OS gives up.
+    let alive = true;
+    this.ws.on('pong', () => (alive = true));
+    const heartbeat = setInterval(() => {
+      if (!alive) return this.ws.terminate();
+      alive = false;
+      this.ws.ping();
+    }, UNIFIED_WS_LIMITS.heartbeatMs);
+    heartbeat.unref();
+    this.ws.once('close', () => clearInterval(heartbeat));
     this.initTimer = setTimeout(
       () => this.ws.close(CLOSE.INIT_TIMEOUT, 'Connection initialisation timeout'),
       UNIFIED_WS_LIMITS.initTimeoutMs,
@@ -296,7 +309,7 @@ class UnifiedSocket {
       const data = op.project({ [op.field!]: notification });
       return JSON.stringify({ id: op.id, type: this.protocol === 'graphql-ws' ? 'data' : 'next', payload: { data } });
     }
-    const result = execute({
+    const result = executeSync({
       schema: this.s.schema,
       document: op.document,
       operationName: op.operationName,

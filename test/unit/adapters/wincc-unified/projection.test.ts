@@ -1,4 +1,4 @@
-import { buildSchema, execute, getOperationAST, parse } from 'graphql';
+import { buildSchema, executeSync, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { UNIFIED_SDL } from '../../../../src/adapters/http/wincc-unified/schema.js';
 import { projection } from '../../../../src/adapters/http/wincc-unified/subscriptions.js';
@@ -42,8 +42,8 @@ describe('subscription projection (what execute() would answer, without executin
     const doc = parse(query);
     const project = projection(doc, getOperationAST(doc)!);
     expect(project).toBeDefined();
-    expect(project!(root)).toEqual(execute({ schema, document: doc, rootValue: root }).data);
-    expect(JSON.stringify(project!(root))).toBe(JSON.stringify(execute({ schema, document: doc, rootValue: root }).data));
+    expect(project!(root)).toEqual(executeSync({ schema, document: doc, rootValue: root }).data);
+    expect(JSON.stringify(project!(root))).toBe(JSON.stringify(executeSync({ schema, document: doc, rootValue: root }).data));
   });
 
   it('leaves directives and __typename to execute()', () => {
