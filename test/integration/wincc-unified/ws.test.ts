@@ -232,6 +232,30 @@ describe('WinCC Unified subscriptions over WSS (/graphql)', () => {
     c.ws.close();
   });
 
+  it('sends Removed for tags a user may no longer read after its groups change, and keeps the rest', async () => {
+    const admin = await unifiedLogin(s, 'admin', ADMIN_PASSWORD);
+    const created = await s.request('POST', '/users', {
+      token: admin,
+      body: { username: 'mover', password: 'Quartz-Lantern-4817', groups: ['operators'] },
+    });
+    expect(created.status, created.text).toBe(201);
+    const token = await unifiedLogin(s, 'mover', 'Quartz-Lantern-4817');
+    const c = await Client.open(s, 'graphql-transport-ws');
+    await c.init({ Authorization: `Bearer ${token}` });
+    c.send({ id: 'm', type: 'subscribe', payload: { query: TAGS_SUB, variables: { n: ['Secret.Value', 'Tank1.Level'] } } });
+    await waitUntil(() => c.data('m').length >= 2, 'Added');
+    expect((await s.request('PATCH', '/users/mover', { token: admin, body: { groups: ['tankers'] } })).status).toBe(200);
+    const removed = await waitUntil(() => c.data('m').find((n) => n.notificationReason === 'Removed'), 'Removed');
+    expect(removed).toMatchObject({ name: 'Secret.Value', value: null, error: { code: '2' } });
+    await write('Tank1.Level', 55);
+    await waitUntil(
+      () => c.data('m').find((n) => n.name === 'Tank1.Level' && n.notificationReason === 'Modified' && n.value.value === 55),
+      'Tank1.Level still live',
+    );
+    expect(c.data('m').filter((n) => n.name === 'Secret.Value' && n.notificationReason === 'Removed')).toHaveLength(1);
+    c.ws.close();
+  });
+
   it('closes the socket when its session is revoked (logout on the native API)', async () => {
     const token = await unifiedLogin(s, 'operator', 'operator-password');
     const c = await Client.open(s, 'graphql-transport-ws');

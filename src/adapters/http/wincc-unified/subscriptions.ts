@@ -244,8 +244,40 @@ class UnifiedSocket {
       recheck: async () => (token === undefined ? undefined : (await authenticate(this.s.runtime, `Bearer ${token}`)).principal),
       rescoped: (p) => {
         this.principal = p;
+        this.dropUnreadable();
       },
     };
+  }
+
+  /**
+   * After a permission change the hub has dropped the tags the user may no longer read from the subscriptions;
+   * the client is told with `Removed` (the service decides what is readable, as everywhere).
+   */
+  private dropUnreadable(): void {
+    for (const op of this.ops.values()) {
+      if (!op.added || op.added.size === 0) continue;
+      const names = [...op.added];
+      let readable: boolean[];
+      try {
+        readable = this.s.deps.services.tags.readMany(this.actor(), names).map((r) => !isFailure(r));
+      } catch {
+        readable = names.map(() => false); // no tags:read left at all
+      }
+      readable.forEach((ok, i) => {
+        if (ok) return;
+        const tag = names[i]!;
+        op.added!.delete(tag);
+        for (const name of this.echoNames(op, tag))
+          this.ws.send(
+            this.frame(op, {
+              name,
+              value: null,
+              error: { code: UnifiedCode.UNKNOWN_NAME, description: `No tag named '${name}'` },
+              notificationReason: 'Removed',
+            }),
+          );
+      });
+    }
   }
 
   private sink(): PushSink {
