@@ -154,6 +154,21 @@ describe('WinCC Unified GraphQL over HTTPS (/graphql)', () => {
       expect((await gql(frag, {}, { token: operator })).errors?.[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
     });
 
+    it('refuses documents that would make validation expensive, before validating them (also without a token)', async () => {
+      // graphql-js compares fields of one response name pairwise: 300 copies would cost ~200 ms of CPU each time.
+      const same = await gql(`{ ${'a: session { token } '.repeat(300)} }`);
+      expect(same.errors?.[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+      const bomb = `query { ...F12 } fragment F0 on Query { session { token } } ${Array.from({ length: 12 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`).join(' ')}`;
+      expect((await gql(bomb)).errors?.[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+      // A handful of repeats (fragments merging the same field) is normal and passes.
+      const ok = await gql(
+        `fragment N on TagValueResult { name } { tagValues(names: ["HMI_Tag_1"]) { name ...N ...N value { value } } }`,
+        {},
+        { token: operator },
+      );
+      expect(ok.data.tagValues[0].name).toBe('HMI_Tag_1');
+    });
+
     it('allows introspection only to signed-in callers', async () => {
       expect((await gql(`{ __schema { queryType { name } } }`)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
       expect(

@@ -11,7 +11,7 @@ import { UnifiedNames } from './names.js';
 import { buildResolvers, type ResolverDeps, type UnifiedContext } from './resolvers.js';
 import { UNIFIED_SDL } from './schema.js';
 import { attachSubscriptions, UnifiedSockets } from './subscriptions.js';
-import { authenticate, complexityRule, UNIFIED_LIMITS } from './limits.js';
+import { authenticate, checkDocument, complexityRule, UNIFIED_LIMITS } from './limits.js';
 
 export { UNIFIED_LIMITS } from './limits.js';
 
@@ -139,6 +139,11 @@ export function winccUnified(hub: PushHub): FastifyPluginAsync<WinccUnifiedOptio
         throw new GraphQLError('The query must be GraphQL text', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
       if (!(context as unknown as UnifiedContext).principal && INTROSPECTION.test(source))
         throw new GraphQLError('Introspection needs a signed-in caller: log in first', { extensions: { code: 'UNAUTHENTICATED' } });
+    });
+
+    app.graphql.addHook('preValidation', async (_schema, document) => {
+      const e = checkDocument(document);
+      if (e) throw e;
     });
 
     const sockets = new UnifiedSockets(runtime, schema, hub, deps);

@@ -30,7 +30,7 @@ import type { Runtime } from '../../../runtime/runtime.js';
 import type { Actor } from '../../../services/actor.js';
 import { isFailure } from '../../../services/tag-service.js';
 import { toGraphQLError } from './errors.js';
-import { UNIFIED_LIMITS, authenticate, complexityRule } from './limits.js';
+import { UNIFIED_LIMITS, authenticate, checkDocument, complexityRule } from './limits.js';
 import { unifiedQuality } from './quality.js';
 import { alarmContext, compileActiveFilter, mapActive, OK, systemTagValue, type ResolverDeps, type UnifiedContext } from './resolvers.js';
 import { UnifiedCode } from './errors.js';
@@ -374,6 +374,8 @@ class UnifiedSocket {
     } catch (err) {
       return this.fail(id, [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')]);
     }
+    const tooComplex = checkDocument(document);
+    if (tooComplex) return this.fail(id, [tooComplex]);
     const errors = validate(this.s.schema, document, [...specifiedRules, complexityRule]);
     if (errors.length > 0)
       return this.fail(
