@@ -73,6 +73,12 @@ export function winccUnified(hub: PushHub): FastifyPluginAsync<WinccUnifiedOptio
     const deps = resolverDeps(runtime, services);
     const schema = unifiedSchema(deps);
 
+    // GraphQL has its own schema language; OpenAPI would describe the routes wrongly (and they are public: each
+    // field checks its caller), so they stay out of /openapi.json like the WebSocket routes.
+    app.addHook('onRoute', (route) => {
+      route.schema = { ...(route.schema ?? {}), hide: true };
+    });
+
     // A body that is not a GraphQL request is the client's error (400), before mercurius takes it for a persisted
     // query or an AST.
     app.addHook('preHandler', async (request, reply) => {
