@@ -29,6 +29,7 @@ import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
 import type { ApiPlugin } from './adapters/http/rest/plugin.js';
 import { winccOaReporting } from './adapters/http/wincc-oa/reporting.js';
 import { winccClassic } from './adapters/http/wincc-classic/plugin.js';
+import { winccUnified } from './adapters/http/wincc-unified/index.js';
 import { securityAuthenticators } from './adapters/http/rest/security/authenticators.js';
 import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
@@ -318,6 +319,8 @@ export async function compose(runtime: Runtime): Promise<Composition> {
         prefix: `${config.basePath === '/' ? '' : config.basePath}/WinCCRestService`,
         caseInsensitivePrefix: true,
       },
+      // WinCC Unified's GraphQL API: `/graphql` at the root (where Unified clients look), not under the base path.
+      { plugin: winccUnified(push.service.hub) as ApiPlugin, prefix: '' },
     ],
     authenticators: [...securityAuthenticators],
   };

@@ -262,6 +262,18 @@ export class SessionService {
       if (!keepIt || sessionId !== kept.record.tokenHash) this.events?.emit('session.revoked', { sessionId, username, reason: 'user' });
   }
 
+  /** The live sessions of a user (their records, not their tokens), oldest first; expired ones are left out. */
+  listForUser(username: string): Array<{ record: SessionRecord; expiresAt: number }> {
+    const now = this.clock.now();
+    const out: Array<{ record: SessionRecord; expiresAt: number }> = [];
+    for (const c of this.cache.values()) {
+      if (c.record.username !== username) continue;
+      const expiresAt = this.expiresAt(c.record);
+      if (now < expiresAt) out.push({ record: c.record, expiresAt });
+    }
+    return out.sort((a, b) => a.record.createdAt - b.record.createdAt);
+  }
+
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */
   refresh(tokenHash: string, clientAddress: string): { token: string; record: SessionRecord } | undefined {
     const c = this.cache.get(tokenHash);

@@ -54,6 +54,12 @@ export interface WriteContext {
   /** Who writes, for the audit trail. */
   user?: string | undefined;
   clientAddress?: string | undefined;
+  /**
+   * The time and quality the written value carries (WinCC Unified's writeTagValues). Honoured where the engine
+   * applies the value itself (drivers that do not publish their writes: internal tags); a device sets its own.
+   */
+  timestamp?: number | undefined;
+  quality?: number | undefined;
 }
 
 /**
@@ -214,7 +220,7 @@ export class TagEngine {
       if (!driver)
         throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
       await driver.write(tag, value);
-      if (!driver.publishesWrites) this.apply(tag, value, Quality.GOOD, this.clock.now());
+      if (!driver.publishesWrites) this.apply(tag, value, ctx.quality ?? Quality.GOOD, ctx.timestamp ?? this.clock.now());
       await this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
       return tag;
     } catch (err) {

@@ -24,6 +24,9 @@ export interface AuthDeps {
     ): { token: string; record: { csrfToken: string; absoluteExpiresAt: number } } | undefined;
     revoke(tokenHash: string, reason?: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user'): void;
     authenticate(token: string): Principal | undefined;
+    /** Optional (profiles that list or end all of a user's sessions need it; the composition root gives it). */
+    revokeUser?(username: string): void;
+    listForUser?(username: string): Array<{ record: { tokenHash: string; createdAt: number; clientAddress: string }; expiresAt: number }>;
   };
   /** Resolves once the row is committed (the answer waits for it). */
   audit: { record(e: AuditEvent): unknown };
@@ -83,16 +86,41 @@ export class AuthService {
     return { username: name, displayName: name, groups: [group], permissions: this.d.permissionsFor([group]), authMethod: 'none' };
   }
 
-  async logout(actor: Actor): Promise<void> {
+  /** Ends the caller's session, or with `allSessions` every session of the caller's user. */
+  async logout(actor: Actor, opts: { allSessions?: boolean } = {}): Promise<void> {
     const p = actor.principal;
-    if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
+    if (opts.allSessions) {
+      if (!this.d.sessions.revokeUser) throw new TagwayError('INTERNAL_ERROR', 'Ending all sessions is not wired');
+      this.d.sessions.revokeUser(p.username);
+    } else if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
     await this.d.audit.record({
       action: 'auth.logout',
       user: p.username,
       clientAddress: actor.clientAddress,
-      details: { method: p.authMethod },
+      details: opts.allSessions ? { method: p.authMethod, allSessions: true, via: actor.via } : { method: p.authMethod },
       result: 'OK',
     });
+  }
+
+  /**
+   * The caller's own session, or with `all` every live session of the caller's user (no tokens: each is shown by
+   * its start, expiry and client address). A caller authenticated otherwise (JWT, Basic) has no session: empty.
+   */
+  sessions(
+    actor: Actor,
+    all: boolean,
+  ): Array<{ id: string; createdAt: number; expiresAt: number; clientAddress: string; current: boolean }> {
+    const p = actor.principal;
+    const list = this.d.sessions.listForUser?.(p.username) ?? [];
+    return list
+      .filter((s) => all || s.record.tokenHash === p.sessionId)
+      .map((s) => ({
+        id: s.record.tokenHash.slice(0, 16),
+        createdAt: s.record.createdAt,
+        expiresAt: s.expiresAt,
+        clientAddress: s.record.clientAddress,
+        current: s.record.tokenHash === p.sessionId,
+      }));
   }
 
   /** A new token for the session; the old one stops working, the absolute lifetime stays that of the first login. */

@@ -207,6 +207,13 @@ export class HistoryService {
     }
   }
 
+  /** As `loggedTags`, but none (not FORBIDDEN) without `history:read`: for listings that show history tags among others (browse). */
+  loggedTagsVisible(actor: Actor): TagState[] {
+    const perms = actor.principal.permissions;
+    if (!perms.has('history:read')) return [];
+    return this.queries.loggedTags().filter((t) => perms.allows('history:read', t.def.name));
+  }
+
   /** History queries a principal has in flight (tests, metrics). */
   running(actor: Actor): number {
     return this.budget.running(actor.principal.username);

@@ -167,7 +167,7 @@ export class TagService {
    */
   async writeMany(
     actor: Actor,
-    items: ReadonlyArray<{ name: string; value: unknown }>,
+    items: ReadonlyArray<{ name: string; value: unknown; timestamp?: number | undefined; quality?: number | undefined }>,
     opts: { perItem?: boolean } = {},
   ): Promise<WriteResult[]> {
     const perms = actor.principal.permissions;
@@ -178,7 +178,7 @@ export class TagService {
     const pending: Array<Promise<unknown>> = [];
     let refused: Array<{ name: string; value: unknown }> | undefined;
     for (let i = 0; i < items.length; i++) {
-      const { name, value } = items[i]!;
+      const { name, value, timestamp, quality } = items[i]!;
       const tag = this.engine.get(name);
       if (!tag) {
         results[i] = { name, error: notFound(name) };
@@ -192,7 +192,7 @@ export class TagService {
         continue;
       }
       pending.push(
-        this.engine.write(tag, value, ctx).then(
+        this.engine.write(tag, value, timestamp === undefined && quality === undefined ? ctx : { ...ctx, timestamp, quality }).then(
           () => {
             results[i] = { name, status: 'OK' };
           },
