@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repositories } from '../../src/storage/open.js';
-import { openPostgresStorage, postgresSqlForTests } from '../../src/storage/postgres/open-postgres.js';
-import { startTestCluster, type TestCluster } from '../helpers/postgres.js';
+import { migratePostgres, openPostgresStorage, postgresSqlForTests } from '../../src/storage/postgres/open-postgres.js';
+import { databaseName, startTestCluster, type TestCluster } from '../helpers/postgres.js';
 import { describeAlarmJournalRepositoryContract, describeAlarmSettingsRepositoryContract } from './alarm-journal.contract.js';
 import { describeApiClientRepositoryContract } from './api-client.contract.js';
 import { describeAuditRepositoryContract } from './audit.contract.js';
@@ -21,9 +21,14 @@ import { describeUserRepositoryContract } from './user.contract.js';
 // One cluster for the whole file (about a second to start); every fixture gets a database of its own.
 let cluster: TestCluster;
 let dataDir: string;
+/** A database with every migration applied, copied for each fixture (cheaper than migrating each one). */
+let template: string;
 beforeAll(async () => {
   cluster = await startTestCluster();
   dataDir = mkdtempSync(join(tmpdir(), 'tagway-pg-data-'));
+  const url = await cluster.createDatabase('tagway_template');
+  await migratePostgres(url);
+  template = databaseName(url);
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -35,7 +40,7 @@ const open = (url: string) => openPostgresStorage({ databaseUrl: url, dataDir, p
 /** A fresh PostgreSQL database per test; `reopen` closes the storage and opens the same database again. */
 function postgres<K extends keyof Repositories>(key: K): FixtureFactory<Repositories[K]> {
   return async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster.createDatabase(undefined, template);
     let storage = await open(url);
     return {
       repo: storage[key],
@@ -61,13 +66,13 @@ describeAlarmSettingsRepositoryContract('PostgreSQL', postgres('alarmSettings'))
 describeHistoryRepositoryContract('PostgreSQL', postgres('history'));
 describeOutboxRepositoryContract('PostgreSQL', postgres('outbox'));
 describeStorageContract('PostgreSQL', async () => {
-  const storage = await open(await cluster.createDatabase());
+  const storage = await open(await cluster.createDatabase(undefined, template));
   return { storage, dispose: () => storage.close() };
 });
 
 describe('PostgreSQL storage specifics', () => {
   it('verify names the first audit row altered behind the application’s back', async () => {
-    const storage = await open(await cluster.createDatabase());
+    const storage = await open(await cluster.createDatabase(undefined, template));
     try {
       const at = '2026-01-01T00:00:00.000Z';
       await storage.audit.appendMany(
@@ -83,7 +88,7 @@ describe('PostgreSQL storage specifics', () => {
   });
 
   it('changes the users’ external version when another node commits', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster.createDatabase(undefined, template);
     const storage = await open(url);
     const other = await open(url);
     try {
@@ -98,7 +103,7 @@ describe('PostgreSQL storage specifics', () => {
   });
 
   it('migrates once when two nodes start together, and gives them disjoint occurrence ids', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster.createDatabase(undefined, template);
     const [a, b] = await Promise.all([open(url), open(url)]);
     try {
       const ids = new Set<number>();
@@ -124,5 +129,73 @@ describe('PostgreSQL storage specifics', () => {
     );
     expect(err.message).toMatch(/nonexistent_db_x.*does not exist/);
     expect(err.message).not.toMatch(/s3cret/);
+  });
+});
+
+describe('PostgreSQL history specifics', () => {
+  const DAY = 86_400_000;
+  const D0 = Date.UTC(2026, 0, 10);
+
+  it('keeps samples in day partitions, drops whole days for retention, and serves Grafana’s bucket query', async () => {
+    const storage = await open(await cluster.createDatabase(undefined, template));
+    try {
+      const h = storage.history;
+      const a = await h.tagId('Line1.Level');
+      const b = await h.tagId('Line1.Text');
+      const ts = [D0 - DAY + 5, D0 + 1000, D0 + 61_000, D0 + 62_000, D0 + DAY + 1, D0 + 2 * DAY + 1];
+      await h.insertBatch({ count: ts.length, tagIds: ts.map(() => a), ts, values: [1, 2, 4, 6, 8, 10], quality: ts.map(() => 0xc0) });
+      await h.insertBatch({ count: 1, tagIds: [b], ts: [D0 + 5], values: ['on'], quality: [0xc0] });
+      const sql = postgresSqlForTests(storage);
+      const parts = (
+        await sql.query<{ name: string }>(
+          "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'history'::regclass ORDER BY 1",
+        )
+      ).rows.map((r) => r.name);
+      expect(parts).toEqual(['history_p20260109', 'history_p20260110', 'history_p20260111', 'history_p20260112']);
+
+      // The example of docs/postgresql.md: 1-minute averages of one tag, as Grafana's PostgreSQL data source runs it.
+      const grafana = await sql.query(
+        `SELECT to_timestamp(bucket / 1000.0) AS time, avg AS "Line1.Level"
+         FROM history_buckets('Line1.Level', $1, $2, 60000) ORDER BY 1`,
+        [D0, D0 + DAY],
+      );
+      expect(grafana.rows.map((r: { time: Date }) => r.time.toISOString())).toEqual([
+        new Date(D0).toISOString(),
+        new Date(D0 + 60_000).toISOString(),
+      ]);
+      expect(grafana.rows.map((r: Record<string, number>) => r['Line1.Level'])).toEqual([2, 5]);
+      const view = await sql.query('SELECT tag, value, text_value FROM history_view WHERE ts >= $1 AND ts < $2 ORDER BY ts', [D0, D0 + 10]);
+      expect(view.rows).toEqual([{ tag: 'Line1.Text', value: null, text_value: 'on' }]);
+
+      // Retention: days that end at or before the cut-off go whole, for every tag; the rest is untouched.
+      expect(await h.dropBefore(D0 + DAY + 5)).toBe(2);
+      expect((await h.raw(a, { from: 0, to: D0 + 3 * DAY, limit: 100, order: 'asc' })).samples.map((s) => s.ts)).toEqual([
+        D0 + DAY + 1,
+        D0 + 2 * DAY + 1,
+      ]);
+      expect((await h.raw(b, { from: 0, to: D0 + 3 * DAY, limit: 100, order: 'asc' })).samples).toEqual([]);
+      // A day dropped here is created again when a late sample for it arrives.
+      await h.insertBatch({ count: 1, tagIds: [a], ts: [D0 + 3], values: [3], quality: [0xc0] });
+      expect(await h.firstAtOrAfter(a, 0)).toEqual({ ts: D0 + 3, value: 3, quality: 0xc0 });
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('learns of a partition another node dropped and creates it again', async () => {
+    const url = await cluster.createDatabase(undefined, template);
+    const [one, two] = await Promise.all([open(url), open(url)]);
+    try {
+      const a = await one.history.tagId('A');
+      await one.history.insertBatch({ count: 1, tagIds: [a], ts: [D0], values: [1], quality: [0xc0] });
+      expect(await two.history.dropBefore(D0 + DAY)).toBe(1);
+      await one.history.insertBatch({ count: 1, tagIds: [a], ts: [D0 + 1], values: [2], quality: [0xc0] });
+      expect((await two.history.raw(a, { from: 0, to: D0 + DAY, limit: 10, order: 'asc' })).samples).toEqual([
+        { ts: D0 + 1, value: 2, quality: 0xc0 },
+      ]);
+    } finally {
+      await one.close();
+      await two.close();
+    }
   });
 });

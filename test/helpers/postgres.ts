@@ -8,13 +8,18 @@ import pg from 'pg';
 /** Debian's PostgreSQL 15 binaries (package `postgresql`). */
 export const PG_BIN = process.env.TAGWAY_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
+/** The database name of a URL made by `createDatabase` (to use it as a template). */
+export function databaseName(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
+
 export interface TestCluster {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   readonly adminUrl: string;
   readonly port: number;
   readonly dir: string;
-  /** A fresh, empty database; returns its URL. */
-  createDatabase(prefix?: string): Promise<string>;
+  /** A fresh database (empty, or a copy of `template`, which must have no open connections); returns its URL. */
+  createDatabase(prefix?: string, template?: string): Promise<string>;
   /** Fast shutdown (SIGINT to the postmaster by PID), then removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -66,12 +71,12 @@ export async function startTestCluster(): Promise<TestCluster> {
     adminUrl,
     port,
     dir,
-    async createDatabase(prefix = 'tagway_test') {
+    async createDatabase(prefix = 'tagway_test', template?: string) {
       const name = `${prefix}_${process.pid}_${++dbCounter}`;
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
-        await c.query(`CREATE DATABASE ${name}`);
+        await c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''} STRATEGY FILE_COPY`);
       } finally {
         await c.end();
       }
