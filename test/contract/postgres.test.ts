@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repositories } from '../../src/storage/open.js';
+import { runAuditVerifyPostgres } from '../../src/cli/audit-verify.js';
 import { migratePostgres, openPostgresStorage, postgresSqlForTests } from '../../src/storage/postgres/open-postgres.js';
 import { databaseName, startTestCluster, type TestCluster } from '../helpers/postgres.js';
 import { describeAlarmJournalRepositoryContract, describeAlarmSettingsRepositoryContract } from './alarm-journal.contract.js';
@@ -197,5 +198,64 @@ describe('PostgreSQL history specifics', () => {
       await one.close();
       await two.close();
     }
+  });
+});
+
+describe('PostgreSQL audit chain with several writers', () => {
+  it('two storages (two nodes) appending at once form one chain that verifies, with no id twice', async () => {
+    const url = await cluster.createDatabase(undefined, template);
+    const nodes = await Promise.all([open(url), open(url), open(url)]);
+    try {
+      const at = '2026-01-01T00:00:00.000Z';
+      const entry = (node: number, i: number) => ({
+        at,
+        action: 'tag.write',
+        user: `node${node}`,
+        clientAddress: null,
+        target: `T${i}`,
+        details: null,
+        result: 'OK',
+      });
+      // Each node runs several appends concurrently on its own pool: 3 nodes x 4 writers x 15 appends, some of them batches.
+      await Promise.all(
+        nodes.flatMap((s, n) =>
+          [0, 1, 2, 3].map(async (w) => {
+            for (let i = 0; i < 15; i++) {
+              if (i % 5 === 0) await s.audit.appendMany([entry(n, w * 100 + i), entry(n, w * 100 + i + 50)]);
+              else await s.audit.append(entry(n, w * 100 + i));
+            }
+          }),
+        ),
+      );
+      const total = 3 * 4 * (15 + 3);
+      expect(await nodes[0]!.audit.count()).toBe(total);
+      expect(await nodes[1]!.audit.verify()).toMatchObject({ firstBad: null, checked: total });
+      const lines: string[] = [];
+      expect(await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) })).toBe(0);
+      expect(lines[0]).toMatch(new RegExp(`OK, ${total} rows`));
+    } finally {
+      await Promise.all(nodes.map((s) => s.close()));
+    }
+  });
+
+  it('the CLI check names a tampered row and exits 1; a database without a trail exits 2', async () => {
+    const url = await cluster.createDatabase(undefined, template);
+    const storage = await open(url);
+    try {
+      const at = '2026-01-01T00:00:00.000Z';
+      await storage.audit.appendMany(
+        [1, 2, 3].map((i) => ({ at, action: 'tag.write', user: 'u', clientAddress: null, target: `T${i}`, details: null, result: 'OK' })),
+      );
+      await postgresSqlForTests(storage).query(
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update; UPDATE audit_log SET target = 'X' WHERE id = 3",
+      );
+      const lines: string[] = [];
+      expect(await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) })).toBe(1);
+      expect(lines.join('\n')).toMatch(/TAMPERED at row 3 .*2 rows before it are intact[\s\S]*target=X/);
+    } finally {
+      await storage.close();
+    }
+    const empty = await cluster.createDatabase();
+    expect(await runAuditVerifyPostgres(empty, { log: () => undefined, error: () => undefined })).toBe(2);
   });
 });
