@@ -111,6 +111,10 @@ export async function runMigrateData(fromDir: string, toUrl: string, out: Migrat
         return 1;
       }
       out.log(`migrate-data: copied ${fromDir} to ${redactUrl(toUrl)}; audit chain OK (${v.checked} rows, head ${v.headHash})`);
+      if (existsSync(join(fromDir, 'secret.key')))
+        out.log(
+          `  The JWT signing keys are encrypted with ${join(fromDir, 'secret.key')}: copy it into every node's data directory, or set TAGWAY_SECRET_KEY on each.`,
+        );
       return 0;
     } finally {
       client.release();
