@@ -155,16 +155,16 @@ describe('PostgreSQL history specifics', () => {
       expect(parts).toEqual(['history_p20260109', 'history_p20260110', 'history_p20260111', 'history_p20260112']);
 
       // The example of docs/postgresql.md: 1-minute averages of one tag, as Grafana's PostgreSQL data source runs it.
-      const grafana = await sql.query(
+      const grafana = await sql.query<{ time: Date; 'Line1.Level': number }>(
         `SELECT to_timestamp(bucket / 1000.0) AS time, avg AS "Line1.Level"
          FROM history_buckets('Line1.Level', $1, $2, 60000) ORDER BY 1`,
         [D0, D0 + DAY],
       );
-      expect(grafana.rows.map((r: { time: Date }) => r.time.toISOString())).toEqual([
+      expect(grafana.rows.map((r) => r.time.toISOString())).toEqual([
         new Date(D0).toISOString(),
         new Date(D0 + 60_000).toISOString(),
       ]);
-      expect(grafana.rows.map((r: Record<string, number>) => r['Line1.Level'])).toEqual([2, 5]);
+      expect(grafana.rows.map((r) => r['Line1.Level'])).toEqual([2, 5]);
       const view = await sql.query('SELECT tag, value, text_value FROM history_view WHERE ts >= $1 AND ts < $2 ORDER BY ts', [D0, D0 + 10]);
       expect(view.rows).toEqual([{ tag: 'Line1.Text', value: null, text_value: 'on' }]);
 
