@@ -48,9 +48,10 @@ let dbCounter = 0;
 
 /**
  * Starts a throw-away PostgreSQL cluster in a temp dir: trust auth, loopback only, an ephemeral port, fsync off
- * (tests need no durability against power loss; the kill -9 test only kills Tagway, not the database).
+ * unless `durable` (tests need no durability against power loss; the kill -9 test only kills Tagway, not the
+ * database).
  */
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(opts: { durable?: boolean } = {}): Promise<TestCluster> {
   if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) {
     throw new Error(
       `PostgreSQL tests need Debian's 'postgresql' package (15): ${PG_BIN}/initdb not found. ` +
@@ -62,8 +63,11 @@ export async function startTestCluster(): Promise<TestCluster> {
   const port = await freePort();
   const data = join(dir, 'data');
   asPostgres(`${PG_BIN}/initdb -D ${data} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 > ${dir}/initdb.log 2>&1`);
-  const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  asPostgres(`${PG_BIN}/pg_ctl -D ${data} -o '${opts}' -l ${dir}/server.log -w -t 60 start > ${dir}/pg_ctl.log 2>&1`);
+  const serverOpts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=200${
+    // Benchmarks measure durable commits, as in production; tests need no protection against power loss.
+    opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'
+  }`;
+  asPostgres(`${PG_BIN}/pg_ctl -D ${data} -o '${serverOpts}' -l ${dir}/server.log -w -t 60 start > ${dir}/pg_ctl.log 2>&1`);
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
