@@ -136,6 +136,11 @@ try {
   const tf = performance.now();
   const liteDb = sqliteDatabaseForTests(lite);
   liteDb.pragma('synchronous = OFF');
+  // Indexes are built after the fill on both sides (far faster than maintaining them row by row).
+  const liteIndexes = liteDb
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alarm_events' AND sql IS NOT NULL")
+    .all() as { name: string; sql: string }[];
+  for (const ix of liteIndexes) liteDb.exec(`DROP INDEX ${ix.name}`);
   liteDb.exec(`WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < ${EVENTS - 1})
     INSERT INTO alarm_events (occurrence, alarm, number, class, priority, event, at, state, text, tag, value, user)
     SELECT x / 3 + 1, 'Area' || ((x / 3) % 10) || '.Alarm' || ((x / 3) % 10000), (x / 3) % 10000 + 1,
@@ -145,10 +150,18 @@ try {
       'Tank level high: ' || (x % 100) || ' %', 'Area' || ((x / 3) % 10) || '.Tag' || ((x / 3) % 10000), CAST(x % 1000 AS TEXT),
       CASE x % 3 WHEN 1 THEN 'operator' ELSE NULL END
     FROM c;
-    INSERT OR IGNORE INTO alarm_names (name) SELECT DISTINCT alarm FROM alarm_events; ANALYZE;`);
+    INSERT OR IGNORE INTO alarm_names (name) SELECT DISTINCT alarm FROM alarm_events;`);
+  for (const ix of liteIndexes) liteDb.exec(ix.sql);
+  liteDb.exec('ANALYZE');
   liteDb.pragma('synchronous = FULL');
   const liteFill = (performance.now() - tf) / 1000;
   const pf = performance.now();
+  const pgIndexes = (
+    await sql.query<{ name: string; def: string }>(
+      "SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE tablename = 'alarm_events' AND indexname <> 'alarm_events_pkey'",
+    )
+  ).rows;
+  for (const ix of pgIndexes) await sql.query(`DROP INDEX ${ix.name}`);
   await sql.query(`INSERT INTO alarm_events (event_id, occurrence, alarm, number, class, priority, event, at, state, text, tag, value, username)
     SELECT x + 1, x / 3 + 1, 'Area' || ((x / 3) % 10) || '.Alarm' || ((x / 3) % 10000), (x / 3) % 10000 + 1,
       CASE (x / 3) % 4 WHEN 0 THEN 'Alarm' WHEN 1 THEN 'Warning' WHEN 2 THEN 'Fault' ELSE 'System' END, (x / 3) % 17,
@@ -157,6 +170,7 @@ try {
       'Tank level high: ' || (x % 100) || ' %', 'Area' || ((x / 3) % 10) || '.Tag' || ((x / 3) % 10000), (x % 1000)::text,
       CASE x % 3 WHEN 1 THEN 'operator' END
     FROM generate_series(0, ${EVENTS - 1}) AS x`);
+  for (const ix of pgIndexes) await sql.query(ix.def);
   await sql.query('INSERT INTO alarm_names (name) SELECT DISTINCT alarm FROM alarm_events ON CONFLICT DO NOTHING');
   await sql.query('UPDATE alarm_journal_head SET last_event_id = $1, last_at = $2', [EVENTS, T0 + (EVENTS - 1) * 1000]);
   await sql.query('ANALYZE alarm_events');
@@ -229,8 +243,8 @@ try {
       },
       { name: `archive page of 100, ${label}, SQLite (p50)`, value: L[`archive ${label}`]!, unit: 'ms' },
     ]),
-    { name: `seeding ${EVENTS} alarm events (one SQL statement), PostgreSQL`, value: pgFill, unit: 's' },
-    { name: `seeding ${EVENTS} alarm events (one SQL statement), SQLite`, value: liteFill, unit: 's' },
+    { name: `seeding ${EVENTS} alarm events (one SQL statement, indexes after), PostgreSQL`, value: pgFill, unit: 's' },
+    { name: `seeding ${EVENTS} alarm events (one SQL statement, indexes after), SQLite`, value: liteFill, unit: 's' },
     { name: 'whole run', value: (performance.now() - started) / 1000, unit: 's' },
   ];
   report('postgres', figures);

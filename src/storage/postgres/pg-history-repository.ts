@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Series, StoredValue } from '../../domain/history/series.js';
 import {
   SeriesTooLarge,
@@ -214,14 +215,16 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
   series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series> {
     return this.db.run(async (db) => {
       // One statement, one snapshot: the sample before the range and the range itself.
-      const r = await db.query<Row & { prior: boolean }>(
-        `(SELECT true AS prior, ts, value, text_value, quality FROM history WHERE tag_id = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1)
+      // Rows as arrays, not objects: a day of 1 s data is 86,400 rows, and building an object per row costs more.
+      const r = await (db as pg.Pool).query<[boolean, number, number | null, string | null, number]>({
+        text: `(SELECT true AS prior, ts, value, text_value, quality FROM history WHERE tag_id = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1)
          UNION ALL
          (SELECT false, ts, value, text_value, quality FROM history WHERE tag_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT $4)`,
-        [tagId, from, to, maxSamples === undefined ? null : maxSamples + 1],
-      );
+        values: [tagId, from, to, maxSamples === undefined ? null : maxSamples + 1],
+        rowMode: 'array',
+      });
       const rows = r.rows;
-      const inRange = rows.length - (rows[0]?.prior ? 1 : 0);
+      const inRange = rows.length - (rows[0]?.[0] ? 1 : 0);
       if (maxSamples !== undefined && inRange > maxSamples) throw new SeriesTooLarge(maxSamples);
       const n = rows.length;
       const outTs = new Float64Array(n);
@@ -229,9 +232,9 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
       const quality = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         const row = rows[i]!;
-        outTs[i] = row.ts;
-        outValues[i] = stored(row);
-        quality[i] = row.quality;
+        outTs[i] = row[1];
+        outValues[i] = row[3] !== null ? row[3] : (row[2] ?? NaN);
+        quality[i] = row[4];
       }
       return { length: n, ts: outTs, values: outValues, quality };
     });
