@@ -45,6 +45,8 @@ export interface Config {
   sessions: SessionSettings;
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** PostgreSQL URL: every store lives there instead of the data directory's SQLite file. Secret (its password). */
+  databaseUrl: string | undefined;
   /**
    * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
    * is the client. Without this, behind a proxy every client shares one address and one login budget.
@@ -97,6 +99,7 @@ const FLAGS: Record<
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
   '--sqlite-synchronous': { key: 'sqliteSynchronous', env: 'TAGWAY_SQLITE_SYNCHRONOUS', kind: 'string' },
+  '--database-url': { key: 'databaseUrl', env: 'TAGWAY_DATABASE_URL', kind: 'string' },
   '--cors-origins': { key: 'corsOrigins', env: 'TAGWAY_CORS_ORIGINS', kind: 'string' },
   '--jwt-lifetime-minutes': { key: 'jwtLifetime', env: 'TAGWAY_JWT_LIFETIME_MINUTES', kind: 'int' },
   '--login-max-failures-user': { key: 'maxFailuresUser', env: 'TAGWAY_LOGIN_MAX_FAILURES_USER', kind: 'int' },
@@ -209,6 +212,7 @@ export function defaultConfig(): Config {
     adminPassword: undefined,
     sessions: { ...DEFAULT_SESSION_SETTINGS },
     sqliteSynchronous: 'FULL',
+    databaseUrl: undefined,
     trustedProxies: [],
     security: { throttle: {}, corsOrigins: [] },
   };
@@ -344,6 +348,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL')
     throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
+  if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(c.databaseUrl))
+    throw new ConfigError('--database-url must be a PostgreSQL URL like postgres://user:password@host:5432/database');
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

@@ -12,7 +12,8 @@ import { ensureTls } from './server/tls.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
 import { engineMetricSources } from './server/metric-sources.js';
-import { openSqliteStorage } from './storage/sqlite/open-sqlite.js';
+import { openStorage } from './storage/open.js';
+import { redactUrl } from './storage/postgres/db.js';
 import { driverModule } from './drivers/registry.js';
 import { createAlarmEngine } from './runtime/alarms/setup.js';
 import { Historian } from './runtime/historian.js';
@@ -97,7 +98,12 @@ async function startLocked(
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
-  const storage = openSqliteStorage({ dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous });
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+    databaseUrl: config.databaseUrl,
+  });
+  if (config.databaseUrl) print(`Storage: PostgreSQL at ${redactUrl(config.databaseUrl)}`);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile, storage });
   let ext: Composition;
   try {

@@ -49,12 +49,23 @@ export interface StorageConfig {
   dataDir: string;
   /** SQLite: `FULL` (default) survives power loss; `NORMAL` survives a process crash and is faster. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
+  /**
+   * PostgreSQL connection URL (`postgres://user:password@host:5432/db`); when set, every store lives there instead
+   * of the SQLite file in the data directory (which still holds TLS material). Never logged with its password.
+   */
+  databaseUrl?: string | undefined;
+  /** PostgreSQL: connections in this process's pool (default 10). */
+  poolSize?: number | undefined;
   /** Below this many free bytes on the data directory's file system, health is `degraded` (default 64 MiB). */
   minFreeBytes?: number | undefined;
 }
 
-/** Opens the configured storage (SQLite today; PostgreSQL will be chosen here). */
+/** Opens the configured storage: PostgreSQL when a database URL is set, else the embedded SQLite file. */
 export async function openStorage(config: StorageConfig): Promise<Storage> {
+  if (config.databaseUrl) {
+    const { openPostgresStorage } = await import('./postgres/open-postgres.js');
+    return openPostgresStorage({ ...config, databaseUrl: config.databaseUrl });
+  }
   const { openSqliteStorage } = await import('./sqlite/open-sqlite.js');
   return openSqliteStorage(config);
 }
