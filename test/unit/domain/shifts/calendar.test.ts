@@ -44,7 +44,12 @@ describe('shift calendar', () => {
   it('lists a plain day of three shifts with the night crossing midnight', () => {
     const p = shiftPeriods(three, iso('2026-01-15T05:00:00Z'), iso('2026-01-15T23:00:00Z'));
     expect(p.map((x) => describePeriod(three.timeZone, x))).toEqual([
-      expect.objectContaining({ name: 'Early', date: '2026-01-15', start: '2026-01-15T05:00:00.000Z', startLocal: '2026-01-15T06:00:00+01:00' }),
+      expect.objectContaining({
+        name: 'Early',
+        date: '2026-01-15',
+        start: '2026-01-15T05:00:00.000Z',
+        startLocal: '2026-01-15T06:00:00+01:00',
+      }),
       expect.objectContaining({ name: 'Late', date: '2026-01-15', start: '2026-01-15T13:00:00.000Z' }),
       expect.objectContaining({
         name: 'Night',
@@ -109,7 +114,7 @@ describe('shift calendar', () => {
     const ends = shiftsEndedBetween(three, iso('2026-01-15T04:00:00Z'), iso('2026-01-15T21:00:00Z'));
     expect(ends.map((p) => p.name)).toEqual(['Night', 'Early', 'Late']);
     expect(nextShiftEnd(three, iso('2026-01-15T13:00:00Z'))).toBe(iso('2026-01-15T21:00:00Z'));
-    expect(nextShiftEnd({ ...three, holidays: [] , shifts: [{ name: 'X', start: '06:00', days: [] }] }, 0)).toBeUndefined();
+    expect(nextShiftEnd({ ...three, holidays: [], shifts: [{ name: 'X', start: '06:00', days: [] }] }, 0)).toBeUndefined();
   });
 
   it('reports duplicate names, duplicate starts and bad times', () => {
