@@ -113,6 +113,88 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
       expect((await outbox.list()).map((e) => e.id)).toEqual([b, c]);
     });
 
+    it('enqueues a key once per topic, answering the existing id', async () => {
+      const [a] = await outbox.enqueue([{ topic: 'erp', payload: 1, key: 'r/1', group: 'r' }], 0);
+      const [b, c, d] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 2, key: 'r/1' },
+          { topic: 'other', payload: 3, key: 'r/1' },
+          { topic: 'erp', payload: 4, key: 'r/2', group: 'r' },
+        ],
+        0,
+      );
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+      expect((await outbox.get(a!))!.payload).toBe(1);
+      expect((await outbox.list({ group: 'r' })).map((e) => e.id)).toEqual([a, d]);
+    });
+
+    it('claims the head of a topic in id order, only when due', async () => {
+      expect(await outbox.claimHead('erp', 0, 1000)).toBeUndefined();
+      const [a, b] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 'a', notBefore: 500 },
+          { topic: 'erp', payload: 'b' },
+        ],
+        0,
+      );
+      // b is due but a is older: in-order senders wait for a.
+      expect(await outbox.claimHead('erp', 100, 1000)).toMatchObject({ leased: false, entry: { id: a, nextAttemptAt: 500 } });
+      expect(await outbox.claimHead('erp', 500, 1000)).toMatchObject({ leased: true, entry: { id: a, nextAttemptAt: 1500 } });
+      // Leased: not due again until the lease ran out.
+      expect(await outbox.claimHead('erp', 600, 1000)).toMatchObject({ leased: false, entry: { id: a } });
+      await outbox.markDelivered(a!, 700);
+      expect(await outbox.claimHead('erp', 700, 1000)).toMatchObject({ leased: true, entry: { id: b } });
+    });
+
+    it('records attempts with their outcome, the newest kept, answers cut to 1 KB', async () => {
+      const [a] = await outbox.enqueue([{ topic: 'erp', payload: 1 }], 0);
+      expect(await outbox.markFailed(a!, 'HTTP 503', 100, { at: 10, status: 503, answer: 'x'.repeat(5000) })).toBe(true);
+      expect(await outbox.markFailed(a!, 'timeout', 200, { at: 20, status: null, answer: 'timeout after 10 s' })).toBe(true);
+      expect(await outbox.markDelivered(a!, 30, { at: 30, status: 201, answer: '{}' })).toBe(true);
+      // Settled: a late outcome records no attempt.
+      expect(await outbox.markFailed(a!, 'late', 1, { at: 40, status: 500, answer: '' })).toBe(false);
+      const attempts = await outbox.attemptsOf(a!);
+      expect(attempts.map((x) => [x.at, x.status, x.answer.length])).toEqual([
+        [10, 503, 1024],
+        [20, null, 18],
+        [30, 201, 2],
+      ]);
+      const [b] = await outbox.enqueue([{ topic: 'erp', payload: 2 }], 0);
+      for (let i = 0; i < 60; i++) await outbox.markFailed(b!, 'x', 1, { at: i, status: 500, answer: '' });
+      const kept = await outbox.attemptsOf(b!);
+      expect(kept).toHaveLength(50);
+      expect(kept[0]!.at).toBe(10);
+      expect((await outbox.get(b!))!.attempts).toBe(60);
+      expect(await outbox.attemptsOf(987_654)).toEqual([]);
+    });
+
+    it('requeues dead entries, discards pending ones, and counts per topic, status and tried', async () => {
+      const [a, b, c] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 1 },
+          { topic: 'erp', payload: 2 },
+          { topic: 'x', payload: 3 },
+        ],
+        0,
+      );
+      await outbox.markFailed(a!, '400 Bad Request', null);
+      await outbox.markFailed(b!, '503', 10);
+      expect(await outbox.counts()).toEqual([
+        { topic: 'erp', status: 'dead', attempted: true, count: 1 },
+        { topic: 'erp', status: 'pending', attempted: true, count: 1 },
+        { topic: 'x', status: 'pending', attempted: false, count: 1 },
+      ]);
+      expect((await outbox.list({ attempted: false })).map((e) => e.id)).toEqual([c]);
+      expect(await outbox.requeue(b!, 5)).toBe(false);
+      expect(await outbox.requeue(a!, 5)).toBe(true);
+      expect(await outbox.get(a!)).toMatchObject({ status: 'pending', nextAttemptAt: 5, attempts: 1 });
+      expect(await outbox.discard(c!, 'discarded by admin')).toBe(true);
+      expect(await outbox.get(c!)).toMatchObject({ status: 'dead', lastError: 'discarded by admin', attempts: 0 });
+      expect(await outbox.discard(c!, 'again')).toBe(false);
+      expect(await outbox.requeue(424_242, 0)).toBe(false);
+    });
+
     it('keeps entries across a reopen', async () => {
       if (!f.reopen) return;
       const [a] = await outbox.enqueue([{ topic: 'erp', payload: { n: 1 } }], 0);
