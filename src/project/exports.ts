@@ -26,7 +26,7 @@ export const DEFAULT_MAX_PENDING = 10_000;
 export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 86_400_000;
 
 /** Placeholders every `map:` may use beside the report's field names. */
-export const BUILT_IN_PLACEHOLDERS = ['report', 'shift', 'date', 'start', 'end'] as const;
+export const BUILT_IN_PLACEHOLDERS = ['report', 'shift', 'date', 'start', 'end', 'key'] as const;
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
