@@ -58,6 +58,10 @@ export const TargetSchema = Type.Object(
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
     /** Entries waiting for this target at most; a report beyond is refused with a clear error. */
     maxPending: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** First retry after about this long (doubling up to retryMaxMs, with jitter). Default 1 s. */
+    retryBaseMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000 })),
+    /** Retries at most this far apart. Default 5 min. */
+    retryMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400_000 })),
     /** After this long without success an entry is given up (dead). Default 7 days. */
     giveUpAfterMs: Type.Optional(Type.Integer({ minimum: 60_000, maximum: 90 * 86_400_000 })),
   },

@@ -106,7 +106,8 @@ export class OutboxDispatcher {
       this.logger?.error({ target: q.target.name, id: entry.id, key: payload.key, status: r.status }, 'export entry dead');
       return;
     }
-    const wait = backoffMs(entry.attempts + 1, this.backoff, this.random, r.retryAfterMs);
+    const opts = { ...this.backoff, baseMs: q.target.retryBaseMs ?? this.backoff.baseMs, maxMs: q.target.retryMaxMs ?? this.backoff.maxMs };
+    const wait = backoffMs(entry.attempts + 1, opts, this.random, r.retryAfterMs);
     await this.outbox.markFailed(entry.id, what, now + wait, attempt);
     this.logger?.warn({ target: q.target.name, id: entry.id, status: r.status, retryInMs: wait }, 'export delivery failed; will retry');
   }
