@@ -35,7 +35,7 @@ export interface DeliveryStats {
  * Delivers the exports' outbox, one target at a time in id (= period) order: a target's next entry waits until the
  * head is delivered or dead, so an ERP that was down for a day books the night shift before the early one.
  *
- * An entry is leased before its attempt (lease = 2 × timeout + 5 s); a crash mid-delivery leaves it leased, and
+ * An entry is leased before its attempt (lease = 2 × timeout + 1 s: a token fetch and the POST); a crash mid-delivery leaves it leased, and
  * after the restart it is attempted again when the lease has run out, with the same idempotency key.
  */
 export class OutboxDispatcher {
@@ -177,7 +177,7 @@ class TargetQueue {
   }
 
   private async drain(): Promise<void> {
-    const lease = 2 * this.target.timeoutMs + 5000;
+    const lease = 2 * this.target.timeoutMs + 1000;
     while (!this.stopped) {
       const head = await this.d.repo.claimHead(this.target.name, this.d.time.now(), lease);
       if (!head) return;
