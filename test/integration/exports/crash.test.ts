@@ -15,10 +15,14 @@ afterAll(() => {
 });
 
 function child(dataDir: string, projectFile: string, mode?: string): { proc: ChildProcess; lines: string[] } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/exports-crash-child.ts', dataDir, projectFile, ...(mode ? [mode] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...SECRETS },
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fixtures/exports-crash-child.ts', dataDir, projectFile, ...(mode ? [mode] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...SECRETS },
+    },
+  );
   children.push(proc);
   const lines: string[] = [];
   let buf = '';
@@ -53,7 +57,11 @@ describe('exports outbox under kill -9', () => {
       expect(hook.bookings).toHaveLength(0);
 
       const second = child(dataDir, projectFile);
-      await waitUntil(() => enqueued.every((k) => hook.bookings.some((b) => b.key === k)), 'every entry delivered after the restart', 30_000);
+      await waitUntil(
+        () => enqueued.every((k) => hook.bookings.some((b) => b.key === k)),
+        'every entry delivered after the restart',
+        30_000,
+      );
       // In period order, each key booked once; the entry in delivery at the crash was posted again with its key.
       expect(hook.bookings.map((b) => b.key)).toEqual(enqueued);
       expect(hook.posts.filter((p) => p.key === enqueued[0]).length).toBe(2);
