@@ -44,7 +44,7 @@ export function resolveEnv(s: string, env: Record<string, string | undefined>, m
 
 /** `{field}` placeholders of a map value. */
 export function placeholders(v: unknown): string[] {
-  return typeof v === 'string' ? [...v.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!) : [];
+  return typeof v === 'string' ? [...v.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)(?::string)?\}/g)].map((m) => m[1]!) : [];
 }
 
 /** A cron trigger: 5 fields (minute precision), checked with croner. Undefined when fine, else the problem. */

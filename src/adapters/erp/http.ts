@@ -79,7 +79,8 @@ export function networkResult(err: unknown, what = ''): SendResult {
 
 /**
  * Fills a `map:` from a report: a value that is exactly one `{placeholder}` keeps the JSON type of what it names
- * (a number stays a number); placeholders inside text are written into it; anything else is a constant.
+ * (a number stays a number), `{placeholder:string}` makes it a string (OData V2 writes Edm.Decimal as a string);
+ * placeholders inside text are written into it; anything else is a constant.
  */
 export function applyMap(map: Record<string, string | number | boolean>, vars: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -87,7 +88,9 @@ export function applyMap(map: Record<string, string | number | boolean>, vars: R
     if (typeof v !== 'string') out[k] = v;
     else {
       const whole = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
-      out[k] = whole ? (vars[whole[1]!] ?? null) : v.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, n: string) => String(vars[n] ?? ''));
+      out[k] = whole
+        ? (vars[whole[1]!] ?? null)
+        : v.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::string)?\}/g, (_, n: string) => String(vars[n] ?? ''));
     }
   }
   return out;

@@ -43,7 +43,7 @@ ${o.extra ?? ''}
       entitySet: ConfirmationSet
       username: "\${TAGWAY_TEST_SAP_USER}"
       password: "\${TAGWAY_TEST_SAP_PASSWORD}"
-      map: { Plant: "1000", Quantity: "{bottles}", Lot: "{lot}", Ref: "TW-{key}" }
+      map: { Plant: "1000", Quantity: "{bottles:string}", Lot: "{lot}", Ref: "TW-{key}" }
       ca: "${o.ca}"
       timeoutMs: ${o.timeoutMs ?? 1000}
       retryBaseMs: 50
