@@ -6,6 +6,7 @@ export function exportsProject(o: {
   ca: string;
   timeoutMs?: number;
   extra?: string;
+  hookMaxPending?: number;
 }): string {
   return `name: Export plant
 connections:
