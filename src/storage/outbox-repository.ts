@@ -80,10 +80,12 @@ export interface OutboxRepository {
    */
   claimDue(topic: string, now: number, limit: number, leaseMs: number): Promise<OutboxEntry[]>;
   /**
-   * The oldest pending entry of a topic by id (whether due or not), leased for `leaseMs` when it is due at `now`:
-   * senders that must deliver in order take only the head. `leased` false: the head waits until `nextAttemptAt`.
+   * For the one sender of a topic that delivers in order: the oldest pending entry by id (`head`, due or not) and,
+   * when it is due at `now`, it and the entries right after it (at most `limit`) that are due or were never tried
+   * (a lease left on them by an earlier batch of this sender does not hold them back), all leased until
+   * now + leaseMs. Stops at the first entry that waits for a retry. Undefined when the topic has no pending entry.
    */
-  claimHead(topic: string, now: number, leaseMs: number): Promise<{ entry: OutboxEntry; leased: boolean } | undefined>;
+  claimHead(topic: string, now: number, leaseMs: number, limit?: number): Promise<{ head: OutboxEntry; leased: OutboxEntry[] } | undefined>;
   /** The entry was delivered: counts the attempt; it is never claimed again. False when unknown or not pending. */
   markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean>;
   /**

@@ -129,22 +129,48 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
       expect((await outbox.list({ group: 'r' })).map((e) => e.id)).toEqual([a, d]);
     });
 
-    it('claims the head of a topic in id order, only when due', async () => {
+    it('claims the head of a topic in id order, only when due, with the entries behind it', async () => {
       expect(await outbox.claimHead('erp', 0, 1000)).toBeUndefined();
-      const [a, b] = await outbox.enqueue(
+      const [a, b, c, d] = await outbox.enqueue(
         [
           { topic: 'erp', payload: 'a', notBefore: 500 },
+          { topic: 'erp', payload: 'b' },
+          { topic: 'erp', payload: 'c' },
+          { topic: 'erp', payload: 'd' },
+        ],
+        0,
+      );
+      await outbox.enqueue([{ topic: 'other', payload: 'x' }], 0);
+      // b is due but a is older: in-order senders wait for a.
+      expect(await outbox.claimHead('erp', 100, 1000)).toMatchObject({ leased: [], head: { id: a, nextAttemptAt: 500 } });
+      const first = await outbox.claimHead('erp', 500, 1000);
+      expect(first!.head.id).toBe(a);
+      expect(first!.leased.map((e) => [e.id, e.nextAttemptAt])).toEqual([[a, 1500]]);
+      // Leased: the head is not due again until the lease ran out.
+      expect(await outbox.claimHead('erp', 600, 1000)).toMatchObject({ leased: [], head: { id: a } });
+      await outbox.markDelivered(a!, 700);
+      const batch = await outbox.claimHead('erp', 700, 1000, 2);
+      expect(batch!.leased.map((e) => [e.id, e.nextAttemptAt])).toEqual([
+        [b, 1700],
+        [c, 1700],
+      ]);
+      // b fails and waits; c (leased, never tried) is not taken before b, and d only behind them.
+      await outbox.markFailed(b!, 'HTTP 503', 5000);
+      expect((await outbox.claimHead('erp', 800, 1000, 10))!.leased).toEqual([]);
+      const again = await outbox.claimHead('erp', 5000, 1000, 10);
+      expect(again!.leased.map((e) => e.id)).toEqual([b, c, d]);
+    });
+
+    it('stops a head batch at an entry that waits for its retry', async () => {
+      const [a, b] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 'a' },
           { topic: 'erp', payload: 'b' },
         ],
         0,
       );
-      // b is due but a is older: in-order senders wait for a.
-      expect(await outbox.claimHead('erp', 100, 1000)).toMatchObject({ leased: false, entry: { id: a, nextAttemptAt: 500 } });
-      expect(await outbox.claimHead('erp', 500, 1000)).toMatchObject({ leased: true, entry: { id: a, nextAttemptAt: 1500 } });
-      // Leased: not due again until the lease ran out.
-      expect(await outbox.claimHead('erp', 600, 1000)).toMatchObject({ leased: false, entry: { id: a } });
-      await outbox.markDelivered(a!, 700);
-      expect(await outbox.claimHead('erp', 700, 1000)).toMatchObject({ leased: true, entry: { id: b } });
+      await outbox.markFailed(b!, 'HTTP 503', 9000);
+      expect((await outbox.claimHead('erp', 10, 1000, 10))!.leased.map((e) => e.id)).toEqual([a]);
     });
 
     it('records attempts with their outcome, the newest kept, answers cut to 1 KB', async () => {

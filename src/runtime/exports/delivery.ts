@@ -13,6 +13,9 @@ export interface BackoffOptions {
   maxRetryAfterMs: number;
 }
 
+/** Entries leased per storage write while a target keeps up. */
+const CLAIM_BATCH = 32;
+
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 300_000, maxRetryAfterMs: 3_600_000 };
 
 /**
@@ -76,7 +79,8 @@ export class OutboxDispatcher {
   }
 
   /** @internal */
-  async attempt(q: TargetQueue, entry: OutboxEntry): Promise<void> {
+  /** One attempt; true when the entry is settled (delivered or dead), false when it waits for a retry. */
+  async attempt(q: TargetQueue, entry: OutboxEntry): Promise<boolean> {
     const payload = entry.payload as ExportPayload;
     let r: SendResult;
     try {
@@ -91,7 +95,7 @@ export class OutboxDispatcher {
     if (verdict === 'delivered') {
       await this.outbox.markDelivered(entry.id, now, attempt);
       q.stats.delivered++;
-      return;
+      return true;
     }
     q.stats.failedAttempts++;
     const tooOld = now - entry.createdAt >= q.target.giveUpAfterMs;
@@ -104,12 +108,13 @@ export class OutboxDispatcher {
       );
       q.stats.dead++;
       this.logger?.error({ target: q.target.name, id: entry.id, key: payload.key, status: r.status }, 'export entry dead');
-      return;
+      return true;
     }
     const opts = { ...this.backoff, baseMs: q.target.retryBaseMs ?? this.backoff.baseMs, maxMs: q.target.retryMaxMs ?? this.backoff.maxMs };
     const wait = backoffMs(entry.attempts + 1, opts, this.random, r.retryAfterMs);
     await this.outbox.markFailed(entry.id, what, now + wait, attempt);
     this.logger?.warn({ target: q.target.name, id: entry.id, status: r.status, retryInMs: wait }, 'export delivery failed; will retry');
+    return false;
   }
 
   /** @internal */
@@ -179,10 +184,16 @@ class TargetQueue {
   private async drain(): Promise<void> {
     const lease = 2 * this.target.timeoutMs + 1000;
     while (!this.stopped) {
-      const head = await this.d.repo.claimHead(this.target.name, this.d.time.now(), lease);
-      if (!head) return;
-      if (!head.leased) return this.wakeAt(head.entry.nextAttemptAt);
-      await this.d.attempt(this, head.entry);
+      // A batch of due entries is leased in one write; they are still sent one at a time, in order.
+      const claim = await this.d.repo.claimHead(this.target.name, this.d.time.now(), lease, CLAIM_BATCH);
+      if (!claim) return;
+      if (claim.leased.length === 0) return this.wakeAt(claim.head.nextAttemptAt);
+      for (const entry of claim.leased) {
+        if (this.stopped) return;
+        const ok = await this.d.attempt(this, entry);
+        // A failed entry stays the head: the rest of the batch waits for it (its lease runs out meanwhile).
+        if (!ok) break;
+      }
     }
   }
 

@@ -115,18 +115,23 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
         return changed;
       },
     );
-    const head = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT 1");
+    const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
     const leaseHead = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
-    const headClaim = db.transaction((topic: string, now: number, leaseMs: number) => {
-      const r = head.get(topic) as Row | undefined;
-      if (!r) return undefined;
-      if (r.next_attempt_at > now) return { entry: toEntry(r), leased: false };
-      r.next_attempt_at = now + leaseMs;
-      leaseHead.run(r.next_attempt_at, r.id);
-      return { entry: toEntry(r), leased: true };
+    const headClaim = db.transaction((topic: string, now: number, leaseMs: number, limit: number) => {
+      const rows = heads.all(topic, limit) as Row[];
+      if (rows.length === 0) return undefined;
+      const head = toEntry(rows[0]!);
+      const leased: OutboxEntry[] = [];
+      for (const r of rows) {
+        if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
+        r.next_attempt_at = now + leaseMs;
+        leaseHead.run(r.next_attempt_at, r.id);
+        leased.push(toEntry(r));
+      }
+      return { head, leased };
     });
-    this.headTx = (topic: string, now: number, leaseMs: number) =>
-      db.inTransaction ? headClaim(topic, now, leaseMs) : headClaim.immediate(topic, now, leaseMs);
+    this.headTx = (topic: string, now: number, leaseMs: number, limit: number) =>
+      db.inTransaction ? headClaim(topic, now, leaseMs, limit) : headClaim.immediate(topic, now, leaseMs, limit);
     const due = db.prepare(
       "SELECT * FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
     );
@@ -152,8 +157,8 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
     return this.exec(() => this.claimTx(topic, now, Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT), leaseMs));
   }
 
-  claimHead(topic: string, now: number, leaseMs: number): Promise<{ entry: OutboxEntry; leased: boolean } | undefined> {
-    return this.exec(() => this.headTx(topic, now, leaseMs));
+  claimHead(topic: string, now: number, leaseMs: number, limit = 1): Promise<{ head: OutboxEntry; leased: OutboxEntry[] } | undefined> {
+    return this.exec(() => this.headTx(topic, now, leaseMs, Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT)));
   }
 
   markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean> {
