@@ -22,6 +22,8 @@ import { pushExtension } from './adapters/http/rest/push/index.js';
 import { adminRoutes } from './adapters/http/rest/admin/routes.js';
 import { alarmRoutes } from './adapters/http/rest/alarms/routes.js';
 import { auditRoutes } from './adapters/http/rest/audit/routes.js';
+import { exportRoutes } from './adapters/http/rest/exports/routes.js';
+import { composeExports } from './server/exports.js';
 import type { Authenticator } from './adapters/http/rest/authenticate.js';
 import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
@@ -193,6 +195,8 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
   historian.start();
   runtime.onStop(() => historian.stop());
+  // ERP exports: stopped (hooks run in reverse) before the historian flushes its last samples.
+  const exportsPart = await composeExports(runtime, historian);
   // The event bus carries what the engines commit, for whoever listens (a cluster link, later front ends). The
   // tag engine's changes are forwarded only while someone listens: the hot path pays one check per change.
   const bus = runtime.events;
@@ -226,7 +230,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tags: runtime.tags,
       connections,
       uptimeMs: () => runtime.clock.now() - runtime.startedAt,
-      sources: engineMetricSources(alarms, historian, push.service.hub),
+      sources: [...engineMetricSources(alarms, historian, push.service.hub), exportsPart.metrics],
     }),
     users: new UserAdminService({
       users: runtime.users,
@@ -243,6 +247,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     }),
     audit: new AuditService(security.auditLog),
     auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
+    exports: exportsPart.service,
   };
   return {
     services,
@@ -254,6 +259,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tokenRoutes,
       auditRoutes,
       adminRoutes,
+      exportRoutes,
       { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
     ],
     authenticators: [...securityAuthenticators],

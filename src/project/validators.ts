@@ -1,4 +1,5 @@
 import { validateAlarmSections } from './alarms.js';
+import { validateExportSections } from './exports.js';
 import type { ProjectValidator } from './types.js';
 
 const validators: ProjectValidator[] = [];
@@ -15,4 +16,5 @@ export function projectValidators(): readonly ProjectValidator[] {
 /** The cross-checks of Tagway's own modules (alarm sections). Called by start-up and the CLI (server/built-ins.ts). */
 export function registerBuiltInProjectValidators(): void {
   registerProjectValidator(validateAlarmSections);
+  registerProjectValidator(validateExportSections);
 }

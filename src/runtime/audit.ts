@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'client.delete',
   'signing_key.rotate',
   'connections.reload',
+  'exports.run',
+  'exports.retry',
+  'exports.discard',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -17,6 +17,9 @@ export const ProjectSchema = Type.Object(
     groups: Type.Optional(Type.Array(GroupSchema)),
     users: Type.Optional(Type.Array(UserSchema)),
     clients: Type.Optional(Type.Array(ClientSchema)),
+    /** Owned by src/project/exports.ts (shift calendar, ERP reports and targets). */
+    shifts: Type.Optional(Type.Unknown()),
+    exports: Type.Optional(Type.Unknown()),
     /** Settings the WinCC compatibility profiles share (WinCC OA REST Reporting API today). */
     wincc: Type.Optional(
       Type.Object(
