@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'client.delete',
   'signing_key.rotate',
   'connections.reload',
+  'board.create',
+  'board.update',
+  'board.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,6 +1,7 @@
 import type { AlarmService } from './alarm-service.js';
 import type { AuditService } from './audit-service.js';
 import type { AuthService } from './auth-service.js';
+import type { BoardService } from './board-service.js';
 import type { ConnectionService } from './connection-service.js';
 import type { HistoryService } from './history-service.js';
 import type { MetricsService } from './metrics-service.js';
@@ -21,4 +22,5 @@ export interface Services {
   users: UserAdminService;
   audit: AuditService;
   auth: AuthService;
+  boards: BoardService;
 }
