@@ -6,10 +6,7 @@ const TagName = Type.String({ minLength: 1, maxLength: 256 });
 export const BoardWidget = Type.Object(
   {
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
-    kind: Type.Union(
-      WIDGET_KINDS.map((k) => Type.Literal(k)),
-      { description: 'value card, gauge/bar, trend, setpoint input, alarm list, Bool indicator' },
-    ),
+    kind: Type.Enum(WIDGET_KINDS, { description: 'value card, gauge/bar, trend, setpoint input, alarm list, Bool indicator' }),
     title: Type.Optional(Type.String({ maxLength: 100 })),
     tags: Type.Array(TagName, { maxItems: 1000, description: 'Tag names shown; an alarm list without tags shows every alarm' }),
     options: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'Kind-specific settings' })),
