@@ -56,7 +56,8 @@ export class TagwayClient {
   /** The signed-in user, once known. */
   user: T.CurrentUser | undefined;
   private readonly fetchImpl: typeof fetch;
-  private readonly onUnauthenticated: (() => void) | undefined;
+  /** Called when the server answers 401 to an authenticated call (session expired or revoked). */
+  onUnauthenticated: (() => void) | undefined;
 
   constructor(opts: ClientOptions = {}) {
     this.baseUrl = (opts.baseUrl ?? '').replace(/\/+$/, '');

@@ -3,6 +3,7 @@
  * (type-only imports: nothing of the server is bundled). A schema change is a type error here, not drift.
  */
 import type { Static } from 'typebox';
+import type { AggregateName } from '../../src/domain/history/aggregates.js';
 import type {
   ClientCreated,
   ClientView,
@@ -63,8 +64,9 @@ export type Session = Static<typeof SessionReply>;
 export type SessionState = Static<typeof SessionInfo>;
 export type Token = Static<typeof TokenReply>;
 export type Health = Static<typeof HealthReply>;
-export type HistoryParams = Static<typeof HistoryQueryString>;
-export type HistoryQuery = Static<typeof HistoryQueryBody>;
+// The aggregate union is built from a list at run time, which TypeBox cannot type: named here from the same list.
+export type HistoryParams = Omit<Static<typeof HistoryQueryString>, 'aggregate'> & { aggregate?: AggregateName | undefined };
+export type HistoryQuery = Omit<Static<typeof HistoryQueryBody>, 'aggregate'> & { aggregate?: AggregateName | undefined };
 export type HistoryResult = Static<typeof HistoryReply>;
 export type HistoryManyResult = Static<typeof HistoryManyReply>;
 export type HistorySample = Static<typeof RawItem>;
