@@ -52,13 +52,13 @@ describe('web dashboard (Chromium)', () => {
     await dialog.getByLabel('Value').fill('700');
     // Above the tag's max (600): refused before sending, with the server's own rule text.
     await dialog.getByText('is above the maximum 600').waitFor();
-    await expect.poll(() => dialog.getByRole('button', { name: 'Review' }).isEnabled()).toBe(false);
+    await expect.poll(() => dialog.getByRole('button', { name: 'Review' }).isEnabled(), { timeout: 10_000 }).toBe(false);
     await dialog.getByLabel('Value').fill('420');
     await dialog.getByRole('button', { name: 'Review' }).click();
     await dialog.getByText('→').waitFor();
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => dialog.count()).toBe(0);
-    await expect.poll(() => page.locator('[data-tag="Line1.Filler.SpeedSetpoint"]').innerText()).toMatch(/^420\b/);
+    await expect.poll(() => dialog.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => page.locator('[data-tag="Line1.Filler.SpeedSetpoint"]').innerText(), { timeout: 10_000 }).toMatch(/^420\b/);
     const r = await d.server.request('GET', '/tags/Line1.Filler.SpeedSetpoint/value', { token: d.adminToken });
     expect(r.json.value).toBe(420);
   });
@@ -71,9 +71,9 @@ describe('web dashboard (Chromium)', () => {
     await dialog.getByLabel('Value').fill('x'.repeat(70));
     await dialog.getByRole('button', { name: 'Review' }).click();
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => dialog.getByRole('alert').innerText()).toContain('at most 64 are allowed');
+    await expect.poll(() => dialog.getByRole('alert').innerText(), { timeout: 10_000 }).toContain('at most 64 are allowed');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => dialog.count()).toBe(0);
+    await expect.poll(() => dialog.count(), { timeout: 10_000 }).toBe(0);
   });
 
   it('shows a raised alarm live and acknowledges it', async () => {
@@ -83,9 +83,9 @@ describe('web dashboard (Chromium)', () => {
     expect(w.status).toBe(200);
     const row = page.getByRole('row', { name: /Emergency stop pressed/ });
     const ack = row.getByRole('button', { name: 'Acknowledge' });
-    await expect.poll(() => ack.isEnabled()).toBe(true);
+    await expect.poll(() => ack.isEnabled(), { timeout: 10_000 }).toBe(true);
     await ack.click();
-    await expect.poll(() => ack.isEnabled()).toBe(false);
+    await expect.poll(() => ack.isEnabled(), { timeout: 10_000 }).toBe(false);
     const current = await d.server.request('GET', '/alarms/current?alarm=Line1.EmergencyStop', { token: d.adminToken });
     expect(current.json.items[0]).toMatchObject({ acknowledged: true, acknowledgedBy: 'operator' });
   });
@@ -96,7 +96,7 @@ describe('web dashboard (Chromium)', () => {
     await archive.getByLabel('Event').selectOption('ACKNOWLEDGED');
     await archive.getByRole('button', { name: 'Apply' }).click();
     const rows = archive.getByRole('row');
-    await expect.poll(() => rows.first().innerText()).toContain('ACKNOWLEDGED');
+    await expect.poll(() => rows.first().innerText(), { timeout: 10_000 }).toContain('ACKNOWLEDGED');
     expect(await rows.count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), archive.getByRole('link', { name: 'Download CSV' }).click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
@@ -110,8 +110,8 @@ describe('web dashboard (Chromium)', () => {
   it('renders a trend of a logged tag', async () => {
     await page.goto('/app/trends?tags=Tank1.Level&range=900000');
     const chart = page.getByRole('img', { name: /Tank1\.Level/ });
-    await expect.poll(() => chart.locator('canvas').count()).toBe(1);
-    await expect.poll(() => chart.locator('.u-legend').innerText()).toContain('Tank1.Level');
+    await expect.poll(() => chart.locator('canvas').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => chart.locator('.u-legend').innerText(), { timeout: 10_000 }).toContain('Tank1.Level');
   });
 
   it('creates a board that survives a reload (the session too: cookie + GET /auth/session)', async () => {
@@ -125,7 +125,7 @@ describe('web dashboard (Chromium)', () => {
     await page.getByRole('heading', { level: 1, name: 'Filler board' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Filler board' }).waitFor();
-    await expect.poll(() => page.getByRole('article', { name: 'Line1.Filler.Speed' }).innerText()).toContain('bottles/min');
+    await expect.poll(() => page.getByRole('article', { name: 'Line1.Filler.Speed' }).innerText(), { timeout: 10_000 }).toContain('bottles/min');
     // A second tab of the same session works too.
     const tab = await ctx.newPage();
     await tab.goto('/app/boards');

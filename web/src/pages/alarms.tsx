@@ -13,11 +13,13 @@ const STATE_TEXT: Record<string, string> = {
   '-*': 'Raised/Acknowledged/Cleared',
 };
 
-function needsAck(a: AlarmOccurrence): boolean {
-  return !a.acknowledged && a.userResponse !== 'NONE';
+/** State machine of each alarm class (from GET /alarms/classes): whether acknowledging and resetting apply. */
+type Machines = ReadonlyMap<string, string>;
+function needsAck(a: AlarmOccurrence, sm: Machines): boolean {
+  return !a.acknowledged && (sm.get(a.class) ?? 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT') !== 'RAISE_CLEAR';
 }
-function needsReset(a: AlarmOccurrence): boolean {
-  return a.userResponse === 'RESET' && a.acknowledged && !a.active;
+function needsReset(a: AlarmOccurrence, sm: Machines): boolean {
+  return sm.get(a.class) === 'RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET' && a.acknowledged && !a.active && a.userResponse !== 'RESET';
 }
 
 const SHELVE_CHOICES = [
@@ -34,6 +36,10 @@ export function AlarmsPage() {
   const { items, error, reload } = useAlarms({ lang });
   const [problem, setProblem] = useState<string | undefined>();
   const [sound, setSound] = useState(false);
+  const [machines, setMachines] = useState<Machines>(new Map());
+  useEffect(() => {
+    void client.alarmClasses().then((r) => setMachines(new Map(r.items.map((c) => [c.name, c.stateMachine]))), () => undefined);
+  }, [client]);
   const seen = useRef<Set<number> | undefined>(undefined);
   // An optional beep for new high-priority alarms (off by default; browsers allow it after a click anyway).
   useEffect(() => {
@@ -50,7 +56,7 @@ export function AlarmsPage() {
     }
     reload();
   };
-  const ackable = items.filter((a) => needsAck(a) && rights.can('alarms:acknowledge', a.tag));
+  const ackable = items.filter((a) => needsAck(a, machines) && rights.can('alarms:acknowledge', a.tag));
   return (
     <section>
       <h1>{t.alarms}</h1>
@@ -90,10 +96,10 @@ export function AlarmsPage() {
               <span role="cell" className="actions">
                 {rights.can('alarms:acknowledge') && (
                   <>
-                    <button type="button" disabled={!needsAck(a) || !rights.can('alarms:acknowledge', a.tag)} onClick={() => void act(() => client.acknowledgeAlarm(a.id))}>
+                    <button type="button" disabled={!needsAck(a, machines) || !rights.can('alarms:acknowledge', a.tag)} onClick={() => void act(() => client.acknowledgeAlarm(a.id))}>
                       {t.acknowledge}
                     </button>
-                    {needsReset(a) && (
+                    {needsReset(a, machines) && (
                       <button type="button" onClick={() => void act(() => client.resetAlarm(a.id))}>
                         {t.reset}
                       </button>

@@ -56,7 +56,7 @@ export function OverviewPage() {
   }, [tags]);
   const alarms = useAlarms({});
   const active = alarms.items.filter((a) => a.active);
-  const unack = alarms.items.filter((a) => !a.acknowledged && a.userResponse !== 'NONE');
+  const unack = alarms.items.filter((a) => !a.acknowledged);
   const band = (p: number) => (p >= 13 ? 'high' : p >= 7 ? 'medium' : 'low');
   const count = (list: typeof active, b: string) => list.filter((a) => band(a.priority) === b).length;
   return (
