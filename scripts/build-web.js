@@ -43,10 +43,14 @@ export function buildWebIfStale({ quiet = false } = {}) {
     return false;
   }
   if (!quiet) process.stderr.write('Building the web dashboard…\n');
-  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--logLevel', quiet ? 'error' : 'warn'], {
-    cwd: ROOT,
-    stdio: ['ignore', 2, 2],
-  });
+  const r = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--logLevel', quiet ? 'error' : 'warn'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 2, 2],
+    },
+  );
   if (r.status !== 0) {
     process.stderr.write('The dashboard build failed (see above).\n');
     return false;

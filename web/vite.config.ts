@@ -20,7 +20,8 @@ export default defineConfig({
     rollupOptions: {
       output: {
         // The chart library is only needed on pages with trends: its own chunk, loaded on demand.
-        manualChunks: (id: string) => (id.includes('node_modules/uplot') ? 'uplot' : id.includes('node_modules/react') ? 'react' : undefined),
+        manualChunks: (id: string) =>
+          id.includes('node_modules/uplot') ? 'uplot' : id.includes('node_modules/react') ? 'react' : undefined,
       },
     },
   },

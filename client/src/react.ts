@@ -87,7 +87,6 @@ export function useTags(tags: readonly string[], options: { minIntervalMs?: numb
       off();
       pending.current = new Map();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the tag list is compared by content (key)
   }, [live, key, options.minIntervalMs]);
   return values;
 }

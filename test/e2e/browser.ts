@@ -17,10 +17,20 @@ export function buildDashboard(): void {
 /** Debian's Chromium, headless; a missing browser fails the suite with the package to install (never a skip). */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install the Debian package 'chromium' (npm test does so as root, scripts/provision.js)`);
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install the Debian package 'chromium' (npm test does so as root, scripts/provision.js)`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -66,7 +76,9 @@ export async function startDashboard(): Promise<Dashboard> {
         ignoreHTTPSErrors: true,
         locale: 'en-US',
         acceptDownloads: true,
-        ...(opts.phone ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width: 1280, height: 800 } }),
+        ...(opts.phone
+          ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+          : { viewport: { width: 1280, height: 800 } }),
       });
       // A step that does not happen fails within seconds, not at the test's 30 s bound.
       c.setDefaultTimeout(10_000);

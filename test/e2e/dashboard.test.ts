@@ -125,7 +125,9 @@ describe('web dashboard (Chromium)', () => {
     await page.getByRole('heading', { level: 1, name: 'Filler board' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Filler board' }).waitFor();
-    await expect.poll(() => page.getByRole('article', { name: 'Line1.Filler.Speed' }).innerText(), { timeout: 10_000 }).toContain('bottles/min');
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Line1.Filler.Speed' }).innerText(), { timeout: 10_000 })
+      .toContain('bottles/min');
     // A second tab of the same session works too.
     const tab = await ctx.newPage();
     await tab.goto('/app/boards');
@@ -165,7 +167,15 @@ describe('web dashboard (Chromium)', () => {
     const p = await pctx.newPage();
     try {
       await d.signIn(p, 'admin', 'admin-password-for-tests');
-      for (const path of ['/app/overview', '/app/tags', '/app/alarms', '/app/trends?tags=Tank1.Level', '/app/connections', '/app/boards', '/app/admin']) {
+      for (const path of [
+        '/app/overview',
+        '/app/tags',
+        '/app/alarms',
+        '/app/trends?tags=Tank1.Level',
+        '/app/connections',
+        '/app/boards',
+        '/app/admin',
+      ]) {
         await p.goto(path);
         await p.locator('h1').waitFor();
         await p.waitForTimeout(300);
@@ -173,10 +183,11 @@ describe('web dashboard (Chromium)', () => {
         expect(m.scrollWidth, path).toBeLessThanOrEqual(m.clientWidth);
       }
       await p.goto('/app/alarms');
-      const small = await p.evaluate(() =>
-        [...document.querySelectorAll('main button, header button, nav a')]
-          .map((e) => e.getBoundingClientRect())
-          .filter((r) => r.width > 0 && (r.height < 44 || r.width < 44)).length,
+      const small = await p.evaluate(
+        () =>
+          [...document.querySelectorAll('main button, header button, nav a')]
+            .map((e) => e.getBoundingClientRect())
+            .filter((r) => r.width > 0 && (r.height < 44 || r.width < 44)).length,
       );
       expect(small).toBe(0);
     } finally {

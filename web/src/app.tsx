@@ -95,7 +95,10 @@ function Session() {
             <Route path="/app/connections" element={<ConnectionsPage />} />
             <Route path="/app/boards" element={<BoardsPage />} />
             <Route path="/app/boards/:id" element={<BoardsPage />} />
-            <Route path="/app/admin" element={s.rights.can('users:admin') || s.rights.can('audit:read') ? <AdminPage /> : <Navigate replace to="/app/overview" />} />
+            <Route
+              path="/app/admin"
+              element={s.rights.can('users:admin') || s.rights.can('audit:read') ? <AdminPage /> : <Navigate replace to="/app/overview" />}
+            />
             <Route path="*" element={<Navigate replace to="/app/overview" />} />
           </Routes>
         </Suspense>

@@ -4,7 +4,9 @@ import 'uplot/dist/uPlot.min.css';
 import type { HistoryResult } from '../../../client/src/index.js';
 import { useTagway } from '../../../client/src/react.js';
 
-const NICE_MS = [1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000];
+const NICE_MS = [
+  1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
 const COLORS = ['#1e88e5', '#e53935', '#43a047', '#fb8c00', '#8e24aa', '#00897b'];
 
 /**
@@ -15,7 +17,18 @@ export function historyPlan(rangeMs: number): { aggregate?: 'avg'; interval?: st
   if (rangeMs <= 3_600_000) return { limit: 10_000 };
   const want = rangeMs / 600;
   const ms = NICE_MS.find((n) => n >= want) ?? 86_400_000;
-  return { aggregate: 'avg', interval: ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`, limit: 10_000 };
+  return {
+    aggregate: 'avg',
+    interval:
+      ms % 86_400_000 === 0
+        ? `${ms / 86_400_000}d`
+        : ms % 3_600_000 === 0
+          ? `${ms / 3_600_000}h`
+          : ms % 60_000 === 0
+            ? `${ms / 60_000}m`
+            : `${ms / 1000}s`,
+    limit: 10_000,
+  };
 }
 
 export interface TrendChartProps {
@@ -48,7 +61,9 @@ export function TrendChart({ tags, rangeMs, end, height = 300, onData }: TrendCh
     const plan = historyPlan(rangeMs);
     Promise.all(
       tags.map((name) =>
-        client.history(name, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...plan }).then((r) => ({ name, items: r.items })),
+        client
+          .history(name, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...plan })
+          .then((r) => ({ name, items: r.items })),
       ),
     ).then(
       (series) => {
@@ -63,7 +78,8 @@ export function TrendChart({ tags, rangeMs, end, height = 300, onData }: TrendCh
             const col: (number | null)[] = new Array(times.length).fill(null);
             for (const it of s.items) {
               const v = it.value;
-              col[index.get(Date.parse(it.timestamp))!] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : v === null ? null : Number(v);
+              col[index.get(Date.parse(it.timestamp))!] =
+                typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : v === null ? null : Number(v);
             }
             return col;
           }),

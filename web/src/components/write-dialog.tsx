@@ -58,7 +58,8 @@ export function WriteDialog({ tag, current, write, onClose }: WriteDialogProps) 
     }
   };
 
-  const range = tag.min !== undefined || tag.max !== undefined ? `${tag.min ?? '…'} – ${tag.max ?? '…'}${tag.unit ? ` ${tag.unit}` : ''}` : '';
+  const range =
+    tag.min !== undefined || tag.max !== undefined ? `${tag.min ?? '…'} – ${tag.max ?? '…'}${tag.unit ? ` ${tag.unit}` : ''}` : '';
   return (
     <div className="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
       <div role="dialog" aria-modal="true" aria-labelledby={titleId} className="dialog card">
@@ -79,7 +80,14 @@ export function WriteDialog({ tag, current, write, onClose }: WriteDialogProps) 
             <label className={kind === 'switch' ? 'switch-label' : undefined}>
               {t.value}
               {kind === 'switch' ? (
-                <input ref={first} type="checkbox" role="switch" checked={raw === true} onChange={(e) => setRaw(e.target.checked)} aria-describedby={hintId} />
+                <input
+                  ref={first}
+                  type="checkbox"
+                  role="switch"
+                  checked={raw === true}
+                  onChange={(e) => setRaw(e.target.checked)}
+                  aria-describedby={hintId}
+                />
               ) : kind === 'number' ? (
                 <input
                   ref={first}
@@ -93,7 +101,15 @@ export function WriteDialog({ tag, current, write, onClose }: WriteDialogProps) 
                   {...(typeof tag.max === 'number' ? { 'data-max': tag.max } : {})}
                 />
               ) : kind === 'datetime' ? (
-                <input ref={first} type="datetime-local" step="1" value={String(raw)} onChange={(e) => setRaw(e.target.value)} aria-invalid={!parsed.ok} aria-describedby={hintId} />
+                <input
+                  ref={first}
+                  type="datetime-local"
+                  step="1"
+                  value={String(raw)}
+                  onChange={(e) => setRaw(e.target.value)}
+                  aria-invalid={!parsed.ok}
+                  aria-describedby={hintId}
+                />
               ) : (
                 <input
                   ref={first}
@@ -121,7 +137,8 @@ export function WriteDialog({ tag, current, write, onClose }: WriteDialogProps) 
         ) : (
           <div>
             <p className="change">
-              <span>{formatValue(current, tag.type)}</span> → <strong>{parsed.ok ? formatValue({ value: parsed.value }, tag.type) : ''}</strong>
+              <span>{formatValue(current, tag.type)}</span> →{' '}
+              <strong>{parsed.ok ? formatValue({ value: parsed.value }, tag.type) : ''}</strong>
               {tag.unit ? ` ${tag.unit}` : ''}
             </p>
             {refusal && (

@@ -32,7 +32,6 @@ function useList<T>(load: () => Promise<{ items: T[] }>): [T[], () => void, stri
       (r) => setItems(r.items),
       (e: Error) => setError(e.message),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tick]);
   return [items, () => setTick((x) => x + 1), error];
 }
@@ -82,7 +81,11 @@ function Users() {
               </td>
               <td>{u.groups.join(', ')}</td>
               <td>
-                <button type="button" aria-label={`${t.delete} ${u.username}`} onClick={() => void client.deleteUser(u.username).then(reload, (e: Error) => setProblem(e.message))}>
+                <button
+                  type="button"
+                  aria-label={`${t.delete} ${u.username}`}
+                  onClick={() => void client.deleteUser(u.username).then(reload, (e: Error) => setProblem(e.message))}
+                >
                   {t.delete}
                 </button>
               </td>
@@ -206,7 +209,6 @@ function Audit() {
   };
   useEffect(() => {
     void load(filter);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -220,7 +222,8 @@ function Audit() {
     setFilter(nf);
     void load(nf);
   };
-  const { limit: _l, ...csv } = filter;
+  const csv: AuditParams = { ...filter };
+  delete csv.limit;
   return (
     <section aria-label={t.audit} className="card">
       <h2>{t.audit}</h2>

@@ -38,7 +38,10 @@ export function AlarmsPage() {
   const [sound, setSound] = useState(false);
   const [machines, setMachines] = useState<Machines>(new Map());
   useEffect(() => {
-    void client.alarmClasses().then((r) => setMachines(new Map(r.items.map((c) => [c.name, c.stateMachine]))), () => undefined);
+    void client.alarmClasses().then(
+      (r) => setMachines(new Map(r.items.map((c) => [c.name, c.stateMachine]))),
+      () => undefined,
+    );
   }, [client]);
   const seen = useRef<Set<number> | undefined>(undefined);
   // An optional beep for new high-priority alarms (off by default; browsers allow it after a click anyway).
@@ -65,7 +68,11 @@ export function AlarmsPage() {
           {t.activeAlarms} ({items.length})
         </h2>
         {rights.can('alarms:acknowledge') && (
-          <button type="button" disabled={ackable.length === 0} onClick={() => void act(() => client.acknowledgeAlarms(ackable.map((a) => a.id)))}>
+          <button
+            type="button"
+            disabled={ackable.length === 0}
+            onClick={() => void act(() => client.acknowledgeAlarms(ackable.map((a) => a.id)))}
+          >
             {t.acknowledgeAll}
           </button>
         )}
@@ -82,7 +89,11 @@ export function AlarmsPage() {
         <div role="rowgroup">
           {items.length === 0 && <p className="muted">{t.noAlarms}</p>}
           {items.map((a) => (
-            <div role="row" key={a.id} className={`alarm-row prio-${a.priority >= 13 ? 'high' : a.priority >= 7 ? 'medium' : 'low'}${a.active ? ' active' : ''}`}>
+            <div
+              role="row"
+              key={a.id}
+              className={`alarm-row prio-${a.priority >= 13 ? 'high' : a.priority >= 7 ? 'medium' : 'low'}${a.active ? ' active' : ''}`}
+            >
               <span role="cell" className="prio" title={`${t.priority} ${a.priority}`}>
                 {a.priority}
               </span>
@@ -96,7 +107,11 @@ export function AlarmsPage() {
               <span role="cell" className="actions">
                 {rights.can('alarms:acknowledge') && (
                   <>
-                    <button type="button" disabled={!needsAck(a, machines) || !rights.can('alarms:acknowledge', a.tag)} onClick={() => void act(() => client.acknowledgeAlarm(a.id))}>
+                    <button
+                      type="button"
+                      disabled={!needsAck(a, machines) || !rights.can('alarms:acknowledge', a.tag)}
+                      onClick={() => void act(() => client.acknowledgeAlarm(a.id))}
+                    >
                       {t.acknowledge}
                     </button>
                     {needsReset(a, machines) && (
@@ -162,7 +177,6 @@ function Archive() {
   };
   useEffect(() => {
     void load(filter);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lang]);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -183,7 +197,8 @@ function Archive() {
     setFilter(next);
     void load(next);
   };
-  const { limit: _limit, ...csvFilter } = filter;
+  const csvFilter: ArchiveParams = { ...filter };
+  delete csvFilter.limit;
   return (
     <section aria-label={t.archive}>
       <h2>{t.archive}</h2>

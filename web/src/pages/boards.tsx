@@ -20,7 +20,10 @@ export function BoardsPage() {
   const [tags, setTags] = useState<TagInfo[]>([]);
   const [tick, setTick] = useState(0);
   useEffect(() => {
-    void client.boards().then((r) => setBoards(r.items), () => undefined);
+    void client.boards().then(
+      (r) => setBoards(r.items),
+      () => undefined,
+    );
   }, [client, tick]);
   useEffect(() => {
     void client.allTags().then(setTags, () => undefined);
@@ -122,7 +125,11 @@ function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardV
         {widgets.map((w, i) => (
           <li key={i}>
             {w.kind}: {w.tags.join(', ') || t.alarms}{' '}
-            <button type="button" aria-label={`${t.delete} ${w.kind} ${i + 1}`} onClick={() => setWidgets((ws) => ws.filter((_, j) => j !== i))}>
+            <button
+              type="button"
+              aria-label={`${t.delete} ${w.kind} ${i + 1}`}
+              onClick={() => setWidgets((ws) => ws.filter((_, j) => j !== i))}
+            >
               ✕
             </button>
           </li>
@@ -168,12 +175,18 @@ function Board(props: { board: BoardView; tags: TagInfo[]; onDeleted: () => void
               )}
               {w.kind === 'indicator' && (
                 <p className="big">
-                  <span className={`lamp ${v?.value === true ? 'on' : 'off'}`} aria-hidden="true" /> {formatValue(v, tag?.type)} <QualityBadge value={v} />
+                  <span className={`lamp ${v?.value === true ? 'on' : 'off'}`} aria-hidden="true" /> {formatValue(v, tag?.type)}{' '}
+                  <QualityBadge value={v} />
                 </p>
               )}
               {w.kind === 'gauge' && (
                 <>
-                  <meter min={Number(tag?.min ?? 0)} max={Number(tag?.max ?? 100)} value={typeof v?.value === 'number' ? v.value : 0} aria-label={title} />
+                  <meter
+                    min={Number(tag?.min ?? 0)}
+                    max={Number(tag?.max ?? 100)}
+                    value={typeof v?.value === 'number' ? v.value : 0}
+                    aria-label={title}
+                  />
                   <p>
                     {formatValue(v, tag?.type)} <small>{tag?.unit}</small>
                   </p>
@@ -212,7 +225,14 @@ function Board(props: { board: BoardView; tags: TagInfo[]; onDeleted: () => void
           {t.delete}
         </button>
       )}
-      {writing && <WriteDialog tag={writing} current={values.get(writing.name)} write={(val) => client.writeTag(writing.name, val)} onClose={() => setWriting(undefined)} />}
+      {writing && (
+        <WriteDialog
+          tag={writing}
+          current={values.get(writing.name)}
+          write={(val) => client.writeTag(writing.name, val)}
+          onClose={() => setWriting(undefined)}
+        />
+      )}
     </>
   );
 }

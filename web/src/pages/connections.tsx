@@ -10,7 +10,11 @@ export function ConnectionsPage() {
   const [items, setItems] = useState<Connection[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    const load = () => void client.connections().then((r) => setItems(r.items), (e: Error) => setError(e.message));
+    const load = () =>
+      void client.connections().then(
+        (r) => setItems(r.items),
+        (e: Error) => setError(e.message),
+      );
     load();
     const timer = setInterval(load, 5_000);
     return () => clearInterval(timer);

@@ -30,7 +30,11 @@ export function OverviewPage() {
   const [connections, setConnections] = useState<Connection[]>([]);
   useEffect(() => {
     void client.allTags().then(setTags, () => undefined);
-    const load = () => void client.connections().then((r) => setConnections(r.items), () => undefined);
+    const load = () =>
+      void client.connections().then(
+        (r) => setConnections(r.items),
+        () => undefined,
+      );
     load();
     const timer = setInterval(load, 10_000);
     return () => clearInterval(timer);
@@ -102,7 +106,11 @@ export function OverviewPage() {
                 const v = values.get(tag.name);
                 return (
                   <li key={tag.name} className={v?.stale ? 'stale' : ''}>
-                    <Link to={`/app/tags?tag=${encodeURIComponent(tag.name)}&filter=${encodeURIComponent(tag.name)}`} className="tag-name" title={tag.description}>
+                    <Link
+                      to={`/app/tags?tag=${encodeURIComponent(tag.name)}&filter=${encodeURIComponent(tag.name)}`}
+                      className="tag-name"
+                      title={tag.description}
+                    >
                       {tag.name.slice(group !== '—' && tag.name.includes('.') ? tag.name.lastIndexOf('.') + 1 : 0) || tag.name}
                     </Link>
                     <span className="value">

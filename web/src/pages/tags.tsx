@@ -62,7 +62,9 @@ export function TagsPage() {
             aria-label={t.filterTags}
             placeholder={`${t.filterTags} (Line1.** …)`}
             value={filter}
-            onChange={(e) => setParams((p) => (e.target.value ? (p.set('filter', e.target.value), p) : (p.delete('filter'), p)), { replace: true })}
+            onChange={(e) =>
+              setParams((p) => (e.target.value ? (p.set('filter', e.target.value), p) : (p.delete('filter'), p)), { replace: true })
+            }
           />
         </label>
         <label>
@@ -98,7 +100,15 @@ export function TagsPage() {
             items={shown}
             rowHeight={52}
             render={(tag) => (
-              <TagRow key={tag.name} tag={tag} value={values.get(tag.name)} canWrite={mayWrite(tag)} onSelect={() => setSelected(tag.name)} onWrite={() => setWriting(tag)} selected={selected === tag.name} />
+              <TagRow
+                key={tag.name}
+                tag={tag}
+                value={values.get(tag.name)}
+                canWrite={mayWrite(tag)}
+                onSelect={() => setSelected(tag.name)}
+                onWrite={() => setWriting(tag)}
+                selected={selected === tag.name}
+              />
             )}
           />
         </div>
@@ -138,16 +148,32 @@ export function TagsPage() {
         )}
       </div>
       {writing && (
-        <WriteDialog tag={writing} current={values.get(writing.name)} write={(v) => client.writeTag(writing.name, v)} onClose={() => setWriting(undefined)} />
+        <WriteDialog
+          tag={writing}
+          current={values.get(writing.name)}
+          write={(v) => client.writeTag(writing.name, v)}
+          onClose={() => setWriting(undefined)}
+        />
       )}
     </section>
   );
 }
 
-function TagRow(props: { tag: TagInfo; value: LiveValue | undefined; canWrite: boolean; selected: boolean; onSelect: () => void; onWrite: () => void }) {
+function TagRow(props: {
+  tag: TagInfo;
+  value: LiveValue | undefined;
+  canWrite: boolean;
+  selected: boolean;
+  onSelect: () => void;
+  onWrite: () => void;
+}) {
   const { tag, value } = props;
   return (
-    <div role="row" className={`tag-row${props.selected ? ' selected' : ''}${value?.stale ? ' stale' : ''}`} aria-label={`${tag.name} ${formatValue(value, tag.type)} ${tag.unit ?? ''}`}>
+    <div
+      role="row"
+      className={`tag-row${props.selected ? ' selected' : ''}${value?.stale ? ' stale' : ''}`}
+      aria-label={`${tag.name} ${formatValue(value, tag.type)} ${tag.unit ?? ''}`}
+    >
       <span role="cell" className="name">
         <button type="button" className="link" onClick={props.onSelect} title={tag.description}>
           {tag.name}

@@ -37,7 +37,10 @@ export function TrendsPage() {
   const [available, setAvailable] = useState<TagInfo[]>([]);
   const data = useRef<Array<{ name: string; items: HistoryResult['items'] }>>([]);
   useEffect(() => {
-    void client.allTags().then((all) => setAvailable(all.filter((x) => x.history)), () => undefined);
+    void client.allTags().then(
+      (all) => setAvailable(all.filter((x) => x.history)),
+      () => undefined,
+    );
   }, [client]);
   const set = (k: string, v: string | undefined) =>
     setParams(
@@ -76,7 +79,13 @@ export function TrendsPage() {
           </select>
         </label>
         {tags.map((name) => (
-          <button key={name} type="button" className="chip" aria-label={`Remove ${name}`} onClick={() => set('tags', tags.filter((x) => x !== name).join(',') || undefined)}>
+          <button
+            key={name}
+            type="button"
+            className="chip"
+            aria-label={`Remove ${name}`}
+            onClick={() => set('tags', tags.filter((x) => x !== name).join(',') || undefined)}
+          >
             {name} ✕
           </button>
         ))}
