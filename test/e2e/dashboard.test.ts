@@ -195,7 +195,7 @@ describe('web dashboard (Chromium)', () => {
     }
   });
 
-  it.runIf(SHOTS !== undefined)('screenshots every page, desktop and phone, into docs/images', async () => {
+  it.runIf(SHOTS !== undefined)('screenshots every page, desktop and phone, into docs/images', { timeout: 120_000 }, async () => {
     mkdirSync(SHOTS!, { recursive: true });
     const pages: Array<[string, string]> = [
       ['overview', '/app/overview'],
