@@ -109,7 +109,8 @@ try {
       `  - { name: Bench.T${String(i).padStart(4, '0')}, type: Float64, connection: sim, simulation: { kind: sine, cycleMs: 100, periodMs: ${5000 + i}, min: 0, max: 100 } }`,
   );
   const yaml = `name: Bench\nconnections:\n  - { name: sim, driver: simulator }\n  - { name: internal, driver: internal }\ntags:\n${tagLines.join('\n')}\n  - { name: Bench.Trend, type: Float64, connection: internal, history: { mode: onChange }, initial: 50 }\n`;
-  const big = await startTestServer({ projectYaml: yaml, dataDir });
+  // An aggregate reads every raw sample of the range: 2.6 M is over the default --max-history-samples (1 M).
+  const big = await startTestServer({ projectYaml: yaml, dataDir, config: { maxHistorySamples: 3_000_000 } });
   try {
     const page = await signedIn(big);
     await page.goto('/app/tags');
@@ -117,22 +118,19 @@ try {
     const heapStart = await page.evaluate(
       () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
     );
-    const frames = await page.evaluate(
-      (seconds) =>
-        new Promise<number[]>((resolve) => {
-          const out: number[] = [];
-          let last = performance.now();
-          const end = last + seconds * 1000;
-          const step = (t: number) => {
-            out.push(t - last);
-            last = t;
-            if (t < end) requestAnimationFrame(step);
-            else resolve(out);
-          };
-          requestAnimationFrame(step);
-        }),
-      FRAME_SECONDS,
-    );
+    // A string, not a function: tsx would wrap a named arrow function in a helper the page does not have.
+    const frames = (await page.evaluate(`new Promise((resolve) => {
+      const out = [];
+      let last = performance.now();
+      const end = last + ${FRAME_SECONDS * 1000};
+      function step(t) {
+        out.push(t - last);
+        last = t;
+        if (t < end) requestAnimationFrame(step);
+        else resolve(out);
+      }
+      requestAnimationFrame(step);
+    })`)) as number[];
     const heapEnd = await page.evaluate(
       () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
     );
@@ -149,7 +147,9 @@ try {
     const renders: number[] = [];
     for (let i = 0; i < 3; i++) {
       await page.goto(`/app/trends?tags=Bench.Trend&range=${30 * DAY}`);
-      await page.locator('.trend-box canvas').waitFor();
+      await page.locator('.trend-box canvas, figcaption[role=alert]').first().waitFor({ timeout: 60_000 });
+      const refused = await page.locator('figcaption[role=alert]').count();
+      if (refused) throw new Error(`the trend was refused: ${await page.locator('figcaption[role=alert]').innerText()}`);
       await page.waitForFunction(() => document.querySelector('.u-legend') !== null);
       renders.push(await page.evaluate(() => performance.now()));
     }
