@@ -162,6 +162,30 @@ describe('web dashboard (Chromium)', () => {
     }
   });
 
+  it('sends an ended session back to sign-in and then to the page it was on', async () => {
+    const ectx = await d.context();
+    const e = await ectx.newPage();
+    try {
+      await d.signIn(e, 'operator', USERS.operator.password);
+      await e.goto('/app/alarms');
+      await e.getByRole('heading', { level: 1, name: 'Alarms' }).waitFor();
+      // The session ends behind the page's back (as an administrator's revocation or the idle timeout would).
+      const code = await e.evaluate(async () => {
+        const s = await (await fetch('/auth/session')).json();
+        return (await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': s.csrfToken } })).status;
+      });
+      expect(code).toBe(204);
+      await e.getByText('Your session ended').waitFor();
+      expect(new URL(e.url()).searchParams.get('next')).toBe('/app/alarms');
+      await e.getByLabel('Username').fill('operator');
+      await e.getByLabel('Password').fill(USERS.operator.password);
+      await e.getByRole('button', { name: 'Sign in' }).click();
+      await e.getByRole('heading', { level: 1, name: 'Alarms' }).waitFor();
+    } finally {
+      await ectx.close();
+    }
+  });
+
   it('fits a 360×740 phone without horizontal scrolling, with touch targets of at least 44 px', async () => {
     const pctx = await d.context({ phone: true });
     const p = await pctx.newPage();
