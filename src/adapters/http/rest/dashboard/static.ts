@@ -52,7 +52,12 @@ export function loadDashboard(dir: string | undefined, basePath: string): Dashbo
   if (!dir || !existsSync(join(dir, 'index.html'))) return undefined;
   const prefix = basePath === '/' ? '' : basePath;
   // Built with base '/'; under a base path every root-relative URL of the page moves under it.
-  let html = readFileSync(join(dir, 'index.html'), 'utf8');
+  let html: string;
+  try {
+    html = readFileSync(join(dir, 'index.html'), 'utf8');
+  } catch {
+    return undefined; // replaced by a build at this very moment: served from the next start
+  }
   if (prefix) html = html.replace(/(src|href)="\/(?!\/)/g, `$1="${prefix}/`);
   html = html.replace('<head>', `<head>\n    <meta name="tagway-base" content="${prefix}">`);
   const publicFiles = ['manifest.webmanifest', 'icon.svg', 'icon-192.png', 'icon-512.png', 'favicon.ico'].filter((f) =>
