@@ -43,19 +43,23 @@ export function buildWebIfStale({ quiet = false } = {}) {
     return false;
   }
   if (!quiet) process.stderr.write('Building the web dashboard…\n');
+  // Built beside, then swapped in: a server starting meanwhile (tests run in parallel) never reads a half-built folder.
+  const next = `${OUT}.building-${process.pid}`;
   const r = spawnSync(
     process.execPath,
-    [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--logLevel', quiet ? 'error' : 'warn'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 2, 2],
-    },
+    [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--outDir', next, '--logLevel', quiet ? 'error' : 'warn'],
+    { cwd: ROOT, stdio: ['ignore', 2, 2] },
   );
   if (r.status !== 0) {
+    rmSync(next, { recursive: true, force: true });
     process.stderr.write('The dashboard build failed (see above).\n');
     return false;
   }
-  writeFileSync(STAMP, `${hash}\n`);
+  writeFileSync(join(next, '.inputs'), `${hash}\n`);
+  const old = `${OUT}.old-${process.pid}`;
+  if (existsSync(OUT)) renameSync(OUT, old);
+  renameSync(next, OUT);
+  rmSync(old, { recursive: true, force: true });
   return true;
 }
 
