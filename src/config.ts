@@ -40,6 +40,8 @@ export interface Config {
   basePath: string;
   /** Where WinCC OA's REST Reporting API is served (default `/reporting`, independent of basePath). */
   winccOaPrefix: string;
+  /** The built web dashboard served at the root (default `<package>/dist/web`); `none` serves none. */
+  webDir?: string | undefined;
   logLevel: string;
   adminPassword: string | undefined;
   sessions: SessionSettings;
@@ -95,6 +97,7 @@ const FLAGS: Record<
   '--max-concurrent-history': { key: 'maxConcurrentHistory', env: 'TAGWAY_MAX_CONCURRENT_HISTORY', kind: 'int' },
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--wincc-oa-prefix': { key: 'winccOaPrefix', env: 'TAGWAY_WINCC_OA_PREFIX', kind: 'string' },
+  '--web-dir': { key: 'webDir', env: 'TAGWAY_WEB_DIR', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },

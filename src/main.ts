@@ -34,6 +34,7 @@ import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
+import { BoardService } from './services/board-service.js';
 import { ConnectionService } from './services/connection-service.js';
 import { HistoryService, MAX_TAGS_PER_QUERY } from './services/history-service.js';
 import { MetricsService } from './services/metrics-service.js';
@@ -115,7 +116,13 @@ async function startLocked(
     await runtime.stop().catch(() => undefined);
     throw err;
   }
-  const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins, services: ext.services };
+  const appOptions: AppOptions = {
+    https: tls,
+    authenticators: ext.authenticators,
+    plugins: ext.plugins,
+    services: ext.services,
+    dashboardDir: config.webDir === 'none' ? false : config.webDir,
+  };
   let app: FastifyInstance;
   try {
     app = await buildApp(runtime, appOptions);
@@ -248,6 +255,13 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     audit: new AuditService(security.auditLog),
     auth: new AuthService({ login: (u, p, o) => security.login(u, p, o), sessions: runtime.sessions, audit: security.audit }),
     exports: exportsPart.service,
+    boards: new BoardService({
+      repo: runtime.storage.boards,
+      audit: security.audit,
+      tagExists: (name) => runtime.tags.get(name) !== undefined,
+      groupExists: (name) => runtime.users.group(name) !== undefined,
+      now: () => runtime.clock.now(),
+    }),
   };
   return {
     services,

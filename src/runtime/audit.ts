@@ -41,6 +41,9 @@ export const AUDIT_ACTIONS = [
   'exports.run',
   'exports.retry',
   'exports.discard',
+  'board.create',
+  'board.update',
+  'board.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

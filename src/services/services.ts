@@ -1,6 +1,7 @@
 import type { AlarmService } from './alarm-service.js';
 import type { AuditService } from './audit-service.js';
 import type { AuthService } from './auth-service.js';
+import type { BoardService } from './board-service.js';
 import type { ConnectionService } from './connection-service.js';
 import type { ExportService } from './export-service.js';
 import type { HistoryService } from './history-service.js';
@@ -24,4 +25,5 @@ export interface Services {
   auth: AuthService;
   /** Shift calendar, ERP export reports and their outbox. */
   exports: ExportService;
+  boards: BoardService;
 }

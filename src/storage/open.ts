@@ -1,6 +1,7 @@
 import type { AlarmJournalRepository, AlarmSettingsRepository } from './alarm-journal-repository.js';
 import type { ApiClientRepository } from './api-client-repository.js';
 import type { AuditRepository } from './audit-repository.js';
+import type { BoardRepository } from './board-repository.js';
 import type { GroupRepository } from './group-repository.js';
 import type { HistoryRepository } from './history-repository.js';
 import type { KeyValueRepository } from './key-value-repository.js';
@@ -22,6 +23,7 @@ export interface Repositories {
   readonly signingKeys: SigningKeyRepository;
   readonly keyValues: KeyValueRepository;
   readonly outbox: OutboxRepository;
+  readonly boards: BoardRepository;
 }
 
 export interface StorageHealth {

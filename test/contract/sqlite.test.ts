@@ -8,6 +8,7 @@ import { openSqliteStorage, SQLITE_FILE, type SqliteStorage } from '../../src/st
 import { describeAlarmJournalRepositoryContract, describeAlarmSettingsRepositoryContract } from './alarm-journal.contract.js';
 import { describeApiClientRepositoryContract } from './api-client.contract.js';
 import { describeAuditRepositoryContract } from './audit.contract.js';
+import { describeBoardRepositoryContract } from './board.contract.js';
 import type { FixtureFactory } from './fixture.js';
 import { describeGroupRepositoryContract } from './group.contract.js';
 import { describeHistoryRepositoryContract } from './history.contract.js';
@@ -49,6 +50,7 @@ describeAlarmJournalRepositoryContract('SQLite', sqlite('alarmJournal'));
 describeAlarmSettingsRepositoryContract('SQLite', sqlite('alarmSettings'));
 describeHistoryRepositoryContract('SQLite', sqlite('history'));
 describeOutboxRepositoryContract('SQLite', sqlite('outbox'));
+describeBoardRepositoryContract('SQLite', sqlite('boards'));
 describeStorageContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tagway-contract-'));
   const storage = openSqliteStorage({ dataDir: dir, sqliteSynchronous: 'NORMAL' });

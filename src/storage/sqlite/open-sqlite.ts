@@ -7,6 +7,7 @@ import type { SqliteRepository } from './repository.js';
 import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from './sqlite-alarm-journal-repository.js';
 import { SqliteApiClientRepository } from './sqlite-api-client-repository.js';
 import { SqliteAuditRepository } from './sqlite-audit-repository.js';
+import { SqliteBoardRepository } from './sqlite-board-repository.js';
 import { SqliteGroupRepository } from './sqlite-group-repository.js';
 import { SqliteHistoryRepository } from './sqlite-history-repository.js';
 import { SqliteKeyValueRepository } from './sqlite-key-value-repository.js';
@@ -40,6 +41,7 @@ export class SqliteStorage implements Storage {
   readonly signingKeys: SqliteSigningKeyRepository;
   readonly keyValues: SqliteKeyValueRepository;
   readonly outbox: SqliteOutboxRepository;
+  readonly boards: SqliteBoardRepository;
   private readonly gate: SqliteGate;
   private readonly tx: SqliteRepositories;
   private lastFault: { at: number; message: string } | undefined;
@@ -62,6 +64,7 @@ export class SqliteStorage implements Storage {
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.keyValues = new SqliteKeyValueRepository(db);
     this.outbox = new SqliteOutboxRepository(db);
+    this.boards = new SqliteBoardRepository(db);
     const repos: SqliteRepositories = {
       alarmJournal: this.alarmJournal,
       alarmSettings: this.alarmSettings,
@@ -74,6 +77,7 @@ export class SqliteStorage implements Storage {
       signingKeys: this.signingKeys,
       keyValues: this.keyValues,
       outbox: this.outbox,
+      boards: this.boards,
     };
     // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
     const tx: Record<string, SqliteRepository> = {};
