@@ -3,7 +3,7 @@ import { auditValue } from '../domain/audit/value.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
-import type { TagEngine } from './tag-engine.js';
+import type { TagEngine, WriteEvent } from './tag-engine.js';
 
 /** The storage side the trail needs. */
 export type AuditStore = Pick<AuditRepository, 'appendMany'> & {
@@ -83,7 +83,9 @@ export const MAX_HELD_AUDIT_ROWS = 100_000;
 const RETRY_MS = 500;
 
 export class AuditTrail {
-  private pending: Array<{ entry: Omit<AuditEntryFields, 'id'>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Rows waiting for the next append, and one waiter per record call (a bulk write's rows share one). */
+  private pending: Array<Omit<AuditEntryFields, 'id'>> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   /**
    * Rows whose commit storage refused. What they record has happened (a value reached a device, a user logged in),
    * so they are not dropped: they are committed first, in order, with their original times, as soon as storage
@@ -103,6 +105,8 @@ export class AuditTrail {
 
   /** Told of every committed row (the event bus's `audit.recorded`); undefined until the composition sets it. */
   onCommitted: ((e: { action: string; user: string; target?: string | undefined; result: string }) => void) | undefined;
+  /** Whether `onCommitted` has anyone to tell (the bus's listeners): a bulk write's 1,000 rows skip it otherwise. */
+  committedListened: (() => boolean) | undefined;
 
   constructor(
     private readonly store: AuditStore,
@@ -159,7 +163,17 @@ export class AuditTrail {
 
   private enqueue(entry: Omit<AuditEntryFields, 'id'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ entry, resolve, reject });
+      this.pending.push(entry);
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Several rows behind one promise (a bulk write's items). */
+  private enqueueMany(entries: ReadonlyArray<Omit<AuditEntryFields, 'id'>>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (const e of entries) this.pending.push(e);
+      this.waiters.push({ resolve, reject });
       this.schedule();
     });
   }
@@ -184,22 +198,25 @@ export class AuditTrail {
       return this.pending.length > 0 || this.held.length > 0 ? this.appending.then(() => this.flush()) : this.appending;
     }
     const batch = this.pending;
+    const waiters = this.waiters;
     if (batch.length === 0 && this.held.length === 0) return Promise.resolve();
     this.pending = [];
+    this.waiters = [];
     // Held rows go first: the chain keeps the order in which things happened.
     const held = this.held;
     this.held = [];
-    const rows = held.length === 0 ? batch.map((b) => b.entry) : [...held, ...batch.map((b) => b.entry)];
+    const rows = held.length === 0 ? batch : [...held, ...batch];
     const done = this.store.appendMany(rows).then(
       () => {
         this.refusedSince = undefined;
-        for (const b of batch) b.resolve();
+        for (const w of waiters) w.resolve();
         const told = this.onCommitted;
-        if (told) for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
+        if (told && (this.committedListened?.() ?? true))
+          for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
       },
       (err: unknown) => {
         this.hold(rows, err);
-        for (const b of batch) b.reject(err);
+        for (const w of waiters) w.reject(err);
       },
     );
     const appending = done.then(() => {
@@ -261,20 +278,29 @@ export class AuditTrail {
 
   /** Records every write that passes through the engine, with old and new value. Returns the unsubscribe. */
   attachTo(engine: TagEngine): () => void {
-    return engine.onWrite((w) => {
-      const oldValue = jsonSafe(w.oldValue);
-      const newValue = jsonSafe(w.newValue);
-      const e: AuditEvent = {
-        action: 'tag.write',
-        user: w.ctx.user,
-        clientAddress: w.ctx.clientAddress,
-        target: w.tag.def.name,
-        details: w.ok ? { oldValue, newValue } : { oldValue, newValue, error: w.error },
-        // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
-        result: w.ok ? 'OK' : 'FAILED',
-      };
-      return this.enqueue(this.entry(e, writeDetails(oldValue, newValue, w.ok ? undefined : w.error)));
+    return engine.onWrites((events) => {
+      if (events.length === 1) return this.enqueue(this.writeEntry(events[0]!));
+      const entries = new Array<Omit<AuditEntryFields, 'id'>>(events.length);
+      for (let i = 0; i < events.length; i++) entries[i] = this.writeEntry(events[i]!);
+      return this.enqueueMany(entries);
     });
+  }
+
+  private writeEntry(w: WriteEvent): Omit<AuditEntryFields, 'id'> {
+    const oldValue = jsonSafe(w.oldValue);
+    const newValue = jsonSafe(w.newValue);
+    const details = writeDetails(oldValue, newValue, w.ok ? undefined : w.error);
+    return {
+      at: this.isoNow(),
+      action: 'tag.write',
+      user: w.ctx.user ?? null,
+      clientAddress: w.ctx.clientAddress ?? null,
+      target: w.tag.def.name,
+      details:
+        details ?? canonicalJson(redact(w.ok ? { oldValue, newValue } : { oldValue, newValue, error: w.error })),
+      // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
+      result: w.ok ? 'OK' : 'FAILED',
+    };
   }
 }
 
