@@ -296,8 +296,7 @@ export class AuditTrail {
       user: w.ctx.user ?? null,
       clientAddress: w.ctx.clientAddress ?? null,
       target: w.tag.def.name,
-      details:
-        details ?? canonicalJson(redact(w.ok ? { oldValue, newValue } : { oldValue, newValue, error: w.error })),
+      details: details ?? canonicalJson(redact(w.ok ? { oldValue, newValue } : { oldValue, newValue, error: w.error })),
       // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
       result: w.ok ? 'OK' : 'FAILED',
     };
