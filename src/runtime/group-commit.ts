@@ -210,13 +210,16 @@ export class GroupCommit {
   }
 }
 
-/** The ops' entries per namespace, in arrival order (a later write of the same key wins, as it would alone). */
+/**
+ * The ops' entries per namespace, one per key: a group holds only the end state, the key's last write (the same
+ * rows as writing them all in order, without rewriting a setpoint 50 times when 50 clients write it in one group).
+ */
 function byNamespace(kv: readonly KvOp[]): Map<string, KvEntry[]> {
-  const out = new Map<string, KvEntry[]>();
+  const out = new Map<string, Map<string, KvEntry>>();
   for (const op of kv) {
-    const list = out.get(op.namespace);
-    if (list === undefined) out.set(op.namespace, op.entries.slice());
-    else for (const e of op.entries) list.push(e);
+    let keys = out.get(op.namespace);
+    if (keys === undefined) out.set(op.namespace, (keys = new Map()));
+    for (const e of op.entries) keys.set(e.key, e);
   }
-  return out;
+  return new Map([...out].map(([ns, keys]) => [ns, [...keys.values()]]));
 }
