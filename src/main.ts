@@ -209,6 +209,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const bus = runtime.events;
   runtime.onStop(alarms.onEvent((e) => bus.emit('alarm.committed', e)));
   security.audit.onCommitted = (e) => bus.emit('audit.recorded', e);
+  security.audit.committedListened = () => bus.has('audit.recorded');
   runtime.onStop(runtime.tags.onChange((c) => bus.has('tag.changed') && bus.emit('tag.changed', c)));
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
   const push = pushExtension(runtime, { alarms });

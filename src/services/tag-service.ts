@@ -166,7 +166,9 @@ export class TagService {
     this.checkBulkSize(items.length, 'items');
     const ctx = this.context(actor);
     const results = new Array<WriteResult>(items.length);
-    const pending: Array<Promise<unknown>> = [];
+    // The permitted items go to the engine together: one driver call per connection, one audit append.
+    const writes: Array<{ tag: TagState; raw: unknown }> = [];
+    const at: number[] = [];
     let refused: Array<{ name: string; value: unknown }> | undefined;
     for (let i = 0; i < items.length; i++) {
       const { name, value } = items[i]!;
@@ -182,25 +184,29 @@ export class TagService {
           : { name, error: notFound(name) };
         continue;
       }
-      pending.push(
-        this.engine.write(tag, value, ctx).then(
-          () => {
-            results[i] = { name, status: 'OK' };
-          },
-          (err: unknown) => {
-            results[i] = {
-              name,
-              error:
-                err instanceof TagwayError
-                  ? { code: err.code, message: err.message }
-                  : { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' },
-            };
-          },
-        ),
-      );
+      writes.push({ tag, raw: value });
+      at.push(i);
     }
-    if (refused) pending.push(this.auditRefused(actor, refused));
-    await Promise.all(pending);
+    const refusedAudit = refused ? this.auditRefused(actor, refused) : undefined;
+    if (writes.length > 0) {
+      const errors = await this.engine.writeMany(writes, ctx);
+      for (let j = 0; j < at.length; j++) {
+        const i = at[j]!;
+        const name = items[i]!.name;
+        const err = errors[j];
+        results[i] =
+          err === undefined
+            ? { name, status: 'OK' }
+            : {
+                name,
+                error:
+                  err instanceof TagwayError
+                    ? { code: err.code, message: err.message }
+                    : { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' },
+              };
+      }
+    }
+    if (refusedAudit) await refusedAudit;
     return results;
   }
 

@@ -34,6 +34,19 @@ export interface StorageHealth {
   freeBytes: number | null;
 }
 
+export interface TransactionOptions {
+  /**
+   * Resolve once the unit is durable, but wait for the disk off the event loop (group commit of client writes):
+   * SQLite commits without its own fsync and then syncs the WAL in the thread pool, one sync shared by every unit
+   * committed meanwhile. The unit is visible to readers when COMMIT returns and survives a crash of the process from
+   * then on; it survives a power loss once the promise resolved. A backend whose commit already waits without
+   * blocking (PostgreSQL) ignores it.
+   */
+  deferSync?: boolean | undefined;
+  /** Called once the unit is committed (visible, and safe from a crash of the process), before any deferred sync. */
+  onCommit?: (() => void) | undefined;
+}
+
 export interface Storage extends Repositories {
   /**
    * A unit of work across repositories: everything `fn` does through `tx` commits together, or nothing does when
@@ -41,7 +54,7 @@ export interface Storage extends Repositories {
    * ordinary repositories made meanwhile wait until it ended, so `fn` must use `tx` only (calling the ordinary
    * repositories from inside `fn` would wait for itself). Keep `fn` short: it holds the write lock.
    */
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   health(): Promise<StorageHealth>;
   /** Waits for an open unit of work, then closes; idempotent. */
   close(): Promise<void>;
