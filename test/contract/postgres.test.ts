@@ -9,6 +9,7 @@ import { databaseName, startTestCluster, type TestCluster } from '../helpers/pos
 import { describeAlarmJournalRepositoryContract, describeAlarmSettingsRepositoryContract } from './alarm-journal.contract.js';
 import { describeApiClientRepositoryContract } from './api-client.contract.js';
 import { describeAuditRepositoryContract } from './audit.contract.js';
+import { describeBoardRepositoryContract } from './board.contract.js';
 import type { FixtureFactory } from './fixture.js';
 import { describeGroupRepositoryContract } from './group.contract.js';
 import { describeHistoryRepositoryContract } from './history.contract.js';
@@ -66,6 +67,7 @@ describeAlarmJournalRepositoryContract('PostgreSQL', postgres('alarmJournal'));
 describeAlarmSettingsRepositoryContract('PostgreSQL', postgres('alarmSettings'));
 describeHistoryRepositoryContract('PostgreSQL', postgres('history'));
 describeOutboxRepositoryContract('PostgreSQL', postgres('outbox'));
+describeBoardRepositoryContract('PostgreSQL', postgres('boards'));
 describeStorageContract('PostgreSQL', async () => {
   const storage = await open(await cluster.createDatabase(undefined, template));
   return { storage, dispose: () => storage.close() };
@@ -160,10 +162,7 @@ describe('PostgreSQL history specifics', () => {
          FROM history_buckets('Line1.Level', $1, $2, 60000) ORDER BY 1`,
         [D0, D0 + DAY],
       );
-      expect(grafana.rows.map((r) => r.time.toISOString())).toEqual([
-        new Date(D0).toISOString(),
-        new Date(D0 + 60_000).toISOString(),
-      ]);
+      expect(grafana.rows.map((r) => r.time.toISOString())).toEqual([new Date(D0).toISOString(), new Date(D0 + 60_000).toISOString()]);
       expect(grafana.rows.map((r) => r['Line1.Level'])).toEqual([2, 5]);
       const view = await sql.query('SELECT tag, value, text_value FROM history_view WHERE ts >= $1 AND ts < $2 ORDER BY ts', [D0, D0 + 10]);
       expect(view.rows).toEqual([{ tag: 'Line1.Text', value: null, text_value: 'on' }]);

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import pg from 'pg';
 import { StorageClosedError } from '../errors.js';
-import type { Repositories, Storage, StorageConfig, StorageHealth } from '../open.js';
+import type { Repositories, Storage, StorageConfig, StorageHealth, TransactionOptions } from '../open.js';
 import { ALARM_MIGRATIONS, PgAlarmJournalRepository, PgAlarmSettingsRepository } from './pg-alarm-journal-repository.js';
 import { API_CLIENT_MIGRATIONS, PgApiClientRepository } from './pg-api-client-repository.js';
 import { AUDIT_MIGRATIONS, PgAuditRepository } from './pg-audit-repository.js';
@@ -9,6 +9,7 @@ import { GROUP_MIGRATIONS, PgGroupRepository } from './pg-group-repository.js';
 import { HISTORY_MIGRATIONS, PgHistoryRepository } from './pg-history-repository.js';
 import { KV_MIGRATIONS, PgKeyValueRepository } from './pg-key-value-repository.js';
 import { OUTBOX_MIGRATIONS, PgOutboxRepository } from './pg-outbox-repository.js';
+import { BOARD_MIGRATIONS, PgBoardRepository } from './pg-board-repository.js';
 import { PgSessionRepository, SESSION_MIGRATIONS } from './pg-session-repository.js';
 import { PgSigningKeyRepository, SIGNING_KEY_MIGRATIONS } from './pg-signing-key-repository.js';
 import { PgUserRepository, USER_MIGRATIONS } from './pg-user-repository.js';
@@ -26,6 +27,7 @@ export const PG_MIGRATIONS: readonly PgMigrations[] = [
   ALARM_MIGRATIONS,
   HISTORY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
+  BOARD_MIGRATIONS,
 ];
 
 const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
@@ -92,6 +94,7 @@ export class PostgresStorage implements Storage {
   readonly signingKeys: PgSigningKeyRepository;
   readonly keyValues: PgKeyValueRepository;
   readonly outbox: PgOutboxRepository;
+  readonly boards: PgBoardRepository;
   private readonly gate = new PgGate();
   private readonly repos: PgRepositories;
   private lastFault: { at: number; message: string } | undefined;
@@ -117,6 +120,7 @@ export class PostgresStorage implements Storage {
     this.signingKeys = new PgSigningKeyRepository(exec);
     this.keyValues = new PgKeyValueRepository(exec);
     this.outbox = new PgOutboxRepository(exec);
+    this.boards = new PgBoardRepository(exec);
     this.repos = {
       alarmJournal: this.alarmJournal,
       alarmSettings: this.alarmSettings,
@@ -129,6 +133,7 @@ export class PostgresStorage implements Storage {
       signingKeys: this.signingKeys,
       keyValues: this.keyValues,
       outbox: this.outbox,
+      boards: this.boards,
     };
   }
 
@@ -145,7 +150,8 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+  /** PostgreSQL's COMMIT already waits without blocking the event loop: `deferSync` changes nothing here. */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     return this.observe(
       this.gate.transaction(async () => {
         const client = await this.pool.connect();
@@ -158,6 +164,7 @@ export class PostgresStorage implements Storage {
           try {
             const out = await fn(tx as unknown as Repositories);
             await client.query('COMMIT');
+            opts.onCommit?.();
             return out;
           } catch (err) {
             await client.query('ROLLBACK').catch((e: Error) => (broken = e));

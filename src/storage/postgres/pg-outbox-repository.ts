@@ -1,6 +1,10 @@
 import {
+  OUTBOX_MAX_ANSWER,
+  OUTBOX_MAX_ATTEMPTS_KEPT,
   OUTBOX_MAX_LIMIT,
   type NewOutboxEntry,
+  type OutboxAttempt,
+  type OutboxCount,
   type OutboxEntry,
   type OutboxListQuery,
   type OutboxRepository,
@@ -23,6 +27,19 @@ export const OUTBOX_MIGRATIONS: PgMigrations = {
        delivered_at BIGINT
      );
      CREATE INDEX outbox_due ON outbox (topic, status, next_attempt_at, id);`,
+    // Idempotent enqueue (one entry per topic and key), list filters by group, and the attempts of each entry.
+    `ALTER TABLE outbox ADD COLUMN key TEXT;
+     ALTER TABLE outbox ADD COLUMN grp TEXT;
+     CREATE UNIQUE INDEX outbox_key ON outbox (topic, key) WHERE key IS NOT NULL;
+     CREATE INDEX outbox_head ON outbox (topic, status, id);
+     CREATE TABLE outbox_attempts (
+       outbox_id BIGINT NOT NULL,
+       seq INTEGER NOT NULL,
+       at BIGINT NOT NULL,
+       status INTEGER,
+       answer TEXT NOT NULL,
+       PRIMARY KEY (outbox_id, seq)
+     );`,
   ],
 };
 
@@ -63,15 +80,22 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.db.run(async (db) => {
-      // One statement inserts the rows in the order given (WITH ORDINALITY), so their identities ascend in that order.
-      const r = await db.query<{ id: number }>(
-        `INSERT INTO outbox (topic, payload, status, attempts, created_at, next_attempt_at)
-         SELECT topic, payload, 'pending', 0, $4, due FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS t(topic, payload, due, n)
-         ORDER BY n RETURNING id`,
-        [entries.map((e) => e.topic), payloads, entries.map((e) => e.notBefore ?? at), at],
-      );
-      return r.rows.map((x) => x.id).sort((a, b) => a - b);
+    return this.db.atomic(async (db) => {
+      // In the order given, so identities ascend in that order; a key the topic already holds inserts nothing and
+      // answers the existing entry's id.
+      const ids: number[] = [];
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        const r = await db.query<{ id: number }>(
+          `INSERT INTO outbox (topic, payload, status, attempts, created_at, next_attempt_at, key, grp)
+           VALUES ($1, $2, 'pending', 0, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+          [e.topic, payloads[i], at, e.notBefore ?? at, e.key ?? null, e.group ?? null],
+        );
+        if (r.rows[0]) ids.push(r.rows[0].id);
+        else
+          ids.push((await db.query<{ id: number }>('SELECT id FROM outbox WHERE topic = $1 AND key = $2', [e.topic, e.key])).rows[0]!.id);
+      }
+      return ids;
     });
   }
 
@@ -90,30 +114,98 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     });
   }
 
-  markDelivered(id: number, at: number): Promise<boolean> {
-    return this.db.run(
-      async (db) =>
-        ((
-          await db.query(
-            "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1 WHERE id = $2 AND status = 'pending'",
-            [at, id],
-          )
-        ).rowCount ?? 0) > 0,
+  claimHead(topic: string, now: number, leaseMs: number, limit = 1): Promise<{ head: OutboxEntry; leased: OutboxEntry[] } | undefined> {
+    const n = Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT);
+    return this.db.atomic(async (db) => {
+      // The rows stay locked until the lease is written: a second sender of the topic waits rather than reads them.
+      const rows = (
+        await db.query<Row>("SELECT * FROM outbox WHERE topic = $1 AND status = 'pending' ORDER BY id LIMIT $2 FOR UPDATE", [topic, n])
+      ).rows;
+      if (rows.length === 0) return undefined;
+      const head = toEntry(rows[0]!);
+      const leased: OutboxEntry[] = [];
+      for (const r of rows) {
+        if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
+        r.next_attempt_at = now + leaseMs;
+        leased.push(toEntry(r));
+      }
+      if (leased.length > 0)
+        await db.query('UPDATE outbox SET next_attempt_at = $1 WHERE id = ANY($2::bigint[])', [now + leaseMs, leased.map((e) => e.id)]);
+      return { head, leased };
+    });
+  }
+
+  markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean> {
+    return this.settle(
+      id,
+      "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1 WHERE id = $2 AND status = 'pending'",
+      [at, id],
+      attempt,
     );
   }
 
-  markFailed(id: number, error: string, nextAttemptAt: number | null): Promise<boolean> {
+  markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean> {
+    return this.settle(
+      id,
+      `UPDATE outbox SET attempts = attempts + 1, last_error = $1,
+         status = CASE WHEN $2::bigint IS NULL THEN 'dead' ELSE 'pending' END,
+         next_attempt_at = coalesce($2::bigint, next_attempt_at)
+       WHERE id = $3 AND status = 'pending'`,
+      [error, nextAttemptAt, id],
+      attempt,
+    );
+  }
+
+  /** The state change and its attempt record are one write: an attempt is never shown without its outcome. */
+  private settle(id: number, sql: string, params: unknown[], attempt: OutboxAttempt | undefined): Promise<boolean> {
+    return this.db.atomic(async (db) => {
+      const changed = ((await db.query(sql, params)).rowCount ?? 0) > 0;
+      if (changed && attempt) {
+        await db.query(
+          `INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
+           VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = $1), $2, $3, $4)`,
+          [id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER)],
+        );
+        await db.query(
+          'DELETE FROM outbox_attempts WHERE outbox_id = $1 AND seq <= (SELECT max(seq) FROM outbox_attempts WHERE outbox_id = $1) - $2',
+          [id, OUTBOX_MAX_ATTEMPTS_KEPT],
+        );
+      }
+      return changed;
+    });
+  }
+
+  attemptsOf(id: number): Promise<OutboxAttempt[]> {
     return this.db.run(
       async (db) =>
-        ((
-          await db.query(
-            `UPDATE outbox SET attempts = attempts + 1, last_error = $1,
-               status = CASE WHEN $2::bigint IS NULL THEN 'dead' ELSE 'pending' END,
-               next_attempt_at = coalesce($2::bigint, next_attempt_at)
-             WHERE id = $3 AND status = 'pending'`,
-            [error, nextAttemptAt, id],
+        (await db.query<OutboxAttempt>('SELECT at, status, answer FROM outbox_attempts WHERE outbox_id = $1 ORDER BY seq', [id])).rows,
+    );
+  }
+
+  requeue(id: number, at: number): Promise<boolean> {
+    return this.db.run(
+      async (db) =>
+        ((await db.query("UPDATE outbox SET status = 'pending', next_attempt_at = $1 WHERE id = $2 AND status = 'dead'", [at, id]))
+          .rowCount ?? 0) > 0,
+    );
+  }
+
+  discard(id: number, reason: string): Promise<boolean> {
+    return this.db.run(
+      async (db) =>
+        ((await db.query("UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2 AND status = 'pending'", [reason, id]))
+          .rowCount ?? 0) > 0,
+    );
+  }
+
+  counts(): Promise<OutboxCount[]> {
+    return this.db.run(
+      async (db) =>
+        (
+          await db.query<OutboxCount>(
+            'SELECT topic, status, attempts > 0 AS attempted, count(*)::int AS count FROM outbox GROUP BY topic, status, attempts > 0 ORDER BY 1, 2, 3',
           )
-        ).rowCount ?? 0) > 0,
+        ).rows,
     );
   }
 
@@ -135,6 +227,11 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
       params.push(q.status);
       where.push(`status = $${params.length}`);
     }
+    if (q.group !== undefined) {
+      params.push(q.group);
+      where.push(`grp = $${params.length}`);
+    }
+    if (q.attempted !== undefined) where.push(q.attempted ? 'attempts > 0' : 'attempts = 0');
     params.push(Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), OUTBOX_MAX_LIMIT));
     return this.db.run(async (db) =>
       (await db.query<Row>(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`, params)).rows.map(
@@ -144,8 +241,12 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
   }
 
   pruneDelivered(before: number): Promise<number> {
-    return this.db.run(
-      async (db) => (await db.query("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < $1", [before])).rowCount ?? 0,
-    );
+    return this.db.atomic(async (db) => {
+      await db.query(
+        "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status = 'delivered' AND delivered_at < $1)",
+        [before],
+      );
+      return (await db.query("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < $1", [before])).rowCount ?? 0;
+    });
   }
 }
