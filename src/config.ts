@@ -42,11 +42,15 @@ export interface Config {
   winccOaPrefix: string;
   /** A second port on the same host serving the same API (classic WinCC clients expect 34568/34569); off by default. */
   winccClassicPort?: number | undefined;
+  /** The built web dashboard served at the root (default `<package>/dist/web`); `none` serves none. */
+  webDir?: string | undefined;
   logLevel: string;
   adminPassword: string | undefined;
   sessions: SessionSettings;
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** PostgreSQL URL: every store lives there instead of the data directory's SQLite file. Secret (its password). */
+  databaseUrl: string | undefined;
   /**
    * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
    * is the client. Without this, behind a proxy every client shares one address and one login budget.
@@ -96,10 +100,12 @@ const FLAGS: Record<
   '--base-path': { key: 'basePath', env: 'TAGWAY_BASE_PATH', kind: 'string' },
   '--wincc-oa-prefix': { key: 'winccOaPrefix', env: 'TAGWAY_WINCC_OA_PREFIX', kind: 'string' },
   '--wincc-classic-port': { key: 'winccClassicPort', env: 'TAGWAY_WINCC_CLASSIC_PORT', kind: 'int' },
+  '--web-dir': { key: 'webDir', env: 'TAGWAY_WEB_DIR', kind: 'string' },
   '--log-level': { key: 'logLevel', env: 'TAGWAY_LOG_LEVEL', kind: 'string' },
   '--session-idle-minutes': { key: 'sessionIdle', env: 'TAGWAY_SESSION_IDLE_MINUTES', kind: 'int' },
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
   '--sqlite-synchronous': { key: 'sqliteSynchronous', env: 'TAGWAY_SQLITE_SYNCHRONOUS', kind: 'string' },
+  '--database-url': { key: 'databaseUrl', env: 'TAGWAY_DATABASE_URL', kind: 'string' },
   '--cors-origins': { key: 'corsOrigins', env: 'TAGWAY_CORS_ORIGINS', kind: 'string' },
   '--jwt-lifetime-minutes': { key: 'jwtLifetime', env: 'TAGWAY_JWT_LIFETIME_MINUTES', kind: 'int' },
   '--login-max-failures-user': { key: 'maxFailuresUser', env: 'TAGWAY_LOGIN_MAX_FAILURES_USER', kind: 'int' },
@@ -212,6 +218,7 @@ export function defaultConfig(): Config {
     adminPassword: undefined,
     sessions: { ...DEFAULT_SESSION_SETTINGS },
     sqliteSynchronous: 'FULL',
+    databaseUrl: undefined,
     trustedProxies: [],
     security: { throttle: {}, corsOrigins: [] },
   };
@@ -348,6 +355,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (c.sqliteSynchronous !== 'FULL' && c.sqliteSynchronous !== 'NORMAL')
     throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
+  if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(c.databaseUrl))
+    throw new ConfigError('--database-url must be a PostgreSQL URL like postgres://user:password@host:5432/database');
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

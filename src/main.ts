@@ -14,7 +14,8 @@ import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
 import { engineMetricSources } from './server/metric-sources.js';
 import { tagwayVersion } from './server/version.js';
-import { openSqliteStorage } from './storage/sqlite/open-sqlite.js';
+import { openStorage } from './storage/open.js';
+import { redactUrl } from './storage/postgres/db.js';
 import { driverModule } from './drivers/registry.js';
 import { createAlarmEngine } from './runtime/alarms/setup.js';
 import { Historian } from './runtime/historian.js';
@@ -23,6 +24,8 @@ import { pushExtension } from './adapters/http/rest/push/index.js';
 import { adminRoutes } from './adapters/http/rest/admin/routes.js';
 import { alarmRoutes } from './adapters/http/rest/alarms/routes.js';
 import { auditRoutes } from './adapters/http/rest/audit/routes.js';
+import { exportRoutes } from './adapters/http/rest/exports/routes.js';
+import { composeExports } from './server/exports.js';
 import type { Authenticator } from './adapters/http/rest/authenticate.js';
 import { historyRoutes } from './adapters/http/rest/history/routes.js';
 import { metricsRoutes } from './adapters/http/rest/metrics/routes.js';
@@ -35,6 +38,7 @@ import { tokenRoutes } from './adapters/http/rest/security/token-routes.js';
 import { AlarmService } from './services/alarm-service.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
+import { BoardService } from './services/board-service.js';
 import { ConnectionService } from './services/connection-service.js';
 import { HistoryService, MAX_TAGS_PER_QUERY } from './services/history-service.js';
 import { MetricsService, type MetricSource } from './services/metrics-service.js';
@@ -105,7 +109,12 @@ async function startLocked(
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = opts.logger ?? createLogger(config.logLevel);
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
-  const storage = openSqliteStorage({ dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous });
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+    databaseUrl: config.databaseUrl,
+  });
+  if (config.databaseUrl) print(`Storage: PostgreSQL at ${redactUrl(config.databaseUrl)}`);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile, storage });
   let ext: Composition;
   try {
@@ -116,7 +125,13 @@ async function startLocked(
     await runtime.stop().catch(() => undefined);
     throw err;
   }
-  const appOptions: AppOptions = { https: tls, authenticators: ext.authenticators, plugins: ext.plugins, services: ext.services };
+  const appOptions: AppOptions = {
+    https: tls,
+    authenticators: ext.authenticators,
+    plugins: ext.plugins,
+    services: ext.services,
+    dashboardDir: config.webDir === 'none' ? false : config.webDir,
+  };
   let app: FastifyInstance;
   let extra: Awaited<ReturnType<typeof listenAlso>> | undefined;
   try {
@@ -238,11 +253,14 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
   historian.start();
   runtime.onStop(() => historian.stop());
+  // ERP exports: stopped (hooks run in reverse) before the historian flushes its last samples.
+  const exportsPart = await composeExports(runtime, historian);
   // The event bus carries what the engines commit, for whoever listens (a cluster link, later front ends). The
   // tag engine's changes are forwarded only while someone listens: the hot path pays one check per change.
   const bus = runtime.events;
   runtime.onStop(alarms.onEvent((e) => bus.emit('alarm.committed', e)));
   security.audit.onCommitted = (e) => bus.emit('audit.recorded', e);
+  security.audit.committedListened = () => bus.has('audit.recorded');
   runtime.onStop(runtime.tags.onChange((c) => bus.has('tag.changed') && bus.emit('tag.changed', c)));
   // Live push (/ws, /events): tag values, and the alarm engine's committed journal events.
   const push = pushExtension(runtime, { alarms });
@@ -255,7 +273,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     projectFile: () => runtime.projectFile,
     driverModule,
   });
-  const metricSources = engineMetricSources(alarms, historian, push.service.hub);
+  const metricSources: MetricSource[] = [...engineMetricSources(alarms, historian, push.service.hub), exportsPart.metrics];
   const services: Services = {
     tags: new TagService(runtime.tags, security.audit, {
       maxBulkItems: config.maxBulkItems,
@@ -298,6 +316,14 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       },
       permissionsFor: (groups) => runtime.users.permissionsFor(groups),
     }),
+    exports: exportsPart.service,
+    boards: new BoardService({
+      repo: runtime.storage.boards,
+      audit: security.audit,
+      tagExists: (name) => runtime.tags.get(name) !== undefined,
+      groupExists: (name) => runtime.users.group(name) !== undefined,
+      now: () => runtime.clock.now(),
+    }),
   };
   await startOpcUaNorthbound(runtime, services);
   const afterStart = composeMqttNorthbound(runtime, services, metricSources);
@@ -312,6 +338,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tokenRoutes,
       auditRoutes,
       adminRoutes,
+      exportRoutes,
       { plugin: winccOaReporting() as ApiPlugin, prefix: config.winccOaPrefix },
       // Classic WinCC's REST service, under the base path; its clients write the prefix in any case.
       {

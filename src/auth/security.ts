@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { TagwayError } from '../domain/problems.js';
-import { AuditTrail } from '../runtime/audit.js';
+import { AuditTrail, type AuditStore } from '../runtime/audit.js';
 import type { Clock } from '../domain/clock.js';
 import type { TagEngine } from '../runtime/tag-engine.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
@@ -57,6 +57,8 @@ export interface SecurityDeps {
   logger: Logger;
   settings?: Partial<SecuritySettings> | undefined;
   projectClients?: readonly ProjectClient[] | undefined;
+  /** Where the trail appends (the runtime's group commit); `storage.audit` when absent. */
+  auditStore?: AuditStore | undefined;
 }
 
 /** Where a login attempt came from, for throttling and the audit trail. */
@@ -83,7 +85,7 @@ export class Security {
   constructor(private readonly d: SecurityDeps) {
     this.settings = { ...DEFAULT_SECURITY, ...d.settings };
     this.auditLog = d.storage.audit;
-    this.audit = new AuditTrail(this.auditLog, d.clock);
+    this.audit = new AuditTrail(d.auditStore ?? this.auditLog, d.clock);
     this.throttle = new LoginThrottle(d.clock, this.settings.throttle);
     this.throttleAudit = new ThrottleAudit((e) => this.audit.record(e), d.clock);
     this.basicCache = new BasicAuthCache<{ principal: Principal; passwordHash: string }>(d.clock, { ttlMs: this.settings.basicCacheTtlMs });

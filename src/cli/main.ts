@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { runAuditVerify } from './audit-verify.js';
+import { runAuditVerify, runAuditVerifyPostgres } from './audit-verify.js';
+import { runMigrate, runMigrateData } from './migrate-data.js';
 import { runOpcUaCommand } from './opcua-pki.js';
 import { runUserCommand } from './user-admin.js';
 import { CONFIG_FLAGS, ConfigError, loadConfig } from '../config.js';
@@ -14,7 +15,7 @@ import { StartupError } from '../server/instance-lock.js';
 import { registerBuiltIns } from '../server/built-ins.js';
 import { tagwayVersion } from '../server/version.js';
 
-const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'opcua', 'version', 'help'];
+const COMMANDS = ['start', 'check', 'hash-password', 'user', 'audit', 'opcua', 'migrate', 'migrate-data', 'version', 'help'];
 
 const HELP = `Tagway — open plant-data server
 
@@ -23,8 +24,10 @@ Usage:
   tagway check FILE             validate a project file; prints every problem with line and column
   tagway hash-password          read a password from stdin, print its argon2id hash (for passwordHash:)
   tagway user list|add|passwd|disable|enable|unlock …  manage users in the data directory (passwords on stdin)
-  tagway audit verify [--data-dir DIR]   check the audit trail's hash chain; exit 1 names the first tampered row
+  tagway audit verify [--data-dir DIR | --database-url URL]   check the audit trail's hash chain; exit 1 names the first tampered row
   tagway opcua list|trust|reject [<thumbprint|file>] [--data-dir DIR]   client certificates of the OPC UA server
+  tagway migrate [--database-url URL]   apply pending PostgreSQL migrations only (start applies them too)
+  tagway migrate-data --from DIR --to URL   copy a stopped SQLite installation into an empty PostgreSQL database
   tagway version | help
 
 Options of start (each also as an environment variable):
@@ -33,6 +36,16 @@ ${CONFIG_FLAGS.map((f) => `  ${(f.flag + (f.kind === 'bool' ? '' : ' VALUE')).pa
 `;
 
 const version = tagwayVersion;
+
+/** The value of `--name VALUE` or `--name=VALUE`. */
+function option(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === name) return args[i + 1];
+    if (a.startsWith(name + '=')) return a.slice(name.length + 1);
+  }
+  return undefined;
+}
 
 async function start(args: string[]): Promise<number> {
   const config = loadConfig(args);
@@ -145,13 +158,33 @@ export async function main(argv: string[]): Promise<number> {
       case 'audit': {
         const i = rest.indexOf('--data-dir');
         if (rest[0] !== 'verify') {
-          process.stderr.write('usage: tagway audit verify [--data-dir DIR]\n');
+          process.stderr.write('usage: tagway audit verify [--data-dir DIR | --database-url URL]\n');
           return 2;
         }
+        // An explicit --data-dir wins over TAGWAY_DATABASE_URL from the environment.
+        const url = option(rest, '--database-url') ?? (i >= 0 ? undefined : process.env.TAGWAY_DATABASE_URL || undefined);
+        if (url) return await runAuditVerifyPostgres(url);
         return runAuditVerify(resolve(i >= 0 && rest[i + 1] ? rest[i + 1]! : (process.env.TAGWAY_DATA_DIR ?? 'data')));
       }
       case 'opcua':
         return await runOpcUaCommand(rest, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') });
+      case 'migrate': {
+        const url = option(rest, '--database-url') ?? (process.env.TAGWAY_DATABASE_URL || undefined);
+        if (!url) {
+          process.stderr.write('usage: tagway migrate --database-url URL (or TAGWAY_DATABASE_URL); SQLite migrates itself at start\n');
+          return 2;
+        }
+        return await runMigrate(url);
+      }
+      case 'migrate-data': {
+        const from = option(rest, '--from');
+        const to = option(rest, '--to') ?? (process.env.TAGWAY_DATABASE_URL || undefined);
+        if (!from || !to) {
+          process.stderr.write('usage: tagway migrate-data --from <SQLite data dir> --to <PostgreSQL URL>\n');
+          return 2;
+        }
+        return await runMigrateData(resolve(from), to);
+      }
       case 'version':
       case '--version':
         process.stdout.write(version() + '\n');

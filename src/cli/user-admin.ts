@@ -34,7 +34,7 @@ const USAGE = `usage:
   tagway user passwd NAME                       (new password on stdin)
   tagway user disable NAME | enable NAME
   tagway user unlock NAME                       (clear a lockout: enables the user)
-options: --data-dir DIR, --project FILE (its groups; default TAGWAY_PROJECT or the demo plant)`;
+options: --data-dir DIR, --database-url URL (PostgreSQL; default TAGWAY_DATABASE_URL), --project FILE (its groups; default TAGWAY_PROJECT or the demo plant)`;
 
 export async function runUserCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const positional: string[] = [];
@@ -71,7 +71,7 @@ export async function runUserCommand(args: readonly string[], io: CliIo, env: No
     for (const p of err.problems) io.err(formatProblem(p));
     return 1;
   }
-  const storage = await openStorage({ dataDir });
+  const storage = await openStorage({ dataDir, databaseUrl: flags.get('database-url') ?? (env.TAGWAY_DATABASE_URL || undefined) });
   const users = new UserDirectory(storage.users, groups, createLogger('silent'));
   // Ends sessions in the repository; a running server drops them from memory when it sees the user change.
   const sessions = new SessionService(storage.sessions, users, systemClock);

@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   'history:read',
   'users:admin',
   'audit:read',
+  'exports:read',
+  'exports:run',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -22,6 +22,7 @@ export const PROBLEMS = {
   DEVICE_TIMEOUT: { status: 504, title: 'Device timeout' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   STORAGE_UNAVAILABLE: { status: 503, title: 'Storage unavailable' },
+  OUTBOX_FULL: { status: 503, title: 'Export outbox full for a target' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -59,6 +59,11 @@ export interface Driver {
    * The engine publishes the written value as GOOD unless the driver says it publishes itself.
    */
   write(tag: DriverTag, value: TagValue): Promise<void>;
+  /**
+   * Optional: writes several values at once, all or none (the internal driver stores them in one commit); the
+   * engine uses it for a bulk write's items of this driver, `write` otherwise.
+   */
+  writeMany?(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void>;
   /** True when `write` publishes the new value itself (e.g. after reading it back). */
   readonly publishesWrites?: boolean;
   stats?(): ConnectionStats;

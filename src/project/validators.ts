@@ -1,5 +1,6 @@
 import { validateAlarmSections } from './alarms.js';
 import { validateNorthboundOpcua } from './schema/northbound-opcua.js';
+import { validateExportSections } from './exports.js';
 import type { ProjectValidator } from './types.js';
 
 const validators: ProjectValidator[] = [];
@@ -17,4 +18,5 @@ export function projectValidators(): readonly ProjectValidator[] {
 export function registerBuiltInProjectValidators(): void {
   registerProjectValidator(validateAlarmSections);
   registerProjectValidator(validateNorthboundOpcua);
+  registerProjectValidator(validateExportSections);
 }

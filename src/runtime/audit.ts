@@ -3,10 +3,17 @@ import { auditValue } from '../domain/audit/value.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
-import type { TagEngine } from './tag-engine.js';
+import type { TagEngine, WriteEvent } from './tag-engine.js';
 
 /** The storage side the trail needs. */
-export type AuditStore = Pick<AuditRepository, 'appendMany'>;
+export type AuditStore = Pick<AuditRepository, 'appendMany'> & {
+  /**
+   * Present on a group commit (src/runtime/group-commit.ts): the trail then hands its queued rows to each group as
+   * it forms instead of flushing on its own timer, so a value and the audit rows of the same moment share a commit.
+   */
+  beforeEachGroup?: (contribute: () => void) => () => void;
+  request?: () => void;
+};
 
 /** Actions recorded. Dotted, so that GET /audit can filter families by listing them. */
 export const AUDIT_ACTIONS = [
@@ -38,6 +45,12 @@ export const AUDIT_ACTIONS = [
   'client.delete',
   'signing_key.rotate',
   'connections.reload',
+  'exports.run',
+  'exports.retry',
+  'exports.discard',
+  'board.create',
+  'board.update',
+  'board.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -76,7 +89,9 @@ export const MAX_HELD_AUDIT_ROWS = 100_000;
 const RETRY_MS = 500;
 
 export class AuditTrail {
-  private pending: Array<{ entry: Omit<AuditEntryFields, 'id'>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Rows waiting for the next append, and one waiter per record call (a bulk write's rows share one). */
+  private pending: Array<Omit<AuditEntryFields, 'id'>> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   /**
    * Rows whose commit storage refused. What they record has happened (a value reached a device, a user logged in),
    * so they are not dropped: they are committed first, in order, with their original times, as soon as storage
@@ -90,26 +105,48 @@ export class AuditTrail {
   droppedRows = 0;
   private flushScheduled = false;
   /** The append under way: appends run one after the other, so the chain keeps the order of events. */
-  private flushing: Promise<void> = Promise.resolve();
+  private appending: Promise<void> | undefined;
+  /** The group commit the store belongs to, when it is one. */
+  private readonly group: { request(): void } | undefined;
 
   /** Told of every committed row (the event bus's `audit.recorded`); undefined until the composition sets it. */
   onCommitted: ((e: { action: string; user: string; target?: string | undefined; result: string }) => void) | undefined;
+  /** Whether `onCommitted` has anyone to tell (the bus's listeners): a bulk write's 1,000 rows skip it otherwise. */
+  committedListened: (() => boolean) | undefined;
 
   constructor(
     private readonly store: AuditStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    const { beforeEachGroup, request } = store;
+    if (beforeEachGroup !== undefined && request !== undefined) {
+      this.group = { request: () => request.call(store) };
+      beforeEachGroup.call(store, () => void this.flush());
+    }
+  }
 
-  private entry(e: AuditEvent): Omit<AuditEntryFields, 'id'> {
+  private entry(e: AuditEvent, details?: string): Omit<AuditEntryFields, 'id'> {
     return {
-      at: new Date(this.clock.now()).toISOString(),
+      at: this.isoNow(),
       action: e.action,
       user: e.user ?? null,
       clientAddress: e.clientAddress ?? null,
       target: e.target ?? null,
-      details: e.details === undefined ? null : canonicalJson(redact(e.details)),
+      details: details ?? (e.details === undefined ? null : canonicalJson(redact(e.details))),
       result: e.result,
     };
+  }
+
+  private lastMs = NaN;
+  private lastIso = '';
+  /** The clock as ISO text; a bulk write of 1,000 tags happens within one millisecond, so the text is reused. */
+  private isoNow(): string {
+    const now = this.clock.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastIso = new Date(now).toISOString();
+    }
+    return this.lastIso;
   }
 
   /**
@@ -127,40 +164,73 @@ export class AuditTrail {
    * 1,000 tags instead of 1,000); resolves once the row is committed.
    */
   recordSoon(e: AuditEvent): Promise<void> {
+    return this.enqueue(this.entry(e));
+  }
+
+  private enqueue(entry: Omit<AuditEntryFields, 'id'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ entry: this.entry(e), resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.pending.push(entry);
+      this.waiters.push({ resolve, reject });
+      this.schedule();
     });
+  }
+
+  /** Several rows behind one promise (a bulk write's items). */
+  private enqueueMany(entries: ReadonlyArray<Omit<AuditEntryFields, 'id'>>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (const e of entries) this.pending.push(e);
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.group) {
+      this.group.request();
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
   }
 
   /** Commits queued rows now (also at shutdown); resolves when they (and any append under way) are committed. */
   flush(): Promise<void> {
     this.flushScheduled = false;
+    if (this.appending !== undefined) {
+      // One append at a time keeps the chain in the order of events (and held rows first); what arrives meanwhile
+      // goes into the next one, as a whole.
+      return this.pending.length > 0 || this.held.length > 0 ? this.appending.then(() => this.flush()) : this.appending;
+    }
     const batch = this.pending;
-    if (batch.length === 0 && this.held.length === 0) return this.flushing;
+    const waiters = this.waiters;
+    if (batch.length === 0 && this.held.length === 0) return Promise.resolve();
     this.pending = [];
-    this.flushing = this.flushing.then(() => {
-      // Held rows go first: the chain keeps the order in which things happened.
-      const held = this.held;
-      this.held = [];
-      const rows = held.length === 0 ? batch.map((b) => b.entry) : [...held, ...batch.map((b) => b.entry)];
-      return this.store.appendMany(rows).then(
-        () => {
-          this.refusedSince = undefined;
-          for (const b of batch) b.resolve();
-          const told = this.onCommitted;
-          if (told) for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
-        },
-        (err: unknown) => {
-          this.hold(rows, err);
-          for (const b of batch) b.reject(err);
-        },
-      );
+    this.waiters = [];
+    // Held rows go first: the chain keeps the order in which things happened.
+    const held = this.held;
+    this.held = [];
+    const rows = held.length === 0 ? batch : [...held, ...batch];
+    const done = this.store.appendMany(rows).then(
+      () => {
+        this.refusedSince = undefined;
+        for (const w of waiters) w.resolve();
+        const told = this.onCommitted;
+        if (told && (this.committedListened?.() ?? true))
+          for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
+      },
+      (err: unknown) => {
+        this.hold(rows, err);
+        for (const w of waiters) w.reject(err);
+      },
+    );
+    const appending = done.then(() => {
+      this.appending = undefined;
+      if (this.pending.length > 0) this.schedule();
     });
-    return this.flushing;
+    this.appending = appending;
+    return appending;
   }
 
   private hold(rows: Array<Omit<AuditEntryFields, 'id'>>, err: unknown): void {
@@ -214,20 +284,45 @@ export class AuditTrail {
 
   /** Records every write that passes through the engine, with old and new value. Returns the unsubscribe. */
   attachTo(engine: TagEngine): () => void {
-    return engine.onWrite((w) =>
-      this.recordSoon({
-        action: 'tag.write',
-        user: w.ctx.user,
-        clientAddress: w.ctx.clientAddress,
-        target: w.tag.def.name,
-        details: w.ok
-          ? { oldValue: jsonSafe(w.oldValue), newValue: jsonSafe(w.newValue) }
-          : { oldValue: jsonSafe(w.oldValue), newValue: jsonSafe(w.newValue), error: w.error },
-        // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
-        result: w.ok ? 'OK' : 'FAILED',
-      }),
-    );
+    return engine.onWrites((events) => {
+      if (events.length === 1) return this.enqueue(this.writeEntry(events[0]!));
+      const entries = new Array<Omit<AuditEntryFields, 'id'>>(events.length);
+      for (let i = 0; i < events.length; i++) entries[i] = this.writeEntry(events[i]!);
+      return this.enqueueMany(entries);
+    });
   }
+
+  private writeEntry(w: WriteEvent): Omit<AuditEntryFields, 'id'> {
+    const oldValue = jsonSafe(w.oldValue);
+    const newValue = jsonSafe(w.newValue);
+    const details = writeDetails(oldValue, newValue, w.ok ? undefined : w.error);
+    return {
+      at: this.isoNow(),
+      action: 'tag.write',
+      user: w.ctx.user ?? null,
+      clientAddress: w.ctx.clientAddress ?? null,
+      target: w.tag.def.name,
+      details: details ?? canonicalJson(redact(w.ok ? { oldValue, newValue } : { oldValue, newValue, error: w.error })),
+      // The engine's observer hands over the message, not the problem code; FAILED plus the message is enough to audit.
+      result: w.ok ? 'OK' : 'FAILED',
+    };
+  }
+}
+
+/**
+ * The canonical JSON of a write's details, written directly when both values are scalars (the common case): the
+ * same text `canonicalJson(redact(details))` produces (keys sorted: error, newValue, oldValue; none is a secret
+ * key), without walking and copying the object for every tag of a bulk write. Undefined otherwise.
+ */
+export function writeDetails(oldValue: unknown, newValue: unknown, error: string | undefined): string | undefined {
+  if (!isScalar(oldValue) || !isScalar(newValue)) return undefined;
+  const values = `"newValue":${JSON.stringify(newValue)},"oldValue":${JSON.stringify(oldValue)}}`;
+  if (error === undefined) return `{${values}`;
+  return `{"error":${JSON.stringify(error)},${values}`;
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
 }
 
 /** 64-bit integers and dates travel as strings, as in the API; a long string only as its size and hash. */

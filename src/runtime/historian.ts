@@ -284,7 +284,14 @@ export class Historian {
     const now = this.clock.now();
     let total = 0;
     try {
-      for (const { id, name } of await this.store.listTags()) {
+      const tags = await this.store.listTags();
+      // Whole days older than every tag's retention go at once where the store is partitioned by time.
+      if (this.store.dropBefore && tags.length > 0) {
+        let oldest = Infinity;
+        for (const { name } of tags) oldest = Math.min(oldest, now - (retention.get(name) ?? this.defaultRetentionDays) * DAY_MS);
+        await this.store.dropBefore(oldest);
+      }
+      for (const { id, name } of tags) {
         // Stopped while this pass waited for a turn: the database may be closing; the next start prunes again.
         if (!this.running) break;
         const cutoff = now - (retention.get(name) ?? this.defaultRetentionDays) * DAY_MS;

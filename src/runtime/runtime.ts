@@ -12,6 +12,7 @@ import type { Storage } from '../storage/open.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { ConnectionManager } from './connection-manager.js';
 import { EventBus } from './event-bus.js';
+import { GroupCommit } from './group-commit.js';
 import { storageCheck, StorageHealth } from './storage-health.js';
 import { TagEngine } from './tag-engine.js';
 
@@ -52,6 +53,8 @@ export class Runtime {
   readonly events = new EventBus();
   /** Storage state for /health: parts register their checks (`storageHealth.register(() => ({ name, ok, reason }))`). */
   readonly storageHealth: StorageHealth;
+  /** Client writes (internal tag values, audit rows) committed in groups: one transaction and one sync per group. */
+  readonly writes: GroupCommit;
   readonly startedAt: number;
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private pruneTimer: unknown;
@@ -69,10 +72,11 @@ export class Runtime {
     this.storageHealth = new StorageHealth(this.clock, this.config.dataDir);
     this.storageHealth.register(storageCheck('database', this.storage, this.storageHealth));
     this.tags = new TagEngine(this.project.tags, this.clock);
+    this.writes = new GroupCommit(this.storage);
     this.connections = new ConnectionManager(this.project.connections, this.tags, {
       clock: this.clock,
       logger: this.logger,
-      kv: this.storage.keyValues,
+      kv: this.writes.keyValues(this.storage.keyValues),
       dataDir: this.config.dataDir,
     });
     this.users = new UserDirectory(this.storage.users, this.project.groups, this.logger, this.events);
@@ -86,6 +90,7 @@ export class Runtime {
       logger: this.logger,
       settings: this.config.security,
       projectClients: this.project.raw.clients ?? [],
+      auditStore: this.writes,
     });
   }
 

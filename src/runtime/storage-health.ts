@@ -32,14 +32,23 @@ const STORAGE_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY',
 
 /**
  * True for errors that mean "the storage cannot take writes now" (full disk, quota, I/O error, read-only file
- * system), from SQLite (`SQLITE_FULL`, `SQLITE_IOERR_*` …) or the OS (`ENOSPC` …), also when wrapped as a cause.
+ * system, database server unreachable), from SQLite (`SQLITE_FULL`, `SQLITE_IOERR_*` …), PostgreSQL (`53100` disk full,
+ * `08006` connection failure …) or the OS (`ENOSPC` …), also when wrapped as a cause.
  */
 export function isStorageFault(err: unknown): boolean {
   for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (STORAGE_CODES.has(code) || /^SQLITE_(FULL|IOERR|READONLY)(_|$)/.test(code))) return true;
+    // PostgreSQL: connection exceptions (08…), insufficient resources (53…: disk full, too many connections),
+    // the server shutting down (57P0…), and the connection refused or cut on the way to it.
+    if (
+      typeof code === 'string' &&
+      (/^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3])$/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET')
+    )
+      return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /database or disk is full|no space left on device/i.test(message)) return true;
+    if (typeof message === 'string' && /database or disk is full|no space left on device|Connection terminated unexpectedly/i.test(message))
+      return true;
   }
   return false;
 }

@@ -66,14 +66,17 @@ export interface WriteContext {
  * Sees every client write attempt. An observer that must persist something (the audit trail) returns a promise:
  * the write is answered only once it settled, so nothing is reported to a client before it is on record.
  */
-export type WriteObserver = (event: {
+export interface WriteEvent {
   tag: TagState;
   oldValue: TagValue;
   newValue: TagValue | undefined;
   ok: boolean;
   error?: string | undefined;
   ctx: WriteContext;
-}) => void | Promise<void>;
+}
+export type WriteObserver = (event: WriteEvent) => void | Promise<void>;
+/** Sees the attempts of one request together (one event for a single write): one promise for a bulk write. */
+export type WriteBatchObserver = (events: readonly WriteEvent[]) => void | Promise<void>;
 
 /**
  * Holds value, quality and timestamp of every tag; the single place where values change.
@@ -86,6 +89,7 @@ export class TagEngine {
   private readonly drivers = new Map<string, Driver>();
   private listeners: ChangeListener[] = [];
   private writeObservers: WriteObserver[] = [];
+  private batchObservers: WriteBatchObserver[] = [];
 
   constructor(
     definitions: readonly TagDefinition[],
@@ -166,6 +170,14 @@ export class TagEngine {
     };
   }
 
+  /** Observes every client write attempt, a request's attempts together (the audit trail). */
+  onWrites(observer: WriteBatchObserver): () => void {
+    this.batchObservers.push(observer);
+    return () => {
+      this.batchObservers = this.batchObservers.filter((o) => o !== observer);
+    };
+  }
+
   /** A new value (and quality) from a device. Publishes only when value or quality changed. */
   update(index: number, value: TagValue, quality: number, timestamp = this.clock.now()): void {
     const tag = this.tags[index];
@@ -229,6 +241,90 @@ export class TagEngine {
     }
   }
 
+  /**
+   * Validates and writes many values (a bulk write): each item succeeds or fails alone; a driver that can takes its
+   * items in one call (`writeMany`: one commit for internal tags), and observers hear of the request once, after
+   * every item settled. Resolves with each item's error in input order, undefined for a written one.
+   */
+  async writeMany(writes: ReadonlyArray<{ tag: TagState; raw: unknown }>, ctx: WriteContext = {}): Promise<unknown[]> {
+    const n = writes.length;
+    const errors = new Array<unknown>(n);
+    const values = new Array<TagValue | undefined>(n);
+    const oldValues = new Array<TagValue>(n);
+    let byDriver: Map<Driver, number[]> | undefined;
+    for (let i = 0; i < n; i++) {
+      const tag = writes[i]!.tag;
+      oldValues[i] = tag.value;
+      try {
+        values[i] = this.validate(tag, writes[i]!.raw);
+        const driver = this.drivers.get(tag.def.connection);
+        if (!driver)
+          throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
+        byDriver ??= new Map();
+        const list = byDriver.get(driver);
+        if (list === undefined) byDriver.set(driver, [i]);
+        else list.push(i);
+      } catch (err) {
+        errors[i] = err;
+      }
+    }
+    if (byDriver !== undefined) {
+      const groups: Array<Promise<void>> = [];
+      for (const [driver, list] of byDriver) groups.push(this.writeGroup(driver, list, writes, values, errors));
+      await Promise.all(groups);
+    }
+    const events = new Array<WriteEvent>(n);
+    for (let i = 0; i < n; i++) {
+      const err = errors[i];
+      events[i] = {
+        tag: writes[i]!.tag,
+        oldValue: oldValues[i]!,
+        newValue: values[i],
+        ok: err === undefined,
+        error: err === undefined ? undefined : err instanceof Error ? err.message : String(err),
+        ctx,
+      };
+    }
+    await this.notifyWrites(events);
+    return errors;
+  }
+
+  /** One driver's items of a bulk write; failures land in `errors`, never thrown. */
+  private async writeGroup(
+    driver: Driver,
+    list: readonly number[],
+    writes: ReadonlyArray<{ tag: TagState }>,
+    values: ReadonlyArray<TagValue | undefined>,
+    errors: unknown[],
+  ): Promise<void> {
+    const publish = (i: number, at: number): void => {
+      if (!driver.publishesWrites) this.apply(writes[i]!.tag, values[i]!, Quality.GOOD, at);
+    };
+    if (driver.writeMany !== undefined && list.length > 1) {
+      try {
+        await driver.writeMany(
+          list.map((i) => writes[i]!.tag),
+          list.map((i) => values[i]!),
+        );
+        const at = this.clock.now();
+        for (const i of list) publish(i, at);
+      } catch (err) {
+        for (const i of list) errors[i] = err;
+      }
+      return;
+    }
+    await Promise.all(
+      list.map((i) =>
+        driver.write(writes[i]!.tag, values[i]!).then(
+          () => publish(i, this.clock.now()),
+          (err: unknown) => {
+            errors[i] = err;
+          },
+        ),
+      ),
+    );
+  }
+
   private notifyWrite(
     tag: TagState,
     oldValue: TagValue,
@@ -237,11 +333,26 @@ export class TagEngine {
     error: string | undefined,
     ctx: WriteContext,
   ): Promise<void> | undefined {
+    return this.notifyWrites([{ tag, oldValue, newValue, ok, error, ctx }]);
+  }
+
+  private notifyWrites(events: readonly WriteEvent[]): Promise<void> | undefined {
     let pending: Array<Promise<void>> | undefined;
+    const settle = (r: void | Promise<void>): void => {
+      if (r) (pending ??= []).push(r.catch(() => undefined));
+    };
     for (const o of this.writeObservers) {
+      for (const e of events) {
+        try {
+          settle(o(e));
+        } catch {
+          /* observers never break a write */
+        }
+      }
+    }
+    for (const o of this.batchObservers) {
       try {
-        const r = o({ tag, oldValue, newValue, ok, error, ctx });
-        if (r) (pending ??= []).push(r.catch(() => undefined));
+        settle(o(events));
       } catch {
         /* observers never break a write */
       }

@@ -1,7 +1,9 @@
 import type { AlarmService } from './alarm-service.js';
 import type { AuditService } from './audit-service.js';
 import type { AuthService } from './auth-service.js';
+import type { BoardService } from './board-service.js';
 import type { ConnectionService } from './connection-service.js';
+import type { ExportService } from './export-service.js';
 import type { HistoryService } from './history-service.js';
 import type { MetricsService } from './metrics-service.js';
 import type { TagService } from './tag-service.js';
@@ -21,4 +23,7 @@ export interface Services {
   users: UserAdminService;
   audit: AuditService;
   auth: AuthService;
+  /** Shift calendar, ERP export reports and their outbox. */
+  exports: ExportService;
+  boards: BoardService;
 }

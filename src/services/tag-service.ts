@@ -175,7 +175,10 @@ export class TagService {
     this.checkBulkSize(items.length, 'items');
     const ctx = this.context(actor);
     const results = new Array<WriteResult>(items.length);
-    const pending: Array<Promise<unknown>> = [];
+    // The permitted items go to the engine together: one driver call per connection, one audit append.
+    const writes: Array<{ tag: TagState; raw: unknown }> = [];
+    const at: number[] = [];
+    const stamped: Array<Promise<void>> = [];
     let refused: Array<{ name: string; value: unknown }> | undefined;
     for (let i = 0; i < items.length; i++) {
       const { name, value, timestamp, quality } = items[i]!;
@@ -191,25 +194,35 @@ export class TagService {
           : { name, error: notFound(name) };
         continue;
       }
-      pending.push(
-        this.engine.write(tag, value, timestamp === undefined && quality === undefined ? ctx : { ...ctx, timestamp, quality }).then(
-          () => {
-            results[i] = { name, status: 'OK' };
-          },
-          (err: unknown) => {
-            results[i] = {
-              name,
-              error:
-                err instanceof TagwayError
-                  ? { code: err.code, message: err.message }
-                  : { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' },
-            };
-          },
-        ),
-      );
+      // A value with its own source time or quality (WinCC Unified's write inputs) is written alone with them.
+      if (timestamp !== undefined || quality !== undefined) {
+        stamped.push(
+          this.engine.write(tag, value, { ...ctx, timestamp, quality }).then(
+            () => {
+              results[i] = { name, status: 'OK' };
+            },
+            (err: unknown) => {
+              results[i] = { name, error: problemOf(err) };
+            },
+          ),
+        );
+        continue;
+      }
+      writes.push({ tag, raw: value });
+      at.push(i);
     }
-    if (refused) pending.push(this.auditRefused(actor, refused));
-    await Promise.all(pending);
+    const refusedAudit = refused ? this.auditRefused(actor, refused) : undefined;
+    if (writes.length > 0) {
+      const errors = await this.engine.writeMany(writes, ctx);
+      for (let j = 0; j < at.length; j++) {
+        const i = at[j]!;
+        const name = items[i]!.name;
+        const err = errors[j];
+        results[i] = err === undefined ? { name, status: 'OK' } : { name, error: problemOf(err) };
+      }
+    }
+    await Promise.all(stamped);
+    if (refusedAudit) await refusedAudit;
     return results;
   }
 
@@ -252,4 +265,11 @@ export class TagService {
     if (refused.length > listed.length) details.omitted = refused.length - listed.length;
     return this.audit.recordSoon({ ...base, target: null, details });
   }
+}
+
+/** A write's failure as a per-item problem (anything but a TagwayError is an internal error, without its text). */
+function problemOf(err: unknown): ItemError {
+  return err instanceof TagwayError
+    ? { code: err.code, message: err.message }
+    : { code: 'INTERNAL_ERROR', message: 'The write failed unexpectedly' };
 }

@@ -33,6 +33,11 @@ export interface HistoryRepository {
   firstAtOrAfter(tagId: number, t: number): Promise<Sample | undefined>;
   /** Deletes at most `maxRows` of the oldest samples of a tag older than `before`; returns how many went. */
   prune(tagId: number, before: number, maxRows: number): Promise<number>;
+  /**
+   * Optional, for a store partitioned by time: drops, for every tag at once, whole partitions that end at or before
+   * `before` (cheaper than deleting their rows); returns how many went. `prune` still trims the rest per tag.
+   */
+  dropBefore?(before: number): Promise<number>;
 }
 
 export interface Sample {

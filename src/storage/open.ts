@@ -1,6 +1,7 @@
 import type { AlarmJournalRepository, AlarmSettingsRepository } from './alarm-journal-repository.js';
 import type { ApiClientRepository } from './api-client-repository.js';
 import type { AuditRepository } from './audit-repository.js';
+import type { BoardRepository } from './board-repository.js';
 import type { GroupRepository } from './group-repository.js';
 import type { HistoryRepository } from './history-repository.js';
 import type { KeyValueRepository } from './key-value-repository.js';
@@ -22,6 +23,7 @@ export interface Repositories {
   readonly signingKeys: SigningKeyRepository;
   readonly keyValues: KeyValueRepository;
   readonly outbox: OutboxRepository;
+  readonly boards: BoardRepository;
 }
 
 export interface StorageHealth {
@@ -32,6 +34,19 @@ export interface StorageHealth {
   freeBytes: number | null;
 }
 
+export interface TransactionOptions {
+  /**
+   * Resolve once the unit is durable, but wait for the disk off the event loop (group commit of client writes):
+   * SQLite commits without its own fsync and then syncs the WAL in the thread pool, one sync shared by every unit
+   * committed meanwhile. The unit is visible to readers when COMMIT returns and survives a crash of the process from
+   * then on; it survives a power loss once the promise resolved. A backend whose commit already waits without
+   * blocking (PostgreSQL) ignores it.
+   */
+  deferSync?: boolean | undefined;
+  /** Called once the unit is committed (visible, and safe from a crash of the process), before any deferred sync. */
+  onCommit?: (() => void) | undefined;
+}
+
 export interface Storage extends Repositories {
   /**
    * A unit of work across repositories: everything `fn` does through `tx` commits together, or nothing does when
@@ -39,7 +54,7 @@ export interface Storage extends Repositories {
    * ordinary repositories made meanwhile wait until it ended, so `fn` must use `tx` only (calling the ordinary
    * repositories from inside `fn` would wait for itself). Keep `fn` short: it holds the write lock.
    */
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   health(): Promise<StorageHealth>;
   /** Waits for an open unit of work, then closes; idempotent. */
   close(): Promise<void>;
@@ -49,12 +64,23 @@ export interface StorageConfig {
   dataDir: string;
   /** SQLite: `FULL` (default) survives power loss; `NORMAL` survives a process crash and is faster. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
+  /**
+   * PostgreSQL connection URL (`postgres://user:password@host:5432/db`); when set, every store lives there instead
+   * of the SQLite file in the data directory (which still holds TLS material). Never logged with its password.
+   */
+  databaseUrl?: string | undefined;
+  /** PostgreSQL: connections in this process's pool (default 10). */
+  poolSize?: number | undefined;
   /** Below this many free bytes on the data directory's file system, health is `degraded` (default 64 MiB). */
   minFreeBytes?: number | undefined;
 }
 
-/** Opens the configured storage (SQLite today; PostgreSQL will be chosen here). */
+/** Opens the configured storage: PostgreSQL when a database URL is set, else the embedded SQLite file. */
 export async function openStorage(config: StorageConfig): Promise<Storage> {
+  if (config.databaseUrl) {
+    const { openPostgresStorage } = await import('./postgres/open-postgres.js');
+    return openPostgresStorage({ ...config, databaseUrl: config.databaseUrl });
+  }
   const { openSqliteStorage } = await import('./sqlite/open-sqlite.js');
   return openSqliteStorage(config);
 }

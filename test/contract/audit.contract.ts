@@ -45,6 +45,16 @@ export function describeAuditRepositoryContract(name: string, factory: FixtureFa
       expect(await audit.verify()).toMatchObject({ firstBad: null, checked: 4, headHash: more[2]!.hash });
     });
 
+    it('appends a large batch (a group commit) in order, chained, and it verifies', async () => {
+      await audit.append(entry(0));
+      const rows = await audit.appendMany(Array.from({ length: 150 }, (_, i) => entry(i + 1)));
+      expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 150 }, (_, i) => i + 2));
+      expect(rows.map((r) => r.target)).toEqual(Array.from({ length: 150 }, (_, i) => entry(i + 1).target));
+      const page = await audit.query({ order: 'asc', limit: 200 });
+      expect(page.items.slice(1)).toEqual(rows);
+      expect(await audit.verify()).toMatchObject({ firstBad: null, checked: 151, headHash: rows[149]!.hash });
+    });
+
     it('pages newest first by default and oldest first on request, stable while rows arrive', async () => {
       await fill(10);
       expect((await audit.query()).items.map((r) => r.id)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);

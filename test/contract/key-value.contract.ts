@@ -61,6 +61,15 @@ export function describeKeyValueRepositoryContract(name: string, factory: Fixtur
       await kv.setMany('ns', []);
     });
 
+    it('writes a large batch in order: a key written twice keeps its later value', async () => {
+      const entries = Array.from({ length: 150 }, (_, i) => ({ key: `k${i % 100}`, value: i, at: 1000 + i }));
+      await kv.setMany('ns', entries);
+      const list = await kv.list('ns');
+      expect(list).toHaveLength(100);
+      expect(list.find((e) => e.key === 'k7')).toEqual({ key: 'k7', value: 107, updatedAt: 1107 });
+      expect(list.find((e) => e.key === 'k60')).toEqual({ key: 'k60', value: 60, updatedAt: 1060 });
+    });
+
     it('deletes, saying whether the key existed', async () => {
       await kv.set('ns', 'k', 1, 1);
       expect(await kv.delete('ns', 'k')).toBe(true);

@@ -113,6 +113,114 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
       expect((await outbox.list()).map((e) => e.id)).toEqual([b, c]);
     });
 
+    it('enqueues a key once per topic, answering the existing id', async () => {
+      const [a] = await outbox.enqueue([{ topic: 'erp', payload: 1, key: 'r/1', group: 'r' }], 0);
+      const [b, c, d] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 2, key: 'r/1' },
+          { topic: 'other', payload: 3, key: 'r/1' },
+          { topic: 'erp', payload: 4, key: 'r/2', group: 'r' },
+        ],
+        0,
+      );
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+      expect((await outbox.get(a!))!.payload).toBe(1);
+      expect((await outbox.list({ group: 'r' })).map((e) => e.id)).toEqual([a, d]);
+    });
+
+    it('claims the head of a topic in id order, only when due, with the entries behind it', async () => {
+      expect(await outbox.claimHead('erp', 0, 1000)).toBeUndefined();
+      const [a, b, c, d] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 'a', notBefore: 500 },
+          { topic: 'erp', payload: 'b' },
+          { topic: 'erp', payload: 'c' },
+          { topic: 'erp', payload: 'd' },
+        ],
+        0,
+      );
+      await outbox.enqueue([{ topic: 'other', payload: 'x' }], 0);
+      // b is due but a is older: in-order senders wait for a.
+      expect(await outbox.claimHead('erp', 100, 1000)).toMatchObject({ leased: [], head: { id: a, nextAttemptAt: 500 } });
+      const first = await outbox.claimHead('erp', 500, 1000);
+      expect(first!.head.id).toBe(a);
+      expect(first!.leased.map((e) => [e.id, e.nextAttemptAt])).toEqual([[a, 1500]]);
+      // Leased: the head is not due again until the lease ran out.
+      expect(await outbox.claimHead('erp', 600, 1000)).toMatchObject({ leased: [], head: { id: a } });
+      await outbox.markDelivered(a!, 700);
+      const batch = await outbox.claimHead('erp', 700, 1000, 2);
+      expect(batch!.leased.map((e) => [e.id, e.nextAttemptAt])).toEqual([
+        [b, 1700],
+        [c, 1700],
+      ]);
+      // b fails and waits; c (leased, never tried) is not taken before b, and d only behind them.
+      await outbox.markFailed(b!, 'HTTP 503', 5000);
+      expect((await outbox.claimHead('erp', 800, 1000, 10))!.leased).toEqual([]);
+      const again = await outbox.claimHead('erp', 5000, 1000, 10);
+      expect(again!.leased.map((e) => e.id)).toEqual([b, c, d]);
+    });
+
+    it('stops a head batch at an entry that waits for its retry', async () => {
+      const [a, b] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 'a' },
+          { topic: 'erp', payload: 'b' },
+        ],
+        0,
+      );
+      await outbox.markFailed(b!, 'HTTP 503', 9000);
+      expect((await outbox.claimHead('erp', 10, 1000, 10))!.leased.map((e) => e.id)).toEqual([a]);
+    });
+
+    it('records attempts with their outcome, the newest kept, answers cut to 1 KB', async () => {
+      const [a] = await outbox.enqueue([{ topic: 'erp', payload: 1 }], 0);
+      expect(await outbox.markFailed(a!, 'HTTP 503', 100, { at: 10, status: 503, answer: 'x'.repeat(5000) })).toBe(true);
+      expect(await outbox.markFailed(a!, 'timeout', 200, { at: 20, status: null, answer: 'timeout after 10 s' })).toBe(true);
+      expect(await outbox.markDelivered(a!, 30, { at: 30, status: 201, answer: '{}' })).toBe(true);
+      // Settled: a late outcome records no attempt.
+      expect(await outbox.markFailed(a!, 'late', 1, { at: 40, status: 500, answer: '' })).toBe(false);
+      const attempts = await outbox.attemptsOf(a!);
+      expect(attempts.map((x) => [x.at, x.status, x.answer.length])).toEqual([
+        [10, 503, 1024],
+        [20, null, 18],
+        [30, 201, 2],
+      ]);
+      const [b] = await outbox.enqueue([{ topic: 'erp', payload: 2 }], 0);
+      for (let i = 0; i < 60; i++) await outbox.markFailed(b!, 'x', 1, { at: i, status: 500, answer: '' });
+      const kept = await outbox.attemptsOf(b!);
+      expect(kept).toHaveLength(50);
+      expect(kept[0]!.at).toBe(10);
+      expect((await outbox.get(b!))!.attempts).toBe(60);
+      expect(await outbox.attemptsOf(987_654)).toEqual([]);
+    });
+
+    it('requeues dead entries, discards pending ones, and counts per topic, status and tried', async () => {
+      const [a, b, c] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 1 },
+          { topic: 'erp', payload: 2 },
+          { topic: 'x', payload: 3 },
+        ],
+        0,
+      );
+      await outbox.markFailed(a!, '400 Bad Request', null);
+      await outbox.markFailed(b!, '503', 10);
+      expect(await outbox.counts()).toEqual([
+        { topic: 'erp', status: 'dead', attempted: true, count: 1 },
+        { topic: 'erp', status: 'pending', attempted: true, count: 1 },
+        { topic: 'x', status: 'pending', attempted: false, count: 1 },
+      ]);
+      expect((await outbox.list({ attempted: false })).map((e) => e.id)).toEqual([c]);
+      expect(await outbox.requeue(b!, 5)).toBe(false);
+      expect(await outbox.requeue(a!, 5)).toBe(true);
+      expect(await outbox.get(a!)).toMatchObject({ status: 'pending', nextAttemptAt: 5, attempts: 1 });
+      expect(await outbox.discard(c!, 'discarded by admin')).toBe(true);
+      expect(await outbox.get(c!)).toMatchObject({ status: 'dead', lastError: 'discarded by admin', attempts: 0 });
+      expect(await outbox.discard(c!, 'again')).toBe(false);
+      expect(await outbox.requeue(424_242, 0)).toBe(false);
+    });
+
     it('keeps entries across a reopen', async () => {
       if (!f.reopen) return;
       const [a] = await outbox.enqueue([{ topic: 'erp', payload: { n: 1 } }], 0);

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Repositories } from '../../src/storage/open.js';
 import { openDatabase } from '../../src/storage/sqlite/database.js';
-import { openSqliteStorage, SQLITE_FILE, type SqliteStorage } from '../../src/storage/sqlite/open-sqlite.js';
+import { openSqliteStorage, sqliteDatabaseForTests, SQLITE_FILE, type SqliteStorage } from '../../src/storage/sqlite/open-sqlite.js';
 import { describeAlarmJournalRepositoryContract, describeAlarmSettingsRepositoryContract } from './alarm-journal.contract.js';
 import { describeApiClientRepositoryContract } from './api-client.contract.js';
 import { describeAuditRepositoryContract } from './audit.contract.js';
+import { describeBoardRepositoryContract } from './board.contract.js';
 import type { FixtureFactory } from './fixture.js';
 import { describeGroupRepositoryContract } from './group.contract.js';
 import { describeHistoryRepositoryContract } from './history.contract.js';
@@ -49,6 +50,7 @@ describeAlarmJournalRepositoryContract('SQLite', sqlite('alarmJournal'));
 describeAlarmSettingsRepositoryContract('SQLite', sqlite('alarmSettings'));
 describeHistoryRepositoryContract('SQLite', sqlite('history'));
 describeOutboxRepositoryContract('SQLite', sqlite('outbox'));
+describeBoardRepositoryContract('SQLite', sqlite('boards'));
 describeStorageContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tagway-contract-'));
   const storage = openSqliteStorage({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
@@ -103,6 +105,21 @@ describe('SQLite storage specifics', () => {
     const db = (storage as unknown as { db: { exec(s: string): void } }).db;
     db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET result = 'FAILED' WHERE id = 2");
     expect(await storage.audit.verify()).toMatchObject({ firstBad: 2, reason: 'hash-mismatch', checked: 1 });
+  });
+
+  it('group commit at synchronous FULL: units share WAL syncs made off the event loop, and the level is restored', async () => {
+    const { storage } = open();
+    const db = sqliteDatabaseForTests(storage);
+    const before = storage.walSync.syncs;
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => storage.transaction((tx) => tx.keyValues.set('internal', `K${i}`, i, i), { deferSync: true })),
+    );
+    const syncs = storage.walSync.syncs - before;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThan(30);
+    // 2 = FULL: only the group's own commits ran at NORMAL.
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect((await storage.keyValues.list('internal')).length).toBe(30);
   });
 
   it('moves the internal driver’s retained values into the key-value store', async () => {

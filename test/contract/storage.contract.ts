@@ -111,6 +111,61 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       expect(order).toEqual(['a1', 'a2', 'b1', 'b2']);
     });
 
+    it('a unit with deferred sync (group commit) commits, tells onCommit once before it resolves, and is visible', async () => {
+      const seen: string[] = [];
+      const out = await storage.transaction(
+        async (tx) => {
+          await tx.keyValues.setMany('internal', [{ key: 'A', value: 1.5, at: 1 }]);
+          const rows = await tx.audit.appendMany([
+            {
+              at: '2026-01-01T00:00:00.000Z',
+              action: 'tag.write',
+              user: 'u',
+              clientAddress: null,
+              target: 'A',
+              details: null,
+              result: 'OK',
+            },
+          ]);
+          seen.push('fn');
+          return rows[0]!.id;
+        },
+        { deferSync: true, onCommit: () => seen.push('commit') },
+      );
+      seen.push('resolved');
+      expect(seen).toEqual(['fn', 'commit', 'resolved']);
+      expect(out).toBe(1);
+      expect(await storage.keyValues.get('internal', 'A')).toMatchObject({ value: 1.5 });
+      expect(await storage.audit.count()).toBe(1);
+    });
+
+    it('a failing unit with deferred sync rolls back and never tells onCommit', async () => {
+      let committed = 0;
+      const boom = new Error('boom');
+      await expect(
+        storage.transaction(
+          async (tx) => {
+            await tx.keyValues.set('internal', 'B', 1, 1);
+            throw boom;
+          },
+          { deferSync: true, onCommit: () => committed++ },
+        ),
+      ).rejects.toBe(boom);
+      expect(committed).toBe(0);
+      expect(await storage.keyValues.get('internal', 'B')).toBeUndefined();
+    });
+
+    it('concurrent units with deferred sync all commit, in the order they were started', async () => {
+      const order: number[] = [];
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          storage.transaction((tx) => tx.keyValues.set('internal', 'C', i, i), { deferSync: true, onCommit: () => order.push(i) }),
+        ),
+      );
+      expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(await storage.keyValues.get('internal', 'C')).toMatchObject({ value: 19 });
+    });
+
     it('reports health with the free bytes of its file system', async () => {
       const h = await storage.health();
       expect(h.status).toBe('ok');

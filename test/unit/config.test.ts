@@ -130,6 +130,7 @@ describe('loadConfig', () => {
       TAGWAY_SESSION_IDLE_MINUTES: '1',
       TAGWAY_SESSION_LIFETIME_HOURS: '3',
       TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL',
+      TAGWAY_DATABASE_URL: 'postgres://tagway:pw@db.example:5432/tagway',
       TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
       TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173',
       TAGWAY_JWT_LIFETIME_MINUTES: '5',
@@ -167,6 +168,7 @@ describe('loadConfig', () => {
       adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
       sqliteSynchronous: 'NORMAL',
+      databaseUrl: 'postgres://tagway:pw@db.example:5432/tagway',
       trustedProxies: ['10.0.0.1', '192.168.0.0/16', 'fd00::/8'],
       security: {
         corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],
@@ -188,6 +190,11 @@ describe('loadConfig', () => {
         .filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD')
         .sort(),
     );
+  });
+
+  it('refuses a database URL that is not a PostgreSQL one', () => {
+    expect(configError(['--database-url', 'mysql://x@db/t'])).toMatch(/--database-url must be a PostgreSQL URL/);
+    expect(load(['--database-url=postgresql://db/t']).databaseUrl).toBe('postgresql://db/t');
   });
 
   it('refuses a CORS entry that is not an origin and an unreadable LDAP file', () => {

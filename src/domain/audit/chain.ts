@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The audit trail is a hash chain: each row carries the SHA-256 of its own canonical form, and that form
@@ -59,12 +59,39 @@ export function canonicalRow(f: AuditEntryFields, prevHash: string): string {
 }
 
 export function rowHash(f: AuditEntryFields, prevHash: string): string {
-  return createHash('sha256').update(canonicalRow(f, prevHash), 'utf8').digest('hex');
+  // One-shot hashing: a third of the cost of createHash().update().digest() for a row-sized input.
+  return hash('sha256', canonicalRow(f, prevHash), 'hex');
 }
 
 /** Builds the complete row that follows `prevHash`. */
 export function chainRow(f: AuditEntryFields, prevHash: string): AuditRow {
   return { ...f, prevHash, hash: rowHash(f, prevHash) };
+}
+
+/** Chains entries onto a head (`id` 0 and GENESIS_HASH for an empty trail): the rows to insert, in order. */
+export function chainRows(entries: ReadonlyArray<Omit<AuditEntryFields, 'id'>>, head: { id: number; hash: string }): AuditRow[] {
+  const rows = new Array<AuditRow>(entries.length);
+  let id = head.id;
+  let prevHash = head.hash;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const row: AuditRow = {
+      id: ++id,
+      at: e.at,
+      action: e.action,
+      user: e.user,
+      clientAddress: e.clientAddress,
+      target: e.target,
+      details: e.details,
+      result: e.result,
+      prevHash,
+      hash: '',
+    };
+    row.hash = rowHash(row, prevHash);
+    prevHash = row.hash;
+    rows[i] = row;
+  }
+  return rows;
 }
 
 export interface ChainVerdict {

@@ -5,9 +5,7 @@ import type { Driver, DriverHost, DriverTag } from '../driver.js';
 
 const NAMESPACE = 'internal';
 
-interface PendingWrite {
-  tag: DriverTag;
-  value: TagValue;
+interface Waiter {
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -19,7 +17,9 @@ interface PendingWrite {
  * transaction, so 1,000 writes cost one fsync rather than 1,000.
  */
 export class InternalDriver implements Driver {
-  private pending: PendingWrite[] = [];
+  /** Values waiting for the next commit, and one waiter per write call (a bulk write's items share one). */
+  private pending: Array<{ key: string; value: unknown; at: number }> = [];
+  private waiters: Waiter[] = [];
   private flushScheduled = false;
   private writes = 0;
   private errors = 0;
@@ -56,8 +56,14 @@ export class InternalDriver implements Driver {
   }
 
   write(tag: DriverTag, value: TagValue): Promise<void> {
+    return this.writeMany([tag], [value]);
+  }
+
+  writeMany(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ tag, value, resolve, reject });
+      // `at` is set when the batch is committed: all values of one commit carry the same time.
+      for (let i = 0; i < tags.length; i++) this.pending.push({ key: tags[i]!.def.name, value: values[i], at: 0 });
+      this.waiters.push({ resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -68,20 +74,20 @@ export class InternalDriver implements Driver {
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
-    if (batch.length === 0) return;
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
     this.pending = [];
+    this.waiters = [];
     const at = this.host.clock.now();
+    for (const e of batch) e.at = at;
     try {
-      await this.host.kv.setMany(
-        NAMESPACE,
-        batch.map((w) => ({ key: w.tag.def.name, value: w.value, at })),
-      );
+      await this.host.kv.setMany(NAMESPACE, batch);
       this.writes += batch.length;
-      for (const w of batch) w.resolve();
+      for (const w of waiters) w.resolve();
     } catch (err) {
       this.errors++;
       this.host.logger.error({ err }, 'storing internal tag values failed');
-      for (const w of batch) w.reject(err);
+      for (const w of waiters) w.reject(err);
     }
   }
 

@@ -20,6 +20,9 @@ export const ProjectSchema = Type.Object(
     groups: Type.Optional(Type.Array(GroupSchema)),
     users: Type.Optional(Type.Array(UserSchema)),
     clients: Type.Optional(Type.Array(ClientSchema)),
+    /** Owned by src/project/exports.ts (shift calendar, ERP reports and targets). */
+    shifts: Type.Optional(Type.Unknown()),
+    exports: Type.Optional(Type.Unknown()),
     /** Settings the WinCC compatibility profiles share (schema/wincc.ts). */
     wincc: Type.Optional(WinccSectionSchema),
     /** Front ends that publish or serve the tags to other systems (MQTT / Sparkplug B publisher, OPC UA server). */

@@ -32,12 +32,18 @@ export class SqliteGate {
     this.rollbackHooks.push(hook);
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` as one IMMEDIATE transaction. With `noSyncAtCommit` (the caller makes the WAL durable itself, off the
+   * event loop: see WalSync) the commit runs at `synchronous = NORMAL` and the connection's level is restored after.
+   */
+  async transaction<T>(fn: () => Promise<T>, opts: { noSyncAtCommit?: boolean; restoreSync?: 'FULL' | 'NORMAL' } = {}): Promise<T> {
     while (this.open) await this.open;
     if (this.closed) throw new StorageClosedError();
     let release!: () => void;
     this.open = new Promise<void>((r) => (release = r));
+    const lowered = opts.noSyncAtCommit === true && opts.restoreSync !== undefined && opts.restoreSync !== 'NORMAL';
     try {
+      if (lowered) this.db.exec('PRAGMA synchronous = NORMAL');
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const out = await fn();
@@ -51,6 +57,7 @@ export class SqliteGate {
         throw err;
       }
     } finally {
+      if (lowered) this.db.exec(`PRAGMA synchronous = ${opts.restoreSync}`);
       this.open = undefined;
       release();
     }

@@ -1,12 +1,13 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Repositories, Storage, StorageConfig, StorageHealth } from '../open.js';
+import type { Repositories, Storage, StorageConfig, StorageHealth, TransactionOptions } from '../open.js';
 import { openDatabase, type Database } from './database.js';
 import { SqliteGate } from './gate.js';
 import type { SqliteRepository } from './repository.js';
 import { SqliteAlarmJournalRepository, SqliteAlarmSettingsRepository } from './sqlite-alarm-journal-repository.js';
 import { SqliteApiClientRepository } from './sqlite-api-client-repository.js';
 import { SqliteAuditRepository } from './sqlite-audit-repository.js';
+import { SqliteBoardRepository } from './sqlite-board-repository.js';
 import { SqliteGroupRepository } from './sqlite-group-repository.js';
 import { SqliteHistoryRepository } from './sqlite-history-repository.js';
 import { SqliteKeyValueRepository } from './sqlite-key-value-repository.js';
@@ -14,6 +15,7 @@ import { SqliteOutboxRepository } from './sqlite-outbox-repository.js';
 import { SqliteSessionRepository } from './sqlite-session-repository.js';
 import { SqliteSigningKeyRepository } from './sqlite-signing-key-repository.js';
 import { SqliteUserRepository } from './sqlite-user-repository.js';
+import { WalSync } from './wal-sync.js';
 
 /** File name of the SQLite database inside the data directory. */
 export const SQLITE_FILE = 'tagway.db';
@@ -40,17 +42,22 @@ export class SqliteStorage implements Storage {
   readonly signingKeys: SqliteSigningKeyRepository;
   readonly keyValues: SqliteKeyValueRepository;
   readonly outbox: SqliteOutboxRepository;
+  readonly boards: SqliteBoardRepository;
   private readonly gate: SqliteGate;
   private readonly tx: SqliteRepositories;
   private lastFault: { at: number; message: string } | undefined;
   private closed = false;
+  /** Makes commits made without their own fsync durable, off the event loop (group commit). */
+  readonly walSync: WalSync;
 
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
     private readonly minFreeBytes = DEFAULT_MIN_FREE_BYTES,
+    private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL',
   ) {
     this.gate = new SqliteGate(db);
+    this.walSync = new WalSync(`${db.name}-wal`);
     this.alarmJournal = new SqliteAlarmJournalRepository(db);
     this.alarmSettings = new SqliteAlarmSettingsRepository(this.alarmJournal.journal);
     this.history = new SqliteHistoryRepository(db);
@@ -62,6 +69,7 @@ export class SqliteStorage implements Storage {
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.keyValues = new SqliteKeyValueRepository(db);
     this.outbox = new SqliteOutboxRepository(db);
+    this.boards = new SqliteBoardRepository(db);
     const repos: SqliteRepositories = {
       alarmJournal: this.alarmJournal,
       alarmSettings: this.alarmSettings,
@@ -74,6 +82,7 @@ export class SqliteStorage implements Storage {
       signingKeys: this.signingKeys,
       keyValues: this.keyValues,
       outbox: this.outbox,
+      boards: this.boards,
     };
     // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
     const tx: Record<string, SqliteRepository> = {};
@@ -88,13 +97,28 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.gate
-      .transaction(() => fn(this.tx))
+  transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    const deferred = opts?.deferSync === true && this.synchronous === 'FULL';
+    const done = this.gate
+      .transaction(() => fn(this.tx), deferred ? { noSyncAtCommit: true, restoreSync: this.synchronous } : {})
       .catch((err: unknown) => {
         this.fault(err);
         throw err;
       });
+    const onCommit = opts?.onCommit;
+    if (!deferred) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
+    // Committed (safe from a crash of this process) when `done` resolves; durable on disk after the WAL sync, which
+    // runs in the thread pool while the event loop goes on serving (and committing the next group).
+    return done.then((out) => {
+      onCommit?.();
+      return this.walSync.sync().then(
+        () => out,
+        (err: unknown) => {
+          this.fault(err);
+          throw err;
+        },
+      );
+    });
   }
 
   async health(): Promise<StorageHealth> {
@@ -133,6 +157,7 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     await this.gate.run(() => undefined);
     this.gate.closed = true;
+    await this.walSync.close();
     this.db.close();
   }
 
@@ -157,7 +182,7 @@ export function sqliteDatabaseForTests(storage: Storage): Database {
 export function openSqliteStorage(config: StorageConfig): SqliteStorage {
   const db = openDatabase(join(config.dataDir, SQLITE_FILE), { synchronous: config.sqliteSynchronous ?? 'FULL' });
   try {
-    return new SqliteStorage(db, config.dataDir, config.minFreeBytes);
+    return new SqliteStorage(db, config.dataDir, config.minFreeBytes, config.sqliteSynchronous ?? 'FULL');
   } catch (err) {
     db.close();
     throw err;

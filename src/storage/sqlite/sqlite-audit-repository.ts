@@ -1,4 +1,4 @@
-import { chainRow, GENESIS_HASH, verifyChainDetailed, type AuditRow, type ChainVerdict } from '../../domain/audit/chain.js';
+import { chainRows, GENESIS_HASH, verifyChainDetailed, type AuditRow, type ChainVerdict } from '../../domain/audit/chain.js';
 import {
   AUDIT_DEFAULT_LIMIT,
   AUDIT_MAX_LIMIT,
@@ -7,10 +7,14 @@ import {
   type AuditRepository,
   type NewAuditEntry,
 } from '../audit-repository.js';
+import type { Statement } from 'better-sqlite3';
 import { migrate, type Database } from './database.js';
 import { SqliteRepository } from './repository.js';
 
 export { AUDIT_MAX_LIMIT };
+
+/** Rows per multi-row INSERT (640 parameters, well under SQLite's limit of 32,766). */
+const INSERT_CHUNK = 64;
 
 /**
  * The audit trail in SQLite: append-only (triggers refuse UPDATE and DELETE, so a bug or a stray admin query
@@ -77,31 +81,66 @@ export function decodeCursor(c: string): number | null {
 }
 
 export class SqliteAuditRepository extends SqliteRepository implements AuditRepository {
-  private readonly insert;
+  private readonly inserts = new Map<number, Statement>();
   private readonly last;
   private readonly appendManyTx;
 
   constructor(private readonly db: Database) {
     super();
     migrate(db, 'audit', MIGRATIONS);
-    this.insert = db.prepare(`INSERT INTO audit_log (id, at, action, user, client_address, target, details, result, prev_hash, hash)
-      VALUES (@id, @at, @action, @user, @clientAddress, @target, @details, @result, @prevHash, @hash)`);
     this.last = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
     const many = db.transaction((entries: readonly NewAuditEntry[]): AuditRow[] => {
-      let head = this.last.get() as { id: number; hash: string } | undefined;
-      const rows: AuditRow[] = [];
-      for (const entry of entries) {
-        const row = chainRow({ ...entry, id: (head?.id ?? 0) + 1 }, head?.hash ?? GENESIS_HASH);
-        this.insert.run(row);
-        rows.push(row);
-        head = { id: row.id, hash: row.hash };
-      }
+      const head = (this.last.get() as { id: number; hash: string } | undefined) ?? { id: 0, hash: GENESIS_HASH };
+      const rows = chainRows(entries, head);
+      this.insertRows(rows);
       return rows;
     });
     // Reading the head and inserting the next rows happen in one IMMEDIATE transaction, which takes SQLite's write
     // lock first: two writers (even two processes on the same file) can then never chain onto the same head.
     // Inside a unit of work (already holding the lock) it becomes a savepoint.
     this.appendManyTx = (entries: readonly NewAuditEntry[]) => (db.inTransaction ? many(entries) : many.immediate(entries));
+  }
+
+  /**
+   * Multi-row INSERTs with positional parameters: a group commit of 5,000 rows runs 79 statements of 64 rows rather
+   * than 5,000, and binds arrays instead of looking up ten named properties per row.
+   */
+  private insertRows(rows: readonly AuditRow[]): void {
+    let i = 0;
+    for (const size of [INSERT_CHUNK, 8, 1]) {
+      const stmt = size <= rows.length - i ? this.insertOf(size) : undefined;
+      if (stmt === undefined) continue;
+      const args = new Array<unknown>(size * 10);
+      while (rows.length - i >= size) {
+        for (let j = 0; j < size; j++) {
+          const r = rows[i + j]!;
+          const k = j * 10;
+          args[k] = r.id;
+          args[k + 1] = r.at;
+          args[k + 2] = r.action;
+          args[k + 3] = r.user;
+          args[k + 4] = r.clientAddress;
+          args[k + 5] = r.target;
+          args[k + 6] = r.details;
+          args[k + 7] = r.result;
+          args[k + 8] = r.prevHash;
+          args[k + 9] = r.hash;
+        }
+        stmt.run(args);
+        i += size;
+      }
+    }
+  }
+
+  private insertOf(rows: number): Statement {
+    let s = this.inserts.get(rows);
+    if (s === undefined) {
+      s = this.db.prepare(
+        `INSERT INTO audit_log (id, at, action, user, client_address, target, details, result, prev_hash, hash) VALUES ${Array.from({ length: rows }, () => '(?,?,?,?,?,?,?,?,?,?)').join(',')}`,
+      );
+      this.inserts.set(rows, s);
+    }
+    return s;
   }
 
   appendMany(entries: readonly NewAuditEntry[]): Promise<AuditRow[]> {

@@ -1,4 +1,5 @@
 import type { KeyValueEntry, KeyValueRepository } from '../key-value-repository.js';
+import type { Statement } from 'better-sqlite3';
 import { migrate, type Database } from './database.js';
 import { SqliteRepository } from './repository.js';
 
@@ -10,6 +11,9 @@ const MIGRATIONS = [
    INSERT INTO kv (namespace, key, value, updated_at) SELECT 'internal', name, value, updated_at FROM internal_values;
    DROP TABLE internal_values;`,
 ];
+
+/** Rows per multi-row upsert (256 parameters). */
+const UPSERT_CHUNK = 64;
 
 interface Row {
   key: string;
@@ -32,7 +36,7 @@ export class SqliteKeyValueRepository extends SqliteRepository implements KeyVal
   private readonly deleteOne;
   private readonly setManyTx;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     super();
     migrate(db, 'kv', MIGRATIONS);
     this.upsert = db.prepare(
@@ -42,8 +46,39 @@ export class SqliteKeyValueRepository extends SqliteRepository implements KeyVal
     this.selectAll = db.prepare('SELECT key, value, updated_at AS updatedAt FROM kv WHERE namespace = ? ORDER BY key');
     this.deleteOne = db.prepare('DELETE FROM kv WHERE namespace = ? AND key = ?');
     this.setManyTx = db.transaction((namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>) => {
-      for (const e of entries) this.upsert.run(namespace, e.key, encode(e.value), e.at);
+      // Multi-row upserts (a group commit writes thousands of values): the rows of one statement apply in order,
+      // so a key written twice keeps its later value, as with single-row statements.
+      let i = 0;
+      for (const size of [UPSERT_CHUNK, 8, 1]) {
+        if (entries.length - i < size) continue;
+        const stmt = size === 1 ? this.upsert : this.upsertOf(size);
+        const args = new Array<unknown>(size * 4);
+        while (entries.length - i >= size) {
+          for (let j = 0; j < size; j++) {
+            const e = entries[i + j]!;
+            const k = j * 4;
+            args[k] = namespace;
+            args[k + 1] = e.key;
+            args[k + 2] = encode(e.value);
+            args[k + 3] = e.at;
+          }
+          stmt.run(args);
+          i += size;
+        }
+      }
     });
+  }
+
+  private readonly upserts = new Map<number, Statement>();
+  private upsertOf(rows: number): Statement {
+    let s = this.upserts.get(rows);
+    if (s === undefined) {
+      s = this.db.prepare(
+        `INSERT INTO kv (namespace, key, value, updated_at) VALUES ${Array.from({ length: rows }, () => '(?,?,?,?)').join(',')} ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      );
+      this.upserts.set(rows, s);
+    }
+    return s;
   }
 
   get(namespace: string, key: string): Promise<KeyValueEntry | undefined> {

@@ -1,6 +1,10 @@
 import {
+  OUTBOX_MAX_ANSWER,
+  OUTBOX_MAX_ATTEMPTS_KEPT,
   OUTBOX_MAX_LIMIT,
   type NewOutboxEntry,
+  type OutboxAttempt,
+  type OutboxCount,
   type OutboxEntry,
   type OutboxListQuery,
   type OutboxRepository,
@@ -22,6 +26,19 @@ const MIGRATIONS = [
      delivered_at INTEGER
    );
    CREATE INDEX outbox_due ON outbox (topic, status, next_attempt_at, id);`,
+  // Idempotent enqueue (one entry per topic and key), list filters by group, and the attempts of each entry.
+  `ALTER TABLE outbox ADD COLUMN key TEXT;
+   ALTER TABLE outbox ADD COLUMN grp TEXT;
+   CREATE UNIQUE INDEX outbox_key ON outbox (topic, key) WHERE key IS NOT NULL;
+   CREATE INDEX outbox_head ON outbox (topic, status, id);
+   CREATE TABLE outbox_attempts (
+     outbox_id INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     status INTEGER,
+     answer TEXT NOT NULL,
+     PRIMARY KEY (outbox_id, seq)
+   ) WITHOUT ROWID;`,
 ];
 
 interface Row {
@@ -51,20 +68,70 @@ const toEntry = (r: Row): OutboxEntry => ({
 export class SqliteOutboxRepository extends SqliteRepository implements OutboxRepository {
   private readonly enqueueTx;
   private readonly claimTx;
+  private readonly settleTx;
+  private readonly headTx;
 
   constructor(private readonly db: Database) {
     super();
     migrate(db, 'outbox', MIGRATIONS);
     const insert = db.prepare(
-      "INSERT INTO outbox (topic, payload, status, attempts, created_at, next_attempt_at) VALUES (?, ?, 'pending', 0, ?, ?)",
+      "INSERT INTO outbox (topic, payload, status, attempts, created_at, next_attempt_at, key, grp) VALUES (?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
+    const byKey = db.prepare('SELECT id FROM outbox WHERE topic = ? AND key = ?').pluck();
     this.enqueueTx = db.transaction((entries: readonly NewOutboxEntry[], at: number) =>
       entries.map((e) => {
         const payload = JSON.stringify(e.payload);
         if (payload === undefined) throw new TypeError('outbox: the payload has no JSON form');
-        return Number(insert.run(e.topic, payload, at, e.notBefore ?? at).lastInsertRowid);
+        const r = insert.run(e.topic, payload, at, e.notBefore ?? at, e.key ?? null, e.group ?? null);
+        return r.changes > 0 ? Number(r.lastInsertRowid) : (byKey.get(e.topic, e.key) as number);
       }),
     );
+    const addAttempt = db.prepare(
+      'INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = ?), ?, ?, ?)',
+    );
+    const trimAttempts = db.prepare(
+      'DELETE FROM outbox_attempts WHERE outbox_id = ? AND seq <= (SELECT max(seq) FROM outbox_attempts WHERE outbox_id = ?) - ?',
+    );
+    const delivered = db.prepare(
+      "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ? WHERE id = ? AND status = 'pending'",
+    );
+    const failed = db.prepare(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+         status = CASE WHEN ? IS NULL THEN 'dead' ELSE 'pending' END,
+         next_attempt_at = coalesce(?, next_attempt_at)
+       WHERE id = ? AND status = 'pending'`,
+    );
+    // The state change and its attempt record are one write: an attempt is never shown without its outcome.
+    this.settleTx = db.transaction(
+      (id: number, outcome: { at: number } | { error: string; next: number | null }, attempt: OutboxAttempt | undefined) => {
+        const changed =
+          'error' in outcome
+            ? failed.run(outcome.error, outcome.next, outcome.next, id).changes > 0
+            : delivered.run(outcome.at, id).changes > 0;
+        if (changed && attempt) {
+          addAttempt.run(id, id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER));
+          trimAttempts.run(id, id, OUTBOX_MAX_ATTEMPTS_KEPT);
+        }
+        return changed;
+      },
+    );
+    const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
+    const leaseHead = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
+    const headClaim = db.transaction((topic: string, now: number, leaseMs: number, limit: number) => {
+      const rows = heads.all(topic, limit) as Row[];
+      if (rows.length === 0) return undefined;
+      const head = toEntry(rows[0]!);
+      const leased: OutboxEntry[] = [];
+      for (const r of rows) {
+        if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
+        r.next_attempt_at = now + leaseMs;
+        leaseHead.run(r.next_attempt_at, r.id);
+        leased.push(toEntry(r));
+      }
+      return { head, leased };
+    });
+    this.headTx = (topic: string, now: number, leaseMs: number, limit: number) =>
+      db.inTransaction ? headClaim(topic, now, leaseMs, limit) : headClaim.immediate(topic, now, leaseMs, limit);
     const due = db.prepare(
       "SELECT * FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
     );
@@ -90,26 +157,49 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
     return this.exec(() => this.claimTx(topic, now, Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT), leaseMs));
   }
 
-  markDelivered(id: number, at: number): Promise<boolean> {
+  claimHead(topic: string, now: number, leaseMs: number, limit = 1): Promise<{ head: OutboxEntry; leased: OutboxEntry[] } | undefined> {
+    return this.exec(() => this.headTx(topic, now, leaseMs, Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT)));
+  }
+
+  markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean> {
+    return this.exec(() => this.settleTx(id, { at }, attempt));
+  }
+
+  markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean> {
+    return this.exec(() => this.settleTx(id, { error, next: nextAttemptAt }, attempt));
+  }
+
+  attemptsOf(id: number): Promise<OutboxAttempt[]> {
     return this.exec(
-      () =>
-        this.db
-          .prepare("UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ? WHERE id = ? AND status = 'pending'")
-          .run(at, id).changes > 0,
+      () => this.db.prepare('SELECT at, status, answer FROM outbox_attempts WHERE outbox_id = ? ORDER BY seq').all(id) as OutboxAttempt[],
     );
   }
 
-  markFailed(id: number, error: string, nextAttemptAt: number | null): Promise<boolean> {
+  requeue(id: number, at: number): Promise<boolean> {
     return this.exec(
       () =>
+        this.db.prepare("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'dead'").run(at, id).changes >
+        0,
+    );
+  }
+
+  discard(id: number, reason: string): Promise<boolean> {
+    return this.exec(
+      () =>
+        this.db.prepare("UPDATE outbox SET status = 'dead', last_error = ? WHERE id = ? AND status = 'pending'").run(reason, id).changes >
+        0,
+    );
+  }
+
+  counts(): Promise<OutboxCount[]> {
+    return this.exec(() =>
+      (
         this.db
           .prepare(
-            `UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-               status = CASE WHEN ? IS NULL THEN 'dead' ELSE 'pending' END,
-               next_attempt_at = coalesce(?, next_attempt_at)
-             WHERE id = ? AND status = 'pending'`,
+            'SELECT topic, status, attempts > 0 AS attempted, count(*) AS count FROM outbox GROUP BY topic, status, attempts > 0 ORDER BY 1, 2, 3',
           )
-          .run(error, nextAttemptAt, nextAttemptAt, id).changes > 0,
+          .all() as { topic: string; status: OutboxStatus; attempted: number; count: number }[]
+      ).map((r) => ({ ...r, attempted: r.attempted === 1 })),
     );
   }
 
@@ -132,6 +222,11 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
         where.push('status = ?');
         params.push(q.status);
       }
+      if (q.group !== undefined) {
+        where.push('grp = ?');
+        params.push(q.group);
+      }
+      if (q.attempted !== undefined) where.push(q.attempted ? 'attempts > 0' : 'attempts = 0');
       const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), OUTBOX_MAX_LIMIT);
       return (this.db.prepare(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, limit) as Row[]).map(
         toEntry,
@@ -140,6 +235,11 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
   }
 
   pruneDelivered(before: number): Promise<number> {
-    return this.exec(() => this.db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?").run(before).changes);
+    return this.exec(() => {
+      this.db
+        .prepare("DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status = 'delivered' AND delivered_at < ?)")
+        .run(before);
+      return this.db.prepare("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?").run(before).changes;
+    });
   }
 }

@@ -9,7 +9,11 @@ let t: TestServer;
 let based: TestServer;
 
 beforeAll(async () => {
-  [t, based] = await Promise.all([startTestServer(), startTestServer({ config: { basePath: '/plant' } })]);
+  // Without a built dashboard (--web-dir none) the root leads to the docs; with one it is the dashboard (test/integration/dashboard).
+  [t, based] = await Promise.all([
+    startTestServer({ config: { webDir: 'none' } }),
+    startTestServer({ config: { basePath: '/plant', webDir: 'none' } }),
+  ]);
 });
 
 afterAll(async () => {

@@ -26,7 +26,7 @@ const DEMO_GROUPS: ReadonlyMap<string, Group> = new Map<string, Group>([
 ]);
 
 describe('PermissionSet', () => {
-  it('knows the seven permissions of the contract', () => {
+  it('knows the permissions of the contract', () => {
     expect([...PERMISSIONS]).toEqual([
       'tags:read',
       'tags:write',
@@ -35,6 +35,8 @@ describe('PermissionSet', () => {
       'history:read',
       'users:admin',
       'audit:read',
+      'exports:read',
+      'exports:run',
     ]);
   });
 

@@ -41,6 +41,15 @@ describe('storage faults', () => {
     expect(isStorageFault(undefined)).toBe(false);
   });
 
+  it('recognises PostgreSQL’s full disk, lost connections and shutdown, not refusals of the data', () => {
+    expect(isStorageFault(Object.assign(new Error('could not extend file'), { code: '53100' }))).toBe(true);
+    expect(isStorageFault(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
+    expect(isStorageFault(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isStorageFault(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isStorageFault(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isStorageFault(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false);
+  });
+
   it('reports registered checks, a failing check and a recent fault', async () => {
     const clock = new ManualClock(0);
     const health = new StorageHealth(clock, '.');

@@ -17,6 +17,8 @@ import { errorSignature, RepeatLimiter } from '../../../server/logger.js';
 import { tlsServerOptions } from '../../../server/tls.js';
 import type { Server as NetServer, Socket } from 'node:net';
 import { authRoutes } from './auth/routes.js';
+import { boardRoutes } from './boards/routes.js';
+import { defaultDashboardDir, loadDashboard, wantsHtml } from './dashboard/static.js';
 import { connectionRoutes } from './connections/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { lazyChildLogger } from './request-logger.js';
@@ -34,6 +36,11 @@ export interface AppOptions {
   plugins?: (ApiPlugin | { plugin: ApiPlugin; prefix: string; caseInsensitivePrefix?: boolean })[];
   /** The service layer the routes call (built by the composition root, src/main.ts). */
   services: Services;
+  /**
+   * The built web dashboard's folder (default `<package>/dist/web`); served at the root when it holds an
+   * index.html, else the root leads to the API documentation. `false`: never serve it.
+   */
+  dashboardDir?: string | false | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -42,7 +49,7 @@ const ID_PREFIX = randomUUID().slice(0, 8);
 let requestCounter = 0;
 
 /** The plugins every build has; other capabilities add theirs through AppOptions.plugins. */
-export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes];
+export const CORE_PLUGINS: ApiPlugin[] = [healthRoutes, authRoutes, userRoutes, tagRoutes, connectionRoutes, boardRoutes];
 
 export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<FastifyInstance> {
   const { config } = runtime;
@@ -204,8 +211,17 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     }
     return sendProblem(request, reply, te);
   });
+  const dashboard = opts.dashboardDir === false ? undefined : loadDashboard(opts.dashboardDir ?? defaultDashboardDir(), config.basePath);
+  // A browser navigating to a path of the single-page app (a reload on /app/tags) gets the app; API clients get
+  // problem+json as before.
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply.headers(headers), new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    dashboard && wantsHtml(request) && request.url.startsWith(`${prefix}/`)
+      ? dashboard.index(request, reply.headers(headers))
+      : sendProblem(
+          request,
+          reply.headers(headers),
+          new TagwayError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+        ),
   );
 
   await app.register(swagger, {
@@ -244,10 +260,13 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     staticCSP: true,
     ...DOCS_UI_BRANDING,
   });
-  // Until a page lives at the root (the dashboard), the root of the API leads to its documentation.
+  // The root is the dashboard when it is built; without one it leads to the API documentation.
   const docsRoot = { config: { public: true }, schema: { hide: true } };
-  app.get(prefix || '/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
-  if (prefix) app.get('/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
+  if (dashboard) {
+    await dashboard.register(app, prefix);
+    app.get(prefix || '/', docsRoot, (request, reply) => dashboard.index(request, reply));
+  } else app.get(prefix || '/', docsRoot, (_request, reply) => reply.redirect(`${prefix}/docs`, 302));
+  if (prefix) app.get('/', docsRoot, (_request, reply) => reply.redirect(dashboard ? `${prefix}/` : `${prefix}/docs`, 302));
   await app.register(
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

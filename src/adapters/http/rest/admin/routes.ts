@@ -8,10 +8,10 @@ import { problems } from '../schemas.js';
  * Administration (api.md): users, groups (read), API clients, and changing one's own password.
  * Every change is audited; a password is never returned, a client secret only once.
  */
-const Username = Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$' });
-const GroupName = Type.String({ minLength: 1, maxLength: 64 });
+export const Username = Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$' });
+export const GroupName = Type.String({ minLength: 1, maxLength: 64 });
 
-const UserView = Type.Object({
+export const UserView = Type.Object({
   username: Type.String(),
   displayName: Type.String(),
   groups: Type.Array(Type.String()),
@@ -20,7 +20,7 @@ const UserView = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
-const CreateUser = Type.Object(
+export const CreateUser = Type.Object(
   {
     username: Username,
     displayName: Type.Optional(Type.String({ maxLength: 128 })),
@@ -30,7 +30,7 @@ const CreateUser = Type.Object(
   },
   { additionalProperties: false },
 );
-const PatchUser = Type.Object(
+export const PatchUser = Type.Object(
   {
     displayName: Type.Optional(Type.String({ maxLength: 128 })),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
@@ -39,16 +39,16 @@ const PatchUser = Type.Object(
   },
   { additionalProperties: false },
 );
-const ChangePassword = Type.Object(
+export const ChangePassword = Type.Object(
   {
     currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
     newPassword: Type.String({ minLength: 1, maxLength: 1024 }),
   },
   { additionalProperties: false },
 );
-const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
-const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
-const Grant = Type.Object(
+export const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
+export const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+export const Grant = Type.Object(
   {
     permission: Type.Union(PERMISSIONS.map((p) => Type.Literal(p))),
     tags: Type.Optional(
@@ -62,13 +62,13 @@ const Grant = Type.Object(
   },
   { additionalProperties: false },
 );
-const GroupView = Type.Object({
+export const GroupView = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
   permissions: Type.Array(Grant),
   source: Type.String(),
 });
-const GroupBody = Type.Object(
+export const GroupBody = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }),
     description: Type.Optional(Type.String({ maxLength: 256 })),
@@ -76,14 +76,14 @@ const GroupBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const GroupPatch = Type.Object(
+export const GroupPatch = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 256 })),
     permissions: Type.Optional(Type.Array(Grant, { maxItems: 256 })),
   },
   { additionalProperties: false },
 );
-const ClientView = Type.Object({
+export const ClientView = Type.Object({
   clientId: Type.String(),
   name: Type.String(),
   groups: Type.Array(Type.String()),
@@ -91,13 +91,19 @@ const ClientView = Type.Object({
   createdAt: Type.Union([Type.String(), Type.Null()]),
   createdBy: Type.Union([Type.String(), Type.Null()]),
 });
-const CreateClient = Type.Object(
+export const CreateClient = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 128 }), groups: Type.Array(GroupName, { maxItems: 64 }) },
   { additionalProperties: false },
 );
-const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 128 }) });
+export const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 128 }) });
 
-const UnlockReply = Type.Object({ username: Type.String(), clearedCounters: Type.Integer(), enabled: Type.Boolean() });
+export const ClientCreated = Type.Object({
+  clientId: Type.String(),
+  clientSecret: Type.String(),
+  name: Type.String(),
+  groups: Type.Array(Type.String()),
+});
+export const UnlockReply = Type.Object({ username: Type.String(), clearedCounters: Type.Integer(), enabled: Type.Boolean() });
 
 export const adminRoutes: ApiPlugin = async (app, { services }) => {
   const service = services.users;
@@ -286,12 +292,7 @@ export const adminRoutes: ApiPlugin = async (app, { services }) => {
         tags: ['users'],
         body: CreateClient,
         response: {
-          201: Type.Object({
-            clientId: Type.String(),
-            clientSecret: Type.String(),
-            name: Type.String(),
-            groups: Type.Array(Type.String()),
-          }),
+          201: ClientCreated,
           ...problems(400, 401, 403),
         },
       },

@@ -4,11 +4,15 @@ import { ALARM_EVENTS, ALARM_STATES } from '../../../../domain/alarms/state-mach
 import { ItemError } from '../schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-const AlarmValue = Type.Union([Type.Boolean(), Type.Number(), Type.String(), Type.Null()], {
+export const AlarmValue = Type.Union([Type.Boolean(), Type.Number(), Type.String(), Type.Null()], {
   description: 'The tag value at the last change (Int64/UInt64 as decimal strings)',
 });
-const Priority = Type.Integer({ minimum: 0, maximum: 16 });
-const Glob = Type.String({ minLength: 1, maxLength: 512, description: 'Alarm name or glob (`*` within a segment, `**` across segments)' });
+export const Priority = Type.Integer({ minimum: 0, maximum: 16 });
+export const Glob = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'Alarm name or glob (`*` within a segment, `**` across segments)',
+});
 
 export const AlarmStateSchema = Type.Enum([...ALARM_STATES]);
 export const AlarmEventTypeSchema = Type.Enum([...ALARM_EVENTS]);

@@ -7,7 +7,7 @@ import { problems } from '../schemas.js';
 import { CSV_TYPE, toCsv } from '../../shared/csv.js';
 import { setNextPage } from '../../shared/paging.js';
 
-const AuditQuery = Type.Object(
+export const AuditQuery = Type.Object(
   {
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
@@ -23,7 +23,7 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const AuditItem = Type.Object({
+export const AuditItem = Type.Object({
   id: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
   action: Type.String(),

@@ -2,12 +2,12 @@ import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import type { Runtime } from '../../../../runtime/runtime.js';
 import type { IssuedSession } from '../../../../services/auth-service.js';
-import { actorOf, SESSION_COOKIE } from '../authenticate.js';
+import { actorOf, principalOf, SESSION_COOKIE } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 import { CurrentUser, currentUser } from '../users/user-info.js';
 
-const LoginBody = Type.Object(
+export const LoginBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 128 }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -15,7 +15,7 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-const SessionReply = Type.Object({
+export const SessionReply = Type.Object({
   token: Type.String({ description: 'Send as Authorization: Bearer <token>' }),
   tokenType: Type.Literal('Bearer'),
   expiresAt: Type.String({ format: 'date-time', description: 'When the session ends if left idle (it slides with use)' }),
@@ -42,6 +42,14 @@ function sendSession(runtime: Runtime, reply: FastifyReply, s: IssuedSession, se
   };
 }
 
+export const SessionInfo = Type.Object({
+  csrfToken: Type.Optional(
+    Type.String({ description: 'Send as X-CSRF-Token on state-changing requests authenticated by the cookie; absent for Basic and JWT' }),
+  ),
+  expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the session ends if left idle' })),
+  user: CurrentUser,
+});
+
 export const authRoutes: ApiPlugin = async (app, { runtime, services }) => {
   const secure = !runtime.config.http;
   const service = services.auth;
@@ -65,6 +73,28 @@ export const authRoutes: ApiPlugin = async (app, { runtime, services }) => {
       const s = await service.login({ clientAddress: request.ip }, username, password);
       request.log.info({ user: s.principal.username }, 'login');
       return sendSession(runtime, reply, s, secure);
+    },
+  );
+
+  app.get(
+    '/auth/session',
+    {
+      schema: {
+        summary: 'The current session',
+        description:
+          'The caller, their grants and the CSRF token of their session: a page reloaded (or opened in a second tab) with the session cookie gets what it needs without logging in again. Never cached.',
+        tags: ['auth'],
+        response: { 200: SessionInfo, ...problems(401) },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      reply.header('cache-control', 'no-store');
+      return {
+        ...(p.csrfToken !== undefined ? { csrfToken: p.csrfToken } : {}),
+        ...(p.sessionExpiresAt !== undefined ? { expiresAt: new Date(p.sessionExpiresAt).toISOString() } : {}),
+        user: currentUser(p),
+      };
     },
   );
 

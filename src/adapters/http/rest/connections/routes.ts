@@ -3,7 +3,7 @@ import { actorOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
 
-const ConnectionStatus = Type.Object({
+export const ConnectionStatus = Type.Object({
   name: Type.String(),
   driver: Type.String(),
   description: Type.Optional(Type.String()),
@@ -12,6 +12,25 @@ const ConnectionStatus = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   tagCount: Type.Integer(),
   stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
+});
+
+export const ReloadReply = Type.Object({
+  changed: Type.Array(Type.String()),
+  added: Type.Array(Type.String()),
+  removed: Type.Array(Type.String()),
+  unchanged: Type.Array(Type.String()),
+});
+
+export const BrowseReply = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      nodeId: Type.String(),
+      browseName: Type.String(),
+      displayName: Type.String(),
+      nodeClass: Type.String(),
+      dataType: Type.Optional(Type.String()),
+    }),
+  ),
 });
 
 export const connectionRoutes: ApiPlugin = async (app, { services }) => {
@@ -54,12 +73,7 @@ export const connectionRoutes: ApiPlugin = async (app, { services }) => {
           'are refused with 409 and the list of them; nothing is changed then.',
         tags: ['connections'],
         response: {
-          200: Type.Object({
-            changed: Type.Array(Type.String()),
-            added: Type.Array(Type.String()),
-            removed: Type.Array(Type.String()),
-            unchanged: Type.Array(Type.String()),
-          }),
+          200: ReloadReply,
           ...problems(400, 401, 403, 409),
         },
       },
@@ -82,17 +96,7 @@ export const connectionRoutes: ApiPlugin = async (app, { services }) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                nodeId: Type.String(),
-                browseName: Type.String(),
-                displayName: Type.String(),
-                nodeClass: Type.String(),
-                dataType: Type.Optional(Type.String()),
-              }),
-            ),
-          }),
+          200: BrowseReply,
           ...problems(400, 401, 403, 404, 503, 504),
         },
       },

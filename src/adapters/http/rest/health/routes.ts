@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { ApiPlugin } from '../plugin.js';
 
-const HealthReply = Type.Object({
+export const HealthReply = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   version: Type.String(),
   uptimeSeconds: Type.Number(),

@@ -28,12 +28,12 @@ function formDecode(s: string): string | undefined {
   }
 }
 
-const TokenReply = Type.Object({
+export const TokenReply = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
 });
-const OAuthErrorReply = Type.Object({ error: Type.String(), error_description: Type.String() });
+export const OAuthErrorReply = Type.Object({ error: Type.String(), error_description: Type.String() });
 
 export const tokenRoutes: ApiPlugin = async (app, { runtime }) => {
   // The grant's standard encoding; parsed only inside this plugin.

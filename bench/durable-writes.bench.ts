@@ -1,0 +1,79 @@
+// Durable writes (issue 13, item 3): PUT /tags/values of 100 internal tags and PUT of one tag, each answered only
+// after its values and audit rows are committed. Two durability levels, each a Tagway of its own in this process:
+// SQLite synchronous FULL (the default: an answered write survives a power loss; the WAL sync runs off the event
+// loop, shared by a group) and NORMAL (an answered write survives kill -9 of the server, not a power loss).
+// Figures: req/s and values/s, p50/p99, server CPU per request and per value, ratios to a bare fastify route that
+// answers the same bytes, measured in the same run; group commit figures (values per group, commits per sync).
+import { report, type Figure } from './lib/report.js';
+import { startBaseline, startBenchTagway, type BenchServer } from './lib/servers.js';
+import { ensureWrk, wrk, type WrkResult } from './lib/wrk.js';
+
+ensureWrk();
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const only = process.env.BENCH_CASE;
+const names = Array.from({ length: 100 }, (_, i) => `Bench.T${i}`);
+const full = await startBenchTagway(100, { sqliteSynchronous: 'FULL' });
+const normal = await startBenchTagway(100, { sqliteSynchronous: 'NORMAL' });
+const engine = full.tagway.runtime.tags;
+const one = engine.valueJson(engine.require('Bench.T7'));
+const writeAnswer = JSON.stringify({ items: names.map((name) => ({ name, status: 'OK' })) });
+const base = await startBaseline(full.dataDir, (app) => {
+  app.put('/tags/:name/value', async (_req, reply) => reply.type('application/json; charset=utf-8').send(one));
+  app.put('/tags/values', async (_req, reply) => reply.type('application/json; charset=utf-8').send(writeAnswer));
+});
+const json = { 'content-type': 'application/json' };
+const bulkWrite = JSON.stringify({ items: names.map((name, i) => ({ name, value: i + 0.5 })) });
+
+const cases = [
+  { name: 'PUT /tags/values (100 items)', path: '/tags/values', body: bulkWrite, values: 100 },
+  { name: 'PUT one tag', path: '/tags/Bench.T7/value', body: '{"value":42.5}', values: 1 },
+];
+const servers: Array<[string, BenchServer]> = [
+  ['FULL', full],
+  ['NORMAL', normal],
+];
+const figures: Figure[] = [];
+for (const c of cases) {
+  if (only && !c.name.includes(only)) continue;
+  const run = (url: string, headers: Record<string, string>, seconds = SECONDS): Promise<WrkResult> =>
+    wrk({ url: url + c.path, method: 'PUT', headers, body: c.body, seconds });
+  await run(base.url, json, 1);
+  const b = await run(base.url, json);
+  figures.push({ name: `${c.name}: bare fastify`, value: b.rps, unit: `req/s (CPU ${b.cpuUsPerRequest.toFixed(1)} µs/request)` });
+  for (const [level, t] of servers) {
+    const auth = { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' };
+    await run(t.url, auth, 1);
+    const rt = t.tagway.runtime;
+    const auditBefore = await rt.storage.audit.count();
+    const groupsBefore = { ...rt.writes.stats };
+    const r = await run(t.url, auth);
+    if (r.non2xx || r.errors) throw new Error(`${c.name}: tagway answered ${r.non2xx} non-2xx and ${r.errors} socket errors`);
+    const audited = (await rt.storage.audit.count()) - auditBefore;
+    const groups = rt.writes.stats.groups - groupsBefore.groups;
+    const label = `${c.name}, ${level}`;
+    figures.push(
+      { name: `${label}: req/s`, value: r.rps, unit: 'req/s', ratio: r.rps / b.rps, baseline: 'bare fastify req/s' },
+      {
+        name: `${label}: values/s`,
+        value: r.rps * c.values,
+        unit: 'values/s',
+        target: c.values > 1 ? '≥ 300,000' : '≥ 20,000 req/s',
+      },
+      { name: `${label}: p50 / p99`, value: r.p50, unit: `ms (p99 ${r.p99.toFixed(1)} ms)`, target: c.values > 1 ? 'p99 ≤ 50 ms' : '' },
+      {
+        name: `${label}: CPU/request`,
+        value: r.cpuUsPerRequest,
+        unit: `µs (${(r.cpuUsPerRequest / c.values).toFixed(2)} µs/value)`,
+        ratio: b.cpuUsPerRequest / r.cpuUsPerRequest,
+        baseline: 'bare fastify CPU (higher is better)',
+      },
+      // Each value and its audit row commit in consecutive groups, so a request takes part in two.
+      { name: `${label}: requests per group commit`, value: (2 * r.requests) / Math.max(1, groups), unit: 'requests' },
+      { name: `${label}: audit rows per value`, value: audited / Math.max(1, r.requests * c.values), unit: 'rows' },
+    );
+  }
+}
+report('Durable writes (wrk -t1 -c50, HTTPS, session token, internal tags, SQLite WAL)', figures);
+await base.close();
+await full.stop();
+await normal.stop();

@@ -1,0 +1,225 @@
+import type { AuditRow, NewAuditEntry } from '../storage/audit-repository.js';
+import type { KeyValueEntry, KeyValueRepository } from '../storage/key-value-repository.js';
+import type { Storage } from '../storage/open.js';
+
+type KvEntry = { key: string; value: unknown; at: number };
+
+interface KvOp {
+  namespace: string;
+  entries: ReadonlyArray<KvEntry>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface AuditOp {
+  entries: readonly NewAuditEntry[];
+  resolve: (rows: AuditRow[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit of client writes: the retained values of internal tags and the audit rows that arrive while a group
+ * is being committed wait, and all of them go into ONE transaction (one multi-row statement loop per table) in the
+ * next turn of the event loop; the WAL is then synced off the event loop (`deferSync`), one sync for every group
+ * committed meanwhile. 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
+ * them while the event loop stands still.
+ *
+ * When each promise resolves:
+ * - a value (`setMany`) once its group is COMMITTED: visible, and safe from kill -9 (the WAL frames are written);
+ *   the tag engine then publishes it and its write observer queues the audit row;
+ * - an audit row (`appendMany`) once its group is committed AND synced. That sync also covers every group committed
+ *   before, the value's included, so a client write answered after its audit row (the tag engine awaits its write
+ *   observers) is durable. Refused audit rows are reported only after the earlier groups' syncs settled, so an
+ *   answer given while storage refuses the trail (the trail holds the rows) still follows the value's sync.
+ */
+export class GroupCommit {
+  private kv: KvOp[] = [];
+  private audit: AuditOp[] = [];
+  private readonly contributors: Array<() => void> = [];
+  private scheduled = false;
+  private committing = false;
+  private wanted = false;
+  private forming = false;
+  /** Settles once every group committed so far is synced (or its sync failed). */
+  private synced: Promise<unknown> = Promise.resolve();
+  /** Groups committed and items in them (metrics and benchmarks). */
+  readonly stats = { groups: 0, values: 0, auditRows: 0, failures: 0 };
+
+  constructor(private readonly storage: Pick<Storage, 'transaction'>) {}
+
+  /** Writes key-value entries in the next group; resolves once committed (see the class comment). */
+  setMany(namespace: string, entries: ReadonlyArray<KvEntry>): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.kv.push({ namespace, entries, resolve, reject });
+      this.request();
+    });
+  }
+
+  /** Appends audit rows (chained in order) in the next group; resolves with them once committed and durable. */
+  appendMany(entries: readonly NewAuditEntry[]): Promise<AuditRow[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise<AuditRow[]>((resolve, reject) => {
+      this.audit.push({ entries, resolve, reject });
+      this.request();
+    });
+  }
+
+  /**
+   * Called at the start of every group, synchronously: a producer that queues its own rows (the audit trail keeps
+   * them in order across storage outages) hands them over here, so that they join the group being formed.
+   */
+  beforeEachGroup(contribute: () => void): () => void {
+    this.contributors.push(contribute);
+    return () => {
+      const i = this.contributors.indexOf(contribute);
+      if (i >= 0) this.contributors.splice(i, 1);
+    };
+  }
+
+  /** Asks for a group soon (a contributor has rows): in the next turn, or right after the commit under way. */
+  request(): void {
+    if (this.forming) return;
+    this.wanted = true;
+    if (this.scheduled || this.committing) return;
+    this.scheduled = true;
+    // setImmediate, not a microtask: the writes parsed in this turn of the event loop, and the audit rows of the
+    // values the previous group just committed, all join this group.
+    setImmediate(this.run);
+  }
+
+  /** A key-value repository whose writes go through this group commit; reads pass straight to `base`. */
+  keyValues(base: KeyValueRepository): KeyValueRepository {
+    return {
+      get: (namespace: string, key: string): Promise<KeyValueEntry | undefined> => base.get(namespace, key),
+      list: (namespace: string): Promise<KeyValueEntry[]> => base.list(namespace),
+      delete: (namespace: string, key: string): Promise<boolean> => base.delete(namespace, key),
+      set: (namespace: string, key: string, value: unknown, at: number): Promise<void> => this.setMany(namespace, [{ key, value, at }]),
+      setMany: (namespace, entries) => this.setMany(namespace, entries),
+    };
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    if (this.committing) return;
+    this.wanted = false;
+    this.forming = true;
+    try {
+      for (const c of this.contributors) c();
+    } finally {
+      this.forming = false;
+    }
+    const kv = this.kv;
+    const audit = this.audit;
+    if (kv.length === 0 && audit.length === 0) return;
+    this.kv = [];
+    this.audit = [];
+    this.committing = true;
+    void this.commit(kv, audit).finally(() => this.committed());
+  };
+
+  /** The commit under way is done (its sync may still run): the next group may form. */
+  private committed(): void {
+    if (!this.committing) return;
+    this.committing = false;
+    if (this.wanted || this.kv.length > 0 || this.audit.length > 0) this.request();
+  }
+
+  private async commit(kv: KvOp[], audit: AuditOp[]): Promise<void> {
+    const entries = audit.length === 1 ? audit[0]!.entries : audit.flatMap((a) => a.entries);
+    let isCommitted = false;
+    const syncedBefore = this.synced;
+    const tx = this.storage.transaction(
+      async (t) => {
+        for (const [namespace, list] of byNamespace(kv)) await t.keyValues.setMany(namespace, list);
+        return entries.length === 0 ? [] : t.audit.appendMany(entries);
+      },
+      {
+        deferSync: true,
+        onCommit: () => {
+          isCommitted = true;
+          this.stats.groups++;
+          for (const op of kv) {
+            this.stats.values += op.entries.length;
+            op.resolve();
+          }
+          this.committed();
+        },
+      },
+    );
+    this.synced = Promise.allSettled([syncedBefore, tx]);
+    let rows: AuditRow[];
+    try {
+      rows = await tx;
+    } catch (err) {
+      this.stats.failures++;
+      if (isCommitted) {
+        // Committed, but the sync failed (an I/O error): the rows are in the database, their durability unknown.
+        for (const op of audit) op.reject(err);
+        return;
+      }
+      if (kv.length + audit.length === 1) {
+        for (const op of kv) op.reject(err);
+        await this.rejectAudit(audit, err, syncedBefore);
+        return;
+      }
+      // One part's refusal must not take the others with it (a value that cannot be stored, audit rows refused by a
+      // full disk while a value still fits): commit them apart, as they were before grouping.
+      await this.commitApart(kv, audit, syncedBefore);
+      return;
+    }
+    this.stats.auditRows += rows.length;
+    let at = 0;
+    for (const op of audit) {
+      op.resolve(audit.length === 1 ? rows : rows.slice(at, at + op.entries.length));
+      at += op.entries.length;
+    }
+  }
+
+  private async commitApart(kv: KvOp[], audit: AuditOp[], syncedBefore: Promise<unknown>): Promise<void> {
+    const syncs: Array<Promise<unknown>> = [syncedBefore];
+    for (const op of kv) {
+      let committed = false;
+      const tx = this.storage.transaction((t) => t.keyValues.setMany(op.namespace, op.entries), {
+        deferSync: true,
+        onCommit: () => {
+          committed = true;
+          op.resolve();
+        },
+      });
+      syncs.push(tx.catch(() => undefined));
+      await tx.catch((err: unknown) => {
+        if (!committed) op.reject(err);
+      });
+    }
+    // In arrival order: the audit trail has one append in flight at a time, so the chain keeps the order of events.
+    for (const op of audit) {
+      try {
+        op.resolve(await this.storage.transaction((t) => t.audit.appendMany(op.entries), { deferSync: true }));
+      } catch (err) {
+        await this.rejectAudit([op], err, Promise.allSettled(syncs));
+      }
+    }
+  }
+
+  /** Refused rows are reported once the values committed before them are synced (see the class comment). */
+  private async rejectAudit(audit: readonly AuditOp[], err: unknown, syncedBefore: Promise<unknown>): Promise<void> {
+    if (audit.length === 0) return;
+    await syncedBefore;
+    for (const op of audit) op.reject(err);
+  }
+}
+
+/**
+ * The ops' entries per namespace, one per key: a group holds only the end state, the key's last write (the same
+ * rows as writing them all in order, without rewriting a setpoint 50 times when 50 clients write it in one group).
+ */
+function byNamespace(kv: readonly KvOp[]): Map<string, KvEntry[]> {
+  const out = new Map<string, Map<string, KvEntry>>();
+  for (const op of kv) {
+    let keys = out.get(op.namespace);
+    if (keys === undefined) out.set(op.namespace, (keys = new Map()));
+    for (const e of op.entries) keys.set(e.key, e);
+  }
+  return new Map([...out].map(([ns, keys]) => [ns, [...keys.values()]]));
+}

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeDynamics, FakeSap, FakeWebhook } from '../../helpers/fake-erp.js';
+import { waitUntil } from '../../helpers/wait.js';
+import { exportsProject, SECRETS } from './project.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tagway-exports-crash-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function child(dataDir: string, projectFile: string, mode?: string): { proc: ChildProcess; lines: string[] } {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fixtures/exports-crash-child.ts', dataDir, projectFile, ...(mode ? [mode] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...SECRETS },
+    },
+  );
+  children.push(proc);
+  const lines: string[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  return { proc, lines };
+}
+
+describe('exports outbox under kill -9', () => {
+  it('delivers every entry after a restart; the one in delivery at the crash again with the same key', async () => {
+    const hook = new FakeWebhook(SECRETS.TAGWAY_TEST_HOOK_SECRET);
+    const sap = new FakeSap('u', 'p');
+    const d365 = new FakeDynamics('i', 's');
+    await Promise.all([hook.start(), sap.start(), d365.start()]);
+    try {
+      const projectFile = join(dir, 'project.yaml');
+      writeFileSync(projectFile, exportsProject({ webhook: hook.url, sap: sap.url, dynamics: d365.url, ca: hook.caFile, timeoutMs: 1000 }));
+      const dataDir = join(dir, 'data');
+      // The first POST never gets an answer: that entry is mid-delivery when the process dies, the rest wait behind it.
+      hook.script = ['stall', 'stall', 'stall'];
+      const first = child(dataDir, projectFile, 'enqueue');
+      await waitUntil(
+        () => first.lines.includes('READY') && hook.posts.length >= 1,
+        'five entries enqueued and the first in delivery',
+        60_000,
+      );
+      const enqueued = first.lines.filter((l) => l.startsWith('ENQUEUED')).map((l) => l.split(' ')[2]!);
+      expect(enqueued).toHaveLength(5);
+      const died = new Promise((r) => first.proc.once('exit', r));
+      first.proc.kill('SIGKILL');
+      await died;
+      expect(hook.bookings).toHaveLength(0);
+      hook.script = [];
+      const stalledPosts = hook.posts.length;
+
+      const second = child(dataDir, projectFile);
+      await waitUntil(
+        () => enqueued.every((k) => hook.bookings.some((b) => b.key === k)),
+        'every entry delivered after the restart',
+        60_000,
+      );
+      // In period order, each key booked once; the entry in delivery at the crash was posted again with its key.
+      expect(hook.bookings.map((b) => b.key)).toEqual(enqueued);
+      // Posted while stalled (once, or again after a timeout), then once more after the restart; nothing else.
+      expect(hook.posts.slice(0, stalledPosts).every((p) => p.key === enqueued[0])).toBe(true);
+      expect(hook.posts.filter((p) => p.key === enqueued[0]).length).toBe(stalledPosts + 1);
+      const bodies = new Set(hook.posts.filter((p) => p.key === enqueued[0]).map((p) => JSON.stringify(p.body)));
+      expect(bodies.size).toBe(1);
+      second.proc.kill('SIGKILL');
+    } finally {
+      await Promise.all([hook.stop(), sap.stop(), d365.stop()]);
+    }
+  }, 150_000);
+});

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/domain/clock.js';
+import { AuditTrail } from '../../../src/runtime/audit.js';
+import { GroupCommit } from '../../../src/runtime/group-commit.js';
+import type { NewAuditEntry } from '../../../src/storage/audit-repository.js';
+import { openSqliteStorage, sqliteDatabaseForTests, type SqliteStorage } from '../../../src/storage/sqlite/open-sqlite.js';
+
+const row = (target: string): NewAuditEntry => ({
+  at: '2026-12-06T12:00:00.000Z',
+  action: 'tag.write',
+  user: 'anna',
+  clientAddress: '127.0.0.1',
+  target,
+  details: null,
+  result: 'OK',
+});
+
+describe('group commit of values and audit rows (real SQLite, synchronous FULL)', () => {
+  let dir: string;
+  let storage: SqliteStorage;
+  let group: GroupCommit;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tagway-group-'));
+    storage = openSqliteStorage({ dataDir: dir });
+    group = new GroupCommit(storage);
+  });
+  afterEach(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits what arrives in one turn as one group: values and rows of many callers, rows chained in order', async () => {
+    const done = await Promise.all([
+      group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]),
+      group.appendMany([row('A'), row('B')]),
+      group.setMany('internal', [
+        { key: 'B', value: 2, at: 1 },
+        { key: 'A', value: 3, at: 2 },
+      ]),
+      group.appendMany([row('C')]),
+    ]);
+    expect(group.stats).toMatchObject({ groups: 1, values: 3, auditRows: 3, failures: 0 });
+    expect((done[1] as Array<{ id: number }>).map((r) => r.id)).toEqual([1, 2]);
+    expect((done[3] as Array<{ id: number; prevHash: string }>)[0]!.id).toBe(3);
+    expect((await storage.keyValues.list('internal')).map((e) => [e.key, e.value])).toEqual([
+      ['A', 3],
+      ['B', 2],
+    ]);
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 3 });
+  });
+
+  it('writes arriving while a group commits wait for the next one, which takes them all', async () => {
+    const first = group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]);
+    await new Promise((r) => setImmediate(r)); // the first group is under way
+    const later = Array.from({ length: 10 }, (_, i) => group.appendMany([row(`T${i}`)]));
+    await Promise.all([first, ...later]);
+    expect(group.stats.groups).toBe(2);
+    expect(await storage.audit.count()).toBe(10);
+  });
+
+  it('a value that cannot be stored fails alone; the rest of its group commits', async () => {
+    const results = await Promise.allSettled([
+      group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]),
+      group.setMany('internal', [{ key: 'Bad', value: undefined, at: 1 }]),
+      group.appendMany([row('A')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['A']);
+    expect(await storage.audit.count()).toBe(1);
+  });
+
+  it('audit rows refused by storage fail alone; the values of their group are stored', async () => {
+    const db = sqliteDatabaseForTests(storage);
+    // An injected fault: the trail's table refuses every insert, the key-value table does not.
+    db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    const results = await Promise.allSettled([group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]), group.appendMany([row('A')])]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await storage.keyValues.get('internal', 'A')).toMatchObject({ value: 1 });
+    db.exec('DROP TRIGGER test_refuse');
+    await group.appendMany([row('B')]);
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 1 });
+  });
+
+  it('an audit trail on the group hands its rows to each group as it forms, in order, and holds refused ones', async () => {
+    const trail = new AuditTrail(group, new ManualClock(Date.UTC(2026, 11, 6, 12)));
+    const value = group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]);
+    const recorded = Promise.all([
+      trail.record({ action: 'tag.write', user: 'anna', target: 'A', result: 'OK' }),
+      trail.record({ action: 'auth.login', user: 'anna', result: 'OK' }),
+    ]);
+    await Promise.all([value, recorded]);
+    // The trail's rows joined the value's group instead of flushing on their own.
+    expect(group.stats.groups).toBe(1);
+    const page = await storage.audit.query({ order: 'asc' });
+    expect(page.items.map((r) => r.action)).toEqual(['tag.write', 'auth.login']);
+
+    const db = sqliteDatabaseForTests(storage);
+    db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    await expect(trail.record({ action: 'auth.logout', user: 'anna', result: 'OK' })).rejects.toThrow(/refused by test/);
+    expect(trail.storageState().ok).toBe(false);
+    db.exec('DROP TRIGGER test_refuse');
+    await trail.record({ action: 'auth.login', user: 'bob', result: 'OK' });
+    expect((await storage.audit.query({ order: 'asc' })).items.map((r) => `${r.action}:${r.user}`)).toEqual([
+      'tag.write:anna',
+      'auth.login:anna',
+      'auth.logout:anna',
+      'auth.login:bob',
+    ]);
+    expect(trail.storageState()).toEqual({ ok: true });
+    trail.stopRetrying();
+  });
+});
