@@ -71,7 +71,7 @@ describe('native API on PostgreSQL', () => {
   beforeAll(async () => {
     url = await cluster.createDatabase();
     [s, sqlite] = await Promise.all([
-      startTestServer({ projectYaml: PROJECT, config: { databaseUrl: url } }),
+      startTestServer({ projectYaml: PROJECT, databaseUrl: url }),
       startTestServer({ projectYaml: PROJECT, config: { sqliteSynchronous: 'NORMAL' } }),
     ]);
     // The server under test really is on PostgreSQL (and the baseline on SQLite).
