@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { TagDefinition } from '../../src/domain/tag-definition.js';
+import { Historian } from '../../src/runtime/historian.js';
+import { TagEngine } from '../../src/runtime/tag-engine.js';
 import type { Repositories } from '../../src/storage/open.js';
 import { runAuditVerifyPostgres } from '../../src/cli/audit-verify.js';
 import { migratePostgres, openPostgresStorage, postgresSqlForTests } from '../../src/storage/postgres/open-postgres.js';
@@ -256,5 +260,51 @@ describe('PostgreSQL audit chain with several writers', () => {
     }
     const empty = await cluster.createDatabase();
     expect(await runAuditVerifyPostgres(empty, { log: () => undefined, error: () => undefined })).toBe(2);
+  });
+});
+
+describe('historian retention on PostgreSQL', () => {
+  it('drops the days older than every tag’s retention whole, and trims the rest per tag', async () => {
+    const DAY = 86_400_000;
+    const now = Date.UTC(2026, 2, 20, 12);
+    const storage = await open(await cluster.createDatabase(undefined, template));
+    try {
+      const h = storage.history;
+      for (const name of ['Short', 'Default']) {
+        const id = await h.tagId(name);
+        const ts = Array.from({ length: 8 }, (_, i) => now - (i + 0.5) * DAY);
+        await h.insertBatch({ count: 8, tagIds: ts.map(() => id), ts, values: ts.map(() => 1), quality: ts.map(() => 0xc0) });
+      }
+      const tag = (name: string, retentionDays?: number): TagDefinition => ({
+        name,
+        type: 'Float64',
+        access: 'readwrite',
+        connection: 'x',
+        history: { mode: 'onChange', ...(retentionDays ? { retentionDays } : {}) },
+      });
+      const clock = new ManualClock(now);
+      const engine = new TagEngine([tag('Short', 2), tag('Default')], clock);
+      const historian = new Historian(engine, h, clock, { defaultRetentionDays: 5, pruneBatchRows: 3 });
+      historian.start();
+      await historian.prune();
+      await historian.stop();
+      const sql = postgresSqlForTests(storage);
+      const days = (await sql.query<{ n: number }>("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'history'::regclass")).rows[0]!
+        .n;
+      // Samples sat in 9 UTC days; the oldest cut-off (5 days, 'Default') lets the days that end before it go whole.
+      const cutoff = now - 5 * DAY;
+      const firstKept = Math.floor(cutoff / DAY);
+      const firstStored = Math.floor((now - 7.5 * DAY) / DAY);
+      expect(firstStored).toBeLessThan(firstKept);
+      expect(days).toBe(Math.floor((now - 0.5 * DAY) / DAY) - firstKept + 1);
+      const ages = async (name: string) =>
+        (await h.raw((await h.findTagId(name))!, { from: 0, to: now + DAY, limit: 100, order: 'asc' })).samples
+          .map((s) => (now - s.ts) / DAY)
+          .filter((d) => d > 0);
+      expect(await ages('Short')).toEqual([1.5, 0.5]);
+      expect(await ages('Default')).toEqual([4.5, 3.5, 2.5, 1.5, 0.5]);
+    } finally {
+      await storage.close();
+    }
   });
 });

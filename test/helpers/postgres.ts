@@ -71,6 +71,16 @@ export async function startTestCluster(opts: { durable?: boolean } = {}): Promis
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
+  // A test file that dies without reaching its afterAll must not leave a postmaster behind.
+  const orphanGuard = () => {
+    if (!stopped)
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        /* gone */
+      }
+  };
+  process.once('exit', orphanGuard);
   return {
     adminUrl,
     port,
@@ -89,6 +99,7 @@ export async function startTestCluster(opts: { durable?: boolean } = {}): Promis
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.off('exit', orphanGuard);
       try {
         process.kill(pid, 'SIGINT');
       } catch {

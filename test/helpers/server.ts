@@ -48,6 +48,11 @@ export interface TestServerOptions {
   dataDir?: string;
   /** The server's clock (a ManualClock makes throttling and token expiry testable without waiting). */
   clock?: Clock | undefined;
+  /**
+   * Run on PostgreSQL instead of SQLite (same as `config.databaseUrl`): a database made by `startTestCluster()` /
+   * `cluster.createDatabase()` of test/helpers/postgres.ts.
+   */
+  databaseUrl?: string | undefined;
 }
 
 /** A real Tagway over HTTPS on an ephemeral loopback port with a temporary data dir. */
@@ -62,6 +67,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     logLevel: process.env.TAGWAY_TEST_LOG ?? 'silent',
     adminPassword: ADMIN_PASSWORD,
     ...opts.config,
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
   };
   registerBuiltIns(); // the project below is parsed before startServer would register the drivers
   const load = () =>

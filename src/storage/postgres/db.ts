@@ -46,12 +46,19 @@ export function isStoreFault(err: unknown): boolean {
   return err instanceof Error && /Connection terminated|connect|timeout/i.test(err.message);
 }
 
+/**
+ * READ COMMITTED whatever the database's default: every statement sees what was committed before it, which is what
+ * makes "take the advisory lock, then read the chain head" correct (a REPEATABLE READ snapshot taken before the
+ * lock would read a stale head and fork the audit chain).
+ */
+export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 /** Runs `fn` in a transaction of its own on a client from the pool. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (db: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(BEGIN);
     try {
       const out = await fn(client);
       await client.query('COMMIT');

@@ -13,7 +13,7 @@ import { BOARD_MIGRATIONS, PgBoardRepository } from './pg-board-repository.js';
 import { PgSessionRepository, SESSION_MIGRATIONS } from './pg-session-repository.js';
 import { PgSigningKeyRepository, SIGNING_KEY_MIGRATIONS } from './pg-signing-key-repository.js';
 import { PgUserRepository, USER_MIGRATIONS } from './pg-user-repository.js';
-import { inTransaction, isStoreFault, migrateAll, pgTypes, redactUrl, type PgExec, type PgMigrations, type Sql } from './db.js';
+import { BEGIN, inTransaction, isStoreFault, migrateAll, pgTypes, redactUrl, type PgExec, type PgMigrations, type Sql } from './db.js';
 
 /** Every module's migrations, in the order they are applied. A new store adds its entry here (docs/postgresql.md). */
 export const PG_MIGRATIONS: readonly PgMigrations[] = [
@@ -157,7 +157,7 @@ export class PostgresStorage implements Storage {
         const client = await this.pool.connect();
         let broken: Error | undefined;
         try {
-          await client.query('BEGIN');
+          await client.query(BEGIN);
           const exec: PgExec = { run: (f) => f(client), atomic: (f) => f(client) };
           const tx: Record<string, unknown> = {};
           for (const [k, r] of Object.entries(this.repos)) tx[k] = (r as { within(e: PgExec): unknown }).within(exec);

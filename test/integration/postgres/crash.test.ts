@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay, isLegal } from '../../../src/domain/alarms/state-machine.js';
 import { openPostgresStorage } from '../../../src/storage/postgres/open-postgres.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
+import { startTestServer } from '../../helpers/server.js';
 
 const WRITERS = 6;
 const PROJECT = `
@@ -132,6 +133,28 @@ describe('kill -9 of a Tagway on PostgreSQL during writes', () => {
       expect(await storage.audit.verify()).toMatchObject({ firstBad: null });
     } finally {
       await storage.close();
+    }
+  });
+});
+
+describe('a Tagway whose PostgreSQL goes away', () => {
+  // Runs last in this file: it stops the cluster.
+  it('answers 503 STORAGE_UNAVAILABLE with Retry-After and reports degraded health, instead of failing with 500', async () => {
+    const s = await startTestServer({ projectYaml: PROJECT, config: { databaseUrl: await cluster.createDatabase() } });
+    try {
+      const token = await s.login();
+      expect((await s.request('PUT', '/tags/W1/value', { token, body: { value: 1 } })).status).toBe(200);
+      expect((await s.request('GET', '/health')).json.storage.status).toBe('ok');
+      await cluster.stop();
+      const w = await s.request('PUT', '/tags/W1/value', { token, body: { value: 2 } });
+      expect(w.status).toBe(503);
+      expect(w.json.code).toBe('STORAGE_UNAVAILABLE');
+      expect(w.headers['retry-after']).toBeDefined();
+      const h = await s.request('GET', '/health');
+      expect(h.json.status).toBe('degraded');
+      expect(h.json.storage.status).toBe('degraded');
+    } finally {
+      await s.stop();
     }
   });
 });

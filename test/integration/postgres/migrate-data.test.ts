@@ -1,9 +1,10 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditVerifyPostgres } from '../../../src/cli/audit-verify.js';
 import { main } from '../../../src/cli/main.js';
+import { runUserCommand } from '../../../src/cli/user-admin.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -102,7 +103,7 @@ describe('tagway migrate-data', () => {
       const r = await lite!.request('GET', `/tags/M.Text/history?from=${iso(Date.now() - 60_000)}&to=${iso(Date.now() + 1000)}`, {
         token: op,
       });
-      return r.json.items?.length > 0;
+      return r.json.items?.some((i: any) => i.value === 'migrated');
     }, 'the historian to log M.Text');
 
     const queries = [
@@ -125,6 +126,8 @@ describe('tagway migrate-data', () => {
     lite = undefined;
 
     const url = await cluster.createDatabase();
+    const projectFile = join(pgDir, 'project.yaml');
+    writeFileSync(projectFile, PROJECT);
     // Refused while a server holds the data directory is covered by the lock; here the server is stopped.
     expect(await main(['migrate-data', '--from', liteDir, '--to', url])).toBe(0);
     // A second copy into the now populated database is refused, so nothing is ever mixed.
@@ -169,5 +172,17 @@ describe('tagway migrate-data', () => {
     const lines: string[] = [];
     expect(await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) })).toBe(0);
     expect(Number(/OK, (\d+) rows/.exec(lines[0]!)![1])).toBeGreaterThan(auditBefore.length);
+    // The command line reaches the same database: `tagway audit verify --database-url` and `tagway user … --database-url`.
+    expect(await main(['audit', 'verify', '--database-url', url])).toBe(0);
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), readPassword: async () => 'ne-w-Strong-Pass-9' };
+    expect(await runUserCommand(['disable', 'mia', '--database-url', url, '--project', projectFile], io, {})).toBe(0);
+    expect(await runUserCommand(['list', '--project', projectFile], io, { TAGWAY_DATABASE_URL: url })).toBe(0);
+    expect(out.find((l) => l.startsWith('mia'))).toMatch(/disabled/);
+    // The running node sees the other process's change (the users' version row) and refuses the disabled user.
+    await waitUntil(
+      async () => (await pg!.request('POST', '/auth/login', { body: { username: 'mia', password: 'mi-a-Strong-Pass-9' } })).status === 401,
+      'the node to see mia disabled',
+    );
   });
 });

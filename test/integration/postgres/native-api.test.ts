@@ -71,7 +71,7 @@ describe('native API on PostgreSQL', () => {
   beforeAll(async () => {
     url = await cluster.createDatabase();
     [s, sqlite] = await Promise.all([
-      startTestServer({ projectYaml: PROJECT, config: { databaseUrl: url } }),
+      startTestServer({ projectYaml: PROJECT, databaseUrl: url }),
       startTestServer({ projectYaml: PROJECT, config: { sqliteSynchronous: 'NORMAL' } }),
     ]);
     // The server under test really is on PostgreSQL (and the baseline on SQLite).
@@ -190,5 +190,48 @@ describe('native API on PostgreSQL', () => {
     const code = await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/audit verify: OK, \d+ rows/);
     expect(code).toBe(0);
+  });
+});
+
+describe('two nodes on one PostgreSQL database', () => {
+  it('share users (a user made on one logs in on the other), start on the same stored signing keys, and keep one audit chain', async () => {
+    const url = await cluster.createDatabase();
+    // The same secret key on both, as docs/postgresql.md asks (it encrypts the stored JWT signing keys).
+    const secret = Buffer.alloc(32, 7).toString('base64');
+    const prev = process.env.TAGWAY_SECRET_KEY;
+    process.env.TAGWAY_SECRET_KEY = secret;
+    const [a, b] = await Promise.all([
+      startTestServer({ projectYaml: PROJECT, databaseUrl: url }),
+      startTestServer({ projectYaml: PROJECT, databaseUrl: url }),
+    ]);
+    try {
+      const adminA = await a.login();
+      expect(
+        (
+          await a.request('POST', '/users', {
+            token: adminA,
+            body: { username: 'twin', password: 'tw-in-Strong-Pass-9', groups: ['operators'] },
+          })
+        ).status,
+      ).toBe(201);
+      // Node b learns of the new user from the users' version row within a fraction of a second.
+      const t = await waitUntil(async () => {
+        const r = await b.request('POST', '/auth/login', { body: { username: 'twin', password: 'tw-in-Strong-Pass-9' } });
+        return r.status === 200 && (r.json.token as string);
+      }, 'node b to know the user made on node a');
+      expect((await b.request('GET', '/users/current', { token: t })).json.username).toBe('twin');
+      // Both nodes append to the one chain at once.
+      await Promise.all(
+        [a, b].flatMap((s) => [1, 2, 3].map(() => s.request('POST', '/auth/login', { body: { username: 'twin', password: 'wrong' } }))),
+      );
+      const lines: string[] = [];
+      expect(await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) })).toBe(0);
+      const failed = (await a.request('GET', '/audit?action=auth.login_failed&limit=100', { token: adminA })).json.items;
+      expect(failed.length).toBeGreaterThanOrEqual(6);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      if (prev === undefined) delete process.env.TAGWAY_SECRET_KEY;
+      else process.env.TAGWAY_SECRET_KEY = prev;
+    }
   });
 });
