@@ -88,6 +88,13 @@ module.exports = {
       from: { path: '^src/adapters/http/([^/]+)/' },
       to: { path: '^src/adapters/http/', pathNot: ['^src/adapters/http/$1/', '^src/adapters/http/shared/'] },
     },
+    {
+      name: 'erp-targets-are-outbound',
+      severity: 'error',
+      comment: 'The ERP senders (src/adapters/erp) are outbound adapters: they know no HTTP front end, and only the composition wires them.',
+      from: { path: '^src/adapters/erp/' },
+      to: { path: ['^src/adapters/http/', '^src/services/', 'node_modules/fastify'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

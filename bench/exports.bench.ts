@@ -44,14 +44,21 @@ try {
   const per = 1800;
   for (let s0 = 0; s0 < SECONDS; s0 += per) {
     const n = per * FIELDS;
-    const b = { count: n, tagIds: new Array<number>(n), ts: new Array<number>(n), values: new Array<number>(n), quality: new Array<number>(n) };
+    const b = {
+      count: n,
+      tagIds: new Array<number>(n),
+      ts: new Array<number>(n),
+      values: new Array<number>(n),
+      quality: new Array<number>(n),
+    };
     for (let s = 0, k = 0; s < per; s++)
       for (let t = 0; t < FIELDS; t++, k++) {
         const sec = s0 + s;
         const agg = AGGS[t % AGGS.length]!;
         b.tagIds[k] = ids[t]!;
         b.ts[k] = FROM + sec * 1000;
-        b.values[k] = agg === 'delta' ? (sec * 3) % 65536 : agg === 'timeTrue' ? (sec % 600 < 500 ? 1 : 0) : 50 + 40 * Math.sin(sec / 600 + t);
+        b.values[k] =
+          agg === 'delta' ? (sec * 3) % 65536 : agg === 'timeTrue' ? (sec % 600 < 500 ? 1 : 0) : 50 + 40 * Math.sin(sec / 600 + t);
         b.quality[k] = Quality.GOOD;
       }
     await history.insertBatch(b);
@@ -85,7 +92,14 @@ try {
   const compute = percentile(computeMs, 50);
   const read = percentile(readMs, 50);
   figures.push(
-    { name: '50-field report over 8 h of 1 s history (median)', value: compute, unit: 'ms', ratio: compute / read, baseline: 'reading the 50 series', target: '<= 200 ms' },
+    {
+      name: '50-field report over 8 h of 1 s history (median)',
+      value: compute,
+      unit: 'ms',
+      ratio: compute / read,
+      baseline: 'reading the 50 series',
+      target: '<= 200 ms',
+    },
     { name: 'reading the same 50 series (median)', value: read, unit: 'ms' },
   );
   db.close();
@@ -105,9 +119,16 @@ try {
 
   // Baseline: bare POSTs, one at a time, same body size.
   const agent = new Agent({ connect: { ca: tls.cert } });
-  const body = JSON.stringify({ report: 'bench', period: { start: '', end: '', shift: 'Early' }, values: { a: 1, b: 2, c: 'x' }, flags: {}, generatedAt: '' });
+  const body = JSON.stringify({
+    report: 'bench',
+    period: { start: '', end: '', shift: 'Early' },
+    values: { a: 1, b: 2, c: 'x' },
+    flags: {},
+    generatedAt: '',
+  });
   let t0 = performance.now();
-  for (let i = 0; i < ENTRIES; i++) await (await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent })).body.text();
+  for (let i = 0; i < ENTRIES; i++)
+    await (await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent })).body.text();
   const bareRate = ENTRIES / ((performance.now() - t0) / 1000);
   await agent.close();
   received.length = 0;
@@ -141,7 +162,14 @@ try {
   const inOrder = received.every((k, i) => k === keys[i]);
   const rate = ENTRIES / drainS;
   figures.push(
-    { name: `outbox: ${ENTRIES} pending entries drained to a local HTTPS webhook`, value: rate, unit: 'deliveries/s', ratio: rate / bareRate, baseline: 'bare sequential HTTPS POSTs', target: '>= 1,000/s' },
+    {
+      name: `outbox: ${ENTRIES} pending entries drained to a local HTTPS webhook`,
+      value: rate,
+      unit: 'deliveries/s',
+      ratio: rate / bareRate,
+      baseline: 'bare sequential HTTPS POSTs',
+      target: '>= 1,000/s',
+    },
     { name: 'bare sequential HTTPS POSTs', value: bareRate, unit: 'requests/s' },
     { name: 'drained in period order', value: inOrder ? 1 : 0, unit: 'bool' },
   );

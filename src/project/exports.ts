@@ -210,6 +210,16 @@ export interface ExportsConfig {
 export function exportsOfProject(project: Project, env: Record<string, string | undefined> = process.env): ExportsConfig {
   const shifts = project.raw.shifts as ShiftsSection | undefined;
   const ex = (project.raw.exports ?? {}) as ExportsSection;
+  // A project taken from the start-up cache skipped the validators: a variable unset since then is caught here.
+  const missing: string[] = [];
+  for (const t of ex.targets ?? []) {
+    for (const k of SECRET_KEYS) if (typeof t[k] === 'string') resolveEnv(t[k], env, missing);
+    for (const v of Object.values(t.headers ?? {})) resolveEnv(v, env, missing);
+  }
+  if (missing.length)
+    throw new Error(
+      `exports: environment variable${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].map((m) => `'${m}'`).join(', ')} not set`,
+    );
   return {
     calendar: shifts ? { timeZone: shifts.timeZone, shifts: shifts.shifts, holidays: shifts.holidays } : undefined,
     reports: (ex.reports ?? []).map((r) => ({ ...r, delayMs: r.delayMs ?? DEFAULT_DELAY_MS })),

@@ -88,6 +88,8 @@ export interface OutboxRepository {
   claimHead(topic: string, now: number, leaseMs: number, limit?: number): Promise<{ head: OutboxEntry; leased: OutboxEntry[] } | undefined>;
   /** The entry was delivered: counts the attempt; it is never claimed again. False when unknown or not pending. */
   markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean>;
+  /** markDelivered for several entries in one write (senders settle a batch at once); returns how many changed. */
+  markDeliveredMany(items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]): Promise<number>;
   /**
    * A delivery attempt failed: counts it and records the error; the entry is due again at `nextAttemptAt`, or is
    * given up (`dead`) when `nextAttemptAt` is null. False when unknown or not pending.

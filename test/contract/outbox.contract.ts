@@ -173,6 +173,31 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
       expect((await outbox.claimHead('erp', 10, 1000, 10))!.leased.map((e) => e.id)).toEqual([a]);
     });
 
+    it('marks several entries delivered in one write, skipping settled and unknown ones', async () => {
+      const [a, b, c] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 1 },
+          { topic: 'erp', payload: 2 },
+          { topic: 'erp', payload: 3 },
+        ],
+        0,
+      );
+      await outbox.markFailed(c!, 'refused', null);
+      expect(await outbox.markDeliveredMany([])).toBe(0);
+      expect(
+        await outbox.markDeliveredMany([
+          { id: a!, at: 10, attempt: { at: 10, status: 200, answer: 'ok' } },
+          { id: b!, at: 11 },
+          { id: c!, at: 12 },
+          { id: 987_654, at: 13 },
+        ]),
+      ).toBe(2);
+      expect(await outbox.get(a!)).toMatchObject({ status: 'delivered', deliveredAt: 10, attempts: 1 });
+      expect(await outbox.get(b!)).toMatchObject({ status: 'delivered', deliveredAt: 11 });
+      expect((await outbox.get(c!))!.status).toBe('dead');
+      expect(await outbox.attemptsOf(a!)).toEqual([{ at: 10, status: 200, answer: 'ok' }]);
+    });
+
     it('records attempts with their outcome, the newest kept, answers cut to 1 KB', async () => {
       const [a] = await outbox.enqueue([{ topic: 'erp', payload: 1 }], 0);
       expect(await outbox.markFailed(a!, 'HTTP 503', 100, { at: 10, status: 503, answer: 'x'.repeat(5000) })).toBe(true);

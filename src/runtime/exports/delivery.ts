@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { ExportTargetConfig } from '../../project/exports.js';
-import { OUTBOX_MAX_ANSWER, type OutboxEntry, type OutboxRepository } from '../../storage/outbox-repository.js';
+import { OUTBOX_MAX_ANSWER, type OutboxAttempt, type OutboxEntry, type OutboxRepository } from '../../storage/outbox-repository.js';
 import { verdictOf, type ExportPayload, type SendResult, type TargetSender } from './types.js';
 
 export interface BackoffOptions {
@@ -15,6 +15,8 @@ export interface BackoffOptions {
 
 /** Entries leased per storage write while a target keeps up. */
 const CLAIM_BATCH = 32;
+/** Deliveries noted but not yet written are written after this long at the latest. */
+const SETTLE_AFTER_MS = 100;
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 300_000, maxRetryAfterMs: 3_600_000 };
 
@@ -79,8 +81,11 @@ export class OutboxDispatcher {
   }
 
   /** @internal */
-  /** One attempt; true when the entry is settled (delivered or dead), false when it waits for a retry. */
-  async attempt(q: TargetQueue, entry: OutboxEntry): Promise<boolean> {
+  /**
+   * One attempt; true when the entry is settled (delivered or dead), false when it waits for a retry. A delivery
+   * is only noted in `delivered`: the caller writes a batch's deliveries at once (one commit, not one per entry).
+   */
+  async attempt(q: TargetQueue, entry: OutboxEntry, delivered: { id: number; at: number; attempt: OutboxAttempt }[]): Promise<boolean> {
     const payload = entry.payload as ExportPayload;
     let r: SendResult;
     try {
@@ -93,10 +98,11 @@ export class OutboxDispatcher {
     const verdict = verdictOf(r.status);
     const what = r.status === null ? r.answer.slice(0, 200) : `HTTP ${r.status}`;
     if (verdict === 'delivered') {
-      await this.outbox.markDelivered(entry.id, now, attempt);
-      q.stats.delivered++;
+      delivered.push({ id: entry.id, at: now, attempt });
       return true;
     }
+    // Failures are written in order after the deliveries before them.
+    await q.settle(delivered);
     q.stats.failedAttempts++;
     const tooOld = now - entry.createdAt >= q.target.giveUpAfterMs;
     if (verdict === 'permanent' || tooOld) {
@@ -188,13 +194,31 @@ class TargetQueue {
       const claim = await this.d.repo.claimHead(this.target.name, this.d.time.now(), lease, CLAIM_BATCH);
       if (!claim) return;
       if (claim.leased.length === 0) return this.wakeAt(claim.head.nextAttemptAt);
-      for (const entry of claim.leased) {
-        if (this.stopped) return;
-        const ok = await this.d.attempt(this, entry);
-        // A failed entry stays the head: the rest of the batch waits for it (its lease runs out meanwhile).
-        if (!ok) break;
+      // Deliveries of the batch are written together: a crash before that write sends them again, with their keys.
+      // Written at the latest after SETTLE_AFTER_MS, so that a slow target does not hold many unrecorded deliveries.
+      const delivered: { id: number; at: number; attempt: OutboxAttempt }[] = [];
+      let since = performance.now();
+      try {
+        for (const entry of claim.leased) {
+          if (this.stopped) break;
+          if (delivered.length === 0) since = performance.now();
+          const ok = await this.d.attempt(this, entry, delivered);
+          // A failed entry stays the head: the rest of the batch waits for it.
+          if (!ok) break;
+          if (performance.now() - since >= SETTLE_AFTER_MS) await this.settle(delivered);
+        }
+      } finally {
+        await this.settle(delivered);
       }
     }
+  }
+
+  /** Writes the deliveries noted so far (and empties the list). */
+  async settle(delivered: { id: number; at: number; attempt: OutboxAttempt }[]): Promise<void> {
+    if (delivered.length === 0) return;
+    const batch = delivered.splice(0);
+    await this.d.repo.markDeliveredMany(batch);
+    this.stats.delivered += batch.length;
   }
 
   async stop(): Promise<void> {

@@ -70,6 +70,7 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
   private readonly claimTx;
   private readonly settleTx;
   private readonly headTx;
+  private readonly settleManyTx;
 
   constructor(private readonly db: Database) {
     super();
@@ -114,6 +115,10 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
         }
         return changed;
       },
+    );
+    this.settleManyTx = db.transaction(
+      (items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]) =>
+        items.filter((i) => this.settleTx(i.id, { at: i.at }, i.attempt)).length,
     );
     const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
     const leaseHead = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
@@ -163,6 +168,10 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
 
   markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean> {
     return this.exec(() => this.settleTx(id, { at }, attempt));
+  }
+
+  markDeliveredMany(items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]): Promise<number> {
+    return this.exec(() => (items.length === 0 ? 0 : this.settleManyTx(items)));
   }
 
   markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean> {

@@ -62,6 +62,8 @@ ${o.extra ?? ''}
       timeoutMs: ${o.timeoutMs ?? 1000}
       retryBaseMs: 50
       retryMaxMs: 200
+alarms:
+  - { name: Line1.Stopped, number: 1, class: Alarm, priority: 5, tag: Line1.Running, limit: { type: "==", value: 0 }, text: "Line 1 stopped" }
 groups:
   - name: exportViewers
     permissions: [{ permission: "exports:read" }]

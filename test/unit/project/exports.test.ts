@@ -113,3 +113,19 @@ exports:
     ).toEqual(["5: trigger 'shiftEnd' needs a 'shifts:' section"]);
   });
 });
+
+describe('exportsOfProject', () => {
+  it('refuses to start when a secret variable is unset (a cached project skipped the validator)', () => {
+    process.env.TAGWAY_TEST_HOOK_SECRET_2 = 'x';
+    const p = parseProject(
+      base +
+        `exports:
+  targets:
+    - { name: hook, kind: webhook, url: "https://erp.example/hook", secret: "\${TAGWAY_TEST_HOOK_SECRET_2}" }
+`,
+      'p.yaml',
+    );
+    expect(exportsOfProject(p).targets[0]!.secret).toBe('x');
+    expect(() => exportsOfProject(p, {})).toThrow("exports: environment variable 'TAGWAY_TEST_HOOK_SECRET_2' not set");
+  });
+});
