@@ -133,6 +133,11 @@ describe('web dashboard (Chromium)', () => {
     await tab.goto('/app/boards');
     await tab.getByRole('link', { name: 'Filler board' }).waitFor();
     await tab.close();
+    // The owner changes it (PUT /boards/{id}).
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('form', { name: 'Filler board' }).getByLabel('Name', { exact: true }).fill('Filler board v2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Filler board v2' }).waitFor();
   });
 
   it('shows a viewer no write control and no Administration, and the server refuses the write anyway', async () => {
