@@ -65,6 +65,7 @@ export class LiveClient {
   private readonly subs = new Map<string, TagSub | AlarmSub>();
   private readonly values = new Map<string, LiveValue>();
   private readonly statusListeners = new Set<(s: LiveStatus) => void>();
+  private readonly userListeners = new Set<(u: CurrentUser) => void>();
   private nextId = 1;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -102,6 +103,17 @@ export class LiveClient {
   reauth(): void {
     const token = this.opts.token?.();
     if (token && this.authenticated) this.send({ type: 'auth', token });
+  }
+
+  /** The user as the server sees them now: after each authentication and when their permissions change (`rescoped`). */
+  onUser(listener: (u: CurrentUser) => void): () => void {
+    this.userListeners.add(listener);
+    return () => this.userListeners.delete(listener);
+  }
+
+  private setUser(u: CurrentUser): void {
+    this.user = u;
+    for (const l of this.userListeners) l(u);
   }
 
   onStatus(listener: (s: LiveStatus) => void): () => void {
@@ -220,7 +232,7 @@ export class LiveClient {
       case 'authenticated': {
         const first = !this.authenticated;
         this.authenticated = true;
-        this.user = msg.user as CurrentUser;
+        this.setUser(msg.user as CurrentUser);
         if (!first) return; // a renewed token on the open socket: subscriptions stay
         this.attempt = 0;
         this.connects++;
@@ -256,7 +268,7 @@ export class LiveClient {
         return;
       }
       case 'rescoped':
-        this.user = msg.user as CurrentUser;
+        this.setUser(msg.user as CurrentUser);
         return;
       default:
         return;

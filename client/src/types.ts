@@ -4,6 +4,7 @@
  */
 import type { Static } from 'typebox';
 import type { AggregateName } from '../../src/domain/history/aggregates.js';
+import type { Permission } from '../../src/domain/permissions.js';
 import type {
   ClientCreated,
   ClientView,
@@ -88,9 +89,14 @@ export type User = Static<typeof UserView>;
 export type NewUser = Static<typeof CreateUser>;
 export type UserChanges = Static<typeof PatchUser>;
 export type UnlockResult = Static<typeof UnlockReply>;
-export type Group = Static<typeof GroupView>;
-export type NewGroup = Static<typeof GroupBody>;
-export type GroupChanges = Static<typeof GroupPatch>;
+// Like `aggregate`, the permission union is built from a list at run time: named here from the same list.
+export interface PermissionGrant {
+  permission: Permission;
+  tags?: string | undefined;
+}
+export type Group = Omit<Static<typeof GroupView>, 'permissions'> & { permissions: PermissionGrant[] };
+export type NewGroup = Omit<Static<typeof GroupBody>, 'permissions'> & { permissions: PermissionGrant[] };
+export type GroupChanges = Omit<Static<typeof GroupPatch>, 'permissions'> & { permissions?: PermissionGrant[] | undefined };
 export type ApiClient = Static<typeof ClientView>;
 export type NewApiClient = Static<typeof CreateClient>;
 export type CreatedApiClient = Static<typeof ClientCreated>;

@@ -133,6 +133,11 @@ describe('web dashboard (Chromium)', () => {
     await tab.goto('/app/boards');
     await tab.getByRole('link', { name: 'Filler board' }).waitFor();
     await tab.close();
+    // The owner changes it (PUT /boards/{id}).
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('form', { name: 'Filler board' }).getByLabel('Name', { exact: true }).fill('Filler board v2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Filler board v2' }).waitFor();
   });
 
   it('shows a viewer no write control and no Administration, and the server refuses the write anyway', async () => {
@@ -159,6 +164,41 @@ describe('web dashboard (Chromium)', () => {
       await v.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     } finally {
       await vctx.close();
+    }
+  });
+
+  it('lets an administrator scope a group and create an API client whose secret is shown once', async () => {
+    const g = await d.server.request('POST', '/groups', {
+      token: d.adminToken,
+      body: { name: 'shift', permissions: [{ permission: 'tags:read' }] },
+    });
+    expect(g.status, g.text).toBe(201);
+    const actx = await d.context();
+    const a = await actx.newPage();
+    try {
+      await d.signIn(a, 'admin', 'admin-password-for-tests');
+      await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
+      const groups = a.getByRole('region', { name: 'Groups' });
+      const form = groups.locator('form').filter({ has: a.getByRole('button', { name: 'Save shift' }) });
+      await form.getByRole('textbox').fill('tags:read Line1.**\nhistory:read Line1.**');
+      await form.getByRole('button', { name: 'Save shift' }).click();
+      await expect
+        .poll(async () => (await d.server.request('GET', '/groups/shift', { token: d.adminToken })).json.permissions, { timeout: 10_000 })
+        .toEqual([
+          { permission: 'tags:read', tags: 'Line1.**' },
+          { permission: 'history:read', tags: 'Line1.**' },
+        ]);
+      const clients = a.getByRole('region', { name: 'API clients' });
+      await clients.getByLabel('Name').fill('mes');
+      await clients.getByLabel('Groups').fill('shift');
+      await clients.getByRole('button', { name: 'Create' }).click();
+      const secret = clients.getByRole('status');
+      await expect.poll(() => secret.innerText(), { timeout: 10_000 }).toContain('shown this once');
+      await a.reload();
+      await a.getByRole('region', { name: 'API clients' }).getByText('mes').first().waitFor();
+      expect(await a.getByRole('region', { name: 'API clients' }).getByRole('status').count()).toBe(0);
+    } finally {
+      await actx.close();
     }
   });
 

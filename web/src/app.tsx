@@ -59,8 +59,11 @@ function Session() {
     };
     client.onUnauthenticated = expired;
     const off = live.onStatus((st) => st === 'unauthenticated' && expired());
+    // Rights changed by an administrator reach the page at once (the server has already re-scoped the socket).
+    const offUser = live.onUser((user) => setS((cur) => (cur.state === 'in' ? { state: 'in', rights: new Rights(user) } : cur)));
     return () => {
       off();
+      offUser();
       client.onUnauthenticated = undefined;
     };
   }, [s.state]);

@@ -82,6 +82,10 @@ describe('LiveClient', () => {
       { type: 'auth', token: 'tok' },
       { type: 'subscribe', id: 't1', tags: ['Line1.**'], minIntervalMs: 100 },
     ]);
+    const users: unknown[] = [];
+    live.onUser((u) => users.push(u));
+    sockets[1]!.receive({ type: 'rescoped', user: { username: 'u', grants: [] }, subscriptions: { t1: 0 } });
+    expect(users).toEqual([{ username: 'u', grants: [] }]);
     sockets[1]!.receive({ type: 'values', id: 't1', items: [value('Line1.A', 2)] });
     expect(live.value('Line1.A')).toMatchObject({ value: 2, stale: false });
     expect(live.connects).toBe(2);

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { ApiClient, AuditEntry, AuditParams, CreatedApiClient, Group, User } from '../../../client/src/index.js';
+import type { ApiClient, AuditEntry, AuditParams, CreatedApiClient, Group, PermissionGrant, User } from '../../../client/src/index.js';
 import { useTagway } from '../../../client/src/react.js';
 import { useAuth } from '../auth.js';
 import { formatDateTime } from '../format.js';
@@ -112,29 +112,53 @@ function Users() {
   );
 }
 
+/** One grant per line: `permission [tag glob]`, e.g. `tags:write Line1.**`. */
+function parseGrants(text: string): PermissionGrant[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [permission, tags] = l.split(/\s+/, 2);
+      return { permission: permission as PermissionGrant['permission'], ...(tags ? { tags } : {}) };
+    });
+}
+
 function Groups() {
   const { t } = useI18n();
   const { client } = useTagway();
-  const [groups] = useList<Group>(client.groups);
+  const [groups, reload] = useList<Group>(client.groups);
+  const [problem, setProblem] = useState<string | undefined>();
+  const save = async (e: FormEvent<HTMLFormElement>, name: string) => {
+    e.preventDefault();
+    const text = String(new FormData(e.currentTarget).get('grants') ?? '');
+    try {
+      await client.updateGroup(name, { permissions: parseGrants(text) });
+      setProblem(undefined);
+      reload();
+    } catch (err) {
+      setProblem(`${name}: ${(err as Error).message}`);
+    }
+  };
   return (
     <section aria-label={t.groups} className="card">
       <h2>{t.groups}</h2>
-      <table>
-        <thead>
-          <tr>
-            <th>{t.name}</th>
-            <th>{t.permissions}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {groups.map((g) => (
-            <tr key={g.name}>
-              <td>{g.name}</td>
-              <td>{g.permissions.map((p) => (p.tags ? `${p.permission} (${p.tags})` : p.permission)).join(', ')}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {problem && <p role="alert">{problem}</p>}
+      {groups.map((g) => (
+        <form key={g.name + g.permissions.length} className="filters" onSubmit={(e) => void save(e, g.name)}>
+          <label className="grow">
+            {g.name} — {t.permissions}
+            <textarea
+              name="grants"
+              rows={Math.max(2, g.permissions.length)}
+              defaultValue={g.permissions.map((p) => (p.tags ? `${p.permission} ${p.tags}` : p.permission)).join('\n')}
+            />
+          </label>
+          <button type="submit" aria-label={`${t.save} ${g.name}`}>
+            {t.save}
+          </button>
+        </form>
+      ))}
     </section>
   );
 }

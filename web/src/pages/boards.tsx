@@ -29,6 +29,8 @@ export function BoardsPage() {
     void client.allTags().then(setTags, () => undefined);
   }, [client]);
   const board = boards.find((b) => b.id === id);
+  const [editing, setEditing] = useState(false);
+  useEffect(() => setEditing(false), [id]);
   return (
     <section>
       <h1>{board ? board.name : t.myBoards}</h1>
@@ -43,13 +45,16 @@ export function BoardsPage() {
           + {t.newBoard}
         </Link>
       </nav>
-      {board ? (
-        <Board board={board} tags={tags} onDeleted={() => setTick((x) => x + 1)} />
+      {board && !editing ? (
+        <Board board={board} tags={tags} onDeleted={() => setTick((x) => x + 1)} onEdit={() => setEditing(true)} />
       ) : (
         <BoardEditor
+          key={board?.id ?? 'new'}
+          board={board}
           tags={tags}
           onSaved={(b) => {
             setTick((x) => x + 1);
+            setEditing(false);
             return b;
           }}
         />
@@ -58,11 +63,21 @@ export function BoardsPage() {
   );
 }
 
-function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardView }) {
+/** Composes a new board, or changes one of the caller's own (`board`). */
+function BoardEditor(props: { board?: BoardView | undefined; tags: TagInfo[]; onSaved: (b: BoardView) => BoardView }) {
   const { t } = useI18n();
   const { client } = useTagway();
   const navigate = useNavigate();
-  const [widgets, setWidgets] = useState<BoardInput['widgets']>([]);
+  const [widgets, setWidgets] = useState<BoardInput['widgets']>(
+    () =>
+      props.board?.widgets.map((w) => ({
+        id: w.id,
+        kind: w.kind as Kind,
+        tags: w.tags,
+        ...(w.title ? { title: w.title } : {}),
+        ...(w.options ? { options: w.options } : {}),
+      })) ?? [],
+  );
   const [kind, setKind] = useState<Kind>('value');
   const [tag, setTag] = useState('');
   const [problem, setProblem] = useState<string | undefined>();
@@ -70,14 +85,15 @@ function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardV
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     try {
-      const b = await client.createBoard({
+      const input: BoardInput = {
         name: String(f.get('name')),
         widgets,
         sharedWith: String(f.get('shared') ?? '')
           .split(',')
           .map((g) => g.trim())
           .filter(Boolean),
-      });
+      };
+      const b = props.board ? await client.updateBoard(props.board.id, input) : await client.createBoard(input);
       props.onSaved(b);
       navigate(`/app/boards/${b.id}`);
     } catch (err) {
@@ -85,11 +101,11 @@ function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardV
     }
   };
   return (
-    <form className="card editor" onSubmit={(e) => void save(e)} aria-label={t.newBoard}>
-      <h2>{t.newBoard}</h2>
+    <form className="card editor" onSubmit={(e) => void save(e)} aria-label={props.board ? props.board.name : t.newBoard}>
+      <h2>{props.board ? props.board.name : t.newBoard}</h2>
       <label>
         {t.name}
-        <input name="name" required maxLength={100} />
+        <input name="name" required maxLength={100} defaultValue={props.board?.name} />
       </label>
       <fieldset>
         <legend>{t.addWidget}</legend>
@@ -137,7 +153,7 @@ function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardV
       </ul>
       <label>
         {t.sharedWith}
-        <input name="shared" placeholder="viewers" />
+        <input name="shared" placeholder="viewers" defaultValue={props.board?.sharedWith.join(', ')} />
       </label>
       {problem && <p role="alert">{problem}</p>}
       <button type="submit" className="primary">
@@ -147,7 +163,7 @@ function BoardEditor(props: { tags: TagInfo[]; onSaved: (b: BoardView) => BoardV
   );
 }
 
-function Board(props: { board: BoardView; tags: TagInfo[]; onDeleted: () => void }) {
+function Board(props: { board: BoardView; tags: TagInfo[]; onDeleted: () => void; onEdit: () => void }) {
   const { t } = useI18n();
   const { client } = useTagway();
   const { rights } = useAuth();
@@ -212,6 +228,11 @@ function Board(props: { board: BoardView; tags: TagInfo[]; onDeleted: () => void
           );
         })}
       </div>
+      {board.mine && (
+        <button type="button" onClick={props.onEdit}>
+          {t.edit}
+        </button>
+      )}
       {board.mine && (
         <button
           type="button"
