@@ -10,7 +10,7 @@ import {
   type OutboxRepository,
   type OutboxStatus,
 } from '../outbox-repository.js';
-import { PgRepository, type PgMigrations } from './db.js';
+import { PgRepository, type PgMigrations, type Sql } from './db.js';
 
 export const OUTBOX_MIGRATIONS: PgMigrations = {
   module: 'outbox',
@@ -136,12 +136,7 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
   }
 
   markDelivered(id: number, at: number, attempt?: OutboxAttempt): Promise<boolean> {
-    return this.settle(
-      id,
-      "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1 WHERE id = $2 AND status = 'pending'",
-      [at, id],
-      attempt,
-    );
+    return this.settle(id, DELIVERED, [at, id], attempt);
   }
 
   markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean> {
@@ -156,23 +151,18 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     );
   }
 
-  /** The state change and its attempt record are one write: an attempt is never shown without its outcome. */
-  private settle(id: number, sql: string, params: unknown[], attempt: OutboxAttempt | undefined): Promise<boolean> {
+  markDeliveredMany(items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]): Promise<number> {
+    if (items.length === 0) return this.db.run(async () => 0);
     return this.db.atomic(async (db) => {
-      const changed = ((await db.query(sql, params)).rowCount ?? 0) > 0;
-      if (changed && attempt) {
-        await db.query(
-          `INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
-           VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = $1), $2, $3, $4)`,
-          [id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER)],
-        );
-        await db.query(
-          'DELETE FROM outbox_attempts WHERE outbox_id = $1 AND seq <= (SELECT max(seq) FROM outbox_attempts WHERE outbox_id = $1) - $2',
-          [id, OUTBOX_MAX_ATTEMPTS_KEPT],
-        );
-      }
+      let changed = 0;
+      for (const it of items) if (await settleOn(db, it.id, DELIVERED, [it.at, it.id], it.attempt)) changed++;
       return changed;
     });
+  }
+
+  /** The state change and its attempt record are one write: an attempt is never shown without its outcome. */
+  private settle(id: number, sql: string, params: unknown[], attempt: OutboxAttempt | undefined): Promise<boolean> {
+    return this.db.atomic((db) => settleOn(db, id, sql, params, attempt));
   }
 
   attemptsOf(id: number): Promise<OutboxAttempt[]> {
@@ -249,4 +239,23 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
       return (await db.query("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < $1", [before])).rowCount ?? 0;
     });
   }
+}
+
+const DELIVERED = "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1 WHERE id = $2 AND status = 'pending'";
+
+/** Runs one state change and, when it changed the entry, records the attempt (the newest OUTBOX_MAX_ATTEMPTS_KEPT kept). */
+async function settleOn(db: Sql, id: number, sql: string, params: unknown[], attempt: OutboxAttempt | undefined): Promise<boolean> {
+  const changed = ((await db.query(sql, params)).rowCount ?? 0) > 0;
+  if (changed && attempt) {
+    await db.query(
+      `INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
+       VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = $1), $2, $3, $4)`,
+      [id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER)],
+    );
+    await db.query(
+      'DELETE FROM outbox_attempts WHERE outbox_id = $1 AND seq <= (SELECT max(seq) FROM outbox_attempts WHERE outbox_id = $1) - $2',
+      [id, OUTBOX_MAX_ATTEMPTS_KEPT],
+    );
+  }
+  return changed;
 }
