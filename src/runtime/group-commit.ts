@@ -88,6 +88,16 @@ export class GroupCommit {
     setImmediate(this.run);
   }
 
+  /** Commits what is queued and waits until it is committed and synced (shutdown, before storage closes). */
+  async drain(): Promise<void> {
+    // Bounded: a producer that keeps writing during shutdown cannot hold it up for ever.
+    for (let i = 0; i < 1000 && (this.scheduled || this.committing || this.kv.length > 0 || this.audit.length > 0); i++) {
+      if (!this.scheduled && !this.committing) this.request();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await this.synced;
+  }
+
   /** A key-value repository whose writes go through this group commit; reads pass straight to `base`. */
   keyValues(base: KeyValueRepository): KeyValueRepository {
     return {
