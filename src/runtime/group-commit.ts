@@ -21,7 +21,7 @@ interface AuditOp {
  * Group commit of client writes: the retained values of internal tags and the audit rows that arrive while a group
  * is being committed wait, and all of them go into ONE transaction (one multi-row statement loop per table) in the
  * next turn of the event loop; the WAL is then synced off the event loop (`deferSync`), one sync for every group
- * committed meanwhile. 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
+ * committed meanwhile (a group of values alone skips its own: the group with their audit rows syncs for both). 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
  * them while the event loop stands still.
  *
  * When each promise resolves:
@@ -95,6 +95,7 @@ export class GroupCommit {
       if (!this.scheduled && !this.committing) this.request();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    await this.syncNow();
     await this.synced;
   }
 
@@ -146,6 +147,8 @@ export class GroupCommit {
       },
       {
         deferSync: true,
+        // A group of values only: nobody waits for its sync; the group with their audit rows, next, syncs for both.
+        syncLater: audit.length === 0,
         onCommit: () => {
           isCommitted = true;
           this.stats.groups++;
@@ -192,6 +195,7 @@ export class GroupCommit {
       let committed = false;
       const tx = this.storage.transaction((t) => t.keyValues.setMany(op.namespace, op.entries), {
         deferSync: true,
+        syncLater: true,
         onCommit: () => {
           committed = true;
           op.resolve();
@@ -216,7 +220,15 @@ export class GroupCommit {
   private async rejectAudit(audit: readonly AuditOp[], err: unknown, syncedBefore: Promise<unknown>): Promise<void> {
     if (audit.length === 0) return;
     await syncedBefore;
+    await this.syncNow();
     for (const op of audit) op.reject(err);
+  }
+
+  /** Syncs everything committed so far (groups of values alone commit without a sync of their own). */
+  private syncNow(): Promise<unknown> {
+    const p = this.storage.transaction(() => Promise.resolve(), { deferSync: true }).catch(() => undefined);
+    this.synced = Promise.allSettled([this.synced, p]);
+    return p;
   }
 }
 
