@@ -40,6 +40,8 @@ export class GroupCommit {
   private committing = false;
   private wanted = false;
   private forming = false;
+  /** A group of values alone committed since the last sync started (it waits for the next one). */
+  private valuesUnsynced = false;
   /** Settles once every group committed so far is synced (or its sync failed). */
   private synced: Promise<unknown> = Promise.resolve();
   /** Groups committed and items in them (metrics and benchmarks). */
@@ -151,6 +153,8 @@ export class GroupCommit {
         syncLater: audit.length === 0,
         onCommit: () => {
           isCommitted = true;
+          // A syncing group's sync starts right after its commit and covers the values committed before it.
+          this.valuesUnsynced = audit.length === 0;
           this.stats.groups++;
           for (const op of kv) {
             this.stats.values += op.entries.length;
@@ -198,6 +202,7 @@ export class GroupCommit {
         syncLater: true,
         onCommit: () => {
           committed = true;
+          this.valuesUnsynced = true;
           op.resolve();
         },
       });
@@ -220,12 +225,13 @@ export class GroupCommit {
   private async rejectAudit(audit: readonly AuditOp[], err: unknown, syncedBefore: Promise<unknown>): Promise<void> {
     if (audit.length === 0) return;
     await syncedBefore;
-    await this.syncNow();
+    if (this.valuesUnsynced) await this.syncNow();
     for (const op of audit) op.reject(err);
   }
 
   /** Syncs everything committed so far (groups of values alone commit without a sync of their own). */
   private syncNow(): Promise<unknown> {
+    this.valuesUnsynced = false;
     const p = this.storage.transaction(() => Promise.resolve(), { deferSync: true }).catch(() => undefined);
     this.synced = Promise.allSettled([this.synced, p]);
     return p;
