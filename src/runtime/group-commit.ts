@@ -141,6 +141,18 @@ export class GroupCommit {
   private async commit(kv: KvOp[], audit: AuditOp[]): Promise<void> {
     const entries = audit.length === 1 ? audit[0]!.entries : audit.flatMap((a) => a.entries);
     let isCommitted = false;
+    const onCommit = (): void => {
+      if (isCommitted) return;
+      isCommitted = true;
+      // A syncing group's sync starts right after its commit and covers the values committed before it.
+      this.valuesUnsynced = audit.length === 0;
+      this.stats.groups++;
+      for (const op of kv) {
+        this.stats.values += op.entries.length;
+        op.resolve();
+      }
+      this.committed();
+    };
     const syncedBefore = this.synced;
     const tx = this.storage.transaction(
       async (t) => {
@@ -151,17 +163,7 @@ export class GroupCommit {
         deferSync: true,
         // A group of values only: nobody waits for its sync; the group with their audit rows, next, syncs for both.
         syncLater: audit.length === 0,
-        onCommit: () => {
-          isCommitted = true;
-          // A syncing group's sync starts right after its commit and covers the values committed before it.
-          this.valuesUnsynced = audit.length === 0;
-          this.stats.groups++;
-          for (const op of kv) {
-            this.stats.values += op.entries.length;
-            op.resolve();
-          }
-          this.committed();
-        },
+        onCommit,
       },
     );
     this.synced = Promise.allSettled([syncedBefore, tx]);
@@ -185,6 +187,8 @@ export class GroupCommit {
       await this.commitApart(kv, audit, syncedBefore);
       return;
     }
+    // A backend that does not call onCommit has committed by the time the unit resolves.
+    onCommit();
     this.stats.auditRows += rows.length;
     let at = 0;
     for (const op of audit) {
@@ -207,9 +211,13 @@ export class GroupCommit {
         },
       });
       syncs.push(tx.catch(() => undefined));
-      await tx.catch((err: unknown) => {
-        if (!committed) op.reject(err);
-      });
+      await tx.then(
+        // Resolving twice is harmless: for a backend that does not call onCommit.
+        () => op.resolve(),
+        (err: unknown) => {
+          if (!committed) op.reject(err);
+        },
+      );
     }
     // In arrival order: the audit trail has one append in flight at a time, so the chain keeps the order of events.
     for (const op of audit) {
