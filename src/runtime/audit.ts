@@ -121,18 +121,22 @@ export class AuditTrail {
     const { beforeEachGroup, request } = store;
     if (beforeEachGroup !== undefined && request !== undefined) {
       this.group = { request: () => request.call(store) };
-      beforeEachGroup.call(store, () => void this.flush());
+      // A group forming while this trail's append is still under way gets nothing: the rows wait for that append
+      // (the chain keeps the order of events), which asks for the next group when it is done.
+      beforeEachGroup.call(store, () => {
+        if (this.appending === undefined) void this.flush();
+      });
     }
   }
 
-  private entry(e: AuditEvent, details?: string): Omit<AuditEntryFields, 'id'> {
+  private entry(e: AuditEvent): Omit<AuditEntryFields, 'id'> {
     return {
       at: this.isoNow(),
       action: e.action,
       user: e.user ?? null,
       clientAddress: e.clientAddress ?? null,
       target: e.target ?? null,
-      details: details ?? (e.details === undefined ? null : canonicalJson(redact(e.details))),
+      details: e.details === undefined ? null : canonicalJson(redact(e.details)),
       result: e.result,
     };
   }

@@ -21,7 +21,7 @@ interface AuditOp {
  * Group commit of client writes: the retained values of internal tags and the audit rows that arrive while a group
  * is being committed wait, and all of them go into ONE transaction (one multi-row statement loop per table) in the
  * next turn of the event loop; the WAL is then synced off the event loop (`deferSync`), one sync for every group
- * committed meanwhile. 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
+ * committed meanwhile (a group of values alone skips its own: the group with their audit rows syncs for both). 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
  * them while the event loop stands still.
  *
  * When each promise resolves:
@@ -40,6 +40,8 @@ export class GroupCommit {
   private committing = false;
   private wanted = false;
   private forming = false;
+  /** A group of values alone committed since the last sync started (it waits for the next one). */
+  private valuesUnsynced = false;
   /** Settles once every group committed so far is synced (or its sync failed). */
   private synced: Promise<unknown> = Promise.resolve();
   /** Groups committed and items in them (metrics and benchmarks). */
@@ -88,6 +90,17 @@ export class GroupCommit {
     setImmediate(this.run);
   }
 
+  /** Commits what is queued and waits until it is committed and synced (shutdown, before storage closes). */
+  async drain(): Promise<void> {
+    // Bounded: a producer that keeps writing during shutdown cannot hold it up for ever.
+    for (let i = 0; i < 1000 && (this.scheduled || this.committing || this.kv.length > 0 || this.audit.length > 0); i++) {
+      if (!this.scheduled && !this.committing) this.request();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await this.syncNow();
+    await this.synced;
+  }
+
   /** A key-value repository whose writes go through this group commit; reads pass straight to `base`. */
   keyValues(base: KeyValueRepository): KeyValueRepository {
     return {
@@ -128,6 +141,18 @@ export class GroupCommit {
   private async commit(kv: KvOp[], audit: AuditOp[]): Promise<void> {
     const entries = audit.length === 1 ? audit[0]!.entries : audit.flatMap((a) => a.entries);
     let isCommitted = false;
+    const onCommit = (): void => {
+      if (isCommitted) return;
+      isCommitted = true;
+      // A syncing group's sync starts right after its commit and covers the values committed before it.
+      this.valuesUnsynced = audit.length === 0;
+      this.stats.groups++;
+      for (const op of kv) {
+        this.stats.values += op.entries.length;
+        op.resolve();
+      }
+      this.committed();
+    };
     const syncedBefore = this.synced;
     const tx = this.storage.transaction(
       async (t) => {
@@ -136,15 +161,9 @@ export class GroupCommit {
       },
       {
         deferSync: true,
-        onCommit: () => {
-          isCommitted = true;
-          this.stats.groups++;
-          for (const op of kv) {
-            this.stats.values += op.entries.length;
-            op.resolve();
-          }
-          this.committed();
-        },
+        // A group of values only: nobody waits for its sync; the group with their audit rows, next, syncs for both.
+        syncLater: audit.length === 0,
+        onCommit,
       },
     );
     this.synced = Promise.allSettled([syncedBefore, tx]);
@@ -168,6 +187,8 @@ export class GroupCommit {
       await this.commitApart(kv, audit, syncedBefore);
       return;
     }
+    // A backend that does not call onCommit has committed by the time the unit resolves.
+    onCommit();
     this.stats.auditRows += rows.length;
     let at = 0;
     for (const op of audit) {
@@ -182,15 +203,21 @@ export class GroupCommit {
       let committed = false;
       const tx = this.storage.transaction((t) => t.keyValues.setMany(op.namespace, op.entries), {
         deferSync: true,
+        syncLater: true,
         onCommit: () => {
           committed = true;
+          this.valuesUnsynced = true;
           op.resolve();
         },
       });
       syncs.push(tx.catch(() => undefined));
-      await tx.catch((err: unknown) => {
-        if (!committed) op.reject(err);
-      });
+      await tx.then(
+        // Resolving twice is harmless: for a backend that does not call onCommit.
+        () => op.resolve(),
+        (err: unknown) => {
+          if (!committed) op.reject(err);
+        },
+      );
     }
     // In arrival order: the audit trail has one append in flight at a time, so the chain keeps the order of events.
     for (const op of audit) {
@@ -206,7 +233,16 @@ export class GroupCommit {
   private async rejectAudit(audit: readonly AuditOp[], err: unknown, syncedBefore: Promise<unknown>): Promise<void> {
     if (audit.length === 0) return;
     await syncedBefore;
+    if (this.valuesUnsynced) await this.syncNow();
     for (const op of audit) op.reject(err);
+  }
+
+  /** Syncs everything committed so far (groups of values alone commit without a sync of their own). */
+  private syncNow(): Promise<unknown> {
+    this.valuesUnsynced = false;
+    const p = this.storage.transaction(() => Promise.resolve(), { deferSync: true }).catch(() => undefined);
+    this.synced = Promise.allSettled([this.synced, p]);
+    return p;
   }
 }
 

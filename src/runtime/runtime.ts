@@ -179,6 +179,7 @@ export class Runtime {
     }
     await this.sessions.flush();
     this.users.stop();
+    await this.writes.drain();
     await this.storage.close();
   }
 }

@@ -248,7 +248,7 @@ export class TagEngine {
    */
   async writeMany(writes: ReadonlyArray<{ tag: TagState; raw: unknown }>, ctx: WriteContext = {}): Promise<unknown[]> {
     const n = writes.length;
-    const errors = new Array<unknown>(n);
+    const errors = new Array<unknown>(n).fill(undefined);
     const values = new Array<TagValue | undefined>(n);
     const oldValues = new Array<TagValue>(n);
     let byDriver: Map<Driver, number[]> | undefined;

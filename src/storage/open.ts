@@ -43,6 +43,12 @@ export interface TransactionOptions {
    * blocking (PostgreSQL) ignores it.
    */
   deferSync?: boolean | undefined;
+  /**
+   * With `deferSync`: no sync for this unit at all; it resolves when committed and becomes durable with the next
+   * `deferSync` unit's sync, which covers everything committed before it. For a unit whose result nobody waits on
+   * durably by itself (a value whose audit row follows in the next unit).
+   */
+  syncLater?: boolean | undefined;
   /** Called once the unit is committed (visible, and safe from a crash of the process), before any deferred sync. */
   onCommit?: (() => void) | undefined;
 }

@@ -120,6 +120,18 @@ describe('SQLite storage specifics', () => {
     // 2 = FULL: only the group's own commits ran at NORMAL.
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect((await storage.keyValues.list('internal')).length).toBe(30);
+    // syncLater: committed without a sync of its own; the next deferred unit's sync covers it.
+    const at = storage.walSync.syncs;
+    let committed = false;
+    await storage.transaction((tx) => tx.keyValues.set('internal', 'L', 1, 1), {
+      deferSync: true,
+      syncLater: true,
+      onCommit: () => (committed = true),
+    });
+    expect(committed).toBe(true);
+    expect(storage.walSync.syncs).toBe(at);
+    await storage.transaction(() => Promise.resolve(), { deferSync: true });
+    expect(storage.walSync.syncs).toBe(at + 1);
   });
 
   it('moves the internal driver’s retained values into the key-value store', async () => {

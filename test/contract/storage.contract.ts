@@ -139,6 +139,18 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       expect(await storage.audit.count()).toBe(1);
     });
 
+    it('a unit synced later commits and tells onCommit; the next deferred unit makes both durable', async () => {
+      let committed = 0;
+      await storage.transaction((tx) => tx.keyValues.set('internal', 'L', 1, 1), {
+        deferSync: true,
+        syncLater: true,
+        onCommit: () => committed++,
+      });
+      expect(committed).toBe(1);
+      await storage.transaction((tx) => tx.keyValues.set('internal', 'M', 2, 2), { deferSync: true });
+      expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['L', 'M']);
+    });
+
     it('a failing unit with deferred sync rolls back and never tells onCommit', async () => {
       let committed = 0;
       const boom = new Error('boom');

@@ -106,7 +106,7 @@ export class SqliteStorage implements Storage {
         throw err;
       });
     const onCommit = opts?.onCommit;
-    if (!deferred) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
+    if (!deferred || opts?.syncLater === true) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
     // Committed (safe from a crash of this process) when `done` resolves; durable on disk after the WAL sync, which
     // runs in the thread pool while the event loop goes on serving (and committing the next group).
     return done.then((out) => {

@@ -61,6 +61,15 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     expect(await storage.audit.count()).toBe(10);
   });
 
+  it('drain commits what is queued and waits for it (shutdown)', async () => {
+    const pending = group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]);
+    const rows = group.appendMany([row('A')]);
+    await group.drain();
+    expect(group.stats).toMatchObject({ groups: 1, values: 1, auditRows: 1 });
+    await Promise.all([pending, rows]);
+    await group.drain(); // nothing queued: returns at once
+  });
+
   it('a value that cannot be stored fails alone; the rest of its group commits', async () => {
     const results = await Promise.allSettled([
       group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]),

@@ -7,7 +7,7 @@ import { BIG_INTEGER_RANGES, INTEGER_RANGES, TAG_TYPES, type TagType, type TagVa
 import type { Driver, DriverTag } from '../../../src/drivers/driver.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { TagDefinition } from '../../../src/domain/tag-definition.js';
-import { TagEngine, type TagChange, type WriteObserver } from '../../../src/runtime/tag-engine.js';
+import { TagEngine, type TagChange, type WriteEvent, type WriteObserver } from '../../../src/runtime/tag-engine.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -539,5 +539,83 @@ describe('RecordingDriver (test double sanity)', () => {
     expect(d.started).toBe(true);
     await d.stop();
     expect(d.started).toBe(false);
+  });
+});
+
+describe('TagEngine: writeMany (bulk writes)', () => {
+  it('writes each item alone through a driver without writeMany; failures stay per item; observers hear once', async () => {
+    const batches: Array<readonly WriteEvent[]> = [];
+    const single: WriteEvent[] = [];
+    engine.onWrites((events) => {
+      batches.push(events);
+    });
+    engine.onWrite((e) => {
+      single.push(e);
+    });
+    const errors = await engine.writeMany(
+      [
+        { tag: tag('Line1.Speed'), raw: 42 },
+        { tag: tag('Line1.Count'), raw: 1.5 },
+        { tag: tag('Line2.Speed'), raw: 1 },
+        { tag: tag('Line1.Running'), raw: true },
+      ],
+      { user: 'op' },
+    );
+    expect(errors.map((e) => (e === undefined ? 'OK' : (e as TagwayError).code))).toEqual([
+      'OK',
+      'TYPE_MISMATCH',
+      'DEVICE_UNAVAILABLE',
+      'OK',
+    ]);
+    expect(driver.writes.map((w) => [w.name, w.value])).toEqual([
+      ['Line1.Speed', 42],
+      ['Line1.Running', true],
+    ]);
+    expect(tag('Line1.Speed')).toMatchObject({ value: 42, quality: Quality.GOOD });
+    expect(tag('Line1.Count').value).toBe(0);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.map((e) => [e.tag.def.name, e.ok, e.newValue])).toEqual([
+      ['Line1.Speed', true, 42],
+      ['Line1.Count', false, undefined],
+      ['Line2.Speed', false, 1],
+      ['Line1.Running', true, true],
+    ]);
+    expect(single).toHaveLength(4);
+  });
+
+  it('hands a driver with writeMany all its items in one call, all or none', async () => {
+    const calls: Array<Array<[string, TagValue]>> = [];
+    let fail = false;
+    const batching: Driver = {
+      start: async () => undefined,
+      stop: async () => undefined,
+      write: async () => {
+        throw new Error('write called instead of writeMany');
+      },
+      writeMany: async (tags, values) => {
+        if (fail) throw new TagwayError('DEVICE_UNAVAILABLE', 'storage refused');
+        calls.push(tags.map((t, i) => [t.def.name, values[i]!]));
+      },
+    };
+    engine.bindDriver('plc1', batching);
+    const items = [
+      { tag: tag('Line1.Speed'), raw: 10 },
+      { tag: tag('Line1.Count'), raw: 3 },
+    ];
+    expect(await engine.writeMany(items)).toEqual([undefined, undefined]);
+    expect(calls).toEqual([
+      [
+        ['Line1.Speed', 10],
+        ['Line1.Count', 3],
+      ],
+    ]);
+    expect([tag('Line1.Speed').value, tag('Line1.Count').value]).toEqual([10, 3]);
+    fail = true;
+    const errors = await engine.writeMany([
+      { tag: tag('Line1.Speed'), raw: 20 },
+      { tag: tag('Line1.Count'), raw: 4 },
+    ]);
+    expect(errors.map((e) => (e as TagwayError).code)).toEqual(['DEVICE_UNAVAILABLE', 'DEVICE_UNAVAILABLE']);
+    expect([tag('Line1.Speed').value, tag('Line1.Count').value]).toEqual([10, 3]);
   });
 });
