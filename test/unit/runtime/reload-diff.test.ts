@@ -93,7 +93,9 @@ describe('diffProjects', () => {
 
   it('needs a restart for a new northbound publisher section', () => {
     const d = diffProjects(project(), project({ rest: BASE.rest + '\nnorthbound:\n  mqtt: { url: "mqtt://127.0.0.1:1883" }' }));
-    expect(d.restartNeeded).toEqual([{ path: '/northbound', message: 'northbound front ends (MQTT publisher) changed' }]);
+    expect(d.restartNeeded).toEqual([
+      { path: '/northbound', message: 'the northbound front ends (OPC UA server, MQTT publisher) changed' },
+    ]);
   });
 
   it('refuses removed tags, a tag moved to another connection and reordered tags', () => {

@@ -8,7 +8,8 @@ import { isStorageFault, STORAGE_RETRY_AFTER_S } from '../../../runtime/storage-
  * code; `errorcode` 0 with `error: ""` is success (single writes). Never problem+json: clients of this profile
  * look for `errorcode` and `error`.
  */
-const ERRORCODE: Partial<Record<ProblemCode, number>> = {
+// Every code has its number (a new problem code fails the type check until it gets one here and in the docs).
+const ERRORCODE: Record<ProblemCode, number> = {
   UNAUTHENTICATED: 1,
   FORBIDDEN: 2,
   CSRF_FAILED: 3,
@@ -28,6 +29,7 @@ const ERRORCODE: Partial<Record<ProblemCode, number>> = {
   DEVICE_TIMEOUT: 17,
   SERVICE_UNAVAILABLE: 18,
   STORAGE_UNAVAILABLE: 19,
+  OUTBOX_FULL: 20,
   INTERNAL_ERROR: 99,
 };
 
