@@ -121,7 +121,7 @@ for (const kind of ['spread', 'hot'] as const) {
   const subs = layout(kind);
   const span = kind === 'hot' ? PER_CLIENT : TAGS;
   // --- Tagway hub ---
-  const hub = (await import('../src/adapters/http/rest/push/service.js')).pushFor(t.tagway.runtime).hub;
+  const hub = t.tagway.engines.push.hub;
   const before = { ...hub.stats };
   const child = await startClients(wsUrl, t.token, ca, subs, 'tagway');
   debugLine = () => JSON.stringify(hub.currentStats());

@@ -17,10 +17,11 @@ import { tagwayVersion } from './server/version.js';
 import { openStorage } from './storage/open.js';
 import { redactUrl } from './storage/postgres/db.js';
 import { driverModule } from './drivers/registry.js';
+import type { AlarmEngine } from './runtime/alarms/engine.js';
 import { createAlarmEngine } from './runtime/alarms/setup.js';
 import { Historian } from './runtime/historian.js';
 import { HistoryQueries } from './runtime/history-query.js';
-import { pushExtension } from './adapters/http/rest/push/index.js';
+import { pushExtension, type PushService } from './adapters/http/rest/push/index.js';
 import { adminRoutes } from './adapters/http/rest/admin/routes.js';
 import { alarmRoutes } from './adapters/http/rest/alarms/routes.js';
 import { auditRoutes } from './adapters/http/rest/audit/routes.js';
@@ -58,6 +59,8 @@ export interface RunningServer {
   runtime: Runtime;
   /** The service layer every front end calls. */
   services: Services;
+  /** The engines beside the tag engine, as the composition built them (tests and benchmarks look inside). */
+  engines: Composition['engines'];
   /** e.g. https://127.0.0.1:8443 */
   url: string;
   port: number;
@@ -169,6 +172,7 @@ async function startLocked(
     app,
     runtime,
     services: ext.services,
+    engines: ext.engines,
     url,
     port,
     winccClassicPort: extra?.port,
@@ -220,6 +224,7 @@ export interface Composition {
   authenticators: Authenticator[];
   /** Front ends that connect out (the MQTT publisher): started once the drivers run, so that they publish first values. */
   afterStart: Array<() => void>;
+  engines: { alarms: AlarmEngine; push: PushService };
 }
 
 /**
@@ -329,6 +334,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const afterStart = composeMqttNorthbound(runtime, services, metricSources);
   return {
     afterStart,
+    engines: { alarms, push: push.service },
     services,
     plugins: [
       metricsRoutes,

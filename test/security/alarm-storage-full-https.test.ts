@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quality } from '../../src/domain/quality.js';
-import { alarmEngineOf } from '../../src/runtime/alarms/setup.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fillDatabase } from '../helpers/sqlite-full.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -37,7 +36,7 @@ describe('alarms on a full disk, over HTTPS', () => {
 
   it('raises the jam that happened during the outage within 1 s of space returning, with its original time', async () => {
     const runtime = s.server.runtime;
-    const engine = alarmEngineOf(runtime)!;
+    const engine = s.server.engines.alarms;
     const device = (name: string, value: boolean): void => runtime.tags.update(runtime.tags.require(name).index, value, Quality.GOOD);
     const current = async (): Promise<any[]> => {
       const r = await s.request('GET', '/alarms/current', { token: admin });

@@ -4,7 +4,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushFor } from '../../src/adapters/http/rest/push/service.js';
 import { DEFAULT_GLOB_CACHE_BYTES, globCacheStats, MAX_GLOB_LENGTH } from '../../src/domain/glob.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { SseClient, until, WsClient } from '../integration/push/clients.js';
@@ -88,7 +87,7 @@ describe('glob cache and glob length budgets (issue 11, finding 4)', () => {
     expect(globCacheStats().bytes).toBeLessThanOrEqual(DEFAULT_GLOB_CACHE_BYTES);
     expect((await settledRss()) - before).toBeLessThan(50 * MiB);
     c.close();
-    await until(() => pushFor(s.server.runtime).hub.currentStats().connections === 0 || undefined, 'the socket gone');
+    await until(() => s.server.engines.push.hub.currentStats().connections === 0 || undefined, 'the socket gone');
     expect((await settledRss()) - before).toBeLessThan(50 * MiB);
   });
 

@@ -3,7 +3,6 @@
 // 60 s, those opened with Basic never. Now every live channel ends or is re-scoped within 1 s of the change,
 // whatever its authentication (session token, cookie, Basic, JWT), through the runtime's event bus.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushFor } from '../../src/adapters/http/rest/push/service.js';
 import { Quality } from '../../src/domain/quality.js';
 import { PUSH_CLOSE } from '../../src/runtime/push/types.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -188,7 +187,7 @@ describe('live channels are revoked or re-scoped within 1 s (issue 11, finding 6
     );
     expect(Object.values(codes)).toEqual(Object.values(codes).map(() => PUSH_CLOSE.FORBIDDEN));
     for (const c of Object.values(ch.sse)) expect(JSON.parse(c.events.at(-1)!.data)).toMatchObject({ code: 'FORBIDDEN' });
-    await until(() => pushFor(s.server.runtime).hub.currentStats().connections === 0 || undefined, 'no connection left');
+    await until(() => s.server.engines.push.hub.currentStats().connections === 0 || undefined, 'no connection left');
   });
 
   it('deleting an API client ends its JWT channels', async () => {

@@ -10,15 +10,9 @@ export interface AlarmSetupOptions {
 /**
  * Creates the alarm engine over the runtime's tag engine and storage and starts it. Call before
  * `runtime.start()` so that it hears the drivers' first values (that is when conditions that went away while the
- * server was down are cleared). Stops with the runtime, before storage closes.
+ * server was down are cleared). Stops with the runtime, before storage closes. The composition root hands it to
+ * whoever needs it (services, push, front ends); there is no lookup by runtime.
  */
-const engines = new WeakMap<Runtime, AlarmEngine>();
-
-/** The runtime's alarm engine, for other services (the push hub subscribes with `onEvent`). */
-export function alarmEngineOf(runtime: Runtime): AlarmEngine | undefined {
-  return engines.get(runtime);
-}
-
 export async function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOptions = {}): Promise<AlarmEngine> {
   const { definitions, classes } = alarmsOfProject(runtime.project);
   const engine = new AlarmEngine({
@@ -32,7 +26,6 @@ export async function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOption
     logger: runtime.logger,
   });
   await engine.start();
-  engines.set(runtime, engine);
   runtime.onStop(() => engine.stop());
   return engine;
 }

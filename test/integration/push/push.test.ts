@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushFor } from '../../../src/adapters/http/rest/push/service.js';
+import type { PushHub } from '../../../src/runtime/push/hub.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { PUSH_CLOSE } from '../../../src/runtime/push/types.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -33,7 +33,7 @@ interface PushServer {
   s: TestServer;
   wsUrl: string;
   set(name: string, v: number | boolean | string, q?: number): void;
-  hub(): ReturnType<typeof pushFor>['hub'];
+  hub(): PushHub;
 }
 
 async function startPushServer(projectYaml: string): Promise<PushServer> {
@@ -43,7 +43,7 @@ async function startPushServer(projectYaml: string): Promise<PushServer> {
     s,
     wsUrl: `${s.url.replace('https:', 'wss:')}/ws`,
     set: (name, v, q = Quality.GOOD) => runtime.tags.update(runtime.tags.require(name).index, v, q),
-    hub: () => pushFor(runtime).hub,
+    hub: () => s.server.engines.push.hub,
   };
 }
 
@@ -57,7 +57,7 @@ describe('push over real HTTPS', () => {
 
   beforeAll(async () => {
     p = await startPushServer(PROJECT);
-    const svc = pushFor(p.s.server.runtime);
+    const svc = p.s.server.engines.push;
     svc.ws.authTimeoutMs = 300;
     svc.sse.keepAliveMs = 100;
     s = { wsUrl: p.wsUrl, ca: p.s.ca, url: p.s.url, agent: p.s.agent };

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { pushFor } from '../../../src/adapters/http/rest/push/service.js';
 import { Quality } from '../../../src/domain/quality.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../helpers/server.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -267,7 +266,7 @@ describe('WinCC Unified subscriptions over WSS (/graphql)', () => {
   });
 
   it('a slow consumer gets coalesced latest values; the server holds at most a bounded buffer meanwhile', async () => {
-    const hub = pushFor(s.server.runtime).hub;
+    const hub = s.server.engines.push.hub;
     const HIGH = 64 * 1024;
     hub.configure({ highWaterBytes: HIGH, lowWaterBytes: 8 * 1024, stallTimeoutMs: 60_000 });
     const admin = await unifiedLogin(s, 'admin', ADMIN_PASSWORD);

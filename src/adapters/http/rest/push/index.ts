@@ -2,7 +2,7 @@ import type { ApiPlugin } from '../plugin.js';
 import type { Runtime } from '../../../../runtime/runtime.js';
 import type { AlarmEventSource, PushHubOptions } from '../../../../runtime/push/types.js';
 import { pushRoutes } from './routes.js';
-import { pushFor, type PushService } from './service.js';
+import { createPushService, type PushService } from './service.js';
 
 /**
  * Live push, wired by the composition root (src/main.ts): creates the runtime's push hub and contributes the
@@ -13,9 +13,9 @@ export function pushExtension(
   runtime: Runtime,
   opts: { hub?: PushHubOptions; alarms?: AlarmEventSource } = {},
 ): { plugin: ApiPlugin; service: PushService } {
-  const service = pushFor(runtime, opts.hub);
+  const service = createPushService(runtime, opts.hub);
   if (opts.alarms) service.hub.setAlarmSource(opts.alarms);
-  return { plugin: pushRoutes, service };
+  return { plugin: pushRoutes(service), service };
 }
 
-export { pushFor, type PushService } from './service.js';
+export { type PushService } from './service.js';

@@ -4,7 +4,7 @@ import { MAX_GLOB_LENGTH } from '../../../../domain/glob.js';
 import { principalOf } from '../authenticate.js';
 import type { ApiPlugin } from '../plugin.js';
 import { problems } from '../schemas.js';
-import { pushFor } from './service.js';
+import type { PushService } from './service.js';
 import { handleSse, type SseQuery } from './sse.js';
 import { handleSocket } from './ws.js';
 
@@ -39,36 +39,37 @@ const SseQuerySchema = Type.Object(
  * PushHub. The WebSocket route is public at the HTTP level because a client may authenticate with its first
  * message; the socket itself refuses everything until it has.
  */
-export const pushRoutes: ApiPlugin = async (app, { runtime, services }) => {
-  const service = pushFor(runtime);
-  await app.register(websocket, { options: { maxPayload: service.ws.maxMessageBytes } });
+export const pushRoutes =
+  (service: PushService): ApiPlugin =>
+  async (app, { runtime, services }) => {
+    await app.register(websocket, { options: { maxPayload: service.ws.maxMessageBytes } });
 
-  app.get(
-    '/ws',
-    {
-      websocket: true,
-      config: { public: true },
-      // OpenAPI cannot describe a WebSocket; docs/push.md does.
-      schema: { hide: true },
-    },
-    (socket, request) => handleSocket(socket, request, runtime, services.tags, service.hub, service.ws),
-  );
-
-  app.get(
-    '/events',
-    {
-      schema: {
-        summary: 'Stream tag values and alarm events (Server-Sent Events)',
-        description:
-          'Events `value` (data: a value object) and `alarm` (data: an archive event, `id:` = eventId). ' +
-          'Send Last-Event-ID to resume alarm events. A comment line every 15 s keeps proxies open.',
-        tags: ['push'],
-        querystring: SseQuerySchema,
-        response: problems(400, 401, 403, 404, 503),
+    app.get(
+      '/ws',
+      {
+        websocket: true,
+        config: { public: true },
+        // OpenAPI cannot describe a WebSocket; docs/push.md does.
+        schema: { hide: true },
       },
-    },
-    async (request, reply) => {
-      handleSse(request, reply, runtime, principalOf(request), service.hub, service.sse, request.query as SseQuery);
-    },
-  );
-};
+      (socket, request) => handleSocket(socket, request, runtime, services.tags, service.hub, service.ws),
+    );
+
+    app.get(
+      '/events',
+      {
+        schema: {
+          summary: 'Stream tag values and alarm events (Server-Sent Events)',
+          description:
+            'Events `value` (data: a value object) and `alarm` (data: an archive event, `id:` = eventId). ' +
+            'Send Last-Event-ID to resume alarm events. A comment line every 15 s keeps proxies open.',
+          tags: ['push'],
+          querystring: SseQuerySchema,
+          response: problems(400, 401, 403, 404, 503),
+        },
+      },
+      async (request, reply) => {
+        handleSse(request, reply, runtime, principalOf(request), service.hub, service.sse, request.query as SseQuery);
+      },
+    );
+  };

@@ -28,28 +28,21 @@ export interface PushService {
   sse: SseSettings;
 }
 
-const services = new WeakMap<Runtime, PushService>();
-
 /**
- * The runtime's push service, created on first use and closed when the runtime stops. Runtime stays free of
- * push knowledge; the extension and the routes find the same hub through here.
+ * The push service of one runtime: the hub (created here, by the composition root's call, once), its revocation,
+ * and the transport settings, read at each new connection. Closed when the runtime stops.
  */
-export function pushFor(runtime: Runtime, hubOptions: PushHubOptions = {}): PushService {
-  let s = services.get(runtime);
-  if (!s) {
-    const hub = new PushHub(runtime.tags, { clock: runtime.clock, ...hubOptions });
-    const revocation = new ChannelRevocation(hub, runtime.events);
-    s = {
-      hub,
-      revocation,
-      ws: { authTimeoutMs: 10_000, heartbeatMs: 30_000, maxMessageBytes: 1024 * 1024 },
-      sse: { keepAliveMs: 15_000, retryMs: 3_000 },
-    };
-    services.set(runtime, s);
-    runtime.onStop(() => {
-      revocation.stop();
-      hub.close();
-    });
-  }
-  return s;
+export function createPushService(runtime: Runtime, hubOptions: PushHubOptions = {}): PushService {
+  const hub = new PushHub(runtime.tags, { clock: runtime.clock, ...hubOptions });
+  const revocation = new ChannelRevocation(hub, runtime.events);
+  runtime.onStop(() => {
+    revocation.stop();
+    hub.close();
+  });
+  return {
+    hub,
+    revocation,
+    ws: { authTimeoutMs: 10_000, heartbeatMs: 30_000, maxMessageBytes: 1024 * 1024 },
+    sse: { keepAliveMs: 15_000, retryMs: 3_000 },
+  };
 }
