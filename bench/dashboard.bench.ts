@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 import { openSqliteStorage, sqliteDatabaseForTests } from '../src/storage/sqlite/open-sqlite.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../test/helpers/server.js';
 import { percentile, report, type Figure } from './lib/report.js';
@@ -45,18 +46,7 @@ for (const f of readdirSync(join(WEB, 'assets')).filter((x) => x.endsWith('.js')
 }
 figures.push({ name: 'JS for first paint, gzipped', value: Math.round(firstPaintBytes / 102.4) / 10, unit: 'KB', target: '≤ 250 KB' });
 
-const browser = await chromium.launch({
-  executablePath: process.env.TAGWAY_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 async function signedIn(s: TestServer): Promise<Page> {
   const ctx = await browser.newContext({ baseURL: s.url, ignoreHTTPSErrors: true, viewport: { width: 1920, height: 1080 } });
   const page = await ctx.newPage();

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
-export const CHROMIUM = process.env.TAGWAY_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM, launchChromium } from '../helpers/chromium.js';
+
 const ROOT = join(import.meta.dirname, '..', '..');
 export const DEMO_PROJECT = join(ROOT, 'projects', 'demo.yaml');
 
@@ -12,26 +13,6 @@ export const DEMO_PROJECT = join(ROOT, 'projects', 'demo.yaml');
 export function buildDashboard(): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.js')], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the dashboard failed:\n${r.stderr}`);
-}
-
-/** Debian's Chromium, headless; a missing browser fails the suite with the package to install (never a skip). */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install the Debian package 'chromium' (npm test does so as root, scripts/provision.js)`,
-    );
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
 }
 
 export interface Dashboard {

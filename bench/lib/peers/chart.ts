@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../../test/helpers/chromium.js';
 
 export interface ChartData {
   title: string;
@@ -47,18 +47,7 @@ new uPlot({
 }, [x, ...columns], document.getElementById('c'));
 </script></body></html>`,
   );
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const p = await browser.newPage({ viewport: { width: 1120, height: 620 } });
     await p.goto('file://' + page);
