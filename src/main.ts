@@ -41,6 +41,12 @@ import { MetricsService } from './services/metrics-service.js';
 import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
+import { ClusterService } from './services/cluster-service.js';
+import { clusterSettings, startCluster } from './cluster/setup.js';
+import type { ClusterLink } from './cluster/link.js';
+import { clusterRoutes } from './adapters/http/rest/cluster/routes.js';
+import { PgClusterRepository } from './storage/postgres/pg-cluster-repository.js';
+import { createPool } from './storage/postgres/open-postgres.js';
 
 /**
  * The composition root: the one place that chooses concrete parts and wires them, in this order:
@@ -99,6 +105,8 @@ async function startLocked(
   releaseLock: () => void,
 ): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  // Refused before anything starts: a cluster member without the shared database would run every driver alone.
+  const cluster = clusterSettings(config);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const storage = await openStorage({
@@ -138,6 +146,8 @@ async function startLocked(
   const url = `${config.http ? 'http' : 'https'}://${shownHost}:${port}`;
   if (config.http) print(`WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted. Use HTTPS outside a lab.`);
   if (tls) print(`TLS certificate ${tls.generated ? 'generated' : 'loaded'}: ${tls.certFile}\n  SHA-256 fingerprint ${tls.fingerprint}`);
+  ext.cluster?.setAddress(url);
+  if (cluster) print(`Cluster: node '${cluster.nodeId}' on ${cluster.url}`);
   print(
     `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
   );
@@ -169,6 +179,8 @@ export interface Composition {
   services: Services;
   plugins: AppOptions['plugins'] & object;
   authenticators: Authenticator[];
+  /** This node's cluster link, when it is a cluster member. */
+  cluster?: ClusterLink | undefined;
 }
 
 /**
@@ -264,9 +276,16 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       now: () => runtime.clock.now(),
     }),
   };
+  // A cluster member: drivers start only for the connections whose lease this node wins (src/cluster/).
+  const cluster =
+    clusterSettings(config) && config.databaseUrl
+      ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
+      : undefined;
   return {
     services,
+    cluster,
     plugins: [
+      ...(cluster ? [clusterRoutes(new ClusterService(cluster))] : []),
       metricsRoutes,
       alarmRoutes,
       historyRoutes,
