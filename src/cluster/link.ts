@@ -54,8 +54,8 @@ const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/g, '_')
  * owners' tag changes to every node, writes to the owner (request/reply), and session and user changes.
  *
  * Timing (lease L, default 6 s): each node ticks every L/4 (heartbeat row, lease renewal, takeover of free or
- * expired leases up to its fair share) and heartbeats on NATS every second. A receiver that hears nothing from a
- * connection's owner for 3 s marks that connection's tags BAD NOT_CONNECTED (never a stale GOOD); an owner that
+ * expired leases up to its fair share) and heartbeats on NATS every min(1 s, L/6). A receiver that misses three
+ * heartbeats of a connection's owner marks that connection's tags BAD NOT_CONNECTED (never a stale GOOD); an owner that
  * could not renew for 3/4 L stops its drivers before its lease can expire (fencing), and messages carry the lease
  * token, so a late message of a deposed owner is ignored.
  */
@@ -69,6 +69,8 @@ export class ClusterLink implements Ownership {
   /** Highest token seen per connection: messages with a lower one come from a deposed owner. */
   private readonly tokens = new Map<string, number>();
   private readonly gaps = new Set<string>();
+  /** Local time each free lease was first seen free. */
+  private readonly freeSince = new Map<string, number>();
   private readonly tagsOf = new Map<string, TagState[]>();
   private readonly standIns = new Map<string, Driver>();
   private batch: unknown[][] = [];
@@ -178,10 +180,9 @@ export class ClusterLink implements Ownership {
     void this.watchStatus(nc);
     await nc.flush();
     this.publish('tagway.hello', { n: this.settings.nodeId });
-    const tickMs = Math.max(250, Math.floor(this.settings.leaseMs / 4));
     this.timers.push(
-      setInterval(() => void this.tick(), tickMs),
-      setInterval(() => this.heartbeat(), 1000),
+      setInterval(() => void this.tick(), this.tickMs),
+      setInterval(() => this.heartbeat(), this.heartbeatMs),
       setInterval(() => this.checkSilence(), 250),
     );
     await this.tick();
@@ -196,6 +197,15 @@ export class ClusterLink implements Ownership {
   }
 
   private natsDown = false;
+
+  private get tickMs(): number {
+    return Math.max(250, Math.floor(this.settings.leaseMs / 4));
+  }
+
+  /** NATS heartbeat period: three missed ones mark a gap, well before the lease (L) can expire. */
+  private get heartbeatMs(): number {
+    return Math.min(1000, Math.floor(this.settings.leaseMs / 6));
+  }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
@@ -239,17 +249,29 @@ export class ClusterLink implements Ownership {
       for (const l of leases) if (l.holder !== null && l.remainingMs > 0) this.noteToken(l.connection, l.token);
       // The first tick only announces this node, so that nodes starting together see each other before taking.
       if (this.ticks++ === 0 || this.natsDown) return;
-      const live = nodes.filter((n) => n.state === 'up' && n.silentMs < ttl).length || 1;
+      const liveIds = nodes.filter((n) => n.state === 'up' && n.silentMs < ttl).map((n) => n.id);
+      if (!liveIds.includes(me)) liveIds.push(me);
       const known = new Set(this.runtime.project.connections.map((c) => c.name));
       const all = leases.filter((l) => known.has(l.connection));
-      const fair = Math.ceil(all.length / live);
+      const load = new Map(liveIds.map((id) => [id, 0]));
+      for (const l of all) if (!this.isFree(l) && load.has(l.holder!)) load.set(l.holder!, load.get(l.holder!)! + 1);
+      const least = Math.min(...load.values());
+      const fair = Math.ceil(all.length / liveIds.length);
+      const now = Date.now();
       for (const l of all) {
-        if (this.held.size >= fair) break;
-        if (this.held.has(l.connection) || !this.isFree(l)) continue;
+        if (!this.isFree(l)) {
+          this.freeSince.delete(l.connection);
+          continue;
+        }
+        const since = this.freeSince.get(l.connection) ?? now;
+        this.freeSince.set(l.connection, since);
+        if (this.held.size >= fair || this.held.has(l.connection)) continue;
+        // The least loaded nodes go first; the others step in only when a lease stays free (those nodes are slow).
+        if (this.held.size > least && now - since < 2 * this.tickMs) continue;
         const token = await this.repo.acquire(l.connection, me, ttl);
         if (token !== undefined) await this.takeOver(l.connection, token);
       }
-      this.rebalance(fair, all);
+      this.rebalance(fair, least, all);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'cluster tick failed');
     } finally {
@@ -270,9 +292,9 @@ export class ClusterLink implements Ownership {
    * A node above its fair share gives one connection up now and then (not at once: no flapping), so that a node
    * that joined or came back gets work without a burst of takeovers.
    */
-  private rebalance(fair: number, all: LeaseRecord[]): void {
+  private rebalance(fair: number, least: number, all: LeaseRecord[]): void {
     const now = Date.now();
-    if (this.held.size <= fair || now - this.lastRebalance < Math.max(5000, this.settings.leaseMs)) return;
+    if ((this.held.size <= fair && this.held.size - least < 2) || now - this.lastRebalance < Math.max(2000, this.settings.leaseMs)) return;
     const anyFree = all.some((l) => this.isFree(l) && !this.held.has(l.connection));
     if (anyFree) return;
     this.lastRebalance = now;
@@ -324,7 +346,7 @@ export class ClusterLink implements Ownership {
       if (this.held.has(c) || this.gaps.has(c)) continue;
       const o = this.owners.get(c);
       // Before any owner was heard of, tags keep their initial UNCERTAIN quality; a silent owner means a gap.
-      if (o !== undefined && now - o.heardAt > 3000) {
+      if (o !== undefined && now - o.heardAt > 3 * this.heartbeatMs) {
         this.logger.info({ connection: c, owner: o.node }, 'owner silent: its tags are BAD until a node takes the lease');
         this.owners.delete(c);
         this.markGap(c);
