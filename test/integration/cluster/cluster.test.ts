@@ -145,7 +145,11 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     });
     const ownerOf = Object.fromEntries(owners.flatMap((n) => n.connections.map((c) => [c, n.id])));
     // /connections on every node names the same owners.
-    for (const n of nodes) await waitUntil(async () => JSON.stringify(await ownersOn(n, token)) === JSON.stringify(ownerOf) || undefined, `owners on ${n.id}`);
+    for (const n of nodes)
+      await waitUntil(async () => {
+        const o = await ownersOn(n, token);
+        return Object.keys(TAG_OF).every((c) => o[c] === ownerOf[c]) || undefined;
+      }, `the same owners in /connections on ${n.id}`);
 
     // A write on one node to a connection another node owns: answered after the owner's driver stored it.
     const line = (['line1', 'line2', 'line3'] as const).find((c) => ownerOf[c] !== undefined)!;
@@ -160,8 +164,10 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
       const vs = await Promise.all(nodes.map((n) => call(n, 'GET', `/tags/${tag}/value`, { token })));
       return vs.every((v) => v.json.value === 42.5 && v.json.quality === 'GOOD' && v.json.timestamp === vs[0]!.json.timestamp) || undefined;
     }, 'the written value on every node');
-    // Out-of-range and read-only checks happen on the writer's node; invalid input never reaches the owner.
-    expect((await call(writer, 'PUT', `/tags/${tag}/value`, { token, body: { value: 'not a number' } })).status).toBe(400);
+    // Type checks happen on the writer's node too (TYPE_MISMATCH, as on a single node).
+    const bad = await call(writer, 'PUT', `/tags/${tag}/value`, { token, body: { value: 'not a number' } });
+    expect(bad.status).toBe(422);
+    expect(bad.json.code).toBe('TYPE_MISMATCH');
     // Audited once (by the node that took the request), not again by the owner that ran the driver.
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
