@@ -190,6 +190,11 @@ export interface Composition {
  */
 export async function compose(runtime: Runtime): Promise<Composition> {
   const { config, security } = runtime;
+  // A cluster member: drivers start only for the connections whose lease this node wins (src/cluster/).
+  const cluster =
+    clusterSettings(config) && config.databaseUrl
+      ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
+      : undefined;
   const alarms = await createAlarmEngine(runtime);
   runtime.onStop(security.audit.attachToAlarms(alarms));
   // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
@@ -212,6 +217,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     logger: runtime.logger.child({ service: 'historian' }),
   });
   const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
+  if (cluster) historian.restrictTo((connection) => cluster.isLocal(connection));
   historian.start();
   runtime.onStop(() => historian.stop());
   // ERP exports: stopped (hooks run in reverse) before the historian flushes its last samples.
@@ -276,11 +282,6 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       now: () => runtime.clock.now(),
     }),
   };
-  // A cluster member: drivers start only for the connections whose lease this node wins (src/cluster/).
-  const cluster =
-    clusterSettings(config) && config.databaseUrl
-      ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
-      : undefined;
   return {
     services,
     cluster,

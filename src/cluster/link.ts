@@ -192,7 +192,8 @@ export class ClusterLink implements Ownership {
   health(): string | undefined {
     if (!this.nc || this.nc.isClosed()) return 'NATS connection closed';
     if (this.natsDown) return `NATS unreachable (${this.settings.url}); this node runs no connection`;
-    if (Date.now() - this.lastDbOk > this.settings.leaseMs) return 'PostgreSQL unreachable for cluster leases; this node runs no connection';
+    if (Date.now() - this.lastDbOk > this.settings.leaseMs)
+      return 'PostgreSQL unreachable for cluster leases; this node runs no connection';
     return undefined;
   }
 

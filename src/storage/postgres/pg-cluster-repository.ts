@@ -90,11 +90,10 @@ export class PgClusterRepository implements ClusterRepository {
   }
 
   async release(connection: string, holder: string, token: number): Promise<void> {
-    await this.pool.query('UPDATE cluster_leases SET holder = NULL, expires_at = NULL WHERE connection = $1 AND holder = $2 AND token = $3', [
-      connection,
-      holder,
-      token,
-    ]);
+    await this.pool.query(
+      'UPDATE cluster_leases SET holder = NULL, expires_at = NULL WHERE connection = $1 AND holder = $2 AND token = $3',
+      [connection, holder, token],
+    );
   }
 
   async leave(holder: string): Promise<void> {

@@ -116,7 +116,9 @@ afterAll(async () => {
 });
 
 describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
-  it('serves any client from any node, forwards writes to the owner, ends sessions everywhere and fails over', { timeout: 90_000 }, async () => {
+  it('serves any client from any node, forwards writes to the owner, ends sessions everywhere and fails over', {
+    timeout: 90_000,
+  }, async () => {
     const [a, b] = nodes as [Node, Node, Node];
     const login = await call(a, 'POST', '/auth/login', { body: { username: 'admin', password: 'cluster-admin-password' } });
     expect(login.status).toBe(200);
@@ -173,9 +175,10 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     await db.connect();
     try {
       // The write was answered after its audit row committed: it is there now, exactly once.
-      const r = await db.query<{ result: string }>(`SELECT result FROM audit_log WHERE action = 'tag.write' AND target = $1 AND result = 'OK'`, [
-        tag,
-      ]);
+      const r = await db.query<{ result: string }>(
+        `SELECT result FROM audit_log WHERE action = 'tag.write' AND target = $1 AND result = 'OK'`,
+        [tag],
+      );
       expect(r.rows).toHaveLength(1);
     } finally {
       await db.end();
@@ -215,7 +218,7 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
       async () => {
         const o = (await ownersOn(survivor, token))[line];
         const v = await call(survivor, 'GET', `/tags/${tag}/value`, { token });
-        return o !== undefined && o !== owner.id && v.json.quality === 'GOOD' || undefined;
+        return (o !== undefined && o !== owner.id && v.json.quality === 'GOOD') || undefined;
       },
       `takeover of ${line} within ${FAILOVER_BOUND_MS} ms of the kill`,
       Math.max(1000, FAILOVER_BOUND_MS - (Date.now() - killedAt)),
