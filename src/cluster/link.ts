@@ -272,7 +272,7 @@ export class ClusterLink implements Ownership {
         const token = await this.repo.acquire(l.connection, me, ttl);
         if (token !== undefined) await this.takeOver(l.connection, token);
       }
-      this.rebalance(fair, least, all);
+      this.rebalance(fair, least, load, all);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'cluster tick failed');
     } finally {
@@ -293,11 +293,19 @@ export class ClusterLink implements Ownership {
    * A node above its fair share gives one connection up now and then (not at once: no flapping), so that a node
    * that joined or came back gets work without a burst of takeovers.
    */
-  private rebalance(fair: number, least: number, all: LeaseRecord[]): void {
+  private rebalance(fair: number, least: number, load: ReadonlyMap<string, number>, all: LeaseRecord[]): void {
     const now = Date.now();
     if ((this.held.size <= fair && this.held.size - least < 2) || now - this.lastRebalance < Math.max(2000, this.settings.leaseMs)) return;
     const anyFree = all.some((l) => this.isFree(l) && !this.held.has(l.connection));
     if (anyFree) return;
+    // Only the most loaded node (the highest id among equals) hands over: one connection moves at a time.
+    const most = Math.max(...load.values());
+    const first = [...load]
+      .filter(([, n]) => n === most)
+      .map(([id]) => id)
+      .sort()
+      .at(-1);
+    if (this.held.size < most || first !== this.settings.nodeId) return;
     this.lastRebalance = now;
     const connection = [...this.held.keys()].sort().at(-1)!;
     const token = this.held.get(connection)!;

@@ -31,6 +31,10 @@ tags:
   - { name: L2.Setpoint, type: Float64, connection: line2, initial: 2 }
   - { name: L3.Setpoint, type: Float64, connection: line3, initial: 3 }
   - { name: Sim.Counter, type: UInt16, connection: sim, simulation: { kind: counter, cycleMs: 100, min: 0, max: 1000 } }
+groups:
+  - name: readers
+    permissions:
+      - { permission: "tags:read" }
 `;
 const TAG_OF: Record<string, string> = { line1: 'L1.Setpoint', line2: 'L2.Setpoint', line3: 'L3.Setpoint', sim: 'Sim.Counter' };
 
@@ -45,9 +49,11 @@ let pgCluster: TestCluster | undefined;
 let nats: TestNats | undefined;
 let dir: string;
 let databaseUrl: string;
+let projectPath: string;
+let secret: string;
 const nodes: Node[] = [];
 
-async function call(node: Node, method: 'GET' | 'PUT' | 'POST', path: string, opts: { token?: string; body?: unknown } = {}) {
+async function call(node: Node, method: 'GET' | 'PUT' | 'POST' | 'PATCH', path: string, opts: { token?: string; body?: unknown } = {}) {
   const r = await request(node.base + path, {
     method,
     dispatcher: node.agent,
@@ -96,6 +102,8 @@ beforeAll(async () => {
   const projectFile = join(dir, 'cluster.yaml');
   writeFileSync(projectFile, PROJECT);
   const secretKey = randomBytes(32).toString('base64');
+  projectPath = projectFile;
+  secret = secretKey;
   // Started together: migrations, the admin and the signing key are created once whoever comes first.
   nodes.push(...(await Promise.all(['node-a', 'node-b', 'node-c'].map((id) => startNode(id, url, projectFile, secretKey)))));
 }, 90_000);
@@ -197,6 +205,30 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     expect((await call(a, 'POST', '/auth/logout', { token: second })).status).toBeLessThan(300);
     expect((await call(b, 'GET', '/tags/L1.Setpoint/value', { token: second })).status).toBe(401);
 
+    // A user created on A logs in on B; disabled on A, B refuses its token.
+    const created = await call(a, 'POST', '/users', {
+      token,
+      body: { username: 'reader', password: 'plant-floor-secret-2026', groups: ['readers'] },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const readerLogin = await waitUntil(
+      async () => {
+        const r = await call(b, 'POST', '/auth/login', { body: { username: 'reader', password: 'plant-floor-secret-2026' } });
+        return r.status === 200 ? r : undefined;
+      },
+      'the new user known on B',
+      5000,
+    );
+    const readerToken = readerLogin.json.token as string;
+    expect((await call(b, 'GET', '/tags/L1.Setpoint/value', { token: readerToken })).status).toBe(200);
+    expect((await call(a, 'PATCH', '/users/reader', { token, body: { disabled: true } })).status).toBe(200);
+    // B re-reads the users as soon as A's announcement arrives (one database round trip).
+    await waitUntil(
+      async () => (await call(b, 'GET', '/tags/L1.Setpoint/value', { token: readerToken })).status === 401 || undefined,
+      'the disabled user refused on B',
+      2000,
+    );
+
     // kill -9 of the owner: BAD during the gap on the other nodes, then another node runs the connection and the
     // acknowledged value is still there.
     const survivor = writer;
@@ -230,5 +262,24 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
       const o = await ownersOn(survivor, token);
       return Object.values(o).every((x) => x !== undefined && x !== owner.id) || undefined;
     }, 'every connection owned by a live node');
+
+    // The killed node comes back: it takes connections only as the others hand them over, one at a time (no flapping).
+    const back = await startNode(owner.id, databaseUrl, projectPath, secret);
+    nodes[nodes.indexOf(owner)] = back;
+    const changes = new Map<string, number>();
+    let previous = await ownersOn(survivor, token);
+    await waitUntil(
+      async () => {
+        const now = await ownersOn(survivor, token);
+        for (const c of Object.keys(TAG_OF)) if (now[c] !== previous[c] && now[c] !== undefined) changes.set(c, (changes.get(c) ?? 0) + 1);
+        previous = now;
+        return Object.values(now).includes(back.id) || undefined;
+      },
+      'the returned node running a connection again',
+      4 * LEASE_MS + 5000,
+      100,
+    );
+    // At most one connection moved, once.
+    expect([...changes.values()].reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(1);
   });
 });
