@@ -11,7 +11,7 @@ import { createLogger } from './server/logger.js';
 import { ensureTls } from './server/tls.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
-import { engineMetricSources } from './server/metric-sources.js';
+import { clusterMetricSource, engineMetricSources } from './server/metric-sources.js';
 import { openStorage } from './storage/open.js';
 import { redactUrl } from './storage/postgres/db.js';
 import { driverModule } from './drivers/registry.js';
@@ -256,7 +256,11 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       tags: runtime.tags,
       connections,
       uptimeMs: () => runtime.clock.now() - runtime.startedAt,
-      sources: [...engineMetricSources(alarms, historian, push.service.hub), exportsPart.metrics],
+      sources: [
+        ...engineMetricSources(alarms, historian, push.service.hub),
+        exportsPart.metrics,
+        ...(cluster ? [clusterMetricSource(cluster)] : []),
+      ],
     }),
     users: new UserAdminService({
       users: runtime.users,

@@ -84,6 +84,8 @@ export class ClusterLink implements Ownership {
   private applyingRemote = false;
   private stopped = false;
   private address = '';
+  /** Counters for /metrics. */
+  private readonly counts = { takeovers: 0, leasesLost: 0, forwardedWrites: 0, forwardedWriteFailures: 0, valueMessages: 0 };
   private readonly logger: Logger;
 
   constructor(
@@ -239,6 +241,7 @@ export class ClusterLink implements Ownership {
         for (const { connection } of mine) {
           if (!kept.has(connection)) {
             this.logger.warn({ connection }, 'lease lost to another node: stopping its driver');
+            this.counts.leasesLost++;
             await this.dropLocal(connection);
           }
         }
@@ -319,6 +322,7 @@ export class ClusterLink implements Ownership {
     this.gaps.delete(connection);
     this.owners.set(connection, { node: this.settings.nodeId, token, heardAt: Date.now() });
     this.logger.info({ connection, token }, 'lease taken: starting the driver');
+    this.counts.takeovers++;
     await this.runtime.connections.claim(connection);
     this.heartbeat();
     this.publishSnapshot([connection]);
@@ -421,6 +425,7 @@ export class ClusterLink implements Ownership {
     const v = this.batch;
     this.batch = [];
     this.publish('tagway.values', { n: this.settings.nodeId, v });
+    this.counts.valueMessages++;
   }
 
   private publishSnapshot(connections: readonly string[]): void {
@@ -476,12 +481,14 @@ export class ClusterLink implements Ownership {
     if (owner === undefined || owner === this.settings.nodeId || !nc || this.natsDown)
       throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${connection}' has no running owner in the cluster at the moment`);
     let reply: WriteReply;
+    this.counts.forwardedWrites++;
     try {
       const m = await nc.request(`tagway.write.${subjectToken(owner)}`, pack({ c: connection, t: tag.def.name, v: value }), {
         timeout: WRITE_TIMEOUT_MS,
       });
       reply = unpack<WriteReply>(m);
     } catch (err) {
+      this.counts.forwardedWriteFailures++;
       const code = (err as { code?: string }).code;
       if (code === ErrorCode.Timeout)
         throw new TagwayError('DEVICE_TIMEOUT', `Node '${owner}' running connection '${connection}' did not answer the write in time`);
@@ -550,6 +557,19 @@ export class ClusterLink implements Ownership {
   }
 
   // --- view and stop ---
+
+  /** Figures for `GET /metrics`. */
+  stats(): {
+    ownedConnections: number;
+    healthy: boolean;
+    takeovers: number;
+    leasesLost: number;
+    forwardedWrites: number;
+    forwardedWriteFailures: number;
+    valueMessages: number;
+  } {
+    return { ownedConnections: this.held.size, healthy: this.health() === undefined, ...this.counts };
+  }
 
   async nodes(): Promise<ClusterNodeView[]> {
     const [nodes, leases] = await Promise.all([this.repo.nodes(), this.repo.leases()]);

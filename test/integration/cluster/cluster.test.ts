@@ -64,7 +64,13 @@ async function call(node: Node, method: 'GET' | 'PUT' | 'POST' | 'PATCH', path: 
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await r.body.text();
-  return { status: r.statusCode, json: (text ? JSON.parse(text) : undefined) as any };
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.statusCode, json, text };
 }
 
 function startNode(id: string, url: string, projectFile: string, secretKey: string): Promise<Node> {
@@ -281,5 +287,22 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     );
     // At most one connection moved, once.
     expect([...changes.values()].reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(1);
+    const metrics = await call(survivor, 'GET', '/metrics', { token });
+    expect(metrics.text).toMatch(/^tagway_cluster_healthy 1$/m);
+    expect(metrics.text).toMatch(/^tagway_cluster_owned_connections [1-9]$/m);
+
+    // NATS gone: no node may act as owner (nobody would hear its values); /health and /metrics say so.
+    await nats!.stop();
+    await waitUntil(async () => {
+      const h = await call(survivor, 'GET', '/health');
+      const check = (h.json.storage.checks as Array<{ name: string; ok: boolean; reason?: string }>).find((c) => c.name === 'cluster');
+      return (check && !check.ok && /NATS/.test(check.reason ?? '')) || undefined;
+    }, '/health naming the lost NATS connection');
+    const fenced = await call(survivor, 'GET', '/metrics', { token });
+    expect(fenced.text).toMatch(/^tagway_cluster_healthy 0$/m);
+    await waitUntil(
+      async () => /^tagway_cluster_owned_connections 0$/m.test((await call(survivor, 'GET', '/metrics', { token })).text) || undefined,
+      'the node giving up its connections',
+    );
   });
 });
