@@ -183,6 +183,12 @@ export class ConnectionManager {
     nextTags: readonly TagDefinition[],
     diff: Pick<ProjectDiff, 'changed' | 'added' | 'removed'>,
   ): Promise<void> {
+    // Which node runs a connection is decided by its lease: a reload here would start drivers beside their owners.
+    if (this.ownership && diff.changed.length + diff.added.length + diff.removed.length > 0)
+      throw new TagwayError(
+        'INVALID_STATE',
+        'A cluster member does not reload connections live: change the project file on every node and restart them one by one',
+      );
     const defs = new Map(next.map((c) => [c.name, c]));
     const old = [...diff.changed, ...diff.removed].flatMap((name) => {
       const e = this.entries.get(name);
