@@ -69,6 +69,8 @@ export class ClusterLink implements Ownership {
   /** Highest token seen per connection: messages with a lower one come from a deposed owner. */
   private readonly tokens = new Map<string, number>();
   private readonly gaps = new Set<string>();
+  /** Forwarded writes waiting for their owner's answer, per connection (ended early when the owner goes silent). */
+  private readonly pendingWrites = new Map<string, Set<(err: Error) => void>>();
   /** Local time each free lease was first seen free. */
   private readonly freeSince = new Map<string, number>();
   private readonly tagsOf = new Map<string, TagState[]>();
@@ -349,6 +351,18 @@ export class ClusterLink implements Ownership {
   /** Every tag of a connection without a live owner: BAD NOT_CONNECTED, keeping the last value. */
   private markGap(connection: string): void {
     this.gaps.add(connection);
+    // Writes sent to the lost owner get no answer: they end now (outcome unknown) instead of at the timeout.
+    const pending = this.pendingWrites.get(connection);
+    if (pending) {
+      for (const abandon of pending)
+        abandon(
+          new TagwayError(
+            'DEVICE_TIMEOUT',
+            `The node running connection '${connection}' went silent during the write; it may or may not have been applied`,
+          ),
+        );
+      pending.clear();
+    }
     const now = this.runtime.clock.now();
     for (const t of this.tagsOf.get(connection) ?? []) this.runtime.tags.setQuality(t.index, Quality.BAD_NOT_CONNECTED, now);
   }
@@ -482,17 +496,31 @@ export class ClusterLink implements Ownership {
       throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${connection}' has no running owner in the cluster at the moment`);
     let reply: WriteReply;
     this.counts.forwardedWrites++;
+    let abandon!: (err: Error) => void;
+    const ownerLost = new Promise<never>((_resolve, reject) => (abandon = reject));
+    const pending = this.pendingWrites.get(connection) ?? new Set();
+    this.pendingWrites.set(connection, pending);
+    pending.add(abandon);
     try {
-      const m = await nc.request(`tagway.write.${subjectToken(owner)}`, pack({ c: connection, t: tag.def.name, v: value }), {
-        timeout: WRITE_TIMEOUT_MS,
-      });
+      const m = await Promise.race([
+        nc.request(`tagway.write.${subjectToken(owner)}`, pack({ c: connection, t: tag.def.name, v: value }), {
+          timeout: WRITE_TIMEOUT_MS,
+        }),
+        ownerLost,
+      ]);
       reply = unpack<WriteReply>(m);
     } catch (err) {
+      if (err instanceof TagwayError) {
+        this.counts.forwardedWriteFailures++;
+        throw err;
+      }
       this.counts.forwardedWriteFailures++;
       const code = (err as { code?: string }).code;
       if (code === ErrorCode.Timeout)
         throw new TagwayError('DEVICE_TIMEOUT', `Node '${owner}' running connection '${connection}' did not answer the write in time`);
       throw new TagwayError('DEVICE_UNAVAILABLE', `Node '${owner}' running connection '${connection}' is unreachable`);
+    } finally {
+      pending.delete(abandon);
     }
     if (!reply.ok) throw new TagwayError(reply.code as ProblemCode, reply.message);
     this.runtime.tags.update(tag.index, reply.v, reply.q, reply.ts);
