@@ -42,7 +42,7 @@ import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
 import { ClusterService } from './services/cluster-service.js';
-import { clusterSettings, startCluster } from './cluster/setup.js';
+import { clusterSettings, redactNatsUrl, startCluster } from './cluster/setup.js';
 import type { ClusterLink } from './cluster/link.js';
 import { clusterRoutes } from './adapters/http/rest/cluster/routes.js';
 import { PgClusterRepository } from './storage/postgres/pg-cluster-repository.js';
@@ -147,7 +147,7 @@ async function startLocked(
   if (config.http) print(`WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted. Use HTTPS outside a lab.`);
   if (tls) print(`TLS certificate ${tls.generated ? 'generated' : 'loaded'}: ${tls.certFile}\n  SHA-256 fingerprint ${tls.fingerprint}`);
   ext.cluster?.setAddress(url);
-  if (cluster) print(`Cluster: node '${cluster.nodeId}' on ${cluster.url}`);
+  if (cluster) print(`Cluster: node '${cluster.nodeId}' on ${redactNatsUrl(cluster.url)}`);
   print(
     `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
   );

@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { TagChange, TagState } from '../runtime/tag-engine.js';
 import type { ClusterRepository, LeaseRecord } from '../storage/cluster-repository.js';
 import type { SessionRecord } from '../storage/session-repository.js';
+import { redactNatsUrl } from './redact.js';
 
 /** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms). */
 export interface ClusterSettings {
@@ -142,7 +143,7 @@ export class ClusterLink implements Ownership {
         maxPingOut: 2,
       });
     } catch (err) {
-      throw new Error(`cluster: cannot reach NATS at ${this.settings.url}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cluster: cannot reach NATS at ${redactNatsUrl(this.settings.url)}: ${(err as Error).message}`, { cause: err });
     }
     runtime.connections.manageBy(this);
     for (const c of runtime.project.connections) {
@@ -195,7 +196,7 @@ export class ClusterLink implements Ownership {
   /** Why this node cannot act as an owner now, or undefined. */
   health(): string | undefined {
     if (!this.nc || this.nc.isClosed()) return 'NATS connection closed';
-    if (this.natsDown) return `NATS unreachable (${this.settings.url}); this node runs no connection`;
+    if (this.natsDown) return `NATS unreachable (${redactNatsUrl(this.settings.url)}); this node runs no connection`;
     if (Date.now() - this.lastDbOk > this.settings.leaseMs)
       return 'PostgreSQL unreachable for cluster leases; this node runs no connection';
     return undefined;
@@ -417,7 +418,9 @@ export class ClusterLink implements Ownership {
       o.heardAt = now;
       if (state !== undefined) o.state = state;
     } else this.owners.set(connection, { node, token, heardAt: now, state });
-    this.gaps.delete(connection);
+    // An owner heard again after a gap (a pause longer than three heartbeats): its unchanged values would stay BAD
+    // here, so ask the owners for a snapshot.
+    if (this.gaps.delete(connection)) this.askForSnapshot();
     return true;
   }
 
@@ -467,6 +470,17 @@ export class ClusterLink implements Ownership {
       const t = tags.get(name);
       if (t && t.def.connection === connection) tags.update(t.index, value, quality, ts);
     }
+  }
+
+  private snapshotAsked = false;
+
+  private askForSnapshot(): void {
+    if (this.snapshotAsked) return;
+    this.snapshotAsked = true;
+    setImmediate(() => {
+      this.snapshotAsked = false;
+      this.publish('tagway.hello', { n: this.settings.nodeId });
+    });
   }
 
   private onHello(m: Msg): void {

@@ -3,6 +3,9 @@ import type { Config } from '../config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ClusterRepository } from '../storage/cluster-repository.js';
 import { ClusterLink, DEFAULT_LEASE_MS } from './link.js';
+import { redactNatsUrl } from './redact.js';
+
+export { redactNatsUrl };
 
 /** The cluster settings of a config, or undefined when the node runs alone. Throws when they cannot work. */
 export function clusterSettings(config: Config): { url: string; nodeId: string; leaseMs: number } | undefined {
@@ -25,6 +28,6 @@ export async function startCluster(runtime: Runtime, repo: ClusterRepository): P
     throw err;
   }
   runtime.onStop(() => link.stop());
-  runtime.logger.info({ node: settings.nodeId, nats: settings.url, leaseMs: settings.leaseMs }, 'cluster member');
+  runtime.logger.info({ node: settings.nodeId, nats: redactNatsUrl(settings.url), leaseMs: settings.leaseMs }, 'cluster member');
   return link;
 }
