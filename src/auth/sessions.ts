@@ -206,6 +206,16 @@ export class SessionService {
       'session last-seen time not saved (storage unavailable); sessions keep working from memory',
       this.store.touch(tokenHash, now),
     );
+    if (this.events?.has('session.touched')) this.events.emit('session.touched', { sessionId: tokenHash, lastSeenAt: now });
+  }
+
+  /** Another node saw the session in use: its idle timeout slides here too (never backwards). */
+  touched(tokenHash: string, lastSeenAt: number): void {
+    const c = this.cache.get(tokenHash);
+    if (c && lastSeenAt > c.record.lastSeenAt) {
+      c.record.lastSeenAt = lastSeenAt;
+      c.persistedLastSeen = Math.max(c.persistedLastSeen, lastSeenAt);
+    }
   }
 
   /**

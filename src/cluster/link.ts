@@ -159,6 +159,7 @@ export class ClusterLink implements Ownership {
       nc.subscribe(`tagway.write.${subjectToken(this.settings.nodeId)}`, { callback: (_e, m) => void this.onWrite(m) }),
       nc.subscribe('tagway.session.created', { callback: (_e, m) => this.onSessionCreated(m) }),
       nc.subscribe('tagway.session.revoked', { callback: (_e, m) => this.onSessionRevoked(m) }),
+      nc.subscribe('tagway.session.touched', { callback: (_e, m) => this.onSessionTouched(m) }),
       nc.subscribe('tagway.users.changed', { callback: (_e, m) => this.onUsersChanged(m) }),
     );
     const bus = runtime.events;
@@ -172,6 +173,7 @@ export class ClusterLink implements Ownership {
         if (this.applyingRemote || e.reason === 'expired' || e.reason === 'user') return;
         this.publish('tagway.session.revoked', { n: this.settings.nodeId, sessionId: e.sessionId, reason: e.reason });
       }),
+      bus.on('session.touched', (e) => this.publish('tagway.session.touched', { n: this.settings.nodeId, ...e })),
       bus.on('user.changed', () => {
         if (!this.applyingRemote) this.publish('tagway.users.changed', { n: this.settings.nodeId });
       }),
@@ -589,6 +591,11 @@ export class ClusterLink implements Ownership {
     } finally {
       this.applyingRemote = false;
     }
+  }
+
+  private onSessionTouched(m: Msg): void {
+    const { n, sessionId, lastSeenAt } = unpack<{ n: string; sessionId: string; lastSeenAt: number }>(m);
+    if (n !== this.settings.nodeId) this.runtime.sessions.touched(sessionId, lastSeenAt);
   }
 
   private onUsersChanged(m: Msg): void {

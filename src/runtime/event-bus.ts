@@ -25,6 +25,8 @@ export interface TagwayEvents {
   };
   /** A session was created (login, refresh): a cluster link tells the other nodes, whose session caches are their own. */
   'session.created': { record: SessionRecord };
+  /** A session's last-seen time was saved (at most once a minute per session): other nodes slide its idle timeout. */
+  'session.touched': { sessionId: string; lastSeenAt: number };
   /** A session ended before its time (logout, refresh, revocation); `sessionId` is the session's token hash. */
   'session.revoked': { sessionId: string; username: string; reason: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user' };
 }
