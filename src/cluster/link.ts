@@ -239,10 +239,10 @@ export class ClusterLink implements Ownership {
       const me = this.settings.nodeId;
       const ttl = this.settings.leaseMs;
       const started = Date.now();
-      await this.repo.heartbeat({ id: me, address: this.address, state: 'up' });
+      await this.bounded(this.repo.heartbeat({ id: me, address: this.address, state: 'up' }));
       if (this.held.size > 0) {
         const mine = [...this.held].map(([connection, token]) => ({ connection, token }));
-        const kept = new Set(await this.repo.renew(me, mine, ttl));
+        const kept = new Set(await this.bounded(this.repo.renew(me, mine, ttl)));
         for (const { connection } of mine) {
           if (!kept.has(connection)) {
             this.logger.warn({ connection }, 'lease lost to another node: stopping its driver');
@@ -253,7 +253,7 @@ export class ClusterLink implements Ownership {
       }
       this.lastRenewOk = started;
       this.lastDbOk = Date.now();
-      const [nodes, leases] = await Promise.all([this.repo.nodes(), this.repo.leases()]);
+      const [nodes, leases] = await this.bounded(Promise.all([this.repo.nodes(), this.repo.leases()]));
       this.lastDbOk = Date.now();
       for (const l of leases) if (l.holder !== null && l.remainingMs > 0) this.noteToken(l.connection, l.token);
       // The first tick only announces this node, so that nodes starting together see each other before taking.
@@ -277,7 +277,7 @@ export class ClusterLink implements Ownership {
         if (this.held.size >= fair || this.held.has(l.connection)) continue;
         // The least loaded nodes go first; the others step in only when a lease stays free (those nodes are slow).
         if (this.held.size > least && now - since < 2 * this.tickMs) continue;
-        const token = await this.repo.acquire(l.connection, me, ttl);
+        const token = await this.bounded(this.repo.acquire(l.connection, me, ttl));
         if (token !== undefined) await this.takeOver(l.connection, token);
       }
       this.rebalance(fair, least, load, all);
@@ -286,11 +286,29 @@ export class ClusterLink implements Ownership {
     } finally {
       this.ticking = false;
     }
-    // Fencing: an owner that could not renew stops before its lease expires, so two drivers never run at once.
-    if (this.held.size > 0 && Date.now() - this.lastRenewOk > (this.settings.leaseMs * 3) / 4) {
+  }
+
+  /**
+   * Fencing: an owner that could not renew stops before its lease can expire, so two drivers never run at once.
+   * Checked by its own timer: a tick may hang on an unreachable database.
+   */
+  private checkFence(): void {
+    if (this.held.size > 0 && !this.fencing && Date.now() - this.lastRenewOk > (this.settings.leaseMs * 3) / 4) {
       this.logger.warn('leases not renewed in time (PostgreSQL unreachable?): stopping every connection this node runs');
-      await this.releaseAll(false);
+      this.fencing = true;
+      void this.releaseAll(false).finally(() => (this.fencing = false));
     }
+  }
+
+  private fencing = false;
+
+  /** A database call that takes longer than half a lease fails the tick (the next one retries). */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('PostgreSQL did not answer in time')), this.settings.leaseMs / 2);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   private isFree(l: LeaseRecord): boolean {
@@ -371,6 +389,7 @@ export class ClusterLink implements Ownership {
   }
 
   private checkSilence(): void {
+    this.checkFence();
     const now = Date.now();
     for (const c of this.tagsOf.keys()) {
       if (this.held.has(c) || this.gaps.has(c)) continue;
