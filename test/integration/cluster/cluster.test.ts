@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
+import { SseClient } from '../push/clients.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -172,6 +173,14 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     const owner = nodes.find((n) => n.id === ownerOf[line])!;
     const writer = nodes.find((n) => n !== owner)!;
     const tag = TAG_OF[line]!;
+    // Live channels on every node (SSE here; /ws shares the same hub) see the change, whoever runs the connection.
+    const streams = await Promise.all(
+      nodes.map(async (n) => {
+        const r = await SseClient.open(`${n.base}/events?tags=${encodeURIComponent(tag)}`, n.agent, { authorization: `Bearer ${token}` });
+        expect(r.status).toBe(200);
+        return r.client;
+      }),
+    );
     const w = await call(writer, 'PUT', `/tags/${tag}/value`, { token, body: { value: 42.5 } });
     expect(w.status, JSON.stringify(w.json)).toBe(200);
     expect(w.json).toMatchObject({ name: tag, value: 42.5, quality: 'GOOD' });
@@ -180,6 +189,10 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
       const vs = await Promise.all(nodes.map((n) => call(n, 'GET', `/tags/${tag}/value`, { token })));
       return vs.every((v) => v.json.value === 42.5 && v.json.quality === 'GOOD' && v.json.timestamp === vs[0]!.json.timestamp) || undefined;
     }, 'the written value on every node');
+    for (const sse of streams) {
+      await sse.waitFor((e) => e.event === 'value' && (JSON.parse(e.data) as { value: unknown }).value === 42.5);
+      sse.close();
+    }
     // Type checks happen on the writer's node too (TYPE_MISMATCH, as on a single node).
     const bad = await call(writer, 'PUT', `/tags/${tag}/value`, { token, body: { value: 'not a number' } });
     expect(bad.status).toBe(422);
