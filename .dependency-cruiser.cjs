@@ -82,6 +82,27 @@ module.exports = {
       to: { path: '^src/northbound/' },
     },
     {
+      name: 'cluster-is-not-a-front-end',
+      severity: 'error',
+      comment:
+        'The cluster link works on the runtime, services and storage interfaces; the composition root hands it a concrete repository.',
+      from: { path: '^src/cluster/' },
+      to: {
+        path: [
+          '^src/adapters/',
+          '^src/server/',
+          '^src/cli/',
+          '^src/main\\.ts$',
+          '^src/storage/sqlite/',
+          '^src/storage/postgres/',
+          'node_modules/fastify',
+          'node_modules/@fastify/',
+          'node_modules/pg/',
+          'node_modules/better-sqlite3',
+        ],
+      },
+    },
+    {
       name: 'adapters-not-on-each-other',
       severity: 'error',
       comment: 'Each front end stands alone; what two need in common lives in adapters/http/shared or a service.',

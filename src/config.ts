@@ -51,6 +51,12 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** PostgreSQL URL: every store lives there instead of the data directory's SQLite file. Secret (its password). */
   databaseUrl: string | undefined;
+  /** NATS URL of the cluster (nats://host:4222): set, this node is a cluster member (needs `databaseUrl`). */
+  clusterUrl?: string | undefined;
+  /** This node's id in the cluster; default host name + ':' + port. */
+  nodeId?: string | undefined;
+  /** How long a connection lease lasts without renewal: the failover bound (ms, default 6000). */
+  clusterLeaseMs?: number | undefined;
   /**
    * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
    * is the client. Without this, behind a proxy every client shares one address and one login budget.
@@ -106,6 +112,9 @@ const FLAGS: Record<
   '--session-lifetime-hours': { key: 'sessionLifetime', env: 'TAGWAY_SESSION_LIFETIME_HOURS', kind: 'int' },
   '--sqlite-synchronous': { key: 'sqliteSynchronous', env: 'TAGWAY_SQLITE_SYNCHRONOUS', kind: 'string' },
   '--database-url': { key: 'databaseUrl', env: 'TAGWAY_DATABASE_URL', kind: 'string' },
+  '--cluster-url': { key: 'clusterUrl', env: 'TAGWAY_CLUSTER_URL', kind: 'string' },
+  '--node-id': { key: 'nodeId', env: 'TAGWAY_NODE_ID', kind: 'string' },
+  '--cluster-lease-ms': { key: 'clusterLeaseMs', env: 'TAGWAY_CLUSTER_LEASE_MS', kind: 'int' },
   '--cors-origins': { key: 'corsOrigins', env: 'TAGWAY_CORS_ORIGINS', kind: 'string' },
   '--jwt-lifetime-minutes': { key: 'jwtLifetime', env: 'TAGWAY_JWT_LIFETIME_MINUTES', kind: 'int' },
   '--login-max-failures-user': { key: 'maxFailuresUser', env: 'TAGWAY_LOGIN_MAX_FAILURES_USER', kind: 'int' },
@@ -357,6 +366,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`--sqlite-synchronous must be FULL or NORMAL`);
   if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(c.databaseUrl))
     throw new ConfigError('--database-url must be a PostgreSQL URL like postgres://user:password@host:5432/database');
+  if (c.clusterUrl !== undefined && !/^(nats|tls):\/\/[^/]/.test(c.clusterUrl))
+    throw new ConfigError('--cluster-url must be a NATS URL like nats://127.0.0.1:4222');
+  if (c.clusterUrl !== undefined && c.databaseUrl === undefined)
+    throw new ConfigError('--cluster-url needs a shared PostgreSQL database: give --database-url (or TAGWAY_DATABASE_URL) too');
+  if (c.clusterLeaseMs !== undefined && (c.clusterLeaseMs < 1500 || c.clusterLeaseMs > 300_000))
+    throw new ConfigError('--cluster-lease-ms must be between 1500 and 300000');
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

@@ -12,7 +12,7 @@ import { ensureTls } from './server/tls.js';
 import { listenAlso } from './server/extra-listener.js';
 import { checkPortFree, lockDataDir } from './server/instance-lock.js';
 import { registerBuiltIns } from './server/built-ins.js';
-import { engineMetricSources } from './server/metric-sources.js';
+import { clusterMetricSource, engineMetricSources } from './server/metric-sources.js';
 import { tagwayVersion } from './server/version.js';
 import { openStorage } from './storage/open.js';
 import { redactUrl } from './storage/postgres/db.js';
@@ -47,6 +47,12 @@ import type { Services } from './services/services.js';
 import { TagService } from './services/tag-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
 import { createMqttPublisher, readMqttPublisherSettings } from './northbound/mqtt/index.js';
+import { ClusterService } from './services/cluster-service.js';
+import { clusterSettings, redactNatsUrl, startCluster } from './cluster/setup.js';
+import type { ClusterLink } from './cluster/link.js';
+import { clusterRoutes } from './adapters/http/rest/cluster/routes.js';
+import { PgClusterRepository } from './storage/postgres/pg-cluster-repository.js';
+import { createPool } from './storage/postgres/open-postgres.js';
 
 /**
  * The composition root: the one place that chooses concrete parts and wires them, in this order:
@@ -110,6 +116,8 @@ async function startLocked(
   releaseLock: () => void,
 ): Promise<RunningServer> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  // Refused before anything starts: a cluster member without the shared database would run every driver alone.
+  const cluster = clusterSettings(config);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const tls = config.http ? undefined : await ensureTls(config.dataDir, config.tlsCert, config.tlsKey);
   const storage = await openStorage({
@@ -160,6 +168,8 @@ async function startLocked(
   const url = `${config.http ? 'http' : 'https'}://${shownHost}:${port}`;
   if (config.http) print(`WARNING: serving plain HTTP; passwords and tokens cross the network unencrypted. Use HTTPS outside a lab.`);
   if (tls) print(`TLS certificate ${tls.generated ? 'generated' : 'loaded'}: ${tls.certFile}\n  SHA-256 fingerprint ${tls.fingerprint}`);
+  ext.cluster?.setAddress(url);
+  if (cluster) print(`Cluster: node '${cluster.nodeId}' on ${redactNatsUrl(cluster.url)}`);
   print(
     `Tagway serving project '${project.name}' (${runtime.tags.size} tags) on ${url}  — API docs at ${url}${config.basePath === '/' ? '' : config.basePath}/docs`,
   );
@@ -225,6 +235,8 @@ export interface Composition {
   /** Front ends that connect out (the MQTT publisher): started once the drivers run, so that they publish first values. */
   afterStart: Array<() => void>;
   engines: { alarms: AlarmEngine; push: PushService };
+  /** This node's cluster link, when it is a cluster member. */
+  cluster?: ClusterLink | undefined;
 }
 
 /**
@@ -234,6 +246,11 @@ export interface Composition {
  */
 export async function compose(runtime: Runtime): Promise<Composition> {
   const { config, security } = runtime;
+  // A cluster member: drivers start only for the connections whose lease this node wins (src/cluster/).
+  const cluster =
+    clusterSettings(config) && config.databaseUrl
+      ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
+      : undefined;
   const alarms = await createAlarmEngine(runtime);
   runtime.onStop(security.audit.attachToAlarms(alarms));
   // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
@@ -256,6 +273,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     logger: runtime.logger.child({ service: 'historian' }),
   });
   const queries = new HistoryQueries(runtime.tags, runtime.storage.history, historian, runtime.clock);
+  if (cluster) historian.restrictTo((connection) => cluster.isLocal(connection));
   historian.start();
   runtime.onStop(() => historian.stop());
   // ERP exports: stopped (hooks run in reverse) before the historian flushes its last samples.
@@ -278,7 +296,11 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     projectFile: () => runtime.projectFile,
     driverModule,
   });
-  const metricSources: MetricSource[] = [...engineMetricSources(alarms, historian, push.service.hub), exportsPart.metrics];
+  const metricSources: MetricSource[] = [
+    ...engineMetricSources(alarms, historian, push.service.hub),
+    exportsPart.metrics,
+    ...(cluster ? [clusterMetricSource(cluster)] : []),
+  ];
   const services: Services = {
     tags: new TagService(runtime.tags, security.audit, {
       maxBulkItems: config.maxBulkItems,
@@ -336,7 +358,9 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     afterStart,
     engines: { alarms, push: push.service },
     services,
+    cluster,
     plugins: [
+      ...(cluster ? [clusterRoutes(new ClusterService(cluster))] : []),
       metricsRoutes,
       alarmRoutes,
       historyRoutes,

@@ -138,6 +138,7 @@ export class SessionService {
     const c: CachedSession = { record, persistedLastSeen: now };
     this.remember(c);
     this.index(c, token);
+    if (this.events?.has('session.created')) this.events.emit('session.created', { record: { ...record } });
     return { token, record };
   }
 
@@ -205,6 +206,16 @@ export class SessionService {
       'session last-seen time not saved (storage unavailable); sessions keep working from memory',
       this.store.touch(tokenHash, now),
     );
+    if (this.events?.has('session.touched')) this.events.emit('session.touched', { sessionId: tokenHash, lastSeenAt: now });
+  }
+
+  /** Another node saw the session in use: its idle timeout slides here too (never backwards). */
+  touched(tokenHash: string, lastSeenAt: number): void {
+    const c = this.cache.get(tokenHash);
+    if (c && lastSeenAt > c.record.lastSeenAt) {
+      c.record.lastSeenAt = lastSeenAt;
+      c.persistedLastSeen = Math.max(c.persistedLastSeen, lastSeenAt);
+    }
   }
 
   /**
@@ -272,6 +283,26 @@ export class SessionService {
       if (now < expiresAt) out.push({ record: c.record, expiresAt });
     }
     return out.sort((a, b) => a.record.createdAt - b.record.createdAt);
+  }
+
+  /**
+   * A session another node created (it is in the shared repository already): known here from now on, so that its
+   * token works on this node at once.
+   */
+  adopt(record: SessionRecord): void {
+    if (this.cache.has(record.tokenHash) || this.clock.now() >= this.expiresAt(record)) return;
+    this.remember({ record: { ...record }, persistedLastSeen: record.lastSeenAt });
+  }
+
+  /**
+   * A session another node ended (its row is gone already): refused here at once, and announced locally so that
+   * live channels on this node close too.
+   */
+  forget(tokenHash: string, reason: RevokeReason): void {
+    const c = this.cache.get(tokenHash);
+    if (!c) return;
+    this.cache.delete(tokenHash);
+    this.events?.emit('session.revoked', { sessionId: tokenHash, username: c.record.username, reason });
   }
 
   /** Replaces a session by a new one for the same user (refresh); the old token stops working. */

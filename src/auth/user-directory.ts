@@ -54,6 +54,11 @@ export class UserDirectory {
     this.users = new Map((await this.store.list()).map((u) => [u.username, u]));
   }
 
+  /** Re-reads users now if another process changed them (a cluster peer said so), instead of at the next poll. */
+  refreshFromStore(): Promise<void> {
+    return this.checkExternal();
+  }
+
   private async checkExternal(): Promise<void> {
     if (this.checking) return;
     this.checking = true;

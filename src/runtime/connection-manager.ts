@@ -17,6 +17,21 @@ export interface ConnectionStatus {
   lastError: string | null;
   tagCount: number;
   stats: ConnectionStats;
+  /** In a cluster: the node that runs this connection's driver (absent while no node holds its lease). */
+  owner?: string | undefined;
+}
+
+/**
+ * Who runs which connection, when several nodes share one project (the cluster link): the manager then starts
+ * nothing by itself; the link claims and releases connections as it wins and loses their leases.
+ */
+export interface Ownership {
+  /** The node that holds the connection's lease, undefined in a gap. */
+  ownerOf(connection: string): string | undefined;
+  /** The state the owner reported last (for connections run by another node). */
+  remoteState(connection: string): ConnectionState | undefined;
+  /** True when this node runs the connection. */
+  isLocal(connection: string): boolean;
 }
 
 type StateListener = (status: ConnectionStatus, previous: ConnectionState) => void;
@@ -40,6 +55,7 @@ export class ConnectionManager {
   private readonly entries = new Map<string, Entry>();
   private listeners: StateListener[] = [];
   private stopping = false;
+  private ownership: Ownership | undefined;
 
   constructor(
     connections: readonly ConnectionDefinition[],
@@ -107,7 +123,43 @@ export class ConnectionManager {
     }
   }
 
+  /**
+   * Hands the choice of which connections run here to a cluster link: `start` then starts none, `claim` starts
+   * one, `release` stops one. Call before `start`.
+   */
+  manageBy(ownership: Ownership): void {
+    this.ownership = ownership;
+  }
+
+  /** Starts a connection's driver (this node won its lease) and binds it for writes again. */
+  async claim(name: string): Promise<void> {
+    const e = this.entries.get(name);
+    if (!e || this.stopping) return;
+    this.engine.bindDriver(name, e.driver);
+    await this.startEntry(e);
+  }
+
+  /**
+   * Stops a connection's driver (this node lost or gave up its lease) and prepares a fresh one for the next claim
+   * (a stopped driver is not restarted); `standIn` takes the connection's writes meanwhile.
+   */
+  async release(name: string, standIn: Driver): Promise<void> {
+    const e = this.entries.get(name);
+    if (!e) return;
+    e.retired = true;
+    this.engine.bindDriver(name, standIn);
+    try {
+      await e.driver.stop();
+    } catch (err) {
+      this.deps.logger.warn({ connection: name, err }, 'driver failed to stop cleanly');
+    }
+    if (this.stopping) return;
+    this.create(e.def, e.tags);
+    this.engine.bindDriver(name, standIn);
+  }
+
   async start(): Promise<void> {
+    if (this.ownership) return;
     await Promise.all([...this.entries.values()].map((e) => this.startEntry(e)));
   }
 
@@ -131,6 +183,12 @@ export class ConnectionManager {
     nextTags: readonly TagDefinition[],
     diff: Pick<ProjectDiff, 'changed' | 'added' | 'removed'>,
   ): Promise<void> {
+    // Which node runs a connection is decided by its lease: a reload here would start drivers beside their owners.
+    if (this.ownership && diff.changed.length + diff.added.length + diff.removed.length > 0)
+      throw new TagwayError(
+        'INVALID_STATE',
+        'A cluster member does not reload connections live: change the project file on every node and restart them one by one',
+      );
     const defs = new Map(next.map((c) => [c.name, c]));
     const old = [...diff.changed, ...diff.removed].flatMap((name) => {
       const e = this.entries.get(name);
@@ -225,15 +283,18 @@ export class ConnectionManager {
   }
 
   private statusOf(e: Entry): ConnectionStatus {
+    const own = this.ownership;
+    const local = own === undefined || own.isLocal(e.def.name);
     return {
       name: e.def.name,
       driver: e.def.driver,
       description: e.def.description,
-      state: e.state,
+      state: local ? e.state : (own.remoteState(e.def.name) ?? 'DISCONNECTED'),
       since: new Date(e.since).toISOString(),
       lastError: e.lastError,
       tagCount: e.tags.length,
       stats: e.driver.stats?.() ?? { reads: 0, writes: 0, errors: 0 },
+      ...(own ? { owner: own.ownerOf(e.def.name) } : {}),
     };
   }
 }

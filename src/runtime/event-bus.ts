@@ -1,4 +1,5 @@
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
+import type { SessionRecord } from '../storage/session-repository.js';
 import type { TagChange } from './tag-engine.js';
 
 /**
@@ -22,6 +23,10 @@ export interface TagwayEvents {
     group?: string | undefined;
     reason: 'disabled' | 'deleted' | 'password' | 'groups' | 'permissions' | 'enabled';
   };
+  /** A session was created (login, refresh): a cluster link tells the other nodes, whose session caches are their own. */
+  'session.created': { record: SessionRecord };
+  /** A session's last-seen time was saved (at most once a minute per session): other nodes slide its idle timeout. */
+  'session.touched': { sessionId: string; lastSeenAt: number };
   /** A session ended before its time (logout, refresh, revocation); `sessionId` is the session's token hash. */
   'session.revoked': { sessionId: string; username: string; reason: 'logout' | 'refresh' | 'revoked' | 'expired' | 'user' };
 }

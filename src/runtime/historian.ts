@@ -327,7 +327,18 @@ export class Historian {
     for (const tag of tags) this.append(this.logged[tag.index]!, tag.value, tag.quality, now);
   }
 
+  /**
+   * In a cluster, only the node that runs a connection logs its tags (every node sees every value; the history
+   * table is shared): `logsConnection` says which connections run here.
+   */
+  restrictTo(logsConnection: (connection: string) => boolean): void {
+    this.logsConnection = logsConnection;
+  }
+
+  private logsConnection: ((connection: string) => boolean) | undefined;
+
   private append(l: Logged, value: TagValue, quality: number, ts: number): void {
+    if (this.logsConnection !== undefined && !this.logsConnection(this.engine.tags[l.index]!.def.connection)) return;
     l.last = { value, quality };
     const n = this.bTag.length + this.inFlight;
     if (n >= this.maxBuffered) {

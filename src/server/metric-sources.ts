@@ -1,3 +1,4 @@
+import type { ClusterLink } from '../cluster/link.js';
 import type { AlarmEngine } from '../runtime/alarms/engine.js';
 import type { Historian } from '../runtime/historian.js';
 import type { PushHub } from '../runtime/push/hub.js';
@@ -35,4 +36,35 @@ export function engineMetricSources(alarms: AlarmEngine, historian: Historian, h
       ];
     },
   ];
+}
+
+/** A cluster member's figures: what it runs, whether it may run anything (split brain), hand-overs, forwarded writes. */
+export function clusterMetricSource(link: ClusterLink): MetricSource {
+  return () => {
+    const c = link.stats();
+    return [
+      one(
+        'gauge',
+        'tagway_cluster_owned_connections',
+        'Connections whose lease this node holds (it runs their drivers).',
+        c.ownedConnections,
+      ),
+      one(
+        'gauge',
+        'tagway_cluster_healthy',
+        '1 while this node reaches NATS and PostgreSQL and may own connections, else 0.',
+        c.healthy ? 1 : 0,
+      ),
+      one('counter', 'tagway_cluster_takeovers_total', 'Leases this node took.', c.takeovers),
+      one('counter', 'tagway_cluster_leases_lost_total', 'Leases this node found taken by another node at renewal.', c.leasesLost),
+      one('counter', 'tagway_cluster_forwarded_writes_total', 'Writes forwarded to the owner of a connection.', c.forwardedWrites),
+      one(
+        'counter',
+        'tagway_cluster_forwarded_write_failures_total',
+        'Forwarded writes the owner did not answer.',
+        c.forwardedWriteFailures,
+      ),
+      one('counter', 'tagway_cluster_value_messages_total', 'Messages of tag changes this node published.', c.valueMessages),
+    ];
+  };
 }

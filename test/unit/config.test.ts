@@ -119,7 +119,6 @@ describe('loadConfig', () => {
       TAGWAY_REQUEST_TIMEOUT_SECONDS: '20',
       TAGWAY_HEADERS_TIMEOUT_SECONDS: '4',
       TAGWAY_WINCC_CLASSIC_PORT: '34569',
-      TAGWAY_WEB_DIR: '/srv/tagway-web',
       TAGWAY_KEEP_ALIVE_TIMEOUT_SECONDS: '3',
       TAGWAY_IDLE_TIMEOUT_SECONDS: '90',
       TAGWAY_MAX_CONNECTIONS_PER_ADDRESS: '16',
@@ -132,6 +131,10 @@ describe('loadConfig', () => {
       TAGWAY_SESSION_LIFETIME_HOURS: '3',
       TAGWAY_SQLITE_SYNCHRONOUS: 'NORMAL',
       TAGWAY_DATABASE_URL: 'postgres://tagway:pw@db.example:5432/tagway',
+      TAGWAY_WEB_DIR: 'none',
+      TAGWAY_CLUSTER_URL: 'nats://nats.example:4222',
+      TAGWAY_NODE_ID: 'node-1',
+      TAGWAY_CLUSTER_LEASE_MS: '8000',
       TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
       TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173',
       TAGWAY_JWT_LIFETIME_MINUTES: '5',
@@ -165,12 +168,15 @@ describe('loadConfig', () => {
       basePath: '/x',
       winccOaPrefix: '/oa',
       winccClassicPort: 34569,
-      webDir: '/srv/tagway-web',
       logLevel: 'warn',
       adminPassword: 'first-admin-pw',
       sessions: { idleTimeoutMs: 60_000, absoluteLifetimeMs: 3 * 3_600_000 },
       sqliteSynchronous: 'NORMAL',
       databaseUrl: 'postgres://tagway:pw@db.example:5432/tagway',
+      webDir: 'none',
+      clusterUrl: 'nats://nats.example:4222',
+      nodeId: 'node-1',
+      clusterLeaseMs: 8000,
       trustedProxies: ['10.0.0.1', '192.168.0.0/16', 'fd00::/8'],
       security: {
         corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],
@@ -191,6 +197,14 @@ describe('loadConfig', () => {
       Object.keys(env)
         .filter((k) => k !== 'TAGWAY_ADMIN_PASSWORD')
         .sort(),
+    );
+  });
+
+  it('refuses a cluster without a PostgreSQL database, a URL that is not NATS and a lease out of range', () => {
+    expect(configError(['--cluster-url', 'nats://127.0.0.1:4222'])).toMatch(/--cluster-url needs a shared PostgreSQL database/);
+    expect(configError(['--cluster-url', 'http://x', '--database-url', 'postgres://db/t'])).toMatch(/--cluster-url must be a NATS URL/);
+    expect(configError(['--cluster-url', 'nats://x:4222', '--database-url', 'postgres://db/t', '--cluster-lease-ms', '100'])).toMatch(
+      /--cluster-lease-ms must be between/,
     );
   });
 

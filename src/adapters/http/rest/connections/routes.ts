@@ -12,6 +12,7 @@ export const ConnectionStatus = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   tagCount: Type.Integer(),
   stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
+  owner: Type.Optional(Type.String({ description: 'In a cluster: the node that runs the connection (absent while none holds its lease)' })),
 });
 
 export const ReloadReply = Type.Object({

@@ -1,0 +1,670 @@
+import { connect, ErrorCode, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from 'pino';
+import { TagwayError, type ProblemCode } from '../domain/problems.js';
+import { Quality } from '../domain/quality.js';
+import type { TagValue } from '../domain/tag-types.js';
+import type { ConnectionState, Driver, DriverTag } from '../drivers/driver.js';
+import type { Ownership } from '../runtime/connection-manager.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { TagChange, TagState } from '../runtime/tag-engine.js';
+import type { ClusterRepository, LeaseRecord } from '../storage/cluster-repository.js';
+import type { SessionRecord } from '../storage/session-repository.js';
+import { redactNatsUrl } from './redact.js';
+
+/** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms). */
+export interface ClusterSettings {
+  url: string;
+  nodeId: string;
+  /** A lease not renewed for this long is free for another node: the failover bound. */
+  leaseMs: number;
+}
+
+export const DEFAULT_LEASE_MS = 6000;
+/** Most changes in one NATS message (a burst is split; each message stays far below NATS's 1 MB default). */
+const MAX_BATCH = 2000;
+/** How long a forwarded write waits for the owner's answer (drivers time out sooner by themselves). */
+const WRITE_TIMEOUT_MS = 10_000;
+
+export interface ClusterNodeView {
+  id: string;
+  address: string;
+  state: 'up' | 'down' | 'left';
+  lastSeen: string;
+  connections: string[];
+}
+
+interface OwnerInfo {
+  node: string;
+  token: number;
+  /** Local time of the owner's last heartbeat or value message. */
+  heardAt: number;
+  state?: ConnectionState | undefined;
+}
+
+type WriteReply = { ok: true; v: TagValue; q: number; ts: number } | { ok: false; code: string; message: string };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const pack = (x: unknown): Uint8Array => enc.encode(JSON.stringify(x));
+const unpack = <T>(m: Msg): T => JSON.parse(dec.decode(m.data)) as T;
+/** A node id as one NATS subject token (ids are host:port; NATS tokens may not hold '.', ' ', '*' or '>'). */
+const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/g, '_');
+
+/**
+ * One node's link to the cluster: leases in PostgreSQL decide which node runs which connection; NATS carries the
+ * owners' tag changes to every node, writes to the owner (request/reply), and session and user changes.
+ *
+ * Timing (lease L, default 6 s): each node ticks every L/4 (heartbeat row, lease renewal, takeover of free or
+ * expired leases up to its fair share) and heartbeats on NATS every min(1 s, L/6). A receiver that misses three
+ * heartbeats of a connection's owner marks that connection's tags BAD NOT_CONNECTED (never a stale GOOD); an owner that
+ * could not renew for 3/4 L stops its drivers before its lease can expire (fencing), and messages carry the lease
+ * token, so a late message of a deposed owner is ignored.
+ */
+export class ClusterLink implements Ownership {
+  private nc: NatsConnection | undefined;
+  private readonly subs: Subscription[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  /** Leases this node holds: connection → fencing token. */
+  private readonly held = new Map<string, number>();
+  private readonly owners = new Map<string, OwnerInfo>();
+  /** Highest token seen per connection: messages with a lower one come from a deposed owner. */
+  private readonly tokens = new Map<string, number>();
+  private readonly gaps = new Set<string>();
+  /** Forwarded writes waiting for their owner's answer, per connection (ended early when the owner goes silent). */
+  private readonly pendingWrites = new Map<string, Set<(err: Error) => void>>();
+  /** Local time each free lease was first seen free. */
+  private readonly freeSince = new Map<string, number>();
+  private readonly tagsOf = new Map<string, TagState[]>();
+  private readonly standIns = new Map<string, Driver>();
+  private batch: unknown[][] = [];
+  private flushScheduled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private ticking = false;
+  private ticks = 0;
+  private lastRenewOk = Date.now();
+  private lastDbOk = Date.now();
+  private lastRebalance = Date.now();
+  private applyingRemote = false;
+  private stopped = false;
+  private address = '';
+  /** Counters for /metrics. */
+  private readonly counts = { takeovers: 0, leasesLost: 0, forwardedWrites: 0, forwardedWriteFailures: 0, valueMessages: 0 };
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly repo: ClusterRepository,
+    private readonly settings: ClusterSettings,
+  ) {
+    this.logger = runtime.logger.child({ service: 'cluster', node: settings.nodeId });
+    for (const t of runtime.tags.tags) {
+      const list = this.tagsOf.get(t.def.connection) ?? [];
+      list.push(t);
+      this.tagsOf.set(t.def.connection, list);
+    }
+  }
+
+  get nodeId(): string {
+    return this.settings.nodeId;
+  }
+
+  /** The address other nodes and `/cluster` show (the URL the node serves), known once it listens. */
+  setAddress(url: string): void {
+    this.address = url;
+  }
+
+  // --- Ownership (ConnectionManager asks) ---
+
+  ownerOf(connection: string): string | undefined {
+    if (this.held.has(connection)) return this.settings.nodeId;
+    return this.gaps.has(connection) ? undefined : this.owners.get(connection)?.node;
+  }
+
+  remoteState(connection: string): ConnectionState | undefined {
+    return this.gaps.has(connection) ? undefined : this.owners.get(connection)?.state;
+  }
+
+  isLocal(connection: string): boolean {
+    return this.held.has(connection);
+  }
+
+  /** Connects to NATS and PostgreSQL; call in `compose`, before `runtime.start()` (drivers start only when leased). */
+  async start(): Promise<void> {
+    const { runtime } = this;
+    await this.repo.init();
+    await this.repo.ensure(runtime.project.connections.map((c) => c.name));
+    try {
+      this.nc = await connect({
+        servers: this.settings.url,
+        name: `tagway ${this.settings.nodeId}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        pingInterval: 2000,
+        maxPingOut: 2,
+      });
+    } catch (err) {
+      throw new Error(`cluster: cannot reach NATS at ${redactNatsUrl(this.settings.url)}: ${(err as Error).message}`, { cause: err });
+    }
+    runtime.connections.manageBy(this);
+    for (const c of runtime.project.connections) {
+      const standIn = this.standIn(c.name);
+      this.standIns.set(c.name, standIn);
+      runtime.tags.bindDriver(c.name, standIn);
+    }
+    const nc = this.nc;
+    this.subs.push(
+      nc.subscribe('tagway.values', { callback: (_e, m) => this.onValues(m) }),
+      nc.subscribe('tagway.hb', { callback: (_e, m) => this.onHeartbeat(m) }),
+      nc.subscribe('tagway.hello', { callback: (_e, m) => this.onHello(m) }),
+      nc.subscribe(`tagway.write.${subjectToken(this.settings.nodeId)}`, { callback: (_e, m) => void this.onWrite(m) }),
+      nc.subscribe('tagway.session.created', { callback: (_e, m) => this.onSessionCreated(m) }),
+      nc.subscribe('tagway.session.revoked', { callback: (_e, m) => this.onSessionRevoked(m) }),
+      nc.subscribe('tagway.session.touched', { callback: (_e, m) => this.onSessionTouched(m) }),
+      nc.subscribe('tagway.users.changed', { callback: (_e, m) => this.onUsersChanged(m) }),
+    );
+    const bus = runtime.events;
+    this.unsubscribe.push(
+      bus.on('tag.changed', (c) => this.onLocalChange(c)),
+      bus.on('session.created', ({ record }) => {
+        if (!this.applyingRemote) this.publish('tagway.session.created', { n: this.settings.nodeId, record });
+      }),
+      bus.on('session.revoked', (e) => {
+        // Expiry is judged by each node from its own last-seen time; only deliberate ends cross the cluster.
+        if (this.applyingRemote || e.reason === 'expired' || e.reason === 'user') return;
+        this.publish('tagway.session.revoked', { n: this.settings.nodeId, sessionId: e.sessionId, reason: e.reason });
+      }),
+      bus.on('session.touched', (e) => this.publish('tagway.session.touched', { n: this.settings.nodeId, ...e })),
+      bus.on('user.changed', () => {
+        if (!this.applyingRemote) this.publish('tagway.users.changed', { n: this.settings.nodeId });
+      }),
+    );
+    this.unsubscribe.push(
+      runtime.storageHealth.register(() => {
+        const reason = this.health();
+        return reason === undefined ? { name: 'cluster', ok: true } : { name: 'cluster', ok: false, reason };
+      }),
+    );
+    void this.watchStatus(nc);
+    await nc.flush();
+    this.publish('tagway.hello', { n: this.settings.nodeId });
+    this.timers.push(
+      setInterval(() => void this.tick(), this.tickMs),
+      setInterval(() => this.heartbeat(), this.heartbeatMs),
+      setInterval(() => this.checkSilence(), 250),
+    );
+    await this.tick();
+  }
+
+  /** Why this node cannot act as an owner now, or undefined. */
+  health(): string | undefined {
+    if (!this.nc || this.nc.isClosed()) return 'NATS connection closed';
+    if (this.natsDown) return `NATS unreachable (${redactNatsUrl(this.settings.url)}); this node runs no connection`;
+    if (Date.now() - this.lastDbOk > this.settings.leaseMs)
+      return 'PostgreSQL unreachable for cluster leases; this node runs no connection';
+    return undefined;
+  }
+
+  private natsDown = false;
+
+  private get tickMs(): number {
+    return Math.max(250, Math.floor(this.settings.leaseMs / 4));
+  }
+
+  /** NATS heartbeat period: three missed ones mark a gap, well before the lease (L) can expire. */
+  private get heartbeatMs(): number {
+    return Math.min(1000, Math.floor(this.settings.leaseMs / 6));
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        this.natsDown = true;
+        this.logger.warn('NATS connection lost: giving up every connection this node runs');
+        // Nobody hears this node's values now: it must not go on as owner (split brain).
+        await this.releaseAll(true);
+      } else if (s.type === 'reconnect') {
+        this.natsDown = false;
+        this.logger.info('NATS connection back');
+        this.publish('tagway.hello', { n: this.settings.nodeId });
+      }
+    }
+  }
+
+  // --- leases ---
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const me = this.settings.nodeId;
+      const ttl = this.settings.leaseMs;
+      const started = Date.now();
+      await this.bounded(this.repo.heartbeat({ id: me, address: this.address, state: 'up' }));
+      if (this.held.size > 0) {
+        const mine = [...this.held].map(([connection, token]) => ({ connection, token }));
+        const kept = new Set(await this.bounded(this.repo.renew(me, mine, ttl)));
+        for (const { connection } of mine) {
+          if (!kept.has(connection)) {
+            this.logger.warn({ connection }, 'lease lost to another node: stopping its driver');
+            this.counts.leasesLost++;
+            await this.dropLocal(connection);
+          }
+        }
+      }
+      this.lastRenewOk = started;
+      this.lastDbOk = Date.now();
+      const [nodes, leases] = await this.bounded(Promise.all([this.repo.nodes(), this.repo.leases()]));
+      this.lastDbOk = Date.now();
+      for (const l of leases) if (l.holder !== null && l.remainingMs > 0) this.noteToken(l.connection, l.token);
+      // The first tick only announces this node, so that nodes starting together see each other before taking.
+      if (this.ticks++ === 0 || this.natsDown) return;
+      const liveIds = nodes.filter((n) => n.state === 'up' && n.silentMs < ttl).map((n) => n.id);
+      if (!liveIds.includes(me)) liveIds.push(me);
+      const known = new Set(this.runtime.project.connections.map((c) => c.name));
+      const all = leases.filter((l) => known.has(l.connection));
+      const load = new Map(liveIds.map((id) => [id, 0]));
+      for (const l of all) if (!this.isFree(l) && load.has(l.holder!)) load.set(l.holder!, load.get(l.holder!)! + 1);
+      const least = Math.min(...load.values());
+      const fair = Math.ceil(all.length / liveIds.length);
+      const now = Date.now();
+      for (const l of all) {
+        if (!this.isFree(l)) {
+          this.freeSince.delete(l.connection);
+          continue;
+        }
+        const since = this.freeSince.get(l.connection) ?? now;
+        this.freeSince.set(l.connection, since);
+        if (this.held.size >= fair || this.held.has(l.connection)) continue;
+        // The least loaded nodes go first; the others step in only when a lease stays free (those nodes are slow).
+        if (this.held.size > least && now - since < 2 * this.tickMs) continue;
+        const token = await this.bounded(this.repo.acquire(l.connection, me, ttl));
+        if (token !== undefined) await this.takeOver(l.connection, token);
+      }
+      this.rebalance(fair, least, load, all);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'cluster tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /**
+   * Fencing: an owner that could not renew stops before its lease can expire, so two drivers never run at once.
+   * Checked by its own timer: a tick may hang on an unreachable database.
+   */
+  private checkFence(): void {
+    if (this.held.size > 0 && !this.fencing && Date.now() - this.lastRenewOk > (this.settings.leaseMs * 3) / 4) {
+      this.logger.warn('leases not renewed in time (PostgreSQL unreachable?): stopping every connection this node runs');
+      this.fencing = true;
+      void this.releaseAll(false).finally(() => (this.fencing = false));
+    }
+  }
+
+  private fencing = false;
+
+  /** A database call that takes longer than half a lease fails the tick (the next one retries). */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('PostgreSQL did not answer in time')), this.settings.leaseMs / 2);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private isFree(l: LeaseRecord): boolean {
+    return l.holder === null || l.remainingMs <= 0;
+  }
+
+  /**
+   * A node above its fair share gives one connection up now and then (not at once: no flapping), so that a node
+   * that joined or came back gets work without a burst of takeovers.
+   */
+  private rebalance(fair: number, least: number, load: ReadonlyMap<string, number>, all: LeaseRecord[]): void {
+    const now = Date.now();
+    if ((this.held.size <= fair && this.held.size - least < 2) || now - this.lastRebalance < Math.max(2000, this.settings.leaseMs)) return;
+    const anyFree = all.some((l) => this.isFree(l) && !this.held.has(l.connection));
+    if (anyFree) return;
+    // Only the most loaded node (the highest id among equals) hands over: one connection moves at a time.
+    const most = Math.max(...load.values());
+    const first = [...load]
+      .filter(([, n]) => n === most)
+      .map(([id]) => id)
+      .sort()
+      .at(-1);
+    if (this.held.size < most || first !== this.settings.nodeId) return;
+    this.lastRebalance = now;
+    const connection = [...this.held.keys()].sort().at(-1)!;
+    const token = this.held.get(connection)!;
+    this.logger.info({ connection }, 'handing a connection over to a less loaded node');
+    void this.dropLocal(connection).then(() => this.repo.release(connection, this.settings.nodeId, token));
+  }
+
+  private async takeOver(connection: string, token: number): Promise<void> {
+    this.held.set(connection, token);
+    this.noteToken(connection, token);
+    this.gaps.delete(connection);
+    this.owners.set(connection, { node: this.settings.nodeId, token, heardAt: Date.now() });
+    this.logger.info({ connection, token }, 'lease taken: starting the driver');
+    this.counts.takeovers++;
+    await this.runtime.connections.claim(connection);
+    this.heartbeat();
+    this.publishSnapshot([connection]);
+  }
+
+  private async dropLocal(connection: string): Promise<void> {
+    if (!this.held.delete(connection)) return;
+    this.owners.delete(connection);
+    await this.runtime.connections.release(connection, this.standIns.get(connection)!);
+    this.markGap(connection);
+  }
+
+  private async releaseAll(inDatabase: boolean): Promise<void> {
+    const mine = [...this.held];
+    await Promise.all(mine.map(([c]) => this.dropLocal(c)));
+    if (inDatabase)
+      await Promise.all(mine.map(([c, t]) => this.repo.release(c, this.settings.nodeId, t).catch(() => undefined))).catch(() => undefined);
+  }
+
+  private noteToken(connection: string, token: number): void {
+    if (token > (this.tokens.get(connection) ?? 0)) this.tokens.set(connection, token);
+  }
+
+  /** Every tag of a connection without a live owner: BAD NOT_CONNECTED, keeping the last value. */
+  private markGap(connection: string): void {
+    this.gaps.add(connection);
+    // Writes sent to the lost owner get no answer: they end now (outcome unknown) instead of at the timeout.
+    const pending = this.pendingWrites.get(connection);
+    if (pending) {
+      for (const abandon of pending)
+        abandon(
+          new TagwayError(
+            'DEVICE_TIMEOUT',
+            `The node running connection '${connection}' went silent during the write; it may or may not have been applied`,
+          ),
+        );
+      pending.clear();
+    }
+    const now = this.runtime.clock.now();
+    for (const t of this.tagsOf.get(connection) ?? []) this.runtime.tags.setQuality(t.index, Quality.BAD_NOT_CONNECTED, now);
+  }
+
+  private checkSilence(): void {
+    this.checkFence();
+    const now = Date.now();
+    for (const c of this.tagsOf.keys()) {
+      if (this.held.has(c) || this.gaps.has(c)) continue;
+      const o = this.owners.get(c);
+      // Before any owner was heard of, tags keep their initial UNCERTAIN quality; a silent owner means a gap.
+      if (o !== undefined && now - o.heardAt > 3 * this.heartbeatMs) {
+        this.logger.info({ connection: c, owner: o.node }, 'owner silent: its tags are BAD until a node takes the lease');
+        this.owners.delete(c);
+        this.markGap(c);
+      }
+    }
+  }
+
+  // --- NATS traffic ---
+
+  private publish(subject: string, payload: unknown): void {
+    const nc = this.nc;
+    if (!nc || nc.isClosed() || this.stopped) return;
+    try {
+      nc.publish(subject, pack(payload));
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message, subject }, 'NATS publish failed');
+    }
+  }
+
+  private heartbeat(): void {
+    if (this.natsDown) return;
+    const o: Record<string, [number, ConnectionState]> = {};
+    for (const [c, token] of this.held) o[c] = [token, this.runtime.connections.get(c).state];
+    this.publish('tagway.hb', { n: this.settings.nodeId, o });
+  }
+
+  private onHeartbeat(m: Msg): void {
+    const hb = unpack<{ n: string; o: Record<string, [number, ConnectionState]> }>(m);
+    if (hb.n === this.settings.nodeId) return;
+    const now = Date.now();
+    for (const [c, [token, state]] of Object.entries(hb.o)) this.heardFrom(c, hb.n, token, now, state);
+  }
+
+  /** Records a message of a connection's owner; false when it comes from a deposed owner (lower token). */
+  private heardFrom(connection: string, node: string, token: number, now: number, state?: ConnectionState): boolean {
+    if (this.held.has(connection) || !this.tagsOf.has(connection)) return false;
+    if (token < (this.tokens.get(connection) ?? 0)) return false;
+    this.noteToken(connection, token);
+    const o = this.owners.get(connection);
+    if (o && o.node === node && o.token === token) {
+      o.heardAt = now;
+      if (state !== undefined) o.state = state;
+    } else this.owners.set(connection, { node, token, heardAt: now, state });
+    // An owner heard again after a gap (a pause longer than three heartbeats): its unchanged values would stay BAD
+    // here, so ask the owners for a snapshot.
+    if (this.gaps.delete(connection)) this.askForSnapshot();
+    return true;
+  }
+
+  private onLocalChange(c: TagChange): void {
+    const connection = c.tag.def.connection;
+    const token = this.held.get(connection);
+    if (token === undefined) return;
+    this.batch.push([c.tag.def.name, c.tag.value, c.tag.quality, c.tag.timestamp, connection, token]);
+    if (this.batch.length >= MAX_BATCH) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const v = this.batch;
+    this.batch = [];
+    this.publish('tagway.values', { n: this.settings.nodeId, v });
+    this.counts.valueMessages++;
+  }
+
+  private publishSnapshot(connections: readonly string[]): void {
+    for (const c of connections) {
+      const token = this.held.get(c);
+      if (token === undefined) continue;
+      for (const t of this.tagsOf.get(c) ?? []) this.batch.push([t.def.name, t.value, t.quality, t.timestamp, c, token]);
+    }
+    this.flush();
+  }
+
+  private onValues(m: Msg): void {
+    const msg = unpack<{ n: string; v: Array<[string, TagValue, number, number, string, number]> }>(m);
+    if (msg.n === this.settings.nodeId) return;
+    const now = Date.now();
+    const tags = this.runtime.tags;
+    let lastConn = '';
+    let lastOk = false;
+    for (const [name, value, quality, ts, connection, token] of msg.v) {
+      if (connection !== lastConn) {
+        lastConn = connection;
+        lastOk = this.heardFrom(connection, msg.n, token, now);
+      }
+      if (!lastOk) continue;
+      const t = tags.get(name);
+      if (t && t.def.connection === connection) tags.update(t.index, value, quality, ts);
+    }
+  }
+
+  private snapshotAsked = false;
+
+  private askForSnapshot(): void {
+    if (this.snapshotAsked) return;
+    this.snapshotAsked = true;
+    setImmediate(() => {
+      this.snapshotAsked = false;
+      this.publish('tagway.hello', { n: this.settings.nodeId });
+    });
+  }
+
+  private onHello(m: Msg): void {
+    const { n } = unpack<{ n: string }>(m);
+    if (n === this.settings.nodeId) return;
+    this.heartbeat();
+    this.publishSnapshot([...this.held.keys()]);
+  }
+
+  // --- writes ---
+
+  /** Takes the writes of a connection another node runs: forwards them to the owner and waits for its driver. */
+  private standIn(connection: string): Driver {
+    return {
+      start: async () => undefined,
+      stop: async () => undefined,
+      // The reply carries the owner's value, quality and time, applied here before the write is answered.
+      publishesWrites: true,
+      write: (tag: DriverTag, value: TagValue) => this.forwardWrite(connection, tag, value),
+    };
+  }
+
+  private async forwardWrite(connection: string, tag: DriverTag, value: TagValue): Promise<void> {
+    const owner = this.ownerOf(connection);
+    const nc = this.nc;
+    if (owner === undefined || owner === this.settings.nodeId || !nc || this.natsDown)
+      throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${connection}' has no running owner in the cluster at the moment`);
+    let reply: WriteReply;
+    this.counts.forwardedWrites++;
+    let abandon!: (err: Error) => void;
+    const ownerLost = new Promise<never>((_resolve, reject) => (abandon = reject));
+    const pending = this.pendingWrites.get(connection) ?? new Set();
+    this.pendingWrites.set(connection, pending);
+    pending.add(abandon);
+    try {
+      const m = await Promise.race([
+        nc.request(`tagway.write.${subjectToken(owner)}`, pack({ c: connection, t: tag.def.name, v: value }), {
+          timeout: WRITE_TIMEOUT_MS,
+        }),
+        ownerLost,
+      ]);
+      reply = unpack<WriteReply>(m);
+    } catch (err) {
+      if (err instanceof TagwayError) {
+        this.counts.forwardedWriteFailures++;
+        throw err;
+      }
+      this.counts.forwardedWriteFailures++;
+      const code = (err as { code?: string }).code;
+      if (code === ErrorCode.Timeout)
+        throw new TagwayError('DEVICE_TIMEOUT', `Node '${owner}' running connection '${connection}' did not answer the write in time`);
+      throw new TagwayError('DEVICE_UNAVAILABLE', `Node '${owner}' running connection '${connection}' is unreachable`);
+    } finally {
+      pending.delete(abandon);
+    }
+    if (!reply.ok) throw new TagwayError(reply.code as ProblemCode, reply.message);
+    this.runtime.tags.update(tag.index, reply.v, reply.q, reply.ts);
+  }
+
+  /** A write forwarded by another node, which authorised, validated and audits it: only the driver's part here. */
+  private async onWrite(m: Msg): Promise<void> {
+    let answer: WriteReply;
+    try {
+      const req = unpack<{ c: string; t: string; v: unknown }>(m);
+      if (!this.held.has(req.c))
+        throw new TagwayError('DEVICE_UNAVAILABLE', `Node '${this.settings.nodeId}' no longer runs connection '${req.c}'`);
+      const engine = this.runtime.tags;
+      const tag = engine.require(req.t);
+      if (tag.def.connection !== req.c) throw new TagwayError('TAG_NOT_FOUND', `No tag named '${req.t}' on connection '${req.c}'`);
+      const value = engine.validate(tag, req.v);
+      const driver = this.runtime.connections.driver(req.c);
+      if (!driver) throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${req.c}' is not running`);
+      await driver.write(tag, value);
+      if (!driver.publishesWrites) engine.update(tag.index, value, Quality.GOOD, this.runtime.clock.now());
+      answer = { ok: true, v: tag.value, q: tag.quality, ts: tag.timestamp };
+    } catch (err) {
+      answer =
+        err instanceof TagwayError
+          ? { ok: false, code: err.code, message: err.message }
+          : { ok: false, code: 'DEVICE_UNAVAILABLE', message: (err as Error).message };
+    }
+    // The change was published (tagway.values) before this reply: the writer's node sees the value first.
+    this.flush();
+    m.respond(pack(answer));
+  }
+
+  // --- sessions and users ---
+
+  private onSessionCreated(m: Msg): void {
+    const { n, record } = unpack<{ n: string; record: SessionRecord }>(m);
+    if (n === this.settings.nodeId) return;
+    this.applyingRemote = true;
+    try {
+      this.runtime.sessions.adopt(record);
+    } finally {
+      this.applyingRemote = false;
+    }
+  }
+
+  private onSessionRevoked(m: Msg): void {
+    const { n, sessionId, reason } = unpack<{ n: string; sessionId: string; reason: 'logout' | 'refresh' | 'revoked' }>(m);
+    if (n === this.settings.nodeId) return;
+    this.applyingRemote = true;
+    try {
+      this.runtime.sessions.forget(sessionId, reason);
+    } finally {
+      this.applyingRemote = false;
+    }
+  }
+
+  private onSessionTouched(m: Msg): void {
+    const { n, sessionId, lastSeenAt } = unpack<{ n: string; sessionId: string; lastSeenAt: number }>(m);
+    if (n !== this.settings.nodeId) this.runtime.sessions.touched(sessionId, lastSeenAt);
+  }
+
+  private onUsersChanged(m: Msg): void {
+    const { n } = unpack<{ n: string }>(m);
+    if (n === this.settings.nodeId) return;
+    // The change is in the shared database already; re-reading announces it here (sessions end, channels close).
+    void this.runtime.users.refreshFromStore();
+  }
+
+  // --- view and stop ---
+
+  /** Figures for `GET /metrics`. */
+  stats(): {
+    ownedConnections: number;
+    healthy: boolean;
+    takeovers: number;
+    leasesLost: number;
+    forwardedWrites: number;
+    forwardedWriteFailures: number;
+    valueMessages: number;
+  } {
+    return { ownedConnections: this.held.size, healthy: this.health() === undefined, ...this.counts };
+  }
+
+  async nodes(): Promise<ClusterNodeView[]> {
+    const [nodes, leases] = await Promise.all([this.repo.nodes(), this.repo.leases()]);
+    return nodes.map((n) => ({
+      id: n.id,
+      address: n.address,
+      state: n.state === 'left' ? 'left' : n.silentMs < this.settings.leaseMs ? 'up' : 'down',
+      lastSeen: new Date(n.lastSeen).toISOString(),
+      connections: leases.filter((l) => l.holder === n.id && l.remainingMs > 0).map((l) => l.connection),
+    }));
+  }
+
+  /** A clean stop: leases are freed at once (other nodes take over on their next tick, not after the lease time). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    for (const t of this.timers) clearInterval(t);
+    for (const u of this.unsubscribe) u();
+    this.flush();
+    this.stopped = true;
+    this.held.clear();
+    try {
+      await this.repo.leave(this.settings.nodeId);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not free the leases at stop; they expire by themselves');
+    }
+    for (const s of this.subs) s.unsubscribe();
+    await this.nc?.close().catch(() => undefined);
+    await this.repo.close().catch(() => undefined);
+  }
+}
