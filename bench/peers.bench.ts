@@ -16,6 +16,7 @@ import { startBaseline, startBenchTagway } from './lib/servers.js';
 import { ensureWrk, wrk } from './lib/wrk.js';
 
 ensureWrk();
+const loadAtStart = loadavg()[0]!;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const N = 100;
 const { fuxaDir, nodeRedDir } = ensurePeers();
@@ -144,7 +145,7 @@ const root = join(import.meta.dirname, '..');
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.split(' Copyright')[0]!.trim()}`;
 const fmt = (v: number) => Math.round(v).toLocaleString('en');
 const lines = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; wrk and the server share the machine's cores; load average during the run ${loadavg()[0]!.toFixed(1)} (other work on the machine lowers every figure, the ratios less than the rates).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; wrk and the server share the machine's cores; load average ${loadAtStart.toFixed(1)} at the start of the run and ${loadavg()[0]!.toFixed(1)} at its end (other work on the machine lowers every figure, the ratios less than the rates).`,
   `Command: \`npm run bench -- peers\` (FUXA ${PEER_VERSIONS.fuxa} and Node-RED ${PEER_VERSIONS.nodeRed} from npm, ${N} tags, wrk -t1 -c50 for ${SECONDS} s per cell).`,
   '',
   `| server | ${ENDPOINTS.join(' | ')} | CPU per GET |`,
