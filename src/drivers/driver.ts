@@ -56,14 +56,16 @@ export interface Driver {
   /**
    * Writes a value that has already been coerced to the tag's type. Resolves once the device accepted it;
    * rejects with TagwayError DEVICE_UNAVAILABLE (connection down) or DEVICE_TIMEOUT (no answer in time).
-   * The engine publishes the written value as GOOD unless the driver says it publishes itself.
+   * The engine publishes the written value as GOOD unless the driver says it publishes itself, stamped with the
+   * time the driver resolves with (a driver that stores values answers the time it stored, so that the value
+   * restored after a restart carries the same time as the one published) or else the time the write ended.
    */
-  write(tag: DriverTag, value: TagValue): Promise<void>;
+  write(tag: DriverTag, value: TagValue): Promise<void | number>;
   /**
    * Optional: writes several values at once, all or none (the internal driver stores them in one commit); the
    * engine uses it for a bulk write's items of this driver, `write` otherwise.
    */
-  writeMany?(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void>;
+  writeMany?(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void | number>;
   /** True when `write` publishes the new value itself (e.g. after reading it back). */
   readonly publishesWrites?: boolean;
   stats?(): ConnectionStats;

@@ -25,7 +25,7 @@ export class LazyDriver implements Driver {
     await this.inner?.stop();
   }
 
-  write(tag: DriverTag, value: TagValue): Promise<void> {
+  write(tag: DriverTag, value: TagValue): Promise<void | number> {
     if (!this.inner) return Promise.reject(new TagwayError('DEVICE_UNAVAILABLE', `Connection '${this.connection.name}' has not started`));
     return this.inner.write(tag, value);
   }

@@ -231,8 +231,9 @@ export class TagEngine {
       const driver = this.drivers.get(tag.def.connection);
       if (!driver)
         throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
-      await driver.write(tag, value);
-      if (!driver.publishesWrites) this.apply(tag, value, ctx.quality ?? Quality.GOOD, ctx.timestamp ?? this.clock.now());
+      const storedAt = await driver.write(tag, value);
+      if (!driver.publishesWrites)
+        this.apply(tag, value, ctx.quality ?? Quality.GOOD, ctx.timestamp ?? (typeof storedAt === 'number' ? storedAt : this.clock.now()));
       await this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
       return tag;
     } catch (err) {
@@ -302,11 +303,11 @@ export class TagEngine {
     };
     if (driver.writeMany !== undefined && list.length > 1) {
       try {
-        await driver.writeMany(
+        const storedAt = await driver.writeMany(
           list.map((i) => writes[i]!.tag),
           list.map((i) => values[i]!),
         );
-        const at = this.clock.now();
+        const at = typeof storedAt === 'number' ? storedAt : this.clock.now();
         for (const i of list) publish(i, at);
       } catch (err) {
         for (const i of list) errors[i] = err;
@@ -316,7 +317,7 @@ export class TagEngine {
     await Promise.all(
       list.map((i) =>
         driver.write(writes[i]!.tag, values[i]!).then(
-          () => publish(i, this.clock.now()),
+          (storedAt) => publish(i, typeof storedAt === 'number' ? storedAt : this.clock.now()),
           (err: unknown) => {
             errors[i] = err;
           },

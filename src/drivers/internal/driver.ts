@@ -6,7 +6,7 @@ import type { Driver, DriverHost, DriverTag } from '../driver.js';
 const NAMESPACE = 'internal';
 
 interface Waiter {
-  resolve: () => void;
+  resolve: (storedAt: number) => void;
   reject: (e: unknown) => void;
 }
 
@@ -55,12 +55,13 @@ export class InternalDriver implements Driver {
     this.host.state('DISCONNECTED', 'stopped');
   }
 
-  write(tag: DriverTag, value: TagValue): Promise<void> {
+  write(tag: DriverTag, value: TagValue): Promise<number> {
     return this.writeMany([tag], [value]);
   }
 
-  writeMany(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves with the time the values were stored with, which the engine publishes them with. */
+  writeMany(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       // `at` is set when the batch is committed: all values of one commit carry the same time.
       for (let i = 0; i < tags.length; i++) this.pending.push({ key: tags[i]!.def.name, value: values[i], at: 0 });
       this.waiters.push({ resolve, reject });
@@ -83,7 +84,7 @@ export class InternalDriver implements Driver {
     try {
       await this.host.kv.setMany(NAMESPACE, batch);
       this.writes += batch.length;
-      for (const w of waiters) w.resolve();
+      for (const w of waiters) w.resolve(at);
     } catch (err) {
       this.errors++;
       this.host.logger.error({ err }, 'storing internal tag values failed');

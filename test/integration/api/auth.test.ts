@@ -184,10 +184,16 @@ describe('restart', () => {
           ],
         },
       });
+      expect((await s.request('PUT', '/tags/T.Limited/value', { token, body: { value: 5 } })).status).toBe(200);
+      const names = ['T.UInt64', 'T.String', 'T.DateTime', 'T.Limited'];
+      const before = await s.request('POST', '/tags/values', { token, body: { names } });
       await s.restart();
-      const r = await s.request('POST', '/tags/values', { token, body: { names: ['T.UInt64', 'T.String', 'T.DateTime', 'T.Limited'] } });
+      const r = await s.request('POST', '/tags/values', { token, body: { names } });
       expect(r.status).toBe(200);
       expect(r.json.items.map((i: any) => i.value)).toEqual(['18446744073709551615', 'kept', '2030-01-01T00:00:00.000Z', 5]);
+      // A retained value comes back with the time it was published with (the time it was stored), so history and
+      // clients see one change, not a second one at the restart.
+      expect(r.json.items.map((i: any) => i.timestamp)).toEqual(before.json.items.map((i: any) => i.timestamp));
       expect(r.json.items.every((i: any) => i.quality === 'GOOD')).toBe(true);
     } finally {
       await s.stop();
