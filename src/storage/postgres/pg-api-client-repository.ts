@@ -1,6 +1,7 @@
 import type { ApiClientRecord, ApiClientRepository } from '../api-client-repository.js';
 import { DuplicateKeyError } from '../errors.js';
 import { isUniqueViolation, PgRepository, type PgMigrations } from './db.js';
+import { apiClientRecordOf, type ApiClientRow } from '../rows.js';
 
 export const API_CLIENT_MIGRATIONS: PgMigrations = {
   module: 'api_clients',
@@ -10,35 +11,19 @@ export const API_CLIENT_MIGRATIONS: PgMigrations = {
   ],
 };
 
-interface Row {
-  client_id: string;
-  name: string;
-  secret_hash: string;
-  groups: string;
-  created_at: string;
-  created_by: string | null;
-}
-
-const toRecord = (r: Row): ApiClientRecord => ({
-  clientId: r.client_id,
-  name: r.name,
-  secretHash: r.secret_hash,
-  groups: JSON.parse(r.groups) as string[],
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-});
-
 export class PgApiClientRepository extends PgRepository implements ApiClientRepository {
   list(): Promise<ApiClientRecord[]> {
     return this.db.run(async (db) =>
-      (await db.query<Row>('SELECT * FROM api_clients ORDER BY name COLLATE "C", client_id COLLATE "C"')).rows.map(toRecord),
+      (await db.query<ApiClientRow>('SELECT * FROM api_clients ORDER BY name COLLATE "C", client_id COLLATE "C"')).rows.map(
+        apiClientRecordOf,
+      ),
     );
   }
 
   get(clientId: string): Promise<ApiClientRecord | undefined> {
     return this.db.run(async (db) => {
-      const r = (await db.query<Row>('SELECT * FROM api_clients WHERE client_id = $1', [clientId])).rows[0];
-      return r ? toRecord(r) : undefined;
+      const r = (await db.query<ApiClientRow>('SELECT * FROM api_clients WHERE client_id = $1', [clientId])).rows[0];
+      return r ? apiClientRecordOf(r) : undefined;
     });
   }
 

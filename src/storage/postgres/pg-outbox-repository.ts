@@ -8,9 +8,9 @@ import {
   type OutboxEntry,
   type OutboxListQuery,
   type OutboxRepository,
-  type OutboxStatus,
 } from '../outbox-repository.js';
 import { PgRepository, type PgMigrations, type Sql } from './db.js';
+import { outboxEntryOf, type OutboxRow } from '../rows.js';
 
 export const OUTBOX_MIGRATIONS: PgMigrations = {
   module: 'outbox',
@@ -42,30 +42,6 @@ export const OUTBOX_MIGRATIONS: PgMigrations = {
      );`,
   ],
 };
-
-interface Row {
-  id: number;
-  topic: string;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number;
-  created_at: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  delivered_at: number | null;
-}
-
-const toEntry = (r: Row): OutboxEntry => ({
-  id: r.id,
-  topic: r.topic,
-  payload: JSON.parse(r.payload) as unknown,
-  status: r.status,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-  nextAttemptAt: r.next_attempt_at,
-  lastError: r.last_error,
-  deliveredAt: r.delivered_at,
-});
 
 export class PgOutboxRepository extends PgRepository implements OutboxRepository {
   enqueue(entries: readonly NewOutboxEntry[], at: number): Promise<number[]> {
@@ -103,14 +79,14 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     const n = Math.min(Math.max(1, Math.trunc(limit)), OUTBOX_MAX_LIMIT);
     return this.db.run(async (db) => {
       // SKIP LOCKED: two senders (two nodes) claiming at once take different entries instead of waiting for each other.
-      const r = await db.query<Row & { old: number }>(
+      const r = await db.query<OutboxRow & { old: number }>(
         `WITH due AS (
            SELECT id, next_attempt_at AS old FROM outbox
            WHERE topic = $1 AND status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE outbox o SET next_attempt_at = $4 FROM due WHERE o.id = due.id RETURNING o.*, due.old`,
         [topic, now, n, now + leaseMs],
       );
-      return r.rows.sort((a, b) => a.old - b.old || a.id - b.id).map(toEntry);
+      return r.rows.sort((a, b) => a.old - b.old || a.id - b.id).map(outboxEntryOf);
     });
   }
 
@@ -119,15 +95,18 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     return this.db.atomic(async (db) => {
       // The rows stay locked until the lease is written: a second sender of the topic waits rather than reads them.
       const rows = (
-        await db.query<Row>("SELECT * FROM outbox WHERE topic = $1 AND status = 'pending' ORDER BY id LIMIT $2 FOR UPDATE", [topic, n])
+        await db.query<OutboxRow>("SELECT * FROM outbox WHERE topic = $1 AND status = 'pending' ORDER BY id LIMIT $2 FOR UPDATE", [
+          topic,
+          n,
+        ])
       ).rows;
       if (rows.length === 0) return undefined;
-      const head = toEntry(rows[0]!);
+      const head = outboxEntryOf(rows[0]!);
       const leased: OutboxEntry[] = [];
       for (const r of rows) {
         if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
         r.next_attempt_at = now + leaseMs;
-        leased.push(toEntry(r));
+        leased.push(outboxEntryOf(r));
       }
       if (leased.length > 0)
         await db.query('UPDATE outbox SET next_attempt_at = $1 WHERE id = ANY($2::bigint[])', [now + leaseMs, leased.map((e) => e.id)]);
@@ -201,8 +180,8 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
 
   get(id: number): Promise<OutboxEntry | undefined> {
     return this.db.run(async (db) => {
-      const r = (await db.query<Row>('SELECT * FROM outbox WHERE id = $1', [id])).rows[0];
-      return r ? toEntry(r) : undefined;
+      const r = (await db.query<OutboxRow>('SELECT * FROM outbox WHERE id = $1', [id])).rows[0];
+      return r ? outboxEntryOf(r) : undefined;
     });
   }
 
@@ -224,8 +203,8 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
     if (q.attempted !== undefined) where.push(q.attempted ? 'attempts > 0' : 'attempts = 0');
     params.push(Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), OUTBOX_MAX_LIMIT));
     return this.db.run(async (db) =>
-      (await db.query<Row>(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`, params)).rows.map(
-        toEntry,
+      (await db.query<OutboxRow>(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`, params)).rows.map(
+        outboxEntryOf,
       ),
     );
   }

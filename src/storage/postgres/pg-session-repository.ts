@@ -1,6 +1,7 @@
 import { DuplicateKeyError } from '../errors.js';
 import type { SessionRecord, SessionRepository } from '../session-repository.js';
 import { isUniqueViolation, PgRepository, type PgMigrations } from './db.js';
+import { sessionRecordOf, type SessionRow } from '../rows.js';
 
 export const SESSION_MIGRATIONS: PgMigrations = {
   module: 'sessions',
@@ -11,26 +12,6 @@ export const SESSION_MIGRATIONS: PgMigrations = {
      CREATE INDEX sessions_by_user ON sessions (username);`,
   ],
 };
-
-interface Row {
-  token_hash: string;
-  username: string;
-  csrf_token: string;
-  created_at: number;
-  last_seen_at: number;
-  absolute_expires_at: number;
-  client_address: string;
-}
-
-const toRecord = (r: Row): SessionRecord => ({
-  tokenHash: r.token_hash,
-  username: r.username,
-  csrfToken: r.csrf_token,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  absoluteExpiresAt: r.absolute_expires_at,
-  clientAddress: r.client_address,
-});
 
 export class PgSessionRepository extends PgRepository implements SessionRepository {
   insert(s: SessionRecord): Promise<void> {
@@ -50,19 +31,19 @@ export class PgSessionRepository extends PgRepository implements SessionReposito
 
   get(tokenHash: string): Promise<SessionRecord | undefined> {
     return this.db.run(async (db) => {
-      const r = (await db.query<Row>('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash])).rows[0];
-      return r ? toRecord(r) : undefined;
+      const r = (await db.query<SessionRow>('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash])).rows[0];
+      return r ? sessionRecordOf(r) : undefined;
     });
   }
 
   listLive(now: number, idleMs: number, limit: number): Promise<SessionRecord[]> {
     return this.db.run(async (db) =>
       (
-        await db.query<Row>(
+        await db.query<SessionRow>(
           'SELECT * FROM sessions WHERE absolute_expires_at > $1 AND last_seen_at > $2 ORDER BY created_at, token_hash COLLATE "C" LIMIT $3',
           [now, now - idleMs, limit],
         )
-      ).rows.map(toRecord),
+      ).rows.map(sessionRecordOf),
     );
   }
 

@@ -3,6 +3,7 @@ import { DuplicateKeyError } from '../errors.js';
 import { migrate, type Database } from './database.js';
 import { isUniqueViolation } from './gate.js';
 import { SqliteRepository } from './repository.js';
+import { apiClientRecordOf, type ApiClientRow } from '../rows.js';
 
 export type { ApiClientRecord };
 
@@ -17,24 +18,6 @@ const MIGRATIONS = [
    )`,
 ];
 
-interface Row {
-  client_id: string;
-  name: string;
-  secret_hash: string;
-  groups: string;
-  created_at: string;
-  created_by: string | null;
-}
-
-const toRecord = (r: Row): ApiClientRecord => ({
-  clientId: r.client_id,
-  name: r.name,
-  secretHash: r.secret_hash,
-  groups: JSON.parse(r.groups) as string[],
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-});
-
 export class SqliteApiClientRepository extends SqliteRepository implements ApiClientRepository {
   constructor(private readonly db: Database) {
     super();
@@ -42,13 +25,15 @@ export class SqliteApiClientRepository extends SqliteRepository implements ApiCl
   }
 
   list(): Promise<ApiClientRecord[]> {
-    return this.exec(() => (this.db.prepare('SELECT * FROM api_clients ORDER BY name, client_id').all() as Row[]).map(toRecord));
+    return this.exec(() =>
+      (this.db.prepare('SELECT * FROM api_clients ORDER BY name, client_id').all() as ApiClientRow[]).map(apiClientRecordOf),
+    );
   }
 
   get(clientId: string): Promise<ApiClientRecord | undefined> {
     return this.exec(() => {
-      const r = this.db.prepare('SELECT * FROM api_clients WHERE client_id = ?').get(clientId) as Row | undefined;
-      return r ? toRecord(r) : undefined;
+      const r = this.db.prepare('SELECT * FROM api_clients WHERE client_id = ?').get(clientId) as ApiClientRow | undefined;
+      return r ? apiClientRecordOf(r) : undefined;
     });
   }
 

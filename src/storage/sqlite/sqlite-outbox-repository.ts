@@ -12,6 +12,7 @@ import {
 } from '../outbox-repository.js';
 import { migrate, type Database } from './database.js';
 import { SqliteRepository } from './repository.js';
+import { outboxEntryOf, type OutboxRow } from '../rows.js';
 
 const MIGRATIONS = [
   `CREATE TABLE outbox (
@@ -40,30 +41,6 @@ const MIGRATIONS = [
      PRIMARY KEY (outbox_id, seq)
    ) WITHOUT ROWID;`,
 ];
-
-interface Row {
-  id: number;
-  topic: string;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number;
-  created_at: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  delivered_at: number | null;
-}
-
-const toEntry = (r: Row): OutboxEntry => ({
-  id: r.id,
-  topic: r.topic,
-  payload: JSON.parse(r.payload) as unknown,
-  status: r.status,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-  nextAttemptAt: r.next_attempt_at,
-  lastError: r.last_error,
-  deliveredAt: r.delivered_at,
-});
 
 export class SqliteOutboxRepository extends SqliteRepository implements OutboxRepository {
   private readonly enqueueTx;
@@ -123,15 +100,15 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
     const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
     const leaseHead = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
     const headClaim = db.transaction((topic: string, now: number, leaseMs: number, limit: number) => {
-      const rows = heads.all(topic, limit) as Row[];
+      const rows = heads.all(topic, limit) as OutboxRow[];
       if (rows.length === 0) return undefined;
-      const head = toEntry(rows[0]!);
+      const head = outboxEntryOf(rows[0]!);
       const leased: OutboxEntry[] = [];
       for (const r of rows) {
         if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
         r.next_attempt_at = now + leaseMs;
         leaseHead.run(r.next_attempt_at, r.id);
-        leased.push(toEntry(r));
+        leased.push(outboxEntryOf(r));
       }
       return { head, leased };
     });
@@ -142,12 +119,12 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
     );
     const lease = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
     const claim = db.transaction((topic: string, now: number, limit: number, leaseMs: number) => {
-      const rows = due.all(topic, now, limit) as Row[];
+      const rows = due.all(topic, now, limit) as OutboxRow[];
       for (const r of rows) {
         r.next_attempt_at = now + leaseMs;
         lease.run(r.next_attempt_at, r.id);
       }
-      return rows.map(toEntry);
+      return rows.map(outboxEntryOf);
     });
     // Reading the due rows and leasing them is one step under the write lock, so two senders never share an entry.
     this.claimTx = (topic: string, now: number, limit: number, leaseMs: number) =>
@@ -214,8 +191,8 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
 
   get(id: number): Promise<OutboxEntry | undefined> {
     return this.exec(() => {
-      const r = this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
-      return r ? toEntry(r) : undefined;
+      const r = this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+      return r ? outboxEntryOf(r) : undefined;
     });
   }
 
@@ -237,9 +214,9 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
       }
       if (q.attempted !== undefined) where.push(q.attempted ? 'attempts > 0' : 'attempts = 0');
       const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), OUTBOX_MAX_LIMIT);
-      return (this.db.prepare(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, limit) as Row[]).map(
-        toEntry,
-      );
+      return (
+        this.db.prepare(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, limit) as OutboxRow[]
+      ).map(outboxEntryOf);
     });
   }
 

@@ -3,28 +3,9 @@ import type { SessionRecord, SessionRepository } from '../session-repository.js'
 import { migrate, type Database } from './database.js';
 import { isUniqueViolation } from './gate.js';
 import { SqliteRepository } from './repository.js';
+import { sessionRecordOf, type SessionRow } from '../rows.js';
 
 export type { SessionRecord };
-
-interface Row {
-  token_hash: string;
-  username: string;
-  csrf_token: string;
-  created_at: number;
-  last_seen_at: number;
-  absolute_expires_at: number;
-  client_address: string;
-}
-
-const toRecord = (r: Row): SessionRecord => ({
-  tokenHash: r.token_hash,
-  username: r.username,
-  csrfToken: r.csrf_token,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  absoluteExpiresAt: r.absolute_expires_at,
-  clientAddress: r.client_address,
-});
 
 export class SqliteSessionRepository extends SqliteRepository implements SessionRepository {
   private readonly insertStmt;
@@ -69,8 +50,8 @@ export class SqliteSessionRepository extends SqliteRepository implements Session
 
   get(tokenHash: string): Promise<SessionRecord | undefined> {
     return this.exec(() => {
-      const r = this.getStmt.get(tokenHash) as Row | undefined;
-      return r ? toRecord(r) : undefined;
+      const r = this.getStmt.get(tokenHash) as SessionRow | undefined;
+      return r ? sessionRecordOf(r) : undefined;
     });
   }
 
@@ -79,8 +60,8 @@ export class SqliteSessionRepository extends SqliteRepository implements Session
       (
         this.db
           .prepare('SELECT * FROM sessions WHERE absolute_expires_at > ? AND last_seen_at > ? ORDER BY created_at, token_hash LIMIT ?')
-          .all(now, now - idleMs, limit) as Row[]
-      ).map(toRecord),
+          .all(now, now - idleMs, limit) as SessionRow[]
+      ).map(sessionRecordOf),
     );
   }
 
