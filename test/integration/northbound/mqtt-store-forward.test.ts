@@ -9,6 +9,7 @@ let token: string;
 
 const QUEUE = 20;
 const WRITES = 50;
+const OUTAGE_MS = 30_000;
 
 beforeAll(async () => {
   broker = await mosquitto();
@@ -44,7 +45,9 @@ async function metric(name: string): Promise<number> {
 }
 
 describe('northbound MQTT store-and-forward', () => {
-  it('queues changes while the broker is down, drops the oldest beyond the queue, and delivers the rest in order', async () => {
+  it('queues changes while the broker is down for 30 s, drops the oldest beyond the queue, and delivers the rest in order', {
+    timeout: 90_000,
+  }, async () => {
     const first = await subscriber(broker.url, ['sf/#']);
     await waitUntil(() => first.messages.some((m) => m.topic === 'sf/Line1/Counter'), 'the retained counter');
     await first.client.endAsync();
@@ -52,6 +55,7 @@ describe('northbound MQTT store-and-forward', () => {
     // The broker goes away (Tagway's connection with it) and comes back empty, as after a crash.
     way.close();
     await broker.stop();
+    const downSince = Date.now();
     await waitUntil(async () => (await metric('tagway_northbound_mqtt_connected')) === 0, 'the publisher to notice');
     for (let v = 1; v <= WRITES; v++) {
       const r = await s.request('PUT', '/tags/Line1.Counter/value', { token, body: { value: v } });
@@ -61,6 +65,8 @@ describe('northbound MQTT store-and-forward', () => {
     expect(await metric('tagway_northbound_mqtt_dropped_total')).toBe(WRITES - QUEUE);
     const publishedBefore = await metric('tagway_northbound_mqtt_published_total');
 
+    // The outage: the broker stays away for 30 s in all (reconnect attempts go on meanwhile, with back-off).
+    await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - downSince))));
     await broker.restart();
     const second = await subscriber(broker.url, ['sf/#']);
     const messages = second.messages;
