@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { TagwayError } from '../../domain/problems.js';
 import { Quality } from '../../domain/quality.js';
 import type { TagValue } from '../../domain/tag-types.js';
@@ -8,6 +8,7 @@ import { ConnectionSupervisor } from '../shared/supervisor.js';
 import type { ConnectionDefinition, ConnectionStats, Driver, DriverHost, DriverTag } from '../driver.js';
 import { mqttClientOptions, readMqttOptions, readMqttTagOptions, topicProblem, type MqttOptions, type MqttTagOptions } from './options.js';
 import { decodePayload, encodePayload } from './payload.js';
+import { errorText, openMqttSession, type MqttSessionBase } from './session.js';
 
 interface Binding {
   tag: DriverTag;
@@ -23,20 +24,11 @@ interface Pending {
 }
 
 /** One broker connection: the client and what the current attempt learnt. */
-interface MqttSession {
-  client: MqttClient;
-  /** The last error the client reported, named when the connection closes. */
-  lastError: string | undefined;
-  /** Set once the session is gone, so that late messages of a dead client are ignored. */
-  dead: boolean;
+interface MqttSession extends MqttSessionBase {
   /** Bindings that received a fitting message in this session (they keep GOOD when the session comes up). */
   fresh: Set<Binding>;
   /** Topics whose subscription the broker refused in this session. */
   refused: Set<string>;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -141,45 +133,20 @@ export class MqttDriver implements Driver {
 
   /** Connects and subscribes; resolves once the broker acknowledged the subscriptions. */
   private open(signal: AbortSignal): Promise<MqttSession> {
-    return new Promise<MqttSession>((resolve, reject) => {
-      // e.g. a TLS file that cannot be read throws here: reported like any failed attempt, retried with back-off.
-      const client = mqtt.connect(this.options.url, this.clientOptions());
-      const session: MqttSession = { client, lastError: undefined, dead: false, fresh: new Set(), refused: new Set() };
-      let settled = false;
-      const settle = (err?: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(guard);
-        signal.removeEventListener('abort', onAbort);
-        if (err === undefined) {
-          resolve(session);
-          return;
-        }
-        session.dead = true;
-        void this.endClient(session);
-        reject(err);
-      };
-      const onAbort = (): void => settle(new Error('stopped'));
-      signal.addEventListener('abort', onAbort);
-      // mqtt.js's connectTimeout covers CONNECT → CONNACK; this guard also covers a TCP connect that hangs.
-      const guard = setTimeout(() => settle(new Error(`no CONNACK within ${this.options.timeoutMs} ms`)), this.options.timeoutMs + 500);
-      client.on('error', (err) => {
-        session.lastError = errorText(err);
-      });
-      client.on('close', () => {
-        const reason = session.lastError ?? 'connection closed';
-        if (!settled) settle(new Error(reason));
-        else this.supervisor.lost(session, reason);
-      });
-      client.on('message', (topic, payload) => {
-        if (!session.dead) this.onMessage(session, topic, payload);
-      });
-      client.on('connect', () => {
-        this.subscribe(session).then(
-          () => settle(),
-          (err: unknown) => settle(new Error(`subscribe failed: ${errorText(err)}`)),
-        );
-      });
+    return openMqttSession<MqttSession>({
+      connect: () => ({
+        client: mqtt.connect(this.options.url, this.clientOptions()),
+        lastError: undefined,
+        dead: false,
+        fresh: new Set(),
+        refused: new Set(),
+      }),
+      signal,
+      timeoutMs: this.options.timeoutMs,
+      ready: (session) => this.subscribe(session),
+      onMessage: (session, topic, payload) => this.onMessage(session, topic, payload),
+      lost: (session, reason) => this.supervisor.lost(session, reason),
+      end: (session) => this.endClient(session),
     });
   }
 

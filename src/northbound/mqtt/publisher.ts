@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient 
 import type { Clock } from '../../domain/clock.js';
 import { Backoff } from '../../drivers/backoff.js';
 import { mqttClientOptions } from '../../drivers/mqtt/options.js';
+import { openMqttSession, type MqttSessionBase } from '../../drivers/mqtt/session.js';
 import { ConnectionSupervisor } from '../../drivers/shared/supervisor.js';
 import type { Logger } from 'pino';
 import { BoundedQueue } from './queue.js';
@@ -40,10 +41,7 @@ export interface PublishFormat {
   goodbye(): Outbound | undefined;
 }
 
-interface Session {
-  client: MqttClient;
-  lastError: string | undefined;
-  dead: boolean;
+interface Session extends MqttSessionBase {
   /** Messages sent and not yet acknowledged (QoS 1) or written (QoS 0), by local id, oldest first. */
   inflight: Map<number, Outbound>;
   intro: Outbound[];
@@ -192,69 +190,38 @@ export class MqttConnection {
   }
 
   private open(signal: AbortSignal): Promise<Session> {
-    return new Promise<Session>((resolve, reject) => {
-      const opts: IClientOptions = { ...mqttClientOptions(this.d.settings.broker, this.clientId), will: this.format.will() };
-      // What Tagway receives is writes and commands only: MQTT 5 lets the broker know it need not deliver larger packets.
-      if (opts.protocolVersion === 5) opts.properties = { ...opts.properties, maximumPacketSize: MAX_INBOUND_PACKET_BYTES };
-      const client = mqtt.connect(this.d.settings.broker.url, opts);
-      const session: Session = {
-        client,
-        lastError: undefined,
-        dead: false,
-        inflight: new Map(),
-        intro: [],
-        backlog: 0,
-        snapshot: undefined,
-      };
-      let settled = false;
-      const timeoutMs = this.d.settings.broker.timeoutMs;
-      const settle = (err?: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(guard);
-        signal.removeEventListener('abort', onAbort);
-        if (err === undefined) {
-          resolve(session);
-          return;
-        }
-        session.dead = true;
-        void this.endClient(session);
-        reject(err);
-      };
-      const onAbort = (): void => settle(new Error('stopped'));
-      signal.addEventListener('abort', onAbort);
-      const guard = setTimeout(() => settle(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs + 500);
-      client.on('error', (err) => {
-        session.lastError = err instanceof Error ? err.message : String(err);
-      });
-      client.on('close', () => {
-        const reason = session.lastError ?? 'connection closed';
-        if (!settled) settle(new Error(reason));
-        else this.supervisor.lost(session, reason);
-      });
-      client.on('message', (topic, payload) => {
-        if (session.dead) return;
+    return openMqttSession<Session>({
+      connect: () => {
+        const opts: IClientOptions = { ...mqttClientOptions(this.d.settings.broker, this.clientId), will: this.format.will() };
+        // What Tagway receives is writes and commands only: MQTT 5 lets the broker know it need not deliver larger packets.
+        if (opts.protocolVersion === 5) opts.properties = { ...opts.properties, maximumPacketSize: MAX_INBOUND_PACKET_BYTES };
+        return {
+          client: mqtt.connect(this.d.settings.broker.url, opts),
+          lastError: undefined,
+          dead: false,
+          inflight: new Map(),
+          intro: [],
+          backlog: 0,
+          snapshot: undefined,
+        };
+      },
+      signal,
+      timeoutMs: this.d.settings.broker.timeoutMs,
+      ready: async (session) => {
+        const refused = await subscribeAll(session.client, this.format.subscriptions());
+        // Values still flow; only the writes (or commands) on these topics are lost, which the log says.
+        if (refused.length > 0)
+          this.d.logger.warn({ refused: refused.slice(0, 5), count: refused.length }, 'northbound MQTT: the broker refused subscriptions');
+      },
+      onMessage: (_session, topic, payload) => {
         try {
           this.format.message(topic, payload);
         } catch (err) {
           this.d.logger.warn({ topic, err }, 'northbound MQTT: a message could not be handled');
         }
-      });
-      client.on('connect', () => {
-        const topics = this.format.subscriptions();
-        subscribeAll(client, topics).then(
-          (refused) => {
-            // Values still flow; only the writes (or commands) on these topics are lost, which the log says.
-            if (refused.length > 0)
-              this.d.logger.warn(
-                { refused: refused.slice(0, 5), count: refused.length },
-                'northbound MQTT: the broker refused subscriptions',
-              );
-            settle();
-          },
-          (err: unknown) => settle(new Error(`subscribe failed: ${err instanceof Error ? err.message : String(err)}`)),
-        );
-      });
+      },
+      lost: (session, reason) => this.supervisor.lost(session, reason),
+      end: (session) => this.endClient(session),
     });
   }
 
