@@ -1,3 +1,6 @@
+import type { AlarmEventRecord } from '../domain/alarms/records.js';
+import type { AlarmEventType, AlarmState } from '../domain/alarms/state-machine.js';
+import type { TagValue } from '../domain/tag-types.js';
 import type { ApiClientRecord } from './api-client-repository.js';
 import type { OutboxEntry, OutboxStatus } from './outbox-repository.js';
 import type { SessionRecord } from './session-repository.js';
@@ -67,4 +70,36 @@ export const outboxEntryOf = (r: OutboxRow): OutboxEntry => ({
   nextAttemptAt: r.next_attempt_at,
   lastError: r.last_error,
   deliveredAt: r.delivered_at,
+});
+
+/** An alarm journal row without its user column (`user` on SQLite, `username` on PostgreSQL, where `user` is reserved). */
+export interface AlarmEventRowBase {
+  event_id: number;
+  occurrence: number;
+  alarm: string;
+  number: number;
+  class: string;
+  priority: number;
+  event: AlarmEventType;
+  at: number;
+  state: AlarmState;
+  text: string;
+  tag: string | null;
+  value: string | null;
+}
+
+export const alarmEventRecordOf = (r: AlarmEventRowBase, user: string | null): AlarmEventRecord => ({
+  eventId: r.event_id,
+  id: r.occurrence,
+  alarm: r.alarm,
+  number: r.number,
+  class: r.class,
+  priority: r.priority,
+  event: r.event,
+  at: new Date(r.at).toISOString(),
+  state: r.state,
+  text: r.text,
+  tag: r.tag,
+  value: r.value === null ? null : (JSON.parse(r.value) as TagValue),
+  user,
 });

@@ -1,8 +1,7 @@
 import type { StateMachine } from '../../domain/alarms/definition.js';
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
-import { ALARM_EVENTS, type AlarmEventType, type AlarmState } from '../../domain/alarms/state-machine.js';
+import { ALARM_EVENTS } from '../../domain/alarms/state-machine.js';
 import { compileGlob, isGlob } from '../../domain/glob.js';
-import type { TagValue } from '../../domain/tag-types.js';
 import {
   ARCHIVE_MAX_LIMIT,
   decodeCursor,
@@ -16,6 +15,7 @@ import {
   type OpenOccurrenceHistory,
 } from '../alarm-journal-repository.js';
 import { LOCK_NS, LOCKS, PgRepository, type PgExec, type PgMigrations, type Sql } from './db.js';
+import { alarmEventRecordOf, type AlarmEventRowBase } from '../rows.js';
 
 /**
  * The alarm journal in PostgreSQL. Appends from every node take one advisory lock and read the journal's head row
@@ -59,39 +59,11 @@ export const ALARM_MIGRATIONS: PgMigrations = {
 /** Occurrence ids reserved per round trip; the next block is fetched when half of one is used. */
 export const OCCURRENCE_BLOCK = 1000;
 
-interface Row {
-  event_id: number;
-  occurrence: number;
-  alarm: string;
-  number: number;
-  class: string;
-  priority: number;
-  event: AlarmEventType;
-  at: number;
-  state: AlarmState;
-  text: string;
-  tag: string | null;
-  value: string | null;
+interface Row extends AlarmEventRowBase {
   username: string | null;
 }
 
-function toRecord(r: Row): AlarmEventRecord {
-  return {
-    eventId: r.event_id,
-    id: r.occurrence,
-    alarm: r.alarm,
-    number: r.number,
-    class: r.class,
-    priority: r.priority,
-    event: r.event,
-    at: new Date(r.at).toISOString(),
-    state: r.state,
-    text: r.text,
-    tag: r.tag,
-    value: r.value === null ? null : (JSON.parse(r.value) as TagValue),
-    user: r.username,
-  };
-}
+const toRecord = (r: Row): AlarmEventRecord => alarmEventRecordOf(r, r.username);
 
 /** Inserts journal rows with their ids as given (appends, and `tagway migrate-data`). */
 export async function insertAlarmRows(db: Sql, rows: readonly Row[]): Promise<void> {

@@ -1,9 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { StateMachine } from '../../domain/alarms/definition.js';
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
-import { ALARM_EVENTS, type AlarmEventType, type AlarmState } from '../../domain/alarms/state-machine.js';
+import { ALARM_EVENTS } from '../../domain/alarms/state-machine.js';
 import { compileGlob, isGlob } from '../../domain/glob.js';
-import type { TagValue } from '../../domain/tag-types.js';
 import { migrate, type Database } from './database.js';
 import {
   ARCHIVE_MAX_LIMIT,
@@ -15,6 +14,7 @@ import {
   type NewAlarmEvent,
   type OpenOccurrenceHistory,
 } from '../alarm-journal-repository.js';
+import { alarmEventRecordOf, type AlarmEventRowBase } from '../rows.js';
 
 export {
   ARCHIVE_MAX_LIMIT,
@@ -72,19 +72,7 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;`,
 ];
 
-interface Row {
-  event_id: number;
-  occurrence: number;
-  alarm: string;
-  number: number;
-  class: string;
-  priority: number;
-  event: AlarmEventType;
-  at: number;
-  state: AlarmState;
-  text: string;
-  tag: string | null;
-  value: string | null;
+interface Row extends AlarmEventRowBase {
   user: string | null;
 }
 
@@ -92,23 +80,7 @@ interface Row {
  * the glob function inside SQLite, so that LIMIT still stops the scan early. */
 const GLOB_IN_LIST_MAX = 64;
 
-function toRecord(r: Row): AlarmEventRecord {
-  return {
-    eventId: r.event_id,
-    id: r.occurrence,
-    alarm: r.alarm,
-    number: r.number,
-    class: r.class,
-    priority: r.priority,
-    event: r.event,
-    at: new Date(r.at).toISOString(),
-    state: r.state,
-    text: r.text,
-    tag: r.tag,
-    value: r.value === null ? null : (JSON.parse(r.value) as TagValue),
-    user: r.user,
-  };
-}
+const toRecord = (r: Row): AlarmEventRecord => alarmEventRecordOf(r, r.user);
 
 export class AlarmJournal {
   private readonly insertEvent: Statement;
