@@ -178,10 +178,14 @@ describe('web dashboard (Chromium)', () => {
     try {
       await d.signIn(a, 'admin', 'admin-password-for-tests');
       await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
-      const groups = a.getByRole('region', { name: 'Groups' });
-      const form = groups.locator('form').filter({ has: a.getByRole('button', { name: 'Save shift' }) });
-      await form.getByRole('textbox').fill('tags:read Line1.**\nhistory:read Line1.**');
-      await form.getByRole('button', { name: 'Save shift' }).click();
+      // The grant editor in full is tested in admin.test.ts.
+      await a.getByRole('region', { name: 'Groups' }).getByRole('button', { name: 'Edit shift' }).click();
+      const dialog = a.getByRole('dialog', { name: 'Edit group shift' });
+      await dialog.getByLabel('Tag scope (glob)').fill('Line1.**');
+      await dialog.getByRole('button', { name: 'Add grant' }).click();
+      await dialog.getByRole('group', { name: 'Permission 2' }).getByLabel('Permission').selectOption('history:read');
+      await dialog.getByRole('group', { name: 'Permission 2' }).getByLabel('Tag scope (glob)').fill('Line1.**');
+      await dialog.getByRole('button', { name: 'Save' }).click();
       await expect
         .poll(async () => (await d.server.request('GET', '/groups/shift', { token: d.adminToken })).json.permissions, { timeout: 10_000 })
         .toEqual([
@@ -190,7 +194,7 @@ describe('web dashboard (Chromium)', () => {
         ]);
       const clients = a.getByRole('region', { name: 'API clients' });
       await clients.getByLabel('Name').fill('mes');
-      await clients.getByLabel('Groups').fill('shift');
+      await clients.getByRole('checkbox', { name: 'shift' }).check();
       await clients.getByRole('button', { name: 'Create' }).click();
       const secret = clients.getByRole('status');
       await expect.poll(() => secret.innerText(), { timeout: 10_000 }).toContain('shown this once');
