@@ -34,7 +34,8 @@ describe('dashboard administration (Chromium)', () => {
 
   it('creates a group with a scoped grant and a user in it, who then sees only the tags in scope', async () => {
     expect(await a.locator('h1').count()).toBe(1);
-    for (const name of ['Users', 'Groups', 'API clients', 'Audit trail']) await region(name).getByRole('heading', { level: 2, name }).waitFor();
+    for (const name of ['Users', 'Groups', 'API clients', 'Audit trail'])
+      await region(name).getByRole('heading', { level: 2, name }).waitFor();
 
     const form = region('Groups').getByRole('form', { name: 'New group' });
     await form.getByLabel('Name', { exact: true }).fill('line1');
@@ -77,12 +78,17 @@ describe('dashboard administration (Chromium)', () => {
       const nav = l.getByRole('navigation', { name: 'Main' });
       expect(await nav.getByRole('link', { name: 'Administration' }).count()).toBe(0);
       await nav.getByRole('link', { name: 'Tags' }).click();
-      await l.getByRole('row', { name: /Line1\.Filler\.Speed/ }).first().waitFor();
+      await l
+        .getByRole('row', { name: /Line1\.Filler\.Speed/ })
+        .first()
+        .waitFor();
       await l.getByLabel('Filter tags').fill('Tank1');
       await expect.poll(() => l.getByRole('row', { name: /Line1\./ }).count()).toBe(0);
       expect(await l.getByRole('row', { name: /Tank1\./ }).count()).toBe(0);
       // The server answers the same scope.
-      const names = await l.evaluate(async () => (await (await fetch('/tags?limit=1000')).json()).items.map((t: { name: string }) => t.name));
+      const names = await l.evaluate(async () =>
+        (await (await fetch('/tags?limit=1000')).json()).items.map((t: { name: string }) => t.name),
+      );
       expect(names.length).toBeGreaterThan(0);
       expect(names.every((n: string) => n.startsWith('Line1.'))).toBe(true);
     } finally {
@@ -197,7 +203,9 @@ describe('dashboard administration (Chromium)', () => {
     for (const text of await rows.allInnerTexts()) expect(text).toMatch(/auth\.login\s+lena/);
 
     const [download] = await Promise.all([a.waitForEvent('download'), audit.getByRole('link', { name: 'Download CSV' }).click()]);
-    const lines = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(lines[0]).toMatch(/^id,at,action,user,/);
     expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(expected.map((e) => e.id));
     for (const l of lines.slice(1)) expect(l).toContain(',auth.login,lena,');

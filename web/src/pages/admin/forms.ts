@@ -67,7 +67,8 @@ export const grantsValid = (rows: readonly GrantRow[], t: Messages): boolean => 
 const GROUP_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
-export const groupNameProblem = (name: string, t: Messages): string | undefined => (GROUP_NAME.test(name) ? undefined : t.adminGroupNameRule);
+export const groupNameProblem = (name: string, t: Messages): string | undefined =>
+  GROUP_NAME.test(name) ? undefined : t.adminGroupNameRule;
 export const usernameProblem = (name: string, t: Messages): string | undefined => (USERNAME.test(name) ? undefined : t.adminUsernameRule);
 
 /** The audit filter as typed in the form (datetime-local values are local times without a zone). */

@@ -49,7 +49,11 @@ export function GrantEditor({ rows, onChange }: GrantEditorProps) {
                 onChange={(e) => set(i, { tags: e.target.value })}
               />
             </label>
-            <button type="button" aria-label={`${t.adminRemoveGrant.replace('{n}', String(i + 1))}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+            <button
+              type="button"
+              aria-label={`${t.adminRemoveGrant.replace('{n}', String(i + 1))}`}
+              onClick={() => onChange(rows.filter((_, j) => j !== i))}
+            >
               ✕
             </button>
             {err && (

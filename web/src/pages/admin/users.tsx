@@ -59,9 +59,7 @@ export function Users({ groups }: { groups: Group[] }) {
               </td>
               <td>{u.groups.length ? u.groups.join(', ') : <span className="muted">{t.adminNoGroups}</span>}</td>
               <td>
-                <span className={u.disabled ? 'state-off' : 'state-on'}>
-                  {u.disabled ? `⛔ ${t.adminDisabled}` : `✓ ${t.adminActive}`}
-                </span>
+                <span className={u.disabled ? 'state-off' : 'state-on'}>{u.disabled ? `⛔ ${t.adminDisabled}` : `✓ ${t.adminActive}`}</span>
               </td>
               <td>
                 <div className="row-actions">
@@ -179,7 +177,14 @@ function NewUser({ groups, onCreated }: { groups: string[]; onCreated: (username
         </label>
         <label>
           {t.password}
-          <input type="password" value={password} required maxLength={1024} autoComplete="new-password" onChange={(e) => setPassword(e.target.value)} />
+          <input
+            type="password"
+            value={password}
+            required
+            maxLength={1024}
+            autoComplete="new-password"
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
       </div>
       {nameProblem && <p className="error">{nameProblem}</p>}
@@ -264,7 +269,14 @@ function ResetPassword(props: { user: User; onClose: () => void; onDone: () => v
       <form className="editor" onSubmit={(e) => void save(e)}>
         <label>
           {t.adminNewPassword}
-          <input type="password" value={password} required maxLength={1024} autoComplete="new-password" onChange={(e) => setPassword(e.target.value)} />
+          <input
+            type="password"
+            value={password}
+            required
+            maxLength={1024}
+            autoComplete="new-password"
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         {problem && (
           <p role="alert" className="error">
