@@ -148,13 +148,15 @@ export function Audit() {
         <tbody>
           {items.map((r) => (
             <tr key={r.id}>
-              <td>{formatDateTime(r.at)}</td>
-              <td>{r.action}</td>
-              <td>{r.user}</td>
-              <td className="break">{r.target}</td>
-              <td>{r.result}</td>
-              <td>{r.clientAddress}</td>
-              <td className="break">
+              <td data-label={t.at}>{formatDateTime(r.at)}</td>
+              <td data-label={t.action}>{r.action}</td>
+              <td data-label={t.user}>{r.user}</td>
+              <td data-label={t.target} className="break">
+                {r.target}
+              </td>
+              <td data-label={t.result}>{r.result}</td>
+              <td data-label={t.adminAddress}>{r.clientAddress}</td>
+              <td data-label={t.adminDetails} className="break">
                 <small>{r.details ? JSON.stringify(r.details) : ''}</small>
               </td>
             </tr>

@@ -42,11 +42,11 @@ export function Clients({ groups }: { groups: Group[] }) {
           {clients.map((c) => (
             <tr key={c.clientId}>
               <td>{c.name}</td>
-              <td>
+              <td data-label={t.adminClientId}>
                 <code className="break">{c.clientId}</code>
               </td>
-              <td>{c.groups.join(', ')}</td>
-              <td>
+              <td data-label={t.groups}>{c.groups.join(', ')}</td>
+              <td data-label={t.adminCreatedAt}>
                 {formatDateTime(c.createdAt)}
                 {c.createdBy && <div className="muted">{c.createdBy}</div>}
               </td>

@@ -57,8 +57,8 @@ export function Users({ groups }: { groups: Group[] }) {
                 {u.displayName && u.displayName !== u.username && <div className="muted">{u.displayName}</div>}
                 {u.source !== 'local' && <div className="muted">{u.source}</div>}
               </td>
-              <td>{u.groups.length ? u.groups.join(', ') : <span className="muted">{t.adminNoGroups}</span>}</td>
-              <td>
+              <td data-label={t.groups}>{u.groups.length ? u.groups.join(', ') : <span className="muted">{t.adminNoGroups}</span>}</td>
+              <td data-label={t.adminState}>
                 <span className={u.disabled ? 'state-off' : 'state-on'}>{u.disabled ? `⛔ ${t.adminDisabled}` : `✓ ${t.adminActive}`}</span>
               </td>
               <td>
