@@ -73,7 +73,7 @@ export function Audit() {
       setLoading(false);
     }
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the first page once; later pages follow the form
+  // The first page once; later pages follow the form.
   useEffect(() => {
     void load(params);
   }, []);

@@ -25,7 +25,7 @@ export function GrantEditor({ rows, onChange }: GrantEditorProps) {
         const err = problems.rows[i];
         const errId = `${id}-e${i}`;
         return (
-          // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity but their place
+          // Rows have no identity but their place; every input is controlled, so a removed row cannot leave a stale value.
           <div key={i} className="grant-row" role="group" aria-label={`${t.adminPermission} ${i + 1}`}>
             <label>
               {t.adminPermission}

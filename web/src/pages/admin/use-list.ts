@@ -5,7 +5,7 @@ export function useList<T>(load: () => Promise<{ items: T[] }>): { items: T[]; r
   const [items, setItems] = useState<T[]>([]);
   const [error, setError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `load` is a bound client method; `tick` asks for a reload
+  // `load` is a bound client method (stable); `tick` is what asks for a reload.
   useEffect(() => {
     let live = true;
     load().then(
