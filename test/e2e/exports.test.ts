@@ -31,14 +31,16 @@ describe('dashboard Exports page (Chromium)', () => {
     await Promise.all([hook.stop(), sap.stop(), d365.stop()]);
   });
 
-  async function signedIn(username: string, password: string): Promise<Page> {
+  async function signedIn(username: string, password: string, phone = false): Promise<Page> {
     const ctx = await browser.newContext({
       baseURL: s.url,
       ignoreHTTPSErrors: true,
       locale: 'en-US',
       // The page's datetime-local inputs are read in the browser's zone: UTC keeps the test's arithmetic plain.
       timezoneId: 'UTC',
-      viewport: { width: 1280, height: 900 },
+      ...(phone
+        ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+        : { viewport: { width: 1280, height: 900 } }),
     });
     ctx.setDefaultTimeout(10_000);
     contexts.push(ctx);
@@ -215,5 +217,32 @@ describe('dashboard Exports page (Chromium)', () => {
     await outsider.goto('/app/exports');
     await outsider.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     expect((await outsider.request.get('/exports/outbox')).status()).toBe(403);
+  });
+
+  it('fits a 360×740 phone: no horizontal scrolling, touch targets of at least 44 px, with a result and an entry open', async () => {
+    const page = await signedIn('admin', ADMIN_PASSWORD, true);
+    await page.goto('/app/exports');
+    const run = page.getByRole('region', { name: 'Run a report' });
+    await run.getByLabel(/^Period/).selectOption('shift');
+    await run.getByLabel(/^Date/).fill(new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10));
+    await run.getByRole('button', { name: 'Run' }).click();
+    await page
+      .getByRole('region', { name: 'Computed report' })
+      .getByRole('button', { name: /^hook #\d+$/ })
+      .click();
+    await page.getByTestId('entry-state').waitFor();
+    await page.getByRole('table', { name: 'Attempts' }).getByRole('row').nth(1).waitFor();
+    const m = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
+    expect(m.scrollWidth).toBeLessThanOrEqual(m.clientWidth);
+    const small = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('main button, main select, main input, header button, nav a')]
+          .map((e) => e.getBoundingClientRect())
+          .filter((r) => r.width > 0 && (r.height < 44 || r.width < 44)).length,
+    );
+    expect(small).toBe(0);
   });
 });
