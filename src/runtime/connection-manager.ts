@@ -176,7 +176,10 @@ export class ConnectionManager {
       this.deps.logger.warn({ connection: name, err }, 'driver failed to stop cleanly');
     }
     if (this.stopping) return;
-    this.create(e.def, e.tags);
+    const fresh = this.create(e.def, e.tags);
+    // Counted since the server started, across the drivers a lease hands back and forth.
+    fresh.reconnects = e.reconnects;
+    fresh.lastConnected = e.lastConnected;
     this.engine.bindDriver(name, standIn);
   }
 
