@@ -4,6 +4,8 @@
  * - first meaningful paint of Tags with the demo plant's 49 tags (navigation start → every visible row has a value);
  * - frame times while 2,000 subscribed tags change 10×/s on the Tags page (requestAnimationFrame deltas, p50/p95),
  *   and the JS heap at start and end of that window;
+ * - memory over BENCH_MEMORY_SECONDS (default 120) of the same load: the JS heap after a forced GC every 10 s,
+ *   as start, end, max and the least-squares slope in MB/min (flat ≈ 0; a leak shows as a steady positive slope);
  * - a 30-day trend of 1 s data (2.6 M samples of one tag) from navigation to a drawn chart (buckets, not raw).
  * Short by design (the machine is shared): BENCH_FRAME_SECONDS (default 10) sets the frame window.
  * Run: npm run bench -- dashboard
@@ -23,6 +25,8 @@ import { percentile, report, type Figure } from './lib/report.js';
 const ROOT = join(import.meta.dirname, '..');
 const WEB = join(ROOT, 'dist', 'web');
 const FRAME_SECONDS = Number(process.env.BENCH_FRAME_SECONDS ?? 10);
+const MEMORY_SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? 120);
+const MEMORY_EVERY_SECONDS = 10;
 const figures: Figure[] = [];
 
 // 1. Bundle sizes.
@@ -47,6 +51,45 @@ for (const f of readdirSync(join(WEB, 'assets')).filter((x) => x.endsWith('.js')
 figures.push({ name: 'JS for first paint, gzipped', value: Math.round(firstPaintBytes / 102.4) / 10, unit: 'KB', target: '≤ 250 KB' });
 
 const browser = await launchChromium();
+/**
+ * The page's JS heap after a full GC (CDP HeapProfiler.collectGarbage, then Performance.getMetrics' JSHeapUsedSize),
+ * sampled every 10 s while the Tags page keeps receiving values: what stays reachable, not garbage not yet
+ * collected. Reported as start, end, max and the least-squares slope.
+ */
+async function memoryOverTime(page: Page): Promise<Figure[]> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'JSHeapUsedSize')!.value / 1e6;
+  };
+  const samples: Array<{ min: number; mb: number }> = [];
+  const t0 = Date.now();
+  for (let i = 0; i * MEMORY_EVERY_SECONDS <= MEMORY_SECONDS; i++) {
+    const wait = t0 + i * MEMORY_EVERY_SECONDS * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    samples.push({ min: (Date.now() - t0) / 60_000, mb: await heap() });
+  }
+  // The page must still be receiving values at the end, or a flat heap would say nothing.
+  const before = await page.locator('[data-tag="Bench.T0000"]').innerText();
+  await page.waitForFunction((b) => document.querySelector('[data-tag="Bench.T0000"]')?.textContent !== b, before);
+  await cdp.detach();
+  const n = samples.length;
+  const mx = samples.reduce((a, s) => a + s.min, 0) / n;
+  const my = samples.reduce((a, s) => a + s.mb, 0) / n;
+  const slope = samples.reduce((a, s) => a + (s.min - mx) * (s.mb - my), 0) / samples.reduce((a, s) => a + (s.min - mx) ** 2, 0);
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const label = `after GC, 2,000 tags × 10/s, ${n} samples over ${MEMORY_SECONDS} s`;
+  console.log(`JS heap samples (min → MB): ${samples.map((s) => `${s.min.toFixed(2)}→${s.mb.toFixed(2)}`).join(', ')}`);
+  return [
+    { name: `JS heap at start (${label})`, value: r1(samples[0]!.mb), unit: 'MB' },
+    { name: `JS heap at end (${label})`, value: r1(samples[n - 1]!.mb), unit: 'MB' },
+    { name: `JS heap max (${label})`, value: r1(Math.max(...samples.map((s) => s.mb))), unit: 'MB' },
+    { name: `JS heap slope (${label})`, value: Math.round(slope * 100) / 100, unit: 'MB/min', target: 'flat (≈ 0)' },
+  ];
+}
+
 async function signedIn(s: TestServer): Promise<Page> {
   const ctx = await browser.newContext({ baseURL: s.url, ignoreHTTPSErrors: true, viewport: { width: 1920, height: 1080 } });
   const page = await ctx.newPage();
@@ -133,6 +176,7 @@ try {
     });
     figures.push({ name: 'JS heap at start of the window', value: Math.round(heapStart / 1e5) / 10, unit: 'MB' });
     figures.push({ name: 'JS heap at end of the window', value: Math.round(heapEnd / 1e5) / 10, unit: 'MB' });
+    if (MEMORY_SECONDS > 0) figures.push(...(await memoryOverTime(page)));
 
     const renders: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -156,4 +200,6 @@ try {
 } finally {
   await browser.close();
 }
+// The machine is shared: the load average belongs beside every figure.
+console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 report('dashboard', figures);

@@ -224,6 +224,18 @@ export class TagwayClient {
   updateBoard = (id: string, b: T.BoardInput) => this.call<T.BoardView>('PUT', `/boards/${enc(id)}`, { body: b });
   deleteBoard = (id: string) => this.call<void>('DELETE', `/boards/${enc(id)}`);
 
+  // ── Exports (shift reports to ERP) ──────────────────────────────────────────────────────────────────────────
+  shifts = (q: { from?: string; to?: string } = {}) =>
+    this.call<{ timeZone: string; items: T.ShiftPeriod[] }>('GET', '/shifts', { query: q });
+  exportReports = () => this.call<T.ExportReports>('GET', '/exports/reports');
+  /** Computes the report now for a range or one shift and enqueues it; answers the values and the outbox ids. */
+  runExportReport = (name: string, body: T.ExportRunRequest) =>
+    this.call<T.ExportRunResult>('POST', `/exports/reports/${enc(name)}/run`, { body });
+  outbox = (q: T.OutboxParams = {}) => this.call<T.OutboxList>('GET', '/exports/outbox', { query: q });
+  outboxEntry = (id: number) => this.call<T.OutboxEntryDetail>('GET', `/exports/outbox/${id}`);
+  retryOutboxEntry = (id: number) => this.call<T.OutboxEntryDetail>('POST', `/exports/outbox/${id}/retry`);
+  discardOutboxEntry = (id: number) => this.call<T.OutboxEntryDetail>('POST', `/exports/outbox/${id}/discard`);
+
   /** Downloads a CSV (with this client's credentials) as text. */
   async csv(url: string): Promise<string> {
     const path = url.startsWith(this.baseUrl) ? url.slice(this.baseUrl.length) : url;

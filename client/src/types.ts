@@ -33,6 +33,17 @@ import type { AuditItem, AuditQuery } from '../../src/adapters/http/rest/audit/r
 import type { SessionInfo, SessionReply } from '../../src/adapters/http/rest/auth/routes.js';
 import type { Board, BoardBody, BoardList } from '../../src/adapters/http/rest/boards/schemas.js';
 import type { BrowseReply, ConnectionStatus, ReloadReply } from '../../src/adapters/http/rest/connections/routes.js';
+import type {
+  OutboxDetail as OutboxDetailSchema,
+  OutboxItem as OutboxItemSchema,
+  OutboxPage as OutboxPageSchema,
+  OutboxQuery,
+  ReportDocument,
+  ReportsReply,
+  RunBody,
+  RunReply,
+  ShiftPeriod as ShiftPeriodSchema,
+} from '../../src/adapters/http/rest/exports/routes.js';
 import type { HealthReply } from '../../src/adapters/http/rest/health/routes.js';
 import type {
   BucketItem,
@@ -105,3 +116,13 @@ export type AuditEntry = Static<typeof AuditItem>;
 export type BoardView = Static<typeof Board>;
 export type BoardInput = Static<typeof BoardBody>;
 export type Boards = Static<typeof BoardList>;
+export type ExportReports = Static<typeof ReportsReply>;
+export type ExportReportDefinition = ExportReports['reports'][number];
+export type ExportRunRequest = Static<typeof RunBody>;
+export type ExportRunResult = Static<typeof RunReply>;
+export type ExportReport = Static<typeof ReportDocument>;
+export type OutboxParams = Static<typeof OutboxQuery>;
+export type OutboxEntry = Static<typeof OutboxItemSchema>;
+export type OutboxList = Static<typeof OutboxPageSchema>;
+export type OutboxEntryDetail = Static<typeof OutboxDetailSchema>;
+export type ShiftPeriod = Static<typeof ShiftPeriodSchema>;

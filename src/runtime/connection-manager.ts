@@ -15,6 +15,10 @@ export interface ConnectionStatus {
   state: ConnectionState;
   since: string;
   lastError: string | null;
+  /** Times the connection was established again after it had been lost, since the server started. */
+  reconnects: number;
+  /** When the connection was last established (ISO), null while it never was. */
+  lastConnected: string | null;
   tagCount: number;
   stats: ConnectionStats;
   /** In a cluster: the node that runs this connection's driver (absent while no node holds its lease). */
@@ -43,6 +47,10 @@ interface Entry {
   state: ConnectionState;
   since: number;
   lastError: string | null;
+  /** A later CONNECTED is then a re-establishment, counted in `reconnects`. */
+  everConnected: boolean;
+  reconnects: number;
+  lastConnected: number | null;
   /** Set once a live reload replaced or removed the connection: late calls of its stopped driver are ignored. */
   retired?: boolean;
 }
@@ -75,7 +83,16 @@ export class ConnectionManager {
   private create(def: ConnectionDefinition, tags: DriverTag[]): Entry {
     const module = driverModule(def.driver);
     if (!module) throw new Error(`unknown driver '${def.driver}' for connection '${def.name}'`);
-    const entry = { def, tags, state: 'CONNECTING', since: this.deps.clock.now(), lastError: null } as unknown as Entry;
+    const entry = {
+      def,
+      tags,
+      state: 'CONNECTING',
+      since: this.deps.clock.now(),
+      lastError: null,
+      everConnected: false,
+      reconnects: 0,
+      lastConnected: null,
+    } as unknown as Entry;
     entry.driver = module.create(def, tags, this.hostFor(entry));
     this.entries.set(def.name, entry);
     this.engine.bindDriver(def.name, entry.driver);
@@ -104,6 +121,11 @@ export class ConnectionManager {
         if (previous === state) return;
         entry.state = state;
         entry.since = clock.now();
+        if (state === 'CONNECTED') {
+          if (entry.everConnected) entry.reconnects++;
+          entry.everConnected = true;
+          entry.lastConnected = entry.since;
+        }
         if (state === 'CONNECTED') logger.info('connected');
         else if (this.stopping) logger.info({ state }, 'connection stopped');
         else if (state !== 'CONNECTING') logger.warn({ state, error }, 'connection not available');
@@ -154,7 +176,10 @@ export class ConnectionManager {
       this.deps.logger.warn({ connection: name, err }, 'driver failed to stop cleanly');
     }
     if (this.stopping) return;
-    this.create(e.def, e.tags);
+    const fresh = this.create(e.def, e.tags);
+    // Counted since the server started, across the drivers a lease hands back and forth.
+    fresh.reconnects = e.reconnects;
+    fresh.lastConnected = e.lastConnected;
     this.engine.bindDriver(name, standIn);
   }
 
@@ -215,7 +240,8 @@ export class ConnectionManager {
     for (const name of [...diff.changed, ...diff.added]) {
       const def = defs.get(name);
       if (!def) continue;
-      const previous = this.entries.get(name)?.state;
+      const old = this.entries.get(name);
+      const previous = old?.state;
       const tags: DriverTag[] = this.engine.tags.filter((t) => t.def.connection === name);
       let entry: Entry;
       try {
@@ -229,9 +255,25 @@ export class ConnectionManager {
           stop: async () => undefined,
           write: () => Promise.reject(new TagwayError('DEVICE_UNAVAILABLE', `Connection '${name}' failed: ${message}`)),
         };
-        entry = { def, tags, driver: failed, state: 'ERROR', since: this.deps.clock.now(), lastError: message };
+        entry = {
+          def,
+          tags,
+          driver: failed,
+          state: 'ERROR',
+          since: this.deps.clock.now(),
+          lastError: message,
+          everConnected: false,
+          reconnects: 0,
+          lastConnected: null,
+        };
         this.entries.set(name, entry);
         this.engine.bindDriver(name, failed);
+      }
+      // The counters describe the connection since the server started, not one driver instance: a reload's own
+      // restart is not a loss (everConnected starts afresh), but what was counted before stays.
+      if (old) {
+        entry.reconnects = old.reconnects;
+        entry.lastConnected = old.lastConnected;
       }
       fresh.push({ entry, previous });
       this.deps.logger.info(
@@ -292,6 +334,8 @@ export class ConnectionManager {
       state: local ? e.state : (own.remoteState(e.def.name) ?? 'DISCONNECTED'),
       since: new Date(e.since).toISOString(),
       lastError: e.lastError,
+      reconnects: e.reconnects,
+      lastConnected: e.lastConnected === null ? null : new Date(e.lastConnected).toISOString(),
       tagCount: e.tags.length,
       stats: e.driver.stats?.() ?? { reads: 0, writes: 0, errors: 0 },
       ...(own ? { owner: own.ownerOf(e.def.name) } : {}),

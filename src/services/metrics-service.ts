@@ -79,6 +79,12 @@ export class MetricsService {
         samples: perConnection((c) => c.stats.errors),
       },
       {
+        name: 'tagway_connection_reconnects_total',
+        help: 'Times the connection was established again after it had been lost.',
+        type: 'counter',
+        samples: perConnection((c) => c.reconnects),
+      },
+      {
         name: 'tagway_connection_rtt_milliseconds',
         help: 'Last round-trip time, where the protocol has one.',
         type: 'gauge',

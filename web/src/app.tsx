@@ -13,6 +13,7 @@ import { TagsPage } from './pages/tags.js';
 const TrendsPage = lazy(() => import('./pages/trends.js').then((m) => ({ default: m.TrendsPage })));
 const ConnectionsPage = lazy(() => import('./pages/connections.js').then((m) => ({ default: m.ConnectionsPage })));
 const AdminPage = lazy(() => import('./pages/admin.js').then((m) => ({ default: m.AdminPage })));
+const ExportsPage = lazy(() => import('./pages/exports.js').then((m) => ({ default: m.ExportsPage })));
 const BoardsPage = lazy(() => import('./pages/boards.js').then((m) => ({ default: m.BoardsPage })));
 
 export function App() {
@@ -98,6 +99,7 @@ function Session() {
             <Route path="/app/connections" element={<ConnectionsPage />} />
             <Route path="/app/boards" element={<BoardsPage />} />
             <Route path="/app/boards/:id" element={<BoardsPage />} />
+            <Route path="/app/exports" element={s.rights.can('exports:read') ? <ExportsPage /> : <Navigate replace to="/app/overview" />} />
             <Route
               path="/app/admin"
               element={s.rights.can('users:admin') || s.rights.can('audit:read') ? <AdminPage /> : <Navigate replace to="/app/overview" />}
@@ -130,6 +132,7 @@ function Shell(props: { children: ReactNode }) {
     ['/app/connections', t.connections],
     ['/app/boards', t.boards],
   ];
+  if (rights.can('exports:read')) links.push(['/app/exports', t.exExports]);
   if (rights.can('users:admin') || rights.can('audit:read')) links.push(['/app/admin', t.administration]);
   return (
     <div className="shell">

@@ -53,6 +53,10 @@ tags:
     expect(byName.mb).toMatchObject({ driver: 'modbus-tcp', state: 'CONNECTED', tagCount: 1 });
     expect(byName.ua).toMatchObject({ driver: 'opcua', state: 'CONNECTED', tagCount: 1 });
     expect(byName.mb.stats.reads).toBeGreaterThan(0);
+    // Connected once, never lost: nothing re-established yet.
+    expect(byName.mb.reconnects).toBe(0);
+    expect(Date.parse(byName.mb.lastConnected)).toBeGreaterThan(0);
+    expect(byName.internal.reconnects).toBe(0);
     expect((await s.request('GET', '/connections/mb', { token })).json.name).toBe('mb');
     expect((await s.request('GET', '/connections/nope', { token })).json.code).toBe('NOT_FOUND');
     expect((await s.request('GET', '/connections')).status).toBe(401);
@@ -80,6 +84,7 @@ tags:
   });
 
   it('reads BAD and refuses writes with 503 while a device is down, then recovers', async () => {
+    const before = (await s.request('GET', '/connections/mb', { token })).json;
     await modbus.stop();
     const bad = await waitFor(async () => {
       const v = await value('Mb.Value');
@@ -101,5 +106,11 @@ tags:
       const v = await value('Mb.Value');
       return v.quality === 'GOOD' && v.value === 77;
     }, 'Modbus tag back to GOOD');
+    // The drop and the return are counted once, in the API and in /metrics.
+    const after = (await s.request('GET', '/connections/mb', { token })).json;
+    expect(after).toMatchObject({ state: 'CONNECTED', reconnects: before.reconnects + 1 });
+    expect(Date.parse(after.lastConnected)).toBeGreaterThan(Date.parse(before.lastConnected));
+    const metrics = (await s.request('GET', '/metrics', { token })).text;
+    expect(metrics).toContain(`tagway_connection_reconnects_total{connection="mb",driver="modbus-tcp"} ${before.reconnects + 1}`);
   });
 });

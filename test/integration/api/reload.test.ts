@@ -67,6 +67,12 @@ describe('live reload of connection configuration', () => {
     const readsB = conns().get('B').stats.reads;
     expect(readsB).toBeGreaterThan(0);
     const localBefore = await value('Local');
+    // A drop and return of A's peer before the reload: counted once.
+    await p1.stop();
+    await waitFor(async () => (await value('A.Value')).quality === 'BAD', 'A lost');
+    await p1.start();
+    await waitFor(() => conns().get('A').reconnects === 1 && conns().get('A').state === 'CONNECTED', 'A back');
+    const connectedBefore = conns().get('A').lastConnected!;
 
     writeFileSync(file, projectYaml(p3.port, p2.port));
     const r = await s.request('POST', '/connections/reload', { token });
@@ -81,6 +87,10 @@ describe('live reload of connection configuration', () => {
     expect(conns().driver('B')).toBe(driverB);
     expect(conns().driver('local')).toBe(driverLocal);
     expect(conns().definition('A')).toMatchObject({ port: p3.port });
+    // The reload's own restart is no reconnect, and what was counted before it stays.
+    await waitFor(() => conns().get('A').lastConnected! > connectedBefore, 'A connected again');
+    expect(conns().get('A')).toMatchObject({ state: 'CONNECTED', reconnects: 1 });
+    expect(conns().get('B').reconnects).toBe(0);
     // B's driver kept running: its counters went on, no reset.
     await waitFor(async () => conns().get('B').stats.reads > readsB, 'B keeps polling');
     expect(await value('B.Value')).toMatchObject({ value: 222, quality: 'GOOD' });

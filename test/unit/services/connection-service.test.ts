@@ -15,6 +15,8 @@ const status = (name: string, driver: string, tagCount: number): ConnectionStatu
   state: 'CONNECTED',
   since: new Date(0).toISOString(),
   lastError: null,
+  reconnects: 0,
+  lastConnected: null,
   tagCount,
   stats: { reads: 1, writes: 0, errors: 0 },
 });

@@ -10,6 +10,13 @@ export const ConnectionStatus = Type.Object({
   state: Type.Enum(['CONNECTING', 'CONNECTED', 'DISCONNECTED', 'ERROR']),
   since: Type.String({ format: 'date-time' }),
   lastError: Type.Union([Type.String(), Type.Null()]),
+  reconnects: Type.Integer({
+    minimum: 0,
+    description: 'Times the connection was established again after it had been lost, since the server started',
+  }),
+  lastConnected: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'When the connection was last established; null while it never was',
+  }),
   tagCount: Type.Integer(),
   stats: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), errors: Type.Integer(), rttMs: Type.Optional(Type.Number()) }),
   owner: Type.Optional(Type.String({ description: 'In a cluster: the node that runs the connection (absent while none holds its lease)' })),

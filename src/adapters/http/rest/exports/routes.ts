@@ -7,7 +7,7 @@ import { problems } from '../schemas.js';
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Flags = Type.Array(Type.Union([Type.Literal('noData'), Type.Literal('partial'), Type.Literal('bad'), Type.Literal('gap')]));
 
-const ShiftPeriod = Type.Object({
+export const ShiftPeriod = Type.Object({
   name: Type.String(),
   date: Type.String({ description: 'Local date the shift starts on' }),
   start: Type.String({ format: 'date-time', description: 'UTC' }),
@@ -17,7 +17,7 @@ const ShiftPeriod = Type.Object({
   durationMs: Type.Integer({ description: '7 h or 9 h for an 8 h night shift across a DST change' }),
 });
 
-const ReportDocument = Type.Object({
+export const ReportDocument = Type.Object({
   report: Type.String(),
   period: Type.Object({
     start: Type.String({ format: 'date-time' }),
@@ -29,7 +29,7 @@ const ReportDocument = Type.Object({
   generatedAt: Type.String({ format: 'date-time' }),
 });
 
-const OutboxItem = Type.Object({
+export const OutboxItem = Type.Object({
   id: Type.Integer(),
   state: Type.Union(OUTBOX_STATES.map((s) => Type.Literal(s))),
   report: Type.String(),
@@ -43,7 +43,7 @@ const OutboxItem = Type.Object({
   lastError: Nullable(Type.String()),
 });
 
-const OutboxDetail = Type.Intersect([
+export const OutboxDetail = Type.Intersect([
   OutboxItem,
   Type.Object({
     payload: Type.Unknown({ description: 'The request body as sent to the target' }),
@@ -56,6 +56,53 @@ const OutboxDetail = Type.Intersect([
     ),
   }),
 ]);
+
+export const ReportsReply = Type.Object({
+  reports: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      trigger: Type.String(),
+      delayMs: Type.Integer(),
+      fields: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          tag: Type.Optional(Type.String()),
+          alarms: Type.Optional(Type.String()),
+          aggregate: Type.String(),
+          maxGapMs: Type.Optional(Type.Integer()),
+        }),
+      ),
+      targets: Type.Array(Type.String()),
+    }),
+  ),
+  targets: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), url: Type.String() })),
+});
+
+export const RunBody = Type.Union([
+  Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }, { additionalProperties: false }),
+  Type.Object(
+    { shift: Type.String({ minLength: 1, maxLength: 64 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) },
+    { additionalProperties: false },
+  ),
+]);
+
+export const RunReply = Type.Object({
+  report: ReportDocument,
+  entries: Type.Array(Type.Object({ target: Type.String(), id: Type.Integer(), key: Type.String() })),
+});
+
+export const OutboxQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Union(OUTBOX_STATES.map((s) => Type.Literal(s)))),
+    report: Type.Optional(Type.String({ maxLength: 64 })),
+    target: Type.Optional(Type.String({ maxLength: 64 })),
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const OutboxPage = Type.Object({ items: Type.Array(OutboxItem), next: Nullable(Type.Integer()) });
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
@@ -91,26 +138,7 @@ export const exportRoutes: ApiPlugin = async (app, { services }) => {
         description: 'As in the project file; targets show name, kind and URL only (never credentials). Needs `exports:read`.',
         tags: ['exports'],
         response: {
-          200: Type.Object({
-            reports: Type.Array(
-              Type.Object({
-                name: Type.String(),
-                trigger: Type.String(),
-                delayMs: Type.Integer(),
-                fields: Type.Array(
-                  Type.Object({
-                    name: Type.String(),
-                    tag: Type.Optional(Type.String()),
-                    alarms: Type.Optional(Type.String()),
-                    aggregate: Type.String(),
-                    maxGapMs: Type.Optional(Type.Integer()),
-                  }),
-                ),
-                targets: Type.Array(Type.String()),
-              }),
-            ),
-            targets: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), url: Type.String() })),
-          }),
+          200: ReportsReply,
           ...problems(401, 403),
         },
       },
@@ -127,21 +155,9 @@ export const exportRoutes: ApiPlugin = async (app, { services }) => {
           'For a time range (`from`, `to`) or one shift (`shift`, `date`: the local date it starts). A period already enqueued for a target is not enqueued twice (its entry id is answered). Needs `exports:run`; audited.',
         tags: ['exports'],
         params: Type.Object({ name: Type.String({ maxLength: 64 }) }),
-        body: Type.Union([
-          Type.Object(
-            { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) },
-            { additionalProperties: false },
-          ),
-          Type.Object(
-            { shift: Type.String({ minLength: 1, maxLength: 64 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) },
-            { additionalProperties: false },
-          ),
-        ]),
+        body: RunBody,
         response: {
-          200: Type.Object({
-            report: ReportDocument,
-            entries: Type.Array(Type.Object({ target: Type.String(), id: Type.Integer(), key: Type.String() })),
-          }),
+          200: RunReply,
           ...problems(400, 401, 403, 404, 413, 503),
         },
       },
@@ -159,17 +175,8 @@ export const exportRoutes: ApiPlugin = async (app, { services }) => {
         summary: 'Export outbox entries',
         description: 'Ascending by id; keyset paging: pass `next` as `after`. Needs `exports:read`.',
         tags: ['exports'],
-        querystring: Type.Object(
-          {
-            state: Type.Optional(Type.Union(OUTBOX_STATES.map((s) => Type.Literal(s)))),
-            report: Type.Optional(Type.String({ maxLength: 64 })),
-            target: Type.Optional(Type.String({ maxLength: 64 })),
-            after: Type.Optional(Type.Integer({ minimum: 0 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ items: Type.Array(OutboxItem), next: Nullable(Type.Integer()) }), ...problems(400, 401, 403) },
+        querystring: OutboxQuery,
+        response: { 200: OutboxPage, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
