@@ -107,7 +107,13 @@ export class ClusterAlarms implements AlarmPeer {
   committed(connection: string, changes: readonly AlarmChange[], records: readonly AlarmEventRecord[]): void {
     const tk = this.tokenFor(connection);
     for (let i = 0; i < changes.length; i += MAX_CHANGES)
-      this.publish(SUBJECT.changes, { n: this.link.nodeId, c: connection, tk, x: changes.slice(i, i + MAX_CHANGES), r: records.slice(i, i + MAX_CHANGES) });
+      this.publish(SUBJECT.changes, {
+        n: this.link.nodeId,
+        c: connection,
+        tk,
+        x: changes.slice(i, i + MAX_CHANGES),
+        r: records.slice(i, i + MAX_CHANGES),
+      });
   }
 
   settingChanged(connection: string, change: AlarmSettingChange): void {
@@ -169,7 +175,10 @@ export class ClusterAlarms implements AlarmPeer {
         this.link.log.info({ connection }, 'alarms of the connection rebuilt from the journal; evaluating them here');
         this.publishSnapshot(connection);
       } catch (err) {
-        this.link.log.warn({ err: (err as Error).message, connection }, 'could not rebuild the alarms of a connection taken over; retrying');
+        this.link.log.warn(
+          { err: (err as Error).message, connection },
+          'could not rebuild the alarms of a connection taken over; retrying',
+        );
         setTimeout(() => this.adopt(connection), ADOPT_RETRY_MS).unref();
       }
     });
@@ -268,7 +277,12 @@ export class ClusterAlarms implements AlarmPeer {
     } catch (err) {
       reply =
         err instanceof TagwayError
-          ? { ok: false, code: err.code, message: err.message, ...(err.headers?.['Retry-After'] ? { retryAfter: err.headers['Retry-After'] } : {}) }
+          ? {
+              ok: false,
+              code: err.code,
+              message: err.message,
+              ...(err.headers?.['Retry-After'] ? { retryAfter: err.headers['Retry-After'] } : {}),
+            }
           : { ok: false, code: 'DEVICE_UNAVAILABLE', message: (err as Error).message };
     }
     m.respond(pack(reply));

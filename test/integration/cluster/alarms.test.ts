@@ -194,7 +194,9 @@ describe('alarms in a cluster of three Tagway nodes', () => {
     const again = await call(other, 'POST', `/alarms/${raised!.id}/acknowledge`, { token });
     expect(again.status, again.text).toBe(200);
     expect(await countEvents('L1.High', 'ACKNOWLEDGED')).toBe(1);
-    expect((await journal('SELECT id FROM audit_log WHERE action = $1 AND target = $2', ['alarm.acknowledge', String(raised!.id)])).length).toBe(1);
+    expect(
+      (await journal('SELECT id FROM audit_log WHERE action = $1 AND target = $2', ['alarm.acknowledge', String(raised!.id)])).length,
+    ).toBe(1);
 
     // Disabling on a non-owner is done by the owner and shown on every node's definitions.
     const disabled = await call(other, 'POST', '/alarms/definitions/L1.Hot/disable', { token });
@@ -209,7 +211,14 @@ describe('alarms in a cluster of three Tagway nodes', () => {
 
     // A second alarm on the same connection, left unacknowledged; then the owner is killed.
     expect((await call(other, 'PUT', '/tags/L1.Temp/value', { token, body: { value: 70 } })).status).toBe(200);
-    const [hot] = await sameOnAll(nodes, token, 'L1.Hot', (l) => l.length === 1 && !l[0]!.acknowledged, 'L1.Hot on every node', SAME_LIST_BOUND_MS);
+    const [hot] = await sameOnAll(
+      nodes,
+      token,
+      'L1.Hot',
+      (l) => l.length === 1 && !l[0]!.acknowledged,
+      'L1.Hot on every node',
+      SAME_LIST_BOUND_MS,
+    );
     const killedAt = Date.now();
     owner.proc.kill('SIGKILL');
     const survivors = [b, other];
@@ -233,7 +242,10 @@ describe('alarms in a cluster of three Tagway nodes', () => {
     expect(afterHigh[0]).toMatchObject({ id: raised!.id, active: true, acknowledged: true });
     // The new owner evaluates from the current values (its rebuild is done once its driver runs): give it time to
     // settle, then the journal must still hold one RAISED each.
-    await waitUntil(async () => (await call(newOwner, 'GET', '/tags/L1.Level/value', { token })).json.quality === 'GOOD' || undefined, 'L1 values GOOD again');
+    await waitUntil(
+      async () => (await call(newOwner, 'GET', '/tags/L1.Level/value', { token })).json.quality === 'GOOD' || undefined,
+      'L1 values GOOD again',
+    );
     expect(await countEvents('L1.High', 'RAISED')).toBe(1);
     expect(await countEvents('L1.Hot', 'RAISED')).toBe(1);
 
@@ -242,7 +254,14 @@ describe('alarms in a cluster of three Tagway nodes', () => {
     expect(ack2.status, ack2.text).toBe(200);
     expect(ack2.json).toMatchObject({ id: hot!.id, acknowledged: true });
     expect(await countEvents('L1.Hot', 'ACKNOWLEDGED')).toBe(1);
-    await sameOnAll(survivors, token, 'L1.Hot', (l) => l.length === 1 && l[0]!.acknowledged, 'the second acknowledgement on both', SAME_LIST_BOUND_MS);
+    await sameOnAll(
+      survivors,
+      token,
+      'L1.Hot',
+      (l) => l.length === 1 && l[0]!.acknowledged,
+      'the second acknowledgement on both',
+      SAME_LIST_BOUND_MS,
+    );
 
     // The new owner goes on evaluating: the level back to normal clears the acknowledged alarm, which leaves the list.
     expect((await call(bystander, 'PUT', '/tags/L1.Level/value', { token, body: { value: 10 } })).status).toBe(200);

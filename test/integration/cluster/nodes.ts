@@ -53,7 +53,17 @@ export async function call(
 export function startNode(o: NodeOptions): Promise<ClusterNode> {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/fixtures/cluster-node.ts', o.databaseUrl, join(o.dir, o.id), o.projectFile, o.natsUrl, o.id, String(o.leaseMs)],
+    [
+      '--import',
+      'tsx',
+      'test/fixtures/cluster-node.ts',
+      o.databaseUrl,
+      join(o.dir, o.id),
+      o.projectFile,
+      o.natsUrl,
+      o.id,
+      String(o.leaseMs),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TAGWAY_SECRET_KEY: o.secretKey } },
   );
   return new Promise((resolve, reject) => {

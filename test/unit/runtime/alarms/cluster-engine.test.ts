@@ -25,8 +25,26 @@ const TAGS: TagDefinition[] = [
   { name: 'B.Level', type: 'Float64', access: 'readwrite', connection: 'plc2' },
 ];
 const DEFS: AlarmDefinition[] = [
-  { name: 'A.High', number: 1, class: 'Alarm', priority: 8, tag: 'A.Level', kind: 'analog', limit: { type: 'H', value: 80 }, text: 'A high' },
-  { name: 'B.High', number: 2, class: 'Alarm', priority: 8, tag: 'B.Level', kind: 'analog', limit: { type: 'H', value: 80 }, text: 'B high' },
+  {
+    name: 'A.High',
+    number: 1,
+    class: 'Alarm',
+    priority: 8,
+    tag: 'A.Level',
+    kind: 'analog',
+    limit: { type: 'H', value: 80 },
+    text: 'A high',
+  },
+  {
+    name: 'B.High',
+    number: 2,
+    class: 'Alarm',
+    priority: 8,
+    tag: 'B.Level',
+    kind: 'analog',
+    limit: { type: 'H', value: 80 },
+    text: 'B high',
+  },
 ];
 const CONNECTIONS = ['plc1', 'plc2'];
 
@@ -110,7 +128,10 @@ describe('AlarmEngine in a cluster', () => {
     set('A.Level', 90);
     set('B.Level', 95);
     await settle();
-    expect((await journal.query({ limit: 100 })).items.map((e) => `${e.alarm}:${e.event}`).sort()).toEqual(['A.High:RAISED', 'B.High:RAISED']);
+    expect((await journal.query({ limit: 100 })).items.map((e) => `${e.alarm}:${e.event}`).sort()).toEqual([
+      'A.High:RAISED',
+      'B.High:RAISED',
+    ]);
     expect(x.local.map((e) => e.alarm)).toEqual(['A.High']);
     expect(y.local.map((e) => e.alarm)).toEqual(['B.High']);
     // Both nodes' channels hear both events; both lists are the same.
@@ -225,7 +246,12 @@ describe('CurrentList replication', () => {
     l.applyRemote(1, 1, view(1, 'RAISED'));
     l.applyRemote(2, 2, view(2, 'RAISED'));
     l.replace((o) => o.id === 1 || o.id === 3, [[view(3, 'RAISED'), 5]]);
-    expect(l.list().map((o) => o.id).sort()).toEqual([2, 3]);
+    expect(
+      l
+        .list()
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual([2, 3]);
     expect(l.entries((o) => o.id === 3)).toEqual([[view(3, 'RAISED'), 5]]);
     expect(l.applyRemote(3, 4, null)).toBe(false);
   });
