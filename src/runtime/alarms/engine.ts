@@ -56,6 +56,8 @@ export interface AlarmEngineOptions {
 }
 
 const SHELVE_MAX_MS = 30 * 86_400_000;
+/** Refusals of a forwarded bulk acknowledgement that fail only that owner's items. */
+const REMOTE_ITEM_CODES = new Set<string>(['DEVICE_UNAVAILABLE', 'DEVICE_TIMEOUT', 'STORAGE_UNAVAILABLE']);
 
 /**
  * Evaluates alarm conditions on every tag change, runs each occurrence through its class's state machine, and
@@ -267,10 +269,18 @@ export class AlarmEngine {
     await Promise.all(
       [...groups].map(async ([c, at]) => {
         const part = at.map((i) => ids[i]!);
-        const done =
-          c === undefined
-            ? await this.acknowledgeLocal(part, user)
-            : ((await this.peer!.forward(c, { op: 'acknowledgeMany', ids: part, user })) as AckResult[]);
+        let done: AckResult[];
+        if (c === undefined) done = await this.acknowledgeLocal(part, user);
+        else {
+          try {
+            done = (await this.peer!.forward(c, { op: 'acknowledgeMany', ids: part, user })) as AckResult[];
+          } catch (err) {
+            // One unreachable owner fails its own items, not those other nodes (or this one) did already.
+            if (!(err instanceof TagwayError) || !REMOTE_ITEM_CODES.has(err.code)) throw err;
+            const error = { code: err.code as 'DEVICE_UNAVAILABLE', message: err.message };
+            done = part.map((id) => ({ id, error }));
+          }
+        }
         done.forEach((d, k) => (out[at[k]!] = d));
       }),
     );

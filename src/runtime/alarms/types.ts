@@ -30,7 +30,16 @@ export interface AlarmDefinitionView {
   shelvedUntil?: string;
 }
 
-export type AckResult = { id: number; state: AlarmState } | { id: number; error: { code: 'NOT_FOUND' | 'INVALID_STATE'; message: string } };
+/**
+ * One item of a bulk acknowledgement. In a cluster, the items of an owner that could not be reached fail with
+ * DEVICE_UNAVAILABLE or DEVICE_TIMEOUT (or the owner's refusal), while the others are done.
+ */
+export type AckResult =
+  | { id: number; state: AlarmState }
+  | {
+      id: number;
+      error: { code: 'NOT_FOUND' | 'INVALID_STATE' | 'DEVICE_UNAVAILABLE' | 'DEVICE_TIMEOUT' | 'STORAGE_UNAVAILABLE'; message: string };
+    };
 
 export type AlarmEventListener = (event: AlarmEventRecord) => void;
 

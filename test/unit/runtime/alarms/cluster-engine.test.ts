@@ -171,6 +171,12 @@ describe('AlarmEngine in a cluster', () => {
     await expect(y.engine.acknowledge(occ!.id, 'operator')).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
     await expect(y.engine.setEnabled('A.High', false)).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
     expect((await journal.query({ limit: 100 })).items.map((e) => e.event)).toEqual(['RAISED']);
+    // In a bulk acknowledgement only the unreachable owner's items fail; y's own are done.
+    set('B.Level', 90);
+    await settle();
+    const b = (await y.engine.current()).find((o) => o.alarm === 'B.High')!;
+    const many = await y.engine.acknowledgeMany([occ!.id, b.id], 'operator');
+    expect(many.map((r) => ('state' in r ? r.state : r.error.code))).toEqual(['DEVICE_UNAVAILABLE', 'RAISED_ACKNOWLEDGED']);
   });
 
   it('forwards overrides to the owner; every node shows them', async () => {
