@@ -50,15 +50,17 @@ let pgCluster: TestCluster | undefined;
 let nats: TestNats | undefined;
 let dir: string;
 let databaseUrl: string;
+let projectFile: string;
+let secretKey: string;
 const nodes: ClusterNode[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tagway-cluster-alarms-'));
   [nats, pgCluster] = await Promise.all([startTestNats(), startTestCluster()]);
   databaseUrl = await pgCluster.createDatabase('tagway_cluster_alarms');
-  const projectFile = join(dir, 'cluster.yaml');
+  projectFile = join(dir, 'cluster.yaml');
   writeFileSync(projectFile, PROJECT);
-  const secretKey = randomBytes(32).toString('base64');
+  secretKey = randomBytes(32).toString('base64');
   nodes.push(
     ...(await Promise.all(
       ['node-a', 'node-b', 'node-c'].map((id) =>
@@ -268,5 +270,25 @@ describe('alarms in a cluster of three Tagway nodes', () => {
     await sameOnAll(survivors, token, 'L1.High', (l) => l.length === 0, 'L1.High cleared on both survivors', SAME_LIST_BOUND_MS);
     expect(await countEvents('L1.High', 'CLEARED')).toBe(1);
     expect(await countEvents('L1.High', 'RAISED')).toBe(1);
+
+    // The killed node comes back: it lists what the others list (read from the journal at start, then the owners'
+    // changes), and evaluates nothing it does not own (no new events).
+    const events = Number((await journal<{ n: string }>('SELECT count(*) AS n FROM alarm_events', []))[0]!.n);
+    const back = await startNode({ id: owner.id, databaseUrl, dir, projectFile, natsUrl: nats!.url, leaseMs: LEASE_MS, secretKey });
+    nodes[nodes.indexOf(owner)] = back;
+    const everyone = [back, ...survivors];
+    await sameOnAll(
+      everyone,
+      token,
+      'L1.Hot',
+      (l) => l.length === 1 && l[0]!.id === hot!.id && l[0]!.acknowledged,
+      'L1.Hot on the returned node',
+      5000,
+    );
+    await sameOnAll(everyone, token, 'L1.High', (l) => l.length === 0, 'no L1.High on the returned node', 5000);
+    // A change after its return reaches it too.
+    expect((await call(back, 'PUT', '/tags/L2.Level/value', { token, body: { value: 95 } })).status).toBe(200);
+    await sameOnAll(everyone, token, 'L2.High', (l) => l.length === 1, 'L2.High on all three nodes', SAME_LIST_BOUND_MS);
+    expect(Number((await journal<{ n: string }>('SELECT count(*) AS n FROM alarm_events', []))[0]!.n)).toBe(events + 1);
   });
 });
