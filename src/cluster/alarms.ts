@@ -159,11 +159,11 @@ export class ClusterAlarms implements AlarmPeer {
 
   private adopt(connection: string): void {
     if (!this.started || this.stopped) return;
-    const token = this.link.leaseToken(connection);
     this.chain = this.chain.then(async () => {
       if (this.stopped || this.adopted.has(connection) || !this.link.isLocal(connection)) return;
       try {
         const stillMine = () => this.link.isLocal(connection) && !this.stopped;
+        const token = this.link.leaseToken(connection);
         if (token !== undefined) this.lastToken.set(connection, token);
         await this.engine!.adopt(connection, stillMine);
         if (!stillMine()) {
