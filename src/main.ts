@@ -50,6 +50,7 @@ import { createMqttPublisher, readMqttPublisherSettings } from './northbound/mqt
 import { ClusterService } from './services/cluster-service.js';
 import { clusterSettings, redactNatsUrl, startCluster } from './cluster/setup.js';
 import type { ClusterLink } from './cluster/link.js';
+import { joinAlarms } from './cluster/alarms.js';
 import { clusterRoutes } from './adapters/http/rest/cluster/routes.js';
 import { PgClusterRepository } from './storage/postgres/pg-cluster-repository.js';
 import { createPool } from './storage/postgres/open-postgres.js';
@@ -251,8 +252,10 @@ export async function compose(runtime: Runtime): Promise<Composition> {
     clusterSettings(config) && config.databaseUrl
       ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
       : undefined;
-  const alarms = await createAlarmEngine(runtime);
-  runtime.onStop(security.audit.attachToAlarms(alarms));
+  // In a cluster the owner of a connection evaluates its alarms; every node lists them all (src/cluster/alarms.ts).
+  const alarms = await createAlarmEngine(runtime, { join: cluster ? (engine) => joinAlarms(cluster, runtime, engine) : undefined });
+  // Audited by the node that journaled the event (another node's events reach this one too, for its channels).
+  runtime.onStop(security.audit.attachToAlarms({ onEvent: (l) => alarms.onLocalEvent(l) }));
   // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
   runtime.onStop(
     runtime.storageHealth.register(() => {

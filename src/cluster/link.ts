@@ -45,10 +45,10 @@ type WriteReply = { ok: true; v: TagValue; q: number; ts: number } | { ok: false
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const pack = (x: unknown): Uint8Array => enc.encode(JSON.stringify(x));
-const unpack = <T>(m: Msg): T => JSON.parse(dec.decode(m.data)) as T;
+export const pack = (x: unknown): Uint8Array => enc.encode(JSON.stringify(x));
+export const unpack = <T>(m: Msg): T => JSON.parse(dec.decode(m.data)) as T;
 /** A node id as one NATS subject token (ids are host:port; NATS tokens may not hold '.', ' ', '*' or '>'). */
-const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/g, '_');
+export const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/g, '_');
 
 /**
  * One node's link to the cluster: leases in PostgreSQL decide which node runs which connection; NATS carries the
@@ -90,6 +90,8 @@ export class ClusterLink implements Ownership {
   /** Counters for /metrics. */
   private readonly counts = { takeovers: 0, leasesLost: 0, forwardedWrites: 0, forwardedWriteFailures: 0, valueMessages: 0 };
   private readonly logger: Logger;
+  /** Told when this node takes or loses a lease (the alarm part, src/cluster/alarms.ts). */
+  private leaseListeners: Array<(connection: string, held: boolean) => void> = [];
 
   constructor(
     private readonly runtime: Runtime,
@@ -126,6 +128,55 @@ export class ClusterLink implements Ownership {
 
   isLocal(connection: string): boolean {
     return this.held.has(connection);
+  }
+
+  // --- for the alarm part (src/cluster/alarms.ts) ---
+
+  /** The connections whose lease this node holds now. */
+  heldConnections(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** This node's fencing token for a connection it holds. */
+  leaseToken(connection: string): number | undefined {
+    return this.held.get(connection);
+  }
+
+  /**
+   * Whether a message of another node about `connection` with this fencing token is to be believed: not when this
+   * node holds the lease itself, nor when a newer token was seen (a deposed owner's late message).
+   */
+  believes(connection: string, token: number): boolean {
+    if (this.held.has(connection) || token < (this.tokens.get(connection) ?? 0)) return false;
+    this.noteToken(connection, token);
+    return true;
+  }
+
+  /** The NATS connection while it is up (undefined while NATS is unreachable or after stop). */
+  get natsConnection(): NatsConnection | undefined {
+    return this.natsDown || this.stopped || this.nc?.isClosed() ? undefined : this.nc;
+  }
+
+  get log(): Logger {
+    return this.logger;
+  }
+
+  /** Listens for leases taken (after the driver was claimed) and lost (before the tags are marked BAD). */
+  onLease(listener: (connection: string, held: boolean) => void): () => void {
+    this.leaseListeners.push(listener);
+    return () => {
+      this.leaseListeners = this.leaseListeners.filter((l) => l !== listener);
+    };
+  }
+
+  private leaseChanged(connection: string, held: boolean): void {
+    for (const l of this.leaseListeners) {
+      try {
+        l(connection, held);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, connection }, 'lease listener failed');
+      }
+    }
   }
 
   /** Connects to NATS and PostgreSQL; call in `compose`, before `runtime.start()` (drivers start only when leased). */
@@ -349,10 +400,12 @@ export class ClusterLink implements Ownership {
     await this.runtime.connections.claim(connection);
     this.heartbeat();
     this.publishSnapshot([connection]);
+    this.leaseChanged(connection, true);
   }
 
   private async dropLocal(connection: string): Promise<void> {
     if (!this.held.delete(connection)) return;
+    this.leaseChanged(connection, false);
     this.owners.delete(connection);
     await this.runtime.connections.release(connection, this.standIns.get(connection)!);
     this.markGap(connection);

@@ -46,6 +46,10 @@ class AlarmRights {
  * disable, shelve, unshelve) `alarms:acknowledge`, and both are checked against the alarm's tag. An alarm the
  * caller may not read answers exactly like one that does not exist (NOT_FOUND), so scopes reveal nothing; one
  * the caller may read but not act on is FORBIDDEN.
+ *
+ * In a cluster every check here runs on the node that took the request (it lists every occurrence); the engine
+ * then carries the action to the node that owns the alarm's connection, which journals it (and audits an
+ * acknowledgement or reset) once; overrides are audited here, once.
  */
 export class AlarmService {
   private readonly engine: AlarmEngine;

@@ -24,6 +24,13 @@ export interface AlarmRuntime {
   readonly test: Condition | undefined;
   readonly text: string;
   readonly limit: number | undefined;
+  /** The connection whose tags the alarm watches: in a cluster, its owner evaluates the alarm. */
+  readonly connection: string;
+  /**
+   * Whether this node evaluates the alarm (always on a single node; in a cluster only while it owns the
+   * connection — other nodes learn its occurrences from the owner).
+   */
+  owned: boolean;
   /** The condition after the last usable value (hysteresis state). */
   cond: boolean;
   /** The occurrence whose condition is active now; at most one per alarm. */
@@ -56,6 +63,8 @@ export function definitionRuntime(def: AlarmDefinition, cls: AlarmClass, tag: Ta
     test: compileCondition(def, tag.def.type),
     text: def.text,
     limit: def.kind === 'analog' ? def.limit.value : undefined,
+    connection: tag.def.connection,
+    owned: true,
     cond: false,
     active: undefined,
     timer: undefined,
@@ -79,6 +88,8 @@ export function connectionLostRuntime(connection: string, system: AlarmClass): A
     test: undefined,
     text: `Connection lost: ${connection}`,
     limit: undefined,
+    connection,
+    owned: true,
     cond: false,
     active: undefined,
     timer: undefined,

@@ -70,6 +70,7 @@ export class AlarmEvaluator {
   };
 
   private evaluate(a: AlarmRuntime, value: TagValue): void {
+    if (!a.owned) return;
     this.evaluations++;
     const c = a.test!(value, a.cond);
     if (c === undefined) return;
@@ -82,7 +83,7 @@ export class AlarmEvaluator {
     const wasBad = (previous & 0xc0) === 0;
     const isBad = (tag.quality & 0xc0) === 0;
     const a = this.byConnection.get(tag.def.connection);
-    if (!a) return;
+    if (!a?.owned) return;
     if (isBad) a.badTags!.add(tag.index);
     else if (wasBad) a.badTags!.delete(tag.index);
     if (isBad !== wasBad) {
@@ -94,7 +95,7 @@ export class AlarmEvaluator {
   /** A usable value from a connection: a connection-lost alarm restored from before a restart can clear now. */
   private connectionSeen(tag: TagState): void {
     const a = this.byConnection.get(tag.def.connection);
-    if (a?.active && a.badTags!.size === 0) {
+    if (a?.owned && a.active && a.badTags!.size === 0) {
       a.cond = false;
       this.settle(a);
     }
@@ -102,6 +103,7 @@ export class AlarmEvaluator {
 
   /** Brings the alarm's occurrence in line with its condition, honouring on-/off-delays. */
   private settle(a: AlarmRuntime): void {
+    if (!a.owned) return;
     const suppressed = !a.enabled || a.shelvedUntil !== undefined;
     const want = a.cond && !suppressed;
     const has = a.active !== undefined;
@@ -128,6 +130,7 @@ export class AlarmEvaluator {
   }
 
   settleNow(a: AlarmRuntime): void {
+    if (!a.owned) return;
     if (a.timer !== undefined) {
       this.clock.clearTimeout(a.timer);
       a.timer = undefined;
@@ -140,6 +143,7 @@ export class AlarmEvaluator {
 
   /** Judges the alarm on its tag's value now (after enabling, unshelving) and settles it without delay. */
   reevaluate(a: AlarmRuntime): void {
+    if (!a.owned) return;
     if (a.tag && usable(a.tag.quality)) {
       this.evaluations++;
       a.cond = a.test!(a.tag.value, a.cond) ?? a.cond;
@@ -150,9 +154,45 @@ export class AlarmEvaluator {
   /** After the journal took held-back events: settles every alarm whose occurrence disagrees with its condition. */
   resettle(): void {
     for (const a of this.alarms.values()) {
-      if (a.timer !== undefined) continue;
+      if (a.timer !== undefined || !a.owned) continue;
       const want = a.cond && a.enabled && a.shelvedUntil === undefined;
       if (want !== (a.active !== undefined)) this.settleNow(a);
+    }
+  }
+
+  /**
+   * Stops judging these alarms (cluster: the connection's lease went to another node, which restores their
+   * occurrences from the journal). Pending delays are dropped: the new owner judges the values afresh.
+   */
+  disown(alarms: Iterable<AlarmRuntime>): void {
+    for (const a of alarms) {
+      a.owned = false;
+      if (a.timer !== undefined) this.clock.clearTimeout(a.timer);
+      a.timer = undefined;
+      a.active = undefined;
+      a.cond = false;
+      a.badTags?.clear();
+    }
+  }
+
+  /**
+   * Judges these alarms from their tags' values now, after their open occurrences were restored (cluster: this
+   * node took the connection's lease). Tags that are BAD now are not counted as a lost connection: they are BAD
+   * because the previous owner went away (the gap), not because the device did; a connection-lost occurrence
+   * restored from the journal clears on the connection's first usable value, as after a restart.
+   */
+  own(alarms: readonly AlarmRuntime[]): void {
+    for (const a of alarms) {
+      a.owned = true;
+      a.badTags?.clear();
+    }
+    for (const a of alarms) {
+      if (a.tag) {
+        if (usable(a.tag.quality)) this.evaluate(a, a.tag.value);
+      } else if (a.active && this.tags.tags.some((t) => t.def.connection === a.connection && usable(t.quality))) {
+        a.cond = false;
+        this.settle(a);
+      }
     }
   }
 

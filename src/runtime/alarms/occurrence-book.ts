@@ -39,6 +39,14 @@ export class OccurrenceBook {
       a.active = undefined;
       a.cond = false;
     }
+    return this.add(alarms, histories);
+  }
+
+  /**
+   * Adds open occurrences read from the journal, attaching the active ones to their alarms (cluster: the
+   * occurrences of a connection this node took over). Returns the orphans, as `restore` does.
+   */
+  add(alarms: ReadonlyMap<string, AlarmRuntime>, histories: readonly OpenOccurrenceHistory[]): Occurrence[] {
     const orphans: Occurrence[] = [];
     for (const h of histories) {
       const occ = occurrenceFromEvents(h.stateMachine, h.events);
@@ -52,6 +60,11 @@ export class OccurrenceBook {
       } else orphans.push(occ);
     }
     return orphans;
+  }
+
+  /** Drops the open occurrences `which` selects (cluster: their connection went to another node). */
+  forget(which: (occ: Occurrence) => boolean): void {
+    for (const [id, occ] of this.open) if (which(occ)) this.open.delete(id);
   }
 
   raise(a: AlarmRuntime): void {

@@ -5,6 +5,11 @@ import type { Runtime } from '../runtime.js';
 export interface AlarmSetupOptions {
   /** Journal retention in days (default 365). */
   retentionDays?: number | undefined;
+  /**
+   * A cluster member: makes the engine a member before it starts (src/cluster/alarms.ts) and returns what to
+   * call once it started.
+   */
+  join?: ((engine: AlarmEngine) => Promise<{ ready(): void }>) | undefined;
 }
 
 /**
@@ -25,7 +30,9 @@ export async function createAlarmEngine(runtime: Runtime, opts: AlarmSetupOption
     retentionDays: opts.retentionDays ?? 365,
     logger: runtime.logger,
   });
+  const member = await opts.join?.(engine);
   await engine.start();
   runtime.onStop(() => engine.stop());
+  member?.ready();
   return engine;
 }

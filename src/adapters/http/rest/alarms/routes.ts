@@ -120,7 +120,7 @@ export const alarmRoutes: ApiPlugin = async (app, { services }) => {
           description: 'Recorded with the user. Acknowledging one that needs none, or twice, answers its current state and writes nothing.',
           tags: ['alarms'],
           params: OccurrenceParams,
-          response: { 200: Occurrence, ...problems(400, 401, 403, 404) },
+          response: { 200: Occurrence, ...problems(400, 401, 403, 404, 503, 504) },
         },
       },
       async (request) => {
@@ -137,7 +137,7 @@ export const alarmRoutes: ApiPlugin = async (app, { services }) => {
             "Each id succeeds or fails alone (`NOT_FOUND`, or `FORBIDDEN` for an alarm outside the caller's `alarms:acknowledge` scope).",
           tags: ['alarms'],
           body: BulkAckBody,
-          response: { 200: BulkAckReply, ...problems(400, 401, 403, 413) },
+          response: { 200: BulkAckReply, ...problems(400, 401, 403, 413, 503, 504) },
         },
       },
       async (request) => {
@@ -153,7 +153,7 @@ export const alarmRoutes: ApiPlugin = async (app, { services }) => {
           description: 'For classes that need a reset, once cleared and acknowledged; otherwise 409 INVALID_STATE.',
           tags: ['alarms'],
           params: OccurrenceParams,
-          response: { 200: Occurrence, ...problems(400, 401, 403, 404, 409) },
+          response: { 200: Occurrence, ...problems(400, 401, 403, 404, 409, 503, 504) },
         },
       },
       async (request) => {
@@ -197,7 +197,11 @@ export const alarmRoutes: ApiPlugin = async (app, { services }) => {
     );
 
     const nameOf = (params: unknown): string => (params as { name: string }).name;
-    const action = { tags: ['alarms'], params: DefinitionParams, response: { 200: DefinitionView, ...problems(400, 401, 403, 404) } };
+    const action = {
+      tags: ['alarms'],
+      params: DefinitionParams,
+      response: { 200: DefinitionView, ...problems(400, 401, 403, 404, 503, 504) },
+    };
 
     app.post('/alarms/definitions/:name/enable', { schema: { summary: 'Enable an alarm', ...action } }, async (request) => {
       return service.setEnabled(actorOf(request), nameOf(request.params), true);
