@@ -46,6 +46,8 @@ export interface DeliveryStats {
 export class OutboxDispatcher {
   private readonly queues = new Map<string, TargetQueue>();
   readonly stats = new Map<string, DeliveryStats>();
+  /** Called after entries of a target left the outbox's pending set (delivered or dead): there may be room now. */
+  onSettled: ((target: string) => void) | undefined;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -113,6 +115,7 @@ export class OutboxDispatcher {
         attempt,
       );
       q.stats.dead++;
+      this.onSettled?.(q.target.name);
       this.logger?.error({ target: q.target.name, id: entry.id, key: payload.key, status: r.status }, 'export entry dead');
       return true;
     }
@@ -219,6 +222,7 @@ class TargetQueue {
     const batch = delivered.splice(0);
     await this.d.repo.markDeliveredMany(batch);
     this.stats.delivered += batch.length;
+    this.d.onSettled?.(this.target.name);
   }
 
   async stop(): Promise<void> {
