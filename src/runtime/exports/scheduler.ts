@@ -198,7 +198,10 @@ export class ExportScheduler {
       const was = this.held.get(r.name);
       if (was) {
         this.held.delete(r.name);
-        this.logger?.info({ report: r.name, since: new Date(was.since).toISOString() }, 'export periods held by a full outbox are enqueued');
+        this.logger?.info(
+          { report: r.name, since: new Date(was.since).toISOString() },
+          'export periods held by a full outbox are enqueued',
+        );
       }
       const last = due.at(-1)?.end ?? lastEnd;
       this.schedule(r, nextPeriodEnd(r, this.calendar, Math.max(last, this.clock.now() - r.delayMs)));

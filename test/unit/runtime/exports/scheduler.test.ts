@@ -95,7 +95,11 @@ describe('export scheduler', () => {
       enqueued.push(iso(p.end));
     };
     const lines: string[] = [];
-    const logger = { warn: (_: unknown, m: string) => lines.push(m), info: (_: unknown, m: string) => lines.push(m), error: () => undefined };
+    const logger = {
+      warn: (_: unknown, m: string) => lines.push(m),
+      info: (_: unknown, m: string) => lines.push(m),
+      error: () => undefined,
+    };
     const make = () =>
       new ExportScheduler([report('0 * * * *', 1000)], undefined, open().keyValues, clock, fire, logger as never, { fullRetryMs: 60_000 });
     let s = make();
