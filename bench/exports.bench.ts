@@ -180,6 +180,7 @@ try {
               method: 'POST',
               body,
               idempotent: true,
+              blocking: false,
               headers: { 'content-type': 'application/json', 'idempotency-key': key },
               dispatcher: agent,
             });

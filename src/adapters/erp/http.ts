@@ -46,6 +46,9 @@ export class TargetHttp {
       // Safe to pipeline and to resend after a broken connection: every booking carries its Idempotency-Key, and
       // token and CSRF fetches change nothing.
       idempotent: true,
+      // undici holds the next request of a connection until this one's headers came back unless told otherwise:
+      // without this, `inFlight` would only overlap the reading of answers, not the requests.
+      blocking: false,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const chunks: Buffer[] = [];

@@ -236,6 +236,8 @@ class TargetQueue {
             sent++;
           }
           if (delivered.length === 0) since = performance.now();
+          // Deliveries noted are written after SETTLE_AFTER_MS even while the next answer is slow to come.
+          else await this.settleUnless(answers[done]!, delivered, SETTLE_AFTER_MS - (performance.now() - since));
           const ok = await this.d.record(this, entries[done]!, await answers[done]!, delivered);
           done++;
           // A failed entry stays the head: the rest of the batch waits for it.
@@ -262,6 +264,19 @@ class TargetQueue {
         }
       }
     }
+  }
+
+  /** Writes the deliveries noted so far when `answer` has not come within `ms`. */
+  private async settleUnless(answer: Promise<SendResult>, delivered: Delivered[], ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      answer.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), Math.max(0, ms));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) await this.settle(delivered);
   }
 
   /** Writes the deliveries noted so far (and empties the list). */

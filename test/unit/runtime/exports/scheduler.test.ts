@@ -74,7 +74,7 @@ describe('export scheduler', () => {
       fired.push(`${p.shift} ${iso(p.start)}-${iso(p.end)}`);
       if (first) {
         first = false;
-        throw new Error('outbox full');
+        throw new Error('no history for the period');
       }
     });
     await s.start();
