@@ -190,6 +190,7 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
           { id: b!, at: 11 },
           { id: c!, at: 12 },
           { id: 987_654, at: 13 },
+          { id: a!, at: 14, attempt: { at: 14, status: 200, answer: 'again' } },
         ]),
       ).toBe(2);
       expect(await outbox.get(a!)).toMatchObject({ status: 'delivered', deliveredAt: 10, attempts: 1 });

@@ -95,10 +95,50 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
         return changed;
       },
     );
-    this.settleManyTx = db.transaction(
-      (items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]) =>
-        items.filter((i) => this.settleTx(i.id, { at: i.at }, i.attempt)).length,
+    // A batch is a handful of statements over a JSON array, not three per entry: at 1,000 deliveries/s the
+    // per-statement cost was a fifth of the sender's CPU. Ids given twice count once (the first).
+    const pendingOf = db.prepare("SELECT o.id FROM outbox o JOIN json_each(?) j ON o.id = j.value WHERE o.status = 'pending'").pluck();
+    const deliverMany = db.prepare(
+      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = j.value ->> '$.at'
+       FROM json_each(?) j WHERE outbox.id = j.value ->> '$.id' AND outbox.status = 'pending'`,
     );
+    const attemptMany = db.prepare(
+      `INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
+       SELECT j.value ->> '$.id', coalesce((SELECT max(seq) FROM outbox_attempts a WHERE a.outbox_id = j.value ->> '$.id'), 0) + 1,
+              j.value ->> '$.t', j.value ->> '$.s', j.value ->> '$.a'
+       FROM json_each(?) j`,
+    );
+    // Records never outnumber an entry's attempts: only entries tried more often than records are kept are looked at.
+    const trimMany = db.prepare(
+      `DELETE FROM outbox_attempts WHERE (outbox_id, seq) IN (
+         SELECT a.outbox_id, a.seq FROM json_each(?) j
+         JOIN outbox o ON o.id = j.value AND o.attempts > ?
+         JOIN outbox_attempts a ON a.outbox_id = o.id
+         WHERE a.seq <= (SELECT max(seq) FROM outbox_attempts b WHERE b.outbox_id = o.id) - ?)`,
+    );
+    this.settleManyTx = db.transaction((items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]) => {
+      const seen = new Set<number>();
+      const list = items.filter((i) => !seen.has(i.id) && seen.add(i.id));
+      const pending = new Set(pendingOf.all(JSON.stringify(list.map((i) => i.id))) as number[]);
+      const todo = list.filter((i) => pending.has(i.id));
+      if (todo.length === 0) return 0;
+      deliverMany.run(JSON.stringify(todo.map((i) => ({ id: i.id, at: i.at }))));
+      const withAttempt = todo.filter((i) => i.attempt !== undefined);
+      if (withAttempt.length > 0) {
+        attemptMany.run(
+          JSON.stringify(
+            withAttempt.map((i) => ({
+              id: i.id,
+              t: i.attempt!.at,
+              s: i.attempt!.status,
+              a: i.attempt!.answer.slice(0, OUTBOX_MAX_ANSWER),
+            })),
+          ),
+        );
+        trimMany.run(JSON.stringify(withAttempt.map((i) => i.id)), OUTBOX_MAX_ATTEMPTS_KEPT, OUTBOX_MAX_ATTEMPTS_KEPT);
+      }
+      return todo.length;
+    });
     const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
     // The leased entries are the topic's first pending ones up to the last taken: one statement leases them all.
     const leaseHeads = db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE topic = ? AND status = 'pending' AND id BETWEEN ? AND ?");
