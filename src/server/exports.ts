@@ -12,6 +12,24 @@ import type { Metric, MetricSource } from '../services/metrics-service.js';
 /** How often the outbox depth shown in /metrics is recounted. */
 const COUNT_EVERY_MS = 2000;
 
+/** Periods a full outbox holds back, per report, and how often that began (the scheduler keeps them, not storage). */
+function heldMetrics(scheduler: ExportScheduler): Metric[] {
+  return [
+    {
+      name: 'tagway_exports_periods_held',
+      help: 'Report periods not yet enqueued because a target outbox is full (enqueued in order when there is room).',
+      type: 'gauge',
+      samples: scheduler.heldReports().map((h) => ({ labels: { report: h.report }, value: h.periods })),
+    },
+    {
+      name: 'tagway_exports_held_total',
+      help: 'Times a scheduled report was held back by a full outbox.',
+      type: 'counter',
+      samples: [{ value: scheduler.heldTotal }],
+    },
+  ];
+}
+
 /**
  * Wires the exports for the composition root (main.ts): ERP senders (outbound adapters), report engine, outbox
  * dispatcher and scheduler, and the service over them. Everything stops with the runtime, before storage closes.
@@ -65,6 +83,7 @@ export async function composeExports(runtime: Runtime, historian: Historian): Pr
     },
     logger,
   );
+  dispatcher.onSettled = () => scheduler.wake();
   let snapshot: Metric[] = [];
   const recount = () =>
     void service.metrics().then(
@@ -80,5 +99,5 @@ export async function composeExports(runtime: Runtime, historian: Historian): Pr
     await scheduler.stop();
     await dispatcher.stop();
   });
-  return { service, metrics: () => snapshot };
+  return { service, metrics: () => [...snapshot, ...heldMetrics(scheduler)] };
 }

@@ -95,6 +95,12 @@ export interface OutboxRepository {
    * given up (`dead`) when `nextAttemptAt` is null. False when unknown or not pending.
    */
   markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean>;
+  /**
+   * Ends the lease of pending entries of a topic (due at `at` again, unless due earlier): a sender that sent them
+   * but keeps no outcome (an earlier entry failed while they were in flight) lets them be claimed again at once.
+   * Their attempts are not counted. Returns how many changed.
+   */
+  release(topic: string, ids: readonly number[], at: number): Promise<number>;
   /** The attempts recorded with markDelivered/markFailed, oldest first (the newest OUTBOX_MAX_ATTEMPTS_KEPT). */
   attemptsOf(id: number): Promise<OutboxAttempt[]>;
   /** A dead entry becomes pending again, due at `at` (its attempts are kept). False when unknown or not dead. */

@@ -190,12 +190,72 @@ export function describeOutboxRepositoryContract(name: string, factory: FixtureF
           { id: b!, at: 11 },
           { id: c!, at: 12 },
           { id: 987_654, at: 13 },
+          { id: a!, at: 14, attempt: { at: 14, status: 200, answer: 'again' } },
         ]),
       ).toBe(2);
       expect(await outbox.get(a!)).toMatchObject({ status: 'delivered', deliveredAt: 10, attempts: 1 });
       expect(await outbox.get(b!)).toMatchObject({ status: 'delivered', deliveredAt: 11 });
       expect((await outbox.get(c!))!.status).toBe('dead');
       expect(await outbox.attemptsOf(a!)).toEqual([{ at: 10, status: 200, answer: 'ok' }]);
+    });
+
+    it('claims a window of 300 head entries in one call and settles them in one write, attempts numbered and trimmed', async () => {
+      const ids = await outbox.enqueue(
+        Array.from({ length: 301 }, (_, i) => ({ topic: 'erp', payload: i, key: `k${i}` })),
+        0,
+      );
+      await outbox.enqueue([{ topic: 'other', payload: 'x' }], 0);
+      // The first entry has a long history: its delivery's attempt record is the 56th, and the oldest are trimmed.
+      for (let i = 0; i < 55; i++) await outbox.markFailed(ids[0]!, 'HTTP 503', 0, { at: i, status: 503, answer: '' });
+      const claim = (await outbox.claimHead('erp', 10, 1000, 300))!;
+      expect(claim.leased.map((e) => e.id)).toEqual(ids.slice(0, 300));
+      expect(claim.leased.every((e) => e.nextAttemptAt === 1010)).toBe(true);
+      // Leased in storage too, the 301st not.
+      expect((await outbox.get(ids[299]!))!.nextAttemptAt).toBe(1010);
+      expect((await outbox.get(ids[300]!))!.nextAttemptAt).toBe(0);
+      expect((await outbox.claimDue('erp', 500, 1000, 1000)).map((e) => e.id)).toEqual([ids[300]]);
+      const n = await outbox.markDeliveredMany(
+        claim.leased.map((e, i) => ({ id: e.id, at: 100 + i, attempt: { at: 100 + i, status: 200, answer: `ok ${i}` } })),
+      );
+      expect(n).toBe(300);
+      expect(await outbox.get(ids[150]!)).toMatchObject({ status: 'delivered', deliveredAt: 250, attempts: 1 });
+      expect(await outbox.attemptsOf(ids[150]!)).toEqual([{ at: 250, status: 200, answer: 'ok 150' }]);
+      const first = await outbox.attemptsOf(ids[0]!);
+      expect(first).toHaveLength(50);
+      expect(first.at(-1)).toEqual({ at: 100, status: 200, answer: 'ok 0' });
+      expect(first[0]!.at).toBe(6);
+      expect((await outbox.get(ids[0]!))!.attempts).toBe(56);
+      // Settling again changes nothing and records nothing.
+      expect(await outbox.markDeliveredMany([{ id: ids[1]!, at: 999, attempt: { at: 999, status: 200, answer: '' } }])).toBe(0);
+      expect(await outbox.attemptsOf(ids[1]!)).toHaveLength(1);
+    });
+
+    it('releases leased entries without counting an attempt; settled, other topics and earlier due times untouched', async () => {
+      const [a, b, c, d] = await outbox.enqueue(
+        [
+          { topic: 'erp', payload: 1 },
+          { topic: 'erp', payload: 2 },
+          { topic: 'erp', payload: 3 },
+          { topic: 'x', payload: 4 },
+        ],
+        0,
+      );
+      await outbox.markFailed(b!, 'HTTP 503', 10);
+      const claim = (await outbox.claimHead('erp', 20, 1000, 10))!;
+      expect(claim.leased.map((e) => e.id)).toEqual([a, b, c]);
+      await outbox.markFailed(a!, 'HTTP 503', 5000, { at: 20, status: 503, answer: '' });
+      await outbox.claimDue('x', 20, 10, 1000);
+      expect(await outbox.release('erp', [b!, c!, d!], 30)).toBe(2);
+      expect(await outbox.get(b!)).toMatchObject({ nextAttemptAt: 30, attempts: 1 });
+      expect(await outbox.get(c!)).toMatchObject({ nextAttemptAt: 30, attempts: 0 });
+      expect((await outbox.get(d!))!.nextAttemptAt).toBe(1020);
+      // Brought forward, never pushed later; a settled entry is left alone.
+      expect(await outbox.release('erp', [b!], 100)).toBe(0);
+      expect(await outbox.release('erp', [a!], 30)).toBe(1);
+      await outbox.markDelivered(c!, 40);
+      expect(await outbox.release('erp', [b!, c!], 40)).toBe(0);
+      expect(await outbox.release('erp', [], 0)).toBe(0);
+      expect((await outbox.claimHead('erp', 40, 1000, 10))!.leased.map((e) => e.id)).toEqual([a, b]);
     });
 
     it('records attempts with their outcome, the newest kept, answers cut to 1 KB', async () => {

@@ -18,6 +18,8 @@ export interface Booking {
   key: string | undefined;
   body: any;
   headers: IncomingMessage['headers'];
+  /** The client's port: one per connection (keep-alive and pipelining checks). */
+  port: number | undefined;
 }
 
 let tls: Promise<{ cert: string; key: string; certFile: string }> | undefined;
@@ -70,7 +72,12 @@ abstract class FakeHttps {
 
   /** Answers a booking POST per the script; true when it was booked. */
   protected book(req: IncomingMessage, res: ServerResponse, raw: string, ok: () => void): void {
-    const b: Booking = { key: req.headers['idempotency-key'] as string | undefined, body: safeJson(raw), headers: req.headers };
+    const b: Booking = {
+      key: req.headers['idempotency-key'] as string | undefined,
+      body: safeJson(raw),
+      headers: req.headers,
+      port: req.socket.remotePort,
+    };
     this.posts.push(b);
     const next = this.script.shift() ?? 'ok';
     if (next === 'stall') {

@@ -13,21 +13,26 @@ export interface HttpAnswer {
 }
 
 /**
- * One connection pool per target, TLS verification always on; `ca` adds a private CA (PEM file) for ERPs behind
- * a company CA. Timeouts are wall-clock, per request (headers and body).
+ * One kept-alive connection per target origin (TLS handshake once, session resumed on a reconnect), TLS
+ * verification always on; `ca` adds a private CA (PEM file) for ERPs behind a company CA. Timeouts are wall-clock,
+ * per request (headers and body). With `inFlight` > 1 requests are pipelined on that one connection, so that they
+ * reach the receiver in the order they were sent.
  */
 export class TargetHttp {
   private readonly agent: Agent;
   constructor(
     readonly timeoutMs: number,
     ca?: string | undefined,
+    inFlight = 1,
   ) {
     this.agent = new Agent({
       connect: { ...(ca ? { ca: readFileSync(ca, 'utf8') } : {}), rejectUnauthorized: true, timeout: timeoutMs },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       keepAliveTimeout: 30_000,
-      connections: 4,
+      // One connection: several would let a later request overtake an earlier one on the way to the receiver.
+      connections: 1,
+      pipelining: Math.max(1, inFlight),
     });
   }
 
@@ -38,6 +43,12 @@ export class TargetHttp {
       headers,
       body,
       dispatcher: this.agent,
+      // Safe to pipeline and to resend after a broken connection: every booking carries its Idempotency-Key, and
+      // token and CSRF fetches change nothing.
+      idempotent: true,
+      // undici holds the next request of a connection until this one's headers came back unless told otherwise:
+      // without this, `inFlight` would only overlap the reading of answers, not the requests.
+      blocking: false,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const chunks: Buffer[] = [];

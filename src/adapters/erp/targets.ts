@@ -23,7 +23,7 @@ export class WebhookSender implements TargetSender {
   private readonly http: TargetHttp;
   constructor(private readonly t: ExportTargetConfig) {
     this.name = t.name;
-    this.http = new TargetHttp(t.timeoutMs, t.ca);
+    this.http = new TargetHttp(t.timeoutMs, t.ca, t.inFlight);
   }
   prepare(doc: ReportDocument): unknown {
     return doc;
@@ -70,7 +70,7 @@ export class SapODataSender implements TargetSender {
   private session: { token: string; cookie: string } | undefined;
   constructor(private readonly t: ExportTargetConfig) {
     this.name = t.name;
-    this.http = new TargetHttp(t.timeoutMs, t.ca);
+    this.http = new TargetHttp(t.timeoutMs, t.ca, t.inFlight);
   }
   prepare(doc: ReportDocument, key: string): unknown {
     return applyMap(this.t.map ?? {}, mapVars(doc, key));
@@ -148,7 +148,7 @@ export class DynamicsSender implements TargetSender {
     private readonly now: () => number = Date.now,
   ) {
     this.name = t.name;
-    this.http = new TargetHttp(t.timeoutMs, t.ca);
+    this.http = new TargetHttp(t.timeoutMs, t.ca, t.inFlight);
   }
   prepare(doc: ReportDocument, key: string): unknown {
     return applyMap(this.t.map ?? {}, mapVars(doc, key));

@@ -56,6 +56,11 @@ export const TargetSchema = Type.Object(
     /** PEM file of the CA(s) that sign the target's certificate, for private CAs. */
     ca: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+    /**
+     * Requests sent before the previous one answered (HTTP/1.1 pipelining on one connection, in period order).
+     * Default 1: the receiver never sees a later period before an earlier one succeeded. See docs/exports.md.
+     */
+    inFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })),
     /** Entries waiting for this target at most; a report beyond is refused with a clear error. */
     maxPending: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** First retry after about this long (doubling up to retryMaxMs, with jitter). Default 1 s. */

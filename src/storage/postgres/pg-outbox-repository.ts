@@ -132,11 +132,53 @@ export class PgOutboxRepository extends PgRepository implements OutboxRepository
 
   markDeliveredMany(items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]): Promise<number> {
     if (items.length === 0) return this.db.run(async () => 0);
+    // One statement per batch (not three round trips per entry): the state change, the attempt records numbered
+    // after each entry's last one, and the trim to the newest OUTBOX_MAX_ATTEMPTS_KEPT. An id given twice counts once.
+    const seen = new Set<number>();
+    const list = items.filter((i) => !seen.has(i.id) && seen.add(i.id));
     return this.db.atomic(async (db) => {
-      let changed = 0;
-      for (const it of items) if (await settleOn(db, it.id, DELIVERED, [it.at, it.id], it.attempt)) changed++;
-      return changed;
+      const r = await db.query<{ n: number }>(
+        `WITH items AS (
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::bigint[], $5::int[], $6::text[])
+             AS t(id, at, has_attempt, attempt_at, status, answer)
+         ), upd AS (
+           UPDATE outbox o SET status = 'delivered', attempts = o.attempts + 1, delivered_at = items.at
+           FROM items WHERE o.id = items.id AND o.status = 'pending' RETURNING o.id
+         ), ins AS (
+           INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
+           SELECT items.id, coalesce((SELECT max(a.seq) FROM outbox_attempts a WHERE a.outbox_id = items.id), 0) + 1,
+                  items.attempt_at, items.status, items.answer
+           FROM items JOIN upd ON upd.id = items.id WHERE items.has_attempt
+           RETURNING outbox_id, seq
+         ), trimmed AS (
+           DELETE FROM outbox_attempts d USING ins WHERE d.outbox_id = ins.outbox_id AND d.seq <= ins.seq - $7
+         )
+         SELECT count(*)::int AS n FROM upd`,
+        [
+          list.map((i) => i.id),
+          list.map((i) => i.at),
+          list.map((i) => i.attempt !== undefined),
+          list.map((i) => i.attempt?.at ?? 0),
+          list.map((i) => i.attempt?.status ?? null),
+          list.map((i) => (i.attempt?.answer ?? '').slice(0, OUTBOX_MAX_ANSWER)),
+          OUTBOX_MAX_ATTEMPTS_KEPT,
+        ],
+      );
+      return r.rows[0]!.n;
     });
+  }
+
+  release(topic: string, ids: readonly number[], at: number): Promise<number> {
+    if (ids.length === 0) return this.db.run(async () => 0);
+    return this.db.run(
+      async (db) =>
+        (
+          await db.query(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE topic = $2 AND status = 'pending' AND next_attempt_at > $1 AND id = ANY($3::bigint[])",
+            [at, topic, [...ids]],
+          )
+        ).rowCount ?? 0,
+    );
   }
 
   /** The state change and its attempt record are one write: an attempt is never shown without its outcome. */

@@ -48,6 +48,7 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
   private readonly settleTx;
   private readonly headTx;
   private readonly settleManyTx;
+  private readonly releaseTx;
 
   constructor(private readonly db: Database) {
     super();
@@ -64,12 +65,12 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
         return r.changes > 0 ? Number(r.lastInsertRowid) : (byKey.get(e.topic, e.key) as number);
       }),
     );
-    const addAttempt = db.prepare(
-      'INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = ?), ?, ?, ?)',
-    );
-    const trimAttempts = db.prepare(
-      'DELETE FROM outbox_attempts WHERE outbox_id = ? AND seq <= (SELECT max(seq) FROM outbox_attempts WHERE outbox_id = ?) - ?',
-    );
+    const addAttempt = db
+      .prepare(
+        'INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM outbox_attempts WHERE outbox_id = ?), ?, ?, ?) RETURNING seq',
+      )
+      .pluck();
+    const trimAttempts = db.prepare('DELETE FROM outbox_attempts WHERE outbox_id = ? AND seq <= ?');
     const delivered = db.prepare(
       "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ? WHERE id = ? AND status = 'pending'",
     );
@@ -87,18 +88,60 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
             ? failed.run(outcome.error, outcome.next, outcome.next, id).changes > 0
             : delivered.run(outcome.at, id).changes > 0;
         if (changed && attempt) {
-          addAttempt.run(id, id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER));
-          trimAttempts.run(id, id, OUTBOX_MAX_ATTEMPTS_KEPT);
+          const seq = addAttempt.get(id, id, attempt.at, attempt.status, attempt.answer.slice(0, OUTBOX_MAX_ANSWER)) as number;
+          // Most entries settle within a few attempts: the trim is a statement only when there is something to trim.
+          if (seq > OUTBOX_MAX_ATTEMPTS_KEPT) trimAttempts.run(id, seq - OUTBOX_MAX_ATTEMPTS_KEPT);
         }
         return changed;
       },
     );
-    this.settleManyTx = db.transaction(
-      (items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]) =>
-        items.filter((i) => this.settleTx(i.id, { at: i.at }, i.attempt)).length,
+    // A batch is a handful of statements over a JSON array, not three per entry: at 1,000 deliveries/s the
+    // per-statement cost was a fifth of the sender's CPU. Ids given twice count once (the first).
+    const pendingOf = db.prepare("SELECT o.id FROM outbox o JOIN json_each(?) j ON o.id = j.value WHERE o.status = 'pending'").pluck();
+    const deliverMany = db.prepare(
+      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = j.value ->> '$.at'
+       FROM json_each(?) j WHERE outbox.id = j.value ->> '$.id' AND outbox.status = 'pending'`,
     );
+    const attemptMany = db.prepare(
+      `INSERT INTO outbox_attempts (outbox_id, seq, at, status, answer)
+       SELECT j.value ->> '$.id', coalesce((SELECT max(seq) FROM outbox_attempts a WHERE a.outbox_id = j.value ->> '$.id'), 0) + 1,
+              j.value ->> '$.t', j.value ->> '$.s', j.value ->> '$.a'
+       FROM json_each(?) j`,
+    );
+    // Records never outnumber an entry's attempts: only entries tried more often than records are kept are looked at.
+    const trimMany = db.prepare(
+      `DELETE FROM outbox_attempts WHERE (outbox_id, seq) IN (
+         SELECT a.outbox_id, a.seq FROM json_each(?) j
+         JOIN outbox o ON o.id = j.value AND o.attempts > ?
+         JOIN outbox_attempts a ON a.outbox_id = o.id
+         WHERE a.seq <= (SELECT max(seq) FROM outbox_attempts b WHERE b.outbox_id = o.id) - ?)`,
+    );
+    this.settleManyTx = db.transaction((items: readonly { id: number; at: number; attempt?: OutboxAttempt | undefined }[]) => {
+      const seen = new Set<number>();
+      const list = items.filter((i) => !seen.has(i.id) && seen.add(i.id));
+      const pending = new Set(pendingOf.all(JSON.stringify(list.map((i) => i.id))) as number[]);
+      const todo = list.filter((i) => pending.has(i.id));
+      if (todo.length === 0) return 0;
+      deliverMany.run(JSON.stringify(todo.map((i) => ({ id: i.id, at: i.at }))));
+      const withAttempt = todo.filter((i) => i.attempt !== undefined);
+      if (withAttempt.length > 0) {
+        attemptMany.run(
+          JSON.stringify(
+            withAttempt.map((i) => ({
+              id: i.id,
+              t: i.attempt!.at,
+              s: i.attempt!.status,
+              a: i.attempt!.answer.slice(0, OUTBOX_MAX_ANSWER),
+            })),
+          ),
+        );
+        trimMany.run(JSON.stringify(withAttempt.map((i) => i.id)), OUTBOX_MAX_ATTEMPTS_KEPT, OUTBOX_MAX_ATTEMPTS_KEPT);
+      }
+      return todo.length;
+    });
     const heads = db.prepare("SELECT * FROM outbox WHERE topic = ? AND status = 'pending' ORDER BY id LIMIT ?");
-    const leaseHead = db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?');
+    // The leased entries are the topic's first pending ones up to the last taken: one statement leases them all.
+    const leaseHeads = db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE topic = ? AND status = 'pending' AND id BETWEEN ? AND ?");
     const headClaim = db.transaction((topic: string, now: number, leaseMs: number, limit: number) => {
       const rows = heads.all(topic, limit) as OutboxRow[];
       if (rows.length === 0) return undefined;
@@ -107,13 +150,17 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
       for (const r of rows) {
         if (r.next_attempt_at > now && (leased.length === 0 || r.attempts > 0)) break;
         r.next_attempt_at = now + leaseMs;
-        leaseHead.run(r.next_attempt_at, r.id);
         leased.push(outboxEntryOf(r));
       }
+      if (leased.length > 0) leaseHeads.run(now + leaseMs, topic, leased[0]!.id, leased.at(-1)!.id);
       return { head, leased };
     });
     this.headTx = (topic: string, now: number, leaseMs: number, limit: number) =>
       db.inTransaction ? headClaim(topic, now, leaseMs, limit) : headClaim.immediate(topic, now, leaseMs, limit);
+    const release = db.prepare(
+      "UPDATE outbox SET next_attempt_at = ? WHERE topic = ? AND status = 'pending' AND next_attempt_at > ? AND id IN (SELECT value FROM json_each(?))",
+    );
+    this.releaseTx = (topic: string, ids: readonly number[], at: number) => release.run(at, topic, at, JSON.stringify(ids)).changes;
     const due = db.prepare(
       "SELECT * FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
     );
@@ -153,6 +200,10 @@ export class SqliteOutboxRepository extends SqliteRepository implements OutboxRe
 
   markFailed(id: number, error: string, nextAttemptAt: number | null, attempt?: OutboxAttempt): Promise<boolean> {
     return this.exec(() => this.settleTx(id, { error, next: nextAttemptAt }, attempt));
+  }
+
+  release(topic: string, ids: readonly number[], at: number): Promise<number> {
+    return this.exec(() => (ids.length === 0 ? 0 : this.releaseTx(topic, ids, at)));
   }
 
   attemptsOf(id: number): Promise<OutboxAttempt[]> {

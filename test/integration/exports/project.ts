@@ -7,6 +7,7 @@ export function exportsProject(o: {
   timeoutMs?: number;
   extra?: string;
   hookMaxPending?: number;
+  hookInFlight?: number;
 }): string {
   return `name: Export plant
 connections:
@@ -37,7 +38,7 @@ exports:
     - { name: d365Report, trigger: shiftEnd, fields: [{ name: bottles, tag: Line1.Count, aggregate: delta }], targets: [d365] }
 ${o.extra ?? ''}
   targets:
-    - { name: hook, kind: webhook, url: "${o.webhook}/hooks/production", secret: "\${TAGWAY_TEST_HOOK_SECRET}", ca: "${o.ca}", timeoutMs: ${o.timeoutMs ?? 1000}, retryBaseMs: 50, retryMaxMs: 200${o.hookMaxPending ? `, maxPending: ${o.hookMaxPending}` : ''} }
+    - { name: hook, kind: webhook, url: "${o.webhook}/hooks/production", secret: "\${TAGWAY_TEST_HOOK_SECRET}", ca: "${o.ca}", timeoutMs: ${o.timeoutMs ?? 1000}, retryBaseMs: 50, retryMaxMs: 200${o.hookMaxPending ? `, maxPending: ${o.hookMaxPending}` : ''}${o.hookInFlight ? `, inFlight: ${o.hookInFlight}` : ''} }
     - name: sap
       kind: sap-odata
       url: "${o.sap}/sap/opu/odata/sap/ZPP_CONFIRM_SRV/"

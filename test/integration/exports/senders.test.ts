@@ -38,6 +38,22 @@ describe('ERP senders', () => {
     expect(hook.badSignatures).toBe(1);
   });
 
+  it('keeps one connection per target; with inFlight, pipelines on it in the order sent', async () => {
+    const seq = new WebhookSender(target({ ca: hook.caFile }));
+    for (let i = 0; i < 5; i++) expect((await seq.send({ i }, `s${i}`)).status).toBe(200);
+    await seq.close();
+    const serial = hook.bookings.filter((b) => b.key?.startsWith('s'));
+    expect(new Set(serial.map((b) => b.port)).size).toBe(1);
+    const piped = new WebhookSender(target({ ca: hook.caFile, inFlight: 4 }));
+    const keys = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    const answers = await Promise.all(keys.map((k, i) => piped.send({ i }, k)));
+    await piped.close();
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    const got = hook.bookings.filter((b) => b.key?.startsWith('p'));
+    expect(got.map((b) => b.key)).toEqual(keys);
+    expect(new Set(got.map((b) => b.port)).size).toBe(1);
+  });
+
   it('maps fields: whole placeholders keep their type, :string makes text, text interpolates, constants stay', () => {
     expect(
       applyMap(

@@ -90,6 +90,19 @@ describe('shifts and exports sections', () => {
     ]);
   });
 
+  it('bounds inFlight per target to 1…32', () => {
+    const target = (n: number) =>
+      base +
+      `exports:
+  targets:
+    - { name: hook, kind: webhook, url: "https://erp.example/hook", secret: s, inFlight: ${n} }
+`;
+    expect(problems(target(8))).toEqual([]);
+    expect(exportsOfProject(parseProject(target(8), 'p.yaml')).targets[0]!.inFlight).toBe(8);
+    expect(problems(target(0))).toEqual(['17: must be >= 1']);
+    expect(problems(target(33))).toEqual(['17: must be <= 32']);
+  });
+
   it('refuses a bad calendar and shiftEnd without one', () => {
     expect(
       problems(`name: P

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/domain/clock.js';
+import { TagwayError } from '../../../../src/domain/problems.js';
 import type { ExportReportConfig } from '../../../../src/project/exports.js';
 import { backoffMs, DEFAULT_BACKOFF } from '../../../../src/runtime/exports/delivery.js';
 import type { ReportPeriod } from '../../../../src/runtime/exports/reports.js';
@@ -73,13 +74,65 @@ describe('export scheduler', () => {
       fired.push(`${p.shift} ${iso(p.start)}-${iso(p.end)}`);
       if (first) {
         first = false;
-        throw new Error('outbox full');
+        throw new Error('no history for the period');
       }
     });
     await s.start();
     clock.advance(17 * 3_600_000);
     await waitUntil(() => fired.length === 2, 'two shift ends');
     expect(fired).toEqual(['Early 05:00-13:00', 'Late 13:00-21:00']);
+    await s.stop();
+  });
+
+  it('holds a period refused by a full outbox, durably and in order, and enqueues it when there is room', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tagway-sched-'));
+    const clock = new ManualClock(Date.UTC(2026, 0, 15, 10, 30));
+    const enqueued: string[] = [];
+    let room = 0;
+    const fire = async (_: ExportReportConfig, p: ReportPeriod) => {
+      if (room <= 0) throw new TagwayError('OUTBOX_FULL', "Target 't' has 2 entries waiting (maxPending 2)");
+      room--;
+      enqueued.push(iso(p.end));
+    };
+    const lines: string[] = [];
+    const logger = {
+      warn: (_: unknown, m: string) => lines.push(m),
+      info: (_: unknown, m: string) => lines.push(m),
+      error: () => undefined,
+    };
+    const make = () =>
+      new ExportScheduler([report('0 * * * *', 1000)], undefined, open().keyValues, clock, fire, logger as never, { fullRetryMs: 60_000 });
+    let s = make();
+    await s.start();
+    clock.advance(2 * 3_600_000);
+    await waitUntil(() => s.heldReports().length === 1, 'the 11:00 period held');
+    expect(s.heldReports()).toEqual([{ report: 'r', since: Date.UTC(2026, 0, 15, 10), periods: 2 }]);
+    // Retries while full: still held, logged once.
+    clock.advance(3 * 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(enqueued).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('export outbox full'))).toHaveLength(1);
+    expect(s.heldTotal).toBe(1);
+    // Restarted while full: the held periods are still there, found again from storage.
+    await s.stop();
+    await storage.close();
+    s = make();
+    await s.start();
+    await waitUntil(() => s.heldReports()[0]?.periods === 2, 'held after the restart');
+    // Room for one: a wake (entries delivered) enqueues the oldest held period, then holds the next.
+    room = 1;
+    s.wake();
+    clock.advance(1000);
+    await waitUntil(() => enqueued.length === 1 && s.heldReports()[0]?.since === Date.UTC(2026, 0, 15, 11), 'one enqueued');
+    // Room for all: the retry timer, without a wake, enqueues the rest in order and the schedule goes on.
+    room = 10;
+    clock.advance(60_000);
+    await waitUntil(() => enqueued.length === 2 && s.heldReports().length === 0, 'the rest enqueued');
+    expect(enqueued).toEqual(['11:00', '12:00']);
+    expect(lines.filter((l) => l.startsWith('export periods held'))).toHaveLength(1);
+    clock.advance(3_600_000);
+    await waitUntil(() => enqueued.length === 3, 'the next period');
+    expect(enqueued).toEqual(['11:00', '12:00', '13:00']);
     await s.stop();
   });
 
