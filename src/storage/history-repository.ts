@@ -1,3 +1,4 @@
+import type { RolledSeries, Rollup, RollupPlan } from '../domain/history/rollup.js';
 import type { Series, StoredValue } from '../domain/history/series.js';
 
 /**
@@ -27,11 +28,22 @@ export interface HistoryRepository {
    * `maxSamples`, throws SeriesTooLarge when the range holds more than that, having read no more than that.
    */
   series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series>;
+  /**
+   * For aggregates over long ranges, in one snapshot: the last sample before `plan.from`, the raw samples in
+   * `plan.spans`, and the per-minute roll-ups of `[plan.rollFrom, plan.rollTo)` except those of minutes inside a
+   * span. With `maxRows`, throws SeriesTooLarge when that reads more than that many rows (samples + roll-ups).
+   */
+  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number): Promise<RolledSeries>;
+  /** The roll-ups of the minutes in `[from, to)`, ascending (kept by every write: see docs/history.md). */
+  rollups(tagId: number, from: number, to: number): Promise<Rollup[]>;
   /** The last sample before `t`. */
   lastBefore(tagId: number, t: number): Promise<Sample | undefined>;
   /** The first sample at or after `t`. */
   firstAtOrAfter(tagId: number, t: number): Promise<Sample | undefined>;
-  /** Deletes at most `maxRows` of the oldest samples of a tag older than `before`; returns how many went. */
+  /**
+   * Deletes at most `maxRows` of the oldest samples of a tag older than `before`; returns how many went. The
+   * roll-ups follow: those of minutes left empty go, the one of a minute left partly filled is recomputed.
+   */
   prune(tagId: number, before: number, maxRows: number): Promise<number>;
   /**
    * Optional, for a store partitioned by time: drops, for every tag at once, whole partitions that end at or before
@@ -76,3 +88,38 @@ export class SeriesTooLarge extends Error {
     this.name = 'SeriesTooLarge';
   }
 }
+
+/**
+ * Roll-up fields and the columns that hold them, in the order both stores select them. Values (`StoredValue`)
+ * are the ones a store splits into number and text as it does for samples.
+ */
+export const ROLLUP_COLUMNS = [
+  ['minute', 'minute'],
+  ['count', 'count'],
+  ['good', 'good'],
+  ['firstTs', 'first_ts'],
+  ['firstValue', 'first_value'],
+  ['firstQuality', 'first_quality'],
+  ['lastTs', 'last_ts'],
+  ['lastValue', 'last_value'],
+  ['lastQuality', 'last_quality'],
+  ['goodFirst', 'good_first'],
+  ['goodLast', 'good_last'],
+  ['numFirst', 'num_first'],
+  ['numLast', 'num_last'],
+  ['min', 'min'],
+  ['max', 'max'],
+  ['area', 'area'],
+  ['areaMs', 'area_ms'],
+  ['trueMs', 'true_ms'],
+  ['falseMs', 'false_ms'],
+  ['badMs', 'bad_ms'],
+  ['inc', 'inc'],
+  ['decCount', 'dec_count'],
+  ['decDiff', 'dec_diff'],
+  ['decNew', 'dec_new'],
+  ['maxGap', 'max_gap'],
+] as const satisfies ReadonlyArray<readonly [keyof Rollup, string]>;
+
+/** The roll-up fields that hold a sample's value (number or text). */
+export const ROLLUP_VALUE_FIELDS: ReadonlySet<keyof Rollup> = new Set(['firstValue', 'lastValue', 'goodFirst', 'goodLast']);

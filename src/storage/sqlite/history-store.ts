@@ -1,5 +1,14 @@
+import {
+  MINUTE_MS,
+  minuteOf,
+  outsideSpans,
+  RollupBuilder,
+  type RolledSeries,
+  type Rollup,
+  type RollupPlan,
+} from '../../domain/history/rollup.js';
 import type { Series, StoredValue } from '../../domain/history/series.js';
-import { SeriesTooLarge, type RawPage, type RawQuery, type Sample, type SampleBatch } from '../history-repository.js';
+import { ROLLUP_COLUMNS, SeriesTooLarge, type RawPage, type RawQuery, type Sample, type SampleBatch } from '../history-repository.js';
 import { migrate, type Database } from './database.js';
 
 /**
@@ -17,7 +26,52 @@ const MIGRATIONS = [
      quality INTEGER NOT NULL,
      PRIMARY KEY (tag_id, ts)
    ) WITHOUT ROWID;`,
+  // Per-minute roll-ups (src/domain/history/rollup.ts, docs/history.md), kept by every write. The history already
+  // there is summarised once by the store on open (`backfill` = 0 until then): the fold is the domain's, in JS.
+  `CREATE TABLE history_rollup (
+     tag_id INTEGER NOT NULL,
+     minute INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     good INTEGER NOT NULL,
+     first_ts INTEGER NOT NULL,
+     first_value,
+     first_quality INTEGER NOT NULL,
+     last_ts INTEGER NOT NULL,
+     last_value,
+     last_quality INTEGER NOT NULL,
+     good_first,
+     good_last,
+     num_first REAL,
+     num_last REAL,
+     min REAL,
+     max REAL,
+     area REAL NOT NULL,
+     area_ms INTEGER NOT NULL,
+     true_ms INTEGER NOT NULL,
+     false_ms INTEGER NOT NULL,
+     bad_ms INTEGER NOT NULL,
+     inc REAL NOT NULL,
+     dec_count INTEGER NOT NULL,
+     dec_diff REAL NOT NULL,
+     dec_new REAL NOT NULL,
+     max_gap INTEGER NOT NULL,
+     PRIMARY KEY (tag_id, minute)
+   ) WITHOUT ROWID;
+   CREATE TABLE history_rollup_state (backfilled INTEGER NOT NULL);
+   INSERT INTO history_rollup_state VALUES (0);`,
 ];
+
+const ROLLUP_SELECT = ROLLUP_COLUMNS.map((c) => c[1]).join(', ');
+
+/** A roll-up row, as selected with ROLLUP_SELECT (`.raw()`), back into a Rollup. */
+function rollupOf(row: unknown[]): Rollup {
+  const r: Record<string, unknown> = {};
+  for (let k = 0; k < ROLLUP_COLUMNS.length; k++) r[ROLLUP_COLUMNS[k]![0]] = row[k];
+  return r as unknown as Rollup;
+}
+
+/** Rows read per page while summarising existing history. */
+const BACKFILL_PAGE = 50_000;
 
 /** Rows per multi-row INSERT: one statement call per row costs more than SQLite's work for the row itself. */
 const ROWS_PER_STATEMENT = 100;
@@ -56,7 +110,17 @@ export class SqliteHistoryStore {
   private readonly readSeries;
   private readonly before;
   private readonly atOrAfter;
-  private readonly pruneStmt;
+  private readonly pruneCut;
+  private readonly deleteRaw;
+  private readonly deleteRollupsBefore;
+  private readonly getRollup;
+  private readonly putRollup;
+  private readonly deleteRollup;
+  private readonly minuteRows;
+  private readonly spanRows;
+  private readonly rollupRange;
+  private readonly readRolled;
+  private readonly pruneTx;
 
   constructor(private readonly db: Database) {
     migrate(db, 'history', MIGRATIONS);
@@ -108,8 +172,57 @@ export class SqliteHistoryStore {
     this.atOrAfter = db.prepare('SELECT ts, value, quality FROM history WHERE tag_id = ? AND ts >= ? ORDER BY ts LIMIT 1');
     // Deletes the oldest `maxRows` rows below the cut-off: everything older than the (maxRows+1)-th oldest row, or
     // everything below the cut-off when fewer remain. Bounded batches keep each write transaction short.
-    this.pruneStmt = db.prepare(`DELETE FROM history WHERE tag_id = @tag AND ts < coalesce(
-      (SELECT ts FROM history WHERE tag_id = @tag AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip), @before)`);
+    this.pruneCut = db
+      .prepare(`SELECT coalesce((SELECT ts FROM history WHERE tag_id = @tag AND ts < @before ORDER BY ts LIMIT 1 OFFSET @skip), @before)`)
+      .pluck();
+    this.deleteRaw = db.prepare('DELETE FROM history WHERE tag_id = ? AND ts < ?');
+    this.deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE tag_id = ? AND minute < ?');
+    // Retention keeps raw samples and roll-ups alike: a minute the cut-off splits is summarised again from what is left.
+    this.pruneTx = db.transaction((tagId: number, before: number, maxRows: number): number => {
+      const cut = this.pruneCut.get({ tag: tagId, before, skip: Math.max(1, maxRows) }) as number;
+      const n = this.deleteRaw.run(tagId, cut).changes;
+      if (n > 0) {
+        this.deleteRollupsBefore.run(tagId, minuteOf(cut));
+        if (cut % MINUTE_MS !== 0) this.recompute(tagId, minuteOf(cut));
+      }
+      return n;
+    });
+    this.getRollup = db.prepare(`SELECT ${ROLLUP_SELECT} FROM history_rollup WHERE tag_id = ? AND minute = ?`).raw();
+    this.putRollup = db.prepare(
+      `INSERT OR REPLACE INTO history_rollup (tag_id, ${ROLLUP_SELECT}) VALUES (?${', ?'.repeat(ROLLUP_COLUMNS.length)})`,
+    );
+    this.deleteRollup = db.prepare('DELETE FROM history_rollup WHERE tag_id = ? AND minute = ?');
+    this.minuteRows = db.prepare('SELECT ts, value, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts').raw();
+    this.spanRows = db.prepare('SELECT ts, value, quality FROM history WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?').raw();
+    this.rollupRange = db
+      .prepare(`SELECT ${ROLLUP_SELECT} FROM history_rollup WHERE tag_id = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?`)
+      .raw();
+    this.readRolled = db.transaction((tagId: number, plan: RollupPlan, maxRows: number | undefined): RolledSeries => {
+      const budget = maxRows === undefined ? -1 : maxRows + 1;
+      const rows = this.rollupRange.all(tagId, plan.rollFrom, plan.rollTo, budget) as unknown[][];
+      let read = rows.length;
+      if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
+      const prior = this.lastBefore(tagId, plan.from);
+      const ts: number[] = [];
+      const values: StoredValue[] = [];
+      const quality: number[] = [];
+      if (prior) {
+        ts.push(prior.ts);
+        values.push(prior.value);
+        quality.push(prior.quality);
+      }
+      for (const sp of plan.spans) {
+        const raw = this.spanRows.all(tagId, sp.from, sp.to, maxRows === undefined ? -1 : maxRows + 1 - read) as Row[];
+        read += raw.length;
+        if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
+        for (const r of raw) {
+          ts.push(r[0]);
+          values.push(r[1]);
+          quality.push(r[2]);
+        }
+      }
+      return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rows.map(rollupOf)) };
+    });
     const params: (number | StoredValue)[] = new Array(ROWS_PER_STATEMENT * 4);
     this.insertTx = db.transaction((b: SampleBatch, order: Uint32Array) => {
       const { count, tagIds, ts, values, quality } = b;
@@ -128,7 +241,102 @@ export class SqliteHistoryStore {
         const r = order[i]!;
         this.insertOne.run(tagIds[r]!, ts[r]!, values[r]!, quality[r]!);
       }
+      this.rollUp(b, order);
     });
+    this.backfill();
+  }
+
+  /**
+   * Brings the roll-up of every (tag, minute) the batch touched up to date, in the batch's transaction. Samples that
+   * come after everything the minute held (the historian's normal case) are folded into its roll-up; a sample that
+   * lands before the minute's last one or replaces one (same tag and ts) makes the minute summarised again from its
+   * raw rows, so a roll-up always equals a fresh summary of its minute.
+   */
+  private rollUp(b: SampleBatch, order: Uint32Array): void {
+    const { count, tagIds, ts, values, quality } = b;
+    for (let g = 0; g < count; ) {
+      const first = order[g]!;
+      const tag = tagIds[first]!;
+      const minute = minuteOf(ts[first]!);
+      const end = minute + MINUTE_MS;
+      let e = g + 1;
+      let dup = false;
+      for (; e < count; e++) {
+        const r = order[e]!;
+        if (tagIds[r] !== tag || ts[r]! >= end) break;
+        if (ts[r] === ts[order[e - 1]!]) dup = true;
+      }
+      const row = dup ? undefined : (this.getRollup.get(tag, minute) as unknown[] | undefined);
+      const old = row ? rollupOf(row) : undefined;
+      if (!dup && (old === undefined || old.lastTs < ts[first]!)) {
+        const builder = new RollupBuilder(minute, old);
+        for (let k = g; k < e; k++) {
+          const r = order[k]!;
+          builder.push(ts[r]!, values[r]!, quality[r]!);
+        }
+        this.writeRollup(tag, builder.result()!);
+      } else this.recompute(tag, minute);
+      g = e;
+    }
+  }
+
+  /** The roll-up of one minute summarised afresh from its raw rows (gone when none are left). */
+  private recompute(tagId: number, minute: number): void {
+    const builder = new RollupBuilder(minute);
+    for (const r of this.minuteRows.all(tagId, minute, minute + MINUTE_MS) as Row[]) builder.push(r[0], r[1], r[2]);
+    const r = builder.result();
+    if (r) this.writeRollup(tagId, r);
+    else this.deleteRollup.run(tagId, minute);
+  }
+
+  private writeRollup(tagId: number, r: Rollup): void {
+    const args: unknown[] = [tagId];
+    for (const c of ROLLUP_COLUMNS) args.push(r[c[0]]);
+    this.putRollup.run(args);
+  }
+
+  /** Summarises the history written before roll-ups existed, once (after the migration that created them). */
+  private backfill(): void {
+    const state = this.db.prepare('SELECT backfilled FROM history_rollup_state').pluck();
+    if (state.get() === 1) return;
+    this.db.transaction(() => {
+      this.rebuildRollups();
+      this.db.prepare('UPDATE history_rollup_state SET backfilled = 1').run();
+    })();
+  }
+
+  /**
+   * Summarises all history into roll-ups again, replacing what is there: for the migration, and for history written
+   * into the table behind the store's back (a benchmark seeding with SQL).
+   */
+  rebuildRollups(): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM history_rollup');
+      const page = this.db
+        .prepare('SELECT tag_id, ts, value, quality FROM history WHERE tag_id > ? OR (tag_id = ? AND ts > ?) ORDER BY tag_id, ts LIMIT ?')
+        .raw();
+      let tag = -Infinity;
+      let at = -Infinity;
+      let builder: RollupBuilder | undefined;
+      let builderTag = 0;
+      for (;;) {
+        const rows = page.all(tag, tag, at, BACKFILL_PAGE) as [number, number, StoredValue, number][];
+        for (const [t, ts, v, q] of rows) {
+          const m = minuteOf(ts);
+          if (builder === undefined || builderTag !== t || builder.minute !== m) {
+            if (builder) this.writeRollup(builderTag, builder.result()!);
+            builder = new RollupBuilder(m);
+            builderTag = t;
+          }
+          builder.push(ts, v, q);
+        }
+        if (rows.length < BACKFILL_PAGE) break;
+        const lastRow = rows[rows.length - 1]!;
+        tag = lastRow[0];
+        at = lastRow[1];
+      }
+      if (builder) this.writeRollup(builderTag, builder.result()!);
+    })();
   }
 
   forgetIds(): void {
@@ -196,7 +404,15 @@ export class SqliteHistoryStore {
     return this.atOrAfter.get(tagId, t) as Sample | undefined;
   }
 
+  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number): RolledSeries {
+    return this.readRolled(tagId, plan, maxRows);
+  }
+
+  rollups(tagId: number, from: number, to: number): Rollup[] {
+    return (this.rollupRange.all(tagId, from, to, -1) as unknown[][]).map(rollupOf);
+  }
+
   prune(tagId: number, before: number, maxRows: number): number {
-    return this.pruneStmt.run({ tag: tagId, before, skip: Math.max(1, maxRows) }).changes;
+    return this.pruneTx(tagId, before, maxRows);
   }
 }
