@@ -92,6 +92,7 @@ export type RolledAggregate = 'avg' | 'min' | 'max' | 'first' | 'last' | 'count'
 /** Bucket boundaries and the horizon inside `[from, to)`: where a minute cannot come from its roll-up whole. */
 export function bucketCuts(opts: BucketOptions): number[] {
   const { from, to, intervalMs } = opts;
+  checkBuckets(opts);
   const cuts: number[] = [];
   if (intervalMs % 60_000 !== 0) for (let b = bucketStart(from, intervalMs) + intervalMs; b < to; b += intervalMs) cuts.push(b);
   const horizon = opts.horizon ?? to;

@@ -179,4 +179,26 @@ describe('SqliteHistoryStore', () => {
     expect(store.firstAtOrAfter(id, 0)?.ts).toBe(55);
     expect(store.series(other, 0, 100).length).toBe(100);
   });
+
+  it('summarises history written before roll-ups existed once, on the first open after the migration', () => {
+    const a = store.tagId('A');
+    const T = Date.UTC(2026, 0, 1);
+    insert(
+      a,
+      Array.from({ length: 300 }, (_, i): [number, StoredValue, number?] => [T + i * 1300, i % 17, i % 9 ? 0xc0 : 0]),
+    );
+    const kept = store.rollups(a, 0, 2 ** 52);
+    expect(kept).toHaveLength(7);
+    // As if the samples had been written by a version without roll-ups: the migration created an empty table.
+    db.exec('DELETE FROM history_rollup; UPDATE history_rollup_state SET backfilled = 0');
+    db.close();
+    db = openDatabase(join(dir, 'tagway.db'));
+    store = new SqliteHistoryStore(db);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(kept);
+    // Samples written behind the store's back (SQL) are summarised by rebuildRollups.
+    db.prepare('INSERT INTO history (tag_id, ts, value, quality) VALUES (?, ?, ?, ?)').run(a, T + 3_600_000, 5, 0xc0);
+    expect(store.rollups(a, T + 3_600_000, T + 3_660_000)).toEqual([]);
+    store.rebuildRollups();
+    expect(store.rollups(a, T + 3_600_000, T + 3_660_000)).toMatchObject([{ count: 1, firstValue: 5, lastValue: 5 }]);
+  });
 });
