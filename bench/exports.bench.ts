@@ -66,7 +66,7 @@ try {
   const source: ReportSource = {
     flush: async () => undefined,
     tagInfo: (name) => ({ type: AGGS[Number(name.slice(1)) % AGGS.length] === 'delta' ? 'UInt16' : 'Float64' }),
-    rolledSeries: async (tag, plan, max) => history.rolledSeries(ids[Number(tag.slice(1))]!, plan, max),
+    rolledSeries: async (tag, plan, max, fields) => history.rolledSeries(ids[Number(tag.slice(1))]!, plan, max, fields),
     countRaised: async () => 0,
   };
   const rep: ExportReportConfig = {

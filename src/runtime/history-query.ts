@@ -1,6 +1,6 @@
 import { AGGREGATES, NUMERIC_AGGREGATES, type AggregateName } from '../domain/history/aggregates.js';
 import { bucketCuts, bucketize, bucketizeRolled, type Bucket, type BucketOptions } from '../domain/history/bucket.js';
-import { MINUTE_MS, planRollups } from '../domain/history/rollup.js';
+import { MINUTE_MS, planRollups, rollupFieldsFor } from '../domain/history/rollup.js';
 import { numeric, type AggregateValue, type Series, type StoredValue } from '../domain/history/series.js';
 import { TagwayError } from '../domain/problems.js';
 import { qualityName, type QualityName } from '../domain/quality.js';
@@ -170,7 +170,7 @@ export class HistoryQueries {
         const rolled =
           tagId === undefined
             ? { series: { length: 0, ts: [], values: [], quality: [] }, rollups: [] }
-            : await this.store.rolledSeries(tagId, planRollups(q.from, q.to, cuts), q.maxSamplesRead);
+            : await this.store.rolledSeries(tagId, planRollups(q.from, q.to, cuts), q.maxSamplesRead, rollupFieldsFor(q.aggregate));
         buckets = bucketizeRolled(rolled, q.aggregate, opts);
       } else {
         let series: Series = { length: 0, ts: [], values: [], quality: [] };

@@ -170,6 +170,42 @@ export function summarize(series: Series, lo = 0, hi = series.length): Rollup[] 
   return out;
 }
 
+/**
+ * The roll-up fields an aggregate needs (beside them a store may answer null: a 30-day trend reads half the
+ * columns). Every aggregate needs the structure: count, good, first and last time, the last sample, the numeric
+ * ends and the longest gap (for the flags); each adds its own.
+ */
+export type RollupField = keyof Rollup;
+const BASE_FIELDS: readonly RollupField[] = [
+  'minute',
+  'count',
+  'good',
+  'firstTs',
+  'lastTs',
+  'lastValue',
+  'lastQuality',
+  'numFirst',
+  'numLast',
+  'maxGap',
+];
+const OWN_FIELDS: Record<string, readonly RollupField[]> = {
+  avg: ['area', 'areaMs'],
+  min: ['min', 'max'],
+  max: ['min', 'max'],
+  first: ['goodFirst', 'goodLast'],
+  last: ['goodFirst', 'goodLast'],
+  count: [],
+  delta: ['goodLast', 'inc', 'decCount', 'decDiff', 'decNew'],
+  timeTrue: ['trueMs', 'falseMs'],
+  timeFalse: ['trueMs', 'falseMs'],
+};
+
+/** The fields `aggregate` needs (all of them for a name this does not know). */
+export function rollupFieldsFor(aggregate: string): ReadonlySet<RollupField> | undefined {
+  const own = OWN_FIELDS[aggregate];
+  return own ? new Set([...BASE_FIELDS, ...own]) : undefined;
+}
+
 /** What to read for a window: raw samples in `spans`, roll-ups of the whole minutes in `[rollFrom, rollTo)` outside them. */
 export interface RollupPlan {
   /** The window's start: the last sample before it is read too (the value held at the start). */

@@ -1,5 +1,5 @@
 import { computeFieldRolled, counterWrap, type FieldValue, type QualityFlag } from '../../domain/exports/aggregates.js';
-import { planRollups, type RolledSeries, type RollupPlan } from '../../domain/history/rollup.js';
+import { planRollups, rollupFieldsFor, type RolledSeries, type RollupField, type RollupPlan } from '../../domain/history/rollup.js';
 import { TagwayError } from '../../domain/problems.js';
 import { INTEGER_RANGES } from '../../domain/tag-types.js';
 import type { ExportReportConfig, ExportsConfig } from '../../project/exports.js';
@@ -15,7 +15,7 @@ export interface ReportSource {
    * The period as roll-ups of its whole minutes and raw samples of its edges, with the last sample before it
    * (HistoryRepository.rolledSeries); throws SeriesTooLarge beyond `maxRows` rows.
    */
-  rolledSeries(tag: string, plan: RollupPlan, maxRows: number): Promise<RolledSeries>;
+  rolledSeries(tag: string, plan: RollupPlan, maxRows: number, fields?: ReadonlySet<RollupField>): Promise<RolledSeries>;
   /** RAISED events of alarms matching the glob in [from, to). */
   countRaised(glob: string, from: number, to: number): Promise<number>;
 }
@@ -77,7 +77,12 @@ export class ReportEngine {
           try {
             // Whole minutes from their roll-ups, raw samples only for the partial minutes at the edges: the same
             // values and flags as from the raw samples (computeFieldRolled), read in a fraction of the rows.
-            rolled = await this.source.rolledSeries(tag, planRollups(period.start, period.end), MAX_FIELD_SAMPLES);
+            rolled = await this.source.rolledSeries(
+              tag,
+              planRollups(period.start, period.end),
+              MAX_FIELD_SAMPLES,
+              rollupFieldsFor(f.aggregate),
+            );
           } catch (err) {
             if ((err as Error).name === 'SeriesTooLarge')
               throw new TagwayError(

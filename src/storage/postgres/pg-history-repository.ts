@@ -369,6 +369,7 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
     });
   }
 
+  /** Reads every field of the roll-ups (`fields` is a hint a store may ignore). */
   rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number): Promise<RolledSeries> {
     return this.db.run(async (db) => {
       // One statement, one snapshot: the sample before the window, the raw spans, the roll-ups (as JSON).

@@ -5,10 +5,19 @@ import {
   RollupBuilder,
   type RolledSeries,
   type Rollup,
+  type RollupField,
   type RollupPlan,
 } from '../../domain/history/rollup.js';
 import type { Series, StoredValue } from '../../domain/history/series.js';
-import { ROLLUP_COLUMNS, SeriesTooLarge, type RawPage, type RawQuery, type Sample, type SampleBatch } from '../history-repository.js';
+import {
+  ROLLUP_COLUMNS,
+  rollupFromColumns,
+  SeriesTooLarge,
+  type RawPage,
+  type RawQuery,
+  type Sample,
+  type SampleBatch,
+} from '../history-repository.js';
 import { migrate, type Database } from './database.js';
 
 /**
@@ -64,10 +73,10 @@ const MIGRATIONS = [
 const ROLLUP_SELECT = ROLLUP_COLUMNS.map((c) => c[1]).join(', ');
 
 /** A roll-up row, as selected with ROLLUP_SELECT (`.raw()`), back into a Rollup. */
-function rollupOf(row: unknown[]): Rollup {
-  const r: Record<string, unknown> = {};
-  for (let k = 0; k < ROLLUP_COLUMNS.length; k++) r[ROLLUP_COLUMNS[k]![0]] = row[k];
-  return r as unknown as Rollup;
+const rollupOf = (row: unknown[]): Rollup => rollupFromColumns(row);
+
+interface RangeStatement {
+  all(...args: unknown[]): unknown[];
 }
 
 /** Rows read per page while summarising existing history. */
@@ -119,6 +128,8 @@ export class SqliteHistoryStore {
   private readonly minuteRows;
   private readonly spanRows;
   private readonly rollupRange;
+  /** Roll-up range statements by the fields they read (the others selected as NULL). */
+  private readonly rollupRanges = new Map<string, RangeStatement>();
   private readonly readRolled;
   private readonly pruneTx;
 
@@ -197,32 +208,34 @@ export class SqliteHistoryStore {
     this.rollupRange = db
       .prepare(`SELECT ${ROLLUP_SELECT} FROM history_rollup WHERE tag_id = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?`)
       .raw();
-    this.readRolled = db.transaction((tagId: number, plan: RollupPlan, maxRows: number | undefined): RolledSeries => {
-      const budget = maxRows === undefined ? -1 : maxRows + 1;
-      const rows = this.rollupRange.all(tagId, plan.rollFrom, plan.rollTo, budget) as unknown[][];
-      let read = rows.length;
-      if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
-      const prior = this.lastBefore(tagId, plan.from);
-      const ts: number[] = [];
-      const values: StoredValue[] = [];
-      const quality: number[] = [];
-      if (prior) {
-        ts.push(prior.ts);
-        values.push(prior.value);
-        quality.push(prior.quality);
-      }
-      for (const sp of plan.spans) {
-        const raw = this.spanRows.all(tagId, sp.from, sp.to, maxRows === undefined ? -1 : maxRows + 1 - read) as Row[];
-        read += raw.length;
+    this.readRolled = db.transaction(
+      (tagId: number, plan: RollupPlan, maxRows: number | undefined, fields: ReadonlySet<RollupField> | undefined): RolledSeries => {
+        const budget = maxRows === undefined ? -1 : maxRows + 1;
+        const rows = this.rangeOf(fields).all(tagId, plan.rollFrom, plan.rollTo, budget) as unknown[][];
+        let read = rows.length;
         if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
-        for (const r of raw) {
-          ts.push(r[0]);
-          values.push(r[1]);
-          quality.push(r[2]);
+        const prior = this.lastBefore(tagId, plan.from);
+        const ts: number[] = [];
+        const values: StoredValue[] = [];
+        const quality: number[] = [];
+        if (prior) {
+          ts.push(prior.ts);
+          values.push(prior.value);
+          quality.push(prior.quality);
         }
-      }
-      return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rows.map(rollupOf)) };
-    });
+        for (const sp of plan.spans) {
+          const raw = this.spanRows.all(tagId, sp.from, sp.to, maxRows === undefined ? -1 : maxRows + 1 - read) as Row[];
+          read += raw.length;
+          if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
+          for (const r of raw) {
+            ts.push(r[0]);
+            values.push(r[1]);
+            quality.push(r[2]);
+          }
+        }
+        return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rows.map(rollupOf)) };
+      },
+    );
     const params: (number | StoredValue)[] = new Array(ROWS_PER_STATEMENT * 4);
     this.insertTx = db.transaction((b: SampleBatch, order: Uint32Array) => {
       const { count, tagIds, ts, values, quality } = b;
@@ -404,8 +417,21 @@ export class SqliteHistoryStore {
     return this.atOrAfter.get(tagId, t) as Sample | undefined;
   }
 
-  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number): RolledSeries {
-    return this.readRolled(tagId, plan, maxRows);
+  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number, fields?: ReadonlySet<RollupField>): RolledSeries {
+    return this.readRolled(tagId, plan, maxRows, fields);
+  }
+
+  private rangeOf(fields: ReadonlySet<RollupField> | undefined): RangeStatement {
+    if (fields === undefined) return this.rollupRange;
+    const cols = ROLLUP_COLUMNS.map(([f, c]) => (fields.has(f) ? c : 'NULL')).join(', ');
+    let stmt = this.rollupRanges.get(cols);
+    if (stmt === undefined) {
+      stmt = this.db
+        .prepare(`SELECT ${cols} FROM history_rollup WHERE tag_id = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?`)
+        .raw();
+      this.rollupRanges.set(cols, stmt);
+    }
+    return stmt;
   }
 
   rollups(tagId: number, from: number, to: number): Rollup[] {
