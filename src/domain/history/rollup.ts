@@ -67,12 +67,23 @@ function truthy(v: StoredValue): boolean {
  */
 export class RollupBuilder {
   private r: Rollup | undefined;
+  /** The last sample's numeric value when usable (NaN otherwise), and whether it reads true: computed once. */
+  private lastNum = NaN;
+  private lastUsable = false;
+  private lastTrue = false;
 
   constructor(
     readonly minute: number,
     from?: Rollup,
   ) {
     this.r = from ? { ...from } : undefined;
+    if (from) this.remember(from.lastValue, from.lastQuality);
+  }
+
+  private remember(value: StoredValue, quality: number): void {
+    this.lastUsable = usable(quality);
+    this.lastNum = this.lastUsable ? numeric(value) : NaN;
+    this.lastTrue = this.lastUsable && (this.lastNum === this.lastNum ? this.lastNum !== 0 : value !== '' && value !== 'false');
   }
 
   get lastTs(): number | undefined {
@@ -112,13 +123,13 @@ export class RollupBuilder {
     } else {
       const dt = ts - r.lastTs;
       if (dt > r.maxGap) r.maxGap = dt;
-      if (usable(r.lastQuality)) {
-        const v = numeric(r.lastValue);
+      if (this.lastUsable) {
+        const v = this.lastNum;
         if (v === v) {
           r.area += v * dt;
           r.areaMs += dt;
         }
-        if (truthy(r.lastValue)) r.trueMs += dt;
+        if (this.lastTrue) r.trueMs += dt;
         else r.falseMs += dt;
       } else r.badMs += dt;
       r.lastTs = ts;
@@ -126,11 +137,12 @@ export class RollupBuilder {
       r.lastQuality = quality;
     }
     r.count++;
-    if (!usable(quality)) return;
+    this.remember(value, quality);
+    if (!this.lastUsable) return;
     r.good++;
     if (r.goodFirst === null) r.goodFirst = value;
     r.goodLast = value;
-    const v = numeric(value);
+    const v = this.lastNum;
     if (v !== v) return;
     if (r.numFirst === null) r.numFirst = v;
     if (r.numLast !== null) {

@@ -105,6 +105,20 @@ function indexOf(ts: Float64Array, t: number): number {
 /** The synchronous core of SqliteHistoryRepository (the historian's ingest path is measured on it). */
 export class SqliteHistoryStore {
   private readonly ids = new Map<string, number>();
+  /**
+   * Write-back of each tag's latest minute: its roll-up as the committed samples make it, newer than the table's row.
+   * The historian writes every tag every second, so a minute's row would be rewritten 60 times; it is written once,
+   * when the tag moves on to a later minute (in that batch's transaction). Readers overlay it. After a crash the
+   * latest minute of every tag is summarised again from its samples on open (`repairLatest`).
+   */
+  private readonly open = new Map<number, Rollup>();
+  /** Changes to `open` by the write under way (null: none), applied once it committed. */
+  private staged = new Map<number, Rollup | null>();
+  /**
+   * Minutes whose row may not match the samples because a caller's unit of work was open around a write (it may
+   * still roll back): summarised again from the samples before they are next used.
+   */
+  private readonly stale = new Map<number, Set<number>>();
   private readonly insertOne;
   private readonly insertMany;
   private readonly insertTx;
@@ -131,6 +145,7 @@ export class SqliteHistoryStore {
   /** Roll-up range statements by the fields they read (the others selected as NULL). */
   private readonly rollupRanges = new Map<string, RangeStatement>();
   private readonly readRolled;
+  private readonly readRollups;
   private readonly pruneTx;
 
   constructor(private readonly db: Database) {
@@ -190,6 +205,12 @@ export class SqliteHistoryStore {
     this.deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE tag_id = ? AND minute < ?');
     // Retention keeps raw samples and roll-ups alike: a minute the cut-off splits is summarised again from what is left.
     this.pruneTx = db.transaction((tagId: number, before: number, maxRows: number): number => {
+      this.repair(tagId);
+      const o = this.open.get(tagId);
+      if (o !== undefined) {
+        this.writeRollup(tagId, o);
+        this.staged.set(tagId, null);
+      }
       const cut = this.pruneCut.get({ tag: tagId, before, skip: Math.max(1, maxRows) }) as number;
       const n = this.deleteRaw.run(tagId, cut).changes;
       if (n > 0) {
@@ -208,9 +229,14 @@ export class SqliteHistoryStore {
     this.rollupRange = db
       .prepare(`SELECT ${ROLLUP_SELECT} FROM history_rollup WHERE tag_id = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?`)
       .raw();
+    this.readRollups = db.transaction((tagId: number, from: number, to: number): Rollup[] => {
+      this.repair(tagId);
+      return this.overlay(tagId, (this.rollupRange.all(tagId, from, to, -1) as unknown[][]).map(rollupOf), from, to);
+    });
     this.readRolled = db.transaction(
       (tagId: number, plan: RollupPlan, maxRows: number | undefined, fields: ReadonlySet<RollupField> | undefined): RolledSeries => {
         const budget = maxRows === undefined ? -1 : maxRows + 1;
+        this.repair(tagId);
         const rows = this.rangeOf(fields).all(tagId, plan.rollFrom, plan.rollTo, budget) as unknown[][];
         let read = rows.length;
         if (maxRows !== undefined && read > maxRows) throw new SeriesTooLarge(maxRows);
@@ -233,7 +259,8 @@ export class SqliteHistoryStore {
             quality.push(r[2]);
           }
         }
-        return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rows.map(rollupOf)) };
+        const rollups = this.overlay(tagId, rows.map(rollupOf), plan.rollFrom, plan.rollTo);
+      return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rollups) };
       },
     );
     const params: (number | StoredValue)[] = new Array(ROWS_PER_STATEMENT * 4);
@@ -257,6 +284,7 @@ export class SqliteHistoryStore {
       this.rollUp(b, order);
     });
     this.backfill();
+    this.repairLatest();
   }
 
   /**
@@ -267,6 +295,9 @@ export class SqliteHistoryStore {
    */
   private rollUp(b: SampleBatch, order: Uint32Array): void {
     const { count, tagIds, ts, values, quality } = b;
+    // Inside a caller's unit of work nothing may wait in memory for a commit that may not come: rows are written
+    // through, and the minutes touched are summarised again on next use whatever the outcome.
+    const through = this.outer;
     for (let g = 0; g < count; ) {
       const first = order[g]!;
       const tag = tagIds[first]!;
@@ -279,18 +310,107 @@ export class SqliteHistoryStore {
         if (tagIds[r] !== tag || ts[r]! >= end) break;
         if (ts[r] === ts[order[e - 1]!]) dup = true;
       }
-      const row = dup ? undefined : (this.getRollup.get(tag, minute) as unknown[] | undefined);
-      const old = row ? rollupOf(row) : undefined;
+      this.repair(tag);
+      const o = this.staged.has(tag) ? (this.staged.get(tag) ?? undefined) : this.open.get(tag);
+      if (through) {
+        this.markStale(tag, minute);
+        if (o) this.markStale(tag, o.minute);
+      }
+      let old: Rollup | undefined;
+      if (!dup) {
+        if (o !== undefined && o.minute === minute) old = o;
+        else {
+          const row = this.getRollup.get(tag, minute) as unknown[] | undefined;
+          old = row ? rollupOf(row) : undefined;
+        }
+      }
       if (!dup && (old === undefined || old.lastTs < ts[first]!)) {
         const builder = new RollupBuilder(minute, old);
         for (let k = g; k < e; k++) {
           const r = order[k]!;
           builder.push(ts[r]!, values[r]!, quality[r]!);
         }
-        this.writeRollup(tag, builder.result()!);
-      } else this.recompute(tag, minute);
+        const r = builder.result()!;
+        if (!through && (o === undefined || minute >= o.minute)) {
+          if (o !== undefined && o.minute < minute) this.writeRollup(tag, o);
+          this.staged.set(tag, r);
+        } else {
+          this.writeRollup(tag, r);
+          if (o !== undefined && o.minute === minute) this.staged.set(tag, null);
+        }
+      } else {
+        this.recompute(tag, minute);
+        if (o !== undefined && o.minute === minute) this.staged.set(tag, null);
+      }
       g = e;
     }
+  }
+
+  /** Whether a caller's unit of work is open around this store's writes (set by `write`). */
+  private outer = false;
+
+  /** Stale minutes summarised again by the transaction under way (stale again should it roll back). */
+  private repaired: Array<[number, Set<number>]> = [];
+
+  /** Runs a transaction; what it staged for `open` takes effect once it committed. */
+  private write<T>(fn: () => T): T {
+    this.outer = this.db.inTransaction;
+    this.staged = new Map();
+    this.repaired = [];
+    let ok = false;
+    try {
+      const r = fn();
+      ok = true;
+      return r;
+    } finally {
+      if (!ok) for (const [tag, set] of this.repaired) for (const m of set) this.markStale(tag, m);
+      this.repaired = [];
+      if (this.outer) for (const tag of this.staged.keys()) this.open.delete(tag);
+      else if (ok)
+        for (const [tag, r] of this.staged) {
+          if (r === null) this.open.delete(tag);
+          else this.open.set(tag, r);
+        }
+      this.staged = new Map();
+      this.outer = false;
+    }
+  }
+
+  private markStale(tag: number, minute: number): void {
+    let set = this.stale.get(tag);
+    if (set === undefined) this.stale.set(tag, (set = new Set()));
+    set.add(minute);
+  }
+
+  /** Summarises a tag's stale minutes again (the table's rows, then, are exact), inside the transaction under way. */
+  private repair(tag: number): void {
+    const set = this.stale.get(tag);
+    if (set === undefined || this.outer) return;
+    for (const m of set) this.recompute(tag, m);
+    this.stale.delete(tag);
+    this.repaired.push([tag, set]);
+  }
+
+  /** The table's roll-ups with the tag's write-back minute laid over them. */
+  private overlay(tag: number, rows: Rollup[], from: number, to: number): Rollup[] {
+    const o = this.open.get(tag);
+    if (o === undefined || o.minute < from || o.minute >= to) return rows;
+    let i = rows.length;
+    while (i > 0 && rows[i - 1]!.minute > o.minute) i--;
+    if (i > 0 && rows[i - 1]!.minute === o.minute) rows[i - 1] = o;
+    else rows.splice(i, 0, o);
+    return rows;
+  }
+
+  /** On open: the latest minute of every tag summarised again (its row may have been in memory at a crash). */
+  private repairLatest(): void {
+    const latest = this.db.prepare('SELECT max(ts) FROM history WHERE tag_id = ?').pluck();
+    this.db.transaction(() => {
+      for (const { id } of this.listTags()) {
+        const t = latest.get(id) as number | null;
+        if (t !== null) this.recompute(id, minuteOf(t));
+      }
+    })();
   }
 
   /** The roll-up of one minute summarised afresh from its raw rows (gone when none are left). */
@@ -325,6 +445,8 @@ export class SqliteHistoryStore {
   rebuildRollups(): void {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM history_rollup');
+      this.open.clear();
+      this.stale.clear();
       const page = this.db
         .prepare('SELECT tag_id, ts, value, quality FROM history WHERE tag_id > ? OR (tag_id = ? AND ts > ?) ORDER BY tag_id, ts LIMIT ?')
         .raw();
@@ -388,7 +510,7 @@ export class SqliteHistoryStore {
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
-    this.insertTx(batch, order);
+    this.write(() => this.insertTx(batch, order));
   }
 
   raw(tagId: number, q: RawQuery): RawPage {
@@ -418,7 +540,7 @@ export class SqliteHistoryStore {
   }
 
   rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number, fields?: ReadonlySet<RollupField>): RolledSeries {
-    return this.readRolled(tagId, plan, maxRows, fields);
+    return this.write(() => this.readRolled(tagId, plan, maxRows, fields));
   }
 
   private rangeOf(fields: ReadonlySet<RollupField> | undefined): RangeStatement {
@@ -435,10 +557,10 @@ export class SqliteHistoryStore {
   }
 
   rollups(tagId: number, from: number, to: number): Rollup[] {
-    return (this.rollupRange.all(tagId, from, to, -1) as unknown[][]).map(rollupOf);
+    return this.write(() => this.readRollups(tagId, from, to));
   }
 
   prune(tagId: number, before: number, maxRows: number): number {
-    return this.pruneTx(tagId, before, maxRows);
+    return this.write(() => this.pruneTx(tagId, before, maxRows));
   }
 }
