@@ -260,7 +260,7 @@ export class SqliteHistoryStore {
           }
         }
         const rollups = this.overlay(tagId, rows.map(rollupOf), plan.rollFrom, plan.rollTo);
-      return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rollups) };
+        return { series: { length: ts.length, ts, values, quality }, rollups: outsideSpans(plan, rollups) };
       },
     );
     const params: (number | StoredValue)[] = new Array(ROWS_PER_STATEMENT * 4);
