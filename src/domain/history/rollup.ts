@@ -159,6 +159,78 @@ export class RollupBuilder {
     if (r.max === null || v > r.max) r.max = v;
   }
 
+  /**
+   * `push` for the samples `at[lo..hi-1]` of columns (the historian's batches), with the roll-up's running figures
+   * in locals: the same operations in the same order as `push` one by one, several times faster.
+   */
+  pushMany(
+    at: ArrayLike<number>,
+    lo: number,
+    hi: number,
+    tsCol: ArrayLike<number>,
+    valueCol: ArrayLike<StoredValue>,
+    qualityCol: ArrayLike<number>,
+  ): void {
+    if (lo >= hi) return;
+    if (this.r === undefined) {
+      const i = at[lo]!;
+      this.push(tsCol[i]!, valueCol[i]!, qualityCol[i]!);
+      lo++;
+    }
+    const r = this.r!;
+    let { lastTs, lastValue, lastQuality, count, good, goodFirst, numFirst, numLast, min, max } = r;
+    let { area, areaMs, trueMs, falseMs, badMs, inc, decCount, decDiff, decNew, maxGap } = r;
+    let goodLast = r.goodLast;
+    let { lastNum, lastUsable, lastTrue } = this;
+    for (let k = lo; k < hi; k++) {
+      const i = at[k]!;
+      const ts = tsCol[i]!;
+      const value = valueCol[i]!;
+      const quality = qualityCol[i]!;
+      const dt = ts - lastTs;
+      if (dt > maxGap) maxGap = dt;
+      if (lastUsable) {
+        if (lastNum === lastNum) {
+          area += lastNum * dt;
+          areaMs += dt;
+        }
+        if (lastTrue) trueMs += dt;
+        else falseMs += dt;
+      } else badMs += dt;
+      lastTs = ts;
+      lastValue = value;
+      lastQuality = quality;
+      count++;
+      lastUsable = usable(quality);
+      lastNum = lastUsable ? numeric(value) : NaN;
+      lastTrue = lastUsable && (lastNum === lastNum ? lastNum !== 0 : value !== '' && value !== 'false');
+      if (!lastUsable) continue;
+      good++;
+      if (goodFirst === null) goodFirst = value;
+      goodLast = value;
+      const v = lastNum;
+      if (v !== v) continue;
+      if (numFirst === null) numFirst = v;
+      if (numLast !== null) {
+        const d = v - numLast;
+        if (d >= 0) inc += d;
+        else {
+          decCount++;
+          decDiff += d;
+          decNew += v;
+        }
+      }
+      numLast = v;
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    }
+    Object.assign(r, { lastTs, lastValue, lastQuality, count, good, goodFirst, goodLast, numFirst, numLast, min, max });
+    Object.assign(r, { area, areaMs, trueMs, falseMs, badMs, inc, decCount, decDiff, decNew, maxGap });
+    this.lastNum = lastNum;
+    this.lastUsable = lastUsable;
+    this.lastTrue = lastTrue;
+  }
+
   /** The roll-up so far; undefined before the first sample. */
   result(): Rollup | undefined {
     return this.r ? { ...this.r } : undefined;

@@ -326,10 +326,7 @@ export class SqliteHistoryStore {
       }
       if (!dup && (old === undefined || old.lastTs < ts[first]!)) {
         const builder = new RollupBuilder(minute, old);
-        for (let k = g; k < e; k++) {
-          const r = order[k]!;
-          builder.push(ts[r]!, values[r]!, quality[r]!);
-        }
+        builder.pushMany(order, g, e, ts, values, quality);
         const r = builder.result()!;
         if (!through && (o === undefined || minute >= o.minute)) {
           if (o !== undefined && o.minute < minute) this.writeRollup(tag, o);

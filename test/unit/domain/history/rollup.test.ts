@@ -102,6 +102,18 @@ describe('history roll-ups', () => {
           const b = new RollupBuilder(r.minute, a.result());
           for (const s of inMinute.slice(k)) b.push(s.ts, s.value, s.quality);
           expect(b.result()).toEqual(r);
+          // The batch form folds the same way, bit for bit.
+          const c = new RollupBuilder(r.minute, a.result());
+          const rest = inMinute.slice(k);
+          c.pushMany(
+            rest.map((_, i) => i),
+            0,
+            rest.length,
+            rest.map((s) => s.ts),
+            rest.map((s) => s.value),
+            rest.map((s) => s.quality),
+          );
+          expect(c.result()).toEqual(r);
         }
       }),
       RUNS,
