@@ -135,6 +135,8 @@ try {
   db.prepare("INSERT INTO history_tags (id, name) VALUES (1, 'Bench.Trend')").run();
   db.exec(`WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < ${30 * 86_400 - 1})
     INSERT INTO history (tag_id, ts, value, quality) SELECT 1, ${now - 30 * DAY} + x * 1000, 50 + 40 * sin(x / 3600.0), 192 FROM c`);
+  // Rows written with SQL have no roll-ups: summarise them, as the historian's writes would have.
+  storage.history.store.rebuildRollups();
   await storage.close();
   const tagLines = Array.from(
     { length: 2000 },

@@ -70,7 +70,7 @@ try {
   const source: ReportSource = {
     flush: async () => undefined,
     tagInfo: (name) => ({ type: AGGS[Number(name.slice(1)) % AGGS.length] === 'delta' ? 'UInt16' : 'Float64' }),
-    series: async (tag, from, to, max) => history.series(ids[Number(tag.slice(1))]!, from, to, max),
+    rolledSeries: async (tag, plan, max, fields) => history.rolledSeries(ids[Number(tag.slice(1))]!, plan, max, fields),
     countRaised: async () => 0,
   };
   const rep: ExportReportConfig = {

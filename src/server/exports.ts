@@ -47,9 +47,11 @@ export async function composeExports(runtime: Runtime, historian: Historian): Pr
       const t = runtime.tags.get(name);
       return t && historian.logs(t) ? { type: t.def.type, max: t.def.max } : undefined;
     },
-    series: async (tag, from, to, maxSamples) => {
+    rolledSeries: async (tag, plan, maxRows, fields) => {
       const id = await storage.history.findTagId(tag);
-      return id === undefined ? { length: 0, ts: [], values: [], quality: [] } : storage.history.series(id, from, to, maxSamples);
+      return id === undefined
+        ? { series: { length: 0, ts: [], values: [], quality: [] }, rollups: [] }
+        : storage.history.rolledSeries(id, plan, maxRows, fields);
     },
     countRaised: async (glob, from, to) => {
       let n = 0;

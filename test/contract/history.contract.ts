@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredValue } from '../../src/domain/history/series.js';
-import type { HistoryRepository } from '../../src/storage/history-repository.js';
+import { planRollups, summarize } from '../../src/domain/history/rollup.js';
+import { seriesOf, type StoredValue } from '../../src/domain/history/series.js';
+import { SeriesTooLarge, type HistoryRepository } from '../../src/storage/history-repository.js';
 import type { Fixture, FixtureFactory } from './fixture.js';
 
 const GOOD = 0xc0;
@@ -103,6 +104,86 @@ export function describeHistoryRepositoryContract(name: string, factory: Fixture
       expect(await h.prune(a, 7, 4)).toBe(0);
       expect((await h.raw(a, { from: 0, to: 100, limit: 100, order: 'asc' })).samples.map((s) => s.ts)).toEqual([7, 8, 9]);
       expect((await h.raw(b, { from: 0, to: 100, limit: 100, order: 'asc' })).samples).toHaveLength(1);
+    });
+
+    const M = 60_000;
+    const T = Date.UTC(2026, 0, 9, 6);
+    /** Everything a tag holds, summarised afresh: what its stored roll-ups must equal. */
+    const fresh = async (tag: number) => {
+      const all = await h.raw(tag, { from: 0, to: 2 ** 52, limit: 100_000, order: 'asc' });
+      return summarize(seriesOf(all.samples));
+    };
+
+    it('keeps one roll-up per minute equal to a fresh summary of its samples, whatever the order of writes', async () => {
+      const a = await h.tagId('A');
+      const b = await h.tagId('B');
+      let seed = 7;
+      const rnd = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % n;
+      };
+      // In order, 1 s apart, across minutes; a counter that wraps, BAD and text samples among them.
+      await put(Array.from({ length: 150 }, (_, i): [number, number, StoredValue, number?] => [a, T + i * 1000 + 13, (i * 7) % 50]));
+      await put(
+        Array.from({ length: 90 }, (_, i): [number, number, StoredValue, number?] => [
+          a,
+          T + 150_000 + i * 1000,
+          i,
+          i % 9 === 4 ? 0 : GOOD,
+        ]),
+      );
+      expect(await h.rollups(a, 0, 2 ** 52)).toEqual(await fresh(a));
+      // Out of order into summarised minutes, replacements of existing samples, a duplicate inside one batch, text.
+      for (let round = 0; round < 6; round++) {
+        const rows: Array<[number, number, StoredValue, number?]> = [];
+        for (let k = 0; k < 40; k++) {
+          const tag = rnd(3) === 0 ? b : a;
+          const ts = T + rnd(300) * 1000 + (rnd(4) === 0 ? 13 : 500);
+          rows.push([tag, ts, rnd(5) === 0 ? 'text' : rnd(100) - 20, rnd(6) === 0 ? 0x00 : rnd(6) === 0 ? 0x40 : GOOD]);
+        }
+        rows.push([a, rows[0]![1], 1234]);
+        await put(rows);
+        expect(await h.rollups(a, 0, 2 ** 52)).toEqual(await fresh(a));
+        expect(await h.rollups(b, 0, 2 ** 52)).toEqual(await fresh(b));
+      }
+      // Appending after the last sample of a minute folds it in; the result is still the fresh summary.
+      await put([[a, T + 299_999, 5]]);
+      await put([[a, T + 300_000, 6]]);
+      expect(await h.rollups(a, 0, 2 ** 52)).toEqual(await fresh(a));
+      expect((await h.rollups(a, T + M, T + 2 * M)).map((r) => r.minute)).toEqual([T + M]);
+    });
+
+    it('reads a window as roll-ups of its whole minutes and raw samples of its edges, in one go', async () => {
+      const a = await h.tagId('A');
+      await put(Array.from({ length: 600 }, (_, i): [number, number, StoredValue, number?] => [a, T + i * 1000, i, i === 100 ? 0 : GOOD]));
+      const plan = planRollups(T + 30_500, T + 9 * M + 1_000, [T + 4 * M + 30_000]);
+      const rs = await h.rolledSeries(a, plan);
+      // The sample before the window, then the edges and the minute split by the cut.
+      expect(Array.from(rs.series.ts)).toEqual([
+        T + 30_000,
+        ...Array.from({ length: 29 }, (_, i) => T + 31_000 + i * 1000),
+        ...Array.from({ length: 60 }, (_, i) => T + 4 * M + i * 1000),
+        T + 9 * M,
+      ]);
+      expect(rs.rollups.map((r) => r.minute)).toEqual([T + M, T + 2 * M, T + 3 * M, T + 5 * M, T + 6 * M, T + 7 * M, T + 8 * M]);
+      expect(rs.rollups[0]).toMatchObject({ count: 60, good: 59, firstTs: T + M, lastTs: T + M + 59_000, min: 60, max: 119, numLast: 119 });
+      // Budget: rows read (8 roll-ups of [rollFrom, rollTo) + 90 raw samples), refused beyond.
+      await expect(h.rolledSeries(a, plan, 97)).rejects.toBeInstanceOf(SeriesTooLarge);
+      expect((await h.rolledSeries(a, plan, 98)).rollups).toHaveLength(7);
+      // An unknown tag, or a window without data: nothing.
+      expect((await h.rolledSeries(a, planRollups(T - 10 * M, T - M))).rollups).toEqual([]);
+    });
+
+    it('prunes roll-ups with their samples: minutes left empty lose theirs, a split minute is summarised again', async () => {
+      const a = await h.tagId('A');
+      await put(Array.from({ length: 300 }, (_, i): [number, number, StoredValue, number?] => [a, T + i * 1000, i]));
+      expect(await h.prune(a, T + 90_500, 1000)).toBe(91);
+      expect((await h.rollups(a, 0, 2 ** 52)).map((r) => r.minute)).toEqual([T + M, T + 2 * M, T + 3 * M, T + 4 * M]);
+      expect(await h.rollups(a, 0, 2 ** 52)).toEqual(await fresh(a));
+      expect(await h.prune(a, T + 10 * M, 30)).toBe(30);
+      expect(await h.rollups(a, 0, 2 ** 52)).toEqual(await fresh(a));
+      expect(await h.prune(a, T + 10 * M, 1000)).toBe(179);
+      expect(await h.rollups(a, 0, 2 ** 52)).toEqual([]);
     });
   });
 }

@@ -178,9 +178,39 @@ describe('PostgreSQL history specifics', () => {
         D0 + 2 * DAY + 1,
       ]);
       expect((await h.raw(b, { from: 0, to: D0 + 3 * DAY, limit: 100, order: 'asc' })).samples).toEqual([]);
+      // The roll-ups of the dropped days went with them.
+      expect((await h.rollups(a, 0, D0 + 3 * DAY)).map((r) => r.minute)).toEqual([D0 + DAY, D0 + 2 * DAY]);
+      expect(await h.rollups(b, 0, D0 + 3 * DAY)).toEqual([]);
       // A day dropped here is created again when a late sample for it arrives.
       await h.insertBatch({ count: 1, tagIds: [a], ts: [D0 + 3], values: [3], quality: [0xc0] });
       expect(await h.firstAtOrAfter(a, 0)).toEqual({ ts: D0 + 3, value: 3, quality: 0xc0 });
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('summarises the history already there into roll-ups once, on the first open after the migration', async () => {
+    const url = await cluster.createDatabase(undefined, template);
+    let storage = await open(url);
+    try {
+      const a = await storage.history.tagId('A');
+      const ts = Array.from({ length: 200 }, (_, i) => D0 + i * 1700);
+      await storage.history.insertBatch({
+        count: 200,
+        tagIds: ts.map(() => a),
+        ts,
+        values: ts.map((_, i) => i % 37),
+        quality: ts.map((_, i) => (i % 11 ? 0xc0 : 0)),
+      });
+      const kept = await storage.history.rollups(a, 0, D0 + DAY);
+      expect(kept).toHaveLength(6);
+      // As if the samples had been written before roll-ups existed.
+      const sql = postgresSqlForTests(storage);
+      await sql.query('DELETE FROM history_rollup');
+      await sql.query('UPDATE history_rollup_state SET backfilled = false');
+      await storage.close();
+      storage = await open(url);
+      expect(await storage.history.rollups(a, 0, D0 + DAY)).toEqual(kept);
     } finally {
       await storage.close();
     }

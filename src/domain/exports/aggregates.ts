@@ -1,5 +1,6 @@
 import { avg } from '../history/avg.js';
 import { deltaWith } from '../history/delta.js';
+import { mergedItems, WindowFold, type RolledSeries } from '../history/rollup.js';
 import { numeric, usable, type BucketWindow, type Series, type StoredValue } from '../history/series.js';
 
 /** What a report field computes over its period. */
@@ -63,6 +64,64 @@ export function computeField(agg: TagAggregate, series: Series, start: number, e
   if (bad) flags.push('bad');
   if (gap) flags.push('gap');
   const value = valueOf(agg, w, first, opts);
+  if (value === null) flags.push('noData');
+  return { value, flags: flags.sort() };
+}
+
+/**
+ * `computeField` over roll-ups of the whole minutes of the period and raw samples for its partial edges (as
+ * `planRollups(start, end)` plans the read), with the same value and the same flags as over the raw samples.
+ */
+export function computeFieldRolled(agg: TagAggregate, rs: RolledSeries, start: number, end: number, opts: FieldOptions = {}): FieldValue {
+  const { series } = rs;
+  let held: { ts: number; value: StoredValue; quality: number } | undefined;
+  for (let i = 0; i < series.length && series.ts[i]! < start; i++)
+    held = { ts: series.ts[i]!, value: series.values[i]!, quality: series.quality[i]! };
+  const heldGood = held !== undefined && usable(held.quality);
+  const heldNum = heldGood ? numeric(held!.value) : NaN;
+  const f = new WindowFold(start, end, held, heldNum === heldNum ? heldNum : null);
+  for (const it of mergedItems(rs, start)) {
+    if (it.ts >= end) break;
+    if (it.r) f.rollup(it.r);
+    else f.sample(it.ts, series.values[it.i]!, series.quality[it.i]!);
+  }
+  f.finish();
+  const flags: QualityFlag[] = [];
+  if (held === undefined && (f.count === 0 || f.firstTs! > start)) flags.push('partial');
+  if ((held !== undefined && !heldGood) || f.count > f.good) flags.push('bad');
+  const max = opts.maxGapMs;
+  if (max !== undefined && (f.maxGap > max || (held === undefined && f.count === 0 && end - start > max))) flags.push('gap');
+  let value: number | string | null;
+  switch (agg) {
+    case 'delta': {
+      const d = f.delta(opts.wrapAt);
+      value = d === null && heldGood ? 0 : d;
+      break;
+    }
+    case 'avg':
+      value = f.avg();
+      break;
+    case 'count':
+      value = f.count;
+      break;
+    case 'first':
+      value = heldGood ? held!.value : f.goodFirst;
+      break;
+    case 'last':
+      value = f.goodLast ?? (heldGood ? held!.value : null);
+      break;
+    case 'min':
+    case 'max': {
+      let m = agg === 'min' ? f.min : f.max;
+      if (heldNum === heldNum && (m === null || (agg === 'min' ? heldNum < m : heldNum > m))) m = heldNum;
+      value = m;
+      break;
+    }
+    case 'timeTrue':
+    case 'timeFalse':
+      value = heldGood || f.good > 0 ? (agg === 'timeTrue' ? f.trueMs : f.falseMs) / 1000 : null;
+      break;
+  }
   if (value === null) flags.push('noData');
   return { value, flags: flags.sort() };
 }

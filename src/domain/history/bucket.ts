@@ -1,5 +1,6 @@
 import { TagwayError } from '../problems.js';
-import type { AggregateFn, AggregateValue, Series } from './series.js';
+import { mergedItems, WindowFold, type RolledSeries } from './rollup.js';
+import { numeric, usable, type AggregateFn, type AggregateValue, type Series, type StoredValue } from './series.js';
 
 export interface Bucket {
   /** Start of the bucket, epoch ms, a multiple of the interval. */
@@ -36,15 +37,8 @@ export function bucketCount(from: number, to: number, intervalMs: number): numbe
   return (bucketStart(to - 1, intervalMs) - bucketStart(from, intervalMs)) / intervalMs + 1;
 }
 
-/**
- * Splits an ascending series into buckets aligned to the interval and applies one aggregate to each, in one
- * pass. Every bucket that overlaps `[from, to)` is answered, labelled by its start; only samples inside
- * `[from, to)` are counted, so the first and last bucket may cover less than a full interval when `from`/`to`
- * are not aligned. The series may begin with samples before `from`: the last of them is the value held at
- * `from` (step interpolation); samples at or after `to` are ignored. An empty bucket is `{value: null,
- * count: 0}`.
- */
-export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOptions): Bucket[] {
+/** The number of buckets, or RangeError / VALIDATION_FAILED. */
+function checkBuckets(opts: BucketOptions): number {
   const { from, to, intervalMs } = opts;
   if (!(intervalMs > 0) || !Number.isInteger(intervalMs))
     throw new RangeError(`interval must be a positive integer of ms, got ${intervalMs}`);
@@ -55,6 +49,20 @@ export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOp
       errors: [{ field: 'interval', message: `too small for the range: ${n} buckets, at most ${maxBuckets}` }],
     });
   }
+  return n;
+}
+
+/**
+ * Splits an ascending series into buckets aligned to the interval and applies one aggregate to each, in one
+ * pass. Every bucket that overlaps `[from, to)` is answered, labelled by its start; only samples inside
+ * `[from, to)` are counted, so the first and last bucket may cover less than a full interval when `from`/`to`
+ * are not aligned. The series may begin with samples before `from`: the last of them is the value held at
+ * `from` (step interpolation); samples at or after `to` are ignored. An empty bucket is `{value: null,
+ * count: 0}`.
+ */
+export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOptions): Bucket[] {
+  const { from, to, intervalMs } = opts;
+  const n = checkBuckets(opts);
   const horizon = opts.horizon ?? to;
   const ts = series.ts;
   const len = series.length;
@@ -76,4 +84,83 @@ export function bucketize(series: Series, aggregate: AggregateFn, opts: BucketOp
     out[k] = { timestamp: b, value: aggregate({ series, lo, hi: i, start, end: clipped }), count };
   }
   return out;
+}
+
+/** The aggregates `bucketizeRolled` computes (those of the API, src/domain/history/aggregates.ts). */
+export type RolledAggregate = 'avg' | 'min' | 'max' | 'first' | 'last' | 'count' | 'delta';
+
+/** Bucket boundaries and the horizon inside `[from, to)`: where a minute cannot come from its roll-up whole. */
+export function bucketCuts(opts: BucketOptions): number[] {
+  const { from, to, intervalMs } = opts;
+  checkBuckets(opts);
+  const cuts: number[] = [];
+  if (intervalMs % 60_000 !== 0) for (let b = bucketStart(from, intervalMs) + intervalMs; b < to; b += intervalMs) cuts.push(b);
+  const horizon = opts.horizon ?? to;
+  if (horizon > from && horizon < to) cuts.push(horizon);
+  return cuts;
+}
+
+/** A stored value's counter reading, as a delta starts from it (NaN for text: no reading). */
+function reading(v: StoredValue | null): number | null {
+  if (v === null) return null;
+  const n = numeric(v);
+  return n === n ? n : null;
+}
+
+/**
+ * `bucketize` over roll-ups and raw edges (read as `planRollups(from, to, bucketCuts(opts))` plans it), with the
+ * same answers as `bucketize` over the raw samples with the same aggregate: the value held at each bucket start and
+ * the counter reading a delta starts from are carried from bucket to bucket as the raw aggregates find them.
+ */
+export function bucketizeRolled(rs: RolledSeries, aggregate: RolledAggregate, opts: BucketOptions): Bucket[] {
+  const { from, to, intervalMs } = opts;
+  const n = checkBuckets(opts);
+  const horizon = opts.horizon ?? to;
+  const { series } = rs;
+  let held: { ts: number; value: StoredValue; quality: number } | undefined;
+  let lastGood: StoredValue | null = null;
+  for (let i = 0; i < series.length && series.ts[i]! < from; i++) {
+    held = { ts: series.ts[i]!, value: series.values[i]!, quality: series.quality[i]! };
+    if (usable(held.quality)) lastGood = held.value;
+  }
+  const items = mergedItems(rs, from);
+  let next = items.next();
+  const out: Bucket[] = new Array(n);
+  let b = bucketStart(from, intervalMs);
+  for (let k = 0; k < n; k++, b += intervalMs) {
+    const start = b < from ? from : b;
+    const end = b + intervalMs > to ? to : b + intervalMs;
+    const clipped = end > horizon ? Math.max(horizon, start) : end;
+    const fold = new WindowFold(start, clipped, held, reading(lastGood));
+    while (!next.done && next.value.ts < end) {
+      const it = next.value;
+      if (it.r) fold.rollup(it.r);
+      else fold.sample(it.ts, series.values[it.i]!, series.quality[it.i]!);
+      next = items.next();
+    }
+    fold.finish();
+    held = fold.cur;
+    if (fold.goodLast !== null) lastGood = fold.goodLast;
+    out[k] = { timestamp: b, value: fold.count === 0 ? null : rolledValue(fold, aggregate), count: fold.count };
+  }
+  return out;
+}
+
+function rolledValue(f: WindowFold, aggregate: RolledAggregate): AggregateValue {
+  switch (aggregate) {
+    case 'avg':
+      return f.avg();
+    case 'min':
+      return f.min;
+    case 'max':
+      return f.max;
+    case 'first':
+      return f.goodFirst;
+    case 'last':
+      return f.goodLast;
+    case 'count':
+      return f.count;
+    case 'delta':
+      return f.delta(undefined);
+  }
 }

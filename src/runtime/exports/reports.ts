@@ -1,5 +1,5 @@
-import { computeField, counterWrap, type FieldValue, type QualityFlag } from '../../domain/exports/aggregates.js';
-import type { Series } from '../../domain/history/series.js';
+import { computeFieldRolled, counterWrap, type FieldValue, type QualityFlag } from '../../domain/exports/aggregates.js';
+import { planRollups, rollupFieldsFor, type RolledSeries, type RollupField, type RollupPlan } from '../../domain/history/rollup.js';
 import { TagwayError } from '../../domain/problems.js';
 import { INTEGER_RANGES } from '../../domain/tag-types.js';
 import type { ExportReportConfig, ExportsConfig } from '../../project/exports.js';
@@ -11,8 +11,11 @@ export interface ReportSource {
   /** Samples still in the historian's buffer are written first: a report at a shift end sees the last minute. */
   flush(): Promise<void>;
   tagInfo(name: string): { type: string; max?: number | string | undefined } | undefined;
-  /** Samples in [from, to) preceded by the last one before `from` (HistoryRepository.series); throws beyond `maxSamples`. */
-  series(tag: string, from: number, to: number, maxSamples: number): Promise<Series>;
+  /**
+   * The period as roll-ups of its whole minutes and raw samples of its edges, with the last sample before it
+   * (HistoryRepository.rolledSeries); throws SeriesTooLarge beyond `maxRows` rows.
+   */
+  rolledSeries(tag: string, plan: RollupPlan, maxRows: number, fields?: ReadonlySet<RollupField>): Promise<RolledSeries>;
   /** RAISED events of alarms matching the glob in [from, to). */
   countRaised(glob: string, from: number, to: number): Promise<number>;
 }
@@ -24,7 +27,10 @@ export interface ReportPeriod {
   shift: string | null;
 }
 
-/** Samples one field may read (an 8 h shift at 1 s is 28,800); beyond, the report is refused, not truncated. */
+/**
+ * Rows one field may read (an 8 h shift at 1 s is 480 minute roll-ups, or 28,800 samples were it read raw);
+ * beyond, the report is refused, not truncated.
+ */
 export const MAX_FIELD_SAMPLES = 1_000_000;
 
 export interface EnqueuedEntry {
@@ -67,18 +73,25 @@ export class ReportEngine {
         const info = this.source.tagInfo(tag);
         if (!info) r = { value: null, flags: ['noData'] };
         else {
-          let series: Series;
+          let rolled: RolledSeries;
           try {
-            series = await this.source.series(tag, period.start, period.end, MAX_FIELD_SAMPLES);
+            // Whole minutes from their roll-ups, raw samples only for the partial minutes at the edges: the same
+            // values and flags as from the raw samples (computeFieldRolled), read in a fraction of the rows.
+            rolled = await this.source.rolledSeries(
+              tag,
+              planRollups(period.start, period.end),
+              MAX_FIELD_SAMPLES,
+              rollupFieldsFor(f.aggregate),
+            );
           } catch (err) {
             if ((err as Error).name === 'SeriesTooLarge')
               throw new TagwayError(
                 'PAYLOAD_TOO_LARGE',
-                `Field '${f.name}': the period holds more than ${MAX_FIELD_SAMPLES} samples of '${tag}'`,
+                `Field '${f.name}': the period holds more than ${MAX_FIELD_SAMPLES} samples (or minute roll-ups) of '${tag}'`,
               );
             throw err;
           }
-          r = computeField(f.aggregate, series, period.start, period.end, {
+          r = computeFieldRolled(f.aggregate, rolled, period.start, period.end, {
             wrapAt: f.aggregate === 'delta' ? counterWrap(info.type, info.max, INTEGER_RANGES) : undefined,
             maxGapMs: f.maxGapMs,
           });

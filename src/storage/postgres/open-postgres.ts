@@ -240,6 +240,7 @@ export async function openPostgresStorage(config: PostgresStorageConfig): Promis
     await migrateAll(pool, PG_MIGRATIONS);
     const storage = new PostgresStorage(pool, config.dataDir, config.minFreeBytes);
     await storage.alarmJournal.init();
+    await storage.history.init();
     return storage;
   } catch (err) {
     await pool.end().catch(() => undefined);

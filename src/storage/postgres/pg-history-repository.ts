@@ -1,6 +1,17 @@
 import type pg from 'pg';
+import {
+  MINUTE_MS,
+  minuteOf,
+  outsideSpans,
+  RollupBuilder,
+  type RolledSeries,
+  type Rollup,
+  type RollupPlan,
+} from '../../domain/history/rollup.js';
 import type { Series, StoredValue } from '../../domain/history/series.js';
 import {
+  ROLLUP_COLUMNS,
+  ROLLUP_VALUE_FIELDS,
   SeriesTooLarge,
   type HistoryRepository,
   type RawPage,
@@ -41,8 +52,80 @@ export const HISTORY_MIGRATIONS: PgMigrations = {
          WHERE t.name = tag_name AND h.ts >= from_ms AND h.ts < to_ms AND (h.quality & 192) <> 0
          GROUP BY 1 ORDER BY 1
        $$;`,
+    // Per-minute roll-ups (src/domain/history/rollup.ts, docs/postgresql.md), kept by every write. Values are split
+    // into number and text as in \`history\`. The history already there is summarised once when the store opens.
+    `CREATE TABLE history_rollup (
+       tag_id INTEGER NOT NULL,
+       minute BIGINT NOT NULL,
+       count INTEGER NOT NULL,
+       good INTEGER NOT NULL,
+       first_ts BIGINT NOT NULL,
+       first_value DOUBLE PRECISION,
+       first_value_text TEXT,
+       first_quality SMALLINT NOT NULL,
+       last_ts BIGINT NOT NULL,
+       last_value DOUBLE PRECISION,
+       last_value_text TEXT,
+       last_quality SMALLINT NOT NULL,
+       good_first DOUBLE PRECISION,
+       good_first_text TEXT,
+       good_last DOUBLE PRECISION,
+       good_last_text TEXT,
+       num_first DOUBLE PRECISION,
+       num_last DOUBLE PRECISION,
+       min DOUBLE PRECISION,
+       max DOUBLE PRECISION,
+       area DOUBLE PRECISION NOT NULL,
+       area_ms BIGINT NOT NULL,
+       true_ms BIGINT NOT NULL,
+       false_ms BIGINT NOT NULL,
+       bad_ms BIGINT NOT NULL,
+       inc DOUBLE PRECISION NOT NULL,
+       dec_count INTEGER NOT NULL,
+       dec_diff DOUBLE PRECISION NOT NULL,
+       dec_new DOUBLE PRECISION NOT NULL,
+       max_gap BIGINT NOT NULL,
+       PRIMARY KEY (tag_id, minute)
+     );
+     CREATE TABLE history_rollup_state (backfilled BOOLEAN NOT NULL);
+     INSERT INTO history_rollup_state VALUES (false);`,
   ],
 };
+
+/** Roll-up columns as stored here: a value field is two columns, the number and `<name>_text`. */
+const ROLLUP_PG_COLUMNS = ROLLUP_COLUMNS.flatMap(([f, c]) => (ROLLUP_VALUE_FIELDS.has(f) ? [c, `${c}_text`] : [c]));
+
+/** A roll-up as a JSON record for json_populate_recordset (numbers survive JSON exactly; NaN and ±Infinity do not). */
+function rollupRecord(tagId: number, r: Rollup): Record<string, unknown> {
+  const o: Record<string, unknown> = { tag_id: tagId };
+  for (const [f, c] of ROLLUP_COLUMNS) {
+    const v = r[f];
+    if (ROLLUP_VALUE_FIELDS.has(f)) {
+      o[c] = typeof v === 'number' ? v : null;
+      o[`${c}_text`] = typeof v === 'string' ? v : null;
+    } else o[c] = v;
+  }
+  return o;
+}
+
+/** A roll-up row (an object by column name, from a row or from row_to_json) back into a Rollup. */
+function rollupOf(o: Record<string, unknown>): Rollup {
+  const r: Record<string, unknown> = {};
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  for (const [f, c] of ROLLUP_COLUMNS) {
+    if (ROLLUP_VALUE_FIELDS.has(f)) {
+      const text = o[`${c}_text`] as string | null;
+      const none = (f === 'goodFirst' || f === 'goodLast') && Number(o.good) === 0;
+      r[f] = none ? null : text !== null && text !== undefined ? text : (num(o[c]) ?? NaN);
+    } else r[f] = num(o[c]);
+  }
+  return r as unknown as Rollup;
+}
+
+/** Roll-ups per upsert statement. */
+const ROLLUPS_PER_STATEMENT = 5_000;
+/** Rows read per page while summarising existing history. */
+const BACKFILL_PAGE = 50_000;
 
 export const DAY_MS = 86_400_000;
 /** Rows per INSERT statement (arrays of this many values per column). */
@@ -172,12 +255,173 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
             [cTag, cTs, cNum, cText, cQ],
           );
         }
+        await this.rollUp(db, rows, tagIds, ts, values, quality);
       });
     // Another node's retention dropped a partition this one still remembered: learn the partitions again, once.
     return attempt().catch((err: unknown) => {
       if ((err as { code?: unknown }).code !== '23514') throw err;
       this.shared.days = undefined;
       return attempt();
+    });
+  }
+
+  /**
+   * Brings the roll-up of every (tag, minute) the batch touched up to date, in the batch's transaction (rows: the
+   * batch's indexes in key order, one per (tag, ts)). Samples after everything the minute held are folded into its
+   * roll-up (row-locked, so two writers of one tag cannot both fold into the old one); a minute that got a sample
+   * before its last one, or a replaced one, is summarised again from its raw rows.
+   */
+  private async rollUp(
+    db: Sql,
+    rows: readonly number[],
+    tagIds: ArrayLike<number>,
+    ts: ArrayLike<number>,
+    values: ArrayLike<StoredValue>,
+    quality: ArrayLike<number>,
+  ): Promise<void> {
+    const groups: Array<{ tag: number; minute: number; lo: number; hi: number }> = [];
+    for (let g = 0; g < rows.length; ) {
+      const tag = tagIds[rows[g]!]!;
+      const minute = minuteOf(ts[rows[g]!]!);
+      let e = g + 1;
+      while (e < rows.length && tagIds[rows[e]!] === tag && ts[rows[e]!]! < minute + MINUTE_MS) e++;
+      groups.push({ tag, minute, lo: g, hi: e });
+      g = e;
+    }
+    const old = new Map<string, Rollup>();
+    const found = await db.query<Record<string, unknown>>(
+      `SELECT tag_id, ${ROLLUP_PG_COLUMNS.join(', ')} FROM history_rollup
+       WHERE (tag_id, minute) IN (SELECT * FROM unnest($1::int[], $2::bigint[])) FOR UPDATE`,
+      [groups.map((g) => g.tag), groups.map((g) => g.minute)],
+    );
+    for (const row of found.rows) old.set(`${row.tag_id}:${row.minute}`, rollupOf(row));
+    const out: Array<Record<string, unknown>> = [];
+    const again: typeof groups = [];
+    for (const g of groups) {
+      const prev = old.get(`${g.tag}:${g.minute}`);
+      if (prev !== undefined && prev.lastTs >= ts[rows[g.lo]!]!) {
+        again.push(g);
+        continue;
+      }
+      const b = new RollupBuilder(g.minute, prev);
+      for (let k = g.lo; k < g.hi; k++) {
+        const i = rows[k]!;
+        b.push(ts[i]!, values[i]!, quality[i]!);
+      }
+      out.push(rollupRecord(g.tag, b.result()!));
+    }
+    if (again.length > 0) out.push(...(await this.summarise(db, again)).map(([tag, r]) => rollupRecord(tag, r)));
+    await writeRollups(db, out);
+  }
+
+  /** Fresh roll-ups of (tag, minute)s from their raw rows (a minute without rows has none). */
+  private async summarise(db: Sql, minutes: ReadonlyArray<{ tag: number; minute: number }>): Promise<Array<[number, Rollup]>> {
+    const r = await db.query<Row & { tag_id: number }>(
+      `SELECT h.tag_id, h.ts, h.value, h.text_value, h.quality FROM unnest($1::int[], $2::bigint[]) AS u(t, m)
+       JOIN history h ON h.tag_id = u.t AND h.ts >= u.m AND h.ts < u.m + ${MINUTE_MS} ORDER BY h.tag_id, h.ts`,
+      [minutes.map((g) => g.tag), minutes.map((g) => g.minute)],
+    );
+    const out: Array<[number, Rollup]> = [];
+    let b: RollupBuilder | undefined;
+    let tag = 0;
+    for (const row of r.rows) {
+      const m = minuteOf(row.ts);
+      if (b === undefined || tag !== row.tag_id || b.minute !== m) {
+        if (b) out.push([tag, b.result()!]);
+        b = new RollupBuilder(m);
+        tag = row.tag_id;
+      }
+      b.push(row.ts, stored(row), row.quality);
+    }
+    if (b) out.push([tag, b.result()!]);
+    return out;
+  }
+
+  /** Summarises the history written before roll-ups existed, once (the first open after the migration). */
+  init(): Promise<void> {
+    return this.db.atomic(async (db) => {
+      const state = await db.query<{ backfilled: boolean }>('SELECT backfilled FROM history_rollup_state FOR UPDATE');
+      if (state.rows[0]?.backfilled) return;
+      for (const { id } of (await db.query<{ id: number }>('SELECT id FROM history_tags ORDER BY id')).rows) {
+        let after = -Infinity;
+        let b: RollupBuilder | undefined;
+        for (;;) {
+          const page = await db.query<Row>(
+            'SELECT ts, value, text_value, quality FROM history WHERE tag_id = $1 AND ts > $2 ORDER BY ts LIMIT $3',
+            [id, after === -Infinity ? Number.MIN_SAFE_INTEGER : after, BACKFILL_PAGE],
+          );
+          const out: Array<Record<string, unknown>> = [];
+          for (const row of page.rows) {
+            const m = minuteOf(row.ts);
+            if (b === undefined || b.minute !== m) {
+              if (b) out.push(rollupRecord(id, b.result()!));
+              b = new RollupBuilder(m);
+            }
+            b.push(row.ts, stored(row), row.quality);
+          }
+          await writeRollups(db, out);
+          if (page.rows.length < BACKFILL_PAGE) break;
+          after = page.rows[page.rows.length - 1]!.ts;
+        }
+        if (b) await writeRollups(db, [rollupRecord(id, b.result()!)]);
+      }
+      await db.query('UPDATE history_rollup_state SET backfilled = true');
+    });
+  }
+
+  /** Reads every field of the roll-ups (`fields` is a hint a store may ignore). */
+  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number): Promise<RolledSeries> {
+    return this.db.run(async (db) => {
+      // One statement, one snapshot: the sample before the window, the raw spans, the roll-ups (as JSON).
+      const r = await (db as pg.Pool).query<[number, number, number | null, string | null, number, Record<string, unknown> | null]>({
+        text: `(SELECT 0 AS k, ts, value, text_value, quality, NULL::json AS r FROM history WHERE tag_id = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1)
+         UNION ALL
+         (SELECT 1, h.ts, h.value, h.text_value, h.quality, NULL FROM unnest($3::bigint[], $4::bigint[]) AS s(a, b)
+          CROSS JOIN LATERAL (SELECT ts, value, text_value, quality FROM history WHERE tag_id = $1 AND ts >= s.a AND ts < s.b) h)
+         UNION ALL
+         (SELECT 2, r.minute, NULL, NULL, NULL, row_to_json(r) FROM history_rollup r
+          WHERE tag_id = $1 AND minute >= $5 AND minute < $6 ORDER BY minute LIMIT $7)`,
+        values: [
+          tagId,
+          plan.from,
+          plan.spans.map((s) => s.from),
+          plan.spans.map((s) => s.to),
+          plan.rollFrom,
+          plan.rollTo,
+          maxRows === undefined ? null : maxRows + 1,
+        ],
+        rowMode: 'array',
+      });
+      const raw = r.rows.filter((x) => x[0] !== 2).sort((a, b) => a[1] - b[1]);
+      const rolled = r.rows.filter((x) => x[0] === 2).sort((a, b) => a[1] - b[1]);
+      if (maxRows !== undefined && raw.length - (raw[0]?.[0] === 0 ? 1 : 0) + rolled.length > maxRows) throw new SeriesTooLarge(maxRows);
+      const n = raw.length;
+      const ts = new Float64Array(n);
+      const values = new Array<StoredValue>(n);
+      const quality = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const row = raw[i]!;
+        ts[i] = row[1];
+        values[i] = row[3] !== null ? row[3] : (row[2] ?? NaN);
+        quality[i] = row[4];
+      }
+      return {
+        series: { length: n, ts, values, quality },
+        rollups: outsideSpans(
+          plan,
+          rolled.map((x) => rollupOf(x[5]!)),
+        ),
+      };
+    });
+  }
+
+  rollups(tagId: number, from: number, to: number): Promise<Rollup[]> {
+    return this.db.run(async (db) => {
+      const r = await db.query<Record<string, unknown>>(
+        `SELECT ${ROLLUP_PG_COLUMNS.join(', ')} FROM history_rollup WHERE tag_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute`,
+        [tagId, from, to],
+      );
+      return r.rows.map(rollupOf);
     });
   }
 
@@ -261,13 +505,27 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
   }
 
   prune(tagId: number, before: number, maxRows: number): Promise<number> {
-    return this.db.run(async (db) => {
-      const r = await db.query(
-        `DELETE FROM history WHERE tag_id = $1 AND ts < coalesce(
-           (SELECT ts FROM history WHERE tag_id = $1 AND ts < $2 ORDER BY ts LIMIT 1 OFFSET $3), $2)`,
-        [tagId, before, Math.max(1, maxRows)],
-      );
-      return r.rowCount ?? 0;
+    return this.db.atomic(async (db) => {
+      // The oldest `maxRows` rows below the cut-off go; the roll-ups follow (a minute the cut splits is summarised again).
+      const cut = (
+        await db.query<{ cut: number }>(
+          'SELECT coalesce((SELECT ts FROM history WHERE tag_id = $1 AND ts < $2 ORDER BY ts LIMIT 1 OFFSET $3), $2) AS cut',
+          [tagId, before, Math.max(1, maxRows)],
+        )
+      ).rows[0]!.cut;
+      const r = await db.query('DELETE FROM history WHERE tag_id = $1 AND ts < $2', [tagId, cut]);
+      const n = r.rowCount ?? 0;
+      if (n > 0) {
+        await db.query('DELETE FROM history_rollup WHERE tag_id = $1 AND minute < $2', [tagId, minuteOf(cut)]);
+        if (cut % MINUTE_MS !== 0) {
+          await db.query('DELETE FROM history_rollup WHERE tag_id = $1 AND minute = $2', [tagId, minuteOf(cut)]);
+          await writeRollups(
+            db,
+            (await this.summarise(db, [{ tag: tagId, minute: minuteOf(cut) }])).map(([t, x]) => rollupRecord(t, x)),
+          );
+        }
+      }
+      return n;
     });
   }
 
@@ -277,8 +535,24 @@ export class PgHistoryRepository extends PgRepository implements HistoryReposito
       await db.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NS, LOCKS.partitions]);
       const old = (await listPartitionDays(db)).filter((p) => (p.day + 1) * DAY_MS <= before);
       for (const p of old) await db.query(`DROP TABLE ${p.name}`);
-      if (old.length > 0) this.shared.days = undefined;
+      if (old.length > 0) {
+        this.shared.days = undefined;
+        // Roll-ups go with their raw rows (partitions end on day, hence minute, boundaries).
+        await db.query('DELETE FROM history_rollup WHERE minute < $1', [(old[old.length - 1]!.day + 1) * DAY_MS]);
+      }
       return old.length;
     });
+  }
+}
+
+/** Inserts or replaces roll-ups (records from rollupRecord). */
+async function writeRollups(db: Sql, records: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  const cols = ROLLUP_PG_COLUMNS.filter((c) => c !== 'minute');
+  for (let s = 0; s < records.length; s += ROLLUPS_PER_STATEMENT) {
+    await db.query(
+      `INSERT INTO history_rollup SELECT * FROM json_populate_recordset(null::history_rollup, $1::json)
+       ON CONFLICT (tag_id, minute) DO UPDATE SET (${cols.join(', ')}) = (${cols.map((c) => `excluded.${c}`).join(', ')})`,
+      [JSON.stringify(records.slice(s, s + ROLLUPS_PER_STATEMENT))],
+    );
   }
 }

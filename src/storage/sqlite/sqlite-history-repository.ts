@@ -1,3 +1,4 @@
+import type { RolledSeries, Rollup, RollupField, RollupPlan } from '../../domain/history/rollup.js';
 import type { Series } from '../../domain/history/series.js';
 import type { HistoryRepository, RawPage, RawQuery, Sample, SampleBatch } from '../history-repository.js';
 import type { Database } from './database.js';
@@ -30,6 +31,12 @@ export class SqliteHistoryRepository extends SqliteRepository implements History
   }
   series(tagId: number, from: number, to: number, maxSamples?: number): Promise<Series> {
     return this.exec(() => this.store.series(tagId, from, to, maxSamples));
+  }
+  rolledSeries(tagId: number, plan: RollupPlan, maxRows?: number, fields?: ReadonlySet<RollupField>): Promise<RolledSeries> {
+    return this.exec(() => this.store.rolledSeries(tagId, plan, maxRows, fields));
+  }
+  rollups(tagId: number, from: number, to: number): Promise<Rollup[]> {
+    return this.exec(() => this.store.rollups(tagId, from, to));
   }
   lastBefore(tagId: number, t: number): Promise<Sample | undefined> {
     return this.exec(() => this.store.lastBefore(tagId, t));

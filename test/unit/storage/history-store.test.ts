@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredValue } from '../../../src/domain/history/series.js';
+import { summarize } from '../../../src/domain/history/rollup.js';
+import { seriesOf, type StoredValue } from '../../../src/domain/history/series.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
 import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
 import { SeriesTooLarge } from '../../../src/storage/history-repository.js';
@@ -178,5 +179,79 @@ describe('SqliteHistoryStore', () => {
     expect(store.prune(id, 55, 20)).toBe(0);
     expect(store.firstAtOrAfter(id, 0)?.ts).toBe(55);
     expect(store.series(other, 0, 100).length).toBe(100);
+  });
+
+  it('summarises history written before roll-ups existed once, on the first open after the migration', () => {
+    const a = store.tagId('A');
+    const T = Date.UTC(2026, 0, 1);
+    insert(
+      a,
+      Array.from({ length: 300 }, (_, i): [number, StoredValue, number?] => [T + i * 1300, i % 17, i % 9 ? 0xc0 : 0]),
+    );
+    const kept = store.rollups(a, 0, 2 ** 52);
+    expect(kept).toHaveLength(7);
+    // As if the samples had been written by a version without roll-ups: the migration created an empty table.
+    db.exec('DELETE FROM history_rollup; UPDATE history_rollup_state SET backfilled = 0');
+    db.close();
+    db = openDatabase(join(dir, 'tagway.db'));
+    store = new SqliteHistoryStore(db);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(kept);
+    // Samples written behind the store's back (SQL) are summarised by rebuildRollups.
+    db.prepare('INSERT INTO history (tag_id, ts, value, quality) VALUES (?, ?, ?, ?)').run(a, T + 3_600_000, 5, 0xc0);
+    expect(store.rollups(a, T + 3_600_000, T + 3_660_000)).toEqual([]);
+    store.rebuildRollups();
+    expect(store.rollups(a, T + 3_600_000, T + 3_660_000)).toMatchObject([{ count: 1, firstValue: 5, lastValue: 5 }]);
+  });
+
+  it("keeps each tag's latest minute in memory, yet answers and reopens with roll-ups equal to the samples", () => {
+    const a = store.tagId('A');
+    const T = Date.UTC(2026, 0, 1);
+    const fresh = () => summarize(seriesOf(store.raw(a, { from: 0, to: 2 ** 52, limit: 100_000, order: 'asc' }).samples));
+    for (let k = 0; k < 5; k++)
+      insert(
+        a,
+        Array.from({ length: 10 }, (_, i): [number, StoredValue, number?] => [T + (k * 10 + i) * 1000, k * 10 + i]),
+      );
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+    // The table's row of the latest minute is behind (written when the tag moves on): a crash loses the newer one...
+    const row = () => db.prepare('SELECT count FROM history_rollup WHERE tag_id = ? AND minute = ?').pluck().get(a, T);
+    expect(row()).not.toBe(50);
+    db.close();
+    // ...and the next open summarises that minute again.
+    db = openDatabase(join(dir, 'tagway.db'));
+    store = new SqliteHistoryStore(db);
+    expect(row()).toBe(50);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+    // Moving on to the next minute writes the previous one.
+    insert(a, [[T + 61_000, 1]]);
+    insert(a, [[T + 59_500, 2]]);
+    expect(row()).toBe(51);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+  });
+
+  it("writes inside a caller's unit of work through, whether it commits or rolls back", () => {
+    const a = store.tagId('A');
+    const T = Date.UTC(2026, 0, 1);
+    const fresh = () => summarize(seriesOf(store.raw(a, { from: 0, to: 2 ** 52, limit: 100_000, order: 'asc' }).samples));
+    insert(a, [
+      [T + 1000, 1],
+      [T + 2000, 2],
+    ]);
+    expect(() =>
+      db.transaction(() => {
+        insert(a, [
+          [T + 3000, 3],
+          [T + 61_000, 4],
+        ]);
+        throw new Error('rolled back');
+      })(),
+    ).toThrow('rolled back');
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+    insert(a, [[T + 4000, 5]]);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+    db.transaction(() => insert(a, [[T + 5000, 6]]))();
+    insert(a, [[T + 6000, 7]]);
+    expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
+    expect(store.rollups(a, 0, 2 ** 52)).toMatchObject([{ count: 5, min: 1, max: 7 }]);
   });
 });
