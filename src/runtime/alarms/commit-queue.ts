@@ -1,12 +1,7 @@
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
-import {
-  JournalFencedError,
-  type JournalFence,
-  type LeaseRef,
-  type NewAlarmEvent,
-} from '../../storage/alarm-journal-repository.js';
+import { JournalFencedError, type JournalFence, type LeaseRef, type NewAlarmEvent } from '../../storage/alarm-journal-repository.js';
 import type { Occurrence } from './occurrence.js';
 import type { AlarmLogger, AlarmStorageState } from './types.js';
 

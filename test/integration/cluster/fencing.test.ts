@@ -110,14 +110,16 @@ describe('PgAlarmJournalRepository with a fence', () => {
     expect(b1).toBe(a1 + 1);
     const late = [ev(journal.nextOccurrenceId(), 'RAISED', T0 + 1000), ev(journal.nextOccurrenceId(), 'RAISED', T0 + 1001)];
     // A batch with a lease still held and one lost is refused as a whole, naming only the lost one.
-    const err = await journal.append(late, fenceA({ connection: 'f2', token: a2 }, { connection: 'f1', token: a1 })).catch((e: unknown) => e);
+    const err = await journal
+      .append(late, fenceA({ connection: 'f2', token: a2 }, { connection: 'f1', token: a1 }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JournalFencedError);
     expect((err as JournalFencedError).refused).toEqual([{ connection: 'f1', token: a1 }]);
     expect(await journal.count()).toBe(before + 1);
     // The right holder with the wrong (old) token is refused too; node-b with its token commits.
-    await expect(
-      journal.append(late, { holder: 'node-b', leases: [{ connection: 'f1', token: a1 }] }),
-    ).rejects.toBeInstanceOf(JournalFencedError);
+    await expect(journal.append(late, { holder: 'node-b', leases: [{ connection: 'f1', token: a1 }] })).rejects.toBeInstanceOf(
+      JournalFencedError,
+    );
     const records = await journal.append(late, { holder: 'node-b', leases: [{ connection: 'f1', token: b1 }] });
     expect(records.map((r) => r.eventId)).toEqual([records[0]!.eventId, records[0]!.eventId + 1]);
     expect(await journal.count()).toBe(before + 3);
@@ -176,8 +178,26 @@ const TAGS: TagDefinition[] = [
   { name: 'B.Level', type: 'Float64', access: 'readwrite', connection: 'plc2' },
 ];
 const DEFS: AlarmDefinition[] = [
-  { name: 'A.High', number: 1, class: 'Alarm', priority: 8, tag: 'A.Level', kind: 'analog', limit: { type: 'H', value: 80 }, text: 'A high' },
-  { name: 'B.High', number: 2, class: 'Alarm', priority: 8, tag: 'B.Level', kind: 'analog', limit: { type: 'H', value: 80 }, text: 'B high' },
+  {
+    name: 'A.High',
+    number: 1,
+    class: 'Alarm',
+    priority: 8,
+    tag: 'A.Level',
+    kind: 'analog',
+    limit: { type: 'H', value: 80 },
+    text: 'A high',
+  },
+  {
+    name: 'B.High',
+    number: 2,
+    class: 'Alarm',
+    priority: 8,
+    tag: 'B.Level',
+    kind: 'analog',
+    limit: { type: 'H', value: 80 },
+    text: 'B high',
+  },
 ];
 
 describe('AlarmEngine fenced out of the journal', () => {

@@ -170,7 +170,9 @@ describe('CommitQueue', () => {
     const journal = {
       append: (events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]> => {
         appends.push(fence!);
-        const refused = fence!.leases.filter((l) => db.get(l.connection)?.holder !== fence!.holder || db.get(l.connection)?.token !== l.token);
+        const refused = fence!.leases.filter(
+          (l) => db.get(l.connection)?.holder !== fence!.holder || db.get(l.connection)?.token !== l.token,
+        );
         if (refused.length > 0) return Promise.reject(new JournalFencedError(refused));
         stored.push(...events.map((e) => e.id));
         return Promise.resolve(events.map((e, i) => ({ ...e, eventId: stored.length - events.length + i + 1, at: '' })));
