@@ -160,7 +160,8 @@ export class AlarmEngine {
     this.unsubscribe = undefined;
     this.evaluator.stopTimers();
     this.settings.stopTimers(this.evaluator.alarms.values());
-    if (!(await this.queue.tryCommit())) {
+    // A fenced commit leaves nothing queued (those events were the new owner's): only what still waits is lost.
+    if (!(await this.queue.tryCommit()) && this.queue.size > 0) {
       this.logger?.error(
         { events: this.queue.size },
         'alarm events not journaled at shutdown; conditions still true are raised again at start',
