@@ -50,7 +50,7 @@ import { createMqttPublisher, readMqttPublisherSettings } from './northbound/mqt
 import { ClusterService } from './services/cluster-service.js';
 import { clusterSettings, redactNatsUrl, startCluster } from './cluster/setup.js';
 import type { ClusterLink } from './cluster/link.js';
-import { joinAlarms } from './cluster/alarms.js';
+import { joinAlarms, type ClusterAlarms } from './cluster/alarms.js';
 import { clusterRoutes } from './adapters/http/rest/cluster/routes.js';
 import { PgClusterRepository } from './storage/postgres/pg-cluster-repository.js';
 import { createPool } from './storage/postgres/open-postgres.js';
@@ -253,7 +253,10 @@ export async function compose(runtime: Runtime): Promise<Composition> {
       ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
       : undefined;
   // In a cluster the owner of a connection evaluates its alarms; every node lists them all (src/cluster/alarms.ts).
-  const alarms = await createAlarmEngine(runtime, { join: cluster ? (engine) => joinAlarms(cluster, runtime, engine) : undefined });
+  let clusterAlarms: ClusterAlarms | undefined;
+  const alarms = await createAlarmEngine(runtime, {
+    join: cluster ? async (engine) => (clusterAlarms = await joinAlarms(cluster, runtime, engine)) : undefined,
+  });
   // Audited by the node that journaled the event (another node's events reach this one too, for its channels).
   runtime.onStop(security.audit.attachToAlarms({ onEvent: (l) => alarms.onLocalEvent(l) }));
   // The alarm journal's storage state in /health: degraded while events wait for a journal that refuses commits.
@@ -302,7 +305,7 @@ export async function compose(runtime: Runtime): Promise<Composition> {
   const metricSources: MetricSource[] = [
     ...engineMetricSources(alarms, historian, push.service.hub),
     exportsPart.metrics,
-    ...(cluster ? [clusterMetricSource(cluster)] : []),
+    ...(cluster ? [clusterMetricSource(cluster, clusterAlarms)] : []),
   ];
   const services: Services = {
     tags: new TagService(runtime.tags, security.audit, {

@@ -4,6 +4,7 @@ import { PROBLEMS, TagwayError, type ProblemCode } from '../domain/problems.js';
 import type { AlarmEngine } from '../runtime/alarms/engine.js';
 import type { AlarmAction, AlarmChange, AlarmPeer, AlarmSettingChange } from '../runtime/alarms/types.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { LeaseRef } from '../storage/alarm-journal-repository.js';
 import { pack, subjectToken, unpack, type ClusterLink } from './link.js';
 
 /** How long a forwarded alarm action waits for the owner (a journal commit normally takes milliseconds). */
@@ -53,7 +54,16 @@ export class ClusterAlarms implements AlarmPeer {
   private readonly subs: Subscription[] = [];
   private offLease: (() => void) | undefined;
   private stopped = false;
-  readonly counts = { forwardedActions: 0, forwardedActionFailures: 0, adoptions: 0 };
+  /** For /metrics: forwarded actions (and those refused as unavailable or timed out), fenced journal commits. */
+  readonly counts = {
+    forwardedActions: 0,
+    forwardedActionFailures: 0,
+    forwardedActionsUnavailable: 0,
+    forwardedActionsTimedOut: 0,
+    adoptions: 0,
+    fencedCommits: 0,
+    fencedEvents: 0,
+  };
 
   constructor(
     private readonly link: ClusterLink,
@@ -83,23 +93,29 @@ export class ClusterAlarms implements AlarmPeer {
       if (this.adopted.has(connection)) return this.engine!.perform(action);
     }
     const nc = this.link.natsConnection;
-    if (owner === undefined || owner === me || !nc)
+    if (owner === undefined || owner === me || !nc) {
+      this.counts.forwardedActionsUnavailable++;
       throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${connection}' has no running owner in the cluster at the moment`);
+    }
     this.counts.forwardedActions++;
     let reply: ActReply;
     try {
       reply = unpack<ActReply>(await nc.request(SUBJECT.act(owner), pack({ c: connection, a: action }), { timeout: ACTION_TIMEOUT_MS }));
     } catch (err) {
       this.counts.forwardedActionFailures++;
-      if ((err as { code?: string }).code === ErrorCode.Timeout)
+      if ((err as { code?: string }).code === ErrorCode.Timeout) {
+        this.counts.forwardedActionsTimedOut++;
         throw new TagwayError(
           'DEVICE_TIMEOUT',
           `Node '${owner}' evaluating the alarms of connection '${connection}' did not answer in time; the action may or may not have been applied`,
         );
+      }
+      this.counts.forwardedActionsUnavailable++;
       throw new TagwayError('DEVICE_UNAVAILABLE', `Node '${owner}' evaluating the alarms of connection '${connection}' is unreachable`);
     }
     if (reply.ok) return reply.v;
     this.counts.forwardedActionFailures++;
+    if (reply.code === 'DEVICE_UNAVAILABLE') this.counts.forwardedActionsUnavailable++;
     const code = (reply.code in PROBLEMS ? reply.code : 'DEVICE_UNAVAILABLE') as ProblemCode;
     throw new TagwayError(code, reply.message, reply.retryAfter ? { headers: { 'Retry-After': reply.retryAfter } } : {});
   }
@@ -114,6 +130,32 @@ export class ClusterAlarms implements AlarmPeer {
         x: changes.slice(i, i + MAX_CHANGES),
         r: records.slice(i, i + MAX_CHANGES),
       });
+  }
+
+  get holder(): string {
+    return this.link.nodeId;
+  }
+
+  leaseToken(connection: string): number | undefined {
+    return this.link.leaseToken(connection);
+  }
+
+  /**
+   * The journal refused this node's commit for these leases (see docs/scaling.md, fencing). Its events are gone;
+   * where the link still shows this very lease (its renewal has not told yet, or revived an expired lease), the
+   * alarms in memory have diverged from the journal: stop judging them and rebuild from the journal as on a takeover.
+   */
+  fenced(refused: readonly LeaseRef[], droppedEvents: number): void {
+    this.counts.fencedCommits++;
+    this.counts.fencedEvents += droppedEvents;
+    for (const l of refused) {
+      // After a takeover under way (the chain), which may itself be the commit that was refused.
+      this.chain = this.chain.then(() => {
+        if (this.stopped || !this.adopted.has(l.connection) || this.link.leaseToken(l.connection) !== l.token) return;
+        this.release(l.connection);
+        setTimeout(() => this.adopt(l.connection), ADOPT_RETRY_MS).unref();
+      });
+    }
   }
 
   settingChanged(connection: string, change: AlarmSettingChange): void {

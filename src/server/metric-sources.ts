@@ -1,3 +1,4 @@
+import type { ClusterAlarms } from '../cluster/alarms.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { AlarmEngine } from '../runtime/alarms/engine.js';
 import type { Historian } from '../runtime/historian.js';
@@ -38,10 +39,14 @@ export function engineMetricSources(alarms: AlarmEngine, historian: Historian, h
   ];
 }
 
-/** A cluster member's figures: what it runs, whether it may run anything (split brain), hand-overs, forwarded writes. */
-export function clusterMetricSource(link: ClusterLink): MetricSource {
+/**
+ * A cluster member's figures: what it runs, whether it may run anything (split brain), hand-overs, forwarded writes,
+ * and with `alarms` its alarm part's: forwarded alarm actions and journal commits refused by fencing.
+ */
+export function clusterMetricSource(link: ClusterLink, alarms?: Pick<ClusterAlarms, 'counts'>): MetricSource {
   return () => {
     const c = link.stats();
+    const a = alarms?.counts;
     return [
       one(
         'gauge',
@@ -65,6 +70,37 @@ export function clusterMetricSource(link: ClusterLink): MetricSource {
         c.forwardedWriteFailures,
       ),
       one('counter', 'tagway_cluster_value_messages_total', 'Messages of tag changes this node published.', c.valueMessages),
+      ...(a
+        ? [
+            one(
+              'counter',
+              'tagway_cluster_forwarded_alarm_actions_total',
+              'Alarm actions (acknowledge, reset, enable, shelve…) forwarded to the owner of a connection.',
+              a.forwardedActions,
+            ),
+            {
+              name: 'tagway_cluster_forwarded_alarm_action_failures_total',
+              help: 'Alarm actions answered 503 DEVICE_UNAVAILABLE (no owner, or it refused or could not be reached) or 504 DEVICE_TIMEOUT.',
+              type: 'counter' as const,
+              samples: [
+                { labels: { reason: 'unavailable' }, value: a.forwardedActionsUnavailable },
+                { labels: { reason: 'timeout' }, value: a.forwardedActionsTimedOut },
+              ],
+            },
+            one(
+              'counter',
+              'tagway_cluster_fenced_commits_total',
+              'Alarm journal commits refused because this node no longer held the lease their events were evaluated under.',
+              a.fencedCommits,
+            ),
+            one(
+              'counter',
+              'tagway_cluster_fenced_alarm_events_total',
+              'Alarm events dropped by those refusals (the new owner rebuilt those alarms from the journal).',
+              a.fencedEvents,
+            ),
+          ]
+        : []),
     ];
   };
 }

@@ -52,6 +52,32 @@ export interface OpenOccurrenceHistory {
   events: AlarmEventRecord[];
 }
 
+/** A cluster lease as a node holds it: the connection and the fencing token it got when it took it. */
+export interface LeaseRef {
+  connection: string;
+  token: number;
+}
+
+/**
+ * What an append in a cluster must prove in its own transaction: `holder` still holds every one of `leases`, with
+ * that token, unexpired by the database's clock (see docs/scaling.md, "Alarms in a cluster").
+ */
+export interface JournalFence {
+  holder: string;
+  leases: readonly LeaseRef[];
+}
+
+/**
+ * An append refused because the node no longer holds some of the leases it evaluated under (another node took
+ * them, or they expired): nothing was recorded. `refused` names those leases; the rest of the batch may be retried.
+ */
+export class JournalFencedError extends Error {
+  constructor(readonly refused: readonly LeaseRef[]) {
+    super(`alarm journal: no longer the lease holder of ${refused.map((l) => `${l.connection} (token ${l.token})`).join(', ')}`);
+    this.name = 'JournalFencedError';
+  }
+}
+
 export const ARCHIVE_MAX_LIMIT = 10_000;
 export function encodeCursor(eventId: number, order: 'asc' | 'desc'): string {
   return Buffer.from(JSON.stringify({ k: eventId, o: order })).toString('base64url');
@@ -88,8 +114,14 @@ export interface AlarmJournalRepository {
    * highest at open, PostgreSQL would take blocks of a sequence).
    */
   nextOccurrenceId(): number;
-  /** Records events atomically and in order; resolves with them and their event ids. Records nothing on failure. */
-  append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]>;
+  /**
+   * Records events atomically and in order; resolves with them and their event ids. Records nothing on failure.
+   * With a `fence` (a cluster member, only where `fencing` is true) it records only if the fence holds in the same
+   * transaction, else rejects with JournalFencedError.
+   */
+  append(events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]>;
+  /** Whether `append` can check a fence: the cluster's leases live in the same database (PostgreSQL). */
+  readonly fencing: boolean;
   /** Open occurrences with all their events, for rebuilding the current list at start-up. */
   loadOpen(): Promise<OpenOccurrenceHistory[]>;
   /** Every event of one occurrence, oldest first (empty when unknown or pruned). */

@@ -46,6 +46,14 @@ export function describeAlarmJournalRepositoryContract(name: string, factory: Fi
       await j.append(events);
     }
 
+    it('records nothing under a fence it cannot check (fencing: the cluster leases are elsewhere)', async () => {
+      // Fenced appends against real leases: test/integration/cluster/fencing.test.ts (PostgreSQL).
+      if (j.fencing) return;
+      const fence = { holder: 'node-a', leases: [{ connection: 'plc1', token: 1 }] };
+      await expect(j.append([ev({ id: j.nextOccurrenceId(), event: 'RAISED', at: T0 })], fence)).rejects.toThrow(/fence/);
+      expect(await j.count()).toBe(0);
+    });
+
     it('is empty at first', async () => {
       expect(await j.count()).toBe(0);
       expect(await j.lastEventId()).toBe(0);

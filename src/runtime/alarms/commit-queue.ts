@@ -1,7 +1,7 @@
 import type { AlarmEventRecord } from '../../domain/alarms/records.js';
 import type { Clock } from '../../domain/clock.js';
 import { TagwayError } from '../../domain/problems.js';
-import type { NewAlarmEvent } from '../../storage/alarm-journal-repository.js';
+import { JournalFencedError, type JournalFence, type LeaseRef, type NewAlarmEvent } from '../../storage/alarm-journal-repository.js';
 import type { Occurrence } from './occurrence.js';
 import type { AlarmLogger, AlarmStorageState } from './types.js';
 
@@ -9,10 +9,24 @@ import type { AlarmLogger, AlarmStorageState } from './types.js';
 export interface QueuedEvent {
   event: NewAlarmEvent;
   occ: Occurrence;
+  /** In a cluster: the lease the event was evaluated under (stamped when queued), which its commit must still hold. */
+  lease?: LeaseRef | undefined;
+}
+
+/**
+ * A cluster member's fencing of its commits (see AlarmPeer): each event carries the lease it was evaluated under,
+ * and the journal records a batch only while this node still holds those leases.
+ */
+export interface QueueFence {
+  holder: string;
+  /** The lease of the connection whose owner evaluates this event's alarm, with the token held now. */
+  leaseOf(event: NewAlarmEvent): LeaseRef;
+  /** A commit was refused for these leases; `dropped` are the events given up for them (the new owner's now). */
+  fenced(refused: readonly LeaseRef[], dropped: readonly QueuedEvent[]): void;
 }
 
 export interface CommitQueueOptions {
-  journal: { append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> };
+  journal: { append(events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]> };
   clock: Clock;
   /** Pause between retries of a refused commit (default 250 ms). */
   retryMs?: number | undefined;
@@ -43,6 +57,11 @@ function describe(err: unknown): string {
  * back clears (the occurrence stays active until there is room, which is re-judged on recovery) while raises
  * still queue. An alarm has at most one active occurrence, so raises beyond the bound are at most one per alarm:
  * memory stays bounded and no RAISED event is ever lost.
+ *
+ * In a cluster (`fenceWith`) a commit is also refused when this node no longer holds a lease its events were
+ * evaluated under (JournalFencedError). That is no outage and is never retried: those events are dropped (another
+ * node owns those alarms now and rebuilt them from the journal, which must not get a second account of them), the
+ * rest of the queue commits at once.
  */
 export class CommitQueue {
   private pending: QueuedEvent[] = [];
@@ -56,6 +75,11 @@ export class CommitQueue {
   private overflowed = false;
   private readonly retryMs: number;
   private readonly maxPending: number;
+  private fence: QueueFence | undefined;
+  /** The last refusal was a fence (operator actions then answer DEVICE_UNAVAILABLE, not STORAGE_UNAVAILABLE). */
+  private lastFenced = false;
+  /** Leases whose refusal was logged already: one line per lease lost, not one per dropped burst. */
+  private readonly loggedFences = new Set<string>();
 
   constructor(private readonly opts: CommitQueueOptions) {
     this.retryMs = opts.retryMs ?? 250;
@@ -79,7 +103,13 @@ export class CommitQueue {
     return true;
   }
 
+  /** Makes every commit prove the leases its events were evaluated under (a cluster member); call before use. */
+  fenceWith(fence: QueueFence): void {
+    this.fence = fence;
+  }
+
   push(e: QueuedEvent): void {
+    if (this.fence) e.lease = this.fence.leaseOf(e.event);
     this.pending.push(e);
     if (!this.microtaskQueued && this.retryTimer === undefined) {
       this.microtaskQueued = true;
@@ -134,13 +164,18 @@ export class CommitQueue {
     const batch = this.pending.slice();
     let records: AlarmEventRecord[];
     try {
-      records = await this.opts.journal.append(batch.map((p) => p.event));
+      records = await this.opts.journal.append(
+        batch.map((p) => p.event),
+        this.fence ? { holder: this.fence.holder, leases: leasesOf(batch) } : undefined,
+      );
     } catch (err) {
       onRefused?.();
       for (const g of [...this.guards]) g();
-      this.refused(err);
+      if (this.fence && err instanceof JournalFencedError) this.fencedOut(this.fence, err.refused);
+      else this.refused(err);
       return false;
     }
+    this.lastFenced = false;
     // Only appended to meanwhile (removal happens only in a refused attempt, and attempts never overlap).
     this.pending = this.pending.slice(batch.length);
     const recovering = this.failure !== undefined || this.overflowed;
@@ -172,9 +207,35 @@ export class CommitQueue {
 
   /** STORAGE_UNAVAILABLE (503, Retry-After) with the reason of the current outage. */
   unavailable(): TagwayError {
+    if (this.lastFenced && this.failure === undefined)
+      return new TagwayError('DEVICE_UNAVAILABLE', 'This node no longer evaluates these alarms (another node took the connection over)');
     return new TagwayError('STORAGE_UNAVAILABLE', `The alarm journal cannot be written now (${this.failure?.reason ?? 'unknown'})`, {
       headers: { 'Retry-After': '1' },
     });
+  }
+
+  /** Drops every queued event of the refused leases (now or later they could only be refused again). */
+  private fencedOut(fence: QueueFence, refused: readonly LeaseRef[]): void {
+    this.lastFenced = true;
+    const keys = new Set(refused.map(leaseKey));
+    const dropped: QueuedEvent[] = [];
+    this.pending = this.pending.filter((e) => {
+      if (e.lease === undefined || !keys.has(leaseKey(e.lease))) return true;
+      dropped.push(e);
+      return false;
+    });
+    const fresh = refused.filter((l) => !this.loggedFences.has(leaseKey(l)));
+    if (fresh.length > 0) {
+      if (this.loggedFences.size > 1000) this.loggedFences.clear();
+      for (const l of fresh) this.loggedFences.add(leaseKey(l));
+      this.opts.logger?.warn(
+        { leases: fresh, events: dropped.length },
+        'alarm events not journaled: this node no longer holds the lease they were evaluated under (the new owner rebuilds from the journal)',
+      );
+    }
+    fence.fenced(refused, dropped);
+    // What is left belongs to leases still held: it commits now, in order (the dropped ones can no longer block it).
+    if (this.pending.length > 0 && this.retryTimer === undefined) void this.tryCommit(undefined, true);
   }
 
   private refused(err: unknown): void {
@@ -205,4 +266,15 @@ export class CommitQueue {
     if (this.retryTimer !== undefined) this.opts.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
+}
+
+function leaseKey(l: LeaseRef): string {
+  return `${l.token}\u0000${l.connection}`;
+}
+
+/** The distinct leases of a batch, each once. */
+function leasesOf(batch: readonly QueuedEvent[]): LeaseRef[] {
+  const out = new Map<string, LeaseRef>();
+  for (const e of batch) if (e.lease) out.set(leaseKey(e.lease), e.lease);
+  return [...out.values()];
 }

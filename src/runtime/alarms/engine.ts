@@ -160,7 +160,8 @@ export class AlarmEngine {
     this.unsubscribe = undefined;
     this.evaluator.stopTimers();
     this.settings.stopTimers(this.evaluator.alarms.values());
-    if (!(await this.queue.tryCommit())) {
+    // A fenced commit leaves nothing queued (those events were the new owner's): only what still waits is lost.
+    if (!(await this.queue.tryCommit()) && this.queue.size > 0) {
       this.logger?.error(
         { events: this.queue.size },
         'alarm events not journaled at shutdown; conditions still true are raised again at start',
@@ -418,6 +419,17 @@ export class AlarmEngine {
   /** Makes this engine a cluster member; call before `start`. */
   joinCluster(peer: AlarmPeer): void {
     this.peer = peer;
+    // Fencing at the journal: a commit proves, in its transaction, the leases its events were evaluated under.
+    if (this.journal.fencing)
+      this.queue.fenceWith({
+        holder: peer.holder,
+        leaseOf: (e) => {
+          const connection = this.homeOf(e.alarm);
+          // 0 is no token a lease ever has (the first is 1): an event of a connection not held is refused.
+          return { connection, token: peer.leaseToken(connection) ?? 0 };
+        },
+        fenced: (refused, dropped) => peer.fenced(refused, dropped.length),
+      });
   }
 
   /** The home connection of an alarm (by name; alarms no longer in the project have one too). */

@@ -1,5 +1,6 @@
 import type { AlarmEventRecord, AlarmOccurrence } from '../../domain/alarms/records.js';
 import type { AlarmState } from '../../domain/alarms/state-machine.js';
+import type { LeaseRef } from '../../storage/alarm-journal-repository.js';
 
 export interface CurrentFilter {
   class?: string | undefined;
@@ -105,4 +106,13 @@ export interface AlarmPeer {
   /** Changes this node journaled for alarms of `connection` (and their records, for push channels elsewhere). */
   committed(connection: string, changes: readonly AlarmChange[], records: readonly AlarmEventRecord[]): void;
   settingChanged(connection: string, change: AlarmSettingChange): void;
+  /** This node's id: the holder named in its leases. */
+  readonly holder: string;
+  /** The fencing token of this node's lease of `connection` now, undefined when it holds none. */
+  leaseToken(connection: string): number | undefined;
+  /**
+   * The journal refused a commit: this node no longer holds these leases (fencing). `droppedEvents` of their events
+   * were given up; the owner's rebuild from the journal stands.
+   */
+  fenced(refused: readonly LeaseRef[], droppedEvents: number): void;
 }

@@ -11,6 +11,8 @@ import {
   type AlarmSettingsRepository,
   type ArchivePage,
   type ArchiveQuery,
+  JournalFencedError,
+  type JournalFence,
   type NewAlarmEvent,
   type OpenOccurrenceHistory,
 } from '../alarm-journal-repository.js';
@@ -146,10 +148,14 @@ export class PgAlarmJournalRepository extends PgRepository implements AlarmJourn
     return ids.next++;
   }
 
-  append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> {
+  /** The cluster's lease rows (src/storage/postgres/pg-cluster-repository.ts) are in the same database. */
+  readonly fencing = true;
+
+  append(events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]> {
     if (events.length === 0) return this.db.run(async () => []);
     return this.db.atomic(async (db) => {
       await db.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NS, LOCKS.alarmJournal]);
+      if (fence) await checkFence(db, fence);
       const head = (await db.query<{ last_event_id: number; last_at: number }>('SELECT last_event_id, last_at FROM alarm_journal_head'))
         .rows[0]!;
       let eventId = head.last_event_id;
@@ -324,6 +330,29 @@ export class PgAlarmJournalRepository extends PgRepository implements AlarmJourn
       return r.rowCount ?? 0;
     });
   }
+}
+
+/**
+ * Fails the append's transaction unless `fence.holder` holds every lease with its token, unexpired by the database's
+ * clock. FOR SHARE keeps the rows as checked until the append commits: a node taking one of these leases over
+ * (its UPDATE in PgClusterRepository.acquire) waits for the commit, so its rebuild from the journal sees these
+ * events; a takeover that committed first is seen here (the row is read again after the wait) and refuses them.
+ */
+async function checkFence(db: Sql, fence: JournalFence): Promise<void> {
+  if (fence.leases.length === 0) return;
+  const rows = (
+    await db.query<{ connection: string; holder: string | null; token: number; live: boolean }>(
+      `SELECT connection, holder, token, coalesce(expires_at > clock_timestamp(), false) AS live
+       FROM cluster_leases WHERE connection = ANY($1::text[]) ORDER BY connection FOR SHARE`,
+      [[...new Set(fence.leases.map((l) => l.connection))]],
+    )
+  ).rows;
+  const byConnection = new Map(rows.map((r) => [r.connection, r]));
+  const refused = fence.leases.filter((l) => {
+    const r = byConnection.get(l.connection);
+    return !r || !r.live || r.holder !== fence.holder || r.token !== l.token;
+  });
+  if (refused.length > 0) throw new JournalFencedError(refused);
 }
 
 export class PgAlarmSettingsRepository extends PgRepository implements AlarmSettingsRepository {

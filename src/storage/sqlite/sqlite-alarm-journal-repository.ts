@@ -5,6 +5,7 @@ import type {
   AlarmSettingsRepository,
   ArchivePage,
   ArchiveQuery,
+  JournalFence,
   NewAlarmEvent,
   OpenOccurrenceHistory,
 } from '../alarm-journal-repository.js';
@@ -24,7 +25,11 @@ export class SqliteAlarmJournalRepository extends SqliteRepository implements Al
   nextOccurrenceId(): number {
     return this.journal.nextOccurrenceId();
   }
-  append(events: readonly NewAlarmEvent[]): Promise<AlarmEventRecord[]> {
+  /** No cluster runs on SQLite (the cluster needs PostgreSQL), so there is no lease to fence an append with. */
+  readonly fencing = false;
+
+  append(events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]> {
+    if (fence) return Promise.reject(new Error('alarm journal: SQLite has no cluster leases to fence an append with'));
     return this.exec(() => this.journal.append(events));
   }
   loadOpen(): Promise<OpenOccurrenceHistory[]> {

@@ -215,4 +215,27 @@ describe('alarms over NATS (src/cluster/alarms.ts)', () => {
     expect(await y.engine.acknowledge(occ!.id, 'operator')).toMatchObject({ acknowledged: true });
     expect((await journal.query({ limit: 10 })).items.map((e) => e.event).sort()).toEqual(['ACKNOWLEDGED', 'RAISED']);
   });
+
+  it('after a fenced commit of the lease it still shows, stops judging those alarms and rebuilds them from the journal', async () => {
+    const [x] = nodes as [TestNode, TestNode];
+    // The journal refused x's commit for plc1 with an older token (a previous tenure): nothing to undo now.
+    x.part.fenced([{ connection: 'plc1', token: 0 }], 2);
+    expect(x.part.counts).toMatchObject({ fencedCommits: 1, fencedEvents: 2 });
+    await x.part['chain'];
+    expect(x.part.owns('plc1')).toBe(true);
+    // Refused for the lease x still shows (its link has not told yet): what x has in memory is not what the journal
+    // holds, so x lets those alarms go and, the lease still shown, takes them back from the journal a moment later.
+    set('A.Level', 90);
+    await x.engine.flush();
+    x.part.fenced([{ connection: 'plc1', token: 1 }], 1);
+    await x.part['chain'];
+    expect(x.part.owns('plc1')).toBe(false);
+    expect(x.part.owns('plc2')).toBe(false); // y's, untouched
+    await owned(x, 'plc1');
+    expect(x.part.counts).toMatchObject({ fencedCommits: 2, fencedEvents: 3 });
+    // Rebuilt: the same occurrence, no second RAISED.
+    set('A.Level', 95);
+    await x.engine.flush();
+    expect((await journal.query({ limit: 10 })).items.map((e) => e.event)).toEqual(['RAISED']);
+  });
 });

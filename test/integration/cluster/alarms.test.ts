@@ -177,6 +177,11 @@ describe('alarms in a cluster of three Tagway nodes', () => {
     expect(ack.json).toMatchObject({ id: raised!.id, acknowledged: true, acknowledgedBy: 'admin' });
     // Answered after the owner committed: the journal holds it now.
     expect(await countEvents('L1.High', 'ACKNOWLEDGED')).toBe(1);
+    // Counted as forwarded on B; nothing was refused by fencing (the owner holds its lease).
+    const bMetrics = (await call(b, 'GET', '/metrics', { token })).text;
+    expect(bMetrics).toMatch(/^tagway_cluster_forwarded_alarm_actions_total [1-9]\d*$/m);
+    expect(bMetrics).toMatch(/^tagway_cluster_forwarded_alarm_action_failures_total\{reason="timeout"\} 0$/m);
+    expect(bMetrics).toMatch(/^tagway_cluster_fenced_commits_total 0$/m);
     await sameOnAll(
       nodes,
       token,

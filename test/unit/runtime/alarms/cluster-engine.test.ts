@@ -84,6 +84,10 @@ function node(name: string): TestNode {
     settingChanged: (_c, change) => {
       for (const o of others()) o.engine.applySetting(change);
     },
+    holder: name,
+    // SQLite has no cluster leases: the journal fences nothing here (test/integration/cluster/fencing.test.ts does).
+    leaseToken: (c) => (n.owned.has(c) ? 1 : undefined),
+    fenced: () => undefined,
   };
   engine.joinCluster(peer);
   engine.onLocalEvent((e) => n.local.push(e));

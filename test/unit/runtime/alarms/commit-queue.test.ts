@@ -3,7 +3,12 @@ import type { AlarmEventRecord } from '../../../../src/domain/alarms/records.js'
 import { ManualClock } from '../../../../src/domain/clock.js';
 import { CommitQueue, type QueuedEvent } from '../../../../src/runtime/alarms/commit-queue.js';
 import type { Occurrence } from '../../../../src/runtime/alarms/occurrence.js';
-import type { NewAlarmEvent } from '../../../../src/storage/alarm-journal-repository.js';
+import {
+  JournalFencedError,
+  type JournalFence,
+  type LeaseRef,
+  type NewAlarmEvent,
+} from '../../../../src/storage/alarm-journal-repository.js';
 import { openDatabase } from '../../../../src/storage/sqlite/database.js';
 import { SqliteAlarmJournalRepository } from '../../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 
@@ -151,5 +156,73 @@ describe('CommitQueue', () => {
     await advance(clock, 250);
     expect(queue.state()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
     expect(queue.full).toBe(false);
+  });
+
+  it('in a cluster, drops the events of a lease the journal fences out, commits the rest at once, never retries them', async () => {
+    const clock = new ManualClock();
+    // The leases as the journal's database has them: plc1 moved to another node (token 2) after these were queued.
+    const db = new Map([
+      ['plc1', { holder: 'y', token: 2 }],
+      ['plc2', { holder: 'x', token: 1 }],
+    ]);
+    const stored: number[] = [];
+    const appends: JournalFence[] = [];
+    const journal = {
+      append: (events: readonly NewAlarmEvent[], fence?: JournalFence): Promise<AlarmEventRecord[]> => {
+        appends.push(fence!);
+        const refused = fence!.leases.filter(
+          (l) => db.get(l.connection)?.holder !== fence!.holder || db.get(l.connection)?.token !== l.token,
+        );
+        if (refused.length > 0) return Promise.reject(new JournalFencedError(refused));
+        stored.push(...events.map((e) => e.id));
+        return Promise.resolve(events.map((e, i) => ({ ...e, eventId: stored.length - events.length + i + 1, at: '' })));
+      },
+    };
+    const logs: string[] = [];
+    const fenced: Array<{ refused: readonly LeaseRef[]; dropped: number[] }> = [];
+    const queue = new CommitQueue({
+      journal,
+      clock,
+      retryMs: 250,
+      committed: () => undefined,
+      recovered: () => undefined,
+      logger: { error: (_: unknown, m?: string) => logs.push(`error ${m}`), warn: (_: unknown, m?: string) => logs.push(`warn ${m}`) },
+    });
+    // This node still believes it holds plc1 with token 1 (its renewal has not told it yet).
+    queue.fenceWith({
+      holder: 'x',
+      leaseOf: (e) => (e.alarm === 'A1' ? { connection: 'plc1', token: 1 } : { connection: 'plc2', token: 1 }),
+      fenced: (refused, dropped) => fenced.push({ refused, dropped: dropped.map((d) => d.event.id) }),
+    });
+    const { event } = setup();
+    const on = (alarm: string): QueuedEvent => {
+      const e = event();
+      e.event.alarm = alarm;
+      return e;
+    };
+    queue.push(on('A1'));
+    queue.push(on('A2'));
+    queue.push(on('A1'));
+    await settle();
+    await settle();
+    expect(fenced).toEqual([{ refused: [{ connection: 'plc1', token: 1 }], dropped: [1, 3] }]);
+    expect(stored).toEqual([2]);
+    expect(appends.map((f) => f.leases)).toEqual([
+      [
+        { connection: 'plc1', token: 1 },
+        { connection: 'plc2', token: 1 },
+      ],
+      [{ connection: 'plc2', token: 1 }],
+    ]);
+    // No outage: nothing waits, nothing is retried, however long.
+    expect(queue.state()).toEqual({ state: 'ok', pendingEvents: 0, overflowing: false });
+    await advance(clock, 5000);
+    expect(appends).toHaveLength(2);
+    // Another one for the lost lease: dropped too, logged once only; an operator's commit is told why.
+    queue.push(on('A1'));
+    await expect(queue.commit()).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    expect(fenced).toHaveLength(2);
+    expect(logs.filter((l) => l.includes('no longer holds the lease'))).toHaveLength(1);
+    expect(logs.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 });
