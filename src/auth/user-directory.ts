@@ -22,8 +22,6 @@ const EXTERNAL_CHECK_MS = 200;
 export class UserDirectory {
   private groups: Map<string, Group>;
   private readonly permissionCache = new Map<string, PermissionSet>();
-  /** The same sets by the groups array they were asked for (user records keep their array until they change). */
-  private permissionsByArray = new WeakMap<readonly string[], PermissionSet>();
   private listeners: Array<(username: string | undefined) => void> = [];
   private users = new Map<string, UserRecord>();
   private externalVersion: number | undefined;
@@ -120,15 +118,6 @@ export class UserDirectory {
 
   /** Permissions of a set of groups, compiled once per distinct set. */
   permissionsFor(groups: readonly string[]): PermissionSet {
-    // Every authenticated request asks with the same user record's array: found by identity, without joining it.
-    const known = this.permissionsByArray.get(groups);
-    if (known !== undefined) return known;
-    const p = this.permissionsByKey(groups);
-    this.permissionsByArray.set(groups, p);
-    return p;
-  }
-
-  private permissionsByKey(groups: readonly string[]): PermissionSet {
     const key = groups.join('\n');
     let p = this.permissionCache.get(key);
     if (!p) {
@@ -240,7 +229,6 @@ export class UserDirectory {
 
   private changed(username: string | undefined): void {
     this.permissionCache.clear();
-    this.permissionsByArray = new WeakMap();
     for (const l of this.listeners) l(username);
   }
 }

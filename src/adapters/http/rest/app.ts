@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -8,7 +9,7 @@ import type { Runtime } from '../../../runtime/runtime.js';
 import type { Services } from '../../../services/services.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
 import { sendProblem, toTagwayError } from './problem.js';
-import { headerSetter, securityHeaders } from './security-headers.js';
+import { securityHeaders } from './security-headers.js';
 import { DOCS_UI_BRANDING } from './docs-branding.js';
 import type { ApiPlugin } from './plugin.js';
 import { validatorCompiler } from './validation.js';
@@ -89,6 +90,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
+  await app.register(cookie, { hook: false });
   // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
   // what we do not do). The default CSP suits a JSON API; the docs UI sets its own (staticCSP).
   // A JSON API needs a strict, short CSP (nothing may load, nothing may frame it); headers that only concern old
@@ -127,13 +129,12 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   // Callback style, and synchronous while the authenticators answer synchronously (sessions do): the hot path of
   // every request allocates no promise unless a method needs one (JWT, Basic).
   // The security headers are set in the same hook as authentication (one hook call per request, not two).
-  const setHeaders = headerSetter(headers);
   const withHeaders = (_request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    setHeaders(reply);
+    reply.headers(headers);
     done();
   };
   const authenticate = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    setHeaders(reply);
+    reply.headers(headers);
     const next = (i: number): void => {
       for (; i < authenticators.length; i++) {
         let r: ReturnType<Authenticator>;
