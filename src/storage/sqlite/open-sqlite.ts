@@ -15,7 +15,6 @@ import { SqliteOutboxRepository } from './sqlite-outbox-repository.js';
 import { SqliteSessionRepository } from './sqlite-session-repository.js';
 import { SqliteSigningKeyRepository } from './sqlite-signing-key-repository.js';
 import { SqliteUserRepository } from './sqlite-user-repository.js';
-import { WalCheckpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
 
 /** File name of the SQLite database inside the data directory. */
@@ -50,8 +49,6 @@ export class SqliteStorage implements Storage {
   private closed = false;
   /** Makes commits made without their own fsync durable, off the event loop (group commit). */
   readonly walSync: WalSync;
-  /** Checkpoints the WAL in a worker thread once group commits stream in (see WalCheckpointer). */
-  private readonly checkpointer: WalCheckpointer;
 
   constructor(
     private readonly db: Database,
@@ -61,7 +58,6 @@ export class SqliteStorage implements Storage {
   ) {
     this.gate = new SqliteGate(db);
     this.walSync = new WalSync(`${db.name}-wal`);
-    this.checkpointer = new WalCheckpointer(db, synchronous);
     this.alarmJournal = new SqliteAlarmJournalRepository(db);
     this.alarmSettings = new SqliteAlarmSettingsRepository(this.alarmJournal.journal);
     this.history = new SqliteHistoryRepository(db);
@@ -103,20 +99,12 @@ export class SqliteStorage implements Storage {
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     const deferred = opts?.deferSync === true && this.synchronous === 'FULL';
-    // Group commits (deferSync) mean a stream of client writes: their checkpoints move off the event loop.
-    if (opts?.deferSync === true) this.checkpointer.start();
     const done = this.gate
       .transaction(() => fn(this.tx), deferred ? { noSyncAtCommit: true, restoreSync: this.synchronous } : {})
-      .then(
-        (out) => {
-          this.checkpointer.poke();
-          return out;
-        },
-        (err: unknown) => {
-          this.fault(err);
-          throw err;
-        },
-      );
+      .catch((err: unknown) => {
+        this.fault(err);
+        throw err;
+      });
     const onCommit = opts?.onCommit;
     if (!deferred || opts?.syncLater === true) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
     // Committed (safe from a crash of this process) when `done` resolves; durable on disk after the WAL sync, which
@@ -169,7 +157,6 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     await this.gate.run(() => undefined);
     this.gate.closed = true;
-    await this.checkpointer.stop();
     await this.walSync.close();
     this.db.close();
   }
