@@ -84,7 +84,7 @@ for (const c of cases) {
   );
   if (c.values) figures.push({ name: `${c.name}: values/s`, value: r.rps * c.values, unit: 'values/s' });
 }
-report('HTTP hot paths (wrk -t1 -c50, HTTPS, session token)', figures);
+report('HTTP hot paths (wrk -t1 -c50, HTTPS unless marked HTTP, session token)', figures);
 await base.close();
 await baseHttp.close();
 await t.stop();
