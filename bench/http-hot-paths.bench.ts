@@ -1,6 +1,7 @@
 // The HTTP hot paths measured with wrk (a C load generator), each as req/s and as server CPU per request, and each
 // as a ratio to a bare baseline serving the same bytes over the same TLS setup in the same run (issue 13):
-// GET one tag (session token), POST /tags/values of 100 names, PUT one tag, PUT /tags/values of 100 items (durable).
+// GET one tag (session token) over HTTPS and over plain HTTP, POST /tags/values of 100 names, PUT one tag,
+// PUT /tags/values of 100 items (durable).
 import { report, type Figure } from './lib/report.js';
 import { startBaseline, startBenchTagway } from './lib/servers.js';
 import { ensureWrk, wrk, type WrkResult } from './lib/wrk.js';
@@ -19,6 +20,15 @@ const base = await startBaseline(t.dataDir, (app) => {
   app.put('/tags/:name/value', async (_req, reply) => reply.type('application/json; charset=utf-8').send(one));
   app.put('/tags/values', async (_req, reply) => reply.type('application/json; charset=utf-8').send(writeAnswer));
 });
+// The same read over plain HTTP (--http): a Tagway and a bare fastify of their own.
+const th = await startBenchTagway(100, { http: true });
+const baseHttp = await startBaseline(
+  th.dataDir,
+  (app) => {
+    app.get('/tags/:name/value', async (_req, reply) => reply.type('application/json; charset=utf-8').send(one));
+  },
+  { http: true },
+);
 const auth = { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' };
 const json = { 'content-type': 'application/json' };
 const bulkRead = JSON.stringify({ names });
@@ -31,9 +41,11 @@ interface Case {
   method: string;
   body?: string;
   values?: number;
+  http?: boolean;
 }
 const cases: Case[] = [
   { name: 'GET one tag', path: '/tags/Bench.T7/value', method: 'GET' },
+  { name: 'GET one tag, HTTP', path: '/tags/Bench.T7/value', method: 'GET', http: true },
   { name: 'POST /tags/values (100 names)', path: '/tags/values', method: 'POST', body: bulkRead, values: 100 },
   { name: 'PUT one tag', path: '/tags/Bench.T7/value', method: 'PUT', body: '{"value":42.5}' },
   { name: 'PUT /tags/values (100 items, durable)', path: '/tags/values', method: 'PUT', body: bulkWrite(), values: 100 },
@@ -41,6 +53,8 @@ const cases: Case[] = [
 
 const figures: Figure[] = [];
 for (const c of cases) {
+  const [tw, bs] = c.http ? [th, baseHttp] : [t, base];
+  const tAuth = { ...auth, authorization: `Bearer ${tw.token}` };
   const run = (url: string, headers: Record<string, string>): Promise<WrkResult> =>
     wrk({
       url: url + c.path,
@@ -50,10 +64,11 @@ for (const c of cases) {
       seconds: SECONDS,
     });
   // Warm both, then measure baseline and Tagway back to back.
-  await wrk({ url: base.url + c.path, method: c.method, headers: json, body: c.body, seconds: 1 });
-  await run(t.url, auth);
-  const b = await wrk({ url: base.url + c.path, method: c.method, headers: json, body: c.body, seconds: SECONDS });
-  const r = await run(t.url, auth);
+  const tUrl = c.http ? tw.url.replace('https:', 'http:') : tw.url;
+  await wrk({ url: bs.url + c.path, method: c.method, headers: json, body: c.body, seconds: 1 });
+  await run(tUrl, tAuth);
+  const b = await wrk({ url: bs.url + c.path, method: c.method, headers: json, body: c.body, seconds: SECONDS });
+  const r = await run(tUrl, tAuth);
   if (r.non2xx || r.errors) throw new Error(`${c.name}: tagway answered ${r.non2xx} non-2xx and ${r.errors} socket errors`);
   figures.push(
     { name: `${c.name}: bare fastify`, value: b.rps, unit: 'req/s' },
@@ -69,6 +84,8 @@ for (const c of cases) {
   );
   if (c.values) figures.push({ name: `${c.name}: values/s`, value: r.rps * c.values, unit: 'values/s' });
 }
-report('HTTP hot paths (wrk -t1 -c50, HTTPS, session token)', figures);
+report('HTTP hot paths (wrk -t1 -c50, HTTPS unless marked HTTP, session token)', figures);
 await base.close();
+await baseHttp.close();
 await t.stop();
+await th.stop();

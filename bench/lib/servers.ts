@@ -73,13 +73,15 @@ export async function startBenchTagway(
 export async function startBaseline(
   dataDir: string,
   setup: (app: FastifyInstance) => void,
+  opts: { http?: boolean } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const tls = await ensureTls(dataDir);
-  const app = Fastify({ https: { cert: tls.cert, key: tls.key }, bodyLimit: 10 * 1024 * 1024 });
-  setup(app);
+  const app = opts.http
+    ? Fastify({ bodyLimit: 10 * 1024 * 1024 })
+    : await ensureTls(dataDir).then((tls) => Fastify({ https: { cert: tls.cert, key: tls.key }, bodyLimit: 10 * 1024 * 1024 }));
+  setup(app as FastifyInstance);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const a = app.server.address();
-  return { url: `https://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, close: () => app.close() };
+  return { url: `${opts.http ? 'http' : 'https'}://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, close: () => app.close() };
 }
 
 import { Agent, request } from 'undici';

@@ -1,4 +1,3 @@
-import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -90,7 +89,6 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', undefined);
-  await app.register(cookie, { hook: false });
   // Security headers on every answer. HSTS only when we serve HTTPS ourselves (over plain HTTP it would promise
   // what we do not do). The default CSP suits a JSON API; the docs UI sets its own (staticCSP).
   // A JSON API needs a strict, short CSP (nothing may load, nothing may frame it); headers that only concern old

@@ -1,3 +1,4 @@
+import { fastifyCookie } from '@fastify/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../../auth/principal.js';
@@ -31,13 +32,14 @@ export const bearerSession: Authenticator = (request, runtime) => {
 };
 
 /**
- * The session cookie of a request, parsed only when a Cookie header is there (the cookie plugin's per-request
- * parsing hook is off: most API clients send no cookies, and the hook cost every request).
+ * The session cookie of a request, parsed only when a Cookie header is there (no per-request parsing hook: most API
+ * clients send no cookies). The cookie plugin's parser; the plugin itself is registered by the auth routes, which
+ * every app has, before the first request.
  */
 export function sessionCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  return request.server.parseCookie(header)[SESSION_COOKIE];
+  return fastifyCookie.parse(header)[SESSION_COOKIE];
 }
 
 export const cookieSession: Authenticator = (request, runtime) => {

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import type { Runtime } from '../../../../runtime/runtime.js';
@@ -51,6 +52,10 @@ export const SessionInfo = Type.Object({
 });
 
 export const authRoutes: ApiPlugin = async (app, { runtime, services }) => {
+  // The cookie plugin (setCookie / clearCookie) only in this plugin's scope: registered for the whole app it adds an
+  // onSend hook that every answer runs through, while only these routes set cookies. Reading the session cookie
+  // needs no plugin hook (see sessionCookie).
+  await app.register(cookie, { hook: false });
   const secure = !runtime.config.http;
   const service = services.auth;
 
