@@ -301,7 +301,7 @@ describe('a cluster node losing PostgreSQL, NATS, or its life', () => {
       }
       console.log(
         `PG loss of node A (ran ${mine.join(', ')}): ${bad} BAD samples in the gap; writes: ${r.acked.length} acknowledged, ` +
-          `${r.refused.length} refused (${JSON.stringify(r.refused.map((x) => x.status))}), ${r.unknown.length} unknown`,
+          `${r.refused.filter((x) => x.status === 503).length} × 503, ${r.refused.filter((x) => x.status === 504).length} × 504, ${r.unknown.length} unknown`,
       );
     } finally {
       await stream.stop();
@@ -312,69 +312,72 @@ describe('a cluster node losing PostgreSQL, NATS, or its life', () => {
     console.log(`node A back on PostgreSQL: ${moves} connection(s) handed over to it, one at a time`);
   });
 
-  it('a node cut off NATS fences itself at once, frees its leases, applies no write, and rejoins calmly', {
-    timeout: 120_000,
-  }, async () => {
-    const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-    expect(natsProxy!.accepted).toBeGreaterThan(0);
-    const owners = await settled(b, c);
-    const mine = Object.keys(owners).filter((k) => owners[k] === b.id);
-    const line = mine.find((k) => LINES.includes(k))!;
-    const tag = `${line}.B`;
-    const before = await auditOk(tag);
-    const tokensBefore = Object.fromEntries((await leaseRows()).map((l) => [l.connection, Number(l.token)]));
-    const stream = writeStream(tag, () => a);
-    await waitUntil(() => stream.result.acked.length >= 5 || undefined, 'writes acknowledged before the partition');
+  // `reset`: B's socket to NATS drops (it notices at once); `blackhole`: packets vanish, the socket stays open, and
+  // B notices only when its NATS pings go unanswered (2 s apart, two missed), the others when its heartbeats stop.
+  for (const mode of ['reset', 'blackhole'] as const)
+    it(`a node cut off NATS (${mode}) fences itself, frees its leases, applies no write, and rejoins calmly`, {
+      timeout: 120_000,
+    }, async () => {
+      const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+      expect(natsProxy!.accepted).toBeGreaterThan(0);
+      const owners = await settled(b, c);
+      const mine = Object.keys(owners).filter((k) => owners[k] === b.id);
+      const line = mine.find((k) => LINES.includes(k))!;
+      const tag = `${line}.B`;
+      const before = await auditOk(tag);
+      const tokensBefore = Object.fromEntries((await leaseRows()).map((l) => [l.connection, Number(l.token)]));
+      const stream = writeStream(tag, () => a);
+      await waitUntil(() => stream.result.acked.length >= 5 || undefined, 'writes acknowledged before the partition');
 
-    natsProxy!.cut();
-    const cutAt = Date.now();
-    try {
-      await waitUntil(
-        async () => metric(await metricsOf(b), 'tagway_cluster_owned_connections') === 0 || undefined,
-        'node B giving up',
-        2 * LEASE_MS,
-      );
-      const check = await clusterCheck(b);
-      expect(check?.ok).toBe(false);
-      expect(check?.reason).toMatch(/NATS/);
-      expect(metric(await metricsOf(b), 'tagway_cluster_healthy')).toBe(0);
-      // A write taken by the partitioned node itself is refused there: it runs nothing and cannot reach the owner.
-      const onB = await call(b, 'PUT', `/tags/${tag}/value`, { token, body: { value: -1 } });
-      expect(onB.status, onB.text).toBe(503);
-      expect(onB.json.code).toBe('DEVICE_UNAVAILABLE');
-      // B cannot tell the others; they notice within three missed heartbeats, or at their next lease tick (B freed its
-      // leases in PostgreSQL): a lease period is a generous bound for that.
-      const bad = await watchTakeover(c, b, mine, cutAt, cutAt + LEASE_MS);
-      const ackedAtTakeover = stream.result.acked.length;
-      await waitUntil(() => stream.result.acked.length >= ackedAtTakeover + 5 || undefined, 'writes acknowledged by the new owner');
-      // A second refused write on B, now that another node runs the connection: still refused, never applied.
-      const onB2 = await call(b, 'PUT', `/tags/${tag}/value`, { token, body: { value: -2 } });
-      expect(onB2.status, onB2.text).toBe(503);
-      const r = await stream.stop();
-      expectOnlyGapRefusals(r);
-      for (const n of [a, c]) expectFinal((await call(n, 'GET', `/tags/${tag}/value`, { token })).json.value, r);
-      expect(await auditOk(tag)).toBe(before + r.acked.length);
-      // No split brain: B's leases went to other nodes under higher fencing tokens, and the database never stored
-      // B's refused values.
-      for (const l of (await leaseRows()).filter((x) => mine.includes(x.connection))) {
-        expect(l.holder).not.toBe(b.id);
-        expect(Number(l.token)).toBeGreaterThan(tokensBefore[l.connection]!);
+      natsProxy!.cut(mode);
+      const cutAt = Date.now();
+      try {
+        await waitUntil(
+          async () => metric(await metricsOf(b), 'tagway_cluster_owned_connections') === 0 || undefined,
+          'node B giving up',
+          mode === 'reset' ? 2 * LEASE_MS : FAILOVER_BOUND_MS,
+        );
+        const check = await clusterCheck(b);
+        expect(check?.ok).toBe(false);
+        expect(check?.reason).toMatch(/NATS/);
+        expect(metric(await metricsOf(b), 'tagway_cluster_healthy')).toBe(0);
+        // A write taken by the partitioned node itself is refused there: it runs nothing and cannot reach the owner.
+        const onB = await call(b, 'PUT', `/tags/${tag}/value`, { token, body: { value: -1 } });
+        expect(onB.status, onB.text).toBe(503);
+        expect(onB.json.code).toBe('DEVICE_UNAVAILABLE');
+        // B cannot tell the others; they notice within three missed heartbeats, or at their next lease tick (B freed its
+        // leases in PostgreSQL): a lease period is a generous bound for that.
+        const bad = await watchTakeover(c, b, mine, cutAt, cutAt + LEASE_MS);
+        const ackedAtTakeover = stream.result.acked.length;
+        await waitUntil(() => stream.result.acked.length >= ackedAtTakeover + 5 || undefined, 'writes acknowledged by the new owner');
+        // A second refused write on B, now that another node runs the connection: still refused, never applied.
+        const onB2 = await call(b, 'PUT', `/tags/${tag}/value`, { token, body: { value: -2 } });
+        expect(onB2.status, onB2.text).toBe(503);
+        const r = await stream.stop();
+        expectOnlyGapRefusals(r);
+        for (const n of [a, c]) expectFinal((await call(n, 'GET', `/tags/${tag}/value`, { token })).json.value, r);
+        expect(await auditOk(tag)).toBe(before + r.acked.length);
+        // No split brain: B's leases went to other nodes under higher fencing tokens, and the database never stored
+        // B's refused values.
+        for (const l of (await leaseRows()).filter((x) => mine.includes(x.connection))) {
+          expect(l.holder).not.toBe(b.id);
+          expect(Number(l.token)).toBeGreaterThan(tokensBefore[l.connection]!);
+        }
+        const stored = await query<{ value: string }>(`SELECT value FROM kv WHERE namespace = 'internal' AND key = $1`, [tag]);
+        expect(stored).toHaveLength(1);
+        expect([-1, -2]).not.toContain(JSON.parse(stored[0]!.value));
+        console.log(
+          `NATS partition (${mode}) of node B (ran ${mine.join(', ')}): ${bad} BAD samples in the gap; writes: ${r.acked.length} acknowledged, ` +
+            `${r.refused.filter((x) => x.status === 503).length} × 503, ${r.refused.filter((x) => x.status === 504).length} × 504, ${r.unknown.length} unknown`,
+        );
+      } finally {
+        await stream.stop();
+        natsProxy!.restore();
       }
-      const stored = await query<{ value: string }>(`SELECT value FROM kv WHERE namespace = 'internal' AND key = $1`, [tag]);
-      expect(stored).toHaveLength(1);
-      expect([-1, -2]).not.toContain(JSON.parse(stored[0]!.value));
-      console.log(
-        `NATS partition of node B (ran ${mine.join(', ')}): ${bad} BAD samples in the gap; writes: ${r.acked.length} acknowledged, ` +
-          `${r.refused.length} refused (${JSON.stringify(r.refused.map((x) => x.status))}), ${r.unknown.length} unknown`,
-      );
-    } finally {
-      await stream.stop();
-      natsProxy!.restore();
-    }
-    await waitUntil(async () => (await clusterCheck(b))?.ok || undefined, 'node B healthy again', 4 * LEASE_MS);
-    const moves = await expectCalmRejoin(b, c);
-    console.log(`node B back on NATS: ${moves} connection(s) handed over to it, one at a time`);
-  });
+      await waitUntil(async () => (await clusterCheck(b))?.ok || undefined, 'node B healthy again', 4 * LEASE_MS);
+      const moves = await expectCalmRejoin(b, c);
+      console.log(`node B back on NATS (${mode}): ${moves} connection(s) handed over to it, one at a time`);
+    });
 
   it('kill -9 of an owner under a stream of writes and reads over every node loses no acknowledged write', {
     timeout: 120_000,
@@ -404,20 +407,29 @@ describe('a cluster node losing PostgreSQL, NATS, or its life', () => {
           }
         } catch {
           reads.lost++;
+          // A refused connection fails fast; pace the loop so that it never starves the event loop.
+          await new Promise((r) => setTimeout(r, 20));
         }
       }
     });
-    await waitUntil(() => streams.every((s) => s.result.acked.length >= 10) || undefined, 'writes acknowledged before the kill');
-    victim.proc.kill('SIGKILL');
-    const killedAt = Date.now();
-    dead = true;
-    // As for a partition, the others notice a killed node by its silence (or its lease running out).
-    await watchTakeover(observer, victim, [line], killedAt, killedAt + LEASE_MS);
-    const acked = streams.map((s) => s.result.acked.length);
-    await waitUntil(
-      () => streams.every((s, k) => s.result.acked.length >= acked[k]! + 10) || undefined,
-      'writes acknowledged after the takeover',
-    );
+    try {
+      await waitUntil(() => streams.every((s) => s.result.acked.length >= 10) || undefined, 'writes acknowledged before the kill');
+      victim.proc.kill('SIGKILL');
+      const killedAt = Date.now();
+      dead = true;
+      // As for a partition, the others notice a killed node by its silence (or its lease running out).
+      await watchTakeover(observer, victim, [line], killedAt, killedAt + LEASE_MS);
+      const acked = streams.map((s) => s.result.acked.length);
+      await waitUntil(
+        () => streams.every((s, k) => s.result.acked.length >= acked[k]! + 10) || undefined,
+        'writes acknowledged after the takeover',
+      );
+    } finally {
+      // Whatever failed above, the streams and readers end here (they would outlive the test otherwise).
+      reading = false;
+      await Promise.all(streams.map((st) => st.stop()));
+      await Promise.allSettled(readers);
+    }
     const results = await Promise.all(streams.map((s) => s.stop()));
     reading = false;
     await Promise.all(readers);
