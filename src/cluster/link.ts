@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { TagChange, TagState } from '../runtime/tag-engine.js';
 import type { ClusterRepository, LeaseRecord } from '../storage/cluster-repository.js';
 import type { SessionRecord } from '../storage/session-repository.js';
-import { redactNatsUrl } from './redact.js';
+import { natsConnectionOptions, redactNatsUrl } from './redact.js';
 
 /** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms). */
 export interface ClusterSettings {
@@ -186,7 +186,7 @@ export class ClusterLink implements Ownership {
     await this.repo.ensure(runtime.project.connections.map((c) => c.name));
     try {
       this.nc = await connect({
-        servers: this.settings.url,
+        ...natsConnectionOptions(this.settings.url),
         name: `tagway ${this.settings.nodeId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -206,6 +206,7 @@ export class ClusterLink implements Ownership {
     this.subs.push(
       nc.subscribe('tagway.values', { callback: (_e, m) => this.onValues(m) }),
       nc.subscribe('tagway.hb', { callback: (_e, m) => this.onHeartbeat(m) }),
+      nc.subscribe('tagway.released', { callback: (_e, m) => this.onReleased(m) }),
       nc.subscribe('tagway.hello', { callback: (_e, m) => this.onHello(m) }),
       nc.subscribe(`tagway.write.${subjectToken(this.settings.nodeId)}`, { callback: (_e, m) => void this.onWrite(m) }),
       nc.subscribe('tagway.session.created', { callback: (_e, m) => this.onSessionCreated(m) }),
@@ -273,6 +274,8 @@ export class ClusterLink implements Ownership {
         this.logger.warn('NATS connection lost: giving up every connection this node runs');
         // Nobody hears this node's values now: it must not go on as owner (split brain).
         await this.releaseAll(true);
+        // Out of the others' fair share now rather than at its next tick: they take the freed connections sooner.
+        await this.repo.heartbeat({ id: this.settings.nodeId, address: this.address, state: 'fenced' }).catch(() => undefined);
       } else if (s.type === 'reconnect') {
         this.natsDown = false;
         this.logger.info('NATS connection back');
@@ -290,7 +293,9 @@ export class ClusterLink implements Ownership {
       const me = this.settings.nodeId;
       const ttl = this.settings.leaseMs;
       const started = Date.now();
-      await this.bounded(this.repo.heartbeat({ id: me, address: this.address, state: 'up' }));
+      // A node cut off NATS still reaches PostgreSQL: 'fenced' keeps it out of the others' fair share, or they would
+      // leave its freed connections unowned while it cannot run them (found by the fault tests).
+      await this.bounded(this.repo.heartbeat({ id: me, address: this.address, state: this.natsDown ? 'fenced' : 'up' }));
       if (this.held.size > 0) {
         const mine = [...this.held].map(([connection, token]) => ({ connection, token }));
         const kept = new Set(await this.bounded(this.repo.renew(me, mine, ttl)));
@@ -307,6 +312,7 @@ export class ClusterLink implements Ownership {
       const [nodes, leases] = await this.bounded(Promise.all([this.repo.nodes(), this.repo.leases()]));
       this.lastDbOk = Date.now();
       for (const l of leases) if (l.holder !== null && l.remainingMs > 0) this.noteToken(l.connection, l.token);
+      this.gapsFromLeases(leases);
       // The first tick only announces this node, so that nodes starting together see each other before taking.
       if (this.ticks++ === 0 || this.natsDown) return;
       const liveIds = nodes.filter((n) => n.state === 'up' && n.silentMs < ttl).map((n) => n.id);
@@ -404,7 +410,15 @@ export class ClusterLink implements Ownership {
   }
 
   private async dropLocal(connection: string): Promise<void> {
-    if (!this.held.delete(connection)) return;
+    const token = this.held.get(connection);
+    if (token === undefined) return;
+    // Said before anything else (found by the fault tests): the other nodes turn this connection's tags BAD now,
+    // instead of showing the last values as GOOD until three heartbeats are missed. Lost when NATS is what failed;
+    // then `gapsFromLeases` and the heartbeats catch it.
+    // Values still batched go first: after the release message they would make this node their owner again there.
+    this.flush();
+    this.publish('tagway.released', { n: this.settings.nodeId, c: connection, t: token });
+    this.held.delete(connection);
     this.leaseChanged(connection, false);
     this.owners.delete(connection);
     await this.runtime.connections.release(connection, this.standIns.get(connection)!);
@@ -422,11 +436,15 @@ export class ClusterLink implements Ownership {
     if (token > (this.tokens.get(connection) ?? 0)) this.tokens.set(connection, token);
   }
 
-  /** Every tag of a connection without a live owner: BAD NOT_CONNECTED, keeping the last value. */
-  private markGap(connection: string): void {
+  /**
+   * Every tag of a connection without a live owner: BAD NOT_CONNECTED, keeping the last value. `abandonWrites`:
+   * the owner is gone, writes forwarded to it get no answer (an owner that released the connection itself still
+   * answers them).
+   */
+  private markGap(connection: string, abandonWrites = true): void {
     this.gaps.add(connection);
     // Writes sent to the lost owner get no answer: they end now (outcome unknown) instead of at the timeout.
-    const pending = this.pendingWrites.get(connection);
+    const pending = abandonWrites ? this.pendingWrites.get(connection) : undefined;
     if (pending) {
       for (const abandon of pending)
         abandon(
@@ -439,6 +457,35 @@ export class ClusterLink implements Ownership {
     }
     const now = this.runtime.clock.now();
     for (const t of this.tagsOf.get(connection) ?? []) this.runtime.tags.setQuality(t.index, Quality.BAD_NOT_CONNECTED, now);
+  }
+
+  /** An owner that gave a connection up (fenced, handed over, stopping) said so: a gap from now on. */
+  private onReleased(m: Msg): void {
+    const { n, c, t } = unpack<{ n: string; c: string; t: number }>(m);
+    const o = this.owners.get(c);
+    if (n === this.settings.nodeId || this.held.has(c) || !o || o.node !== n || o.token !== t) return;
+    this.logger.info({ connection: c, owner: n }, 'owner released the connection: its tags are BAD until a node takes the lease');
+    this.owners.delete(c);
+    this.markGap(c, false);
+  }
+
+  /**
+   * The lease table says the owner this node hears of no longer holds a connection (it released it, or its lease
+   * ran out, while its NATS messages cannot say so: a node cut off NATS frees its leases in PostgreSQL). Found by
+   * the fault tests: without this, its tags stayed GOOD here until three heartbeats were missed.
+   */
+  private gapsFromLeases(leases: readonly LeaseRecord[]): void {
+    for (const l of leases) {
+      const o = this.owners.get(l.connection);
+      if (this.held.has(l.connection) || this.gaps.has(l.connection) || !o || l.token < o.token) continue;
+      if (l.holder === o.node && l.remainingMs > 0) continue;
+      this.logger.info(
+        { connection: l.connection, owner: o.node },
+        'owner no longer holds the lease: its tags are BAD until a node takes it',
+      );
+      this.owners.delete(l.connection);
+      this.markGap(l.connection);
+    }
   }
 
   private checkSilence(): void {
@@ -697,7 +744,7 @@ export class ClusterLink implements Ownership {
     return nodes.map((n) => ({
       id: n.id,
       address: n.address,
-      state: n.state === 'left' ? 'left' : n.silentMs < this.settings.leaseMs ? 'up' : 'down',
+      state: n.state === 'left' ? 'left' : n.state === 'up' && n.silentMs < this.settings.leaseMs ? 'up' : 'down',
       lastSeen: new Date(n.lastSeen).toISOString(),
       connections: leases.filter((l) => l.holder === n.id && l.remainingMs > 0).map((l) => l.connection),
     }));

@@ -36,9 +36,10 @@ function accepts(port: number): Promise<boolean> {
 
 /**
  * Starts a throw-away nats-server on loopback and an ephemeral port; throws (never skips) when the binary is
- * missing, naming the Debian package.
+ * missing, naming the Debian package. With `auth`, the server accepts only that user and password (`url` stays
+ * without them: a client puts them in its own URL, nats://user:password@127.0.0.1:port).
  */
-export async function startTestNats(): Promise<TestNats> {
+export async function startTestNats(opts: { auth?: { user: string; password: string } } = {}): Promise<TestNats> {
   if (!existsSync(NATS_SERVER)) {
     throw new Error(
       `Cluster tests need Debian's 'nats-server' package: ${NATS_SERVER} not found. ` +
@@ -46,7 +47,8 @@ export async function startTestNats(): Promise<TestNats> {
     );
   }
   const port = await freePort();
-  const proc: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const auth = opts.auth ? ['--user', opts.auth.user, '--pass', opts.auth.password] : [];
+  const proc: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), ...auth], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr!.on('data', (d: Buffer) => {
     if (log.length < 20_000) log += d.toString();

@@ -219,6 +219,10 @@ export function createPool(databaseUrl: string, max = DEFAULT_POOL_SIZE): pg.Poo
   const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'tagway', types: pgTypes });
   // An idle client losing its connection (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // A client checked out of the pool (a transaction, a statement under way) has no listener of the pool's: its
+  // connection dropping then raised an unhandled 'error' and ended the process (found by the cluster fault test that
+  // cuts one node off PostgreSQL). Its statements fail anyway, and the pool drops a broken client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -3,18 +3,17 @@
  * answers any client, writes reach the owner of a connection, and the kill -9 of an owner hands its connections to
  * another node, with BAD values during the gap and nothing acknowledged lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
 import { SseClient } from '../push/clients.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { call, type ClusterNode, ownersOn, startNode as startClusterNode, stopNode } from './nodes.js';
 
 const LEASE_MS = 3000;
 /** The issue's failover bound (the default lease is 6 s; this test runs with 3 s). */
@@ -39,12 +38,7 @@ groups:
 `;
 const TAG_OF: Record<string, string> = { line1: 'L1.Setpoint', line2: 'L2.Setpoint', line3: 'L3.Setpoint', sim: 'Sim.Counter' };
 
-interface Node {
-  id: string;
-  proc: ChildProcess;
-  base: string;
-  agent: Agent;
-}
+type Node = ClusterNode;
 
 let pgCluster: TestCluster | undefined;
 let nats: TestNats | undefined;
@@ -54,51 +48,8 @@ let projectPath: string;
 let secret: string;
 const nodes: Node[] = [];
 
-async function call(node: Node, method: 'GET' | 'PUT' | 'POST' | 'PATCH', path: string, opts: { token?: string; body?: unknown } = {}) {
-  const r = await request(node.base + path, {
-    method,
-    dispatcher: node.agent,
-    headers: {
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const text = await r.body.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: r.statusCode, json, text };
-}
-
 function startNode(id: string, url: string, projectFile: string, secretKey: string): Promise<Node> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/fixtures/cluster-node.ts', url, join(dir, id), projectFile, nats!.url, id, String(LEASE_MS)],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TAGWAY_SECRET_KEY: secretKey } },
-  );
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.once('error', reject);
-    proc.once('exit', (code, signal) => reject(new Error(`node ${id} exited before it was ready (${code ?? signal})`)));
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /READY (\d+) (\S+)\n/.exec(buf);
-      if (m) {
-        const ca = Buffer.from(m[2]!, 'base64').toString();
-        resolve({ id, proc, base: `https://127.0.0.1:${m[1]}`, agent: new Agent({ connect: { ca }, pipelining: 0 }) });
-      }
-    });
-  });
-}
-
-async function ownersOn(node: Node, token: string): Promise<Record<string, string | undefined>> {
-  const r = await call(node, 'GET', '/connections', { token });
-  expect(r.status).toBe(200);
-  return Object.fromEntries((r.json.items as Array<{ name: string; owner?: string }>).map((c) => [c.name, c.owner]));
+  return startClusterNode({ id, databaseUrl: url, natsUrl: nats!.url, projectFile, secretKey, leaseMs: LEASE_MS, dir });
 }
 
 beforeAll(async () => {
@@ -116,15 +67,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const n of nodes) {
-    if (n.proc.exitCode === null && n.proc.signalCode === null) {
-      const gone = new Promise((r) => n.proc.once('exit', r));
-      n.proc.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
-    }
-    await n.agent.close();
-  }
+  for (const n of nodes) await stopNode(n);
   await nats?.stop();
   await pgCluster?.stop();
   rmSync(dir, { recursive: true, force: true });

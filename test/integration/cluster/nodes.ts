@@ -1,6 +1,6 @@
 /**
- * Helpers of the cluster tests: one Tagway node as a child process (test/fixtures/cluster-node.ts: real HTTPS,
- * PostgreSQL, NATS) and HTTP calls to it.
+ * Tagway node processes for the cluster tests (test/fixtures/cluster-node.ts): start one, call its HTTP API, read
+ * who runs which connection. Every node is a real process with its own HTTPS port, on loopback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,17 +11,27 @@ export interface ClusterNode {
   proc: ChildProcess;
   base: string;
   agent: Agent;
+  /** Everything the process wrote (stdout and stderr), for checks on its logs; bounded. */
+  output(): string;
 }
 
 export interface NodeOptions {
   id: string;
   databaseUrl: string;
-  /** Directory of the node's own data (a sub-directory named after the node). */
-  dir: string;
-  projectFile: string;
   natsUrl: string;
-  leaseMs: number;
+  projectFile: string;
   secretKey: string;
+  leaseMs: number;
+  /** Parent of the node's data directory (one sub-directory per node id). */
+  dir: string;
+  /** pino level for the node's logs (captured in `output()`); silent by default. */
+  logLevel?: string;
+}
+
+export interface Answer {
+  status: number;
+  json: any;
+  text: string;
 }
 
 export async function call(
@@ -29,7 +39,7 @@ export async function call(
   method: 'GET' | 'PUT' | 'POST' | 'PATCH',
   path: string,
   opts: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; json: any; text: string }> {
+): Promise<Answer> {
   const r = await request(node.base + path, {
     method,
     dispatcher: node.agent,
@@ -49,7 +59,7 @@ export async function call(
   return { status: r.statusCode, json, text };
 }
 
-/** Starts a node and resolves once it serves (it prints `READY <port> <certificate>`). */
+/** Spawns a node and waits for its READY line; rejects (with its output) when it exits first. */
 export function startNode(o: NodeOptions): Promise<ClusterNode> {
   const proc = spawn(
     process.execPath,
@@ -64,32 +74,66 @@ export function startNode(o: NodeOptions): Promise<ClusterNode> {
       o.id,
       String(o.leaseMs),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TAGWAY_SECRET_KEY: o.secretKey } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TAGWAY_SECRET_KEY: o.secretKey, TAGWAY_CLUSTER_LOG: o.logLevel ?? 'silent' },
+    },
   );
+  let out = '';
+  const keep = (d: Buffer) => {
+    if (out.length < 200_000) out += d.toString();
+  };
+  proc.stderr!.on('data', keep);
   return new Promise((resolve, reject) => {
-    let buf = '';
+    let ready = false;
     proc.once('error', reject);
-    proc.once('exit', (code, signal) => reject(new Error(`node ${o.id} exited before it was ready (${code ?? signal})`)));
+    proc.once('exit', (code, signal) => {
+      if (!ready)
+        reject(Object.assign(new Error(`node ${o.id} exited before it was ready (${code ?? signal}): ${out}`), { output: out, code }));
+    });
     proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /READY (\d+) (\S+)\n/.exec(buf);
-      if (m) {
+      keep(d);
+      const m = /READY (\d+) (\S+)\n/.exec(out);
+      if (m && !ready) {
+        ready = true;
         const ca = Buffer.from(m[2]!, 'base64').toString();
-        resolve({ id: o.id, proc, base: `https://127.0.0.1:${m[1]}`, agent: new Agent({ connect: { ca }, pipelining: 0 }) });
+        resolve({
+          id: o.id,
+          proc,
+          base: `https://127.0.0.1:${m[1]}`,
+          agent: new Agent({ connect: { ca }, pipelining: 0 }),
+          output: () => out,
+        });
       }
     });
   });
 }
 
-/** Stops the nodes still running (SIGTERM, SIGKILL after 5 s) and closes their HTTP agents. */
-export async function stopNodes(nodes: readonly ClusterNode[]): Promise<void> {
-  for (const n of nodes) {
-    if (n.proc.exitCode === null && n.proc.signalCode === null) {
-      const gone = new Promise((r) => n.proc.once('exit', r));
-      n.proc.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
-    }
-    await n.agent.close();
+/** SIGTERM, then SIGKILL after 5 s; closes the node's HTTP agent. */
+export async function stopNode(n: ClusterNode): Promise<void> {
+  if (n.proc.exitCode === null && n.proc.signalCode === null) {
+    const gone = new Promise((r) => n.proc.once('exit', r));
+    n.proc.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
   }
+  await n.agent.close();
+}
+
+/** connection → owner node id (undefined in a gap), as one node's `GET /connections` says. */
+export async function ownersOn(node: ClusterNode, token: string): Promise<Record<string, string | undefined>> {
+  const r = await call(node, 'GET', '/connections', { token });
+  if (r.status !== 200) throw new Error(`GET /connections on ${node.id}: ${r.status} ${r.text}`);
+  return Object.fromEntries((r.json.items as Array<{ name: string; owner?: string }>).map((c) => [c.name, c.owner]));
+}
+
+/** One figure of a node's `/metrics` (Prometheus text), or undefined. */
+export function metric(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Stops every node still running and closes their HTTP agents. */
+export async function stopNodes(nodes: readonly ClusterNode[]): Promise<void> {
+  for (const n of nodes) await stopNode(n);
 }
