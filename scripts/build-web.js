@@ -48,7 +48,9 @@ export function buildWebIfStale({ quiet = false } = {}) {
   const r = spawnSync(
     process.execPath,
     [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--outDir', next, '--logLevel', quiet ? 'error' : 'warn'],
-    { cwd: ROOT, stdio: ['ignore', 2, 2] },
+    // Production mode whatever called us: under vitest NODE_ENV is `test`, and Vite would then bundle React's
+    // development build (measured: 138 KB instead of 79 KB gzipped for first paint).
+    { cwd: ROOT, stdio: ['ignore', 2, 2], env: { ...process.env, NODE_ENV: 'production' } },
   );
   if (r.status !== 0) {
     rmSync(next, { recursive: true, force: true });
