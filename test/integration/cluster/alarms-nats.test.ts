@@ -4,14 +4,12 @@
  * (the PostgreSQL lease rows are tested with three node processes in alarms.test.ts); this file checks the NATS
  * part: changes reaching the other node, stale fencing tokens ignored, actions forwarded and refused.
  */
-import { connect, type NatsConnection } from 'nats';
+import { connect, ErrorCode, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterAlarms } from '../../../src/cluster/alarms.js';
 import type { ClusterLink } from '../../../src/cluster/link.js';
-import type { AlarmDefinition } from '../../../src/domain/alarms/definition.js';
 import { systemClock } from '../../../src/domain/clock.js';
 import { Quality } from '../../../src/domain/quality.js';
-import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { AlarmEngine } from '../../../src/runtime/alarms/engine.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
@@ -22,33 +20,8 @@ import {
 } from '../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { TWO_PLC_ALARMS as DEFS, TWO_PLC_TAGS as TAGS } from '../../helpers/two-plc-alarms.js';
 
-const TAGS: TagDefinition[] = [
-  { name: 'A.Level', type: 'Float64', access: 'readwrite', connection: 'plc1' },
-  { name: 'B.Level', type: 'Float64', access: 'readwrite', connection: 'plc2' },
-];
-const DEFS: AlarmDefinition[] = [
-  {
-    name: 'A.High',
-    number: 1,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'A.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'A high',
-  },
-  {
-    name: 'B.High',
-    number: 2,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'B.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'B high',
-  },
-];
 const runtime = { project: { connections: [{ name: 'plc1' }, { name: 'plc2' }] } } as unknown as Runtime;
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
@@ -204,6 +177,16 @@ describe('alarms over NATS (src/cluster/alarms.ts)', () => {
     }, 'the raise on y');
     // x is gone from NATS (killed: the server drops its subscriptions), but the lease still names it.
     await x.nc.close();
+    // The server drops x's subscriptions when it has processed the closed socket, which may be a moment after
+    // close() resolved; until then a request is routed to x and times out (504) instead of "no responders" (503).
+    await waitUntil(
+      () =>
+        y.nc.request(`tagway.alarms.act.${x.link.nodeId}`, new Uint8Array(), { timeout: 200 }).then(
+          () => undefined,
+          (err: { code?: string }) => (err.code === ErrorCode.NoResponders ? true : undefined),
+        ),
+      "x's subscriptions gone from the server",
+    );
     await expect(y.engine.acknowledge(occ!.id, 'operator')).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
     // The lease expired: nobody owns plc1.
     leases.delete('plc1');

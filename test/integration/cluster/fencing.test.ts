@@ -8,12 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlarmDefinition } from '../../../src/domain/alarms/definition.js';
 import type { AlarmEventType, AlarmState } from '../../../src/domain/alarms/state-machine.js';
 import { systemClock } from '../../../src/domain/clock.js';
 import { TagwayError } from '../../../src/domain/problems.js';
 import { Quality } from '../../../src/domain/quality.js';
-import type { TagDefinition } from '../../../src/domain/tag-definition.js';
 import { AlarmEngine, type AlarmPeer } from '../../../src/runtime/alarms/engine.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import {
@@ -27,6 +25,7 @@ import { createPool, openPostgresStorage, postgresSqlForTests, type PostgresStor
 import { PgClusterRepository } from '../../../src/storage/postgres/pg-cluster-repository.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { TWO_PLC_ALARMS as DEFS, TWO_PLC_TAGS as TAGS } from '../../helpers/two-plc-alarms.js';
 
 const T0 = Date.UTC(2026, 10, 1);
 
@@ -172,33 +171,6 @@ describe('PgAlarmJournalRepository with a fence', () => {
     }
   });
 });
-
-const TAGS: TagDefinition[] = [
-  { name: 'A.Level', type: 'Float64', access: 'readwrite', connection: 'plc1' },
-  { name: 'B.Level', type: 'Float64', access: 'readwrite', connection: 'plc2' },
-];
-const DEFS: AlarmDefinition[] = [
-  {
-    name: 'A.High',
-    number: 1,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'A.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'A high',
-  },
-  {
-    name: 'B.High',
-    number: 2,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'B.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'B high',
-  },
-];
 
 describe('AlarmEngine fenced out of the journal', () => {
   let tags: TagEngine;

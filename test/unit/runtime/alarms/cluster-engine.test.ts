@@ -5,12 +5,10 @@
  * test/integration/cluster/alarms.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlarmDefinition } from '../../../../src/domain/alarms/definition.js';
 import type { AlarmEventRecord, AlarmOccurrence } from '../../../../src/domain/alarms/records.js';
 import { ManualClock } from '../../../../src/domain/clock.js';
 import { TagwayError } from '../../../../src/domain/problems.js';
 import { Quality } from '../../../../src/domain/quality.js';
-import type { TagDefinition } from '../../../../src/domain/tag-definition.js';
 import { CurrentList } from '../../../../src/runtime/alarms/current-list.js';
 import { AlarmEngine, type AlarmPeer } from '../../../../src/runtime/alarms/engine.js';
 import { TagEngine } from '../../../../src/runtime/tag-engine.js';
@@ -19,33 +17,8 @@ import {
   SqliteAlarmJournalRepository,
   SqliteAlarmSettingsRepository,
 } from '../../../../src/storage/sqlite/sqlite-alarm-journal-repository.js';
+import { TWO_PLC_ALARMS as DEFS, TWO_PLC_TAGS as TAGS } from '../../../helpers/two-plc-alarms.js';
 
-const TAGS: TagDefinition[] = [
-  { name: 'A.Level', type: 'Float64', access: 'readwrite', connection: 'plc1' },
-  { name: 'B.Level', type: 'Float64', access: 'readwrite', connection: 'plc2' },
-];
-const DEFS: AlarmDefinition[] = [
-  {
-    name: 'A.High',
-    number: 1,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'A.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'A high',
-  },
-  {
-    name: 'B.High',
-    number: 2,
-    class: 'Alarm',
-    priority: 8,
-    tag: 'B.Level',
-    kind: 'analog',
-    limit: { type: 'H', value: 80 },
-    text: 'B high',
-  },
-];
 const CONNECTIONS = ['plc1', 'plc2'];
 
 interface TestNode {
