@@ -275,7 +275,7 @@ describe('web dashboard (Chromium)', () => {
         ['trends', '/app/trends?tags=Tank1.Level,Line1.Filler.Speed&range=900000'],
         ['connections', '/app/connections'],
         ['boards', '/app/boards'],
-        ['admin', '/app/admin'],
+        // Administration and Exports: their own suites write them (admin.test.ts, exports.test.ts).
       ];
       for (const phone of [false, true]) {
         const sctx = await d.context({ phone });

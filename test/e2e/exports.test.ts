@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDynamics, FakeSap, FakeWebhook } from '../helpers/fake-erp.js';
@@ -7,8 +9,11 @@ import { buildDashboard, launchChromium } from './browser.js';
 
 /**
  * The Exports page in headless Chromium against a real Tagway over HTTPS whose project has a shift calendar and
- * export reports, delivering to local HTTPS fakes of the ERP targets (the webhook receiver checks the HMAC).
+ * export reports, delivering to local HTTPS fakes of the ERP targets (the webhook receiver checks the HMAC). With
+ * TAGWAY_SCREENSHOTS=1 it also writes desktop and phone screenshots of the page into docs/images/.
  */
+const SHOTS = process.env.TAGWAY_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', 'docs', 'images') : undefined;
+
 describe('dashboard Exports page (Chromium)', () => {
   const hook = new FakeWebhook(SECRETS.TAGWAY_TEST_HOOK_SECRET);
   const sap = new FakeSap('x', 'y');
@@ -245,4 +250,24 @@ describe('dashboard Exports page (Chromium)', () => {
     );
     expect(small).toBe(0);
   });
+  // Declared only when screenshots are asked for, so that a normal run skips nothing.
+  if (SHOTS)
+    it('writes screenshots of the page with a report run and its entry open (desktop and phone)', async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      for (const phone of [false, true]) {
+        const page = await signedIn('admin', ADMIN_PASSWORD, phone);
+        await page.goto('/app/exports');
+        const run = page.getByRole('region', { name: 'Run a report' });
+        await run.getByLabel(/^Period/).selectOption('shift');
+        await run.getByLabel(/^Date/).fill(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+        await run.getByRole('button', { name: 'Run' }).click();
+        await page
+          .getByRole('region', { name: 'Computed report' })
+          .getByRole('button', { name: /^hook #\d+$/ })
+          .click();
+        await page.getByRole('table', { name: 'Attempts' }).getByRole('row').nth(1).waitFor();
+        await page.waitForTimeout(500);
+        await page.screenshot({ path: join(SHOTS, `exports-${phone ? 'phone' : 'desktop'}.png`) });
+      }
+    });
 });
