@@ -58,7 +58,9 @@ export const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/
  * expired leases up to its fair share) and heartbeats on NATS every min(1 s, L/6). A receiver that misses three
  * heartbeats of a connection's owner marks that connection's tags BAD NOT_CONNECTED (never a stale GOOD); an owner that
  * could not renew for 3/4 L stops its drivers before its lease can expire (fencing), and messages carry the lease
- * token, so a late message of a deposed owner is ignored.
+ * token, so a late message of a deposed owner is ignored. The same ¾ L rule is checked before every act of an owner
+ * (`leasesSafe`), not only by the timer: a process paused past its lease and resumed gives its leases up before it
+ * applies a write, publishes a value or renews anything.
  */
 export class ClusterLink implements Ownership {
   private nc: NatsConnection | undefined;
