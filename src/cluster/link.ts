@@ -58,7 +58,9 @@ export const subjectToken = (id: string): string => id.replace(/[^A-Za-z0-9_:-]/
  * expired leases up to its fair share) and heartbeats on NATS every min(1 s, L/6). A receiver that misses three
  * heartbeats of a connection's owner marks that connection's tags BAD NOT_CONNECTED (never a stale GOOD); an owner that
  * could not renew for 3/4 L stops its drivers before its lease can expire (fencing), and messages carry the lease
- * token, so a late message of a deposed owner is ignored.
+ * token, so a late message of a deposed owner is ignored. The same ¾ L rule is checked before every act of an owner
+ * (`leasesSafe`), not only by the timer: a process paused past its lease and resumed gives its leases up before it
+ * applies a write, publishes a value or renews anything.
  */
 export class ClusterLink implements Ownership {
   private nc: NatsConnection | undefined;
@@ -81,7 +83,13 @@ export class ClusterLink implements Ownership {
   private timers: NodeJS.Timeout[] = [];
   private ticking = false;
   private ticks = 0;
+  /**
+   * When the last tick that renewed every held lease started, by the wall clock and by the monotonic one (the
+   * pause guard, `leasesSafe`, trusts whichever says more time has passed: a wall clock stepped back by NTP must not
+   * stretch a lease, nor a monotonic clock that stood still while the machine was frozen).
+   */
   private lastRenewOk = Date.now();
+  private lastRenewMono = performance.now();
   private lastDbOk = Date.now();
   private lastRebalance = Date.now();
   private applyingRemote = false;
@@ -127,7 +135,7 @@ export class ClusterLink implements Ownership {
   }
 
   isLocal(connection: string): boolean {
-    return this.held.has(connection);
+    return this.held.has(connection) && this.leasesSafe();
   }
 
   // --- for the alarm part (src/cluster/alarms.ts) ---
@@ -139,7 +147,7 @@ export class ClusterLink implements Ownership {
 
   /** This node's fencing token for a connection it holds. */
   leaseToken(connection: string): number | undefined {
-    return this.held.get(connection);
+    return this.leasesSafe() ? this.held.get(connection) : undefined;
   }
 
   /**
@@ -292,7 +300,11 @@ export class ClusterLink implements Ownership {
     try {
       const me = this.settings.nodeId;
       const ttl = this.settings.leaseMs;
+      // A tick that fires late (the process was paused) must not renew leases it may have lost meanwhile: its
+      // drivers stop first (the guard), and it starts again from no lease.
+      this.leasesSafe();
       const started = Date.now();
+      const startedMono = performance.now();
       // A node cut off NATS still reaches PostgreSQL: 'fenced' keeps it out of the others' fair share, or they would
       // leave its freed connections unowned while it cannot run them (found by the fault tests).
       await this.bounded(this.repo.heartbeat({ id: me, address: this.address, state: this.natsDown ? 'fenced' : 'up' }));
@@ -308,6 +320,7 @@ export class ClusterLink implements Ownership {
         }
       }
       this.lastRenewOk = started;
+      this.lastRenewMono = startedMono;
       this.lastDbOk = Date.now();
       const [nodes, leases] = await this.bounded(Promise.all([this.repo.nodes(), this.repo.leases()]));
       this.lastDbOk = Date.now();
@@ -350,14 +363,37 @@ export class ClusterLink implements Ownership {
    * Checked by its own timer: a tick may hang on an unreachable database.
    */
   private checkFence(): void {
-    if (this.held.size > 0 && !this.fencing && Date.now() - this.lastRenewOk > (this.settings.leaseMs * 3) / 4) {
-      this.logger.warn('leases not renewed in time (PostgreSQL unreachable?): stopping every connection this node runs');
-      this.fencing = true;
-      void this.releaseAll(false).finally(() => (this.fencing = false));
-    }
+    this.leasesSafe();
   }
 
   private fencing = false;
+
+  /**
+   * The pause guard: whether the leases this node holds are still provably its own, i.e. its last renewal started
+   * less than ¾ L ago. When not, it gives every one of them up at once (synchronously: `held` is empty when this
+   * returns false) and answers false. Called before any act of an owner — a write applied by a driver (local or
+   * forwarded), a value or heartbeat published, a history sample, an alarm judged — and not only by the timer:
+   * a process paused past its lease (SIGSTOP, a long GC pause, a frozen VM) resumes with its socket input handled
+   * before its late timers, so a write waiting in a socket would otherwise reach the driver of a connection another
+   * node has run meanwhile (found by test/integration/cluster/pause.test.ts). The same rule as for a database that
+   * does not answer (its leases may expire at L and be taken at once), so one check covers both.
+   */
+  private leasesSafe(): boolean {
+    if (this.held.size === 0) return true;
+    const since = Math.max(Date.now() - this.lastRenewOk, performance.now() - this.lastRenewMono);
+    if (since <= (this.settings.leaseMs * 3) / 4) return true;
+    if (!this.fencing) {
+      this.logger.warn(
+        { sinceRenewalMs: Math.round(since), connections: [...this.held.keys()] },
+        since > this.settings.leaseMs
+          ? 'leases not renewed for longer than a lease (this process was paused or starved?): they may be taken; stopping every connection this node runs'
+          : 'leases not renewed in time (PostgreSQL unreachable?): stopping every connection this node runs',
+      );
+      this.fencing = true;
+      void this.releaseAll(false).finally(() => (this.fencing = false));
+    }
+    return false;
+  }
 
   /** A database call that takes longer than half a lease fails the tick (the next one retries). */
   private bounded<T>(p: Promise<T>): Promise<T> {
@@ -404,9 +440,37 @@ export class ClusterLink implements Ownership {
     this.logger.info({ connection, token }, 'lease taken: starting the driver');
     this.counts.takeovers++;
     await this.runtime.connections.claim(connection);
+    this.guardWrites(connection);
     this.heartbeat();
     this.publishSnapshot([connection]);
     this.leaseChanged(connection, true);
+  }
+
+  /**
+   * Client writes on this node reach the claimed driver through the tag engine without asking the link: put the
+   * pause guard in front of them, so that a write read from a socket right after a pause past the lease is refused
+   * (503 DEVICE_UNAVAILABLE) instead of being applied to a device another node now runs. `release` binds the
+   * stand-in again when the lease goes.
+   */
+  private guardWrites(connection: string): void {
+    const driver = this.runtime.connections.driver(connection);
+    if (!driver || !this.held.has(connection)) return;
+    const refused = () =>
+      Promise.reject(
+        new TagwayError(
+          'DEVICE_UNAVAILABLE',
+          `Node '${this.settings.nodeId}' could not renew its lease on connection '${connection}' in time and no longer runs it`,
+        ),
+      );
+    const { writeMany, stats } = driver;
+    this.runtime.tags.bindDriver(connection, {
+      start: () => driver.start(),
+      stop: () => driver.stop(),
+      write: (tag, value) => (this.isLocal(connection) ? driver.write(tag, value) : refused()),
+      ...(writeMany ? { writeMany: (tags, values) => (this.isLocal(connection) ? writeMany.call(driver, tags, values) : refused()) } : {}),
+      ...(driver.publishesWrites !== undefined ? { publishesWrites: driver.publishesWrites } : {}),
+      ...(stats ? { stats: () => stats.call(driver) } : {}),
+    } satisfies Driver);
   }
 
   private async dropLocal(connection: string): Promise<void> {
@@ -517,6 +581,9 @@ export class ClusterLink implements Ownership {
 
   private heartbeat(): void {
     if (this.natsDown) return;
+    // A late heartbeat after a pause would name leases that may be lost (the others ignore older tokens, but a
+    // lease that expired untaken would look alive).
+    this.leasesSafe();
     const o: Record<string, [number, ConnectionState]> = {};
     for (const [c, token] of this.held) o[c] = [token, this.runtime.connections.get(c).state];
     this.publish('tagway.hb', { n: this.settings.nodeId, o });
@@ -560,6 +627,12 @@ export class ClusterLink implements Ownership {
   private flush(): void {
     this.flushScheduled = false;
     if (this.batch.length === 0) return;
+    // Once per batch rather than per change (the hot path): values read by a driver that ran late, after a pause past
+    // the lease, are not this node's to publish.
+    if (!this.leasesSafe()) {
+      this.batch = [];
+      return;
+    }
     const v = this.batch;
     this.batch = [];
     this.publish('tagway.values', { n: this.settings.nodeId, v });
@@ -666,7 +739,8 @@ export class ClusterLink implements Ownership {
     let answer: WriteReply;
     try {
       const req = unpack<{ c: string; t: string; v: unknown }>(m);
-      if (!this.held.has(req.c))
+      // isLocal: also refused when this node's leases are no longer provably its own (the pause guard).
+      if (!this.isLocal(req.c))
         throw new TagwayError('DEVICE_UNAVAILABLE', `Node '${this.settings.nodeId}' no longer runs connection '${req.c}'`);
       const engine = this.runtime.tags;
       const tag = engine.require(req.t);
