@@ -1,4 +1,5 @@
 import {
+  extendRollup,
   MINUTE_MS,
   minuteOf,
   outsideSpans,
@@ -325,9 +326,7 @@ export class SqliteHistoryStore {
         }
       }
       if (!dup && (old === undefined || old.lastTs < ts[first]!)) {
-        const builder = new RollupBuilder(minute, old);
-        builder.pushMany(order, g, e, ts, values, quality);
-        const r = builder.result()!;
+        const r = extendRollup(minute, old, order, g, e, ts, values, quality);
         if (!through && (o === undefined || minute >= o.minute)) {
           if (o !== undefined && o.minute < minute) this.writeRollup(tag, o);
           this.staged.set(tag, r);
