@@ -194,7 +194,7 @@ export class RollupBuilder {
 export function extendRollup(
   minute: number,
   from: Rollup | undefined,
-  at: ArrayLike<number>,
+  at: ArrayLike<number> | null,
   lo: number,
   hi: number,
   tsCol: ArrayLike<number>,
@@ -207,8 +207,11 @@ export function extendRollup(
     return r;
   }
   const b = new RollupBuilder(minute);
-  b.pushMany(at, lo, hi, tsCol, valueCol, qualityCol);
-  return b.result()!;
+  const i = at === null ? lo : at[lo]!;
+  b.push(tsCol[i]!, valueCol[i]!, qualityCol[i]!);
+  const r = b.result()!;
+  foldRun(r, at, lo + 1, hi, tsCol, valueCol, qualityCol);
+  return r;
 }
 
 /**
@@ -219,7 +222,7 @@ export function extendRollup(
  */
 function foldRun(
   r: Rollup,
-  at: ArrayLike<number>,
+  at: ArrayLike<number> | null,
   lo: number,
   hi: number,
   tsCol: ArrayLike<number>,
@@ -228,12 +231,14 @@ function foldRun(
 ): void {
   if (lo >= hi) return;
   let lastTs = r.lastTs;
-  let lastValue = r.lastValue;
   let lastQuality = r.lastQuality;
   let count = r.count;
   let good = r.good;
-  let goodFirst = r.goodFirst;
-  let goodLast = r.goodLast;
+  // Values are taken by index and read once at the end: a double copied into a local that may hold a string
+  // would be boxed for every sample.
+  let lastI = -1;
+  let goodFirstI = -1;
+  let goodLastI = -1;
   const hadNum = r.numFirst !== null;
   let hasNum = hadNum;
   let numFirst = hadNum ? r.numFirst! : 0;
@@ -252,10 +257,10 @@ function foldRun(
   let maxGap = r.maxGap;
   // The last sample's reading (usable? its number, NaN if none; true?), as `remember` computes it.
   let lastUsable = usable(lastQuality);
-  let lastNum = lastUsable ? numeric(lastValue) : NaN;
-  let lastTrue = lastUsable && (lastNum === lastNum ? lastNum !== 0 : lastValue !== '' && lastValue !== 'false');
+  let lastNum = lastUsable ? numeric(r.lastValue) : NaN;
+  let lastTrue = lastUsable && (lastNum === lastNum ? lastNum !== 0 : r.lastValue !== '' && r.lastValue !== 'false');
   for (let k = lo; k < hi; k++) {
-    const i = at[k]!;
+    const i = at === null ? k : at[k]!;
     const ts = tsCol[i]!;
     const value = valueCol[i]!;
     const quality = qualityCol[i]!;
@@ -270,7 +275,7 @@ function foldRun(
       else falseMs += dt;
     } else badMs += dt;
     lastTs = ts;
-    lastValue = value;
+    lastI = i;
     lastQuality = quality;
     count++;
     lastUsable = (quality & 0xc0) !== 0;
@@ -282,9 +287,9 @@ function foldRun(
     const v = typeof value === 'number' ? value : numeric(value);
     lastNum = v;
     lastTrue = v === v ? v !== 0 : value !== '' && value !== 'false';
+    if (good === 0) goodFirstI = i;
     good++;
-    if (goodFirst === null) goodFirst = value;
-    goodLast = value;
+    goodLastI = i;
     if (v !== v) continue;
     if (hasNum) {
       const d = v - numLast;
@@ -305,12 +310,12 @@ function foldRun(
     numLast = v;
   }
   r.lastTs = lastTs;
-  r.lastValue = lastValue;
+  if (lastI >= 0) r.lastValue = valueCol[lastI]!;
   r.lastQuality = lastQuality;
   r.count = count;
   r.good = good;
-  r.goodFirst = goodFirst;
-  r.goodLast = goodLast;
+  if (goodFirstI >= 0) r.goodFirst = valueCol[goodFirstI]!;
+  if (goodLastI >= 0) r.goodLast = valueCol[goodLastI]!;
   if (hasNum) {
     r.numFirst = numFirst;
     r.numLast = numLast;
