@@ -106,6 +106,53 @@ function indexOf(ts: Float64Array, t: number): number {
   return lo;
 }
 
+/**
+ * The indexes of a batch's samples sorted by (tag, ts, index). A historian's batch holds each tag's samples in time
+ * order already, interleaved: a stable counting sort by tag gives the sorted order in two linear passes, where a
+ * comparison sort of 50,000 indexes cost about a tenth of the whole ingest (as much as the roll-ups). A batch whose
+ * tag runs are not ascending in time is sorted by comparison, the same order.
+ */
+export function keyOrder(n: number, tagIds: ArrayLike<number>, ts: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(n);
+  const slotOf = new Map<number, number>();
+  const slots = new Uint32Array(n);
+  const tags: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = tagIds[i]!;
+    let s = slotOf.get(t);
+    if (s === undefined) {
+      s = tags.length;
+      slotOf.set(t, s);
+      tags.push(t);
+    }
+    slots[i] = s;
+  }
+  // Slots renumbered in tag order, then each slot's start.
+  const byTag = tags.map((_, s) => s).sort((a, b) => tags[a]! - tags[b]!);
+  const start = new Uint32Array(tags.length + 1);
+  const counts = new Uint32Array(tags.length);
+  for (let i = 0; i < n; i++) counts[slots[i]!]!++;
+  let at = 0;
+  for (const s of byTag) {
+    start[s] = at;
+    at += counts[s]!;
+  }
+  const lastTs = new Float64Array(tags.length).fill(-Infinity);
+  let ascending = true;
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    const t = ts[i]!;
+    if (t < lastTs[s]! || t !== t) ascending = false;
+    lastTs[s] = t;
+    order[start[s]!++] = i;
+  }
+  if (!ascending) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
+  }
+  return order;
+}
+
 /** The synchronous core of SqliteHistoryRepository (the historian's ingest path is measured on it). */
 export class SqliteHistoryStore {
   private readonly ids = new Map<string, number>();
@@ -502,9 +549,7 @@ export class SqliteHistoryStore {
     // is visited once per batch. Measured 4x faster with 1,000 tags. Ties keep arrival order (index as the
     // last key), so of two samples at the same ms the later one replaces the earlier, as unsorted.
     const { tagIds, ts, values, quality } = batch;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
+    const order = keyOrder(n, tagIds, ts);
     // The columns are copied into key order once: the insert and the roll-up fold then read them sequentially.
     // Read through `order` (a stride of one tag's samples: tags apart) every access of each pass was a cache miss,
     // and the roll-ups' two extra passes cost more than their arithmetic.
