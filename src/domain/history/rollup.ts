@@ -160,8 +160,8 @@ export class RollupBuilder {
   }
 
   /**
-   * `push` for the samples `at[lo..hi-1]` of columns (the historian's batches), with the roll-up's running figures
-   * in locals: the same operations in the same order as `push` one by one, several times faster.
+   * `push` for the samples `at[lo..hi-1]` of columns (the historian's batches): the same operations in the same
+   * order as `push` one by one (foldRun), several times faster.
    */
   pushMany(
     at: ArrayLike<number>,
@@ -177,64 +177,195 @@ export class RollupBuilder {
       this.push(tsCol[i]!, valueCol[i]!, qualityCol[i]!);
       lo++;
     }
-    const r = this.r!;
-    let { lastTs, lastValue, lastQuality, count, good, goodFirst, numFirst, numLast, min, max } = r;
-    let { area, areaMs, trueMs, falseMs, badMs, inc, decCount, decDiff, decNew, maxGap } = r;
-    let goodLast = r.goodLast;
-    let { lastNum, lastUsable, lastTrue } = this;
-    for (let k = lo; k < hi; k++) {
-      const i = at[k]!;
-      const ts = tsCol[i]!;
-      const value = valueCol[i]!;
-      const quality = qualityCol[i]!;
-      const dt = ts - lastTs;
-      if (dt > maxGap) maxGap = dt;
-      if (lastUsable) {
-        if (lastNum === lastNum) {
-          area += lastNum * dt;
-          areaMs += dt;
-        }
-        if (lastTrue) trueMs += dt;
-        else falseMs += dt;
-      } else badMs += dt;
-      lastTs = ts;
-      lastValue = value;
-      lastQuality = quality;
-      count++;
-      lastUsable = usable(quality);
-      lastNum = lastUsable ? numeric(value) : NaN;
-      lastTrue = lastUsable && (lastNum === lastNum ? lastNum !== 0 : value !== '' && value !== 'false');
-      if (!lastUsable) continue;
-      good++;
-      if (goodFirst === null) goodFirst = value;
-      goodLast = value;
-      const v = lastNum;
-      if (v !== v) continue;
-      if (numFirst === null) numFirst = v;
-      if (numLast !== null) {
-        const d = v - numLast;
-        if (d >= 0) inc += d;
-        else {
-          decCount++;
-          decDiff += d;
-          decNew += v;
-        }
-      }
-      numLast = v;
-      if (min === null || v < min) min = v;
-      if (max === null || v > max) max = v;
-    }
-    Object.assign(r, { lastTs, lastValue, lastQuality, count, good, goodFirst, goodLast, numFirst, numLast, min, max });
-    Object.assign(r, { area, areaMs, trueMs, falseMs, badMs, inc, decCount, decDiff, decNew, maxGap });
-    this.lastNum = lastNum;
-    this.lastUsable = lastUsable;
-    this.lastTrue = lastTrue;
+    foldRun(this.r!, at, lo, hi, tsCol, valueCol, qualityCol);
+    this.remember(this.r!.lastValue, this.r!.lastQuality);
   }
 
   /** The roll-up so far; undefined before the first sample. */
   result(): Rollup | undefined {
     return this.r ? { ...this.r } : undefined;
   }
+}
+
+/**
+ * A copy with the fields in one fixed order. Why not a spread: roll-ups come from literals, spreads and table rows,
+ * each its own hidden class, and the ingest fold's field accesses went megamorphic over them.
+ */
+function copyRollup(r: Rollup): Rollup {
+  return {
+    minute: r.minute,
+    count: r.count,
+    good: r.good,
+    firstTs: r.firstTs,
+    firstValue: r.firstValue,
+    firstQuality: r.firstQuality,
+    lastTs: r.lastTs,
+    lastValue: r.lastValue,
+    lastQuality: r.lastQuality,
+    goodFirst: r.goodFirst,
+    goodLast: r.goodLast,
+    numFirst: r.numFirst,
+    numLast: r.numLast,
+    min: r.min,
+    max: r.max,
+    area: r.area,
+    areaMs: r.areaMs,
+    trueMs: r.trueMs,
+    falseMs: r.falseMs,
+    badMs: r.badMs,
+    inc: r.inc,
+    decCount: r.decCount,
+    decDiff: r.decDiff,
+    decNew: r.decNew,
+    maxGap: r.maxGap,
+  };
+}
+
+/**
+ * The roll-up `from` (of `minute`; none: a new one) extended by the samples `at[lo..hi-1]` of columns, later than
+ * everything it holds: a new object, `from` is left as it was. The ingest path's fold (one allocation per run).
+ */
+export function extendRollup(
+  minute: number,
+  from: Rollup | undefined,
+  at: ArrayLike<number> | null,
+  lo: number,
+  hi: number,
+  tsCol: ArrayLike<number>,
+  valueCol: ArrayLike<StoredValue>,
+  qualityCol: ArrayLike<number>,
+): Rollup {
+  if (from !== undefined) {
+    const r = copyRollup(from);
+    foldRun(r, at, lo, hi, tsCol, valueCol, qualityCol);
+    return r;
+  }
+  const b = new RollupBuilder(minute);
+  const i = at === null ? lo : at[lo]!;
+  b.push(tsCol[i]!, valueCol[i]!, qualityCol[i]!);
+  const r = copyRollup(b.result()!);
+  foldRun(r, at, lo + 1, hi, tsCol, valueCol, qualityCol);
+  return r;
+}
+
+/**
+ * Folds samples into `r` in place, exactly as `RollupBuilder.push` would. Why it is written this way: in the loop
+ * every running figure is a plain double (no `null`: a local that may hold null makes V8 box each new double, one
+ * heap allocation per sample and field), whether a numeric value was seen is a flag, and a number value skips the
+ * text/64-bit parse. The operations and their order are push's, so the result is bit for bit the same (property).
+ */
+function foldRun(
+  r: Rollup,
+  at: ArrayLike<number> | null,
+  lo: number,
+  hi: number,
+  tsCol: ArrayLike<number>,
+  valueCol: ArrayLike<StoredValue>,
+  qualityCol: ArrayLike<number>,
+): void {
+  if (lo >= hi) return;
+  let lastTs = r.lastTs;
+  let lastQuality = r.lastQuality;
+  let count = r.count;
+  let good = r.good;
+  // Values are taken by index and read once at the end: a double copied into a local that may hold a string
+  // would be boxed for every sample.
+  let lastI = -1;
+  let goodFirstI = -1;
+  let goodLastI = -1;
+  const hadNum = r.numFirst !== null;
+  let hasNum = hadNum;
+  let numFirst = hadNum ? r.numFirst! : 0;
+  let numLast = hadNum ? r.numLast! : 0;
+  let min = hadNum ? r.min! : 0;
+  let max = hadNum ? r.max! : 0;
+  let area = r.area;
+  let areaMs = r.areaMs;
+  let trueMs = r.trueMs;
+  let falseMs = r.falseMs;
+  let badMs = r.badMs;
+  let inc = r.inc;
+  let decCount = r.decCount;
+  let decDiff = r.decDiff;
+  let decNew = r.decNew;
+  let maxGap = r.maxGap;
+  // The last sample's reading (usable? its number, NaN if none; true?), as `remember` computes it.
+  let lastUsable = usable(lastQuality);
+  let lastNum = lastUsable ? numeric(r.lastValue) : NaN;
+  let lastTrue = lastUsable && (lastNum === lastNum ? lastNum !== 0 : r.lastValue !== '' && r.lastValue !== 'false');
+  for (let k = lo; k < hi; k++) {
+    const i = at === null ? k : at[k]!;
+    const ts = tsCol[i]!;
+    const value = valueCol[i]!;
+    const quality = qualityCol[i]!;
+    const dt = ts - lastTs;
+    if (dt > maxGap) maxGap = dt;
+    if (lastUsable) {
+      if (lastNum === lastNum) {
+        area += lastNum * dt;
+        areaMs += dt;
+      }
+      if (lastTrue) trueMs += dt;
+      else falseMs += dt;
+    } else badMs += dt;
+    lastTs = ts;
+    lastI = i;
+    lastQuality = quality;
+    count++;
+    lastUsable = (quality & 0xc0) !== 0;
+    if (!lastUsable) {
+      lastNum = NaN;
+      lastTrue = false;
+      continue;
+    }
+    const v = typeof value === 'number' ? value : numeric(value);
+    lastNum = v;
+    lastTrue = v === v ? v !== 0 : value !== '' && value !== 'false';
+    if (good === 0) goodFirstI = i;
+    good++;
+    goodLastI = i;
+    if (v !== v) continue;
+    if (hasNum) {
+      const d = v - numLast;
+      if (d >= 0) inc += d;
+      else {
+        decCount++;
+        decDiff += d;
+        decNew += v;
+      }
+      if (v < min) min = v;
+      if (v > max) max = v;
+    } else {
+      hasNum = true;
+      numFirst = v;
+      min = v;
+      max = v;
+    }
+    numLast = v;
+  }
+  r.lastTs = lastTs;
+  if (lastI >= 0) r.lastValue = valueCol[lastI]!;
+  r.lastQuality = lastQuality;
+  r.count = count;
+  r.good = good;
+  if (goodFirstI >= 0) r.goodFirst = valueCol[goodFirstI]!;
+  if (goodLastI >= 0) r.goodLast = valueCol[goodLastI]!;
+  if (hasNum) {
+    r.numFirst = numFirst;
+    r.numLast = numLast;
+    r.min = min;
+    r.max = max;
+  }
+  r.area = area;
+  r.areaMs = areaMs;
+  r.trueMs = trueMs;
+  r.falseMs = falseMs;
+  r.badMs = badMs;
+  r.inc = inc;
+  r.decCount = decCount;
+  r.decDiff = decDiff;
+  r.decNew = decNew;
+  r.maxGap = maxGap;
 }
 
 /** The roll-ups of an ascending series (samples `lo..hi-1`), one per minute that holds samples. */

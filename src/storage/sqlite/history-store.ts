@@ -1,4 +1,5 @@
 import {
+  extendRollup,
   MINUTE_MS,
   minuteOf,
   outsideSpans,
@@ -87,6 +88,9 @@ const ROWS_PER_STATEMENT = 100;
 
 type Row = [number, StoredValue, number];
 
+/** A batch's columns in key order (tag, ts, arrival). */
+type SortedBatch = SampleBatch;
+
 /** GOOD (0xC0): what nearly every sample has; `series` reads only the others. */
 const COMMON_QUALITY = 0xc0;
 
@@ -100,6 +104,53 @@ function indexOf(ts: Float64Array, t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * The indexes of a batch's samples sorted by (tag, ts, index). A historian's batch holds each tag's samples in time
+ * order already, interleaved: a stable counting sort by tag gives the sorted order in two linear passes, where a
+ * comparison sort of 50,000 indexes cost about a tenth of the whole ingest (as much as the roll-ups). A batch whose
+ * tag runs are not ascending in time is sorted by comparison, the same order.
+ */
+export function keyOrder(n: number, tagIds: ArrayLike<number>, ts: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(n);
+  const slotOf = new Map<number, number>();
+  const slots = new Uint32Array(n);
+  const tags: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = tagIds[i]!;
+    let s = slotOf.get(t);
+    if (s === undefined) {
+      s = tags.length;
+      slotOf.set(t, s);
+      tags.push(t);
+    }
+    slots[i] = s;
+  }
+  // Slots renumbered in tag order, then each slot's start.
+  const byTag = tags.map((_, s) => s).sort((a, b) => tags[a]! - tags[b]!);
+  const start = new Uint32Array(tags.length + 1);
+  const counts = new Uint32Array(tags.length);
+  for (let i = 0; i < n; i++) counts[slots[i]!]!++;
+  let at = 0;
+  for (const s of byTag) {
+    start[s] = at;
+    at += counts[s]!;
+  }
+  const lastTs = new Float64Array(tags.length).fill(-Infinity);
+  let ascending = true;
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    const t = ts[i]!;
+    if (t < lastTs[s]! || t !== t) ascending = false;
+    lastTs[s] = t;
+    order[start[s]!++] = i;
+  }
+  if (!ascending) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
+  }
+  return order;
 }
 
 /** The synchronous core of SqliteHistoryRepository (the historian's ingest path is measured on it). */
@@ -264,24 +315,20 @@ export class SqliteHistoryStore {
       },
     );
     const params: (number | StoredValue)[] = new Array(ROWS_PER_STATEMENT * 4);
-    this.insertTx = db.transaction((b: SampleBatch, order: Uint32Array) => {
+    this.insertTx = db.transaction((b: SortedBatch) => {
       const { count, tagIds, ts, values, quality } = b;
       let i = 0;
       for (; i + ROWS_PER_STATEMENT <= count; i += ROWS_PER_STATEMENT) {
         for (let k = 0, j = i; k < params.length; k += 4, j++) {
-          const r = order[j]!;
-          params[k] = tagIds[r]!;
-          params[k + 1] = ts[r]!;
-          params[k + 2] = values[r]!;
-          params[k + 3] = quality[r]!;
+          params[k] = tagIds[j]!;
+          params[k + 1] = ts[j]!;
+          params[k + 2] = values[j]!;
+          params[k + 3] = quality[j]!;
         }
         this.insertMany.run(params);
       }
-      for (; i < count; i++) {
-        const r = order[i]!;
-        this.insertOne.run(tagIds[r]!, ts[r]!, values[r]!, quality[r]!);
-      }
-      this.rollUp(b, order);
+      for (; i < count; i++) this.insertOne.run(tagIds[i]!, ts[i]!, values[i]!, quality[i]!);
+      this.rollUp(b);
     });
     this.backfill();
     this.repairLatest();
@@ -293,22 +340,22 @@ export class SqliteHistoryStore {
    * lands before the minute's last one or replaces one (same tag and ts) makes the minute summarised again from its
    * raw rows, so a roll-up always equals a fresh summary of its minute.
    */
-  private rollUp(b: SampleBatch, order: Uint32Array): void {
+  private rollUp(b: SortedBatch): void {
     const { count, tagIds, ts, values, quality } = b;
     // Inside a caller's unit of work nothing may wait in memory for a commit that may not come: rows are written
     // through, and the minutes touched are summarised again on next use whatever the outcome.
     const through = this.outer;
     for (let g = 0; g < count; ) {
-      const first = order[g]!;
-      const tag = tagIds[first]!;
-      const minute = minuteOf(ts[first]!);
+      const tag = tagIds[g]!;
+      const first = ts[g]!;
+      const minute = minuteOf(first);
       const end = minute + MINUTE_MS;
       let e = g + 1;
       let dup = false;
       for (; e < count; e++) {
-        const r = order[e]!;
-        if (tagIds[r] !== tag || ts[r]! >= end) break;
-        if (ts[r] === ts[order[e - 1]!]) dup = true;
+        const t = ts[e]!;
+        if (tagIds[e] !== tag || t >= end) break;
+        if (t === ts[e - 1]) dup = true;
       }
       this.repair(tag);
       const o = this.staged.has(tag) ? (this.staged.get(tag) ?? undefined) : this.open.get(tag);
@@ -324,10 +371,8 @@ export class SqliteHistoryStore {
           old = row ? rollupOf(row) : undefined;
         }
       }
-      if (!dup && (old === undefined || old.lastTs < ts[first]!)) {
-        const builder = new RollupBuilder(minute, old);
-        builder.pushMany(order, g, e, ts, values, quality);
-        const r = builder.result()!;
+      if (!dup && (old === undefined || old.lastTs < first)) {
+        const r = extendRollup(minute, old, null, g, e, ts, values, quality);
         if (!through && (o === undefined || minute >= o.minute)) {
           if (o !== undefined && o.minute < minute) this.writeRollup(tag, o);
           this.staged.set(tag, r);
@@ -503,11 +548,38 @@ export class SqliteHistoryStore {
     // leaf per row all over the table (the page cache thrashes once tags x 4 KB exceeds it); sorted, each leaf
     // is visited once per batch. Measured 4x faster with 1,000 tags. Ties keep arrival order (index as the
     // last key), so of two samples at the same ms the later one replaces the earlier, as unsorted.
-    const { tagIds, ts } = batch;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
-    this.write(() => this.insertTx(batch, order));
+    const { tagIds, ts, values, quality } = batch;
+    const order = keyOrder(n, tagIds, ts);
+    // The columns are copied into key order once: the insert and the roll-up fold then read them sequentially.
+    // Read through `order` (a stride of one tag's samples: tags apart) every access of each pass was a cache miss,
+    // and the roll-ups' two extra passes cost more than their arithmetic.
+    const sTag = new Float64Array(n);
+    const sTs = new Float64Array(n);
+    const sQuality = new Float64Array(n);
+    let sValues: Float64Array | StoredValue[] = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const r = order[j]!;
+      sTag[j] = tagIds[r]!;
+      sTs[j] = ts[r]!;
+      sQuality[j] = quality[r]!;
+      const v = values[r]!;
+      if (typeof v === 'number') sValues[j] = v;
+      else {
+        // Text or 64-bit integers in the batch: a plain array (numbers only, the usual case, stay unboxed).
+        const mixed: StoredValue[] = Array.from(sValues.subarray(0, j));
+        for (let k = j; k < n; k++) mixed.push(values[order[k]!]!);
+        sValues = mixed;
+        for (let k = j + 1; k < n; k++) {
+          const rk = order[k]!;
+          sTag[k] = tagIds[rk]!;
+          sTs[k] = ts[rk]!;
+          sQuality[k] = quality[rk]!;
+        }
+        break;
+      }
+    }
+    const sorted: SortedBatch = { count: n, tagIds: sTag, ts: sTs, values: sValues, quality: sQuality };
+    this.write(() => this.insertTx(sorted));
   }
 
   raw(tagId: number, q: RawQuery): RawPage {

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { summarize } from '../../../src/domain/history/rollup.js';
 import { seriesOf, type StoredValue } from '../../../src/domain/history/series.js';
 import { openDatabase, type Database } from '../../../src/storage/sqlite/database.js';
-import { SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
+import { keyOrder, SqliteHistoryStore } from '../../../src/storage/sqlite/history-store.js';
 import { SeriesTooLarge } from '../../../src/storage/history-repository.js';
 
 let dir: string;
@@ -253,5 +254,33 @@ describe('SqliteHistoryStore', () => {
     insert(a, [[T + 6000, 7]]);
     expect(store.rollups(a, 0, 2 ** 52)).toEqual(fresh());
     expect(store.rollups(a, 0, 2 ** 52)).toMatchObject([{ count: 5, min: 1, max: 7 }]);
+  });
+});
+
+describe('keyOrder', () => {
+  // The counting sort (tag runs ascending in time) and its fallback both give the comparison sort's order.
+  it('is the order of a sort by (tag, ts, index), for batches in and out of time order', () => {
+    const sample = fc.record({ tag: fc.integer({ min: 1, max: 6 }), ts: fc.integer({ min: 0, max: 8 }) });
+    const batch = fc.oneof(
+      fc.array(sample, { maxLength: 60 }),
+      // Each tag's samples ascending in time (the historian's case), ties included.
+      fc.array(sample, { maxLength: 60 }).map((xs) => {
+        const seen = new Map<number, number>();
+        return xs.map((x) => {
+          const t = Math.max(seen.get(x.tag) ?? 0, x.ts);
+          seen.set(x.tag, t);
+          return { tag: x.tag, ts: t };
+        });
+      }),
+    );
+    fc.assert(
+      fc.property(batch, (xs) => {
+        const tagIds = xs.map((x) => x.tag);
+        const ts = xs.map((x) => x.ts);
+        const want = xs.map((_, i) => i).sort((a, b) => tagIds[a]! - tagIds[b]! || ts[a]! - ts[b]! || a - b);
+        expect([...keyOrder(xs.length, tagIds, ts)]).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
