@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { call, startNode, stopNodes, type ClusterNode } from './nodes.js';
+import { call, startNode, stopNodes, type ClusterNode, queryDb } from './nodes.js';
 
 const LEASE_MS = 3000;
 /** The issue: "the current list is the same on every node within 1 s". */
@@ -77,15 +77,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function journal<T extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<T[]> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql, params)).rows;
-  } finally {
-    await db.end();
-  }
-}
+const journal = <T extends pg.QueryResultRow>(sql: string, params: unknown[]) => queryDb<T>(databaseUrl, sql, params);
 
 const countEvents = async (alarm: string, event: string): Promise<number> =>
   Number((await journal<{ n: string }>('SELECT count(*) AS n FROM alarm_events WHERE alarm = $1 AND event = $2', [alarm, event]))[0]!.n);

@@ -8,13 +8,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
 import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { call, metric, ownersOn, startNode, stopNode, type Answer, type ClusterNode } from './nodes.js';
+import {
+  call,
+  metric,
+  ownersOn,
+  startNode,
+  stopNode,
+  type Answer,
+  type ClusterNode,
+  auditedWrites,
+  clusterCheck,
+  leaseRows as leaseRowsOf,
+  metricsOf as nodeMetrics,
+  queryDb,
+} from './nodes.js';
 
 const LEASE_MS = 3000;
 /** The issue's failover bound. */
@@ -59,35 +72,10 @@ async function launch(id: string): Promise<ClusterNode> {
   return n;
 }
 
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql, params)).rows;
-  } finally {
-    await db.end();
-  }
-}
-
-const auditOk = async (tag: string) =>
-  Number(
-    (
-      await query<{ n: string }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'tag.write' AND target = $1 AND result = 'OK'`, [tag])
-    )[0]!.n,
-  );
-
-const leaseRows = () =>
-  query<{ connection: string; holder: string | null; token: string }>('SELECT connection, holder, token FROM cluster_leases');
-
-async function metricsOf(n: ClusterNode): Promise<string> {
-  return (await call(n, 'GET', '/metrics', { token })).text;
-}
-
-/** The cluster check of a node's /health, or undefined when it has none. */
-async function clusterCheck(n: ClusterNode): Promise<{ ok: boolean; reason?: string } | undefined> {
-  const h = await call(n, 'GET', '/health');
-  return (h.json?.storage?.checks as Array<{ name: string; ok: boolean; reason?: string }> | undefined)?.find((c) => c.name === 'cluster');
-}
+const query = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => queryDb<T>(databaseUrl, sql, params);
+const auditOk = (tag: string) => auditedWrites(databaseUrl, tag);
+const leaseRows = () => leaseRowsOf(databaseUrl);
+const metricsOf = (n: ClusterNode) => nodeMetrics(n, token);
 
 /** Waits until every connection has a live owner and `victim` runs at least one `internal` connection. */
 async function settled(victim: ClusterNode, observer: ClusterNode): Promise<Record<string, string | undefined>> {

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Agent, request } from 'undici';
 
 export interface ClusterNode {
@@ -136,4 +137,37 @@ export function metric(text: string, name: string): number | undefined {
 /** Stops every node still running and closes their HTTP agents. */
 export async function stopNodes(nodes: readonly ClusterNode[]): Promise<void> {
   for (const n of nodes) await stopNode(n);
+}
+
+/** One query on the cluster's shared database, on a connection of its own (the nodes' pools are theirs). */
+export async function queryDb<T extends pg.QueryResultRow>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    return (await db.query<T>(sql, params)).rows;
+  } finally {
+    await db.end();
+  }
+}
+
+/** How many successful writes of `tag` the shared audit trail holds. */
+export async function auditedWrites(databaseUrl: string, tag: string): Promise<number> {
+  const sql = `SELECT count(*) AS n FROM audit_log WHERE action = 'tag.write' AND target = $1 AND result = 'OK'`;
+  return Number((await queryDb<{ n: string }>(databaseUrl, sql, [tag]))[0]!.n);
+}
+
+/** The lease table as PostgreSQL holds it. */
+export function leaseRows(databaseUrl: string): Promise<Array<{ connection: string; holder: string | null; token: string }>> {
+  return queryDb(databaseUrl, 'SELECT connection, holder, token FROM cluster_leases');
+}
+
+/** A node's `/metrics` text. */
+export async function metricsOf(n: ClusterNode, token: string): Promise<string> {
+  return (await call(n, 'GET', '/metrics', { token })).text;
+}
+
+/** The cluster check of a node's `/health`, or undefined when it has none. */
+export async function clusterCheck(n: ClusterNode): Promise<{ ok: boolean; reason?: string } | undefined> {
+  const h = await call(n, 'GET', '/health');
+  return (h.json?.storage?.checks as Array<{ name: string; ok: boolean; reason?: string }> | undefined)?.find((c) => c.name === 'cluster');
 }
