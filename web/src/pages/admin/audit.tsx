@@ -5,6 +5,7 @@ import type { AuditAction } from '../../../../src/runtime/audit.js';
 import { formatDateTime } from '../../format.js';
 import { useI18n } from '../../i18n.js';
 import { auditCsvQuery, auditQuery, fill, type AuditForm } from './forms.js';
+import { ErrorLine } from './notice.js';
 
 // Suggestions for the action filter; typed against the server's list so that a new or renamed action is a type error here.
 const ACTIONS = Object.keys({
@@ -125,11 +126,7 @@ export function Audit() {
           {t.downloadCsv}
         </a>
       </form>
-      {problem && (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      )}
+      <ErrorLine text={problem} />
       <p className="muted" aria-live="polite">
         {fill(t.adminRows, { count: items.length })}
       </p>

@@ -7,7 +7,7 @@ import { Modal } from '../../components/modal.js';
 import { formatDateTime } from '../../format.js';
 import { useI18n } from '../../i18n.js';
 import { fill } from './forms.js';
-import { NoticeLine, type Notice } from './notice.js';
+import { AdminSection, ErrorLine, type Notice } from './notice.js';
 import { useList } from './use-list.js';
 
 /** API clients (client-credentials grant): list, create with the secret shown once, revoke. */
@@ -20,14 +20,7 @@ export function Clients({ groups }: { groups: Group[] }) {
   // The secret lives in this state only, until the dialog closes: never in storage, never fetched again.
   const [created, setCreated] = useState<CreatedApiClient | undefined>();
   return (
-    <section aria-labelledby="admin-clients" className="card">
-      <h2 id="admin-clients">{t.apiClients}</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <NoticeLine notice={notice} />
+    <AdminSection id="admin-clients" title={t.apiClients} error={error} notice={notice}>
       <table className="admin-table">
         <thead>
           <tr>
@@ -80,7 +73,7 @@ export function Clients({ groups }: { groups: Group[] }) {
           }}
         />
       )}
-    </section>
+    </AdminSection>
   );
 }
 
@@ -112,11 +105,7 @@ function NewClient({ groups, onCreated }: { groups: string[]; onCreated: (c: Cre
         </label>
       </div>
       <GroupPicker all={groups} value={member} onChange={setMember} />
-      {problem && (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      )}
+      <ErrorLine text={problem} />
       <button type="submit" className="primary" disabled={name.trim() === ''}>
         {t.create}
       </button>

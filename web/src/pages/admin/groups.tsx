@@ -6,7 +6,7 @@ import { Modal } from '../../components/modal.js';
 import { useI18n } from '../../i18n.js';
 import { fill, grantsOf, grantsValid, groupNameProblem, rowsOf, type GrantRow } from './forms.js';
 import { GrantEditor } from './grant-editor.js';
-import { NoticeLine, type Notice } from './notice.js';
+import { AdminSection, ErrorLine, type Notice } from './notice.js';
 
 type Open = { kind: 'edit' | 'delete'; group: Group } | undefined;
 
@@ -17,14 +17,7 @@ export function Groups({ groups, error, reload }: { groups: Group[]; error: stri
   const [notice, setNotice] = useState<Notice>();
   const [open, setOpen] = useState<Open>();
   return (
-    <section aria-labelledby="admin-groups" className="card">
-      <h2 id="admin-groups">{t.groups}</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <NoticeLine notice={notice} />
+    <AdminSection id="admin-groups" title={t.groups} error={error} notice={notice}>
       <ul className="admin-list">
         {groups.map((g) => (
           <li key={g.name} aria-label={g.name}>
@@ -80,7 +73,7 @@ export function Groups({ groups, error, reload }: { groups: Group[]; error: stri
           }}
         />
       )}
-    </section>
+    </AdminSection>
   );
 }
 
@@ -122,11 +115,7 @@ function NewGroup({ onCreated }: { onCreated: (name: string) => void }) {
       </div>
       {nameProblem && <p className="error">{nameProblem}</p>}
       <GrantEditor rows={rows} onChange={setRows} />
-      {problem && (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      )}
+      <ErrorLine text={problem} />
       <button type="submit" className="primary" disabled={!valid}>
         {t.create}
       </button>
@@ -160,11 +149,7 @@ function EditGroup(props: { group: Group; onClose: () => void; onSaved: () => vo
           <input value={description} maxLength={256} onChange={(e) => setDescription(e.target.value)} />
         </label>
         <GrantEditor rows={rows} onChange={setRows} />
-        {problem && (
-          <p role="alert" className="error">
-            {problem}
-          </p>
-        )}
+        <ErrorLine text={problem} />
         <div className="buttons">
           <button type="button" onClick={props.onClose}>
             {t.cancel}

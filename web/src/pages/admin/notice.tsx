@@ -1,3 +1,5 @@
+import type { ReactNode } from 'react';
+
 /** The outcome of the last action of a section: a refusal (the server's problem detail) or a confirmation. */
 export type Notice = { kind: 'error' | 'ok'; text: string } | undefined;
 
@@ -9,5 +11,42 @@ export function NoticeLine({ notice }: { notice: Notice }) {
     </p>
   ) : (
     <p role="status">{notice.text}</p>
+  );
+}
+
+/** A refusal or load failure in words, or nothing. */
+export function ErrorLine({ text }: { text: string | undefined }) {
+  if (!text) return null;
+  return (
+    <p role="alert" className="error">
+      {text}
+    </p>
+  );
+}
+
+/**
+ * One Administration section: a card named by its heading, with what went wrong loading it and the outcome of its
+ * last action above its content.
+ */
+export function AdminSection({
+  id,
+  title,
+  error,
+  notice,
+  children,
+}: {
+  id: string;
+  title: string;
+  error?: string | undefined;
+  notice?: Notice;
+  children: ReactNode;
+}) {
+  return (
+    <section aria-labelledby={id} className="card">
+      <h2 id={id}>{title}</h2>
+      <ErrorLine text={error} />
+      <NoticeLine notice={notice} />
+      {children}
+    </section>
   );
 }

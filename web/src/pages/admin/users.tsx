@@ -6,7 +6,7 @@ import { GroupPicker } from '../../components/group-picker.js';
 import { Modal } from '../../components/modal.js';
 import { useI18n } from '../../i18n.js';
 import { fill, usernameProblem } from './forms.js';
-import { NoticeLine, type Notice } from './notice.js';
+import { AdminSection, ErrorLine, type Notice } from './notice.js';
 import { useList } from './use-list.js';
 
 type Open = { kind: 'edit' | 'password' | 'delete'; user: User } | undefined;
@@ -32,14 +32,7 @@ export function Users({ groups }: { groups: Group[] }) {
     }
   };
   return (
-    <section aria-labelledby="admin-users" className="card">
-      <h2 id="admin-users">{t.users}</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <NoticeLine notice={notice} />
+    <AdminSection id="admin-users" title={t.users} error={error} notice={notice}>
       <table className="admin-table">
         <thead>
           <tr>
@@ -125,7 +118,7 @@ export function Users({ groups }: { groups: Group[] }) {
           }}
         />
       )}
-    </section>
+    </AdminSection>
   );
 }
 
@@ -189,11 +182,7 @@ function NewUser({ groups, onCreated }: { groups: string[]; onCreated: (username
       </div>
       {nameProblem && <p className="error">{nameProblem}</p>}
       <GroupPicker all={groups} value={member} onChange={setMember} />
-      {problem && (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      )}
+      <ErrorLine text={problem} />
       <button type="submit" className="primary" disabled={busy || nameProblem !== undefined}>
         {t.create}
       </button>
@@ -230,11 +219,7 @@ function EditUser(props: { user: User; groups: string[]; onClose: () => void; on
           <input type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.target.checked)} />
           {t.adminDisable}
         </label>
-        {problem && (
-          <p role="alert" className="error">
-            {problem}
-          </p>
-        )}
+        <ErrorLine text={problem} />
         <div className="buttons">
           <button type="button" onClick={props.onClose}>
             {t.cancel}
@@ -278,11 +263,7 @@ function ResetPassword(props: { user: User; onClose: () => void; onDone: () => v
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {problem && (
-          <p role="alert" className="error">
-            {problem}
-          </p>
-        )}
+        <ErrorLine text={problem} />
         <div className="buttons">
           <button type="button" onClick={props.onClose}>
             {t.cancel}
