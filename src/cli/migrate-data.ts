@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditRow } from '../domain/audit/chain.js';
-import { redactUrl, type PgExec, type Sql } from '../storage/postgres/db.js';
+import { inTransaction, redactUrl, type PgExec, type Sql } from '../storage/postgres/db.js';
 import { createPool, migratePostgres, PG_MIGRATIONS } from '../storage/postgres/open-postgres.js';
 import { insertAlarmRows, OCCURRENCE_BLOCK, type AlarmEventRow } from '../storage/postgres/pg-alarm-journal-repository.js';
 import { insertAuditRows, verifyAuditChain } from '../storage/postgres/pg-audit-repository.js';
@@ -16,7 +16,11 @@ export interface MigrateOutput {
   error(line: string): void;
 }
 
-/** `tagway migrate --database-url URL`: applies pending PostgreSQL migrations and nothing else. */
+/**
+ * `tagway migrate --database-url URL`: applies pending PostgreSQL migrations, then summarises into roll-ups the
+ * history stored before they existed (once; `start` would otherwise do it before it opens), so that a deployment
+ * pipeline or a DBA takes that time, not the first start.
+ */
 export async function runMigrate(databaseUrl: string, out: MigrateOutput = console): Promise<number> {
   const applied = await migratePostgres(databaseUrl);
   out.log(
@@ -24,6 +28,14 @@ export async function runMigrate(databaseUrl: string, out: MigrateOutput = conso
       ? `migrate: ${redactUrl(databaseUrl)} is up to date (${PG_MIGRATIONS.length} modules)`
       : `migrate: applied ${applied.length} step(s) to ${redactUrl(databaseUrl)}: ${applied.join(', ')}`,
   );
+  const pool = createPool(databaseUrl, 1);
+  try {
+    const exec: PgExec = { run: (f) => f(pool), atomic: (f) => inTransaction(pool, f) };
+    await new PgHistoryRepository(exec).init();
+  } finally {
+    await pool.end();
+  }
+  out.log('migrate: history roll-ups are up to date');
   return 0;
 }
 

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pgLib from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditVerifyPostgres } from '../../../src/cli/audit-verify.js';
 import { main } from '../../../src/cli/main.js';
@@ -132,7 +133,17 @@ describe('tagway migrate-data', () => {
     expect(await main(['migrate-data', '--from', liteDir, '--to', url])).toBe(0);
     // A second copy into the now populated database is refused, so nothing is ever mixed.
     expect(await main(['migrate-data', '--from', liteDir, '--to', url])).toBe(1);
+    // The copy wrote roll-ups as it went; `migrate` then marks the stored history summarised, so that the first
+    // start has nothing left to summarise.
     expect(await main(['migrate', '--database-url', url])).toBe(0);
+    const check = new pgLib.Client({ connectionString: url });
+    await check.connect();
+    try {
+      expect((await check.query('SELECT backfilled FROM history_rollup_state')).rows).toEqual([{ backfilled: true }]);
+      expect(Number((await check.query('SELECT count(*) AS n FROM history_rollup')).rows[0].n)).toBeGreaterThan(0);
+    } finally {
+      await check.end();
+    }
 
     // The key that encrypts the JWT signing keys stays outside the database: every node needs the same one.
     copyFileSync(join(liteDir, 'secret.key'), join(pgDir, 'secret.key'));
