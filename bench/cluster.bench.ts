@@ -23,12 +23,10 @@ import { Agent, request } from 'undici';
 import { defaultConfig } from '../src/config.js';
 import { systemClock } from '../src/domain/clock.js';
 import { Quality } from '../src/domain/quality.js';
-import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { startServer, type RunningServer } from '../src/main.js';
 import { parseProject } from '../src/project/load.js';
 import { Historian } from '../src/runtime/historian.js';
-import { HistoryQueries, type HistoryQuery } from '../src/runtime/history-query.js';
-import { TagEngine } from '../src/runtime/tag-engine.js';
+import { HistoryQueries } from '../src/runtime/history-query.js';
 import { registerBuiltIns } from '../src/server/built-ins.js';
 import { createLogger } from '../src/server/logger.js';
 import type { Storage } from '../src/storage/open.js';
@@ -37,6 +35,7 @@ import { openSqliteStorage } from '../src/storage/sqlite/open-sqlite.js';
 import { startTestNats, type TestNats } from '../test/helpers/nats.js';
 import { startTestCluster, type TestCluster } from '../test/helpers/postgres.js';
 import { waitUntil } from '../test/helpers/wait.js';
+import { dayAverageQuery } from './lib/day-average.js';
 import { percentile, report, type Figure } from './lib/report.js';
 import { ensureWrk, wrk, type WrkResult } from './lib/wrk.js';
 
@@ -469,24 +468,7 @@ async function history(dir: string, pg: TestCluster, figures: Figure[]): Promise
     const pgRate = (3 * Math.round(VALUES / 3)) / ((performance.now() - t0) / 1000);
     const loadIngest = load();
 
-    const def: TagDefinition = {
-      name: 'Line1.Sensor',
-      type: 'Float64',
-      access: 'read',
-      connection: 'bench',
-      history: { mode: 'cyclic', intervalMs: 1000 },
-    };
-    const engine = new TagEngine([def], systemClock);
-    const tag = engine.require(def.name);
-    const q: HistoryQuery = {
-      from: DAY_FROM,
-      to: DAY_FROM + DAY_S * 1000,
-      limit: 1000,
-      order: 'asc',
-      intervalMs: 60_000,
-      aggregate: 'avg',
-      boundingValues: false,
-    };
+    const { def, engine, tag, q } = dayAverageQuery(DAY_FROM);
     const dayAvg: Record<string, number[]> = { SQLite: [], PostgreSQL: [] };
     const backends: Array<[string, Storage]> = [
       ['SQLite', lite],

@@ -15,15 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/domain/clock.js';
 import { Quality } from '../src/domain/quality.js';
-import type { TagDefinition } from '../src/domain/tag-definition.js';
 import { Historian } from '../src/runtime/historian.js';
-import { HistoryQueries, type HistoryQuery } from '../src/runtime/history-query.js';
-import { TagEngine } from '../src/runtime/tag-engine.js';
+import { HistoryQueries } from '../src/runtime/history-query.js';
 import { encodeCursor, type ArchiveQuery } from '../src/storage/alarm-journal-repository.js';
 import type { Storage } from '../src/storage/open.js';
 import { openPostgresStorage, postgresSqlForTests } from '../src/storage/postgres/open-postgres.js';
 import { openSqliteStorage, sqliteDatabaseForTests } from '../src/storage/sqlite/open-sqlite.js';
 import { startTestCluster } from '../test/helpers/postgres.js';
+import { dayAverageQuery } from './lib/day-average.js';
 import { percentile, report, type Figure } from './lib/report.js';
 
 const TAGS = 1000;
@@ -82,24 +81,7 @@ try {
   }
 
   // --- one day of 1 s data → 1-minute averages ---
-  const def: TagDefinition = {
-    name: 'Line1.Sensor',
-    type: 'Float64',
-    access: 'read',
-    connection: 'bench',
-    history: { mode: 'cyclic', intervalMs: 1000 },
-  };
-  const engine = new TagEngine([def], systemClock);
-  const tag = engine.require(def.name);
-  const q: HistoryQuery = {
-    from: DAY_FROM,
-    to: DAY_FROM + DAY_S * 1000,
-    limit: 1000,
-    order: 'asc',
-    intervalMs: 60_000,
-    aggregate: 'avg',
-    boundingValues: false,
-  };
+  const { def, engine, tag, q } = dayAverageQuery(DAY_FROM);
   for (const [name, s] of backends) {
     const id = await s.history.tagId(def.name);
     for (let h = 0; h < DAY_S; h += 21_600) {
