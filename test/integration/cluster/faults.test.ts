@@ -5,13 +5,11 @@
  * each can be cut off alone while the rest of the cluster keeps both.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../helpers/nats.js';
-import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
+import type { TestCluster } from '../../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { waitUntil } from '../../helpers/wait.js';
 import {
@@ -27,6 +25,8 @@ import {
   leaseRows as leaseRowsOf,
   metricsOf as nodeMetrics,
   queryDb,
+  adminToken,
+  startClusterEnvironment,
 } from './nodes.js';
 
 const LEASE_MS = 3000;
@@ -239,17 +239,10 @@ async function expectCalmRejoin(back: ClusterNode, observer: ClusterNode): Promi
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tagway-faults-'));
-  [nats, pgc] = await Promise.all([startTestNats(), startTestCluster()]);
-  databaseUrl = await pgc.createDatabase('tagway_faults');
+  ({ dir, nats, pgc, databaseUrl, projectFile, secretKey } = await startClusterEnvironment('tagway_faults', PROJECT));
   [pgProxy, natsProxy] = await Promise.all([startTcpProxy(pgc.port), startTcpProxy(nats.port)]);
-  projectFile = join(dir, 'faults.yaml');
-  writeFileSync(projectFile, PROJECT);
-  secretKey = randomBytes(32).toString('base64');
   nodes.push(...(await Promise.all(['node-a', 'node-b', 'node-c'].map(launch))));
-  const login = await call(nodes[2]!, 'POST', '/auth/login', { body: { username: 'admin', password: 'cluster-admin-password' } });
-  expect(login.status).toBe(200);
-  token = login.json.token as string;
+  token = await adminToken(nodes[2]!);
 }, 90_000);
 
 afterAll(async () => {

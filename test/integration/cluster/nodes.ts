@@ -3,9 +3,14 @@
  * who runs which connection. Every node is a real process with its own HTTPS port, on loopback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
+import { startTestNats, type TestNats } from '../../helpers/nats.js';
+import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
 
 export interface ClusterNode {
   id: string;
@@ -170,4 +175,31 @@ export async function metricsOf(n: ClusterNode, token: string): Promise<string> 
 export async function clusterCheck(n: ClusterNode): Promise<{ ok: boolean; reason?: string } | undefined> {
   const h = await call(n, 'GET', '/health');
   return (h.json?.storage?.checks as Array<{ name: string; ok: boolean; reason?: string }> | undefined)?.find((c) => c.name === 'cluster');
+}
+
+/** What every node of a cluster test shares: a data parent dir, NATS, a PostgreSQL database, the project, the key. */
+export interface ClusterEnvironment {
+  dir: string;
+  nats: TestNats;
+  pgc: TestCluster;
+  databaseUrl: string;
+  projectFile: string;
+  secretKey: string;
+}
+
+/** Starts nats-server and a throw-away PostgreSQL with database `name`, and writes the project the nodes load. */
+export async function startClusterEnvironment(name: string, project: string): Promise<ClusterEnvironment> {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const [nats, pgc] = await Promise.all([startTestNats(), startTestCluster()]);
+  const databaseUrl = await pgc.createDatabase(name);
+  const projectFile = join(dir, `${name}.yaml`);
+  writeFileSync(projectFile, project);
+  return { dir, nats, pgc, databaseUrl, projectFile, secretKey: randomBytes(32).toString('base64') };
+}
+
+/** A session token of the cluster fixture's administrator, logged in on `node`. */
+export async function adminToken(node: ClusterNode): Promise<string> {
+  const login = await call(node, 'POST', '/auth/login', { body: { username: 'admin', password: 'cluster-admin-password' } });
+  if (login.status !== 200) throw new Error(`admin login on ${node.id}: ${login.status} ${login.text}`);
+  return login.json.token as string;
 }

@@ -5,14 +5,11 @@
  * on them in between — no write applied by its driver, no value the others accept, no alarm event journaled — and it
  * must give them up at once and rejoin calmly. Three node processes on a real PostgreSQL and nats-server.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNats, type TestNats } from '../../helpers/nats.js';
-import { startTestCluster, type TestCluster } from '../../helpers/postgres.js';
+import type { TestNats } from '../../helpers/nats.js';
+import type { TestCluster } from '../../helpers/postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
 import {
   call,
@@ -26,6 +23,8 @@ import {
   leaseRows as leaseRowsOf,
   metricsOf as nodeMetrics,
   queryDb,
+  adminToken,
+  startClusterEnvironment,
 } from './nodes.js';
 
 const LEASE_MS = 3000;
@@ -68,16 +67,9 @@ const leaseRows = () => leaseRowsOf(databaseUrl);
 const metricsOf = (n: ClusterNode) => nodeMetrics(n, token);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tagway-pause-'));
-  [nats, pgc] = await Promise.all([startTestNats(), startTestCluster()]);
-  databaseUrl = await pgc.createDatabase('tagway_pause');
-  projectFile = join(dir, 'pause.yaml');
-  writeFileSync(projectFile, PROJECT);
-  secretKey = randomBytes(32).toString('base64');
+  ({ dir, nats, pgc, databaseUrl, projectFile, secretKey } = await startClusterEnvironment('tagway_pause', PROJECT));
   nodes.push(...(await Promise.all(['node-a', 'node-b', 'node-c'].map(launch))));
-  const login = await call(nodes[2]!, 'POST', '/auth/login', { body: { username: 'admin', password: 'cluster-admin-password' } });
-  expect(login.status).toBe(200);
-  token = login.json.token as string;
+  token = await adminToken(nodes[2]!);
 }, 90_000);
 
 afterAll(async () => {
