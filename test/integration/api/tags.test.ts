@@ -256,6 +256,18 @@ describe('tags API over HTTPS', () => {
       ]);
       expect((await s.request('GET', '/tags/Line1.Setpoint/value', { token: admin })).json.value).toBe(33);
       expect((await s.request('GET', '/tags/Line2.Setpoint/value', { token: admin })).json.value).toBe(20);
+      // The audit trail: one row for the items the engine took (each with old and new value, or its error), one for
+      // those refused for lack of permission; unknown names are not recorded.
+      const audit = await s.request('GET', '/audit?action=tag.write&user=operator&limit=2', { token: admin });
+      const rows = audit.json.items as Array<{ target: string | null; result: string; details: any }>;
+      const written = rows.find((r) => r.result === 'PARTIAL')!;
+      expect(written.target).toBeNull();
+      expect(written.details.items).toEqual([
+        { name: 'Line1.Setpoint', oldValue: expect.any(Number), newValue: 33 },
+        { name: 'Line1.Setpoint', oldValue: expect.any(Number), newValue: null, error: expect.stringContaining('Float64') },
+      ]);
+      const refused = rows.find((r) => r.result === 'FORBIDDEN')!;
+      expect(refused.details).toMatchObject({ refused: 2, items: [{ name: 'Line2.Setpoint' }, { name: SPECIAL }] });
     });
     it('writes nothing when the body as a whole is invalid', async () => {
       const r = await s.request('PUT', '/tags/values', {

@@ -102,7 +102,12 @@ describe('client writes under kill -9 (group commit)', () => {
       let cursor: string | undefined;
       do {
         const page = await storage.audit.query({ action: 'tag.write', order: 'asc', limit: 10_000, cursor });
-        for (const r of page.items) if (r.result === 'OK') audited.add(`${r.target}=${JSON.parse(r.details!).newValue}`);
+        for (const r of page.items) {
+          const d = JSON.parse(r.details!) as { newValue?: unknown; items?: Array<{ name: string; newValue: unknown; error?: string }> };
+          // A single write is a row on its tag; a bulk write one row listing its items.
+          if (r.target !== null && r.result === 'OK') audited.add(`${r.target}=${d.newValue}`);
+          for (const item of d.items ?? []) if (item.error === undefined) audited.add(`${item.name}=${item.newValue}`);
+        }
         cursor = page.next ?? undefined;
       } while (cursor !== undefined);
       const unaudited = acked.filter((a) => !audited.has(`${a.tag}=${a.value}`));
