@@ -50,7 +50,9 @@ describe("a bulk write's audit row", () => {
           error: i.error,
         }));
         const expected = canonicalJson(
-          redact({ items: items.map((i) => ({ name: i.name, oldValue: auditValue(i.oldValue), newValue: auditValue(i.newValue), error: i.error })) }),
+          redact({
+            items: items.map((i) => ({ name: i.name, oldValue: auditValue(i.oldValue), newValue: auditValue(i.newValue), error: i.error })),
+          }),
         );
         expect(bulkWriteDetails(events as never)).toBe(expected);
       }),
