@@ -4,6 +4,8 @@
 // loop, shared by a group) and NORMAL (an answered write survives kill -9 of the server, not a power loss).
 // Figures: req/s and values/s, p50/p99, server CPU per request and per value, ratios to a bare fastify route that
 // answers the same bytes, measured in the same run; group commit figures (values per group, commits per sync).
+// The same at FULL over plain HTTP (`--http`, behind a TLS-terminating proxy), against a bare fastify over HTTP: the
+// issue's targets were measured over HTTP, where a bare fastify answers twice the requests it does over HTTPS.
 import { report, type Figure } from './lib/report.js';
 import { startBaseline, startBenchTagway, type BenchServer } from './lib/servers.js';
 import { ensureWrk, wrk, type WrkResult } from './lib/wrk.js';
@@ -14,13 +16,16 @@ const only = process.env.BENCH_CASE;
 const names = Array.from({ length: 100 }, (_, i) => `Bench.T${i}`);
 const full = await startBenchTagway(100, { sqliteSynchronous: 'FULL' });
 const normal = await startBenchTagway(100, { sqliteSynchronous: 'NORMAL' });
+const fullHttp = await startBenchTagway(100, { sqliteSynchronous: 'FULL', http: true });
 const engine = full.tagway.runtime.tags;
 const one = engine.valueJson(engine.require('Bench.T7'));
 const writeAnswer = JSON.stringify({ items: names.map((name) => ({ name, status: 'OK' })) });
-const base = await startBaseline(full.dataDir, (app) => {
+const routes = (app: Parameters<Parameters<typeof startBaseline>[1]>[0]): void => {
   app.put('/tags/:name/value', async (_req, reply) => reply.type('application/json; charset=utf-8').send(one));
   app.put('/tags/values', async (_req, reply) => reply.type('application/json; charset=utf-8').send(writeAnswer));
-});
+};
+const base = await startBaseline(full.dataDir, routes);
+const baseHttp = await startBaseline(fullHttp.dataDir, routes, { http: true });
 const json = { 'content-type': 'application/json' };
 const bulkWrite = JSON.stringify({ items: names.map((name, i) => ({ name, value: i + 0.5 })) });
 
@@ -28,19 +33,31 @@ const cases = [
   { name: 'PUT /tags/values (100 items)', path: '/tags/values', body: bulkWrite, values: 100 },
   { name: 'PUT one tag', path: '/tags/Bench.T7/value', body: '{"value":42.5}', values: 1 },
 ];
-const servers: Array<[string, BenchServer]> = [
-  ['FULL', full],
-  ['NORMAL', normal],
+const servers: Array<[string, BenchServer, 'https' | 'http']> = [
+  ['FULL', full, 'https'],
+  ['NORMAL', normal, 'https'],
+  ['FULL, HTTP', fullHttp, 'http'],
 ];
 const figures: Figure[] = [];
 for (const c of cases) {
   if (only && !c.name.includes(only)) continue;
   const run = (url: string, headers: Record<string, string>, seconds = SECONDS): Promise<WrkResult> =>
     wrk({ url: url + c.path, method: 'PUT', headers, body: c.body, seconds });
-  await run(base.url, json, 1);
-  const b = await run(base.url, json);
-  figures.push({ name: `${c.name}: bare fastify`, value: b.rps, unit: `req/s (CPU ${b.cpuUsPerRequest.toFixed(1)} µs/request)` });
-  for (const [level, t] of servers) {
+  const bare: Record<'https' | 'http', WrkResult> = {} as never;
+  for (const [transport, server] of [
+    ['https', base],
+    ['http', baseHttp],
+  ] as const) {
+    await run(server.url, json, 1);
+    const b = (bare[transport] = await run(server.url, json));
+    figures.push({
+      name: `${c.name}: bare fastify${transport === 'http' ? ', HTTP' : ''}`,
+      value: b.rps,
+      unit: `req/s (CPU ${b.cpuUsPerRequest.toFixed(1)} µs/request)`,
+    });
+  }
+  for (const [level, t, transport] of servers) {
+    const b = bare[transport];
     const auth = { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' };
     await run(t.url, auth, 1);
     const rt = t.tagway.runtime;
@@ -73,7 +90,9 @@ for (const c of cases) {
     );
   }
 }
-report('Durable writes (wrk -t1 -c50, HTTPS, session token, internal tags, SQLite WAL)', figures);
+report('Durable writes (wrk -t1 -c50, HTTPS and HTTP, session token, internal tags, SQLite WAL)', figures);
 await base.close();
+await baseHttp.close();
+await fullHttp.stop();
 await full.stop();
 await normal.stop();
