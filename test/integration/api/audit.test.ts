@@ -11,7 +11,7 @@ describe('GET /audit?tag= over HTTPS', () => {
   let operator: string;
   let viewer: string;
   /** Ids of the rows each write below left, in the order written. */
-  const row: Record<string, number> = {};
+  const row = { single: 0, bulk: 0, operatorWrite: 0, refusedBulk: 0, refusedSingle: 0 };
   const audit = (query: string, token = admin) => s.request('GET', `/audit?${query}`, { token });
   const ids = async (query: string) => {
     const r = await audit(query);
