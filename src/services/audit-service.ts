@@ -10,6 +10,7 @@ export interface AuditQueryPort {
     to?: string | undefined;
     user?: string | undefined;
     action?: readonly string[] | undefined;
+    tag?: string | undefined;
     order?: 'asc' | 'desc' | undefined;
     limit?: number | undefined;
     cursor?: string | undefined;
@@ -24,6 +25,8 @@ export interface AuditFilter {
   user?: string | undefined;
   /** Any of these actions. */
   actions?: readonly string[] | undefined;
+  /** Rows about this tag: on it (`target`), or listing it among a bulk write's items. Exact, case-sensitive. */
+  tag?: string | undefined;
   order?: 'asc' | 'desc' | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
@@ -42,6 +45,7 @@ export class AuditService {
         from: isoTimeParam(f.from, 'from'),
         to: isoTimeParam(f.to, 'to'),
         user: f.user,
+        tag: f.tag,
         order: f.order,
         limit: f.limit,
         cursor: f.cursor,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyChain } from '../../src/domain/audit/chain.js';
+import { canonicalJson, verifyChain } from '../../src/domain/audit/chain.js';
 import type { AuditRepository, NewAuditEntry } from '../../src/storage/audit-repository.js';
 import type { Fixture, FixtureFactory } from './fixture.js';
 
@@ -87,6 +87,157 @@ export function describeAuditRepositoryContract(name: string, factory: FixtureFa
       expect((await audit.query({ action: ['auth.login', 'tag.write'] })).items).toHaveLength(12);
       expect((await audit.query({ action: [] })).items).toHaveLength(12);
       expect((await audit.query({ user: 'nobody' })).items).toEqual([]);
+    });
+
+    describe('the tag filter', () => {
+      // The shapes the trail records for writes (src/runtime/audit.ts, src/services/tag-service.ts), as canonical JSON.
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+      const single = (s: number, tag: string, over: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+        ...entry(s),
+        action: 'tag.write',
+        target: tag,
+        details: canonicalJson({ newValue: s, oldValue: 0 }),
+        ...over,
+      });
+      const bulk = (s: number, names: readonly string[], over: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+        ...entry(s),
+        action: 'tag.write',
+        target: null,
+        details: canonicalJson({ items: names.map((name) => ({ name, newValue: s, oldValue: 0 })) }),
+        result: 'OK',
+        ...over,
+      });
+      const refused = (s: number, names: readonly string[]): NewAuditEntry => ({
+        ...entry(s),
+        action: 'tag.write',
+        target: null,
+        details: canonicalJson({
+          refused: names.length + 3,
+          items: names.map((name) => ({ name, code: 'FORBIDDEN', newValue: 1 })),
+          omitted: 3,
+        }),
+        result: 'FORBIDDEN',
+      });
+      const ids = async (q: Parameters<AuditRepository['query']>[0]) => (await audit.query(q)).items.map((r) => r.id);
+
+      it('finds single writes on the tag, bulk writes and refused bulk writes listing it, and nothing else', async () => {
+        await audit.appendMany([
+          single(1, 'A.B'), // 1
+          single(2, 'A.BC'), // 2
+          bulk(3, ['X', 'A.B', 'Y']), // 3
+          bulk(4, ['A.BC', 'a.b', 'A.B ', ' A.B', 'xA.B']), // 4: near misses only
+          refused(5, ['Z', 'A.B']), // 5
+          { ...entry(6), action: 'auth.login', target: null, details: canonicalJson({ name: 'A.B' }) }, // 6: not an item
+          bulk(7, ['Q'], { details: canonicalJson({ items: [{ name: 'Q', newValue: { name: 'A.B' }, oldValue: '"name":"A.B"' }] }) }), // 7: in values
+          bulk(8, ['Q'], { details: canonicalJson({ items: [{ name: 'Q', error: 'wrote "name":"A.B"' }] }) }), // 8: in a message
+          single(9, 'A.B', { result: 'FORBIDDEN', details: canonicalJson({ newValue: 3 }) }), // 9: a single refused write
+          bulk(10, ['A.B'], { target: 'other' }), // 10: has a target, and it is another
+          { ...entry(11), target: null, details: null }, // 11
+          { ...entry(12), target: null, details: canonicalJson({ items: ['A.B', 5, null, [{ name: 'A.B' }]] }) }, // 12: no item objects
+          { ...entry(13), target: null, details: canonicalJson({ items: { name: 'A.B' } }) }, // 13: not a list
+        ]);
+        expect(await ids({ tag: 'A.B' })).toEqual([9, 5, 3, 1]);
+        expect(await ids({ tag: 'A.BC' })).toEqual([4, 2]);
+        expect(await ids({ tag: 'A.B ', order: 'asc' })).toEqual([4]);
+        expect(await ids({ tag: 'a.b' })).toEqual([4]);
+        expect(await ids({ tag: 'A' })).toEqual([]);
+        expect(await ids({ tag: 'Q' })).toEqual([8, 7]);
+        expect(await ids({ tag: 'other' })).toEqual([10]);
+        expect(await ids({ tag: '' })).toEqual([]);
+      });
+
+      it('takes quotes, LIKE wildcards, backslashes and other characters literally', async () => {
+        const odd = [
+          `it's`,
+          'say "hi"',
+          '50%',
+          'a_b',
+          'a\\b',
+          'a\\"b',
+          '%',
+          '_',
+          '\\',
+          "'; DROP TABLE audit_log; --",
+          'Ünï/cödé 水',
+          'line\nbreak',
+          'tab\there',
+        ];
+        await audit.appendMany([
+          ...odd.map((name, i) => single(i + 1, name)),
+          ...odd.map((name, i) => bulk(i + 20, ['before', name, 'after'])),
+          bulk(40, ['50x', 'aXb', 'a\\\\b', 'anything', 'itXs', 'say hi', 'ab', "it''s"]),
+        ]);
+        for (const [i, name] of odd.entries()) {
+          expect(await ids({ tag: name, order: 'asc' }), name).toEqual([i + 1, odd.length + i + 1]);
+        }
+        expect(await ids({ tag: '%%' })).toEqual([]);
+        expect(await audit.count()).toBe(odd.length * 2 + 1);
+        expect(await audit.verify()).toMatchObject({ firstBad: null });
+      });
+
+      it('still reads rows whose values PostgreSQL JSON would refuse (NUL, lone surrogates)', async () => {
+        await audit.appendMany([
+          bulk(1, ['S'], { details: canonicalJson({ items: [{ name: 'S', newValue: 'x\u0000y', oldValue: 'AB\u0000\u0000' }] }) }),
+          bulk(2, ['S'], { details: canonicalJson({ items: [{ name: 'S', newValue: '\ud800', oldValue: 'z\udfff' }] }) }),
+          bulk(3, ['T'], { details: canonicalJson({ items: [{ name: 'T', newValue: '\u0000', oldValue: null }] }) }),
+        ]);
+        expect(await ids({ tag: 'S' })).toEqual([2, 1]);
+        expect(await ids({ tag: 'T' })).toEqual([3]);
+      });
+
+      it('combines with from/to, user and action, and pages by id in both orders', async () => {
+        const rows: NewAuditEntry[] = [];
+        for (let s = 1; s <= 40; s++) {
+          const user = s % 2 ? 'alice' : 'bob';
+          // Every third row is about K (alternately on it and in a bulk write), the others about other tags, some near
+          // misses, a few not tag writes at all.
+          if (s % 3 === 0) rows.push(s % 2 ? single(s, 'K', { user }) : bulk(s, ['J', 'K'], { user }));
+          else if (s % 5 === 0) rows.push({ ...entry(s), user, action: 'auth.login', target: 'K.login', details: null });
+          else rows.push(bulk(s, ['K.1', 'KK', `k`], { user }));
+        }
+        await audit.appendMany(rows);
+        const k = rows.flatMap((r, i) => (r.target === 'K' || r.details?.includes('"name":"K"') ? [i + 1] : []));
+        expect(k).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39]);
+        expect(await ids({ tag: 'K', order: 'asc' })).toEqual(k);
+        expect(await ids({ tag: 'K', from: at(6), to: at(21), order: 'asc' })).toEqual([6, 9, 12, 15, 18]);
+        expect(await ids({ tag: 'K', user: 'bob' })).toEqual([36, 30, 24, 18, 12, 6]);
+        expect(await ids({ tag: 'K', action: 'auth.login' })).toEqual([]);
+        expect(await ids({ tag: 'K.login', action: ['auth.login', 'tag.write'] })).toEqual([40, 35, 25, 20, 10, 5]);
+        expect(await ids({ tag: 'K', user: 'alice', from: at(10), to: at(40), action: 'tag.write', order: 'asc' })).toEqual([
+          15, 21, 27, 33, 39,
+        ]);
+        for (const order of ['asc', 'desc'] as const) {
+          for (const limit of [1, 2, 5, 13, 100]) {
+            const seen: number[] = [];
+            let page = await audit.query({ tag: 'K', order, limit });
+            seen.push(...page.items.map((r) => r.id));
+            while (page.next) {
+              expect(page.items).toHaveLength(limit);
+              page = await audit.query({ tag: 'K', order, limit, cursor: page.next });
+              seen.push(...page.items.map((r) => r.id));
+            }
+            expect(seen, `${order} ${limit}`).toEqual(order === 'asc' ? k : [...k].reverse());
+          }
+        }
+        // A page that ends on the last match has no next cursor, whatever follows that is not about the tag.
+        expect((await audit.query({ tag: 'K', order: 'asc', limit: 13 })).next).toBeNull();
+        const third = await audit.query({ tag: 'K', from: at(10), limit: 2 });
+        expect(third.items.map((r) => r.id)).toEqual([39, 36]);
+        expect((await audit.query({ tag: 'K', from: at(10), limit: 2, cursor: third.next! })).items.map((r) => r.id)).toEqual([33, 30]);
+      });
+
+      it('pages through a trail where most rows hold the name only inside a value', async () => {
+        // Rows that pass a text search on the name but list no such item must not end a page early.
+        const decoy = (s: number) =>
+          bulk(s, ['D'], { details: canonicalJson({ items: [{ name: 'D', newValue: { name: 'M' }, oldValue: null }] }) });
+        await audit.appendMany(Array.from({ length: 60 }, (_, i) => (i % 20 === 19 ? bulk(i + 1, ['M']) : decoy(i + 1))));
+        for (const order of ['asc', 'desc'] as const) {
+          const p1 = await audit.query({ tag: 'M', order, limit: 2 });
+          expect(p1.items.map((r) => r.id)).toEqual(order === 'asc' ? [20, 40] : [60, 40]);
+          const p2 = await audit.query({ tag: 'M', order, limit: 2, cursor: p1.next! });
+          expect(p2).toEqual({ items: [expect.objectContaining({ id: order === 'asc' ? 60 : 20 })], next: null });
+        }
+      });
     });
 
     it('refuses a cursor that is not one with a RangeError', async () => {

@@ -210,6 +210,38 @@ describe('dashboard administration (Chromium)', () => {
     expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(expected.map((e) => e.id));
     for (const l of lines.slice(1)) expect(l).toContain(',auth.login,lena,');
 
+    // The tag filter finds the 55 writes above and a bulk write listing the tag among its items (a row without a
+    // target); the CSV link carries it.
+    const TAG = 'Line1.Filler.SpeedSetpoint';
+    const bulk = {
+      items: [
+        { name: 'Line1.Filler.NozzleCount', value: 41 },
+        { name: TAG, value: 399 },
+      ],
+    };
+    expect((await api('PUT', '/tags/values', bulk)).status).toBe(200);
+    const aboutTag = (await api('GET', `/audit?tag=${encodeURIComponent(TAG)}&limit=10000`)).json.items as Array<{
+      id: number;
+      target: string | null;
+    }>;
+    expect(aboutTag.length).toBeGreaterThan(55);
+    expect(aboutTag[0]!.target).toBeNull();
+    await audit.getByLabel('Action').fill('');
+    await audit.getByLabel('User').fill('');
+    await audit.getByLabel('Tag', { exact: true }).fill(TAG);
+    await audit.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => audit.getByText('50 row(s)').count()).toBe(1);
+    expect(await rows.first().innerText()).toContain('"name":"Line1.Filler.NozzleCount"');
+    for (const text of (await rows.allInnerTexts()).slice(1)) expect(text).toContain(TAG);
+    await audit.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(aboutTag.length);
+    const [tagCsv] = await Promise.all([a.waitForEvent('download'), audit.getByRole('link', { name: 'Download CSV' }).click()]);
+    const tagLines = readFileSync((await tagCsv.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(tagLines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(aboutTag.map((e) => e.id));
+    await audit.getByLabel('Tag', { exact: true }).fill('');
+
     // A range that ends before it starts is not sent.
     await audit.getByLabel('From', { exact: true }).fill('2026-06-02T00:00:00');
     await audit.getByLabel('To', { exact: true }).fill('2026-06-01T00:00:00');

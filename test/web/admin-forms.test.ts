@@ -74,7 +74,14 @@ describe('administration form rules (web/src/pages/admin/forms.ts)', () => {
 
   it('turns the audit form into the API query, refusing a range that ends before it starts', () => {
     const q = auditQuery(
-      { from: '2026-06-01T08:00', to: '2026-06-01T09:00', user: ' lena ', action: 'auth.login, tag.write,,auth.login', order: 'asc' },
+      {
+        from: '2026-06-01T08:00',
+        to: '2026-06-01T09:00',
+        user: ' lena ',
+        action: 'auth.login, tag.write,,auth.login',
+        tag: ' Line1/Filler Speed ',
+        order: 'asc',
+      },
       t,
     );
     expect(q).toEqual({
@@ -85,19 +92,21 @@ describe('administration form rules (web/src/pages/admin/forms.ts)', () => {
         to: new Date('2026-06-01T09:00').toISOString(),
         user: 'lena',
         action: 'auth.login,tag.write',
+        tag: 'Line1/Filler Speed',
         order: 'asc',
       },
     });
-    expect(auditQuery({ from: '2026-06-01T09:00', to: '2026-06-01T09:00', user: '', action: '', order: 'desc' }, t)).toEqual({
+    expect(auditQuery({ from: '2026-06-01T09:00', to: '2026-06-01T09:00', user: '', action: '', tag: '', order: 'desc' }, t)).toEqual({
       ok: false,
       message: t.adminRangeInvalid,
     });
-    expect(auditQuery({ from: 'soon', to: '', user: '', action: '', order: 'desc' }, t).ok).toBe(false);
-    expect(auditQuery({ from: '', to: '', user: '', action: '', order: 'desc' }, t)).toEqual({ ok: true, params: { limit: 50 } });
+    expect(auditQuery({ from: 'soon', to: '', user: '', action: '', tag: '', order: 'desc' }, t).ok).toBe(false);
+    expect(auditQuery({ from: '', to: '', user: '', action: '', tag: '', order: 'desc' }, t)).toEqual({ ok: true, params: { limit: 50 } });
   });
 
   it('downloads the filter, not the page: no cursor, the largest page size', () => {
     expect(auditCsvQuery({ user: 'lena', limit: 50, cursor: 'abc', order: 'asc' })).toEqual({ user: 'lena', order: 'asc', limit: 10_000 });
+    expect(auditCsvQuery({ tag: 'A "B" %_\\', limit: 50, cursor: 'abc' })).toEqual({ tag: 'A "B" %_\\', limit: 10_000 });
   });
 
   it('fills placeholders and leaves unknown ones', () => {

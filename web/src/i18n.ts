@@ -153,6 +153,8 @@ const en = {
   adminNothing: 'Nothing found.',
   adminRangeInvalid: '“From” must be before “To”',
   adminActionHint: 'One action or several, comma-separated',
+  adminTag: 'Tag',
+  adminTagHint: 'The exact tag name (case-sensitive): writes to it, alone or in a bulk write, and refused writes',
   adminRows: '{count} row(s)',
   // end of the Administration block
   // ── Exports and Connections pages ──
@@ -348,6 +350,8 @@ const de: Messages = {
   adminNothing: 'Nichts gefunden.',
   adminRangeInvalid: '„Von“ muss vor „Bis“ liegen',
   adminActionHint: 'Eine Aktion oder mehrere, durch Kommas getrennt',
+  adminTag: 'Variable',
+  adminTagHint: 'Der genaue Variablenname (Groß-/Kleinschreibung zählt): Schreibzugriffe darauf, einzeln oder gesammelt, und abgewiesene',
   adminRows: '{count} Zeile(n)',
   // Ende des Verwaltungs-Blocks
   // ── Exports and Connections pages ──

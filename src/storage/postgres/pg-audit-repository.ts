@@ -6,6 +6,8 @@ import {
   type AuditQuery,
   type AuditRepository,
   type NewAuditEntry,
+  detailsListTag,
+  tagItemNeedle,
 } from '../audit-repository.js';
 import { LOCK_NS, LOCKS, PgRepository, type PgMigrations, type Sql } from './db.js';
 
@@ -124,30 +126,51 @@ export class PgAuditRepository extends PgRepository implements AuditRepository {
   }
 
   query(q: AuditQuery = {}): Promise<AuditPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
     const desc = (q.order ?? 'desc') === 'desc';
-    // ISO 8601 UTC strings compare like times byte by byte (the column's collation is "C", as SQLite compares).
-    if (q.from !== undefined) where.push(`at >= ${p(q.from)}`);
-    if (q.to !== undefined) where.push(`at < ${p(q.to)}`);
-    if (q.user !== undefined) where.push(`username = ${p(q.user)}`);
-    if (q.action !== undefined) {
-      const list = typeof q.action === 'string' ? [q.action] : [...q.action];
-      if (list.length > 0) where.push(`action = ANY(${p(list)}::text[])`);
-    }
+    let after: number | undefined;
     if (q.cursor !== undefined) {
-      const after = decodeCursor(q.cursor);
-      if (after === null) return Promise.reject(new RangeError('invalid cursor'));
-      where.push(`id ${desc ? '<' : '>'} ${p(after)}`);
+      const c = decodeCursor(q.cursor);
+      if (c === null) return Promise.reject(new RangeError('invalid cursor'));
+      after = c;
     }
     const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
-    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ${p(limit + 1)}`;
+    const tag = q.tag;
+    const select = (afterId: number | undefined): [string, unknown[]] => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const p = (v: unknown) => {
+        params.push(v);
+        return `$${params.length}`;
+      };
+      // ISO 8601 UTC strings compare like times byte by byte (the column's collation is "C", as SQLite compares).
+      if (q.from !== undefined) where.push(`at >= ${p(q.from)}`);
+      if (q.to !== undefined) where.push(`at < ${p(q.to)}`);
+      if (q.user !== undefined) where.push(`username = ${p(q.user)}`);
+      if (q.action !== undefined) {
+        const list = typeof q.action === 'string' ? [q.action] : [...q.action];
+        if (list.length > 0) where.push(`action = ANY(${p(list)}::text[])`);
+      }
+      // Only the substring test here; the items are checked below (see the loop).
+      if (tag !== undefined) where.push(`(target = ${p(tag)} OR (target IS NULL AND strpos(details, ${p(tagItemNeedle(tag))}) > 0))`);
+      if (afterId !== undefined) where.push(`id ${desc ? '<' : '>'} ${p(afterId)}`);
+      return [
+        `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id ${desc ? 'DESC' : 'ASC'} LIMIT ${p(limit + 1)}`,
+        params,
+      ];
+    };
     return this.db.run(async (db) => {
-      const rows = (await db.query<DbRow>(sql, params)).rows.map(fromPgRow);
+      const rows: AuditRow[] = [];
+      // With a tag, a row without a target that holds the name's text may still not list it as an item (the text can
+      // sit inside a value): such rows are dropped here, and the next rows read until the page is full. Checked in
+      // JavaScript, not with details::jsonb @> …: PostgreSQL's JSON types refuse \u0000 and lone surrogates, which
+      // canonical JSON may hold (a PLC string padded with NULs as a write's old value), and one such row would fail
+      // every query whose range holds it.
+      for (let afterId = after; ; ) {
+        const batch = (await db.query<DbRow>(...select(afterId))).rows;
+        for (const r of batch) if (tag === undefined || r.target !== null || detailsListTag(r.details, tag)) rows.push(fromPgRow(r));
+        if (rows.length > limit || batch.length <= limit) break;
+        afterId = batch[batch.length - 1]!.id;
+      }
       const more = rows.length > limit;
       if (more) rows.length = limit;
       const last = rows[rows.length - 1];

@@ -6,6 +6,7 @@ import {
   type AuditQuery,
   type AuditRepository,
   type NewAuditEntry,
+  tagItemNeedle,
 } from '../audit-repository.js';
 import type { Statement } from 'better-sqlite3';
 import { migrate, type Database } from './database.js';
@@ -177,6 +178,13 @@ export class SqliteAuditRepository extends SqliteRepository implements AuditRepo
         where.push(`action IN (${list.map(() => '?').join(',')})`);
         params.push(...list);
       }
+    }
+    if (q.tag !== undefined) {
+      // instr first: a row's JSON is parsed only when its text holds the item's name (see tagItemNeedle); CASE so
+      // that json_extract never sees an item that is not an object (a bare string is not JSON text).
+      where.push(`(target = ? OR (target IS NULL AND instr(details, ?) > 0 AND EXISTS (
+        SELECT 1 FROM json_each(details, '$.items') AS i WHERE CASE WHEN i.type = 'object' THEN json_extract(i.value, '$.name') END = ?)))`);
+      params.push(q.tag, tagItemNeedle(q.tag), q.tag);
     }
     if (q.cursor !== undefined) {
       const after = decodeCursor(q.cursor);

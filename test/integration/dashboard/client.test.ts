@@ -2,7 +2,7 @@ import { fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveClient, TagwayApiError, TagwayClient, type LiveValue, type SocketLike } from '../../../client/src/index.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../helpers/server.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 /** The client library end to end in Node 20 against a real server: bearer auth, typed calls, live values, reconnect. */
@@ -41,6 +41,24 @@ describe('@tagway/client against a real server', () => {
     await c.logout();
     c.token = session.token;
     await expect(c.readTag('Line1.Setpoint')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('filters the audit trail by tag, in JSON and in the CSV link, with a name that needs URL encoding', async () => {
+    const special = 'Line1/Filler Speed:rpm.[1]#a';
+    const c = clientFor();
+    await c.login('admin', ADMIN_PASSWORD);
+    await c.writeTags([
+      { name: 'Line2.Setpoint', value: 7 },
+      { name: special, value: 8 },
+    ]);
+    const page = await c.audit({ tag: special, limit: 1 });
+    expect(page.items[0]).toMatchObject({ action: 'tag.write', user: 'admin', target: null, result: 'OK' });
+    expect(page.items[0]!.details).toMatchObject({ items: [{ name: 'Line2.Setpoint' }, { name: special, newValue: 8 }] });
+    const csv = (await c.csv(c.auditCsvUrl({ tag: special }))).trim().split(/\r?\n/);
+    expect(csv[0]).toMatch(/^id,at,action,/);
+    expect(Number(csv[1]!.split(',')[0])).toBe(page.items[0]!.id);
+    expect((await c.audit({ tag: 'Line1/Filler' })).items).toEqual([]);
+    await c.logout();
   });
 
   it('delivers live values, flags them stale while disconnected, re-authenticates and re-delivers after a forced reconnect', async () => {

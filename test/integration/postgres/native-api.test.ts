@@ -186,6 +186,28 @@ describe('native API on PostgreSQL', () => {
     expect(writes.json.items.every((r: any) => r.action === 'tag.write' && r.user === 'operator')).toBe(true);
     const next = await s.request('GET', `/audit?action=tag.write&user=operator&limit=2&cursor=${writes.json.next}`, { token: admin });
     expect(next.json.items[0].id).toBeLessThan(writes.json.items[1].id);
+    // By tag: the single (refused) write and the bulk writes listing it (rows without a target), even when another
+    // item's value holds a NUL, which PostgreSQL's JSON types refuse.
+    const nul = await s.request('PUT', '/tags/values', {
+      token: op,
+      body: {
+        items: [
+          { name: 'P.Text', value: 'a\u0000b' },
+          { name: 'P.Level', value: 1.5 },
+        ],
+      },
+    });
+    expect(nul.json.items.map((i: any) => i.status)).toEqual(['OK', 'OK']);
+    const byTag = (await s.request('GET', '/audit?tag=P.Level', { token: admin })).json.items;
+    expect(byTag.map((r: any) => [r.target, r.result, r.details.items?.map((i: any) => i.name)])).toEqual([
+      [null, 'OK', ['P.Text', 'P.Level']],
+      ['P.Level', 'FAILED', undefined],
+      [null, 'OK', ['P.Count', 'P.Text', 'P.Level']],
+    ]);
+    expect(byTag[0].details.items[0].newValue).toBe('a\u0000b');
+    const text = (await s.request('GET', '/audit?tag=P.Text&limit=3', { token: admin })).json.items;
+    expect(text.map((r: any) => r.target)).toEqual([null, 'P.Text', null]);
+    expect((await s.request('GET', '/audit?tag=P.Tex', { token: admin })).json.items).toEqual([]);
     const lines: string[] = [];
     const code = await runAuditVerifyPostgres(url, { log: (l) => lines.push(l), error: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/audit verify: OK, \d+ rows/);

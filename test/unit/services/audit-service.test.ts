@@ -21,12 +21,13 @@ describe('AuditService', () => {
   let dir: string;
   let db: Database;
   let service: AuditService;
+  let trail: AuditTrail;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tagway-audit-svc-'));
     db = openDatabase(join(dir, 'tagway.db'));
     const log = new SqliteAuditRepository(db);
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const trail = new AuditTrail(log, clock);
+    trail = new AuditTrail(log, clock);
     for (const [action, user] of [
       ['auth.login', 'a'],
       ['auth.login_failed', 'b'],
@@ -64,5 +65,25 @@ describe('AuditService', () => {
     expect((await service.query(a, { limit: 2, cursor: p1.next! })).items.map((r) => r.action)).toEqual(['auth.login']);
     await expect(service.query(a, { cursor: 'garbage' })).rejects.toThrow(/cursor is not valid/);
     await expect(service.query(a, { from: 'yesterday' })).rejects.toThrow(/from is not a date-time/);
+  });
+
+  it('filters by tag: rows on it and rows listing it among their items, with the other filters', async () => {
+    const a = actor([{ permission: 'audit:read' }]);
+    await trail.record({ action: 'tag.write', user: 'a', target: 'T.1', details: { newValue: 1, oldValue: 0 }, result: 'OK' });
+    await trail.record({
+      action: 'tag.write',
+      user: 'b',
+      target: null,
+      details: { items: [{ name: 'T.1' }, { name: 'T.2' }] },
+      result: 'OK',
+    });
+    await trail.record({ action: 'tag.write', user: 'b', target: 'T.10', result: 'OK' });
+    const targets = async (f: Parameters<AuditService['query']>[1]) => (await service.query(a, f)).items.map((r) => [r.user, r.target]);
+    expect(await targets({ tag: 'T.1' })).toEqual([
+      ['b', null],
+      ['a', 'T.1'],
+    ]);
+    expect(await targets({ tag: 'T.1', user: 'a', actions: ['tag.write'] })).toEqual([['a', 'T.1']]);
+    expect(await targets({ tag: 'T.2', actions: ['auth.login'] })).toEqual([]);
   });
 });

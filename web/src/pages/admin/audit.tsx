@@ -45,9 +45,9 @@ const ACTIONS = Object.keys({
   'board.delete': 1,
 } satisfies Record<AuditAction, 1>);
 
-const EMPTY: AuditForm = { from: '', to: '', user: '', action: '', order: 'desc' };
+const EMPTY: AuditForm = { from: '', to: '', user: '', action: '', tag: '', order: 'desc' };
 
-/** The audit trail: filters the API has (time range, user, actions, order), keyset "Load more", CSV of the filter. */
+/** The audit trail: filters the API has (time range, user, actions, tag, order), keyset "Load more", CSV of the filter. */
 export function Audit() {
   const { t } = useI18n();
   const { client } = useTagway();
@@ -113,6 +113,10 @@ export function Audit() {
               <option key={a} value={a} />
             ))}
           </datalist>
+        </label>
+        <label>
+          {t.adminTag}
+          <input value={form.tag} maxLength={1024} title={t.adminTagHint} autoComplete="off" spellCheck={false} onChange={set('tag')} />
         </label>
         <label>
           {t.adminOrder}

@@ -77,6 +77,8 @@ export interface AuditForm {
   to: string;
   user: string;
   action: string;
+  /** One tag's exact name; empty for any. */
+  tag: string;
   order: 'asc' | 'desc';
 }
 
@@ -103,6 +105,9 @@ export function auditQuery(f: AuditForm, t: Messages): { ok: true; params: Audit
     .map((a) => a.trim())
     .filter(Boolean);
   if (actions.length) params.action = [...new Set(actions)].join(',').slice(0, 512);
+  // Tag names never start or end with a space, so trimming cannot turn one name into another.
+  const tag = f.tag.trim();
+  if (tag !== '') params.tag = tag.slice(0, 1024);
   if (f.order === 'asc') params.order = 'asc';
   return { ok: true, params };
 }

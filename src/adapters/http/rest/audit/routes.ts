@@ -15,6 +15,14 @@ export const AuditQuery = Type.Object(
     action: Type.Optional(
       Type.String({ maxLength: 512, description: 'One action or a comma-separated list, e.g. auth.login,auth.login_failed' }),
     ),
+    tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description:
+          'Rows about this tag (exact, case-sensitive): writes to it, bulk writes listing it among their items, refused writes naming it. Scans the rows within from/to; give them for a long trail',
+      }),
+    ),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_MAX_LIMIT })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
@@ -74,6 +82,7 @@ export const auditRoutes: ApiPlugin = async (app, { services }) => {
         to?: string;
         user?: string;
         action?: string;
+        tag?: string;
         order?: 'asc' | 'desc';
         limit?: number;
         cursor?: string;
@@ -83,6 +92,7 @@ export const auditRoutes: ApiPlugin = async (app, { services }) => {
         from: q.from,
         to: q.to,
         user: q.user,
+        tag: q.tag,
         order: q.order,
         limit: q.limit,
         cursor: q.cursor,
