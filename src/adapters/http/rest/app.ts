@@ -8,6 +8,7 @@ import { TagwayError } from '../../../domain/problems.js';
 import type { Runtime } from '../../../runtime/runtime.js';
 import type { Services } from '../../../services/services.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
+import { directJsonAnswer } from './direct-answer.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import { DOCS_UI_BRANDING } from './docs-branding.js';
@@ -176,12 +177,17 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     reply.headers(headers);
     tryFrom(request, done, 0);
   };
+  // For routes that write their answer with its headers themselves (direct-answer.ts).
+  const authenticateOnly = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => tryFrom(request, done, 0);
+  const answerJson = directJsonAnswer(headers);
   const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
     // The docs UI's routes come from its plugin; they are public like /openapi.json.
-    const isPublic = (route.config as { public?: boolean } | undefined)?.public || route.url.startsWith(`${prefix}/docs`);
+    const config = route.config as { public?: boolean; directAnswer?: boolean } | undefined;
+    const isPublic = config?.public || route.url.startsWith(`${prefix}/docs`);
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [(isPublic ? withHeaders : authenticate) as never, ...existing];
+    const hook = isPublic ? withHeaders : config?.directAnswer ? authenticateOnly : authenticate;
+    route.onRequest = [hook as never, ...existing];
   });
 
   // One line per request at debug level only (errors are logged by the error handler); without debug the hook is
@@ -218,7 +224,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
         else request.log.error({ err, suppressed: gate.suppressed }, 'unhandled error');
       }
     }
-    return sendProblem(request, reply, te);
+    // Routes with a direct answer have not had the security headers set yet (the others get them twice).
+    return sendProblem(request, reply.headers(headers), te);
   });
   const dashboard = opts.dashboardDir === false ? undefined : loadDashboard(opts.dashboardDir ?? defaultDashboardDir(), config.basePath);
   // A browser navigating to a path of the single-page app (a reload on /app/tags) gets the app; API clients get
@@ -280,12 +287,12 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
     async (scoped) => {
       scoped.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
       for (const plugin of [...CORE_PLUGINS, ...(opts.plugins ?? [])])
-        if (typeof plugin === 'function') await scoped.register(plugin, { runtime, services: opts.services });
+        if (typeof plugin === 'function') await scoped.register(plugin, { runtime, services: opts.services, answerJson });
     },
     { prefix },
   );
   for (const p of opts.plugins ?? [])
-    if (typeof p !== 'function') await app.register(p.plugin, { runtime, services: opts.services, prefix: p.prefix });
+    if (typeof p !== 'function') await app.register(p.plugin, { runtime, services: opts.services, answerJson, prefix: p.prefix });
 
   return app;
 }
