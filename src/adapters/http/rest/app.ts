@@ -8,7 +8,7 @@ import { TagwayError } from '../../../domain/problems.js';
 import type { Runtime } from '../../../runtime/runtime.js';
 import type { Services } from '../../../services/services.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
-import { directJsonAnswer } from './direct-answer.js';
+import { jsonAnswer } from './direct-answer.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import { DOCS_UI_BRANDING } from './docs-branding.js';
@@ -179,7 +179,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   };
   // For routes that write their answer with its headers themselves (direct-answer.ts).
   const authenticateOnly = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => tryFrom(request, done, 0);
-  const answerJson = directJsonAnswer(headers);
+  // CORS adds headers in a hook of its own, which a direct answer would skip.
+  const answerJson = jsonAnswer(headers, config.security.corsOrigins.length === 0);
   const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
     // The docs UI's routes come from its plugin; they are public like /openapi.json.
