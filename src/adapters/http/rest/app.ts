@@ -9,6 +9,7 @@ import type { Runtime } from '../../../runtime/runtime.js';
 import type { Services } from '../../../services/services.js';
 import { defaultAuthenticators, type Authenticator } from './authenticate.js';
 import { jsonAnswer } from './direct-answer.js';
+import { cutIdleConnections } from './idle-connections.js';
 import { sendProblem, toTagwayError } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import { DOCS_UI_BRANDING } from './docs-branding.js';
@@ -73,7 +74,8 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
       : { http: slowClients }),
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
-    connectionTimeout: config.idleTimeoutMs,
+    // The idle timeout is kept by a sweep (cutIdleConnections below), not by Node's per-socket timer.
+    connectionTimeout: 0,
     bodyLimit: config.bodyLimit,
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     // A client's own request id is kept when it is safe to log; otherwise we make one.
@@ -93,6 +95,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   app.log = logger;
 
   capConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, runtime.logger);
+  cutIdleConnections(app.server, config.idleTimeoutMs, opts.https !== undefined);
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
