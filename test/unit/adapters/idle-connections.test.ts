@@ -30,7 +30,11 @@ describe('idle connections (one sweep instead of a timer per socket)', () => {
   async function start(): Promise<(request: string) => Promise<Socket>> {
     // A handler that never answers: only the idle timeout can end the connection.
     server = createServer({ requestTimeout: 0, headersTimeout: 0 } as never, () => undefined);
-    server.on('upgrade', (_req, socket: Duplex) => upgraded.push(socket) && socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n'));
+    server.on(
+      'upgrade',
+      (_req, socket: Duplex) =>
+        upgraded.push(socket) && socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n'),
+    );
     cutIdleConnections(server, IDLE, false);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
