@@ -65,7 +65,7 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   const logger = runtime.logger as unknown as FastifyBaseLogger;
   const app = Fastify({
     // No loggerInstance: given one, fastify times and logs every answer, with two listeners added to and removed
-    // from every response, even with request logging disabled (a microsecond per request). The app's logger is
+    // from every response, even with request logging disabled (1.5–2 µs per request). The app's logger is
     // set as app.log below and is every request's parent logger (childLoggerFactory), so every line still goes to
     // it; only fastify's own request lines are gone, and those are disabled here anyway.
     ...(rewriteUrl ? { rewriteUrl } : {}),
@@ -187,10 +187,10 @@ export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<Fast
   const prefix = config.basePath === '/' ? '' : config.basePath;
   app.addHook('onRoute', (route) => {
     // The docs UI's routes come from its plugin; they are public like /openapi.json.
-    const config = route.config as { public?: boolean; directAnswer?: boolean } | undefined;
-    const isPublic = config?.public || route.url.startsWith(`${prefix}/docs`);
+    const routeConfig = route.config as { public?: boolean; directAnswer?: boolean } | undefined;
+    const isPublic = routeConfig?.public || route.url.startsWith(`${prefix}/docs`);
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    const hook = isPublic ? withHeaders : config?.directAnswer ? authenticateOnly : authenticate;
+    const hook = isPublic ? withHeaders : routeConfig?.directAnswer ? authenticateOnly : authenticate;
     route.onRequest = [hook as never, ...existing];
   });
 
