@@ -331,6 +331,12 @@ describe('security over real HTTPS', () => {
     expect(r.headers['access-control-allow-origin']).toBe('https://hmi.example');
     expect(r.body.requestId).toBe('req-abc-123');
     expect(r.headers['x-request-id']).toBe('req-abc-123');
+    // The tag read, written directly without CORS, takes fastify's path with it.
+    const read = await t.call('GET', `/tags/${enc(WRITABLE)}/value`, { headers: { ...bearer(adminToken), origin: 'https://hmi.example' } });
+    expect(read.status).toBe(200);
+    expect(read.headers['access-control-allow-origin']).toBe('https://hmi.example');
+    expect(read.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+    expect(read.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     const evil = await t.call('GET', '/health', { headers: { origin: 'https://evil.example' } });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
     const pre = await t.call('OPTIONS', '/tags', {

@@ -91,6 +91,34 @@ describe('tags API over HTTPS', () => {
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
+    it('answers a read, its HEAD and its errors with the security headers (the read is written directly)', async () => {
+      const security = {
+        'strict-transport-security': 'max-age=31536000',
+        'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-resource-policy': 'same-site',
+      };
+      const r = await s.request('GET', '/tags/T.Limited/value', { token: viewer });
+      expect(r.headers).toMatchObject({ ...security, 'content-type': 'application/json; charset=utf-8' });
+      expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.text));
+      const multiByte = await s.request('GET', `/tags/${enc(SPECIAL)}/value`, { token: admin });
+      expect(Number(multiByte.headers['content-length'])).toBe(Buffer.byteLength(multiByte.text));
+      const head = await s.request('HEAD', '/tags/T.Limited/value', { token: viewer });
+      expect(head.status).toBe(200);
+      expect(head.text).toBe('');
+      expect(head.headers).toMatchObject({ ...security, 'content-length': r.headers['content-length'] });
+      for (const e of [
+        await s.request('GET', '/tags/No.Such.Tag/value', { token: viewer }),
+        await s.request('GET', '/tags/T.Limited/value'),
+        await s.request('GET', `/tags/${'x'.repeat(300)}/value`, { token: viewer }),
+      ]) {
+        expect(e.status).toBeGreaterThanOrEqual(400);
+        expect(e.headers).toMatchObject({ ...security, 'content-type': 'application/problem+json; charset=utf-8' });
+        expect(e.headers['x-request-id']).toBe(e.json.requestId);
+      }
+    });
     it('handles a name with / . : [ ] # and a space, percent-encoded', async () => {
       const r = await s.request('GET', `/tags/${enc(SPECIAL)}/value`, { token: admin });
       expect(r.status).toBe(200);

@@ -69,6 +69,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route needs no authentication (health, docs, login). */
     public?: boolean;
+    /** The route writes its 200 answer itself, security headers included (see direct-answer.ts). */
+    directAnswer?: boolean;
   }
 }
 

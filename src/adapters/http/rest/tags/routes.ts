@@ -32,7 +32,7 @@ function decodeCursor(cursor: string): number {
  * The tag endpoints: parsing, the TagService, encoding. Value objects are served from the engine's cached JSON,
  * so a read costs a lookup, a permission check and a string copy; bulk answers are joined from the same cached bytes.
  */
-export const tagRoutes: ApiPlugin = async (app, { runtime, services }) => {
+export const tagRoutes: ApiPlugin = async (app, { runtime, services, answerJson }) => {
   const engine = runtime.tags;
   const tags = services.tags;
   const base = runtime.config.basePath === '/' ? '' : runtime.config.basePath;
@@ -72,9 +72,12 @@ export const tagRoutes: ApiPlugin = async (app, { runtime, services }) => {
     },
   );
 
+  // The hottest read: answered directly (direct-answer.ts) and synchronously (no promise per request); a thrown
+  // error takes fastify's error path as from any handler.
   app.get(
     '/tags/:name/value',
     {
+      config: { directAnswer: true },
       schema: {
         summary: 'Read one tag',
         tags: ['tags'],
@@ -82,9 +85,9 @@ export const tagRoutes: ApiPlugin = async (app, { runtime, services }) => {
         response: { 200: ValueObject, ...problems(401, 403, 404) },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const tag = tags.read(actorOf(request), (request.params as { name: string }).name);
-      return reply.type(JSON_TYPE).serializer(String).send(engine.valueJson(tag));
+      answerJson(reply, engine.valueJson(tag));
     },
   );
 
