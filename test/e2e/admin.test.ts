@@ -232,6 +232,8 @@ describe('dashboard administration (Chromium)', () => {
     await audit.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => audit.getByText('50 row(s)').count()).toBe(1);
     expect(await rows.first().innerText()).toContain('"name":"Line1.Filler.NozzleCount"');
+    // A bulk row has no target of its own: the cell says how many tags it lists.
+    expect(await rows.first().locator('td').nth(3).innerText()).toBe('2 tags');
     for (const text of (await rows.allInnerTexts()).slice(1)) expect(text).toContain(TAG);
     await audit.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => rows.count()).toBe(aboutTag.length);

@@ -156,6 +156,7 @@ const en = {
   adminTag: 'Tag',
   adminTagHint: 'The exact tag name (case-sensitive): writes to it, alone or in a bulk write, and refused writes',
   adminRows: '{count} row(s)',
+  adminBulkTarget: '{count} tags',
   // end of the Administration block
   // ── Exports and Connections pages ──
   exExports: 'Exports',
@@ -353,6 +354,7 @@ const de: Messages = {
   adminTag: 'Variable',
   adminTagHint: 'Der genaue Variablenname (Groß-/Kleinschreibung zählt): Schreibzugriffe darauf, einzeln oder gesammelt, und abgewiesene',
   adminRows: '{count} Zeile(n)',
+  adminBulkTarget: '{count} Tags',
   // Ende des Verwaltungs-Blocks
   // ── Exports and Connections pages ──
   exExports: 'Exporte',

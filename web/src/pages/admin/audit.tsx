@@ -153,7 +153,7 @@ export function Audit() {
               <td data-label={t.action}>{r.action}</td>
               <td data-label={t.user}>{r.user}</td>
               <td data-label={t.target} className="break">
-                {r.target}
+                {r.target ?? bulkTarget(r.details, t.adminBulkTarget)}
               </td>
               <td data-label={t.result}>{r.result}</td>
               <td data-label={t.adminAddress}>{r.clientAddress}</td>
@@ -172,4 +172,12 @@ export function Audit() {
       )}
     </section>
   );
+}
+
+/** A bulk write's row has no target; its items are the targets, so the cell says how many. */
+function bulkTarget(details: unknown, template: string): string | null {
+  const d = details as { items?: unknown; refused?: unknown } | null;
+  if (!Array.isArray(d?.items)) return null;
+  // A refused bulk write lists its first 100 items and counts them all.
+  return fill(template, { count: typeof d.refused === 'number' ? d.refused : d.items.length });
 }
