@@ -1,3 +1,4 @@
+import type { CommitRider, DriverKeyValueStore } from '../drivers/driver.js';
 import type { AuditRow, NewAuditEntry } from '../storage/audit-repository.js';
 import type { KeyValueEntry, KeyValueRepository } from '../storage/key-value-repository.js';
 import type { Storage } from '../storage/open.js';
@@ -7,6 +8,8 @@ type KvEntry = { key: string; value: unknown; at: number };
 interface KvOp {
   namespace: string;
   entries: ReadonlyArray<KvEntry>;
+  /** Audit rows committed in the same transaction as these entries or not at all (see `rider`). */
+  riders: readonly AuditOp[] | undefined;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -16,6 +19,9 @@ interface AuditOp {
   resolve: (rows: AuditRow[]) => void;
   reject: (e: unknown) => void;
 }
+
+/** A rider is an AuditOp handed out opaquely: drivers pass it back to `setManyWith` untouched. */
+const riderOps = new WeakSet<object>();
 
 /**
  * Group commit of client writes: the retained values of internal tags and the audit rows that arrive while a group
@@ -31,6 +37,9 @@ interface AuditOp {
  *   before, the value's included, so a client write answered after its audit row (the tag engine awaits its write
  *   observers) is durable. Refused audit rows are reported only after the earlier groups' syncs settled, so an
  *   answer given while storage refuses the trail (the trail holds the rows) still follows the value's sync.
+ * - a rider's audit rows (`rider`, passed with values to `setManyWith`: a single write's row, known before its value
+ *   is stored) commit in the SAME transaction as those values, or not at all; they resolve at commit and sync. A
+ *   write then takes one group and one sync instead of two groups (value, then its row) and a sync.
  */
 export class GroupCommit {
   private kv: KvOp[] = [];
@@ -51,11 +60,34 @@ export class GroupCommit {
 
   /** Writes key-value entries in the next group; resolves once committed (see the class comment). */
   setMany(namespace: string, entries: ReadonlyArray<KvEntry>): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+    return this.setManyWith(namespace, entries, undefined);
+  }
+
+  /**
+   * `setMany` with riders (from `rider`): their audit rows go into the same transaction as these entries, and are
+   * stored if and only if the entries are. Resolves once committed, as `setMany`; each rider's own promise resolves
+   * once committed and synced, and rejects (nothing stored) when the entries are refused.
+   */
+  setManyWith(namespace: string, entries: ReadonlyArray<KvEntry>, riders: readonly CommitRider[] | undefined): Promise<void> {
+    const ops = riders === undefined || riders.length === 0 ? undefined : riders.map(toOp);
+    if (entries.length === 0 && ops === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.kv.push({ namespace, entries, resolve, reject });
+      this.kv.push({ namespace, entries, riders: ops, resolve, reject });
       this.request();
     });
+  }
+
+  /**
+   * Audit rows to commit together with values (`setManyWith`) rather than in a group of their own: `rows` resolves
+   * with them once committed and synced, rejects when their values were refused (then nothing of them is stored).
+   */
+  rider(entries: readonly NewAuditEntry[]): { rider: CommitRider; rows: Promise<AuditRow[]> } {
+    let op!: AuditOp;
+    const rows = new Promise<AuditRow[]>((resolve, reject) => {
+      op = { entries, resolve, reject };
+    });
+    riderOps.add(op);
+    return { rider: op as unknown as CommitRider, rows };
   }
 
   /** Appends audit rows (chained in order) in the next group; resolves with them once committed and durable. */
@@ -102,13 +134,14 @@ export class GroupCommit {
   }
 
   /** A key-value repository whose writes go through this group commit; reads pass straight to `base`. */
-  keyValues(base: KeyValueRepository): KeyValueRepository {
+  keyValues(base: KeyValueRepository): KeyValueRepository & Required<Pick<DriverKeyValueStore, 'setManyWith'>> {
     return {
       get: (namespace: string, key: string): Promise<KeyValueEntry | undefined> => base.get(namespace, key),
       list: (namespace: string): Promise<KeyValueEntry[]> => base.list(namespace),
       delete: (namespace: string, key: string): Promise<boolean> => base.delete(namespace, key),
       set: (namespace: string, key: string, value: unknown, at: number): Promise<void> => this.setMany(namespace, [{ key, value, at }]),
       setMany: (namespace, entries) => this.setMany(namespace, entries),
+      setManyWith: (namespace, entries, riders) => this.setManyWith(namespace, entries, riders),
     };
   }
 
@@ -138,7 +171,14 @@ export class GroupCommit {
     if (this.wanted || this.kv.length > 0 || this.audit.length > 0) this.request();
   }
 
-  private async commit(kv: KvOp[], audit: AuditOp[]): Promise<void> {
+  private async commit(kv: KvOp[], queued: AuditOp[]): Promise<void> {
+    // The trail's queued rows first (they were recorded before), then the riders, in the order of their values.
+    let audit = queued;
+    for (const op of kv) {
+      if (op.riders === undefined) continue;
+      if (audit === queued) audit = [...queued];
+      audit.push(...op.riders);
+    }
     const entries = audit.length === 1 ? audit[0]!.entries : audit.flatMap((a) => a.entries);
     let isCommitted = false;
     const onCommit = (): void => {
@@ -177,45 +217,59 @@ export class GroupCommit {
         for (const op of audit) op.reject(err);
         return;
       }
-      if (kv.length + audit.length === 1) {
-        for (const op of kv) op.reject(err);
-        await this.rejectAudit(audit, err, syncedBefore);
+      if (kv.length + queued.length === 1) {
+        for (const op of kv) {
+          op.reject(err);
+          // Not stored, and never to be: the value they describe was refused (its writer records that instead).
+          for (const r of op.riders ?? []) r.reject(err);
+        }
+        await this.rejectAudit(queued, err, syncedBefore);
         return;
       }
       // One part's refusal must not take the others with it (a value that cannot be stored, audit rows refused by a
       // full disk while a value still fits): commit them apart, as they were before grouping.
-      await this.commitApart(kv, audit, syncedBefore);
+      await this.commitApart(kv, queued, syncedBefore);
       return;
     }
     // A backend that does not call onCommit has committed by the time the unit resolves.
     onCommit();
     this.stats.auditRows += rows.length;
-    let at = 0;
-    for (const op of audit) {
-      op.resolve(audit.length === 1 ? rows : rows.slice(at, at + op.entries.length));
-      at += op.entries.length;
-    }
+    resolveOps(audit, rows);
   }
 
   private async commitApart(kv: KvOp[], audit: AuditOp[], syncedBefore: Promise<unknown>): Promise<void> {
     const syncs: Array<Promise<unknown>> = [syncedBefore];
     for (const op of kv) {
       let committed = false;
-      const tx = this.storage.transaction((t) => t.keyValues.setMany(op.namespace, op.entries), {
-        deferSync: true,
-        syncLater: true,
-        onCommit: () => {
-          committed = true;
-          this.valuesUnsynced = true;
-          op.resolve();
+      const riders = op.riders ?? [];
+      const rows = riders.length === 0 ? [] : riders.length === 1 ? riders[0]!.entries : riders.flatMap((r) => r.entries);
+      // Each value with its riders' rows, all or none: a row never outlives the value it reports.
+      const tx = this.storage.transaction(
+        async (t) => {
+          await t.keyValues.setMany(op.namespace, op.entries);
+          return rows.length === 0 ? [] : t.audit.appendMany(rows);
         },
-      });
+        {
+          deferSync: true,
+          syncLater: rows.length === 0,
+          onCommit: () => {
+            committed = true;
+            if (rows.length === 0) this.valuesUnsynced = true;
+            op.resolve();
+          },
+        },
+      );
       syncs.push(tx.catch(() => undefined));
       await tx.then(
-        // Resolving twice is harmless: for a backend that does not call onCommit.
-        () => op.resolve(),
+        (stored) => {
+          // Resolving twice is harmless: for a backend that does not call onCommit.
+          op.resolve();
+          this.stats.auditRows += stored.length;
+          resolveOps(riders, stored);
+        },
         (err: unknown) => {
           if (!committed) op.reject(err);
+          for (const r of riders) r.reject(err);
         },
       );
     }
@@ -244,6 +298,20 @@ export class GroupCommit {
     this.synced = Promise.allSettled([this.synced, p]);
     return p;
   }
+}
+
+/** Hands each op its own rows out of one append of all their entries, in order. */
+function resolveOps(ops: readonly AuditOp[], rows: AuditRow[]): void {
+  let at = 0;
+  for (const op of ops) {
+    op.resolve(ops.length === 1 ? rows : rows.slice(at, at + op.entries.length));
+    at += op.entries.length;
+  }
+}
+
+function toOp(rider: CommitRider): AuditOp {
+  if (!riderOps.has(rider)) throw new TypeError('not a rider made by GroupCommit.rider');
+  return rider as unknown as AuditOp;
 }
 
 /**
