@@ -20,8 +20,18 @@ interface AuditOp {
   reject: (e: unknown) => void;
 }
 
-/** A rider is an AuditOp handed out opaquely: drivers pass it back to `setManyWith` untouched. */
-const riderOps = new WeakSet<object>();
+/** A rider: an AuditOp handed out opaquely, which drivers pass back to `setManyWith` untouched. */
+class RiderOp implements AuditOp {
+  resolve!: (rows: AuditRow[]) => void;
+  reject!: (e: unknown) => void;
+  readonly rows: Promise<AuditRow[]>;
+  constructor(readonly entries: readonly NewAuditEntry[]) {
+    this.rows = new Promise<AuditRow[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
 
 /**
  * Group commit of client writes: the retained values of internal tags and the audit rows that arrive while a group
@@ -82,12 +92,8 @@ export class GroupCommit {
    * with them once committed and synced, rejects when their values were refused (then nothing of them is stored).
    */
   rider(entries: readonly NewAuditEntry[]): { rider: CommitRider; rows: Promise<AuditRow[]> } {
-    let op!: AuditOp;
-    const rows = new Promise<AuditRow[]>((resolve, reject) => {
-      op = { entries, resolve, reject };
-    });
-    riderOps.add(op);
-    return { rider: op as unknown as CommitRider, rows };
+    const op = new RiderOp(entries);
+    return { rider: op as unknown as CommitRider, rows: op.rows };
   }
 
   /** Appends audit rows (chained in order) in the next group; resolves with them once committed and durable. */
@@ -310,8 +316,8 @@ function resolveOps(ops: readonly AuditOp[], rows: AuditRow[]): void {
 }
 
 function toOp(rider: CommitRider): AuditOp {
-  if (!riderOps.has(rider)) throw new TypeError('not a rider made by GroupCommit.rider');
-  return rider as unknown as AuditOp;
+  if (!(rider instanceof RiderOp)) throw new TypeError('not a rider made by GroupCommit.rider');
+  return rider;
 }
 
 /**

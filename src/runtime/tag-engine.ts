@@ -390,7 +390,9 @@ export class TagEngine {
         /* observers never break a write */
       }
     }
-    return pending && Promise.all(pending).then(() => undefined);
+    if (pending === undefined) return undefined;
+    // One observer waiting (the audit trail): its promise as is, without a Promise.all and a then per write.
+    return pending.length === 1 ? (pending[0] as Promise<void>) : Promise.all(pending).then(() => undefined);
   }
 
   /** The tag's value object as JSON text, cached until the next change. */
