@@ -4,6 +4,7 @@ import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
 import type { CommitRider } from '../drivers/driver.js';
 import type { AuditRepository, AuditRow, NewAuditEntry } from '../storage/audit-repository.js';
+import { RiderDetached } from './group-commit.js';
 import type { PreparedWrite, TagEngine, WriteEvent } from './tag-engine.js';
 
 /** The storage side the trail needs. */
@@ -311,11 +312,18 @@ export class AuditTrail {
     if (this.held.length > 0) return undefined;
     const entry = this.writeEntry(e);
     const made = rider.call(this.store, [entry]);
-    const recorded = made.rows.then(() => {
-      const told = this.onCommitted;
-      if (told && (this.committedListened?.() ?? true))
-        told({ action: entry.action, user: entry.user ?? '', target: entry.target ?? undefined, result: entry.result });
-    });
+    const recorded = made.rows.then(
+      () => {
+        const told = this.onCommitted;
+        if (told && (this.committedListened?.() ?? true))
+          told({ action: entry.action, user: entry.user ?? '', target: entry.target ?? undefined, result: entry.result });
+      },
+      (err: unknown) => {
+        // The value was stored, its row refused (a full disk): the row goes the usual way, held while refused.
+        if (err instanceof RiderDetached) return this.enqueue(entry);
+        throw err;
+      },
+    );
     // Rejected when the value was refused: the engine then records the failure the usual way; nobody else waits.
     recorded.catch(() => undefined);
     return { rider: made.rider, recorded };

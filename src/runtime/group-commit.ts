@@ -20,6 +20,18 @@ interface AuditOp {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Why a rider's rows were not stored although its value was: storage refused the value with them but took it alone
+ * (a full disk: a value updated in place needs no new page, rows do). Whoever made the rider records them its own
+ * way (the audit trail queues them, and holds them while storage refuses them).
+ */
+export class RiderDetached extends Error {
+  constructor(readonly refusal: unknown) {
+    super(`the value was stored without its audit rows: ${refusal instanceof Error ? refusal.message : String(refusal)}`);
+    this.name = 'RiderDetached';
+  }
+}
+
 /** A rider: an AuditOp handed out opaquely, which drivers pass back to `setManyWith` untouched. */
 class RiderOp implements AuditOp {
   resolve!: (rows: AuditRow[]) => void;
@@ -223,12 +235,8 @@ export class GroupCommit {
         for (const op of audit) op.reject(err);
         return;
       }
-      if (kv.length + queued.length === 1) {
-        for (const op of kv) {
-          op.reject(err);
-          // Not stored, and never to be: the value they describe was refused (its writer records that instead).
-          for (const r of op.riders ?? []) r.reject(err);
-        }
+      if (kv.length + queued.length === 1 && kv[0]?.riders === undefined) {
+        for (const op of kv) op.reject(err);
         await this.rejectAudit(queued, err, syncedBefore);
         return;
       }
@@ -246,38 +254,15 @@ export class GroupCommit {
   private async commitApart(kv: KvOp[], audit: AuditOp[], syncedBefore: Promise<unknown>): Promise<void> {
     const syncs: Array<Promise<unknown>> = [syncedBefore];
     for (const op of kv) {
-      let committed = false;
       const riders = op.riders ?? [];
-      const rows = riders.length === 0 ? [] : riders.length === 1 ? riders[0]!.entries : riders.flatMap((r) => r.entries);
       // Each value with its riders' rows, all or none: a row never outlives the value it reports.
-      const tx = this.storage.transaction(
-        async (t) => {
-          await t.keyValues.setMany(op.namespace, op.entries);
-          return rows.length === 0 ? [] : t.audit.appendMany(rows);
-        },
-        {
-          deferSync: true,
-          syncLater: rows.length === 0,
-          onCommit: () => {
-            committed = true;
-            if (rows.length === 0) this.valuesUnsynced = true;
-            op.resolve();
-          },
-        },
-      );
-      syncs.push(tx.catch(() => undefined));
-      await tx.then(
-        (stored) => {
-          // Resolving twice is harmless: for a backend that does not call onCommit.
-          op.resolve();
-          this.stats.auditRows += stored.length;
-          resolveOps(riders, stored);
-        },
-        (err: unknown) => {
-          if (!committed) op.reject(err);
-          for (const r of riders) r.reject(err);
-        },
-      );
+      const err = riders.length === 0 ? undefined : await this.commitOne(op, riders, syncs);
+      if (riders.length > 0 && err === undefined) continue;
+      // The value alone, as before grouping: a full disk may still take a value updated in place, not new rows. Its
+      // riders' owners then record the rows their own way (the audit trail holds them while storage refuses them).
+      const errAlone = await this.commitOne(op, [], syncs);
+      if (errAlone !== undefined) op.reject(errAlone);
+      for (const r of riders) r.reject(errAlone === undefined ? new RiderDetached(err) : errAlone);
     }
     // In arrival order: the audit trail has one append in flight at a time, so the chain keeps the order of events.
     for (const op of audit) {
@@ -286,6 +271,44 @@ export class GroupCommit {
       } catch (err) {
         await this.rejectAudit([op], err, Promise.allSettled(syncs));
       }
+    }
+  }
+
+  /**
+   * Commits one value op (with these riders' rows) in a transaction of its own; undefined once done, else why it was
+   * refused (nothing of it stored; the op is then still to settle).
+   */
+  private async commitOne(op: KvOp, riders: readonly AuditOp[], syncs: Array<Promise<unknown>>): Promise<unknown> {
+    let committed = false;
+    const rows = riders.length === 0 ? [] : riders.length === 1 ? riders[0]!.entries : riders.flatMap((r) => r.entries);
+    const tx = this.storage.transaction(
+      async (t) => {
+        await t.keyValues.setMany(op.namespace, op.entries);
+        return rows.length === 0 ? [] : t.audit.appendMany(rows);
+      },
+      {
+        deferSync: true,
+        syncLater: rows.length === 0,
+        onCommit: () => {
+          committed = true;
+          if (rows.length === 0) this.valuesUnsynced = true;
+          op.resolve();
+        },
+      },
+    );
+    syncs.push(tx.catch(() => undefined));
+    try {
+      const stored = await tx;
+      // Resolving twice is harmless: for a backend that does not call onCommit.
+      op.resolve();
+      this.stats.auditRows += stored.length;
+      resolveOps(riders, stored);
+      return undefined;
+    } catch (err) {
+      if (!committed) return err;
+      // Committed, but the sync failed: the rows are in the database, their durability unknown.
+      for (const r of riders) r.reject(err);
+      return undefined;
     }
   }
 

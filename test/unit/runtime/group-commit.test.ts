@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { InternalDriver } from '../../../src/drivers/internal/driver.js';
 import { AuditTrail } from '../../../src/runtime/audit.js';
-import { GroupCommit } from '../../../src/runtime/group-commit.js';
+import { GroupCommit, RiderDetached } from '../../../src/runtime/group-commit.js';
 import { TagEngine } from '../../../src/runtime/tag-engine.js';
 import { createLogger } from '../../../src/server/logger.js';
 import type { NewAuditEntry } from '../../../src/storage/audit-repository.js';
@@ -152,7 +152,7 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 2 });
   });
 
-  it('rows refused by storage take the value they ride with (all or none); other values still commit', async () => {
+  it('rows refused by storage while their value fits: the value is stored alone, its rider told so (RiderDetached)', async () => {
     const db = sqliteDatabaseForTests(storage);
     db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
     const r = group.rider([row('A')]);
@@ -161,15 +161,42 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
       group.setMany('internal', [{ key: 'B', value: 2, at: 1 }]),
       r.rows,
     ]);
-    expect(results.map((x) => x.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
-    expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['B']);
+    expect(results.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(RiderDetached);
+    expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['A', 'B']);
     // Alone in its group as well.
-    const alone = group.rider([row('A')]);
-    await expect(group.setManyWith('internal', [{ key: 'A', value: 1, at: 1 }], [alone.rider])).rejects.toThrow(/refused by test/);
-    await expect(alone.rows).rejects.toThrow(/refused by test/);
-    expect(await storage.keyValues.get('internal', 'A')).toBeUndefined();
+    const alone = group.rider([row('C')]);
+    await group.setManyWith('internal', [{ key: 'C', value: 3, at: 1 }], [alone.rider]);
+    await expect(alone.rows).rejects.toBeInstanceOf(RiderDetached);
     db.exec('DROP TRIGGER test_refuse');
     expect(await storage.audit.count()).toBe(0);
+  });
+
+  it('a single write on storage that refuses audit rows is stored and answered; its row is held and committed later', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6, 12));
+    const engine = new TagEngine([{ name: 'SP', type: 'Float64', access: 'readwrite', connection: 'internal' }], clock);
+    const trail = new AuditTrail(group, clock);
+    trail.attachTo(engine);
+    const driver = new InternalDriver(engine.tags, {
+      clock,
+      logger: createLogger('silent'),
+      kv: group.keyValues(storage.keyValues),
+      update: (i, v, q, at) => engine.update(i, v, q, at),
+      setQuality: () => undefined,
+      state: () => undefined,
+    });
+    engine.bindDriver('internal', driver);
+    await driver.start();
+    const db = sqliteDatabaseForTests(storage);
+    db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    await engine.write(engine.require('SP'), 4.5, { user: 'anna' });
+    expect(await storage.keyValues.get('internal', 'SP')).toMatchObject({ value: 4.5 });
+    expect(trail.storageState().ok).toBe(false);
+    db.exec('DROP TRIGGER test_refuse');
+    await trail.flush();
+    expect((await storage.audit.query({})).items.map((r) => [r.target, r.result])).toEqual([['SP', 'OK']]);
+    expect(trail.storageState()).toEqual({ ok: true });
+    trail.stopRetrying();
   });
 
   it('a write of an internal tag commits its value and its audit row in one group; a refused one is recorded FAILED after', async () => {
