@@ -222,7 +222,9 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     ]);
 
     // The value cannot be stored: neither it nor an OK row is; the write fails and its FAILED row follows.
-    sqliteDatabaseForTests(storage).exec("CREATE TRIGGER test_refuse BEFORE UPDATE ON kv BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    sqliteDatabaseForTests(storage).exec(
+      "CREATE TRIGGER test_refuse BEFORE UPDATE ON kv BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    );
     await expect(engine.write(engine.require('SP'), 5.5, { user: 'anna' })).rejects.toThrow(/refused by test/);
     expect(engine.require('SP').value).toBe(4.5);
     expect((await storage.audit.query({ order: 'asc' })).items.map((r) => r.result)).toEqual(['OK', 'FAILED']);
