@@ -33,6 +33,24 @@ export interface DriverKeyValueStore {
   list(namespace: string): Promise<Array<{ key: string; value: unknown; updatedAt: number }>>;
   /** Writes many entries atomically (one transaction): all or none. */
   setMany(namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>): Promise<void>;
+  /**
+   * Present when the store can commit riders with the entries (the group commit): `setMany`, with the riders'
+   * records in the same transaction, all or none.
+   */
+  setManyWith?(
+    namespace: string,
+    entries: ReadonlyArray<{ key: string; value: unknown; at: number }>,
+    riders: readonly CommitRider[] | undefined,
+  ): Promise<void>;
+}
+
+/**
+ * A record that must be committed together with a written value, or not at all: the write's audit row, which the
+ * engine hands to a driver that stores values in Tagway's own storage (`Driver.commitsRiders`). Opaque to drivers:
+ * they pass it to `DriverKeyValueStore.setManyWith` with the value.
+ */
+export interface CommitRider {
+  readonly __commitRider: never;
 }
 
 export interface DriverHost {
@@ -60,7 +78,7 @@ export interface Driver {
    * time the driver resolves with (a driver that stores values answers the time it stored, so that the value
    * restored after a restart carries the same time as the one published) or else the time the write ended.
    */
-  write(tag: DriverTag, value: TagValue): Promise<void | number>;
+  write(tag: DriverTag, value: TagValue, rider?: CommitRider): Promise<void | number>;
   /**
    * Optional: writes several values at once, all or none (the internal driver stores them in one commit); the
    * engine uses it for a bulk write's items of this driver, `write` otherwise.
@@ -68,6 +86,11 @@ export interface Driver {
   writeMany?(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<void | number>;
   /** True when `write` publishes the new value itself (e.g. after reading it back). */
   readonly publishesWrites?: boolean;
+  /**
+   * True when `write` takes a rider and commits it in the same transaction as the value (or fails both): the
+   * engine then hands it the write's audit row before the value is stored, so that both share one commit.
+   */
+  readonly commitsRiders?: boolean;
   stats?(): ConnectionStats;
 }
 

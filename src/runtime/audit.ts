@@ -2,8 +2,10 @@ import { canonicalJson, type AuditEntryFields } from '../domain/audit/chain.js';
 import { auditValue } from '../domain/audit/value.js';
 import type { AlarmEventRecord } from '../domain/alarms/records.js';
 import type { Clock } from '../domain/clock.js';
-import type { AuditRepository } from '../storage/audit-repository.js';
-import type { TagEngine, WriteEvent } from './tag-engine.js';
+import type { CommitRider } from '../drivers/driver.js';
+import type { AuditRepository, AuditRow, NewAuditEntry } from '../storage/audit-repository.js';
+import { RiderDetached } from './group-commit.js';
+import type { PreparedWrite, TagEngine, WriteEvent } from './tag-engine.js';
 
 /** The storage side the trail needs. */
 export type AuditStore = Pick<AuditRepository, 'appendMany'> & {
@@ -13,6 +15,8 @@ export type AuditStore = Pick<AuditRepository, 'appendMany'> & {
    */
   beforeEachGroup?: (contribute: () => void) => () => void;
   request?: () => void;
+  /** Present on a group commit: rows committed with a write's value, all or none (see TagEngine.prepareWrites). */
+  rider?: (entries: readonly NewAuditEntry[]) => { rider: CommitRider; rows: Promise<AuditRow[]> };
 };
 
 /** Actions recorded. Dotted, so that GET /audit can filter families by listing them. */
@@ -282,7 +286,47 @@ export class AuditTrail {
    * the items of one bulk request as ONE row listing them all (see `bulkWriteEntry`). Returns the unsubscribe.
    */
   attachTo(engine: TagEngine): () => void {
-    return engine.onWrites((events) => this.enqueue(events.length === 1 ? this.writeEntry(events[0]!) : this.bulkWriteEntry(events)));
+    const off = engine.onWrites((events) => {
+      if (events.length === 1) {
+        const e = events[0]!;
+        // Prepared and committed with its value: nothing more to record.
+        if (e.recorded !== undefined) return e.recorded;
+        return this.enqueue(this.writeEntry(e));
+      }
+      return this.enqueue(this.bulkWriteEntry(events));
+    });
+    const rider = this.store.rider;
+    if (rider === undefined) return off;
+    const unprepare = engine.prepareWrites((e) => this.prepare(e, rider));
+    return () => {
+      unprepare();
+      off();
+    };
+  }
+
+  /**
+   * A single write's row, to commit in its value's transaction. Not while rows are held (storage refused them): they
+   * go first, in order, so the write is then recorded the usual way, behind them.
+   */
+  private prepare(e: WriteEvent, rider: NonNullable<AuditStore['rider']>): PreparedWrite | undefined {
+    if (this.held.length > 0) return undefined;
+    const entry = this.writeEntry(e);
+    const made = rider.call(this.store, [entry]);
+    const recorded = made.rows.then(
+      () => {
+        const told = this.onCommitted;
+        if (told && (this.committedListened?.() ?? true))
+          told({ action: entry.action, user: entry.user ?? '', target: entry.target ?? undefined, result: entry.result });
+      },
+      (err: unknown) => {
+        // The value was stored, its row refused (a full disk): the row goes the usual way, held while refused.
+        if (err instanceof RiderDetached) return this.enqueue(entry);
+        throw err;
+      },
+    );
+    // Rejected when the value was refused: the engine then records the failure the usual way; nobody else waits.
+    recorded.catch(() => undefined);
+    return { rider: made.rider, recorded };
   }
 
   /**

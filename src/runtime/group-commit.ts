@@ -1,3 +1,4 @@
+import type { CommitRider, DriverKeyValueStore } from '../drivers/driver.js';
 import type { AuditRow, NewAuditEntry } from '../storage/audit-repository.js';
 import type { KeyValueEntry, KeyValueRepository } from '../storage/key-value-repository.js';
 import type { Storage } from '../storage/open.js';
@@ -7,6 +8,8 @@ type KvEntry = { key: string; value: unknown; at: number };
 interface KvOp {
   namespace: string;
   entries: ReadonlyArray<KvEntry>;
+  /** Audit rows committed in the same transaction as these entries or not at all (see `rider`). */
+  riders: readonly AuditOp[] | undefined;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -15,6 +18,31 @@ interface AuditOp {
   entries: readonly NewAuditEntry[];
   resolve: (rows: AuditRow[]) => void;
   reject: (e: unknown) => void;
+}
+
+/**
+ * Why a rider's rows were not stored although its value was: storage refused the value with them but took it alone
+ * (a full disk: a value updated in place needs no new page, rows do). Whoever made the rider records them its own
+ * way (the audit trail queues them, and holds them while storage refuses them).
+ */
+export class RiderDetached extends Error {
+  constructor(readonly refusal: unknown) {
+    super(`the value was stored without its audit rows: ${refusal instanceof Error ? refusal.message : String(refusal)}`);
+    this.name = 'RiderDetached';
+  }
+}
+
+/** A rider: an AuditOp handed out opaquely, which drivers pass back to `setManyWith` untouched. */
+class RiderOp implements AuditOp {
+  resolve!: (rows: AuditRow[]) => void;
+  reject!: (e: unknown) => void;
+  readonly rows: Promise<AuditRow[]>;
+  constructor(readonly entries: readonly NewAuditEntry[]) {
+    this.rows = new Promise<AuditRow[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 /**
@@ -31,6 +59,9 @@ interface AuditOp {
  *   before, the value's included, so a client write answered after its audit row (the tag engine awaits its write
  *   observers) is durable. Refused audit rows are reported only after the earlier groups' syncs settled, so an
  *   answer given while storage refuses the trail (the trail holds the rows) still follows the value's sync.
+ * - a rider's audit rows (`rider`, passed with values to `setManyWith`: a single write's row, known before its value
+ *   is stored) commit in the SAME transaction as those values, or not at all; they resolve at commit and sync. A
+ *   write then takes one group and one sync instead of two groups (value, then its row) and a sync.
  */
 export class GroupCommit {
   private kv: KvOp[] = [];
@@ -51,11 +82,30 @@ export class GroupCommit {
 
   /** Writes key-value entries in the next group; resolves once committed (see the class comment). */
   setMany(namespace: string, entries: ReadonlyArray<KvEntry>): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+    return this.setManyWith(namespace, entries, undefined);
+  }
+
+  /**
+   * `setMany` with riders (from `rider`): their audit rows go into the same transaction as these entries, and are
+   * stored if and only if the entries are. Resolves once committed, as `setMany`; each rider's own promise resolves
+   * once committed and synced, and rejects (nothing stored) when the entries are refused.
+   */
+  setManyWith(namespace: string, entries: ReadonlyArray<KvEntry>, riders: readonly CommitRider[] | undefined): Promise<void> {
+    const ops = riders === undefined || riders.length === 0 ? undefined : riders.map(toOp);
+    if (entries.length === 0 && ops === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.kv.push({ namespace, entries, resolve, reject });
+      this.kv.push({ namespace, entries, riders: ops, resolve, reject });
       this.request();
     });
+  }
+
+  /**
+   * Audit rows to commit together with values (`setManyWith`) rather than in a group of their own: `rows` resolves
+   * with them once committed and synced, rejects when their values were refused (then nothing of them is stored).
+   */
+  rider(entries: readonly NewAuditEntry[]): { rider: CommitRider; rows: Promise<AuditRow[]> } {
+    const op = new RiderOp(entries);
+    return { rider: op as unknown as CommitRider, rows: op.rows };
   }
 
   /** Appends audit rows (chained in order) in the next group; resolves with them once committed and durable. */
@@ -102,13 +152,14 @@ export class GroupCommit {
   }
 
   /** A key-value repository whose writes go through this group commit; reads pass straight to `base`. */
-  keyValues(base: KeyValueRepository): KeyValueRepository {
+  keyValues(base: KeyValueRepository): KeyValueRepository & Required<Pick<DriverKeyValueStore, 'setManyWith'>> {
     return {
       get: (namespace: string, key: string): Promise<KeyValueEntry | undefined> => base.get(namespace, key),
       list: (namespace: string): Promise<KeyValueEntry[]> => base.list(namespace),
       delete: (namespace: string, key: string): Promise<boolean> => base.delete(namespace, key),
       set: (namespace: string, key: string, value: unknown, at: number): Promise<void> => this.setMany(namespace, [{ key, value, at }]),
       setMany: (namespace, entries) => this.setMany(namespace, entries),
+      setManyWith: (namespace, entries, riders) => this.setManyWith(namespace, entries, riders),
     };
   }
 
@@ -138,7 +189,14 @@ export class GroupCommit {
     if (this.wanted || this.kv.length > 0 || this.audit.length > 0) this.request();
   }
 
-  private async commit(kv: KvOp[], audit: AuditOp[]): Promise<void> {
+  private async commit(kv: KvOp[], queued: AuditOp[]): Promise<void> {
+    // The trail's queued rows first (they were recorded before), then the riders, in the order of their values.
+    let audit = queued;
+    for (const op of kv) {
+      if (op.riders === undefined) continue;
+      if (audit === queued) audit = [...queued];
+      audit.push(...op.riders);
+    }
     const entries = audit.length === 1 ? audit[0]!.entries : audit.flatMap((a) => a.entries);
     let isCommitted = false;
     const onCommit = (): void => {
@@ -177,47 +235,34 @@ export class GroupCommit {
         for (const op of audit) op.reject(err);
         return;
       }
-      if (kv.length + audit.length === 1) {
+      if (kv.length + queued.length === 1 && kv[0]?.riders === undefined) {
         for (const op of kv) op.reject(err);
-        await this.rejectAudit(audit, err, syncedBefore);
+        await this.rejectAudit(queued, err, syncedBefore);
         return;
       }
       // One part's refusal must not take the others with it (a value that cannot be stored, audit rows refused by a
       // full disk while a value still fits): commit them apart, as they were before grouping.
-      await this.commitApart(kv, audit, syncedBefore);
+      await this.commitApart(kv, queued, syncedBefore);
       return;
     }
     // A backend that does not call onCommit has committed by the time the unit resolves.
     onCommit();
     this.stats.auditRows += rows.length;
-    let at = 0;
-    for (const op of audit) {
-      op.resolve(audit.length === 1 ? rows : rows.slice(at, at + op.entries.length));
-      at += op.entries.length;
-    }
+    resolveOps(audit, rows);
   }
 
   private async commitApart(kv: KvOp[], audit: AuditOp[], syncedBefore: Promise<unknown>): Promise<void> {
     const syncs: Array<Promise<unknown>> = [syncedBefore];
     for (const op of kv) {
-      let committed = false;
-      const tx = this.storage.transaction((t) => t.keyValues.setMany(op.namespace, op.entries), {
-        deferSync: true,
-        syncLater: true,
-        onCommit: () => {
-          committed = true;
-          this.valuesUnsynced = true;
-          op.resolve();
-        },
-      });
-      syncs.push(tx.catch(() => undefined));
-      await tx.then(
-        // Resolving twice is harmless: for a backend that does not call onCommit.
-        () => op.resolve(),
-        (err: unknown) => {
-          if (!committed) op.reject(err);
-        },
-      );
+      const riders = op.riders ?? [];
+      // Each value with its riders' rows, all or none: a row never outlives the value it reports.
+      const err = riders.length === 0 ? undefined : await this.commitOne(op, riders, syncs);
+      if (riders.length > 0 && err === undefined) continue;
+      // The value alone, as before grouping: a full disk may still take a value updated in place, not new rows. Its
+      // riders' owners then record the rows their own way (the audit trail holds them while storage refuses them).
+      const errAlone = await this.commitOne(op, [], syncs);
+      if (errAlone !== undefined) op.reject(errAlone);
+      for (const r of riders) r.reject(errAlone === undefined ? new RiderDetached(err) : errAlone);
     }
     // In arrival order: the audit trail has one append in flight at a time, so the chain keeps the order of events.
     for (const op of audit) {
@@ -226,6 +271,44 @@ export class GroupCommit {
       } catch (err) {
         await this.rejectAudit([op], err, Promise.allSettled(syncs));
       }
+    }
+  }
+
+  /**
+   * Commits one value op (with these riders' rows) in a transaction of its own; undefined once done, else why it was
+   * refused (nothing of it stored; the op is then still to settle).
+   */
+  private async commitOne(op: KvOp, riders: readonly AuditOp[], syncs: Array<Promise<unknown>>): Promise<unknown> {
+    let committed = false;
+    const rows = riders.length === 0 ? [] : riders.length === 1 ? riders[0]!.entries : riders.flatMap((r) => r.entries);
+    const tx = this.storage.transaction(
+      async (t) => {
+        await t.keyValues.setMany(op.namespace, op.entries);
+        return rows.length === 0 ? [] : t.audit.appendMany(rows);
+      },
+      {
+        deferSync: true,
+        syncLater: rows.length === 0,
+        onCommit: () => {
+          committed = true;
+          if (rows.length === 0) this.valuesUnsynced = true;
+          op.resolve();
+        },
+      },
+    );
+    syncs.push(tx.catch(() => undefined));
+    try {
+      const stored = await tx;
+      // Resolving twice is harmless: for a backend that does not call onCommit.
+      op.resolve();
+      this.stats.auditRows += stored.length;
+      resolveOps(riders, stored);
+      return undefined;
+    } catch (err) {
+      if (!committed) return err;
+      // Committed, but the sync failed: the rows are in the database, their durability unknown.
+      for (const r of riders) r.reject(err);
+      return undefined;
     }
   }
 
@@ -244,6 +327,20 @@ export class GroupCommit {
     this.synced = Promise.allSettled([this.synced, p]);
     return p;
   }
+}
+
+/** Hands each op its own rows out of one append of all their entries, in order. */
+function resolveOps(ops: readonly AuditOp[], rows: AuditRow[]): void {
+  let at = 0;
+  for (const op of ops) {
+    op.resolve(ops.length === 1 ? rows : rows.slice(at, at + op.entries.length));
+    at += op.entries.length;
+  }
+}
+
+function toOp(rider: CommitRider): AuditOp {
+  if (!(rider instanceof RiderOp)) throw new TypeError('not a rider made by GroupCommit.rider');
+  return rider;
 }
 
 /**

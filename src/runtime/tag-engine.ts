@@ -2,7 +2,7 @@ import { coerceValue } from '../domain/coerce.js';
 import { TagwayError } from '../domain/problems.js';
 import { Quality, qualityName, subStatusName } from '../domain/quality.js';
 import { defaultValue, type TagValue } from '../domain/tag-types.js';
-import type { Driver } from '../drivers/driver.js';
+import type { CommitRider, Driver } from '../drivers/driver.js';
 import type { Clock } from '../domain/clock.js';
 import { sameValue } from '../domain/same-value.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
@@ -73,7 +73,21 @@ export interface WriteEvent {
   ok: boolean;
   error?: string | undefined;
   ctx: WriteContext;
+  /**
+   * Set when the write's record was prepared before the value was stored and committed with it (`prepareWrites`):
+   * settles once that record is committed and synced. The observer that prepared it waits for this instead of
+   * recording the write again.
+   */
+  recorded?: Promise<void> | undefined;
 }
+
+/** A write's record prepared before its value is stored (see `TagEngine.prepareWrites`). */
+export interface PreparedWrite {
+  rider: CommitRider;
+  /** Settles once the record is committed and synced; rejects when the value (and so the record) was refused. */
+  recorded: Promise<void>;
+}
+export type WritePreparer = (event: WriteEvent) => PreparedWrite | undefined;
 export type WriteObserver = (event: WriteEvent) => void | Promise<void>;
 /** Sees the attempts of one request together (one event for a single write): one promise for a bulk write. */
 export type WriteBatchObserver = (events: readonly WriteEvent[]) => void | Promise<void>;
@@ -90,6 +104,7 @@ export class TagEngine {
   private listeners: ChangeListener[] = [];
   private writeObservers: WriteObserver[] = [];
   private batchObservers: WriteBatchObserver[] = [];
+  private preparer: WritePreparer | undefined;
 
   constructor(
     definitions: readonly TagDefinition[],
@@ -178,6 +193,19 @@ export class TagEngine {
     };
   }
 
+  /**
+   * Lets one observer (the audit trail) prepare a single write's record before the value reaches a driver that
+   * commits riders (internal tags): the record then commits in the value's transaction, all or none, and the write
+   * waits for one commit instead of two. It sees the write as succeeding; if the value is refused, the record is not
+   * stored and the observers hear of the failure as usual. Returning undefined records the write the usual way.
+   */
+  prepareWrites(preparer: WritePreparer): () => void {
+    this.preparer = preparer;
+    return () => {
+      if (this.preparer === preparer) this.preparer = undefined;
+    };
+  }
+
   /** A new value (and quality) from a device. Publishes only when value or quality changed. */
   update(index: number, value: TagValue, quality: number, timestamp = this.clock.now()): void {
     const tag = this.tags[index];
@@ -231,10 +259,14 @@ export class TagEngine {
       const driver = this.drivers.get(tag.def.connection);
       if (!driver)
         throw new TagwayError('DEVICE_UNAVAILABLE', `Connection '${tag.def.connection}' of tag '${tag.def.name}' is not running`);
-      const storedAt = await driver.write(tag, value);
+      const prepared =
+        driver.commitsRiders === true && this.preparer !== undefined
+          ? this.preparer({ tag, oldValue, newValue: value, ok: true, error: undefined, ctx })
+          : undefined;
+      const storedAt = await (prepared === undefined ? driver.write(tag, value) : driver.write(tag, value, prepared.rider));
       if (!driver.publishesWrites)
         this.apply(tag, value, ctx.quality ?? Quality.GOOD, ctx.timestamp ?? (typeof storedAt === 'number' ? storedAt : this.clock.now()));
-      await this.notifyWrite(tag, oldValue, value, true, undefined, ctx);
+      await this.notifyWrites([{ tag, oldValue, newValue: value, ok: true, error: undefined, ctx, recorded: prepared?.recorded }]);
       return tag;
     } catch (err) {
       await this.notifyWrite(tag, oldValue, value, false, err instanceof Error ? err.message : String(err), ctx);
@@ -358,7 +390,9 @@ export class TagEngine {
         /* observers never break a write */
       }
     }
-    return pending && Promise.all(pending).then(() => undefined);
+    if (pending === undefined) return undefined;
+    // One observer waiting (the audit trail): its promise as is, without a Promise.all and a then per write.
+    return pending.length === 1 ? (pending[0] as Promise<void>) : Promise.all(pending).then(() => undefined);
   }
 
   /** The tag's value object as JSON text, cached until the next change. */

@@ -62,6 +62,11 @@ describe('client writes on a full disk (group commit)', () => {
     const auditBefore = await s.server.runtime.storage.audit.count();
     fillDisk();
 
+    // A single write's row rides with its value in one transaction; storage refuses the row but takes the value
+    // alone, so the write is stored and answered and its row held, as for a bulk write.
+    const singleInPlace = await s.request('PUT', '/tags/W.Float/value', { token, body: { value: 2.25 } });
+    expect(singleInPlace.status).toBe(200);
+    expect((await s.request('GET', '/tags/W.Float/value', { token })).json.value).toBe(2.25);
     const inPlace = await s.request('PUT', '/tags/values', { token, body: { items: [{ name: 'W.Float', value: 2.5 }] } });
     expect(inPlace.status).toBe(200);
     expect(inPlace.json.items).toEqual([{ name: 'W.Float', status: 'OK' }]);
@@ -93,6 +98,7 @@ describe('client writes on a full disk (group commit)', () => {
       (r) => r.id > auditBefore && r.action === 'tag.write',
     );
     // The held row of the stored value is there, in order, before any later row; the chain verifies.
+    expect(rows.find((r) => r.target === 'W.Float' && r.result === 'OK' && JSON.parse(r.details!).newValue === 2.25)).toBeDefined();
     expect(rows.find((r) => r.target === 'W.Float' && r.result === 'OK' && JSON.parse(r.details!).newValue === 2.5)).toBeDefined();
     expect(await storage.audit.verify()).toMatchObject({ firstBad: null });
     expect((await storage.keyValues.get('internal', 'W.Float'))?.value).toBe(2.5);

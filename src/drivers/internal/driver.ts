@@ -1,7 +1,7 @@
 import { coerceValue } from '../../domain/coerce.js';
 import { Quality } from '../../domain/quality.js';
 import { defaultValue, type TagValue } from '../../domain/tag-types.js';
-import type { Driver, DriverHost, DriverTag } from '../driver.js';
+import type { CommitRider, Driver, DriverHost, DriverTag } from '../driver.js';
 
 const NAMESPACE = 'internal';
 
@@ -20,6 +20,8 @@ export class InternalDriver implements Driver {
   /** Values waiting for the next commit, and one waiter per write call (a bulk write's items share one). */
   private pending: Array<{ key: string; value: unknown; at: number }> = [];
   private waiters: Waiter[] = [];
+  /** The riders of the values waiting (their writes' audit rows), committed with them. */
+  private riders: CommitRider[] = [];
   private flushScheduled = false;
   private writes = 0;
   private errors = 0;
@@ -55,15 +57,25 @@ export class InternalDriver implements Driver {
     this.host.state('DISCONNECTED', 'stopped');
   }
 
-  write(tag: DriverTag, value: TagValue): Promise<number> {
-    return this.writeMany([tag], [value]);
+  /** With a store that commits riders (the group commit), a write's audit row shares its value's transaction. */
+  get commitsRiders(): boolean {
+    return this.host.kv.setManyWith !== undefined;
+  }
+
+  write(tag: DriverTag, value: TagValue, rider?: CommitRider): Promise<number> {
+    return this.writeMany([tag], [value], rider);
   }
 
   /** Resolves with the time the values were stored with, which the engine publishes them with. */
-  writeMany(tags: readonly DriverTag[], values: readonly TagValue[]): Promise<number> {
+  writeMany(tags: readonly DriverTag[], values: readonly TagValue[], rider?: CommitRider): Promise<number> {
+    const kv = this.host.kv;
+    // A store that commits riders is the group commit, which gathers what arrives in one turn of the event loop into
+    // one transaction itself: gathering here first would only cost every write one more turn.
+    if (kv.setManyWith !== undefined) return this.store(kv.setManyWith.bind(kv), tags, values, rider);
     return new Promise<number>((resolve, reject) => {
       // `at` is set when the batch is committed: all values of one commit carry the same time.
       for (let i = 0; i < tags.length; i++) this.pending.push({ key: tags[i]!.def.name, value: values[i], at: 0 });
+      if (rider !== undefined) this.riders.push(rider);
       this.waiters.push({ resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -72,17 +84,41 @@ export class InternalDriver implements Driver {
     });
   }
 
+  private async store(
+    setManyWith: NonNullable<DriverHost['kv']['setManyWith']>,
+    tags: readonly DriverTag[],
+    values: readonly TagValue[],
+    rider: CommitRider | undefined,
+  ): Promise<number> {
+    const at = this.host.clock.now();
+    const entries = new Array<{ key: string; value: unknown; at: number }>(tags.length);
+    for (let i = 0; i < tags.length; i++) entries[i] = { key: tags[i]!.def.name, value: values[i], at };
+    try {
+      await setManyWith(NAMESPACE, entries, rider === undefined ? undefined : [rider]);
+    } catch (err) {
+      this.errors++;
+      this.host.logger.error({ err }, 'storing internal tag values failed');
+      throw err;
+    }
+    this.writes += entries.length;
+    return at;
+  }
+
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
     const waiters = this.waiters;
+    const riders = this.riders;
     if (waiters.length === 0) return;
     this.pending = [];
     this.waiters = [];
+    this.riders = [];
     const at = this.host.clock.now();
     for (const e of batch) e.at = at;
     try {
-      await this.host.kv.setMany(NAMESPACE, batch);
+      const kv = this.host.kv;
+      // All or none: the riders' audit rows are stored with these values or, when the values are refused, not at all.
+      await (riders.length > 0 && kv.setManyWith !== undefined ? kv.setManyWith(NAMESPACE, batch, riders) : kv.setMany(NAMESPACE, batch));
       this.writes += batch.length;
       for (const w of waiters) w.resolve(at);
     } catch (err) {

@@ -90,16 +90,20 @@ export class SqliteAuditRepository extends SqliteRepository implements AuditRepo
     super();
     migrate(db, 'audit', MIGRATIONS);
     this.last = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
-    const many = db.transaction((entries: readonly NewAuditEntry[]): AuditRow[] => {
+    const append = (entries: readonly NewAuditEntry[]): AuditRow[] => {
       const head = (this.last.get() as { id: number; hash: string } | undefined) ?? { id: 0, hash: GENESIS_HASH };
       const rows = chainRows(entries, head);
       this.insertRows(rows);
       return rows;
-    });
+    };
+    const many = db.transaction(append);
     // Reading the head and inserting the next rows happen in one IMMEDIATE transaction, which takes SQLite's write
     // lock first: two writers (even two processes on the same file) can then never chain onto the same head.
-    // Inside a unit of work (already holding the lock) it becomes a savepoint.
-    this.appendManyTx = (entries: readonly NewAuditEntry[]) => (db.inTransaction ? many(entries) : many.immediate(entries));
+    // Inside a unit of work (already holding the lock) the rows go straight into it, without a savepoint: a failure
+    // rolls the whole unit back (Storage.transaction), and a savepoint copied every page the group commit touched
+    // into a statement journal that spilled to a temporary file past 64 KiB (an open, 50 writes and an unlink for
+    // every few groups of single writes).
+    this.appendManyTx = (entries: readonly NewAuditEntry[]) => (db.inTransaction ? append(entries) : many.immediate(entries));
   }
 
   /**

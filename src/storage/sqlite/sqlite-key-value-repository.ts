@@ -45,7 +45,7 @@ export class SqliteKeyValueRepository extends SqliteRepository implements KeyVal
     this.selectOne = db.prepare('SELECT key, value, updated_at AS updatedAt FROM kv WHERE namespace = ? AND key = ?');
     this.selectAll = db.prepare('SELECT key, value, updated_at AS updatedAt FROM kv WHERE namespace = ? ORDER BY key');
     this.deleteOne = db.prepare('DELETE FROM kv WHERE namespace = ? AND key = ?');
-    this.setManyTx = db.transaction((namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>) => {
+    const setMany = (namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>): void => {
       // Multi-row upserts (a group commit writes thousands of values): the rows of one statement apply in order,
       // so a key written twice keeps its later value, as with single-row statements.
       let i = 0;
@@ -66,7 +66,11 @@ export class SqliteKeyValueRepository extends SqliteRepository implements KeyVal
           i += size;
         }
       }
-    });
+    };
+    const many = db.transaction(setMany);
+    // Inside a unit of work (a group commit) without a savepoint of its own: see SqliteAuditRepository.
+    this.setManyTx = (namespace: string, entries: ReadonlyArray<{ key: string; value: unknown; at: number }>): void =>
+      db.inTransaction ? setMany(namespace, entries) : many(namespace, entries);
   }
 
   private readonly upserts = new Map<number, Statement>();

@@ -1,15 +1,20 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** Syncs in flight at once: a commit made while one runs starts its own instead of waiting for it to end. */
+const MAX_IN_FLIGHT = 2;
+
 /**
  * Makes the WAL durable off the event loop: `fdatasync` of `<db>-wal` in libuv's thread pool. A commit made with
  * `synchronous = NORMAL` is in the operating system's cache when COMMIT returns (it survives kill -9 of this
  * process); this sync makes it survive a power loss as well, which is what `synchronous = FULL` does inside COMMIT
- * while blocking the event loop for the whole disk flush. Callers arriving while a sync is under way share the next
- * one: one flush covers every commit made before it started.
+ * while blocking the event loop for the whole disk flush. One flush covers every commit made before it started.
+ * Up to two run at once, so that a group committed while one runs does not wait for it to end before its own starts
+ * (a single write is answered only after its group's sync, so that wait was a wait of every client); callers
+ * arriving while two run share the next one.
  */
 export class WalSync {
-  private running: Promise<void> | undefined;
-  private next: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private queued: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
   private handle: Promise<FileHandle | undefined> | undefined;
   private closed = false;
 
@@ -21,23 +26,30 @@ export class WalSync {
   /** Resolves once everything written to the WAL before this call is on disk. */
   sync(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.running === undefined) return this.start();
-    // The sync under way may have started before the caller's commit was written: the caller needs the next one.
-    if (this.next === undefined) {
-      const after = (): Promise<void> => {
-        this.next = undefined;
-        return this.start();
-      };
-      this.next = this.running.then(after, after);
+    if (this.inFlight.size < MAX_IN_FLIGHT) return this.start();
+    // Every sync under way may have started before the caller's commit was written: it needs one that starts later.
+    if (this.queued === undefined) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<void>((a, b) => {
+        resolve = a;
+        reject = b;
+      });
+      this.queued = { promise, resolve, reject };
     }
-    return this.next;
+    return this.queued.promise;
   }
 
   private start(): Promise<void> {
     const p = this.flush().finally(() => {
-      if (this.running === p) this.running = undefined;
+      this.inFlight.delete(p);
+      const q = this.queued;
+      if (q !== undefined) {
+        this.queued = undefined;
+        this.start().then(q.resolve, q.reject);
+      }
     });
-    this.running = p;
+    this.inFlight.add(p);
     return p;
   }
 
@@ -58,8 +70,9 @@ export class WalSync {
 
   /** Waits for the syncs under way, then releases the descriptor. */
   async close(): Promise<void> {
-    await this.next?.catch(() => undefined);
-    await this.running?.catch(() => undefined);
+    while (this.inFlight.size > 0 || this.queued !== undefined) {
+      await Promise.allSettled([...this.inFlight, this.queued?.promise]);
+    }
     this.closed = true;
     const fh = await this.handle?.catch(() => undefined);
     this.handle = undefined;

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/domain/clock.js';
+import { InternalDriver } from '../../../src/drivers/internal/driver.js';
 import { AuditTrail } from '../../../src/runtime/audit.js';
-import { GroupCommit } from '../../../src/runtime/group-commit.js';
+import { GroupCommit, RiderDetached } from '../../../src/runtime/group-commit.js';
+import { TagEngine } from '../../../src/runtime/tag-engine.js';
+import { createLogger } from '../../../src/server/logger.js';
 import type { NewAuditEntry } from '../../../src/storage/audit-repository.js';
 import { openSqliteStorage, sqliteDatabaseForTests, type SqliteStorage } from '../../../src/storage/sqlite/open-sqlite.js';
 
@@ -119,6 +122,114 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
       'auth.login:bob',
     ]);
     expect(trail.storageState()).toEqual({ ok: true });
+    trail.stopRetrying();
+  });
+
+  it("a rider's rows commit in the same transaction as its value: one group, one sync", async () => {
+    const { rider, rows } = group.rider([row('A')]);
+    const syncsBefore = storage.walSync.syncs;
+    await group.setManyWith('internal', [{ key: 'A', value: 1, at: 1 }], [rider]);
+    expect((await rows).map((r) => r.target)).toEqual(['A']);
+    expect(group.stats).toMatchObject({ groups: 1, values: 1, auditRows: 1, failures: 0 });
+    expect(storage.walSync.syncs - syncsBefore).toBe(1);
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 1 });
+  });
+
+  it('a refused value takes its rider with it; the rest of its group commits, riders with their values', async () => {
+    const bad = group.rider([row('Bad')]);
+    const good = group.rider([row('A')]);
+    const results = await Promise.allSettled([
+      group.setManyWith('internal', [{ key: 'Bad', value: undefined, at: 1 }], [bad.rider]),
+      group.setManyWith('internal', [{ key: 'A', value: 1, at: 1 }], [good.rider]),
+      group.appendMany([row('C')]),
+      bad.rows,
+      good.rows,
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['A']);
+    const page = await storage.audit.query({ order: 'asc' });
+    expect(page.items.map((r) => r.target).sort()).toEqual(['A', 'C']);
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 2 });
+  });
+
+  it('rows refused by storage while their value fits: the value is stored alone, its rider told so (RiderDetached)', async () => {
+    const db = sqliteDatabaseForTests(storage);
+    db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    const r = group.rider([row('A')]);
+    const results = await Promise.allSettled([
+      group.setManyWith('internal', [{ key: 'A', value: 1, at: 1 }], [r.rider]),
+      group.setMany('internal', [{ key: 'B', value: 2, at: 1 }]),
+      r.rows,
+    ]);
+    expect(results.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(RiderDetached);
+    expect((await storage.keyValues.list('internal')).map((e) => e.key)).toEqual(['A', 'B']);
+    // Alone in its group as well.
+    const alone = group.rider([row('C')]);
+    await group.setManyWith('internal', [{ key: 'C', value: 3, at: 1 }], [alone.rider]);
+    await expect(alone.rows).rejects.toBeInstanceOf(RiderDetached);
+    db.exec('DROP TRIGGER test_refuse');
+    expect(await storage.audit.count()).toBe(0);
+  });
+
+  it('a single write on storage that refuses audit rows is stored and answered; its row is held and committed later', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6, 12));
+    const engine = new TagEngine([{ name: 'SP', type: 'Float64', access: 'readwrite', connection: 'internal' }], clock);
+    const trail = new AuditTrail(group, clock);
+    trail.attachTo(engine);
+    const driver = new InternalDriver(engine.tags, {
+      clock,
+      logger: createLogger('silent'),
+      kv: group.keyValues(storage.keyValues),
+      update: (i, v, q, at) => engine.update(i, v, q, at),
+      setQuality: () => undefined,
+      state: () => undefined,
+    });
+    engine.bindDriver('internal', driver);
+    await driver.start();
+    const db = sqliteDatabaseForTests(storage);
+    db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    await engine.write(engine.require('SP'), 4.5, { user: 'anna' });
+    expect(await storage.keyValues.get('internal', 'SP')).toMatchObject({ value: 4.5 });
+    expect(trail.storageState().ok).toBe(false);
+    db.exec('DROP TRIGGER test_refuse');
+    await trail.flush();
+    expect((await storage.audit.query({})).items.map((r) => [r.target, r.result])).toEqual([['SP', 'OK']]);
+    expect(trail.storageState()).toEqual({ ok: true });
+    trail.stopRetrying();
+  });
+
+  it('a write of an internal tag commits its value and its audit row in one group; a refused one is recorded FAILED after', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6, 12));
+    const engine = new TagEngine([{ name: 'SP', type: 'Float64', access: 'readwrite', connection: 'internal' }], clock);
+    const trail = new AuditTrail(group, clock);
+    trail.attachTo(engine);
+    const logger = createLogger('silent');
+    const driver = new InternalDriver(engine.tags, {
+      clock,
+      logger,
+      kv: group.keyValues(storage.keyValues),
+      update: (i, v, q, at) => engine.update(i, v, q, at),
+      setQuality: () => undefined,
+      state: () => undefined,
+    });
+    engine.bindDriver('internal', driver);
+    await driver.start();
+    await engine.write(engine.require('SP'), 4.5, { user: 'anna' });
+    expect(group.stats).toMatchObject({ groups: 1, values: 1, auditRows: 1 });
+    expect((await storage.audit.query({})).items.map((r) => [r.target, r.result, r.details])).toEqual([
+      ['SP', 'OK', '{"newValue":4.5,"oldValue":0}'],
+    ]);
+
+    // The value cannot be stored: neither it nor an OK row is; the write fails and its FAILED row follows.
+    sqliteDatabaseForTests(storage).exec(
+      "CREATE TRIGGER test_refuse BEFORE UPDATE ON kv BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    );
+    await expect(engine.write(engine.require('SP'), 5.5, { user: 'anna' })).rejects.toThrow(/refused by test/);
+    expect(engine.require('SP').value).toBe(4.5);
+    expect((await storage.audit.query({ order: 'asc' })).items.map((r) => r.result)).toEqual(['OK', 'FAILED']);
+    expect(await storage.keyValues.get('internal', 'SP')).toMatchObject({ value: 4.5 });
+    expect(await storage.audit.verify()).toMatchObject({ firstBad: null, checked: 2 });
     trail.stopRetrying();
   });
 });
