@@ -91,7 +91,7 @@ describe('tags API over HTTPS', () => {
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
-    it('answers a read, its HEAD and its errors with the security headers (the read is written directly)', async () => {
+    it('answers a read, its HEAD, a single write and their errors with the security headers (written directly)', async () => {
       const security = {
         'strict-transport-security': 'max-age=31536000',
         'content-security-policy': "default-src 'none';frame-ancestors 'none'",
@@ -117,6 +117,19 @@ describe('tags API over HTTPS', () => {
         expect(e.status).toBeGreaterThanOrEqual(400);
         expect(e.headers).toMatchObject({ ...security, 'content-type': 'application/problem+json; charset=utf-8' });
         expect(e.headers['x-request-id']).toBe(e.json.requestId);
+      }
+      // A single write is answered the same way, its errors too (the body's validation, the value's, permission).
+      const w = await s.request('PUT', `/tags/${enc(SPECIAL)}/value`, { token: admin, body: { value: 1.5 } });
+      expect(w.status).toBe(200);
+      expect(w.headers).toMatchObject({ ...security, 'content-type': 'application/json; charset=utf-8' });
+      expect(Number(w.headers['content-length'])).toBe(Buffer.byteLength(w.text));
+      for (const e of [
+        await s.request('PUT', '/tags/T.Float64/value', { token: admin, body: { val: 1 } }),
+        await s.request('PUT', '/tags/T.Float64/value', { token: admin, body: { value: 'x' } }),
+        await s.request('PUT', '/tags/Line2.Setpoint/value', { token: operator, body: { value: 1 } }),
+      ]) {
+        expect(e.status).toBeGreaterThanOrEqual(400);
+        expect(e.headers).toMatchObject({ ...security, 'content-type': 'application/problem+json; charset=utf-8' });
       }
     });
     it('handles a name with / . : [ ] # and a space, percent-encoded', async () => {

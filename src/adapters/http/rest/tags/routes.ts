@@ -94,6 +94,8 @@ export const tagRoutes: ApiPlugin = async (app, { runtime, services, answerJson 
   app.put(
     '/tags/:name/value',
     {
+      // Answered like the single read (direct-answer.ts): a single write is the other hot path of HMIs.
+      config: { directAnswer: true },
       schema: {
         summary: 'Write one tag',
         description:
@@ -106,7 +108,7 @@ export const tagRoutes: ApiPlugin = async (app, { runtime, services, answerJson 
     },
     async (request, reply) => {
       const tag = await tags.write(actorOf(request), (request.params as { name: string }).name, (request.body as { value: unknown }).value);
-      return reply.type(JSON_TYPE).serializer(String).send(engine.valueJson(tag));
+      answerJson(reply, engine.valueJson(tag));
     },
   );
 
