@@ -77,6 +77,32 @@ describe('slow clients are cut', () => {
   });
 });
 
+describe('an idle TLS connection is cut by the idle timeout (one sweep, not a timer per socket)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    // The idle timeout far below the others, so that only it can end the connection below.
+    s = await startTestServer({
+      config: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 10_000, idleTimeoutMs: 1000 },
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('a request whose body stops arriving is cut after the idle time, long before the request timeout', async () => {
+    const token = await s.login();
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const t = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.url).port), ca: s.ca, servername: 'localhost' }, () => resolve(t));
+      t.once('error', reject);
+    });
+    socket.write(
+      `PUT /tags/T.Int32/value HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"value":`,
+    );
+    const ms = await closedWithin(socket, 8000);
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+});
+
 /** GET /health over a fresh TLS connection from a given loopback source address; resolves with the status line. */
 function healthFrom(port: number, ca: string, localAddress: string): Promise<string> {
   return new Promise((resolve, reject) => {
