@@ -11,6 +11,8 @@ import { registerBuiltIns } from '../../src/server/built-ins.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 export const FIXTURE_PROJECT = join(import.meta.dirname, '..', 'fixtures', 'project.yaml');
+/** The fixture project's tag whose name holds a slash, a space and other characters that travel URL-encoded. */
+export const SPECIAL_TAG = 'Line1/Filler Speed:rpm.[1]#a';
 
 export interface Reply<T = any> {
   status: number;

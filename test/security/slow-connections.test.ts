@@ -22,6 +22,14 @@ function closedWithin(socket: Socket, boundMs: number): Promise<number> {
   });
 }
 
+/** A TLS connection to the test server, once its handshake is done. */
+function tlsSocketTo(s: TestServer): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const t = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.url).port), ca: s.ca, servername: 'localhost' }, () => resolve(t));
+    t.once('error', reject);
+  });
+}
+
 describe('slow clients are cut', () => {
   let s: TestServer;
   beforeAll(async () => {
@@ -33,11 +41,7 @@ describe('slow clients are cut', () => {
     await s?.stop();
   });
   const port = () => Number(new URL(s.url).port);
-  const tlsSocket = () =>
-    new Promise<Socket>((resolve, reject) => {
-      const t = tlsConnect({ host: '127.0.0.1', port: port(), ca: s.ca, servername: 'localhost' }, () => resolve(t));
-      t.once('error', reject);
-    });
+  const tlsSocket = () => tlsSocketTo(s);
 
   it('a slowloris client sending one header byte every 200 ms is cut within the headers timeout', async () => {
     const socket = await tlsSocket();
@@ -91,10 +95,7 @@ describe('an idle TLS connection is cut by the idle timeout (one sweep, not a ti
 
   it('a request whose body stops arriving is cut after the idle time, long before the request timeout', async () => {
     const token = await s.login();
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const t = tlsConnect({ host: '127.0.0.1', port: Number(new URL(s.url).port), ca: s.ca, servername: 'localhost' }, () => resolve(t));
-      t.once('error', reject);
-    });
+    const socket = await tlsSocketTo(s);
     socket.write(
       `PUT /tags/T.Int32/value HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"value":`,
     );

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { SPECIAL_TAG as SPECIAL, startTestServer, type TestServer } from '../../helpers/server.js';
 
-/** A tag name with a slash, spaces and other characters that must travel URL-encoded. */
-const SPECIAL = 'Line1/Filler Speed:rpm.[1]#a';
 const enc = encodeURIComponent;
 
 describe('GET /audit?tag= over HTTPS', () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { SPECIAL_TAG as SPECIAL, startTestServer, type TestServer } from '../../helpers/server.js';
 
-const SPECIAL = 'Line1/Filler Speed:rpm.[1]#a';
 const enc = encodeURIComponent;
 
 describe('tags API over HTTPS', () => {

@@ -172,7 +172,8 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     expect(await storage.audit.count()).toBe(0);
   });
 
-  it('a single write on storage that refuses audit rows is stored and answered; its row is held and committed later', async () => {
+  /** One internal Float64 tag `SP` whose driver stores through the group commit, and the audit trail on it. */
+  async function internalTagWithTrail(): Promise<{ engine: TagEngine; trail: AuditTrail }> {
     const clock = new ManualClock(Date.UTC(2026, 11, 6, 12));
     const engine = new TagEngine([{ name: 'SP', type: 'Float64', access: 'readwrite', connection: 'internal' }], clock);
     const trail = new AuditTrail(group, clock);
@@ -187,6 +188,11 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     });
     engine.bindDriver('internal', driver);
     await driver.start();
+    return { engine, trail };
+  }
+
+  it('a single write on storage that refuses audit rows is stored and answered; its row is held and committed later', async () => {
+    const { engine, trail } = await internalTagWithTrail();
     const db = sqliteDatabaseForTests(storage);
     db.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
     await engine.write(engine.require('SP'), 4.5, { user: 'anna' });
@@ -200,21 +206,7 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
   });
 
   it('a write of an internal tag commits its value and its audit row in one group; a refused one is recorded FAILED after', async () => {
-    const clock = new ManualClock(Date.UTC(2026, 11, 6, 12));
-    const engine = new TagEngine([{ name: 'SP', type: 'Float64', access: 'readwrite', connection: 'internal' }], clock);
-    const trail = new AuditTrail(group, clock);
-    trail.attachTo(engine);
-    const logger = createLogger('silent');
-    const driver = new InternalDriver(engine.tags, {
-      clock,
-      logger,
-      kv: group.keyValues(storage.keyValues),
-      update: (i, v, q, at) => engine.update(i, v, q, at),
-      setQuality: () => undefined,
-      state: () => undefined,
-    });
-    engine.bindDriver('internal', driver);
-    await driver.start();
+    const { engine, trail } = await internalTagWithTrail();
     await engine.write(engine.require('SP'), 4.5, { user: 'anna' });
     expect(group.stats).toMatchObject({ groups: 1, values: 1, auditRows: 1 });
     expect((await storage.audit.query({})).items.map((r) => [r.target, r.result, r.details])).toEqual([
