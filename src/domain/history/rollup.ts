@@ -55,6 +55,23 @@ export interface Rollup {
   maxGap: number;
 }
 
+/** The counter fields a minute and a window both keep (see `Rollup.inc`). */
+type CounterSteps = Pick<Rollup, 'inc' | 'decCount' | 'decDiff' | 'decNew'>;
+
+/**
+ * Adds one counter step from `prev` to `v`. The ingest loop (`extendRollup`) does the same on local variables, by
+ * hand, because it runs per sample on the history hot path.
+ */
+function addCounterStep(acc: CounterSteps, prev: number, v: number): void {
+  const d = v - prev;
+  if (d >= 0) acc.inc += d;
+  else {
+    acc.decCount++;
+    acc.decDiff += d;
+    acc.decNew += v;
+  }
+}
+
 function truthy(v: StoredValue): boolean {
   const n = numeric(v);
   return n === n ? n !== 0 : v !== '' && v !== 'false';
@@ -145,15 +162,7 @@ export class RollupBuilder {
     const v = this.lastNum;
     if (v !== v) return;
     if (r.numFirst === null) r.numFirst = v;
-    if (r.numLast !== null) {
-      const d = v - r.numLast;
-      if (d >= 0) r.inc += d;
-      else {
-        r.decCount++;
-        r.decDiff += d;
-        r.decNew += v;
-      }
-    }
+    if (r.numLast !== null) addCounterStep(r, r.numLast, v);
     r.numLast = v;
     if (r.min === null || v < r.min) r.min = v;
     if (r.max === null || v > r.max) r.max = v;
@@ -544,15 +553,7 @@ export class WindowFold {
   }
 
   private step(v: number): void {
-    if (this.prevNum !== null) {
-      const d = v - this.prevNum;
-      if (d >= 0) this.inc += d;
-      else {
-        this.decCount++;
-        this.decDiff += d;
-        this.decNew += v;
-      }
-    }
+    if (this.prevNum !== null) addCounterStep(this, this.prevNum, v);
   }
 
   sample(ts: number, value: StoredValue, quality: number): void {
