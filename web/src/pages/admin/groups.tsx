@@ -6,7 +6,7 @@ import { Modal } from '../../components/modal.js';
 import { useI18n } from '../../i18n.js';
 import { fill, grantsOf, grantsValid, groupNameProblem, rowsOf, type GrantRow } from './forms.js';
 import { GrantEditor } from './grant-editor.js';
-import { AdminSection, ErrorLine, type Notice } from './notice.js';
+import { AdminSection, DialogFooter, ErrorLine, type Notice } from './notice.js';
 
 type Open = { kind: 'edit' | 'delete'; group: Group } | undefined;
 
@@ -149,15 +149,7 @@ function EditGroup(props: { group: Group; onClose: () => void; onSaved: () => vo
           <input value={description} maxLength={256} onChange={(e) => setDescription(e.target.value)} />
         </label>
         <GrantEditor rows={rows} onChange={setRows} />
-        <ErrorLine text={problem} />
-        <div className="buttons">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary" disabled={!valid}>
-            {t.save}
-          </button>
-        </div>
+        <DialogFooter problem={problem} onCancel={props.onClose} saveDisabled={!valid} />
       </form>
     </Modal>
   );

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { useI18n } from '../../i18n.js';
 
 /** The outcome of the last action of a section: a refusal (the server's problem detail) or a confirmation. */
 export type Notice = { kind: 'error' | 'ok'; text: string } | undefined;
@@ -21,6 +22,32 @@ export function ErrorLine({ text }: { text: string | undefined }) {
     <p role="alert" className="error">
       {text}
     </p>
+  );
+}
+
+/** The foot of an editing dialog: what the server refused, then Cancel and Save (the form's submit). */
+export function DialogFooter({
+  problem,
+  onCancel,
+  saveDisabled,
+}: {
+  problem: string | undefined;
+  onCancel: () => void;
+  saveDisabled?: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <ErrorLine text={problem} />
+      <div className="buttons">
+        <button type="button" onClick={onCancel}>
+          {t.cancel}
+        </button>
+        <button type="submit" className="primary" disabled={saveDisabled}>
+          {t.save}
+        </button>
+      </div>
+    </>
   );
 }
 

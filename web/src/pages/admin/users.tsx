@@ -6,7 +6,7 @@ import { GroupPicker } from '../../components/group-picker.js';
 import { Modal } from '../../components/modal.js';
 import { useI18n } from '../../i18n.js';
 import { fill, usernameProblem } from './forms.js';
-import { AdminSection, ErrorLine, type Notice } from './notice.js';
+import { AdminSection, DialogFooter, ErrorLine, type Notice } from './notice.js';
 import { useList } from './use-list.js';
 
 type Open = { kind: 'edit' | 'password' | 'delete'; user: User } | undefined;
@@ -219,15 +219,7 @@ function EditUser(props: { user: User; groups: string[]; onClose: () => void; on
           <input type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.target.checked)} />
           {t.adminDisable}
         </label>
-        <ErrorLine text={problem} />
-        <div className="buttons">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary">
-            {t.save}
-          </button>
-        </div>
+        <DialogFooter problem={problem} onCancel={props.onClose} />
       </form>
     </Modal>
   );
@@ -263,15 +255,7 @@ function ResetPassword(props: { user: User; onClose: () => void; onDone: () => v
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        <ErrorLine text={problem} />
-        <div className="buttons">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary">
-            {t.save}
-          </button>
-        </div>
+        <DialogFooter problem={problem} onCancel={props.onClose} />
       </form>
     </Modal>
   );
