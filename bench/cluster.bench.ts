@@ -23,6 +23,7 @@ import { Agent, request } from 'undici';
 import { defaultConfig } from '../src/config.js';
 import { systemClock } from '../src/domain/clock.js';
 import { Quality } from '../src/domain/quality.js';
+import { insertSyntheticHistory } from './lib/synthetic-history.js';
 import { startServer, type RunningServer } from '../src/main.js';
 import { parseProject } from '../src/project/load.js';
 import { Historian } from '../src/runtime/historian.js';
@@ -443,23 +444,7 @@ async function history(dir: string, pg: TestCluster, figures: Figure[]): Promise
     };
     const liteIds = await idsOf(lite, 0);
     const pgIds = await Promise.all(pgNodes.map((s, i) => idsOf(s, i)));
-    const ingest = async (s: Storage, share: number, ids: number[]): Promise<void> => {
-      for (let done = 0; done < share; done += BATCH) {
-        const n = Math.min(BATCH, share - done);
-        const tagIds = new Array<number>(n);
-        const ts = new Array<number>(n);
-        const values = new Array<number>(n);
-        const quality = new Array<number>(n);
-        for (let j = 0; j < n; j++) {
-          const k = done + j;
-          tagIds[j] = ids[k % TAGS]!;
-          ts[j] = T0 + Math.floor(k / TAGS) * 100;
-          values[j] = Math.sin(k) * 100 + k;
-          quality[j] = Quality.GOOD;
-        }
-        await s.history.insertBatch({ count: n, tagIds, ts, values, quality });
-      }
-    };
+    const ingest = (s: Storage, share: number, ids: number[]): Promise<void> => insertSyntheticHistory(s, ids, share, BATCH, T0);
     let t0 = performance.now();
     await ingest(lite, VALUES, liteIds);
     const liteRate = VALUES / ((performance.now() - t0) / 1000);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/domain/clock.js';
 import { Quality } from '../src/domain/quality.js';
+import { insertSyntheticHistory } from './lib/synthetic-history.js';
 import { Historian } from '../src/runtime/historian.js';
 import { HistoryQueries } from '../src/runtime/history-query.js';
 import { encodeCursor, type ArchiveQuery } from '../src/storage/alarm-journal-repository.js';
@@ -62,21 +63,7 @@ try {
     const ids: number[] = [];
     for (let i = 0; i < TAGS; i++) ids.push(await s.history.tagId(`Plant.Area${i % 10}.Tag${i}`));
     const t0 = performance.now();
-    for (let done = 0; done < VALUES; done += BATCH) {
-      const n = Math.min(BATCH, VALUES - done);
-      const tagIds = new Array<number>(n);
-      const ts = new Array<number>(n);
-      const values = new Array<number>(n);
-      const quality = new Array<number>(n);
-      for (let j = 0; j < n; j++) {
-        const k = done + j;
-        tagIds[j] = ids[k % TAGS]!;
-        ts[j] = T0 + Math.floor(k / TAGS) * 100;
-        values[j] = Math.sin(k) * 100 + k;
-        quality[j] = Quality.GOOD;
-      }
-      await s.history.insertBatch({ count: n, tagIds, ts, values, quality });
-    }
+    await insertSyntheticHistory(s, ids, VALUES, BATCH, T0);
     out[name]!.ingest = VALUES / ((performance.now() - t0) / 1000);
   }
 
