@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { defaultConfig } from '../src/config.js';
 import { systemClock } from '../src/domain/clock.js';
-import { Quality } from '../src/domain/quality.js';
 import { insertSyntheticHistory } from './lib/synthetic-history.js';
 import { startServer, type RunningServer } from '../src/main.js';
 import { parseProject } from '../src/project/load.js';
@@ -36,7 +35,7 @@ import { openSqliteStorage } from '../src/storage/sqlite/open-sqlite.js';
 import { startTestNats, type TestNats } from '../test/helpers/nats.js';
 import { startTestCluster, type TestCluster } from '../test/helpers/postgres.js';
 import { waitUntil } from '../test/helpers/wait.js';
-import { dayAverageQuery } from './lib/day-average.js';
+import { dayAverageQuery, insertDay } from './lib/day-average.js';
 import { percentile, report, type Figure } from './lib/report.js';
 import { ensureWrk, wrk, type WrkResult } from './lib/wrk.js';
 
@@ -431,7 +430,6 @@ async function history(dir: string, pg: TestCluster, figures: Figure[]): Promise
   const TAGS = 1000;
   const T0 = Date.UTC(2026, 0, 1);
   const DAY_FROM = Date.UTC(2026, 0, 5);
-  const DAY_S = 86_400;
   const url = await pg.createDatabase('bench_cluster_history');
   const pgNodes = await Promise.all([0, 1, 2].map((i) => openPostgresStorage({ databaseUrl: url, dataDir: join(dir, `pg-${i}`) })));
   const lite = openSqliteStorage({ dataDir: join(dir, 'lite'), sqliteSynchronous: 'FULL' });
@@ -459,19 +457,7 @@ async function history(dir: string, pg: TestCluster, figures: Figure[]): Promise
       ['SQLite', lite],
       ['PostgreSQL', pgNodes[0]!],
     ];
-    for (const [, s] of backends) {
-      const id = await s.history.tagId(def.name);
-      for (let h = 0; h < DAY_S; h += 21_600) {
-        const ts = Array.from({ length: 21_600 }, (_, i) => DAY_FROM + (h + i) * 1000);
-        await s.history.insertBatch({
-          count: ts.length,
-          tagIds: ts.map(() => id),
-          ts,
-          values: ts.map((t) => 50 + 40 * Math.sin(t / 600_000)),
-          quality: ts.map(() => Quality.GOOD),
-        });
-      }
-    }
+    for (const [, s] of backends) await insertDay(s, def, DAY_FROM);
     // Interleaved: one query on each backend per round, the median kept.
     const queries = backends.map(
       ([name, s]) => [name, new HistoryQueries(engine, s.history, new Historian(engine, s.history, systemClock), systemClock)] as const,

@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/domain/clock.js';
-import { Quality } from '../src/domain/quality.js';
 import { insertSyntheticHistory } from './lib/synthetic-history.js';
 import { Historian } from '../src/runtime/historian.js';
 import { HistoryQueries } from '../src/runtime/history-query.js';
@@ -23,7 +22,7 @@ import type { Storage } from '../src/storage/open.js';
 import { openPostgresStorage, postgresSqlForTests } from '../src/storage/postgres/open-postgres.js';
 import { openSqliteStorage, sqliteDatabaseForTests } from '../src/storage/sqlite/open-sqlite.js';
 import { startTestCluster } from '../test/helpers/postgres.js';
-import { dayAverageQuery } from './lib/day-average.js';
+import { dayAverageQuery, insertDay } from './lib/day-average.js';
 import { percentile, report, type Figure } from './lib/report.js';
 
 const TAGS = 1000;
@@ -33,7 +32,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const PAGES = Number(process.env.BENCH_PAGES ?? 40);
 const DAY_FROM = Date.UTC(2026, 0, 5);
-const DAY_S = 86_400;
 const T0 = Date.UTC(2026, 0, 1);
 
 const dir = mkdtempSync(join(tmpdir(), 'tagway-bench-pg-'));
@@ -70,17 +68,7 @@ try {
   // --- one day of 1 s data → 1-minute averages ---
   const { def, engine, tag, q } = dayAverageQuery(DAY_FROM);
   for (const [name, s] of backends) {
-    const id = await s.history.tagId(def.name);
-    for (let h = 0; h < DAY_S; h += 21_600) {
-      const ts = Array.from({ length: 21_600 }, (_, i) => DAY_FROM + (h + i) * 1000);
-      await s.history.insertBatch({
-        count: ts.length,
-        tagIds: ts.map(() => id),
-        ts,
-        values: ts.map((t) => 50 + 40 * Math.sin(t / 600_000)),
-        quality: ts.map(() => Quality.GOOD),
-      });
-    }
+    await insertDay(s, def, DAY_FROM);
     const queries = new HistoryQueries(engine, s.history, new Historian(engine, s.history, systemClock), systemClock);
     let buckets = 0;
     out[name]!.dayAvg = await time(RUNS, async () => {
