@@ -215,9 +215,7 @@ export class AuditTrail {
       () => {
         this.refusedSince = undefined;
         for (const w of waiters) w.resolve();
-        const told = this.onCommitted;
-        if (told && (this.committedListened?.() ?? true))
-          for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
+        this.tellCommitted(rows);
       },
       (err: unknown) => {
         this.hold(rows, err);
@@ -230,6 +228,13 @@ export class AuditTrail {
     });
     this.appending = appending;
     return appending;
+  }
+
+  /** Tells `onCommitted` of committed rows, when it has anyone to tell. */
+  private tellCommitted(rows: ReadonlyArray<Omit<AuditEntryFields, 'id'>>): void {
+    const told = this.onCommitted;
+    if (told && (this.committedListened?.() ?? true))
+      for (const r of rows) told({ action: r.action, user: r.user ?? '', target: r.target ?? undefined, result: r.result });
   }
 
   private hold(rows: Array<Omit<AuditEntryFields, 'id'>>, err: unknown): void {
@@ -313,11 +318,7 @@ export class AuditTrail {
     const entry = this.writeEntry(e);
     const made = rider.call(this.store, [entry]);
     const recorded = made.rows.then(
-      () => {
-        const told = this.onCommitted;
-        if (told && (this.committedListened?.() ?? true))
-          told({ action: entry.action, user: entry.user ?? '', target: entry.target ?? undefined, result: entry.result });
-      },
+      () => this.tellCommitted([entry]),
       (err: unknown) => {
         // The value was stored, its row refused (a full disk): the row goes the usual way, held while refused.
         if (err instanceof RiderDetached) return this.enqueue(entry);
@@ -374,10 +375,15 @@ export class AuditTrail {
  * key), without walking and copying the object for every tag of a bulk write. Undefined otherwise.
  */
 export function writeDetails(oldValue: unknown, newValue: unknown, error: string | undefined): string | undefined {
+  return scalarWrite(undefined, oldValue, newValue, error);
+}
+
+/** `{"error"?,"name"?,"newValue","oldValue"}` (keys in canonical order) for scalar values; undefined otherwise. */
+function scalarWrite(name: string | undefined, oldValue: unknown, newValue: unknown, error: string | undefined): string | undefined {
   if (!isScalar(oldValue) || !isScalar(newValue)) return undefined;
-  const values = `"newValue":${JSON.stringify(newValue)},"oldValue":${JSON.stringify(oldValue)}}`;
-  if (error === undefined) return `{${values}`;
-  return `{"error":${JSON.stringify(error)},${values}`;
+  const named = name === undefined ? '' : `"name":${JSON.stringify(name)},`;
+  const values = `${named}"newValue":${JSON.stringify(newValue)},"oldValue":${JSON.stringify(oldValue)}}`;
+  return error === undefined ? `{${values}` : `{"error":${JSON.stringify(error)},${values}`;
 }
 
 /**
@@ -391,13 +397,8 @@ export function bulkWriteDetails(events: ReadonlyArray<Pick<WriteEvent, 'tag' | 
     const oldValue = jsonSafe(e.oldValue);
     const newValue = jsonSafe(e.newValue);
     const error = e.ok ? undefined : e.error;
-    const name = JSON.stringify(e.tag.def.name);
-    if (isScalar(oldValue) && isScalar(newValue)) {
-      const values = `"name":${name},"newValue":${JSON.stringify(newValue)},"oldValue":${JSON.stringify(oldValue)}}`;
-      parts[i] = error === undefined ? `{${values}` : `{"error":${JSON.stringify(error)},${values}`;
-    } else {
-      parts[i] = canonicalJson(redact({ error, name: e.tag.def.name, newValue, oldValue }));
-    }
+    const name = e.tag.def.name;
+    parts[i] = scalarWrite(name, oldValue, newValue, error) ?? canonicalJson(redact({ error, name, newValue, oldValue }));
   }
   return `{"items":[${parts.join(',')}]}`;
 }
