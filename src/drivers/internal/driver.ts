@@ -20,8 +20,6 @@ export class InternalDriver implements Driver {
   /** Values waiting for the next commit, and one waiter per write call (a bulk write's items share one). */
   private pending: Array<{ key: string; value: unknown; at: number }> = [];
   private waiters: Waiter[] = [];
-  /** The riders of the values waiting (their writes' audit rows), committed with them. */
-  private riders: CommitRider[] = [];
   private flushScheduled = false;
   private writes = 0;
   private errors = 0;
@@ -70,12 +68,12 @@ export class InternalDriver implements Driver {
   writeMany(tags: readonly DriverTag[], values: readonly TagValue[], rider?: CommitRider): Promise<number> {
     const kv = this.host.kv;
     // A store that commits riders is the group commit, which gathers what arrives in one turn of the event loop into
-    // one transaction itself: gathering here first would only cost every write one more turn.
-    if (kv.setManyWith !== undefined) return this.store(kv.setManyWith.bind(kv), tags, values, rider);
+    // one transaction itself: gathering here first would only cost every write one more turn. Only such a store gets
+    // riders (`commitsRiders`), so the gathering below never has any.
+    if (kv.setManyWith !== undefined) return this.store(kv as Required<DriverHost['kv']>, tags, values, rider);
     return new Promise<number>((resolve, reject) => {
       // `at` is set when the batch is committed: all values of one commit carry the same time.
       for (let i = 0; i < tags.length; i++) this.pending.push({ key: tags[i]!.def.name, value: values[i], at: 0 });
-      if (rider !== undefined) this.riders.push(rider);
       this.waiters.push({ resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -85,7 +83,7 @@ export class InternalDriver implements Driver {
   }
 
   private async store(
-    setManyWith: NonNullable<DriverHost['kv']['setManyWith']>,
+    kv: Required<DriverHost['kv']>,
     tags: readonly DriverTag[],
     values: readonly TagValue[],
     rider: CommitRider | undefined,
@@ -94,7 +92,7 @@ export class InternalDriver implements Driver {
     const entries = new Array<{ key: string; value: unknown; at: number }>(tags.length);
     for (let i = 0; i < tags.length; i++) entries[i] = { key: tags[i]!.def.name, value: values[i], at };
     try {
-      await setManyWith(NAMESPACE, entries, rider === undefined ? undefined : [rider]);
+      await kv.setManyWith(NAMESPACE, entries, rider === undefined ? undefined : [rider]);
     } catch (err) {
       this.errors++;
       this.host.logger.error({ err }, 'storing internal tag values failed');
@@ -108,17 +106,13 @@ export class InternalDriver implements Driver {
     this.flushScheduled = false;
     const batch = this.pending;
     const waiters = this.waiters;
-    const riders = this.riders;
     if (waiters.length === 0) return;
     this.pending = [];
     this.waiters = [];
-    this.riders = [];
     const at = this.host.clock.now();
     for (const e of batch) e.at = at;
     try {
-      const kv = this.host.kv;
-      // All or none: the riders' audit rows are stored with these values or, when the values are refused, not at all.
-      await (riders.length > 0 && kv.setManyWith !== undefined ? kv.setManyWith(NAMESPACE, batch, riders) : kv.setMany(NAMESPACE, batch));
+      await this.host.kv.setMany(NAMESPACE, batch);
       this.writes += batch.length;
       for (const w of waiters) w.resolve(at);
     } catch (err) {
