@@ -50,7 +50,8 @@ class RiderOp implements AuditOp {
  * is being committed wait, and all of them go into ONE transaction (one multi-row statement loop per table) in the
  * next turn of the event loop; the WAL is then synced off the event loop (`deferSync`), one sync for every group
  * committed meanwhile (a group of values alone skips its own: the group with their audit rows syncs for both). 50 concurrent bulk writes thus share a few commits and syncs instead of queueing for 100 of
- * them while the event loop stands still.
+ * them while the event loop stands still. While the storage's syncs are all busy, the next group is held back
+ * uncommitted until one ends (its own sync could not start earlier), so it takes every write that arrived meanwhile.
  *
  * When each promise resolves:
  * - a value (`setMany`) once its group is COMMITTED: visible, and safe from kill -9 (the WAL frames are written);
@@ -71,6 +72,8 @@ export class GroupCommit {
   private committing = false;
   private wanted = false;
   private forming = false;
+  /** Settles once the group held back by busy WAL syncs (see `run`) has formed. */
+  private held: Promise<void> | undefined;
   /** A group of values alone committed since the last sync started (it waits for the next one). */
   private valuesUnsynced = false;
   /** Settles once every group committed so far is synced (or its sync failed). */
@@ -78,7 +81,7 @@ export class GroupCommit {
   /** Groups committed and items in them (metrics and benchmarks). */
   readonly stats = { groups: 0, values: 0, auditRows: 0, failures: 0 };
 
-  constructor(private readonly storage: Pick<Storage, 'transaction'>) {}
+  constructor(private readonly storage: Pick<Storage, 'transaction' | 'whenSyncSlotFree'>) {}
 
   /** Writes key-value entries in the next group; resolves once committed (see the class comment). */
   setMany(namespace: string, entries: ReadonlyArray<KvEntry>): Promise<void> {
@@ -145,7 +148,7 @@ export class GroupCommit {
     // Bounded: a producer that keeps writing during shutdown cannot hold it up for ever.
     for (let i = 0; i < 1000 && (this.scheduled || this.committing || this.kv.length > 0 || this.audit.length > 0); i++) {
       if (!this.scheduled && !this.committing) this.request();
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await (this.held ?? new Promise<void>((resolve) => setImmediate(resolve)));
     }
     await this.syncNow();
     await this.synced;
@@ -166,6 +169,18 @@ export class GroupCommit {
   private readonly run = (): void => {
     this.scheduled = false;
     if (this.committing) return;
+    // Both WAL syncs busy: a group committed now would have its sync wait for one of them to end anyway. Held back
+    // until then, it gathers the writes that arrive meanwhile: fewer, larger commits (the WAL frames of a commit cost
+    // the event loop more than the rows in them), answered no later. Its values become visible that much later.
+    const held = this.storage.whenSyncSlotFree?.();
+    if (held !== undefined) {
+      this.scheduled = true;
+      this.held = held.then(() => {
+        this.held = undefined;
+        setImmediate(this.run);
+      });
+      return;
+    }
     this.wanted = false;
     this.forming = true;
     try {

@@ -61,6 +61,11 @@ export interface Storage extends Repositories {
    * repositories from inside `fn` would wait for itself). Keep `fn` short: it holds the write lock.
    */
   transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /**
+   * With deferred syncs (SQLite at FULL): undefined when a `deferSync` unit committed now would have its sync start
+   * at once, else a promise that settles when it could. A backend without deferred syncs leaves it out.
+   */
+  whenSyncSlotFree?(): Promise<void> | undefined;
   health(): Promise<StorageHealth>;
   /** Waits for an open unit of work, then closes; idempotent. */
   close(): Promise<void>;

@@ -134,6 +134,20 @@ describe('SQLite storage specifics', () => {
     expect(storage.walSync.syncs).toBe(at + 1);
   });
 
+  it('WAL syncs: a slot is free while fewer than two run; with two running, whenSlotFree settles as one ends', async () => {
+    const { storage } = open();
+    await storage.transaction((tx) => tx.keyValues.set('internal', 'K', 1, 1)); // the WAL exists
+    expect(storage.whenSyncSlotFree()).toBeUndefined();
+    const first = storage.walSync.sync();
+    expect(storage.whenSyncSlotFree()).toBeUndefined();
+    const second = storage.walSync.sync();
+    const slot = storage.whenSyncSlotFree();
+    expect(slot).toBeInstanceOf(Promise);
+    await slot;
+    expect(storage.whenSyncSlotFree()).toBeUndefined();
+    await Promise.all([first, second]);
+  });
+
   it('moves the internal driver’s retained values into the key-value store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tagway-sqlite-'));
     dirs.push(dir);

@@ -121,6 +121,10 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  whenSyncSlotFree(): Promise<void> | undefined {
+    return this.synchronous === 'FULL' ? this.walSync.whenSlotFree() : undefined;
+  }
+
   async health(): Promise<StorageHealth> {
     let freeBytes: number | null = null;
     try {

@@ -23,6 +23,15 @@ export class WalSync {
 
   constructor(private readonly walFile: string) {}
 
+  /**
+   * Undefined when a sync called now would start at once; otherwise settles when one under way ends (a commit
+   * made before then would wait for it anyway before its own sync starts).
+   */
+  whenSlotFree(): Promise<void> | undefined {
+    if (this.closed || this.inFlight.size < MAX_IN_FLIGHT) return undefined;
+    return Promise.race(this.inFlight).then(noop, noop);
+  }
+
   /** Resolves once everything written to the WAL before this call is on disk. */
   sync(): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -79,3 +88,5 @@ export class WalSync {
     await fh?.close().catch(() => undefined);
   }
 }
+
+function noop(): void {}

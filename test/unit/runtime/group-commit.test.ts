@@ -64,6 +64,43 @@ describe('group commit of values and audit rows (real SQLite, synchronous FULL)'
     expect(await storage.audit.count()).toBe(10);
   });
 
+  it('while both WAL syncs are busy the next group waits uncommitted, gathering what arrives, and commits when one ends', async () => {
+    let busy: { promise: Promise<void>; end: () => void } | undefined;
+    const slotted = new GroupCommit({
+      transaction: (fn, opts) => storage.transaction(fn, opts),
+      whenSyncSlotFree: () => busy?.promise,
+    });
+    let end!: () => void;
+    busy = { promise: new Promise<void>((r) => (end = r)), end: () => end() };
+    const writes = [slotted.setMany('internal', [{ key: 'A', value: 1, at: 1 }])];
+    for (let turn = 0; turn < 5; turn++) {
+      await new Promise((r) => setImmediate(r));
+      writes.push(slotted.setMany('internal', [{ key: `B${turn}`, value: turn, at: 1 }]));
+    }
+    expect(slotted.stats.groups).toBe(0);
+    expect(await storage.keyValues.list('internal')).toEqual([]);
+    busy = undefined;
+    end();
+    await Promise.all(writes);
+    expect(slotted.stats).toMatchObject({ groups: 1, values: 6 });
+    await slotted.drain();
+  });
+
+  it('drain waits for a group held back by busy syncs', async () => {
+    let end!: () => void;
+    let busy: Promise<void> | undefined = new Promise<void>((r) => (end = r));
+    const slotted = new GroupCommit({ transaction: (fn, opts) => storage.transaction(fn, opts), whenSyncSlotFree: () => busy });
+    const write = slotted.setMany('internal', [{ key: 'A', value: 1, at: 1 }]);
+    const drained = slotted.drain();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(slotted.stats.groups).toBe(0);
+    busy = undefined;
+    end();
+    await drained;
+    await write;
+    expect(slotted.stats.groups).toBe(1);
+  });
+
   it('drain commits what is queued and waits for it (shutdown)', async () => {
     const pending = group.setMany('internal', [{ key: 'A', value: 1, at: 1 }]);
     const rows = group.appendMany([row('A')]);
