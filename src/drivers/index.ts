@@ -3,7 +3,6 @@ import { simulator } from './simulator/index.js';
 import { internal } from './internal/index.js';
 import { modbusTcp } from './modbus-tcp/index.js';
 import { s7 } from './s7/index.js';
-import { asConnectionProblems } from './connection-options.js';
 import { lazyFactory } from './lazy.js';
 import { opcuaValidators } from './opcua/validate.js';
 import { mqttValidators } from './mqtt/validate.js';
@@ -18,16 +17,13 @@ export function registerBuiltInDrivers(): void {
   registerDriver('modbus-tcp', modbusTcp);
   registerDriver('s7', s7);
   // node-opcua and mqtt.js load only when a project has such a connection (node-opcua alone costs seconds).
-  // Their option problems are keyed by option name; the registry speaks JSON pointers with self-explaining messages.
   registerDriver('opcua', {
     ...opcuaValidators,
-    validateConnection: (o) => asConnectionProblems(opcuaValidators.validateConnection!(o)),
     create: lazyFactory(async () => (await import('./opcua/index.js')).opcua.create),
     browse: async (driver, nodeId) => (await import('./opcua/index.js')).browse(driver, nodeId),
   });
   registerDriver('mqtt', {
     ...mqttValidators,
-    validateConnection: (o) => asConnectionProblems(mqttValidators.validateConnection!(o)),
     create: lazyFactory(async () => (await import('./mqtt/index.js')).mqtt.create),
   });
 }

@@ -1,6 +1,6 @@
 import type { TagType } from '../../domain/tag-types.js';
 import type { TagDefinition } from '../../domain/tag-definition.js';
-import { GENERIC_CONNECTION_KEYS, OptionReader, type Problems } from '../shared/options.js';
+import { GENERIC_CONNECTION_KEYS, OptionReader, type OptionProblem } from '../shared/options.js';
 import { validateScaling, type Scaling } from '../shared/scaling.js';
 import { isRegisterArea, parseModbusAddress, type ModbusAddress } from './address.js';
 import { isRegisterType, registerWidth, stringRegisters, type Order, type RegisterType } from './codec.js';
@@ -23,10 +23,10 @@ export interface ModbusConnectionOptions {
 
 export const ORDERS = ['big', 'little'] as const;
 
-export function readConnectionOptions(src: Record<string, unknown>, problems: Problems = []): ModbusConnectionOptions {
-  const r = new OptionReader(src, problems);
+export function readConnectionOptions(src: Record<string, unknown>, problems: OptionProblem[] = []): ModbusConnectionOptions {
+  const r = new OptionReader(src, { problems, known: GENERIC_CONNECTION_KEYS });
   const o: ModbusConnectionOptions = {
-    host: r.requiredString('host'),
+    host: r.string('host', { required: true }) ?? '',
     port: r.int('port', 502, 1, 65535),
     unitId: r.int('unitId', 1, 0, 255),
     timeoutMs: r.int('timeoutMs', 1000, 10, 60_000),
@@ -41,10 +41,10 @@ export function readConnectionOptions(src: Record<string, unknown>, problems: Pr
     },
     reconnectMinMs: r.int('reconnectMinMs', 500, 1, 600_000),
     reconnectMaxMs: r.int('reconnectMaxMs', 30_000, 1, 3_600_000),
-    writeMultiple: r.bool('writeMultiple', false),
+    writeMultiple: r.boolean('writeMultiple', false),
   };
-  if (o.reconnectMaxMs < o.reconnectMinMs) problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
-  r.rejectUnknown(GENERIC_CONNECTION_KEYS);
+  if (o.reconnectMaxMs < o.reconnectMinMs) r.problem('reconnectMaxMs', 'must not be below reconnectMinMs');
+  r.rejectUnknown();
   return o;
 }
 
@@ -77,7 +77,7 @@ const NUMERIC_TAG_TYPES = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 
 export function readBinding(
   tag: TagLike,
   conn: Pick<ModbusConnectionOptions, 'byteOrder' | 'wordOrder' | 'unitId' | 'pollMs' | 'writeMultiple'>,
-  problems: Problems = [],
+  problems: OptionProblem[] = [],
 ): ModbusBinding | undefined {
   const start = problems.length;
   if (!tag.address) {
@@ -89,13 +89,13 @@ export function readBinding(
     problems.push(['address', address]);
     return undefined;
   }
-  const r = new OptionReader(tag.options ?? {}, problems, 'options.');
+  const r = new OptionReader(tag.options ?? {}, { problems, prefix: 'options.' });
   const byteOrder = r.oneOf('byteOrder', ORDERS, conn.byteOrder);
   const wordOrder = r.oneOf('wordOrder', ORDERS, conn.wordOrder);
   const pollMs = r.int('pollMs', conn.pollMs, 10, 3_600_000);
   const unitId = r.int('unitId', conn.unitId, 0, 255);
-  const writeMultiple = r.bool('writeMultiple', conn.writeMultiple);
-  const rawTypeText = r.string('rawType', undefined);
+  const writeMultiple = r.boolean('writeMultiple', conn.writeMultiple);
+  const rawTypeText = r.string('rawType');
   const lengthBytes = r.int('length', 0, 1, PROTOCOL_LIMITS.maxRegisters * 2);
   r.rejectUnknown();
   const scalingProblem = validateScaling(tag.scaling);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import { OptionReader, type OptionProblem } from '../connection-options.js';
+import { GENERIC_CONNECTION_KEYS, OptionReader, type OptionProblem } from '../shared/options.js';
 import { parsePointer } from './json-pointer.js';
 
 export interface MqttOptions {
@@ -24,7 +24,7 @@ export interface MqttOptions {
 }
 
 export function readMqttOptions(options: Readonly<Record<string, unknown>>): { options: MqttOptions; problems: OptionProblem[] } {
-  const r = new OptionReader(options);
+  const r = new OptionReader(options, { known: GENERIC_CONNECTION_KEYS });
   const url =
     r.string('url', {
       required: true,
@@ -36,28 +36,28 @@ export function readMqttOptions(options: Readonly<Record<string, unknown>>): { o
   r.markSeen('password');
   let password: string | undefined;
   if (typeof rawPassword === 'string') password = rawPassword;
-  else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
+  else if (rawPassword !== undefined && rawPassword !== null) r.problem('password', 'must be a string');
   // Keeps the secret out of the project file: the password comes from this environment variable when set.
   const passwordEnv = r.string('passwordEnv', { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternText: 'an environment variable name' });
   if (passwordEnv !== undefined) {
-    if (password !== undefined) r.problems.push(['passwordEnv', 'give either password or passwordEnv, not both']);
+    if (password !== undefined) r.problem('passwordEnv', 'give either password or passwordEnv, not both');
     else password = process.env[passwordEnv] ?? '';
   }
-  if (password !== undefined && username === undefined) r.problems.push(['password', 'needs a username']);
+  if (password !== undefined && username === undefined) r.problem('password', 'needs a username');
   const clientId = r.string('clientId', { pattern: /^[\x21-\x7e]{1,128}$/, patternText: '1–128 printable ASCII characters' });
   const protocolVersion = r.oneOf('protocolVersion', [4, 5] as const, 5);
   const ca = r.string('ca');
   const cert = r.string('cert');
   const key = r.string('key');
-  if ((cert === undefined) !== (key === undefined)) r.problems.push([cert === undefined ? 'cert' : 'key', 'cert and key go together']);
-  if ((ca || cert) && !url.startsWith('mqtts://')) r.problems.push(['url', 'must be mqtts:// when ca, cert or key are set']);
+  if ((cert === undefined) !== (key === undefined)) r.problem(cert === undefined ? 'cert' : 'key', 'cert and key go together');
+  if ((ca || cert) && !url.startsWith('mqtts://')) r.problem('url', 'must be mqtts:// when ca, cert or key are set');
   const rejectUnauthorized = r.boolean('rejectUnauthorized', true);
-  const keepalive = r.number('keepalive', 30, { min: 0, max: 65535 });
+  const keepalive = r.int('keepalive', 30, 0, 65535);
   const clean = r.boolean('clean', true);
-  const timeoutMs = r.number('timeoutMs', 5000, { min: 100, max: 600_000 });
-  const reconnectMinMs = r.number('reconnectMinMs', 500, { min: 10, max: 3_600_000 });
-  const reconnectMaxMs = r.number('reconnectMaxMs', 30_000, { min: 10, max: 3_600_000 });
-  if (reconnectMaxMs < reconnectMinMs) r.problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
+  const timeoutMs = r.int('timeoutMs', 5000, 100, 600_000);
+  const reconnectMinMs = r.int('reconnectMinMs', 500, 10, 3_600_000);
+  const reconnectMaxMs = r.int('reconnectMaxMs', 30_000, 10, 3_600_000);
+  if (reconnectMaxMs < reconnectMinMs) r.problem('reconnectMaxMs', 'must not be below reconnectMinMs');
   return {
     options: {
       url,
@@ -75,7 +75,7 @@ export function readMqttOptions(options: Readonly<Record<string, unknown>>): { o
       reconnectMinMs,
       reconnectMaxMs,
     },
-    problems: r.finish(),
+    problems: r.rejectUnknown(),
   };
 }
 
@@ -126,16 +126,16 @@ export function readMqttTagOptions(options: Readonly<Record<string, unknown>> | 
   options: MqttTagOptions;
   problems: OptionProblem[];
 } {
-  const r = new OptionReader(options ?? {}, []);
+  const r = new OptionReader(options ?? {});
   const jsonPointer = options?.['jsonPointer'];
   r.markSeen('jsonPointer');
   let pointer: string[] | undefined;
   if (jsonPointer !== undefined) {
-    if (typeof jsonPointer !== 'string') r.problems.push(['jsonPointer', 'must be a string such as "/value"']);
+    if (typeof jsonPointer !== 'string') r.problem('jsonPointer', 'must be a string such as "/value"');
     else {
       const p = parsePointer(jsonPointer);
       if (p.ok) pointer = p.tokens;
-      else r.problems.push(['jsonPointer', p.message]);
+      else r.problem('jsonPointer', p.message);
     }
   }
   const qos = r.oneOf('qos', [0, 1, 2] as const, 1);
@@ -143,7 +143,7 @@ export function readMqttTagOptions(options: Readonly<Record<string, unknown>> | 
   const writeTopic = r.string('writeTopic');
   if (writeTopic !== undefined) {
     const p = topicProblem(writeTopic);
-    if (p) r.problems.push(['writeTopic', p]);
+    if (p) r.problem('writeTopic', p);
   }
-  return { options: { pointer, qos, retain, writeTopic }, problems: r.finish() };
+  return { options: { pointer, qos, retain, writeTopic }, problems: r.rejectUnknown() };
 }

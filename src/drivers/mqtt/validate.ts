@@ -1,10 +1,11 @@
 import { isTagType } from '../../domain/tag-types.js';
 import type { DriverModule } from '../registry.js';
+import { asConnectionProblems } from '../shared/options.js';
 import { readMqttOptions, readMqttTagOptions, topicProblem } from './options.js';
 
 /** Checks of the project file's mqtt connections and tags; light, so the loader need not load the protocol library. */
 export const mqttValidators: Pick<DriverModule, 'validateConnection' | 'validateTag'> = {
-  validateConnection: (options) => readMqttOptions(options).problems,
+  validateConnection: (options) => asConnectionProblems(readMqttOptions(options).problems),
   validateTag(tag) {
     if (!isTagType(tag.type)) return `type '${tag.type}' is not a tag type`;
     if (tag.address === undefined) return 'address is required: the topic, such as "plant/line1/speed"';

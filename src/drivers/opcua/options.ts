@@ -1,4 +1,4 @@
-import { OptionReader, type OptionProblem } from '../connection-options.js';
+import { GENERIC_CONNECTION_KEYS, OptionReader, type OptionProblem } from '../shared/options.js';
 
 /** The options of an `opcua` connection, with defaults applied. */
 export interface OpcUaOptions {
@@ -41,7 +41,7 @@ export function readOpcUaOptions(
   options: Readonly<Record<string, unknown>>,
   dataDir?: string,
 ): { options: OpcUaOptions; problems: OptionProblem[] } {
-  const r = new OptionReader(options);
+  const r = new OptionReader(options, { known: GENERIC_CONNECTION_KEYS });
   const endpointUrl =
     r.string('endpointUrl', {
       required: true,
@@ -50,36 +50,35 @@ export function readOpcUaOptions(
     }) ?? '';
   const securityMode = r.oneOf('securityMode', ['None', 'Sign', 'SignAndEncrypt'] as const, 'None');
   const securityPolicy = r.oneOf('securityPolicy', SECURITY_POLICIES, securityMode === 'None' ? 'None' : 'Basic256Sha256');
-  if (securityMode === 'None' && securityPolicy !== 'None')
-    r.problems.push(['securityPolicy', 'must be "None" when securityMode is "None"']);
+  if (securityMode === 'None' && securityPolicy !== 'None') r.problem('securityPolicy', 'must be "None" when securityMode is "None"');
   if (securityMode !== 'None' && securityPolicy === 'None')
-    r.problems.push(['securityPolicy', `must not be "None" when securityMode is "${securityMode}"`]);
+    r.problem('securityPolicy', `must not be "None" when securityMode is "${securityMode}"`);
   const username = r.string('username');
   // An empty password is legitimate for some servers, so it is not read with `string` (which refuses '').
   const rawPassword = options['password'];
   let password: string | undefined;
   if (typeof rawPassword === 'string') {
     password = rawPassword;
-  } else if (rawPassword !== undefined && rawPassword !== null) r.problems.push(['password', 'must be a string']);
+  } else if (rawPassword !== undefined && rawPassword !== null) r.problem('password', 'must be a string');
   r.markSeen('password');
   // Keeps the secret out of the project file: the password comes from this environment variable when set.
   const passwordEnv = r.string('passwordEnv', { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternText: 'an environment variable name' });
   if (passwordEnv !== undefined) {
-    if (password !== undefined) r.problems.push(['passwordEnv', 'give either password or passwordEnv, not both']);
+    if (password !== undefined) r.problem('passwordEnv', 'give either password or passwordEnv, not both');
     else password = process.env[passwordEnv] ?? '';
   }
   if ((username === undefined) !== (password === undefined))
-    r.problems.push([username === undefined ? 'username' : 'password', 'username and password go together']);
-  const publishingIntervalMs = r.number('publishingIntervalMs', 250, { min: 10, max: 3_600_000 });
-  const samplingIntervalMs = r.number('samplingIntervalMs', 250, { min: 0, max: 3_600_000 });
-  const timeoutMs = r.number('timeoutMs', 5000, { min: 100, max: 600_000 });
-  const reconnectMinMs = r.number('reconnectMinMs', 500, { min: 10, max: 3_600_000 });
-  const reconnectMaxMs = r.number('reconnectMaxMs', 30_000, { min: 10, max: 3_600_000 });
-  if (reconnectMaxMs < reconnectMinMs) r.problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
+    r.problem(username === undefined ? 'username' : 'password', 'username and password go together');
+  const publishingIntervalMs = r.int('publishingIntervalMs', 250, 10, 3_600_000);
+  const samplingIntervalMs = r.int('samplingIntervalMs', 250, 0, 3_600_000);
+  const timeoutMs = r.int('timeoutMs', 5000, 100, 600_000);
+  const reconnectMinMs = r.int('reconnectMinMs', 500, 10, 3_600_000);
+  const reconnectMaxMs = r.int('reconnectMaxMs', 30_000, 10, 3_600_000);
+  if (reconnectMaxMs < reconnectMinMs) r.problem('reconnectMaxMs', 'must not be below reconnectMinMs');
   const name = typeof options['name'] === 'string' ? options['name'] : 'opcua';
   const pkiDir = r.string('pkiDir') ?? defaultPkiDir(name, dataDir);
   const acceptUnknownCertificate = r.boolean('acceptUnknownCertificate', false);
-  const monitoredItemsPerRequest = r.number('monitoredItemsPerRequest', 1000, { min: 1, max: 100_000 });
+  const monitoredItemsPerRequest = r.int('monitoredItemsPerRequest', 1000, 1, 100_000);
   return {
     options: {
       endpointUrl,
@@ -96,7 +95,7 @@ export function readOpcUaOptions(
       acceptUnknownCertificate,
       monitoredItemsPerRequest,
     },
-    problems: r.finish(),
+    problems: r.rejectUnknown(),
   };
 }
 
@@ -109,10 +108,7 @@ export function readOpcUaTagOptions(options: Readonly<Record<string, unknown>> |
   options: OpcUaTagOptions;
   problems: OptionProblem[];
 } {
-  const r = new OptionReader(options ?? {}, []);
-  const samplingIntervalMs =
-    options?.['samplingIntervalMs'] === undefined
-      ? (r.number('samplingIntervalMs', 0), undefined)
-      : r.number('samplingIntervalMs', 0, { min: 0, max: 3_600_000 });
-  return { options: { samplingIntervalMs }, problems: r.finish() };
+  const r = new OptionReader(options ?? {});
+  const samplingIntervalMs = r.optionalInt('samplingIntervalMs', 0, 3_600_000);
+  return { options: { samplingIntervalMs }, problems: r.rejectUnknown() };
 }

@@ -1,11 +1,12 @@
 import { isTagType } from '../../domain/tag-types.js';
 import type { DriverModule } from '../registry.js';
+import { asConnectionProblems } from '../shared/options.js';
 import { parseNodeId } from './address.js';
 import { readOpcUaOptions, readOpcUaTagOptions } from './options.js';
 
 /** Checks of the project file's opcua connections and tags; light, so the loader need not load the protocol library. */
 export const opcuaValidators: Pick<DriverModule, 'validateConnection' | 'validateTag'> = {
-  validateConnection: (options) => readOpcUaOptions(options).problems,
+  validateConnection: (options) => asConnectionProblems(readOpcUaOptions(options).problems),
   validateTag(tag) {
     if (!isTagType(tag.type)) return `type '${tag.type}' is not a tag type`;
     if (tag.address === undefined) return 'address is required: the NodeId, such as "ns=2;s=Line1.Speed"';

@@ -1,6 +1,6 @@
 import type { TagType } from '../../domain/tag-types.js';
 import type { TagDefinition } from '../../domain/tag-definition.js';
-import { GENERIC_CONNECTION_KEYS, OptionReader, type Problems } from '../shared/options.js';
+import { GENERIC_CONNECTION_KEYS, OptionReader, type OptionProblem } from '../shared/options.js';
 import { validateScaling, type Scaling } from '../shared/scaling.js';
 import { NATURAL_TAG_TYPE, parseS7Address, type S7Address } from './address.js';
 
@@ -20,10 +20,10 @@ export interface S7ConnectionOptions {
   reconnectMaxMs: number;
 }
 
-export function readS7ConnectionOptions(src: Record<string, unknown>, problems: Problems = []): S7ConnectionOptions {
-  const r = new OptionReader(src, problems);
+export function readS7ConnectionOptions(src: Record<string, unknown>, problems: OptionProblem[] = []): S7ConnectionOptions {
+  const r = new OptionReader(src, { problems, known: GENERIC_CONNECTION_KEYS });
   const o: S7ConnectionOptions = {
-    host: r.requiredString('host'),
+    host: r.string('host', { required: true }) ?? '',
     port: r.int('port', 102, 1, 65535),
     rack: r.int('rack', 0, 0, 7),
     slot: r.int('slot', 1, 0, 31),
@@ -36,9 +36,9 @@ export function readS7ConnectionOptions(src: Record<string, unknown>, problems: 
     reconnectMaxMs: r.int('reconnectMaxMs', 30_000, 1, 3_600_000),
   };
   if ((o.localTSAP === undefined) !== (o.remoteTSAP === undefined))
-    problems.push(['remoteTSAP', 'localTSAP and remoteTSAP go together (they replace rack and slot)']);
-  if (o.reconnectMaxMs < o.reconnectMinMs) problems.push(['reconnectMaxMs', 'must not be below reconnectMinMs']);
-  r.rejectUnknown(GENERIC_CONNECTION_KEYS);
+    r.problem('remoteTSAP', 'localTSAP and remoteTSAP go together (they replace rack and slot)');
+  if (o.reconnectMaxMs < o.reconnectMinMs) r.problem('reconnectMaxMs', 'must not be below reconnectMinMs');
+  r.rejectUnknown();
   return o;
 }
 
@@ -55,7 +55,11 @@ const NUMERIC = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 
 type TagLike = Pick<TagDefinition, 'address' | 'options' | 'scaling'> & { type: TagType | string };
 
 /** A tag's binding or problems. Tag options: `pollMs`. */
-export function readS7Binding(tag: TagLike, conn: Pick<S7ConnectionOptions, 'pollMs'>, problems: Problems = []): S7Binding | undefined {
+export function readS7Binding(
+  tag: TagLike,
+  conn: Pick<S7ConnectionOptions, 'pollMs'>,
+  problems: OptionProblem[] = [],
+): S7Binding | undefined {
   const start = problems.length;
   if (!tag.address) {
     problems.push(['address', 'an s7 tag needs an address such as DB1,REAL4']);
@@ -66,7 +70,7 @@ export function readS7Binding(tag: TagLike, conn: Pick<S7ConnectionOptions, 'pol
     problems.push(['address', address]);
     return undefined;
   }
-  const r = new OptionReader(tag.options ?? {}, problems, 'options.');
+  const r = new OptionReader(tag.options ?? {}, { problems, prefix: 'options.' });
   const pollMs = r.int('pollMs', conn.pollMs, 10, 3_600_000);
   r.rejectUnknown();
   const natural = NATURAL_TAG_TYPE[address.type];

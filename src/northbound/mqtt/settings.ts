@@ -1,6 +1,6 @@
 import { compileGlob } from '../../domain/glob.js';
 import { TagwayError } from '../../domain/problems.js';
-import { OptionReader, type OptionProblem } from '../../drivers/connection-options.js';
+import { OptionReader, type OptionProblem } from '../../drivers/shared/options.js';
 import { readMqttOptions, type MqttOptions } from '../../drivers/mqtt/options.js';
 import { Compile } from 'typebox/compile';
 import { NorthboundMqttSchema } from '../../project/schema/northbound-mqtt.js';
@@ -62,27 +62,27 @@ export function readMqttPublisherSettings(section: Readonly<Record<string, unkno
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(section)) (BROKER_KEYS.includes(k) ? brokerPart : rest)[k] = v;
   const broker = readMqttOptions(brokerPart);
-  const r = new OptionReader(rest, []);
+  const r = new OptionReader(rest);
   const tags = r.string('tags') ?? '**';
   try {
     compileGlob(tags);
   } catch (err) {
-    r.problems.push(['tags', err instanceof TagwayError ? err.message : String(err)]);
+    r.problem('tags', err instanceof TagwayError ? err.message : String(err));
   }
   const format = r.oneOf('format', ['json', 'sparkplugB'] as const, 'json');
   const topicPrefix = r.string('topicPrefix', { pattern: TOPIC_PREFIX, patternText: 'a topic without the wildcards + and #' }) ?? 'tagway';
-  if (topicPrefix.startsWith('$')) r.problems.push(['topicPrefix', "must not start with '$' (brokers reserve such topics)"]);
+  if (topicPrefix.startsWith('$')) r.problem('topicPrefix', "must not start with '$' (brokers reserve such topics)");
   const groupId = r.string('groupId', { pattern: SPARKPLUG_ID, patternText: 'one topic level without + # or /' }) ?? 'Tagway';
   const edgeNodeId = r.string('edgeNodeId', { pattern: SPARKPLUG_ID, patternText: 'one topic level without + # or /' }) ?? 'tagway';
   const retain = r.boolean('retain', true);
   const qos = r.oneOf('qos', [0, 1] as const, 1);
   const writes = r.boolean('writes', false);
   const writeAs = r.string('writeAs', { pattern: /^[A-Za-z0-9_.@-]{1,64}$/, patternText: 'a Tagway user name' });
-  if (writes && writeAs === undefined) r.problems.push(['writeAs', 'is required when writes is true: the user MQTT writes act as']);
-  const queueSize = r.number('queueSize', DEFAULT_QUEUE_SIZE, { min: 1, max: 1_000_000 });
+  if (writes && writeAs === undefined) r.problem('writeAs', 'is required when writes is true: the user MQTT writes act as');
+  const queueSize = r.int('queueSize', DEFAULT_QUEUE_SIZE, 1, 1_000_000);
   return {
     settings: { broker: broker.options, tags, format, topicPrefix, groupId, edgeNodeId, retain, qos, writes, writeAs, queueSize },
-    problems: [...broker.problems, ...r.finish()],
+    problems: [...broker.problems, ...r.rejectUnknown()],
   };
 }
 

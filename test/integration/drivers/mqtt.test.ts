@@ -101,8 +101,8 @@ describe('mqtt driver against aedes (MQTT 3.1.1)', () => {
       /jsonPointer.*qos|qos.*jsonPointer/,
     );
     expect(mqtt.validateConnection!({ name: 'x', driver: 'mqtt', url: 'http://x', protocolVersion: 3 }).map(([k]) => k)).toEqual([
-      'url',
-      'protocolVersion',
+      '/url',
+      '/protocolVersion',
     ]);
   });
 

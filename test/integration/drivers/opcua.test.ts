@@ -108,7 +108,7 @@ describe('opcua driver against a node-opcua server', () => {
     expect(opcua.validateTag!({ type: 'Int16', address: 'ns=1;x=1' })).toMatch(/not an OPC UA NodeId/);
     expect(
       opcua.validateConnection!({ name: 'x', driver: 'opcua', endpointUrl: 'http://x', samplingIntervallMs: 5 }).map(([k]) => k),
-    ).toEqual(['endpointUrl', 'samplingIntervallMs']);
+    ).toEqual(['/endpointUrl', '/samplingIntervallMs']);
   });
 
   it("writes every type with the node's data type", async () => {

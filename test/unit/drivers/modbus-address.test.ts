@@ -51,7 +51,9 @@ describe('modbus-tcp validation', () => {
     expect(v({ type: 'String', address: 'holding:0' })).toMatch(/options.length/);
     expect(v({ type: 'DateTime', address: 'holding:0' })).toMatch(/DateTime/);
     expect(v({ type: 'Int16', address: 'input:0', access: 'readwrite' })).toMatch(/read-only/);
-    expect(v({ type: 'Int16', address: 'holding:0', options: { wordorder: 'little' } })).toMatch(/wordorder.*not a known option/);
+    expect(v({ type: 'Int16', address: 'holding:0', options: { wordorder: 'little' } })).toMatch(
+      /wordorder.*not an option of this driver; did you mean 'wordOrder'/,
+    );
     expect(v({ type: 'Int16', address: 'holding:0', options: { byteOrder: 'middle' } })).toMatch(/byteOrder/);
     expect(v({ type: 'Float64', address: 'holding:65534' })).toMatch(/past the last register/);
     expect(v({ type: 'Int16', address: 'holding:0', scaling: { rawMin: 1, rawMax: 1, engMin: 0, engMax: 1 } })).toMatch(/differ/);

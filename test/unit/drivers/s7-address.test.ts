@@ -48,7 +48,9 @@ describe('s7 validation', () => {
     expect(s7.validateTag!({ type: 'Int16', address: 'DB1,X0.0' })).toMatch(/must be Bool/);
     expect(s7.validateTag!({ type: 'Bool', address: 'DB1,INT2' })).toMatch(/numeric/);
     expect(s7.validateTag!({ type: 'Int16', address: 'DB1,S0.10' })).toMatch(/must be String/);
-    expect(s7.validateTag!({ type: 'Int16', address: 'DB1,INT2', options: { poll: 5 } })).toMatch(/not a known option/);
+    expect(s7.validateTag!({ type: 'Int16', address: 'DB1,INT2', options: { pollMS: 5 } })).toMatch(
+      /options.pollMS: is not an option of this driver; did you mean 'pollMs'/,
+    );
   });
   it('checks connection options', () => {
     expect(s7.validateConnection!({ name: 'plc', driver: 's7', host: '10.0.0.9', rack: 0, slot: 2 })).toEqual([]);

@@ -217,6 +217,25 @@ describe('problems are reported with message, line and column', () => {
     expectOne(mq, "'keepalivee' is not an option of this driver; did you mean 'keepalive'?", pos(mq, 'keepalivee'));
   });
 
+  it('Modbus and S7 connection and tag options are located and name the option, as OPC UA and MQTT ones are', () => {
+    const conn = (driver: string, line: string, tags = 'tags: []\n') =>
+      `name: Test\nconnections:\n  - name: plc\n    driver: ${driver}\n    host: 10.0.0.5\n    ${line}\n${tags}`;
+    const port = conn('modbus-tcp', 'port: 70000');
+    expectOne(port, "'port' must be an integer between 1 and 65535, got 70000", pos(port, 'port'));
+    const order = conn('modbus-tcp', 'byteOrder: middle');
+    expectOne(order, `'byteOrder' must be one of "big", "little", got "middle"`, pos(order, 'byteOrder'));
+    const typo = conn('modbus-tcp', 'unitID: 3');
+    expectOne(typo, "'unitID' is not an option of this driver; did you mean 'unitId'?", pos(typo, 'unitID'));
+    const s7 = conn('s7', 'slots: 2');
+    expectOne(s7, "'slots' is not an option of this driver; did you mean 'slot'?", pos(s7, 'slots'));
+    const tag = conn(
+      'modbus-tcp',
+      'pollMs: 500',
+      'tags:\n  - { name: A, type: Int16, connection: plc, address: "holding:0", options: { pollMs: 5 } }\n',
+    );
+    expectOne(tag, 'options.pollMs: must be an integer between 10 and 3600000, got 5', pos(tag, 'address'));
+  });
+
   it('duplicate connection name', () => {
     const text = 'name: Test\nconnections:\n  - { name: a, driver: internal }\n  - { name: a, driver: simulator }\ntags: []\n';
     expectOne(text, "duplicate connection name 'a'", pos(text, 'name: a', 1));
