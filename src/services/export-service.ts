@@ -270,7 +270,7 @@ export class ExportService {
       per('tagway_exports_dead_total', 'Export entries given up (refused by the target or too old).', (s) => s.dead),
       {
         name: 'tagway_exports_outbox_full_total',
-        help: 'Reports not enqueued because a target reached its maxPending.',
+        help: 'Report periods not enqueued because a target reached its maxPending (each once, however often retried).',
         type: 'counter',
         samples: [{ value: this.deps.engine.capRejections }],
       },

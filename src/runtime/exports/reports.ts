@@ -46,8 +46,13 @@ export function idempotencyKey(report: string, period: ReportPeriod, target: str
 
 /** Computes reports and turns each (period, target) into one outbox entry, committed before any delivery. */
 export class ReportEngine {
-  /** Reports refused because a target's outbox was full. */
+  /** Report periods refused because a target's outbox was full, each counted once however often it is tried again. */
   capRejections = 0;
+  /**
+   * The last period refused, per report. The scheduler tries a refused period again until it goes in and holds the
+   * later ones behind it, so its retries are always of the last period refused: one per report is enough memory.
+   */
+  private readonly lastRefused = new Map<string, string>();
 
   constructor(
     private readonly config: ExportsConfig,
@@ -120,7 +125,11 @@ export class ReportEngine {
     for (const name of report.targets) {
       const t = this.config.targets.find((x) => x.name === name);
       if (t && (pending.get(name) ?? 0) >= t.maxPending) {
-        this.capRejections++;
+        const refused = `${period.start}/${period.end}`;
+        if (this.lastRefused.get(report.name) !== refused) {
+          this.lastRefused.set(report.name, refused);
+          this.capRejections++;
+        }
         throw new TagwayError(
           'OUTBOX_FULL',
           `Target '${name}' has ${pending.get(name)} entries waiting (maxPending ${t.maxPending}); report '${report.name}' for ${doc.period.start} was not enqueued`,

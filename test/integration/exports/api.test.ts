@@ -142,6 +142,18 @@ describe('exports API', () => {
     expect(full.status).toBe(503);
     expect(full.json.code).toBe('OUTBOX_FULL');
     expect(full.json.detail).toMatch(/Target 'hook' has 2 entries waiting \(maxPending 2\)/);
+    // The same period refused again is the same report not enqueued: the metric counts it once.
+    const again = await s.request('POST', '/exports/reports/prod/run', {
+      token: admin,
+      body: { from: new Date(Date.parse(range.from) + 9000).toISOString(), to: range.to },
+    });
+    expect(again.json.code).toBe('OUTBOX_FULL');
+    // Another period refused is another report not enqueued: counted too.
+    const other = await s.request('POST', '/exports/reports/prod/run', {
+      token: admin,
+      body: { from: new Date(Date.parse(range.from) + 10_000).toISOString(), to: range.to },
+    });
+    expect(other.json.code).toBe('OUTBOX_FULL');
 
     const discarded = await s.request('POST', `/exports/outbox/${ids[1]}/discard`, { token: admin });
     expect(discarded.status).toBe(200);
@@ -172,7 +184,7 @@ describe('exports API', () => {
     }, 'metrics recounted');
     const m = (await s.request('GET', '/metrics', { token: admin })).text;
     expect(m).toMatch(/tagway_exports_deliveries_total\{target="hook"\} 3/);
-    expect(m).toMatch(/tagway_exports_outbox_full_total 1/);
+    expect(m).toMatch(/tagway_exports_outbox_full_total 2\n/);
     expect(m).toMatch(/tagway_exports_failed_attempts_total\{target="hook"\} [1-9]/);
   });
 });

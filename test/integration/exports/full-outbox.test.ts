@@ -6,8 +6,9 @@ import { waitUntil } from '../../helpers/wait.js';
 import { exportsProject, SECRETS } from './project.js';
 
 /**
- * A scheduled shift report that meets a full outbox (maxPending 2, the webhook down) is held, not lost: it waits
- * across a restart of Tagway and is enqueued and delivered, after the entries before it, once the target drains.
+ * A scheduled shift report that meets a full outbox (maxPending 2, the webhook down) is held, not lost: it and the
+ * next shift's wait across a restart of Tagway and are enqueued and delivered in order, after the entries before
+ * them, once the target drains. The retries of a held period count once in tagway_exports_outbox_full_total.
  */
 describe('a scheduled run against a full outbox', () => {
   const hook = new FakeWebhook(SECRETS.TAGWAY_TEST_HOOK_SECRET);
@@ -62,22 +63,37 @@ describe('a scheduled run against a full outbox', () => {
     token = await s.login();
     await waitUntil(async () => (await metric('tagway_exports_periods_held{'))?.endsWith(' 1'), 'the Early period held');
     expect(await metric('tagway_exports_held_total')).toBe('tagway_exports_held_total 1');
+    // The exports metrics are a snapshot recounted every 2 s (of the manual clock).
+    const refusals = async () => Number((await metric('tagway_exports_outbox_full_total'))?.split(' ')[1]);
+    expect(await until(async () => (await refusals()) || undefined, 'the refusal counted')).toBe(1);
     const early = 'prod/2026-01-15T05:00:00.000Z/2026-01-15T13:00:00.000Z/hook';
+    const late = 'prod/2026-01-15T13:00:00.000Z/2026-01-15T21:00:00.000Z/hook';
     const listed = async () =>
       ((await s.request('GET', '/exports/outbox?target=hook', { token })).json.items as { key: string; state: string }[]).map((e) => e.key);
     expect(await listed()).not.toContain(early);
 
+    // Still full at the Late shift's end: the Early period, tried again every 10 s, is refused again with the Late one
+    // waiting behind it. One period refused, however often: the metric still counts 1.
+    clock.advance(Date.UTC(2026, 0, 15, 21, 1) - clock.now());
+    token = await s.login();
+    await until(async () => (await metric('tagway_exports_periods_held{'))?.endsWith(' 2'), 'the Late period held behind it');
+    for (let i = 0; i < 12; i++) {
+      clock.advance(500);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await refusals()).toBe(1);
+
     // A restart while still full: the period is found again as not yet enqueued.
     await s.restart();
     token = await s.login();
-    await until(async () => (await metric('tagway_exports_periods_held{'))?.endsWith(' 1'), 'held after the restart');
+    await until(async () => (await metric('tagway_exports_periods_held{'))?.endsWith(' 2'), 'held after the restart');
     expect(await listed()).not.toContain(early);
 
-    // The target comes back: the two entries drain, then the held period is enqueued and delivered after them.
+    // The target comes back: the two entries drain, then the held periods are enqueued and delivered after them.
     await hook.start();
-    await until(() => hook.bookings.some((b) => b.key === early), 'the Early shift report delivered');
+    await until(() => hook.bookings.some((b) => b.key === late), 'the Late shift report delivered');
     const order = [...new Set(hook.bookings.map((b) => b.key))];
-    expect(order).toEqual([...keys, early]);
+    expect(order).toEqual([...keys, early, late]);
     const booked = hook.bookings.find((b) => b.key === early)!;
     expect(booked.body.period).toEqual({ start: '2026-01-15T05:00:00.000Z', end: '2026-01-15T13:00:00.000Z', shift: 'Early' });
     await until(async () => (await metric('tagway_exports_periods_held{')) === undefined, 'nothing held any more');
