@@ -40,7 +40,7 @@ export function polledDriverModule<O extends C, B, C = O>(spec: PolledDriverSpec
       );
     },
 
-    /** Paths are JSON pointers relative to the connection (`/port`), as the project loader appends them. */
+    /** JSON pointers relative to the connection (`/port`), as the project loader appends them; messages name the option. */
     validateConnection(options) {
       const problems: OptionProblem[] = [];
       spec.readOptions(options, problems);
