@@ -3,7 +3,8 @@
  * requires TLS with it (and, in the mutual-TLS case, a client certificate of that CA), and Tagway node processes on
  * a real PostgreSQL join with --cluster-ca (and --cluster-cert/--cluster-key), or refuse to start and say why.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNatsCertificates, startTestNats, type TestNats, type TestNatsCertificates } from '../../helpers/nats.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -165,5 +166,14 @@ describe('the cluster link over TLS', () => {
     const url = env.nats.url.replace(/^nats:/, 'tls:');
     const plain = await refused(await nodeOptions('tls-plain', url, database, undefined));
     expect(plain.message).toMatch(/this node requires TLS .* but the NATS server does not offer it/);
+  });
+
+  it('a CA file that is no PEM stops the node at start, before it connects, naming the option', { timeout: 60_000 }, async () => {
+    const database = await env.pgc.createDatabase('tagway_tls_bad_pem');
+    const damaged = join(env.dir, 'damaged-ca.crt');
+    writeFileSync(damaged, '-----BEGIN CERTIFICATE-----\nnot base64 DER\n-----END CERTIFICATE-----\n');
+    const err = await refused(await nodeOptions('tls-bad-pem', env.nats.url, database, { ca: damaged }));
+    expect(err.message).toMatch(/--cluster-ca: certificate 1 in '.*damaged-ca\.crt' is not a valid certificate/);
+    expect(err.message).not.toMatch(/cannot reach NATS/);
   });
 });
