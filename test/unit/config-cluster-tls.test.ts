@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { generate } from 'selfsigned';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNatsTls } from '../../src/cluster/nats-tls.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createTestNatsCertificates, type TestNatsCertificates } from '../helpers/nats.js';
@@ -52,6 +52,8 @@ beforeAll(async () => {
   bad.expiredCert = write('expired.crt', expired.cert);
   bad.expiredKey = write('expired.key', expired.private);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('--cluster-ca, --cluster-cert, --cluster-key', () => {
   it('are taken from flags or the environment (paths; the files are read and checked)', () => {
