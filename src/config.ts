@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LdapSettings } from './auth/ldap.js';
 import { closest } from './domain/suggest.js';
+import { loadNatsTls, NatsTlsError } from './cluster/nats-tls.js';
 import type { SecuritySettings } from './auth/security.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/sessions.js';
 
@@ -57,6 +58,13 @@ export interface Config {
   nodeId?: string | undefined;
   /** How long a connection lease lasts without renewal: the failover bound (ms, default 6000). */
   clusterLeaseMs?: number | undefined;
+  /**
+   * PEM files of the cluster link's TLS: the CA bundle that verifies the NATS server, and this node's certificate and
+   * key for a server that requires mutual TLS. Paths only: the key's content never sits in the config.
+   */
+  clusterCa?: string | undefined;
+  clusterCert?: string | undefined;
+  clusterKey?: string | undefined;
   /**
    * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); empty = none, the peer address
    * is the client. Without this, behind a proxy every client shares one address and one login budget.
@@ -115,6 +123,9 @@ const FLAGS: Record<
   '--cluster-url': { key: 'clusterUrl', env: 'TAGWAY_CLUSTER_URL', kind: 'string' },
   '--node-id': { key: 'nodeId', env: 'TAGWAY_NODE_ID', kind: 'string' },
   '--cluster-lease-ms': { key: 'clusterLeaseMs', env: 'TAGWAY_CLUSTER_LEASE_MS', kind: 'int' },
+  '--cluster-ca': { key: 'clusterCa', env: 'TAGWAY_CLUSTER_CA', kind: 'string' },
+  '--cluster-cert': { key: 'clusterCert', env: 'TAGWAY_CLUSTER_CERT', kind: 'string' },
+  '--cluster-key': { key: 'clusterKey', env: 'TAGWAY_CLUSTER_KEY', kind: 'string' },
   '--cors-origins': { key: 'corsOrigins', env: 'TAGWAY_CORS_ORIGINS', kind: 'string' },
   '--jwt-lifetime-minutes': { key: 'jwtLifetime', env: 'TAGWAY_JWT_LIFETIME_MINUTES', kind: 'int' },
   '--login-max-failures-user': { key: 'maxFailuresUser', env: 'TAGWAY_LOGIN_MAX_FAILURES_USER', kind: 'int' },
@@ -231,6 +242,29 @@ export function defaultConfig(): Config {
     trustedProxies: [],
     security: { throttle: {}, corsOrigins: [] },
   };
+}
+
+/**
+ * The cluster link's TLS files: only with --cluster-url, certificate and key together, and readable PEM that fits
+ * (read here, so that a bad file stops `tagway start` at once with the option named).
+ */
+function checkClusterTls(c: Config): void {
+  const given = [
+    ['--cluster-ca', c.clusterCa],
+    ['--cluster-cert', c.clusterCert],
+    ['--cluster-key', c.clusterKey],
+  ]
+    .filter(([, file]) => file !== undefined)
+    .map(([flag]) => flag);
+  if (given.length === 0) return;
+  if (c.clusterUrl === undefined)
+    throw new ConfigError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for the cluster link to NATS: give --cluster-url too`);
+  try {
+    loadNatsTls(c.clusterUrl, { ca: c.clusterCa, cert: c.clusterCert, key: c.clusterKey });
+  } catch (err) {
+    if (err instanceof NatsTlsError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /** Reads settings from argv (after the command) and env; throws ConfigError with a clear message. */
@@ -372,6 +406,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError('--cluster-url needs a shared PostgreSQL database: give --database-url (or TAGWAY_DATABASE_URL) too');
   if (c.clusterLeaseMs !== undefined && (c.clusterLeaseMs < 1500 || c.clusterLeaseMs > 300_000))
     throw new ConfigError('--cluster-lease-ms must be between 1500 and 300000');
+  checkClusterTls(c);
   if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${c.logLevel}'`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

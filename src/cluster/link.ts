@@ -9,14 +9,17 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { TagChange, TagState } from '../runtime/tag-engine.js';
 import type { ClusterRepository, LeaseRecord } from '../storage/cluster-repository.js';
 import type { SessionRecord } from '../storage/session-repository.js';
+import { explainNatsTlsFailure, type NatsTls } from './nats-tls.js';
 import { natsConnectionOptions, redactNatsUrl } from './redact.js';
 
-/** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms). */
+/** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms, --cluster-ca/-cert/-key). */
 export interface ClusterSettings {
   url: string;
   nodeId: string;
   /** A lease not renewed for this long is free for another node: the failover bound. */
   leaseMs: number;
+  /** Set, the link to NATS requires TLS (src/cluster/nats-tls.ts); holds the client key: never logged. */
+  tls?: NatsTls | undefined;
 }
 
 export const DEFAULT_LEASE_MS = 6000;
@@ -195,6 +198,7 @@ export class ClusterLink implements Ownership {
     try {
       this.nc = await connect({
         ...natsConnectionOptions(this.settings.url),
+        ...(this.settings.tls ? { tls: this.settings.tls } : {}),
         name: `tagway ${this.settings.nodeId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -202,7 +206,11 @@ export class ClusterLink implements Ownership {
         maxPingOut: 2,
       });
     } catch (err) {
-      throw new Error(`cluster: cannot reach NATS at ${redactNatsUrl(this.settings.url)}: ${(err as Error).message}`, { cause: err });
+      const hint = explainNatsTlsFailure(err, this.settings.tls);
+      throw new Error(
+        `cluster: cannot reach NATS at ${redactNatsUrl(this.settings.url)}: ${(err as Error).message}${hint ? ` (${hint})` : ''}`,
+        { cause: err },
+      );
     }
     runtime.connections.manageBy(this);
     for (const c of runtime.project.connections) {

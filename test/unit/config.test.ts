@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS, ConfigError, defaultConfig, loadConfig } from '../../src/config.js';
 import { DEFAULT_SESSION_SETTINGS } from '../../src/auth/sessions.js';
+import { createTestNatsCertificates } from '../helpers/nats.js';
 
 /** loadConfig with no environment at all (the test process's own TAGWAY_* must not leak in). */
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env);
@@ -102,8 +103,9 @@ describe('loadConfig', () => {
     expect(tls).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', http: false });
   });
 
-  it('reads every environment variable', () => {
+  it('reads every environment variable', async () => {
     const ldapFile = join(mkdtempSync(join(tmpdir(), 'tagway-cfg-')), 'ldap.json');
+    const nats = await createTestNatsCertificates(dirname(ldapFile));
     writeFileSync(ldapFile, JSON.stringify({ url: 'ldap://127.0.0.1:389', userDn: 'uid={username},dc=x', groupMap: {} }));
     const env = {
       TAGWAY_PORT: '9443',
@@ -135,6 +137,9 @@ describe('loadConfig', () => {
       TAGWAY_CLUSTER_URL: 'nats://nats.example:4222',
       TAGWAY_NODE_ID: 'node-1',
       TAGWAY_CLUSTER_LEASE_MS: '8000',
+      TAGWAY_CLUSTER_CA: nats.caCert,
+      TAGWAY_CLUSTER_CERT: nats.clientCert,
+      TAGWAY_CLUSTER_KEY: nats.clientKey,
       TAGWAY_ADMIN_PASSWORD: 'first-admin-pw',
       TAGWAY_CORS_ORIGINS: 'https://hmi.example, http://127.0.0.1:5173',
       TAGWAY_JWT_LIFETIME_MINUTES: '5',
@@ -177,6 +182,9 @@ describe('loadConfig', () => {
       clusterUrl: 'nats://nats.example:4222',
       nodeId: 'node-1',
       clusterLeaseMs: 8000,
+      clusterCa: nats.caCert,
+      clusterCert: nats.clientCert,
+      clusterKey: nats.clientKey,
       trustedProxies: ['10.0.0.1', '192.168.0.0/16', 'fd00::/8'],
       security: {
         corsOrigins: ['https://hmi.example', 'http://127.0.0.1:5173'],

@@ -32,6 +32,8 @@ export interface NodeOptions {
   dir: string;
   /** pino level for the node's logs (captured in `output()`); silent by default. */
   logLevel?: string;
+  /** The node's --cluster-ca, --cluster-cert and --cluster-key (PEM files). */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export interface Answer {
@@ -82,7 +84,14 @@ export function startNode(o: NodeOptions): Promise<ClusterNode> {
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TAGWAY_SECRET_KEY: o.secretKey, TAGWAY_CLUSTER_LOG: o.logLevel ?? 'silent' },
+      env: {
+        ...process.env,
+        TAGWAY_SECRET_KEY: o.secretKey,
+        TAGWAY_CLUSTER_LOG: o.logLevel ?? 'silent',
+        TAGWAY_CLUSTER_CA: o.tls?.ca ?? '',
+        TAGWAY_CLUSTER_CERT: o.tls?.cert ?? '',
+        TAGWAY_CLUSTER_KEY: o.tls?.key ?? '',
+      },
     },
   );
   let out = '';
