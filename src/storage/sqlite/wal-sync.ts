@@ -15,9 +15,12 @@ export class WalNotDurableError extends Error {
   constructor(cause: unknown) {
     const c = cause as { code?: unknown; message?: unknown } | null;
     const why = typeof c?.code === 'string' ? c.code : typeof c?.message === 'string' ? c.message.slice(0, 200) : 'unknown error';
-    super(`the database's write-ahead log could not be made durable (sync failed: ${why}); writes are refused until the server is restarted`, {
-      cause,
-    });
+    super(
+      `the database's write-ahead log could not be made durable (sync failed: ${why}); writes are refused until the server is restarted`,
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toTagwayError } from '../../../src/adapters/http/rest/problem.js';
 import { isStorageFault } from '../../../src/runtime/storage-health.js';
 import { GroupCommit } from '../../../src/runtime/group-commit.js';
@@ -160,7 +160,19 @@ describe('SQLite storage after a failed WAL sync', () => {
     const direct = await storage.keyValues.set('internal', 'direct', 1, 1).catch((e: unknown) => e);
     expect(isStorageFault(direct)).toBe(true);
     const group = new GroupCommit(storage);
-    await expect(group.appendMany([{ at: '2026-12-07T04:00:00.000Z', action: 'tag.write', user: 'anna', clientAddress: '127.0.0.1', target: 'A', details: null, result: 'OK' }])).rejects.toBe(err);
+    await expect(
+      group.appendMany([
+        {
+          at: '2026-12-07T04:00:00.000Z',
+          action: 'tag.write',
+          user: 'anna',
+          clientAddress: '127.0.0.1',
+          target: 'A',
+          details: null,
+          result: 'OK',
+        },
+      ]),
+    ).rejects.toBe(err);
     expect(await storage.keyValues.get('internal', 'after')).toBeUndefined();
     expect(await storage.keyValues.get('internal', 'plain')).toBeUndefined();
     expect(await storage.keyValues.get('internal', 'direct')).toBeUndefined();
@@ -170,6 +182,14 @@ describe('SQLite storage after a failed WAL sync', () => {
     const health = await storage.health();
     expect(health.status).toBe('degraded');
     expect(health.reason).toMatch(/write-ahead log could not be made durable.*restarted/);
+    // Not only while the fault is recent (an ordinary fault is remembered for 5 s): until the restart.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000);
+      expect(await storage.health()).toMatchObject({ status: 'degraded', reason: health.reason });
+    } finally {
+      vi.useRealTimers();
+    }
     expect(lost).toEqual([err]);
 
     await storage.close();
