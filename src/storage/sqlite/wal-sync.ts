@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { DurabilityLostError } from '../errors.js';
 
 /** Syncs in flight at once: a commit made while one runs starts its own instead of waiting for it to end. */
 const MAX_IN_FLIGHT = 2;
@@ -9,17 +10,15 @@ const MAX_IN_FLIGHT = 2;
  * way out. `code` is SQLite's own for a failed fsync, which is what SQLite reports when its own sync inside COMMIT
  * fails; callers thus treat it like any other storage fault (503 STORAGE_UNAVAILABLE, health degraded).
  */
-export class WalNotDurableError extends Error {
+export class WalNotDurableError extends DurabilityLostError {
   override readonly name = 'WalNotDurableError';
-  readonly code = 'SQLITE_IOERR_FSYNC';
   constructor(cause: unknown) {
     const c = cause as { code?: unknown; message?: unknown } | null;
     const why = typeof c?.code === 'string' ? c.code : typeof c?.message === 'string' ? c.message.slice(0, 200) : 'unknown error';
     super(
       `the database's write-ahead log could not be made durable (sync failed: ${why}); writes are refused until the server is restarted`,
-      {
-        cause,
-      },
+      'SQLITE_IOERR_FSYNC',
+      cause,
     );
   }
 }
