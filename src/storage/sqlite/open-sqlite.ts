@@ -94,8 +94,8 @@ export class SqliteStorage implements Storage {
     // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
     const tx: Record<string, SqliteRepository> = {};
     for (const [k, r] of Object.entries(repos) as Array<[string, SqliteRepository]>) {
-      r.gatedBy(this.gate, (err) => this.fault(err));
-      tx[k] = r.unGated((err) => this.fault(err));
+      r.gatedBy(this.gate, (err) => this.refusal(err));
+      tx[k] = r.unGated((err) => this.refusal(err));
     }
     this.tx = tx as unknown as SqliteRepositories;
     this.gate.onRollback(() => {
@@ -113,8 +113,7 @@ export class SqliteStorage implements Storage {
     const done = this.gate
       .transaction(() => fn(this.tx), deferred ? { noSyncAtCommit: true, restoreSync: this.synchronous } : {})
       .catch((err: unknown) => {
-        this.fault(err);
-        throw err;
+        throw this.refusal(err);
       });
     const onCommit = opts?.onCommit;
     if (!deferred || opts?.syncLater === true) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
@@ -189,6 +188,17 @@ export class SqliteStorage implements Storage {
     } catch {
       /* closed meanwhile: nothing can write anyway */
     }
+  }
+
+  /**
+   * The error to throw for one a statement threw: after a failed WAL sync, a write refused by `query_only` is
+   * reported as that failure (which says why, and that a restart is needed), not as a read-only database.
+   */
+  private refusal(err: unknown): unknown {
+    const lost = this.walSync.failure;
+    if (lost !== undefined && (err as { code?: unknown } | null)?.code === 'SQLITE_READONLY') return lost;
+    this.fault(err);
+    return err;
   }
 
   /** Remembers faults of the store itself (disk full, I/O error), not refusals of the caller's data. */
