@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteStorage } from '../../src/storage/sqlite/open-sqlite.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * A failed sync of the WAL ("fsyncgate"), through the server: the client write whose sync failed is not answered as
@@ -62,6 +62,9 @@ describe('a failed WAL sync (server)', () => {
     expect(await stored('W.Float')).not.toBe(3.5);
     expect(await stored('W.Int')).not.toBe(4);
     expect((await s.request('GET', '/tags/W.Float/value', { token })).status).toBe(200);
+    // A login must store its session.
+    const login = await s.request('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+    expect([login.status, login.json.code]).toEqual([503, 'STORAGE_UNAVAILABLE']);
 
     const health = await s.request('GET', '/health');
     expect(health.json.status).toBe('degraded');
