@@ -57,8 +57,7 @@ export class WalSync {
   private closed = false;
   private readonly datasync: (fh: FileHandle) => Promise<void>;
   private readonly onFailure: ((err: WalNotDurableError) => void) | undefined;
-  /** Set by the first failed flush; from then on every sync rejects with it. */
-  failure: WalNotDurableError | undefined;
+  private lost: WalNotDurableError | undefined;
 
   /** Syncs done (for tests and benchmarks: how many commits shared one). */
   syncs = 0;
@@ -69,6 +68,11 @@ export class WalSync {
   ) {
     this.datasync = opts.datasync ?? ((fh) => fh.datasync());
     this.onFailure = opts.onFailure;
+  }
+
+  /** Set by the first failed flush; from then on every sync rejects with it. */
+  get failure(): WalNotDurableError | undefined {
+    return this.lost;
   }
 
   /**
@@ -138,15 +142,15 @@ export class WalSync {
   }
 
   private fail(err: unknown, fh: FileHandle): void {
-    if (this.failure !== undefined) return;
-    this.failure = new WalNotDurableError(err);
+    if (this.lost !== undefined) return;
+    this.lost = new WalNotDurableError(err);
     // Kept closed, never reopened: a sync on this descriptor reports the error once and then succeeds, one on a new
     // descriptor never sees it; either would vouch for pages that may not be on disk. There is nothing left for it
     // to do. FileHandle.close waits for the other flush still using it.
     this.handle = undefined;
     this.closing = fh.close().catch(noop);
     try {
-      this.onFailure?.(this.failure);
+      this.onFailure?.(this.lost);
     } catch {
       /* a listener's fault must not hide the sync's */
     }
