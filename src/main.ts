@@ -125,6 +125,12 @@ async function startLocked(
     dataDir: config.dataDir,
     sqliteSynchronous: config.sqliteSynchronous,
     databaseUrl: config.databaseUrl,
+    // Once, at the failure; the refused writes then log `storage unavailable` (at most once a minute).
+    onDurabilityLost: (err) =>
+      logger.error(
+        { code: (err as { code?: unknown }).code, error: err.message },
+        'storage: WAL sync failed, writes refused until restart',
+      ),
   });
   if (config.databaseUrl) print(`Storage: PostgreSQL at ${redactUrl(config.databaseUrl)}`);
   const runtime = new Runtime({ config, project, logger, clock: opts.clock, print, projectFile, storage });

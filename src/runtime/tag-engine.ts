@@ -6,6 +6,7 @@ import type { CommitRider, Driver } from '../drivers/driver.js';
 import type { Clock } from '../domain/clock.js';
 import { sameValue } from '../domain/same-value.js';
 import type { TagDefinition } from '../domain/tag-definition.js';
+import { DurabilityLostError } from '../storage/errors.js';
 
 /** The live state of one tag. Mutated in place by the engine; never mutate it elsewhere. */
 export interface TagState {
@@ -254,6 +255,7 @@ export class TagEngine {
   async write(tag: TagState, raw: unknown, ctx: WriteContext = {}): Promise<TagState> {
     const oldValue = tag.value;
     let value: TagValue | undefined;
+    let notDurable: DurabilityLostError;
     try {
       value = this.validate(tag, raw);
       const driver = this.drivers.get(tag.def.connection);
@@ -266,12 +268,18 @@ export class TagEngine {
       const storedAt = await (prepared === undefined ? driver.write(tag, value) : driver.write(tag, value, prepared.rider));
       if (!driver.publishesWrites)
         this.apply(tag, value, ctx.quality ?? Quality.GOOD, ctx.timestamp ?? (typeof storedAt === 'number' ? storedAt : this.clock.now()));
-      await this.notifyWrites([{ tag, oldValue, newValue: value, ok: true, error: undefined, ctx, recorded: prepared?.recorded }]);
-      return tag;
+      const lost = await this.notifyWrites([
+        { tag, oldValue, newValue: value, ok: true, error: undefined, ctx, recorded: prepared?.recorded },
+      ]);
+      if (lost === undefined || driver.commitsRiders !== true) return tag;
+      notDurable = lost;
     } catch (err) {
       await this.notifyWrite(tag, oldValue, value, false, err instanceof Error ? err.message : String(err), ctx);
       throw err;
     }
+    // Its value is stored in Tagway's storage, and the sync that was to make it durable failed: not answered as
+    // written (already recorded as written, so not recorded again as failed).
+    throw notDurable;
   }
 
   /**
@@ -318,7 +326,10 @@ export class TagEngine {
         ctx,
       };
     }
-    await this.notifyWrites(events);
+    const lost = await this.notifyWrites(events);
+    // Items stored in Tagway's storage became durable only with the sync of the request's audit row, which failed.
+    if (lost !== undefined && byDriver !== undefined)
+      for (const [driver, list] of byDriver) if (driver.commitsRiders === true) for (const i of list) errors[i] ??= lost;
     return errors;
   }
 
@@ -365,14 +376,19 @@ export class TagEngine {
     ok: boolean,
     error: string | undefined,
     ctx: WriteContext,
-  ): Promise<void> | undefined {
+  ): Promise<unknown> | undefined {
     return this.notifyWrites([{ tag, oldValue, newValue, ok, error, ctx }]);
   }
 
-  private notifyWrites(events: readonly WriteEvent[]): Promise<void> | undefined {
-    let pending: Array<Promise<void>> | undefined;
+  /**
+   * Tells the observers and waits for them. Their failures never break a write, but one is reported: the storage
+   * could not make the write's record durable (DurabilityLostError), which the caller fails the writes for whose
+   * values depend on that same sync.
+   */
+  private notifyWrites(events: readonly WriteEvent[]): Promise<DurabilityLostError | undefined> | undefined {
+    let pending: Array<Promise<DurabilityLostError | undefined>> | undefined;
     const settle = (r: void | Promise<void>): void => {
-      if (r) (pending ??= []).push(r.catch(() => undefined));
+      if (r) (pending ??= []).push(r.then(noLoss, lossOnly));
     };
     for (const o of this.writeObservers) {
       for (const e of events) {
@@ -392,7 +408,7 @@ export class TagEngine {
     }
     if (pending === undefined) return undefined;
     // One observer waiting (the audit trail): its promise as is, without a Promise.all and a then per write.
-    return pending.length === 1 ? (pending[0] as Promise<void>) : Promise.all(pending).then(() => undefined);
+    return pending.length === 1 ? pending[0]! : Promise.all(pending).then((all) => all.find((e) => e !== undefined));
   }
 
   /** The tag's value object as JSON text, cached until the next change. */
@@ -425,4 +441,12 @@ export class TagEngine {
       timestamp: new Date(tag.timestamp).toISOString(),
     };
   }
+}
+
+function noLoss(): undefined {
+  return undefined;
+}
+
+function lossOnly(err: unknown): DurabilityLostError | undefined {
+  return err instanceof DurabilityLostError ? err : undefined;
 }

@@ -21,3 +21,20 @@ export class StorageClosedError extends Error {
     super('storage is closed');
   }
 }
+
+/**
+ * The storage can no longer make writes durable (a sync of its log failed): final until the server is restarted.
+ * `code` is the backend's own for it, so that it counts as a storage fault (503 STORAGE_UNAVAILABLE, health
+ * degraded). Unlike a full disk, it also fails a write whose value was committed before the sync failed: that write
+ * was never made durable, so it must not be answered as stored.
+ */
+export class DurabilityLostError extends Error {
+  override readonly name: string = 'DurabilityLostError';
+  constructor(
+    message: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+}

@@ -84,6 +84,11 @@ export interface StorageConfig {
   poolSize?: number | undefined;
   /** Below this many free bytes on the data directory's file system, health is `degraded` (default 64 MiB). */
   minFreeBytes?: number | undefined;
+  /**
+   * Called once when the storage can no longer make writes durable (SQLite: a sync of its WAL failed, see WalSync):
+   * it refuses writes from then on, until the server is restarted. For the log; the error names no secret.
+   */
+  onDurabilityLost?: ((err: Error) => void) | undefined;
 }
 
 /** Opens the configured storage: PostgreSQL when a database URL is set, else the embedded SQLite file. */

@@ -15,7 +15,7 @@ import { SqliteOutboxRepository } from './sqlite-outbox-repository.js';
 import { SqliteSessionRepository } from './sqlite-session-repository.js';
 import { SqliteSigningKeyRepository } from './sqlite-signing-key-repository.js';
 import { SqliteUserRepository } from './sqlite-user-repository.js';
-import { WalSync } from './wal-sync.js';
+import { WalSync, type WalSyncOptions } from './wal-sync.js';
 
 /** File name of the SQLite database inside the data directory. */
 export const SQLITE_FILE = 'tagway.db';
@@ -55,9 +55,16 @@ export class SqliteStorage implements Storage {
     private readonly dataDir: string,
     private readonly minFreeBytes = DEFAULT_MIN_FREE_BYTES,
     private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL',
+    opts: { datasync?: WalSyncOptions['datasync']; onDurabilityLost?: StorageConfig['onDurabilityLost'] } = {},
   ) {
     this.gate = new SqliteGate(db);
-    this.walSync = new WalSync(`${db.name}-wal`);
+    this.walSync = new WalSync(`${db.name}-wal`, {
+      datasync: opts.datasync,
+      onFailure: (err) => {
+        this.refuseWrites();
+        opts.onDurabilityLost?.(err);
+      },
+    });
     this.alarmJournal = new SqliteAlarmJournalRepository(db);
     this.alarmSettings = new SqliteAlarmSettingsRepository(this.alarmJournal.journal);
     this.history = new SqliteHistoryRepository(db);
@@ -87,8 +94,8 @@ export class SqliteStorage implements Storage {
     // The ordinary repositories wait while a unit of work is open; the unit's own views of them run at once.
     const tx: Record<string, SqliteRepository> = {};
     for (const [k, r] of Object.entries(repos) as Array<[string, SqliteRepository]>) {
-      r.gatedBy(this.gate, (err) => this.fault(err));
-      tx[k] = r.unGated((err) => this.fault(err));
+      r.gatedBy(this.gate, (err) => this.refusal(err));
+      tx[k] = r.unGated((err) => this.refusal(err));
     }
     this.tx = tx as unknown as SqliteRepositories;
     this.gate.onRollback(() => {
@@ -98,12 +105,15 @@ export class SqliteStorage implements Storage {
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    // Every unit, not only those that wait for a WAL sync: a commit made now would follow frames that may be lost,
+    // and it would be lost with them (SQLite's recovery drops every frame after the first bad one).
+    const lost = this.walSync.failure;
+    if (lost !== undefined) return Promise.reject(lost);
     const deferred = opts?.deferSync === true && this.synchronous === 'FULL';
     const done = this.gate
       .transaction(() => fn(this.tx), deferred ? { noSyncAtCommit: true, restoreSync: this.synchronous } : {})
       .catch((err: unknown) => {
-        this.fault(err);
-        throw err;
+        throw this.refusal(err);
       });
     const onCommit = opts?.onCommit;
     if (!deferred || opts?.syncLater === true) return onCommit === undefined ? done : done.then((out) => (onCommit(), out));
@@ -133,6 +143,8 @@ export class SqliteStorage implements Storage {
     } catch {
       /* unknown: reported as null */
     }
+    const lost = this.walSync.failure;
+    if (lost !== undefined) return { status: 'degraded', reason: lost.message, freeBytes };
     if (this.closed) return { status: 'degraded', reason: 'storage is closed', freeBytes };
     const f = this.lastFault;
     if (f && Date.now() - f.at < FAULT_MEMORY_MS) return { status: 'degraded', reason: f.message, freeBytes };
@@ -165,6 +177,30 @@ export class SqliteStorage implements Storage {
     this.db.close();
   }
 
+  /**
+   * After a failed WAL sync: no statement may write any more (see `transaction`). `query_only` covers the calls of
+   * the ordinary repositories too (they fail with SQLITE_READONLY, a storage fault like a full disk); reads go on.
+   * Closing still checkpoints the WAL into the database file and syncs that file, which is why a restart helps.
+   */
+  private refuseWrites(): void {
+    try {
+      this.db.pragma('query_only = ON');
+    } catch {
+      /* closed meanwhile: nothing can write anyway */
+    }
+  }
+
+  /**
+   * The error to throw for one a statement threw: after a failed WAL sync, a write refused by `query_only` is
+   * reported as that failure (which says why, and that a restart is needed), not as a read-only database.
+   */
+  private refusal(err: unknown): unknown {
+    const lost = this.walSync.failure;
+    if (lost !== undefined && (err as { code?: unknown } | null)?.code === 'SQLITE_READONLY') return lost;
+    this.fault(err);
+    return err;
+  }
+
   /** Remembers faults of the store itself (disk full, I/O error), not refusals of the caller's data. */
   private fault(err: unknown): void {
     const code = (err as { code?: unknown } | null)?.code;
@@ -183,10 +219,17 @@ export function sqliteDatabaseForTests(storage: Storage): Database {
   return storage['db'];
 }
 
-export function openSqliteStorage(config: StorageConfig): SqliteStorage {
+/**
+ * Opens the SQLite storage. `testing.datasync` is FOR TESTS ONLY: it replaces the sync of the WAL's descriptor, to
+ * inject a failing disk.
+ */
+export function openSqliteStorage(config: StorageConfig, testing: { datasync?: WalSyncOptions['datasync'] } = {}): SqliteStorage {
   const db = openDatabase(join(config.dataDir, SQLITE_FILE), { synchronous: config.sqliteSynchronous ?? 'FULL' });
   try {
-    return new SqliteStorage(db, config.dataDir, config.minFreeBytes, config.sqliteSynchronous ?? 'FULL');
+    return new SqliteStorage(db, config.dataDir, config.minFreeBytes, config.sqliteSynchronous ?? 'FULL', {
+      datasync: testing.datasync,
+      onDurabilityLost: config.onDurabilityLost,
+    });
   } catch (err) {
     db.close();
     throw err;

@@ -11,12 +11,14 @@ export const runNow: Exec = <T>(fn: () => T): Promise<T> => {
   }
 };
 
-function observed(exec: Exec, onError: ((err: unknown) => void) | undefined): Exec {
+/** `onError` sees every error and answers the one to throw: the same, or a clearer one (see SqliteStorage). */
+export type OnError = (err: unknown) => unknown;
+
+function observed(exec: Exec, onError: OnError | undefined): Exec {
   if (!onError) return exec;
   return <T>(fn: () => T) =>
     exec(fn).catch((err: unknown) => {
-      onError(err);
-      throw err;
+      throw onError(err);
     });
 }
 
@@ -28,13 +30,13 @@ export abstract class SqliteRepository {
   protected exec: Exec = runNow;
 
   /** This repository, with its calls waiting while a transaction on the connection is open. */
-  gatedBy(gate: SqliteGate, onError?: (err: unknown) => void): this {
+  gatedBy(gate: SqliteGate, onError?: OnError): this {
     this.exec = observed((fn) => gate.run(fn), onError);
     return this;
   }
 
   /** A view of this repository that runs at once, for the transaction that holds the connection. */
-  unGated(onError?: (err: unknown) => void): this {
+  unGated(onError?: OnError): this {
     const view = Object.create(this) as this;
     view.exec = observed(runNow, onError);
     return view;
