@@ -4,8 +4,8 @@
 // loop, shared by a group) and NORMAL (an answered write survives kill -9 of the server, not a power loss).
 // Figures: req/s and values/s, p50/p99, server CPU per request and per value, ratios to a bare fastify route that
 // answers the same bytes, measured in the same run; group commit figures (values per group, commits per sync).
-// The same at FULL over plain HTTP (`--http`, behind a TLS-terminating proxy), against a bare fastify over HTTP: the
-// issue's targets were measured over HTTP, where a bare fastify answers twice the requests it does over HTTPS.
+// The same at FULL and NORMAL over plain HTTP (`--http`, behind a TLS-terminating proxy), against a bare fastify over
+// HTTP: the issue's targets were measured over HTTP, where a bare fastify answers far more requests than over HTTPS.
 import { report, type Figure } from './lib/report.js';
 import { startBaseline, startBenchTagway, type BenchServer } from './lib/servers.js';
 import { bestOfRounds, ROUNDS } from './lib/rounds.js';
@@ -18,6 +18,7 @@ const names = Array.from({ length: 100 }, (_, i) => `Bench.T${i}`);
 const full = await startBenchTagway(100, { sqliteSynchronous: 'FULL' });
 const normal = await startBenchTagway(100, { sqliteSynchronous: 'NORMAL' });
 const fullHttp = await startBenchTagway(100, { sqliteSynchronous: 'FULL', http: true });
+const normalHttp = await startBenchTagway(100, { sqliteSynchronous: 'NORMAL', http: true });
 const engine = full.tagway.runtime.tags;
 const one = engine.valueJson(engine.require('Bench.T7'));
 const writeAnswer = JSON.stringify({ items: names.map((name) => ({ name, status: 'OK' })) });
@@ -38,6 +39,8 @@ const servers: Array<[string, BenchServer, 'https' | 'http']> = [
   ['FULL', full, 'https'],
   ['NORMAL', normal, 'https'],
   ['FULL, HTTP', fullHttp, 'http'],
+  // What the issue asked for exactly: committed before the answer and safe against kill -9, over HTTP.
+  ['NORMAL, HTTP', normalHttp, 'http'],
 ];
 // The issue's single-write goal, 20,000 req/s, was set on a box where a bare fastify answered this PUT 43,756 times a
 // second; as a ratio to the bare fastify of the same run it is this, which holds on a slower or busier box too.
@@ -119,5 +122,6 @@ report(
 await base.close();
 await baseHttp.close();
 await fullHttp.stop();
+await normalHttp.stop();
 await full.stop();
 await normal.stop();
