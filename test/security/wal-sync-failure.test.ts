@@ -32,15 +32,7 @@ describe('a failed WAL sync (server)', () => {
       failing
         ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', syscall: 'fdatasync' }))
         : fh.datasync();
-    const before = await s.request('PUT', '/tags/values', {
-      token,
-      body: {
-        items: [
-          { name: 'W.Float', value: 1.5 },
-          { name: 'W.Int', value: 1 },
-        ],
-      },
-    });
+    const before = await writeBoth(1.5, 1);
     expect(before.json.items).toEqual([
       { name: 'W.Float', status: 'OK' },
       { name: 'W.Int', status: 'OK' },
@@ -74,6 +66,17 @@ describe('a failed WAL sync (server)', () => {
     expect(lines[0]![0]).toMatchObject({ code: 'SQLITE_IOERR_FSYNC', error: expect.stringMatching(/EIO.*restarted/) });
   }
 
+  /** A bulk write of both test tags. */
+  const writeBoth = (float: number, int: number) =>
+    s.request('PUT', '/tags/values', {
+      token,
+      body: {
+        items: [
+          { name: 'W.Float', value: float },
+          { name: 'W.Int', value: int },
+        ],
+      },
+    });
   it('a single write whose sync fails is answered 503 STORAGE_UNAVAILABLE, not 200; every later write too', async () => {
     const logged = vi.spyOn(s.server.runtime.logger, 'error');
     failing = true;
@@ -86,15 +89,7 @@ describe('a failed WAL sync (server)', () => {
   it('a bulk write whose sync fails answers its items with an error, not OK; every later write is refused', async () => {
     const logged = vi.spyOn(s.server.runtime.logger, 'error');
     failing = true;
-    const first = await s.request('PUT', '/tags/values', {
-      token,
-      body: {
-        items: [
-          { name: 'W.Float', value: 2.5 },
-          { name: 'W.Int', value: 2 },
-        ],
-      },
-    });
+    const first = await writeBoth(2.5, 2);
     expect(first.json.items).toEqual([
       { name: 'W.Float', error: expect.objectContaining({ code: expect.any(String) }) },
       { name: 'W.Int', error: expect.objectContaining({ code: expect.any(String) }) },

@@ -6,21 +6,10 @@ import type { PeerCertificate } from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNatsTls } from '../../src/cluster/nats-tls.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { configError, load } from '../helpers/config.js';
 import { createTestNatsCertificates, type TestNatsCertificates } from '../helpers/nats.js';
 
 const CLUSTER = ['--cluster-url', 'tls://127.0.0.1:4222', '--database-url', 'postgres://db/t'];
-const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env);
-
-function configError(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    load(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error(`expected a ConfigError for ${argv.join(' ')} ${JSON.stringify(env)}`);
-}
 
 let dir: string;
 let certs: TestNatsCertificates;

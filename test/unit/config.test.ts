@@ -2,22 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FLAGS, ConfigError, defaultConfig, loadConfig } from '../../src/config.js';
+import { CONFIG_FLAGS, defaultConfig, loadConfig } from '../../src/config.js';
 import { DEFAULT_SESSION_SETTINGS } from '../../src/auth/sessions.js';
+import { configError, load } from '../helpers/config.js';
 import { createTestNatsCertificates } from '../helpers/nats.js';
-
-/** loadConfig with no environment at all (the test process's own TAGWAY_* must not leak in). */
-const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env);
-
-function configError(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    load(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error(`expected a ConfigError for ${argv.join(' ')} ${JSON.stringify(env)}`);
-}
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
