@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { SessionService } from '../auth/sessions.js';
 import { MAX_PRESENT_QUERY, type SessionRepository } from '../storage/session-repository.js';
 
@@ -40,7 +39,7 @@ export class SessionSync {
     /** Ends one session here without announcing it again (the others read the same database). */
     private readonly forget: (tokenHash: string) => void,
     private readonly now: () => number,
-    private readonly logger: Pick<Logger, 'info' | 'warn'>,
+    private readonly logger: { info(o: object, msg: string): void; warn(o: object, msg: string): void },
   ) {}
 
   /**
