@@ -31,6 +31,8 @@ const TOUCH_ERROR_LOG_MS = 60_000;
 interface CachedSession {
   record: SessionRecord;
   persistedLastSeen: number;
+  /** Local time this process first held it: a cluster check leaves alone sessions whose row may still be on its way. */
+  knownAt: number;
   /** The token itself, once seen in this process (never stored): lets later requests skip the SHA-256. */
   token?: string | undefined;
 }
@@ -64,6 +66,8 @@ export class SessionService {
    */
   private readonly byTokenKey = new Map<string, CachedSession>();
   private readonly writes = new Set<Promise<unknown>>();
+  /** Deliveries of session ends to other processes still under way (see `announcing`). */
+  private readonly announcements = new Set<Promise<unknown>>();
   private storeErrors = 0;
   private storeErrorLoggedAt = -Infinity;
 
@@ -88,7 +92,32 @@ export class SessionService {
   async load(): Promise<void> {
     const now = this.clock.now();
     for (const record of await this.store.listLive(now, this.settings.idleTimeoutMs, this.settings.maxSessions ?? MAX_SESSIONS))
-      this.cache.set(record.tokenHash, { record, persistedLastSeen: record.lastSeenAt });
+      this.cache.set(record.tokenHash, { record, persistedLastSeen: record.lastSeenAt, knownAt: now });
+  }
+
+  /**
+   * A listener of 'session.revoked' that carries the end to other processes (the cluster link) hands its delivery
+   * here, bounded by itself: `announced` waits for it, so that a logout answers only once the others can know.
+   */
+  announcing(delivery: Promise<unknown>): void {
+    const tracked = delivery.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.announcements.add(tracked);
+    void tracked.finally(() => this.announcements.delete(tracked));
+  }
+
+  /** Waits for the deliveries of session ends handed to `announcing` so far (none without a cluster). */
+  async announced(): Promise<void> {
+    if (this.announcements.size > 0) await Promise.all([...this.announcements]);
+  }
+
+  /** Token hashes of the sessions this process has held since `knownBefore` or earlier (local clock). */
+  heldSince(knownBefore: number): string[] {
+    const out: string[] = [];
+    for (const [h, c] of this.cache) if (c.knownAt <= knownBefore) out.push(h);
+    return out;
   }
 
   /** Waits until every change made so far is in the repository. */
@@ -135,7 +164,7 @@ export class SessionService {
       clientAddress,
     };
     this.persist('new session not saved (storage unavailable); it works until the next restart', this.store.insert(record));
-    const c: CachedSession = { record, persistedLastSeen: now };
+    const c: CachedSession = { record, persistedLastSeen: now, knownAt: now };
     this.remember(c);
     this.index(c, token);
     if (this.events?.has('session.created')) this.events.emit('session.created', { record: { ...record } });
@@ -291,7 +320,7 @@ export class SessionService {
    */
   adopt(record: SessionRecord): void {
     if (this.cache.has(record.tokenHash) || this.clock.now() >= this.expiresAt(record)) return;
-    this.remember({ record: { ...record }, persistedLastSeen: record.lastSeenAt });
+    this.remember({ record: { ...record }, persistedLastSeen: record.lastSeenAt, knownAt: this.clock.now() });
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ClusterRepository, LeaseRecord } from '../storage/cluster-reposito
 import type { SessionRecord } from '../storage/session-repository.js';
 import { explainNatsTlsFailure, type NatsTls } from './nats-tls.js';
 import { natsConnectionOptions, redactNatsUrl } from './redact.js';
+import { SESSION_SYNC_MS, SessionSync } from './session-sync.js';
 
 /** Settings of one cluster member (config: --cluster-url, --node-id, --cluster-lease-ms, --cluster-ca/-cert/-key). */
 export interface ClusterSettings {
@@ -25,6 +26,11 @@ export interface ClusterSettings {
 export const DEFAULT_LEASE_MS = 6000;
 /** Most changes in one NATS message (a burst is split; each message stays far below NATS's 1 MB default). */
 const MAX_BATCH = 2000;
+/**
+ * How long a logout waits at most for its announcement to reach the NATS server (a round trip on a healthy link; a
+ * link that hangs must not hang the logout: the other nodes' session checks catch what it misses).
+ */
+const ANNOUNCE_FLUSH_MS = 1000;
 /** How long a forwarded write waits for the owner's answer (drivers time out sooner by themselves). */
 const WRITE_TIMEOUT_MS = 10_000;
 
@@ -103,6 +109,8 @@ export class ClusterLink implements Ownership {
   private readonly logger: Logger;
   /** Told when this node takes or loses a lease (the alarm part, src/cluster/alarms.ts). */
   private leaseListeners: Array<(connection: string, held: boolean) => void> = [];
+  /** Catches session ends whose NATS announcement this node missed (after a reconnect, and every SESSION_SYNC_MS). */
+  private readonly sessionSync: SessionSync;
 
   constructor(
     private readonly runtime: Runtime,
@@ -110,6 +118,13 @@ export class ClusterLink implements Ownership {
     private readonly settings: ClusterSettings,
   ) {
     this.logger = runtime.logger.child({ service: 'cluster', node: settings.nodeId });
+    this.sessionSync = new SessionSync(
+      runtime.sessions,
+      runtime.storage.sessions,
+      (tokenHash) => this.applyRemote(() => runtime.sessions.forget(tokenHash, 'revoked')),
+      () => runtime.clock.now(),
+      this.logger,
+    );
     for (const t of runtime.tags.tags) {
       const list = this.tagsOf.get(t.def.connection) ?? [];
       list.push(t);
@@ -240,6 +255,7 @@ export class ClusterLink implements Ownership {
         // Expiry is judged by each node from its own last-seen time; only deliberate ends cross the cluster.
         if (this.applyingRemote || e.reason === 'expired' || e.reason === 'user') return;
         this.publish('tagway.session.revoked', { n: this.settings.nodeId, sessionId: e.sessionId, reason: e.reason });
+        runtime.sessions.announcing(this.announced());
       }),
       bus.on('session.touched', (e) => this.publish('tagway.session.touched', { n: this.settings.nodeId, ...e })),
       bus.on('user.changed', () => {
@@ -259,6 +275,7 @@ export class ClusterLink implements Ownership {
       setInterval(() => void this.tick(), this.tickMs),
       setInterval(() => this.heartbeat(), this.heartbeatMs),
       setInterval(() => this.checkSilence(), 250),
+      setInterval(() => void this.sessionSync.run(), SESSION_SYNC_MS),
     );
     await this.tick();
   }
@@ -296,6 +313,8 @@ export class ClusterLink implements Ownership {
         this.natsDown = false;
         this.logger.info('NATS connection back');
         this.publish('tagway.hello', { n: this.settings.nodeId });
+        // Session ends announced while this node was away were never delivered here: read them from the database.
+        void this.sessionSync.run();
       }
     }
   }
@@ -772,26 +791,43 @@ export class ClusterLink implements Ownership {
 
   // --- sessions and users ---
 
-  private onSessionCreated(m: Msg): void {
-    const { n, record } = unpack<{ n: string; record: SessionRecord }>(m);
-    if (n === this.settings.nodeId) return;
+  /** Applies a change that came from elsewhere (NATS or the shared database) without announcing it again. */
+  private applyRemote(f: () => void): void {
     this.applyingRemote = true;
     try {
-      this.runtime.sessions.adopt(record);
+      f();
     } finally {
       this.applyingRemote = false;
     }
   }
 
+  /**
+   * Resolves once what was published so far has reached the NATS server (a flush: ping after the messages, its
+   * pong), bounded by ANNOUNCE_FLUSH_MS; at once while NATS is down (nothing to wait for: the others check the
+   * database after they reconnect). Never rejects.
+   */
+  private announced(): Promise<void> {
+    const nc = this.nc;
+    if (!nc || nc.isClosed() || this.natsDown) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      nc.flush().catch(() => undefined),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ANNOUNCE_FLUSH_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private onSessionCreated(m: Msg): void {
+    const { n, record } = unpack<{ n: string; record: SessionRecord }>(m);
+    if (n === this.settings.nodeId) return;
+    this.applyRemote(() => this.runtime.sessions.adopt(record));
+  }
+
   private onSessionRevoked(m: Msg): void {
     const { n, sessionId, reason } = unpack<{ n: string; sessionId: string; reason: 'logout' | 'refresh' | 'revoked' }>(m);
     if (n === this.settings.nodeId) return;
-    this.applyingRemote = true;
-    try {
-      this.runtime.sessions.forget(sessionId, reason);
-    } finally {
-      this.applyingRemote = false;
-    }
+    this.applyRemote(() => this.runtime.sessions.forget(sessionId, reason));
   }
 
   private onSessionTouched(m: Msg): void {
@@ -837,6 +873,7 @@ export class ClusterLink implements Ownership {
     if (this.stopped) return;
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unsubscribe) u();
+    await this.sessionSync.stop();
     this.flush();
     this.stopped = true;
     this.held.clear();

@@ -26,6 +26,8 @@ export interface AuthDeps {
     authenticate(token: string): Principal | undefined;
     /** Optional (profiles that list or end all of a user's sessions need it; the composition root gives it). */
     revokeUser?(username: string): void;
+    /** Resolves once the session ends announced so far have reached the other cluster nodes' broker (bounded). */
+    announced?(): Promise<void>;
     listForUser?(username: string): Array<{ record: { tokenHash: string; createdAt: number; clientAddress: string }; expiresAt: number }>;
   };
   /** Resolves once the row is committed (the answer waits for it). */
@@ -93,6 +95,9 @@ export class AuthService {
       if (!this.d.sessions.revokeUser) throw new TagwayError('INTERNAL_ERROR', 'Ending all sessions is not wired');
       this.d.sessions.revokeUser(p.username);
     } else if (p.sessionId) this.d.sessions.revoke(p.sessionId, 'logout');
+    // A client that logs out and then tries its token on another node must find it refused there: the answer
+    // follows the announcement's delivery (not the other nodes' handling of it; their checks cover a miss).
+    const announced = this.d.sessions.announced?.();
     await this.d.audit.record({
       action: 'auth.logout',
       user: p.username,
@@ -100,6 +105,7 @@ export class AuthService {
       details: opts.allSessions ? { method: p.authMethod, allSessions: true, via: actor.via } : { method: p.authMethod },
       result: 'OK',
     });
+    await announced;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateKeyError } from '../../src/storage/errors.js';
-import type { SessionRecord, SessionRepository } from '../../src/storage/session-repository.js';
+import { MAX_PRESENT_QUERY, type SessionRecord, type SessionRepository } from '../../src/storage/session-repository.js';
 import type { Fixture, FixtureFactory } from './fixture.js';
 
 const session = (tokenHash: string, over: Partial<SessionRecord> = {}): SessionRecord => ({
@@ -52,6 +52,20 @@ export function describeSessionRepositoryContract(name: string, factory: Fixture
       expect((await sessions.deleteForUser('erin')).sort()).toEqual(['h1', 'h4']);
       expect(await sessions.deleteForUser('erin')).toEqual([]);
       expect(await sessions.get('h3')).toBeDefined();
+    });
+
+    it('tells which of a set of hashes still have a row, up to MAX_PRESENT_QUERY at once', async () => {
+      await sessions.insert(session('h1'));
+      await sessions.insert(session('h2'));
+      await sessions.insert(session('h3'));
+      await sessions.delete('h2');
+      expect((await sessions.present(['h1', 'h2', 'h3', 'never'])).sort()).toEqual(['h1', 'h3']);
+      expect(await sessions.present([])).toEqual([]);
+      // Hashes are matched whole: neither a quote nor a prefix matches another row.
+      expect(await sessions.present(["h1' OR '1'='1", 'h'])).toEqual([]);
+      const many = Array.from({ length: MAX_PRESENT_QUERY }, (_, i) => (i === 500 ? 'h3' : `absent-${i}`));
+      expect(await sessions.present(many)).toEqual(['h3']);
+      await expect(sessions.present([...many, 'h1'])).rejects.toThrow(RangeError);
     });
 
     it('lists live sessions oldest first, at most `limit`, leaving out idle and expired ones', async () => {

@@ -1,5 +1,5 @@
 import { DuplicateKeyError } from '../errors.js';
-import type { SessionRecord, SessionRepository } from '../session-repository.js';
+import { MAX_PRESENT_QUERY, type SessionRecord, type SessionRepository } from '../session-repository.js';
 import { isUniqueViolation, PgRepository, type PgMigrations } from './db.js';
 import { sessionRecordOf, type SessionRow } from '../rows.js';
 
@@ -34,6 +34,17 @@ export class PgSessionRepository extends PgRepository implements SessionReposito
       const r = (await db.query<SessionRow>('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash])).rows[0];
       return r ? sessionRecordOf(r) : undefined;
     });
+  }
+
+  present(tokenHashes: readonly string[]): Promise<string[]> {
+    if (tokenHashes.length > MAX_PRESENT_QUERY)
+      return Promise.reject(new RangeError(`present: at most ${MAX_PRESENT_QUERY} hashes per call`));
+    if (tokenHashes.length === 0) return Promise.resolve([]);
+    return this.db.run(async (db) =>
+      (
+        await db.query<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE token_hash = ANY($1::text[])', [[...tokenHashes]])
+      ).rows.map((r) => r.token_hash),
+    );
   }
 
   listLive(now: number, idleMs: number, limit: number): Promise<SessionRecord[]> {

@@ -1,5 +1,5 @@
 import { DuplicateKeyError } from '../errors.js';
-import type { SessionRecord, SessionRepository } from '../session-repository.js';
+import { MAX_PRESENT_QUERY, type SessionRecord, type SessionRepository } from '../session-repository.js';
 import { migrate, type Database } from './database.js';
 import { isUniqueViolation } from './gate.js';
 import { SqliteRepository } from './repository.js';
@@ -12,6 +12,7 @@ export class SqliteSessionRepository extends SqliteRepository implements Session
   private readonly getStmt;
   private readonly deleteStmt;
   private readonly touchStmt;
+  private readonly presentStmt;
 
   constructor(private readonly db: Database) {
     super();
@@ -27,6 +28,7 @@ export class SqliteSessionRepository extends SqliteRepository implements Session
     this.getStmt = db.prepare('SELECT * FROM sessions WHERE token_hash = ?');
     this.deleteStmt = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?');
+    this.presentStmt = db.prepare('SELECT token_hash FROM sessions WHERE token_hash IN (SELECT value FROM json_each(?))');
   }
 
   insert(s: SessionRecord): Promise<void> {
@@ -53,6 +55,15 @@ export class SqliteSessionRepository extends SqliteRepository implements Session
       const r = this.getStmt.get(tokenHash) as SessionRow | undefined;
       return r ? sessionRecordOf(r) : undefined;
     });
+  }
+
+  present(tokenHashes: readonly string[]): Promise<string[]> {
+    if (tokenHashes.length > MAX_PRESENT_QUERY)
+      return Promise.reject(new RangeError(`present: at most ${MAX_PRESENT_QUERY} hashes per call`));
+    return this.exec(() =>
+      // One JSON parameter rather than one placeholder per hash: a single prepared shape for any chunk size.
+      (this.presentStmt.all(JSON.stringify(tokenHashes)) as Array<{ token_hash: string }>).map((r) => r.token_hash),
+    );
   }
 
   listLive(now: number, idleMs: number, limit: number): Promise<SessionRecord[]> {

@@ -36,6 +36,8 @@ groups:
     permissions:
       - { permission: "tags:read" }
 `;
+/** How long a session change may take to reach another node over NATS (loopback; loaded machine). */
+const PROPAGATION_MS = 2000;
 const TAG_OF: Record<string, string> = { line1: 'L1.Setpoint', line2: 'L2.Setpoint', line3: 'L3.Setpoint', sim: 'Sim.Counter' };
 
 type Node = ClusterNode;
@@ -82,8 +84,13 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     expect(login.status).toBe(200);
     const token = login.json.token as string;
 
-    // A token from node A works on node B.
-    expect((await call(b, 'GET', '/tags/L1.Setpoint/value', { token })).status).toBe(200);
+    // A token from node A works on node B, once NATS has carried the new session there (not necessarily before
+    // A's answer: a loaded machine delivers it after the client's next request).
+    await waitUntil(
+      async () => (await call(b, 'GET', '/tags/L1.Setpoint/value', { token })).status === 200,
+      'the session created on A known on B',
+      PROPAGATION_MS,
+    );
 
     // Every connection is run by exactly one node, and every node runs at least one (spread).
     let last: unknown;
@@ -163,9 +170,18 @@ describe('a cluster of three Tagway nodes on PostgreSQL and NATS', () => {
     // Logout on A refuses the token on B.
     const second = (await call(a, 'POST', '/auth/login', { body: { username: 'admin', password: 'cluster-admin-password' } })).json
       .token as string;
-    expect((await call(b, 'GET', '/tags/L1.Setpoint/value', { token: second })).status).toBe(200);
+    await waitUntil(
+      async () => (await call(b, 'GET', '/tags/L1.Setpoint/value', { token: second })).status === 200,
+      'the second session known on B',
+      PROPAGATION_MS,
+    );
     expect((await call(a, 'POST', '/auth/logout', { token: second })).status).toBeLessThan(300);
-    expect((await call(b, 'GET', '/tags/L1.Setpoint/value', { token: second })).status).toBe(401);
+    // A answered after the announcement reached the NATS server; B applies it when it arrives there.
+    await waitUntil(
+      async () => (await call(b, 'GET', '/tags/L1.Setpoint/value', { token: second })).status === 401,
+      'the token logged out on A refused on B',
+      PROPAGATION_MS,
+    );
 
     // A user created on A logs in on B; disabled on A, B refuses its token.
     const created = await call(a, 'POST', '/users', {

@@ -26,11 +26,12 @@ describe('AuthService and principalFromToken', () => {
   let service: AuthService;
   let auditLog: SqliteAuditRepository;
   let revoked: Array<TagwayEvents['session.revoked']>;
+  let events: EventBus;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tagway-auth-svc-'));
     db = openDatabase(join(dir, 'tagway.db'));
     clock = new ManualClock();
-    const events = new EventBus();
+    events = new EventBus();
     revoked = [];
     events.on('session.revoked', (e) => revoked.push(e));
     const users = new UserDirectory(new SqliteUserRepository(db), BUILT_IN_GROUPS, createLogger('silent'), events);
@@ -90,6 +91,33 @@ describe('AuthService and principalFromToken', () => {
     expect(sessions.authenticate(s2.token)).toBeUndefined();
     expect(revoked.map((e) => e.reason)).toEqual(['refresh', 'refresh', 'expired', 'logout']);
     expect((await auditLog.query({ order: 'asc' })).items.map((r) => r.action)).toEqual(['auth.refresh', 'auth.refresh', 'auth.logout']);
+  });
+
+  it('a logout answers only after the delivery of its announcement (the cluster link flushing it to NATS)', async () => {
+    const pending: Array<() => void> = [];
+    const deliverAll = () => {
+      for (const f of pending.splice(0)) f();
+    };
+    events.on('session.revoked', () => sessions.announcing(new Promise<void>((r) => pending.push(r))));
+    const s = await service.login({ clientAddress: '192.0.2.1' }, 'ann', 'Ann-Strong-Pass-1');
+    let answered = false;
+    const logout = service.logout(actorOf(s.token)).then(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 50));
+    // Refused here at once and audited; only the answer waits for the delivery.
+    expect(sessions.authenticate(s.token)).toBeUndefined();
+    expect((await auditLog.query({ order: 'asc' })).items.map((r) => r.action)).toEqual(['auth.logout']);
+    expect(answered).toBe(false);
+    deliverAll();
+    await logout;
+    expect(answered).toBe(true);
+
+    // A delivery that fails does not fail the logout (the link bounds its own wait).
+    events.on('session.revoked', () => sessions.announcing(Promise.reject(new Error('NATS gone'))));
+    const s2 = await service.login({ clientAddress: '192.0.2.1' }, 'ann', 'Ann-Strong-Pass-1');
+    const second = service.logout(actorOf(s2.token));
+    await new Promise((r) => setTimeout(r, 10));
+    deliverAll();
+    await expect(second).resolves.toBeUndefined();
   });
 
   it('principalFromToken: session tokens synchronously, JWTs through the verifier, malformed ones refused', async () => {
