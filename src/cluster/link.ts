@@ -252,8 +252,10 @@ export class ClusterLink implements Ownership {
         if (!this.applyingRemote) this.publish('tagway.session.created', { n: this.settings.nodeId, record });
       }),
       bus.on('session.revoked', (e) => {
-        // Expiry is judged by each node from its own last-seen time; only deliberate ends cross the cluster.
-        if (this.applyingRemote || e.reason === 'expired' || e.reason === 'user') return;
+        // Expiry is judged by each node from its own last-seen time; only deliberate ends cross the cluster, and a
+        // user's sessions ended together (a password change keeping only the caller's, a logout of all of them, a
+        // user disabled) are deliberate too: the other nodes hold the same sessions and cannot tell otherwise.
+        if (this.applyingRemote || e.reason === 'expired') return;
         this.publish('tagway.session.revoked', { n: this.settings.nodeId, sessionId: e.sessionId, reason: e.reason });
         runtime.sessions.announcing(this.announced());
       }),
@@ -825,7 +827,7 @@ export class ClusterLink implements Ownership {
   }
 
   private onSessionRevoked(m: Msg): void {
-    const { n, sessionId, reason } = unpack<{ n: string; sessionId: string; reason: 'logout' | 'refresh' | 'revoked' }>(m);
+    const { n, sessionId, reason } = unpack<{ n: string; sessionId: string; reason: 'logout' | 'refresh' | 'revoked' | 'user' }>(m);
     if (n === this.settings.nodeId) return;
     this.applyRemote(() => this.runtime.sessions.forget(sessionId, reason));
   }

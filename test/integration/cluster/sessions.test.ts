@@ -108,4 +108,20 @@ describe('sessions across a NATS outage of one node', () => {
     await new Promise((r) => setTimeout(r, SESSION_SYNC_MS + SESSION_SYNC_GRACE_MS + 1000));
     for (const n of [a, b]) for (const token of [kept, fresh]) expect((await value(n, token)).status, `${n.id}`).toBe(200);
   });
+  it("a password change on one node ends the user's other sessions on every node at once", { timeout: 60_000 }, async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const changer = await login(a);
+    const other = await login(a);
+    for (const token of [changer, other])
+      await waitUntil(async () => (await value(b, token)).status === 200, 'the sessions created on A known on B', PROPAGATION_MS);
+    const r = await call(a, 'POST', '/users/current/password', {
+      token: changer,
+      body: { currentPassword: 'cluster-admin-password', newPassword: 'another long cluster passphrase' },
+    });
+    expect(r.status, r.text).toBe(204);
+    // Both sessions are younger than the check's grace: only the announcement can end the other one on B this soon.
+    await waitUntil(async () => (await value(b, other)).status === 401, 'the other session refused on B', PROPAGATION_MS, 50);
+    expect((await value(a, other)).status).toBe(401);
+    for (const n of [a, b]) expect((await value(n, changer)).status, `${n.id}`).toBe(200);
+  });
 });
