@@ -254,8 +254,9 @@ export interface Composition {
 export async function compose(runtime: Runtime): Promise<Composition> {
   const { config, security } = runtime;
   // A cluster member: drivers start only for the connections whose lease this node wins (src/cluster/).
+  // (startServer refused a cluster URL without a database already; startCluster reads the settings once.)
   const cluster =
-    clusterSettings(config) && config.databaseUrl
+    config.clusterUrl !== undefined && config.databaseUrl
       ? await startCluster(runtime, new PgClusterRepository(createPool(config.databaseUrl, 3)))
       : undefined;
   // In a cluster the owner of a connection evaluates its alarms; every node lists them all (src/cluster/alarms.ts).

@@ -425,10 +425,10 @@ export class ClusterLink implements Ownership {
   }
 
   /** A database call that takes longer than half a lease fails the tick (the next one retries). */
-  private bounded<T>(p: Promise<T>): Promise<T> {
+  private bounded<T>(p: Promise<T>, ms = this.settings.leaseMs / 2, what = 'PostgreSQL'): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('PostgreSQL did not answer in time')), this.settings.leaseMs / 2);
+      timer = setTimeout(() => reject(new Error(`${what} did not answer in time`)), ms);
     });
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
@@ -811,13 +811,7 @@ export class ClusterLink implements Ownership {
   private announced(): Promise<void> {
     const nc = this.nc;
     if (!nc || nc.isClosed() || this.natsDown) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      nc.flush().catch(() => undefined),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, ANNOUNCE_FLUSH_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    return this.bounded(nc.flush(), ANNOUNCE_FLUSH_MS, 'NATS').catch(() => undefined);
   }
 
   private onSessionCreated(m: Msg): void {
